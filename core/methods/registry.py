@@ -1,0 +1,162 @@
+"""The one registry of unlearning methods: the GUI builds forms and the CLI flags from it.
+
+A method declares its parameters (:class:`ParamSpec`), an optional one-off ``prepare``
+(timed apart: pre-training, sharded originals, item clusters...) and ``unlearn``, the
+step whose wall time is the method's unlearning cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from core.data.dataset import Dataset
+from core.errors import ConfigError
+from core.events import Reporter
+from core.forget_request import ResolvedRequest
+from core.groups import Groups
+from core.models.base import ModelConfig, Scorer
+from core.split import Split
+
+PARAM_TYPES = (int, float, bool, str)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One method parameter: the GUI makes a typed input with range and tooltip from it."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    label: str = ""
+
+    def coerce(self, value: Any) -> Any:
+        """Convert and range-check ``value``; errors name the parameter and the range."""
+        try:
+            if self.type is bool:
+                if isinstance(value, str):
+                    lowered = value.strip().lower()
+                    if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                        raise ValueError
+                    value = lowered in ("true", "1", "yes")
+                else:
+                    value = bool(value)
+            elif self.type is int:
+                if isinstance(value, float) and not value.is_integer():
+                    raise ValueError
+                value = int(value)
+            elif self.type is float:
+                value = float(value)
+            else:
+                value = str(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"parameter {self.name!r} must be {self.type.__name__}, got {value!r}"
+            ) from None
+        if self.choices and value not in self.choices:
+            raise ConfigError(f"parameter {self.name!r} must be one of {', '.join(self.choices)}, got {value!r}")
+        if self.type in (int, float):
+            if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+                raise ConfigError(f"parameter {self.name!r} must be in [{self.low}, {self.high}], got {value}")
+        return value
+
+
+@dataclass
+class UnlearnContext:
+    """Everything a method may read. ``train_model`` trains the experiment's base
+    architecture with the experiment's hyper-parameters on any set of rows."""
+
+    dataset: Dataset
+    split: Split
+    request: ResolvedRequest
+    groups: Groups
+    base_model: Scorer
+    model_config: ModelConfig
+    device: torch.device
+    reporter: Reporter
+    seed: int
+    train_model: Callable[..., Scorer]
+    cache_dir: str | None = None
+
+    @property
+    def retained_rows(self) -> np.ndarray:
+        return self.request.retained_rows
+
+    @property
+    def removed_rows(self) -> np.ndarray:
+        return self.request.removed_rows
+
+
+@dataclass
+class UnlearnOutcome:
+    """What a method returns: the unlearned scorer and method-specific figures."""
+
+    model: Scorer
+    extras: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+PrepareFn = Callable[[UnlearnContext, dict], Any]
+UnlearnFn = Callable[[UnlearnContext, dict, Any], UnlearnOutcome]
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    name: str
+    label: str
+    description: str
+    params: tuple[ParamSpec, ...]
+    unlearn: UnlearnFn
+    prepare: PrepareFn | None = None
+    family: str = "parametric"
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params}
+
+    def validate(self, values: dict | None) -> dict:
+        """Defaults filled in, unknown names refused, every value coerced and range-checked."""
+        values = dict(values or {})
+        known = {p.name for p in self.params}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"method {self.name!r} has no parameter {', '.join(map(repr, unknown))}"
+                + (f"; it takes {', '.join(sorted(known))}" if known else "; it takes none")
+            )
+        return {p.name: p.coerce(values.get(p.name, p.default)) for p in self.params}
+
+
+METHODS: dict[str, MethodSpec] = {}
+
+
+def register(spec: MethodSpec) -> MethodSpec:
+    if spec.name in METHODS:
+        raise ValueError(f"method {spec.name!r} registered twice")
+    for p in spec.params:
+        if p.type not in PARAM_TYPES:
+            raise ValueError(f"{spec.name}.{p.name}: unsupported parameter type {p.type}")
+        p.coerce(p.default)  # a default outside its own range is a programming error
+    METHODS[spec.name] = spec
+    return spec
+
+
+def get_method(name: str) -> MethodSpec:
+    import core.methods  # noqa: F401  (make sure built-ins are registered)
+
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise ConfigError(f"unknown method {name!r}; available: {', '.join(sorted(METHODS))}") from None
+
+
+def list_methods() -> list[MethodSpec]:
+    import core.methods  # noqa: F401
+
+    return [METHODS[k] for k in sorted(METHODS, key=lambda n: (n != "retrain", n))]

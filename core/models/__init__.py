@@ -1,0 +1,1 @@
+"""Base recommenders (BPR-MF, LightGCN) and the scorer interface evaluation relies on."""

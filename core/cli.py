@@ -1,0 +1,198 @@
+"""``cragru-run``: the headless command line over the same runner the window uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from core.config import DataConfig, ExperimentConfig, MethodChoice
+from core.errors import Cancelled, CragruError
+from core.events import Event, LogEvent, ModelResultEvent, ProgressEvent, StageEvent
+from core.forget_request import ForgetRequest
+from core.models.base import ModelConfig
+from core.split import SplitConfig
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cragru-run",
+        description="Run a recommendation-unlearning experiment, or list stored runs (cragru-run history).",
+    )
+    parser.add_argument("--data", default="demo", help="dataset folder or file, or 'demo' (default)")
+    parser.add_argument("--format", default="auto", help="auto, ml-100k, ml-1m, recbole, csv, lastfm")
+    parser.add_argument("--threshold", type=float, default=None, help="keep ratings >= this (default: all)")
+    parser.add_argument("--k-core", type=int, default=0, help="k-core filter (0 = off)")
+    parser.add_argument("--model", default="bpr", choices=["bpr", "lightgcn"])
+    parser.add_argument("--epochs", type=int, default=None, help="max training epochs of the base model")
+    parser.add_argument("--dim", type=int, default=None, help="embedding size")
+    parser.add_argument("--forget", default="users:random:0.05",
+                        help="kind:selector:value, e.g. users:random:0.05, users:core:0.05, users:ids:1,2,3, "
+                             "items:ids:50,100, items:genre:Horror, interactions:random:0.01")
+    parser.add_argument("--methods", default="retrain", help="comma-separated method names (see --list-methods)")
+    parser.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE",
+                        help="a method parameter, e.g. --param finetune.epochs=3 (repeatable)")
+    parser.add_argument("--split", default="random", choices=["random", "loo", "chrono"])
+    parser.add_argument("--outsiders", type=float, default=0.1, help="share of users held out of training")
+    parser.add_argument("--similar-n", type=int, default=10, help="similar users per forgotten user")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--no-cache", action="store_true", help="retrain the base model even if cached")
+    parser.add_argument("--no-mia", action="store_true", help="skip the membership-inference attack")
+    parser.add_argument("--out", default=None, help="write the result JSON here")
+    parser.add_argument("--no-history", action="store_true", help="do not record the run in the history")
+    parser.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def parse_params(items: list[str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        if "=" not in item or "." not in item.split("=", 1)[0]:
+            raise CragruError(f"--param {item!r} must look like method.name=value")
+        key, value = item.split("=", 1)
+        method, name = key.split(".", 1)
+        out.setdefault(method.strip(), {})[name.strip()] = value.strip()
+    return out
+
+
+def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
+    from core.methods.registry import get_method
+
+    names = [n.strip() for n in args.methods.split(",") if n.strip()]
+    params = parse_params(args.param)
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        raise CragruError(f"--param given for method(s) not in --methods: {', '.join(unknown)}")
+    for name in names:
+        get_method(name)  # unknown names fail here with the list of known ones
+    model = ModelConfig(name=args.model, seed=args.seed)
+    if args.epochs is not None:
+        model = replace(model, epochs=args.epochs)
+    if args.dim is not None:
+        model = replace(model, dim=args.dim)
+    return ExperimentConfig(
+        data=DataConfig(path=args.data, fmt=args.format, implicit_threshold=args.threshold, k_core=args.k_core),
+        split=SplitConfig(mode=args.split, outsider_fraction=args.outsiders, seed=args.seed),
+        model=model,
+        request=ForgetRequest.parse(args.forget, seed=args.seed),
+        methods=tuple(MethodChoice(n, params.get(n, {})) for n in names),
+        similar_top_n=args.similar_n,
+        device=args.device,
+        use_cache=not args.no_cache,
+        mia=not args.no_mia,
+    )
+
+
+class _ProgressPrinter:
+    """Turns engine events into a tqdm bar (stderr) and log lines."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = None
+        if not quiet:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed}<{remaining}", file=sys.stderr)
+
+    def __call__(self, event: Event) -> None:
+        if self.bar is None:
+            return
+        if isinstance(event, StageEvent):
+            self.bar.set_description(f"[{event.index}/{event.total}] {event.name}"[:70])
+        elif isinstance(event, ProgressEvent):
+            self.bar.n = int(event.fraction * 1000)
+            self.bar.refresh()
+        elif isinstance(event, LogEvent):
+            self.bar.write(f"{event.level}: {event.text}" if event.level != "info" else event.text)
+        elif isinstance(event, ModelResultEvent) and "retain" in event.groups:
+            r = event.groups["retain"]
+            self.bar.write(f"  {event.model:>12}: retain hit@10={r.get('hit@10', float('nan')):.4f} "
+                           f"ndcg@10={r.get('ndcg@10', float('nan')):.4f}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _print_summary(result) -> None:
+    print(f"run {result.run_id} on {result.dataset['name']} ({result.environment['device']})")
+    header = f"{'model':<14}{'retain ndcg@10':>16}{'forget ndcg@10':>16}{'similar ndcg@10':>17}" \
+             f"{'forgot.rec@10':>15}{'MIA AUC':>9}{'time s':>9}{'speed-up':>10}"
+    print(header)
+    for name, m in result.models.items():
+        def g(group, key="ndcg@10"):
+            v = m.groups.get(group, {}).get(key)
+            return f"{v:.4f}" if isinstance(v, float) and v == v else "—"
+        mia = f"{m.mia_auc:.3f}" if m.mia_auc is not None else "—"
+        speed = f"{m.speedup_vs_retrain:.1f}×" if m.speedup_vs_retrain else "—"
+        fr = m.forgotten_recall.get("forgotten_recall@10")
+        print(f"{name:<14}{g('retain'):>16}{g('forget'):>16}{g('similar'):>17}"
+              f"{(f'{fr:.4f}' if fr == fr and fr is not None else '—'):>15}{mia:>9}{m.time_s:>9.2f}{speed:>10}")
+
+
+def _history(argv: list[str]) -> int:
+    from core.history import RunStore
+
+    parser = argparse.ArgumentParser(prog="cragru-run history", description="List stored runs.")
+    parser.add_argument("--limit", type=int, default=50)
+    args = parser.parse_args(argv)
+    runs = RunStore().list(args.limit)
+    if not runs:
+        print("no stored runs")
+        return 0
+    for r in runs:
+        when = datetime.fromtimestamp(r.started_at).strftime("%Y-%m-%d %H:%M")
+        print(f"{r.run_id}  {when}  {r.status:<9}  {r.dataset:<20}  {r.request:<18}  {r.methods}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["history"]:
+            return _history(argv[1:])
+        args = build_parser().parse_args(argv)
+        if args.list_methods:
+            from core.methods.registry import list_methods
+
+            for spec in list_methods():
+                print(f"{spec.name}: {spec.label}")
+                for p in spec.params:
+                    print(f"    {p.name} ({p.type.__name__}, default {p.default}): {p.help}")
+            return 0
+        config = config_from_args(args)
+        from core.history import RunStore
+        from core.runner import run_experiment
+
+        printer = _ProgressPrinter(args.quiet)
+        try:
+            result = run_experiment(config, printer, store=None if args.no_history else RunStore())
+        finally:
+            printer.close()
+        if args.out:
+            Path(args.out).write_text(result.to_json(include_topk=False))
+        _print_summary(result)
+        if args.out:
+            print(f"result written to {args.out}")
+        return 0
+    except Cancelled:
+        print("cragru-run: cancelled", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("cragru-run: interrupted", file=sys.stderr)
+        return 130
+    except CragruError as exc:
+        print(f"cragru-run: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cragru-run: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

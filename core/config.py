@@ -1,0 +1,88 @@
+"""An experiment's whole configuration as one plain, serialisable dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+from core.errors import ConfigError
+from core.evaluation.metrics import DEFAULT_KS
+from core.forget_request import ForgetRequest
+from core.models.base import ModelConfig
+from core.split import SplitConfig
+
+
+@dataclass(frozen=True)
+class MethodChoice:
+    name: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    path: str = "demo"
+    fmt: str = "auto"
+    columns: dict | None = None
+    sep: str | None = None
+    implicit_threshold: float | None = None
+    k_core: int = 0
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    request: ForgetRequest = field(default_factory=ForgetRequest)
+    methods: tuple[MethodChoice, ...] = (MethodChoice("retrain"),)
+    similar_top_n: int = 10
+    ks: tuple[int, ...] = DEFAULT_KS
+    device: str = "auto"
+    use_cache: bool = True
+    mia: bool = True
+    label: str = ""
+
+    def validate(self) -> None:
+        self.split.validate()
+        self.model.validate()
+        if not self.methods:
+            raise ConfigError("choose at least one unlearning method")
+        names = [m.name for m in self.methods]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"a method is listed twice: {', '.join(names)}")
+        if not 1 <= self.similar_top_n <= 1000:
+            raise ConfigError(f"similar-user top-N must be in [1, 1000], got {self.similar_top_n}")
+        if not self.ks or any(k < 1 for k in self.ks):
+            raise ConfigError(f"cut-offs K must be positive integers, got {self.ks}")
+
+    def with_methods(self, *methods: MethodChoice) -> "ExperimentConfig":
+        return replace(self, methods=tuple(methods))
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["methods"] = [asdict(m) for m in self.methods]
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "ExperimentConfig":
+        try:
+            split = dict(raw.get("split", {}))
+            if "ratios" in split:
+                split["ratios"] = tuple(split["ratios"])
+            request = dict(raw.get("request", {}))
+            if "ids" in request:
+                request["ids"] = tuple(request["ids"])
+            return cls(
+                data=DataConfig(**raw.get("data", {})),
+                split=SplitConfig(**split),
+                model=ModelConfig(**raw.get("model", {})),
+                request=ForgetRequest(**request),
+                methods=tuple(MethodChoice(m["name"], dict(m.get("params", {}))) for m in raw.get("methods", [])),
+                similar_top_n=raw.get("similar_top_n", 10),
+                ks=tuple(raw.get("ks", DEFAULT_KS)),
+                device=raw.get("device", "auto"),
+                use_cache=raw.get("use_cache", True),
+                mia=raw.get("mia", True),
+                label=raw.get("label", ""),
+            )
+        except (TypeError, KeyError) as exc:
+            raise ConfigError(f"configuration is malformed: {exc}") from None

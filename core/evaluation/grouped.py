@@ -1,0 +1,72 @@
+"""Grouped evaluation: every model measured on retain / forget / similar the same way.
+
+The mask is always the *retained* training rows (identical for every model), the ground
+truth the test rows; forgotten-item recall ranks each forgotten user's removed train
+items without masking them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.data.dataset import Dataset
+from core.evaluation.full_sort import RowSets, evaluate_users, mean_metrics, top_k
+from core.evaluation.metrics import DEFAULT_KS
+from core.forget_request import ResolvedRequest
+from core.groups import GROUPS, Groups
+from core.models.base import Scorer
+from core.split import Split
+
+PER_USER_METRICS = ("ndcg@10", "hit@10")
+
+
+@dataclass
+class EvalTargets:
+    groups: Groups
+    truth: RowSets
+    mask: RowSets
+    removed: RowSets
+    forget_users: np.ndarray
+    ks: tuple[int, ...] = DEFAULT_KS
+
+
+def make_targets(
+    dataset: Dataset, split: Split, request: ResolvedRequest, groups: Groups, ks=DEFAULT_KS
+) -> EvalTargets:
+    return EvalTargets(
+        groups=groups,
+        truth=RowSets.from_rows(dataset, split.test),
+        mask=RowSets.from_rows(dataset, request.retained_rows),
+        removed=RowSets.from_rows(dataset, request.removed_rows),
+        forget_users=request.forget_users,
+        ks=tuple(ks),
+    )
+
+
+@dataclass
+class GroupedMetrics:
+    groups: dict[str, dict[str, float]]
+    forgotten_recall: dict[str, float]
+    per_user: dict[str, dict[str, list[float]]]
+
+
+def evaluate_model(model: Scorer, targets: EvalTargets) -> GroupedMetrics:
+    groups: dict[str, dict[str, float]] = {}
+    per_user: dict[str, dict[str, list[float]]] = {}
+    for name in GROUPS:
+        users = targets.groups.get(name)
+        values = evaluate_users(model, users, targets.truth, targets.mask, targets.ks)
+        groups[name] = mean_metrics(values)
+        per_user[name] = {m: values[m].tolist() for m in PER_USER_METRICS if m in values}
+    recall = evaluate_users(model, targets.forget_users, targets.removed, targets.mask, targets.ks)
+    forgotten = {
+        f"forgotten_recall@{k}": mean_metrics({"r": recall[f"recall@{k}"]})["r"] for k in targets.ks
+    }
+    return GroupedMetrics(groups=groups, forgotten_recall=forgotten, per_user=per_user)
+
+
+def top_lists(model: Scorer, n_users: int, mask: RowSets, k: int = 10) -> list[list[int]]:
+    """Top-k for every user (retained train masked): what the per-user inspector shows."""
+    return top_k(model, np.arange(n_users), mask, k).tolist()

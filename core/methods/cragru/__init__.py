@@ -1,0 +1,1 @@
+"""CRAGRU (placeholder until its issue lands)."""

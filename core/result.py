@@ -1,0 +1,142 @@
+"""The outcome of one experiment, as plain data (no tensors) that JSON and SQLite can hold."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+GROUP_NAMES = ("retain", "forget", "similar")
+
+
+@dataclass
+class ModelReport:
+    """One model's measurements under the shared protocol."""
+
+    name: str
+    label: str
+    groups: dict[str, dict[str, float]]  # group -> metric -> mean
+    forgotten_recall: dict[str, float]  # "forgotten_recall@K" -> value
+    time_s: float = 0.0  # wall time of the unlearning step (training time for base)
+    prep_time_s: float = 0.0  # one-off preparation, reported apart
+    speedup_vs_retrain: float | None = None
+    mia_auc: float | None = None
+    peak_memory_mb: float | None = None
+    extras: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    per_user: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # group -> metric -> values
+
+    def flat(self) -> dict[str, float | None]:
+        """``group/metric`` keys plus the scalar figures: handy for tables and CSV."""
+        out: dict[str, float | None] = {}
+        for group, metrics in self.groups.items():
+            for name, value in metrics.items():
+                out[f"{group}/{name}"] = value
+        out.update(self.forgotten_recall)
+        out["mia_auc"] = self.mia_auc
+        out["time_s"] = self.time_s
+        out["speedup_vs_retrain"] = self.speedup_vs_retrain
+        return out
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    config: dict
+    dataset: dict
+    split: dict
+    request: dict
+    groups: dict  # sizes, rule, and the user index lists
+    models: dict[str, ModelReport]
+    environment: dict
+    timings: dict[str, float]
+    topk: dict[str, list[list[int]]] = field(default_factory=dict)  # model -> top-10 per user index
+    started_at: float = 0.0
+    finished_at: float = 0.0
+
+    def deltas(self, reference: str) -> dict[str, dict[str, float]]:
+        """model -> ``group/metric`` -> value − reference's value."""
+        if reference not in self.models:
+            return {}
+        ref = self.models[reference].flat()
+        out = {}
+        for name, report in self.models.items():
+            row = {}
+            for key, value in report.flat().items():
+                base = ref.get(key)
+                if _is_number(value) and _is_number(base) and key not in ("time_s", "speedup_vs_retrain"):
+                    row[key] = value - base
+            out[name] = row
+        return out
+
+    def unlearning_bias(self) -> dict[str, dict[str, float]]:
+        """|method − retrain| per ``group/metric`` on the retain and similar groups."""
+        out = {}
+        for name, row in self.deltas("retrain").items():
+            out[name] = {
+                k: abs(v) for k, v in row.items() if k.split("/")[0] in ("retain", "similar")
+            }
+        return out
+
+    def to_dict(self, include_topk: bool = True) -> dict:
+        out = {
+            "run_id": self.run_id,
+            "config": self.config,
+            "dataset": self.dataset,
+            "split": self.split,
+            "request": self.request,
+            "groups": self.groups,
+            "models": {},
+            "environment": self.environment,
+            "timings": self.timings,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        }
+        for name, report in self.models.items():
+            entry = asdict(report)
+            entry.update(report.forgotten_recall)  # flat "forgotten_recall@10" as well
+            out["models"][name] = entry
+        out["deltas_vs_base"] = self.deltas("base")
+        out["deltas_vs_retrain"] = self.deltas("retrain")
+        if include_topk:
+            out["topk"] = self.topk
+        return _clean(out)
+
+    def to_json(self, include_topk: bool = True) -> str:
+        return json.dumps(self.to_dict(include_topk), indent=1, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "RunResult":
+        models = {}
+        for name, entry in raw.get("models", {}).items():
+            fields = {k: entry[k] for k in ModelReport.__dataclass_fields__ if k in entry}
+            models[name] = ModelReport(**fields)
+        return cls(
+            run_id=raw["run_id"],
+            config=raw.get("config", {}),
+            dataset=raw.get("dataset", {}),
+            split=raw.get("split", {}),
+            request=raw.get("request", {}),
+            groups=raw.get("groups", {}),
+            models=models,
+            environment=raw.get("environment", {}),
+            timings=raw.get("timings", {}),
+            topk=raw.get("topk", {}),
+            started_at=raw.get("started_at", 0.0),
+            finished_at=raw.get("finished_at", 0.0),
+        )
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value))
+
+
+def _clean(value):
+    """NaN/inf become None so the JSON is standard."""
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value

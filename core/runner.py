@@ -27,7 +27,7 @@ from core.forget_request import ResolvedRequest, resolve_request
 from core.groups import Groups, make_groups
 from core.methods.registry import UnlearnContext, get_method
 from core.model_cache import atomic_save, cache_key, cached_path
-from core.models.base import Scorer
+from core.models.base import EVAL_SAMPLE_ATTR, Scorer
 from core.result import ModelReport, RunResult
 from core.split import Split, make_split
 
@@ -222,7 +222,11 @@ def _run(config, specs, params, reporter: Reporter, run_id, started, dataset) ->
     topk: dict[str, list[list[int]]] = {}
 
     def record(name: str, label: str, scorer: Scorer, **fields) -> ModelReport:
-        measured = evaluate_model(scorer, prepared.targets)
+        sample = getattr(scorer, EVAL_SAMPLE_ATTR, None)
+        measured = evaluate_model(scorer, prepared.targets, sample)
+        if sample is not None:
+            sizes = ", ".join(f"{k} {len(v)}" for k, v in sample.items())
+            fields.setdefault("notes", []).append(f"measured on a user sample ({sizes})")
         report = ModelReport(
             name=name,
             label=label,
@@ -275,6 +279,7 @@ def _run(config, specs, params, reporter: Reporter, run_id, started, dataset) ->
                peak_memory_mb=peak, extras=dict(outcome.extras), notes=list(outcome.notes))
         reporter.log(f"{spec.label}: unlearning took {seconds:.2f} s")
 
+    _same_sample_references(prepared, scorers, models)
     retrain = models.get("retrain")
     for report in models.values():
         if retrain is not None and report.name not in ("base", "retrain") and report.time_s > 0:
@@ -308,6 +313,24 @@ def _run(config, specs, params, reporter: Reporter, run_id, started, dataset) ->
         started_at=started,
         finished_at=time.time(),
     )
+
+
+def _same_sample_references(prepared: Prepared, scorers: dict, models: dict) -> None:
+    """For sampled models, base and retrain measured on the same users, so deltas are fair."""
+    for name, scorer in scorers.items():
+        sample = getattr(scorer, EVAL_SAMPLE_ATTR, None)
+        if sample is None:
+            continue
+        for ref in ("base", "retrain"):
+            if ref not in scorers:
+                continue
+            measured = evaluate_model(scorers[ref], prepared.targets, sample)
+            for group, metrics in measured.groups.items():
+                for metric in ("hit@10", "ndcg@10"):
+                    models[name].extras[f"same_sample/{ref}/{group}/{metric}"] = metrics[metric]
+            models[name].extras[f"same_sample/{ref}/forgotten_recall@10"] = measured.forgotten_recall[
+                "forgotten_recall@10"
+            ]
 
 
 def _membership_inference(config, prepared, scorers, models, reporter) -> None:

@@ -52,19 +52,42 @@ class GroupedMetrics:
     per_user: dict[str, dict[str, list[float]]]
 
 
-def evaluate_model(model: Scorer, targets: EvalTargets) -> GroupedMetrics:
+def evaluate_model(
+    model: Scorer, targets: EvalTargets, sample: dict[str, np.ndarray] | None = None
+) -> GroupedMetrics:
+    """Metrics on every group; ``sample`` restricts each group (key ``forgotten`` the
+    forgotten-recall users) to a subset, for slow models that score only some users."""
     groups: dict[str, dict[str, float]] = {}
     per_user: dict[str, dict[str, list[float]]] = {}
     for name in GROUPS:
         users = targets.groups.get(name)
+        if sample is not None and name in sample:
+            users = np.intersect1d(users, sample[name])
         values = evaluate_users(model, users, targets.truth, targets.mask, targets.ks)
         groups[name] = mean_metrics(values)
         per_user[name] = {m: values[m].tolist() for m in PER_USER_METRICS if m in values}
-    recall = evaluate_users(model, targets.forget_users, targets.removed, targets.mask, targets.ks)
+    forgotten_users = targets.forget_users
+    if sample is not None and "forgotten" in sample:
+        forgotten_users = np.intersect1d(forgotten_users, sample["forgotten"])
+    recall = evaluate_users(model, forgotten_users, targets.removed, targets.mask, targets.ks)
     forgotten = {
         f"forgotten_recall@{k}": mean_metrics({"r": recall[f"recall@{k}"]})["r"] for k in targets.ks
     }
     return GroupedMetrics(groups=groups, forgotten_recall=forgotten, per_user=per_user)
+
+
+def sample_users(targets: EvalTargets, per_group: int, seed: int) -> dict[str, np.ndarray]:
+    """A seeded sample of at most ``per_group`` users from each group (0 = everyone)."""
+    rng = np.random.default_rng(seed)
+    pools = {name: targets.groups.get(name) for name in GROUPS}
+    pools["forgotten"] = targets.forget_users
+    out = {}
+    for name, users in pools.items():
+        if per_group <= 0 or len(users) <= per_group:
+            out[name] = np.asarray(users, dtype=np.int64)
+        else:
+            out[name] = np.sort(rng.choice(users, size=per_group, replace=False)).astype(np.int64)
+    return out
 
 
 def top_lists(model: Scorer, n_users: int, mask: RowSets, k: int = 10) -> list[list[int]]:

@@ -43,6 +43,13 @@ class Scorer(Protocol):
         ...
 
 
+# A scorer too slow to rank every user (an LLM on a CPU) may carry an attribute
+# ``eval_users: dict[str, np.ndarray]`` (keys: retain, forget, similar, forgotten —
+# build it with core.evaluation.grouped.sample_users). The runner then measures it on
+# those users only, and measures base and retrain on the very same users beside it.
+EVAL_SAMPLE_ATTR = "eval_users"
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Hyper-parameters of a base recommender; retraining reuses them unchanged."""

@@ -109,6 +109,8 @@ class _ProgressPrinter:
             self.bar.refresh()
         elif isinstance(event, LogEvent):
             self.bar.write(f"{event.level}: {event.text}" if event.level != "info" else event.text)
+        elif isinstance(event, ModelResultEvent) and "mia_auc" in event.extras:
+            self.bar.write(f"  {event.model:>12}: MIA AUC={event.extras['mia_auc']:.3f}")
         elif isinstance(event, ModelResultEvent) and "retain" in event.groups:
             r = event.groups["retain"]
             self.bar.write(f"  {event.model:>12}: retain hit@10={r.get('hit@10', float('nan')):.4f} "
@@ -166,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"    {p.name} ({p.type.__name__}, default {p.default}): {p.help}")
             return 0
         config = config_from_args(args)
+        config.validate()  # before any progress bar or history row
         from core.history import RunStore
         from core.runner import run_experiment
 

@@ -44,6 +44,7 @@ class ExperimentConfig:
     def validate(self) -> None:
         self.split.validate()
         self.model.validate()
+        self.request.validate()
         if not self.methods:
             raise ConfigError("choose at least one unlearning method")
         names = [m.name for m in self.methods]

@@ -57,6 +57,14 @@ class ForgetRequest:
             raise RequestError(f"{kind}:{selector} needs a fraction such as 0.05, got {value!r}") from None
         return cls(kind, selector, fraction, seed=seed)
 
+    def validate(self) -> None:
+        """Checks that need no data (kind, selector, fraction range)."""
+        _check_kind(self.kind, self.selector)
+        if self.selector in ("random", "core", "edge", "popular") and not 0.0 < self.fraction < 1.0:
+            raise RequestError(f"fraction must be between 0 and 1 (exclusive), got {self.fraction}")
+        if self.selector == "genre" and not self.genre.strip():
+            raise RequestError("name the genre to forget")
+
     def describe(self) -> str:
         if self.selector == "ids":
             shown = ",".join(self.ids[:5]) + ("…" if len(self.ids) > 5 else "")
@@ -100,9 +108,7 @@ class ResolvedRequest:
 
 def resolve_request(dataset: Dataset, split: Split, request: ForgetRequest) -> ResolvedRequest:
     """Turn a request into removed train rows; errors name what is wrong."""
-    _check_kind(request.kind, request.selector)
-    if request.selector in ("random", "core", "edge", "popular") and not 0.0 < request.fraction < 1.0:
-        raise RequestError(f"fraction must be between 0 and 1 (exclusive), got {request.fraction}")
+    request.validate()
     train = split.train
     rng = np.random.default_rng(request.seed)
     train_users = dataset.users[train]

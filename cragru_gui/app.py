@@ -1,0 +1,79 @@
+"""Application start-up: Qt application, style, icon, logging, exception hook, window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+from PySide6.QtWidgets import QApplication  # noqa: E402  (PySide6 before pyqtgraph)
+
+from cragru_gui import errors  # noqa: E402
+from cragru_gui.resources import app_icon, style_sheet  # noqa: E402
+
+ORGANISATION = "cragru"
+APPLICATION = "CRAGRU Studio"
+DESKTOP_ID = "io.cragru.Studio"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="cragru", description="CRAGRU Studio: recommendation unlearning, "
+                                                                "made visible.")
+    parser.add_argument("--demo", action="store_true", help="open on the built-in demo dataset")
+    parser.add_argument("--data", default=None, help="open this dataset folder or file")
+    parser.add_argument("--reset-settings", action="store_true", help="forget window layout and last parameters")
+    return parser.parse_args(argv)
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv or sys.argv[:1]))
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APPLICATION)
+    app.setDesktopFileName(DESKTOP_ID)
+    app.setWindowIcon(app_icon())
+    app.setStyle("Fusion")
+    app.setStyleSheet(style_sheet())
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    log_path = errors.setup_logging()
+    logging.getLogger("cragru_gui").info("starting CRAGRU Studio (log: %s)", log_path)
+    app = create_app([sys.argv[0]])
+    splash = _splash(app)
+    from cragru_gui.main_window import MainWindow
+    from cragru_gui.settings import Settings
+
+    settings = Settings()
+    if args.reset_settings:
+        settings.clear()
+    window = MainWindow(settings=settings)
+    errors.install_excepthook(lambda: window)
+    window.show()
+    if splash is not None:
+        splash.finish(window)
+    window.initial_dataset(demo=args.demo, path=args.data)
+    return app.exec()
+
+
+def _splash(app: QApplication):
+    """A start-up picture while torch and the engine import (several seconds on a slow machine)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QSplashScreen
+
+    pixmap = app_icon().pixmap(256, 256)
+    if pixmap.isNull():
+        return None
+    splash = QSplashScreen(pixmap)
+    splash.showMessage("Starting CRAGRU Studio…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+                       Qt.GlobalColor.white)
+    splash.show()
+    app.processEvents()
+    return splash

@@ -1,0 +1,156 @@
+"""A form generated from a method's :class:`~core.methods.registry.ParamSpec` list.
+
+int → QSpinBox, float → QDoubleSpinBox, bool → QCheckBox, choices → QComboBox,
+str → QLineEdit; the range comes from the spec, the tooltip is its help text, and every
+value goes through ``ParamSpec.coerce`` (errors shown under the form).
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from core.errors import ConfigError
+
+INT_LIMIT = 2_000_000_000
+FLOAT_LIMIT = 1e12
+
+
+def _decimals(spec) -> int:
+    """Enough decimals to show the default and the bounds (learning rates such as 1e-4)."""
+    values = [v for v in (spec.default, spec.low, spec.high) if isinstance(v, (int, float)) and v]
+    smallest = min((abs(v) for v in values), default=1.0)
+    return max(3, min(8, int(math.ceil(-math.log10(smallest))) + 2)) if smallest < 1 else 3
+
+
+def make_editor(spec, parent: QWidget | None = None) -> QWidget:
+    if spec.choices:
+        editor = QComboBox(parent)
+        editor.addItems([str(c) for c in spec.choices])
+    elif spec.type is bool:
+        editor = QCheckBox(parent)
+    elif spec.type is int:
+        editor = QSpinBox(parent)
+        editor.setRange(int(spec.low) if spec.low is not None else -INT_LIMIT,
+                        int(spec.high) if spec.high is not None else INT_LIMIT)
+    elif spec.type is float:
+        editor = QDoubleSpinBox(parent)
+        editor.setDecimals(_decimals(spec))
+        editor.setRange(float(spec.low) if spec.low is not None else -FLOAT_LIMIT,
+                        float(spec.high) if spec.high is not None else FLOAT_LIMIT)
+        step = abs(spec.default) / 10 if spec.default else 10 ** -min(editor.decimals(), 3)
+        editor.setSingleStep(step)
+    else:
+        editor = QLineEdit(parent)
+    bounds = ""
+    if spec.type in (int, float) and (spec.low is not None or spec.high is not None):
+        bounds = f" (range {spec.low if spec.low is not None else '−∞'} … {spec.high if spec.high is not None else '∞'})"
+    editor.setToolTip(f"{spec.help}{bounds}\ndefault: {spec.default}")
+    editor.setObjectName(f"param_{spec.name}")
+    set_editor_value(editor, spec, spec.default)
+    return editor
+
+
+def editor_value(editor: QWidget, spec):
+    if isinstance(editor, QComboBox):
+        return editor.currentText()
+    if isinstance(editor, QCheckBox):
+        return editor.isChecked()
+    if isinstance(editor, QSpinBox):
+        return editor.value()
+    if isinstance(editor, QDoubleSpinBox):
+        return editor.value()
+    return editor.text()
+
+
+def set_editor_value(editor: QWidget, spec, value) -> None:
+    value = spec.coerce(value)
+    if isinstance(editor, QComboBox):
+        editor.setCurrentIndex(max(0, editor.findText(str(value))))
+    elif isinstance(editor, QCheckBox):
+        editor.setChecked(bool(value))
+    elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+        editor.setValue(value)
+    else:
+        editor.setText(str(value))
+
+
+def _changed_signal(editor: QWidget):
+    if isinstance(editor, QComboBox):
+        return editor.currentIndexChanged
+    if isinstance(editor, QCheckBox):
+        return editor.toggled
+    if isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+        return editor.valueChanged
+    return editor.textChanged
+
+
+class ParamForm(QWidget):
+    """Inputs for a list of ParamSpecs; ``values()`` returns coerced values or raises."""
+
+    changed = Signal()
+
+    def __init__(self, specs, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.specs = tuple(specs)
+        self.editors: dict[str, QWidget] = {}
+        layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        for spec in self.specs:
+            editor = make_editor(spec, self)
+            label = QLabel((spec.label or spec.name.replace("_", " ")) + ":", self)
+            label.setToolTip(spec.help)
+            layout.addRow(label, editor)
+            self.editors[spec.name] = editor
+            _changed_signal(editor).connect(self._on_changed)
+        self.error_label = QLabel(self)
+        self.error_label.setProperty("role", "banner")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        layout.addRow(self.error_label)
+
+    def _on_changed(self, *_args) -> None:
+        self.errors()
+        self.changed.emit()
+
+    def raw_values(self) -> dict:
+        return {spec.name: editor_value(self.editors[spec.name], spec) for spec in self.specs}
+
+    def values(self) -> dict:
+        """Every value through ``ParamSpec.coerce``; raises ConfigError naming the first bad one."""
+        return {spec.name: spec.coerce(editor_value(self.editors[spec.name], spec)) for spec in self.specs}
+
+    def errors(self) -> list[str]:
+        problems = []
+        for spec in self.specs:
+            try:
+                spec.coerce(editor_value(self.editors[spec.name], spec))
+            except ConfigError as exc:
+                problems.append(str(exc))
+        self.error_label.setText("\n".join(problems))
+        self.error_label.setVisible(bool(problems))
+        return problems
+
+    def set_values(self, values: dict) -> None:
+        """Set the known names (ignoring unknown ones and values the spec refuses)."""
+        for spec in self.specs:
+            if spec.name in values:
+                try:
+                    set_editor_value(self.editors[spec.name], spec, values[spec.name])
+                except ConfigError:
+                    pass
+
+    def reset(self) -> None:
+        self.set_values({spec.name: spec.default for spec in self.specs})

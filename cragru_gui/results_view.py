@@ -1,0 +1,147 @@
+"""Results: every metric of a run with deltas against base and retrain, coloured good/bad."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cragru_gui.table_models import KEY_ROLE, VERDICT_COLOURS, MetricTableModel, metric_label
+
+CUTOFF_CHOICES = (("@10", "Cut-off @10"), ("", "All cut-offs"), ("@5", "Cut-off @5"), ("@20", "Cut-off @20"))
+
+
+class MetricFilterProxy(QSortFilterProxyModel):
+    """Keeps metric rows matching a cut-off (``@10``) and a text (on the row label)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.cutoff = "@10"
+        self.text = ""
+
+    def set_filter(self, cutoff: str, text: str) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
+            self.beginFilterChange()
+            self.cutoff, self.text = cutoff, text.strip().lower()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.cutoff, self.text = cutoff, text.strip().lower()
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent) -> bool:
+        model = self.sourceModel()
+        key = model.data(model.index(source_row, 0, source_parent), KEY_ROLE) if model.columnCount() else None
+        if key is None:
+            keys = model.metric_keys()
+            key = keys[source_row] if source_row < len(keys) else ""
+        if self.cutoff and "@" in key and not key.endswith(self.cutoff):
+            return False
+        if self.text:
+            label = metric_label(key)[0].lower()
+            return self.text in label or self.text in key.lower()
+        return True
+
+
+def _swatch(colour, text: str) -> QLabel:
+    label = QLabel(f"<span style='background:{colour.name()};'>&nbsp;&nbsp;&nbsp;&nbsp;</span> {text}")
+    label.setProperty("role", "hint")
+    return label
+
+
+class ResultsView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        top = QHBoxLayout()
+        self.title = QLabel("No results yet: press Start, or open a run from History.", self)
+        self.title.setObjectName("resultsTitle")
+        self.title.setWordWrap(True)
+        top.addWidget(self.title, 1)
+        self.export_button = QPushButton("Export report…", self)
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setToolTip("Save an HTML report (charts, tables, request, configuration) and the "
+                                      "metrics as CSV and JSON")
+        self.export_button.setEnabled(False)
+        top.addWidget(self.export_button)
+        layout.addLayout(top)
+
+        filters = QHBoxLayout()
+        self.cutoff_combo = QComboBox(self)
+        for value, label in CUTOFF_CHOICES:
+            self.cutoff_combo.addItem(label, value)
+        self.cutoff_combo.setToolTip("Show the metrics of one cut-off K, or all of them")
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Filter metrics (e.g. similar, ndcg, mia)")
+        self.search.setClearButtonEnabled(True)
+        filters.addWidget(self.cutoff_combo)
+        filters.addWidget(self.search, 1)
+        filters.addSpacing(12)
+        filters.addWidget(_swatch(VERDICT_COLOURS["good"], "close to retrain"))
+        filters.addWidget(_swatch(VERDICT_COLOURS["neutral"], "somewhat off"))
+        filters.addWidget(_swatch(VERDICT_COLOURS["bad"], "far from retrain"))
+        layout.addLayout(filters)
+
+        self.model = MetricTableModel(self)
+        self.proxy = MetricFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView(self)
+        self.table.setObjectName("resultsTable")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setToolTip("Each model's value, its difference from base and from retrain. Colours judge "
+                              "closeness to the retrained model, the gold standard (hover a cell for details).")
+        layout.addWidget(self.table, 1)
+        self.notes = QLabel(self)
+        self.notes.setProperty("role", "hint")
+        self.notes.setWordWrap(True)
+        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.notes)
+
+        self.cutoff_combo.currentIndexChanged.connect(self._refilter)
+        self.search.textChanged.connect(self._refilter)
+
+    def _refilter(self, *_args) -> None:
+        self.proxy.set_filter(self.cutoff_combo.currentData(), self.search.text())
+
+    def show_result(self, result) -> None:
+        self.result = result
+        self.model.set_result(result)
+        self._refilter()
+        ds = result.dataset.get("name", "?")
+        req = result.request.get("description", "")
+        device = result.environment.get("device", "")
+        self.title.setText(f"<b>Run {result.run_id}</b> — {ds}; forgot {req} "
+                           f"({result.request.get('n_removed_rows', 0):,} training rows); {device}")
+        notes = []
+        for name, report in result.models.items():
+            bits = list(report.notes)
+            bits += [f"{k} = {v:.4g}" for k, v in report.extras.items()
+                     if isinstance(v, (int, float)) and not k.startswith("same_sample/")]
+            if report.prep_time_s:
+                bits.append(f"one-off preparation {report.prep_time_s:.2f} s")
+            if bits:
+                notes.append(f"<b>{name}</b>: " + "; ".join(bits))
+        self.notes.setText("<br>".join(notes))
+        self.export_button.setEnabled(True)
+
+    def clear(self) -> None:
+        self.result = None
+        self.model.clear()
+        self.title.setText("Running… results appear here when the run finishes.")
+        self.notes.setText("")
+        self.export_button.setEnabled(False)

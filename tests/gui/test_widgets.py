@@ -1,0 +1,316 @@
+"""Widgets on their own: table models, generated forms, inspector, results, history, worker, errors."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
+
+from core.errors import Cancelled, ConfigError, DatasetError
+from core.events import LogEvent, MetricEvent, ModelResultEvent, ProgressEvent, StageEvent
+from core.history import RunStore
+from core.methods.registry import ParamSpec
+from cragru_gui import judgement
+from cragru_gui.table_models import (
+    SORT_ROLE,
+    HistoryTableModel,
+    ItemTableModel,
+    MetricTableModel,
+    UserTableModel,
+    make_proxy,
+)
+
+
+# -- table models -------------------------------------------------------------------------
+def test_table_models_pass_qtmodeltester(qtmodeltester, tiny_result, tmp_path):
+    result, dataset, _removed = tiny_result
+    users = UserTableModel()
+    users.set_dataset(dataset, dataset.user_counts())
+    items = ItemTableModel()
+    items.set_dataset(dataset)
+    metrics = MetricTableModel()
+    metrics.set_result(result)
+    store = RunStore(tmp_path / "runs.sqlite")
+    store.begin("abc", result.config, 1.0)
+    store.finish_done(result)
+    history = HistoryTableModel()
+    history.set_runs(store.list())
+    for model in (users, items, metrics, history):
+        qtmodeltester.check(model, force_py=True)
+        qtmodeltester.check(make_proxy(model), force_py=True)
+    assert users.rowCount() == dataset.n_users
+    assert items.rowCount() == dataset.n_items
+    headers = [items.headerData(c, Qt.Orientation.Horizontal) for c in range(items.columnCount())]
+    assert {"Title", "Year", "Genres", "Popularity"} <= set(headers)
+
+
+def test_user_ids_sort_as_numbers_and_search_filters(tiny_result):
+    _result, dataset, _removed = tiny_result
+    model = UserTableModel()
+    model.set_dataset(dataset)
+    proxy = make_proxy(model)
+    proxy.sort(0, Qt.SortOrder.AscendingOrder)
+    first = [proxy.index(r, 0).data() for r in range(3)]
+    assert first == ["1", "2", "3"]
+    proxy.sort(1, Qt.SortOrder.DescendingOrder)
+    counts = [proxy.index(r, 1).data(SORT_ROLE) for r in range(5)]
+    assert counts == sorted(counts, reverse=True)
+    proxy.setFilterFixedString("nobody-has-this-id")
+    assert proxy.rowCount() == 0
+
+
+def test_metric_table_colours_by_closeness_to_retrain(tiny_result):
+    result, _dataset, _removed = tiny_result
+    model = MetricTableModel()
+    model.set_result(result)
+    keys = model.metric_keys()
+    row = keys.index("forgotten_recall@10")
+    retrain_col = next(c for c in range(model.columnCount()) if model.column_spec(c).model == "retrain"
+                       and model.column_spec(c).kind == "value")
+    assert model.verdict(row, retrain_col) is None  # the reference itself is not judged
+    assert model.index(row, retrain_col).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_judgement_rules():
+    assert judgement.judge("retain/ndcg@10", 0.300, 0.31, 0.301) == judgement.GOOD
+    assert judgement.judge("forget/ndcg@10", 0.079, 0.08, 0.04, "finetune") == judgement.BAD
+    assert judgement.judge("forget/ndcg@10", 0.05, 0.08, 0.04, "finetune") == judgement.GOOD
+    assert judgement.judge("mia_auc", 0.95, 0.95, 0.5, "base") == judgement.BAD
+    assert judgement.judge("speedup_vs_retrain", 4.0, None, 1.0, "finetune") == judgement.GOOD
+    assert judgement.judge("retain/ndcg@10", 0.3, 0.3, 0.3, "retrain") is None
+
+
+# -- generated parameter forms -----------------------------------------------------------------
+SPECS = (
+    ParamSpec("epochs", int, 5, "how many epochs", low=1, high=50),
+    ParamSpec("lr", float, 1e-4, "learning rate", low=1e-6, high=1.0),
+    ParamSpec("clip", bool, True, "clip gradients"),
+    ParamSpec("mode", str, "fast", "speed/quality trade-off", choices=("fast", "exact")),
+    ParamSpec("tag", str, "x", "free text"),
+)
+
+
+def test_param_form_builds_typed_editors_from_specs(qtbot):
+    from cragru_gui.param_form import ParamForm
+
+    form = ParamForm(SPECS)
+    qtbot.addWidget(form)
+    editors = form.editors
+    assert isinstance(editors["epochs"], QSpinBox) and editors["epochs"].maximum() == 50
+    assert isinstance(editors["lr"], QDoubleSpinBox) and editors["lr"].value() == pytest.approx(1e-4)
+    assert isinstance(editors["clip"], QCheckBox) and editors["clip"].isChecked()
+    assert isinstance(editors["mode"], QComboBox) and editors["mode"].count() == 2
+    assert isinstance(editors["tag"], QLineEdit)
+    assert editors["epochs"].toolTip().startswith("how many epochs")
+    assert form.values() == {"epochs": 5, "lr": pytest.approx(1e-4), "clip": True, "mode": "fast", "tag": "x"}
+    editors["epochs"].setValue(9)
+    editors["mode"].setCurrentText("exact")
+    assert form.values()["epochs"] == 9 and form.values()["mode"] == "exact"
+    form.set_values({"epochs": 999, "clip": False})  # out of range: refused by coerce, kept as is
+    assert form.values()["epochs"] == 9 and form.values()["clip"] is False
+
+
+def test_method_panel_is_generated_from_the_registry(qtbot):
+    from core.methods.registry import list_methods
+    from cragru_gui.method_panel import MethodPanel
+
+    panel = MethodPanel()
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: panel.methods_ready, timeout=120_000)
+    assert list(panel.entries) == [m.name for m in list_methods()]
+    assert panel.selected_methods() == ["retrain"]
+    panel.check_only()
+    with pytest.raises(ConfigError):
+        panel.choices()
+    for spec in list_methods():
+        entry = panel.entries[spec.name]
+        assert set(entry.form.editors) == {p.name for p in spec.params}
+    gpu = panel.device_combo.model().item(2)
+    from core.device import gpu_name
+
+    assert gpu.isEnabled() == (gpu_name() is not None)
+
+
+# -- inspector, results, history -----------------------------------------------------------------
+def test_inspector_shows_before_and_after_lists(qtbot, tiny_result):
+    from cragru_gui.user_inspector import UserInspector, rank_shifts
+
+    result, dataset, removed = tiny_result
+    inspector = UserInspector()
+    qtbot.addWidget(inspector)
+    inspector.set_run(result, dataset, removed)
+    user = result.groups["users"]["forget"][0]
+    inspector.select_user(user, "forget")
+    before, after = inspector.titles("before"), inspector.titles("after")
+    assert len(before) == 10 and len(after) == 10
+    first = result.topk["base"][user][0]
+    assert dataset.item_title(first) in before[0]
+    assert f"User {dataset.user_ids[user]}" in inspector.info.text()
+    # the user's removed items are highlighted where they appear
+    forgotten = set(map(int, removed[user]))
+    marked = [t for t in before if "✕ forgotten" in t]
+    assert len(marked) == len(forgotten & set(result.topk["base"][user]))
+    assert rank_shifts([1, 2, 3], [3, 1, 9]) == {3: 2, 1: -1, 9: None}
+    # any user at all, via "All users"
+    inspector.select_user(0, "all")
+    assert inspector.before_list.count() == 10
+
+
+def test_results_view_shows_every_metric(qtbot, tiny_result):
+    from cragru_gui.results_view import ResultsView
+
+    result, _dataset, _removed = tiny_result
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.show_result(result)
+    shown = view.proxy.rowCount()
+    view.cutoff_combo.setCurrentIndex(view.cutoff_combo.findData(""))
+    assert view.proxy.rowCount() > shown  # all cut-offs
+    view.search.setText("mia")
+    assert view.proxy.rowCount() == 1
+    assert view.export_button.isEnabled()
+
+
+def test_history_open_compare_delete(qtbot, tiny_result, tmp_path, answers):
+    from cragru_gui.compare_view import CompareDialog
+    from cragru_gui.history_panel import HistoryPanel
+
+    result, _dataset, _removed = tiny_result
+    store = RunStore(tmp_path / "runs.sqlite")
+    for run_id, when in (("run-a", 1.0), ("run-b", 2.0)):
+        store.begin(run_id, result.config, when)
+        store.finish_done(type(result).from_dict({**result.to_dict(), "run_id": run_id}))
+    store.begin("run-c", result.config, 3.0)
+    store.finish_cancelled("run-c")
+    panel = HistoryPanel(lambda: RunStore(tmp_path / "runs.sqlite"))
+    qtbot.addWidget(panel)
+    panel.refresh()
+    assert panel.model.rowCount() == 3
+    panel.select_runs(["run-a"])
+    with qtbot.waitSignal(panel.openRequested) as opened:
+        panel.open_button.click()
+    assert opened.args == ["run-a"]
+    panel.select_runs(["run-a", "run-b"])
+    assert panel.compare_button.isEnabled()
+    with qtbot.waitSignal(panel.compareRequested) as compared:
+        panel.compare_button.click()
+    assert sorted(compared.args) == ["run-a", "run-b"]
+    dialog = CompareDialog(store.load("run-a"), store.load("run-b"))
+    qtbot.addWidget(dialog)
+    assert dialog.table.columnCount() == 4 and dialog.table.rowCount() > 5
+    panel.select_runs(["run-c"])
+    assert not panel.open_button.isEnabled()
+    panel.delete_button.click()
+    assert [r.run_id for r in store.list()] == ["run-b", "run-a"]
+
+
+# -- worker ------------------------------------------------------------------------------------
+def test_worker_turns_events_into_signals(qtbot):
+    from cragru_gui.worker import ExperimentWorker
+
+    def runner(config, on_event, should_stop, dataset=None, store=None):
+        on_event(StageEvent("one", 1, 2))
+        on_event(ProgressEvent(0.5, "half"))
+        on_event(MetricEvent("train/base", 1, {"loss": 0.5}))
+        on_event(ModelResultEvent("base", {"retain": {"hit@10": 0.5}}))
+        on_event(LogEvent("hello"))
+        return "the result"
+
+    worker = ExperimentWorker(None, runner=runner)
+    seen = []
+    worker.stage.connect(lambda *a: seen.append(("stage", a)))
+    worker.progress.connect(lambda *a: seen.append(("progress", a)))
+    worker.metric.connect(lambda e: seen.append(("metric", e.series)))
+    worker.model_result.connect(lambda e: seen.append(("model", e.model)))
+    worker.log.connect(lambda *a: seen.append(("log", a)))
+    with qtbot.waitSignal(worker.returned) as returned, qtbot.waitSignal(worker.finished):
+        worker.start()
+    assert returned.args == ["the result"]
+    worker.wait(5000)
+    assert [s[0] for s in seen] == ["stage", "progress", "metric", "model", "log"]
+
+
+def test_worker_cancel_and_error_paths(qtbot):
+    from cragru_gui.worker import ExperimentWorker
+
+    def slow(config, on_event, should_stop, dataset=None, store=None):
+        import time
+
+        for _ in range(500):
+            if should_stop():
+                raise Cancelled("stop")
+            time.sleep(0.01)
+        return "too late"
+
+    worker = ExperimentWorker(None, runner=slow)
+    with qtbot.waitSignal(worker.cancelled, timeout=5000), qtbot.assertNotEmitted(worker.returned):
+        worker.start()
+        worker.quit()
+        worker.wait(5000)
+
+    def broken(*_args, **_kwargs):
+        raise DatasetError("bad line", "x.csv", 3)
+
+    worker = ExperimentWorker(None, runner=broken)
+    with qtbot.waitSignal(worker.errored) as errored:
+        worker.start()
+    worker.wait(5000)
+    assert isinstance(errored.args[0], DatasetError)
+
+
+# -- errors ---------------------------------------------------------------------------------------------
+def test_excepthook_logs_and_shows_a_dialog(qtbot, shown_errors, monkeypatch, tmp_path):
+    from cragru_gui import errors
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    import threading
+
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    errors.install_excepthook()
+    try:
+        raise ZeroDivisionError("boom")
+    except ZeroDivisionError:
+        sys.excepthook(*sys.exc_info())
+    qtbot.waitUntil(lambda: bool(shown_errors), timeout=3000)
+    call = shown_errors.calls[0]
+    assert "ZeroDivisionError" in call["message"] and "Traceback" in call["details"]
+    errors.report_exception(None, ConfigError("epochs must be positive"), "Bad input")
+    assert shown_errors.calls[1] == {"title": "Bad input", "message": "epochs must be positive", "details": None}
+
+
+def test_report_formats_the_result(tiny_result, tmp_path):
+    from cragru_gui import report
+
+    result, _dataset, _removed = tiny_result
+    paths = report.export_all(result, tmp_path / "out", {"time": b"\x89PNG fake"})
+    html, csv_path, json_path = paths
+    text = html.read_text()
+    assert html.suffix == ".html"
+    assert result.request["description"] in text and "Every metric" in text and "<img" in text
+    rows = csv_path.read_text().splitlines()
+    assert rows[0] == ",".join(report.CSV_FIELDS)
+    assert any(r.startswith(f"{result.run_id},retrain,") for r in rows)
+    import json
+
+    assert json.loads(json_path.read_text())["run_id"] == result.run_id
+
+
+def test_column_dialog_guesses_roles(qtbot, tmp_path):
+    from cragru_gui.column_dialog import ColumnMappingDialog
+
+    path = tmp_path / "plays.tsv"
+    path.write_text("listener\tsong\tweight\n1\t10\t3\n2\t11\t5\n")
+    dialog = ColumnMappingDialog(path)
+    qtbot.addWidget(dialog)
+    assert dialog.separator() == "\t"
+    dialog.role_combos["user"].setCurrentText("listener")
+    dialog.role_combos["item"].setCurrentText("song")
+    columns, sep = dialog.mapping()
+    assert columns == {"user": "listener", "item": "song", "rating": "weight"} and sep == "\t"
+    headerless = tmp_path / "raw.csv"
+    headerless.write_text("1,10,4,100\n2,11,5,200\n")
+    dialog = ColumnMappingDialog(headerless)
+    qtbot.addWidget(dialog)
+    assert dialog.mapping() == ({"user": 0, "item": 1, "rating": 2, "timestamp": 3}, ",")

@@ -1,0 +1,118 @@
+"""LightGCN (He et al., 2020) as in RecBole: K propagation layers, mean of layer outputs.
+
+The graph is the symmetric-normalised user–item adjacency ``D^-1/2 A D^-1/2`` of the
+training rows. The rows are kept as buffers (``graph_users``, ``graph_items``) so a
+saved model rebuilds its own graph, and :meth:`LightGCN.set_graph` lets an unlearning
+method propagate over different rows (e.g. the retained ones).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from core.models.base import ModelConfig
+from core.models.recommender import Recommender
+
+_DEGREE_EPS = 1e-7  # RecBole adds this so isolated nodes do not divide by zero
+
+
+def normalized_adjacency(
+    users: torch.Tensor, items: torch.Tensor, n_users: int, n_items: int
+) -> torch.Tensor:
+    """Sparse COO ``[(n_users+n_items)]²`` with entries ``1/sqrt(deg(u)·deg(i))``.
+
+    Users occupy indices ``0..n_users-1`` and items follow; duplicate rows count once.
+    """
+    device = users.device
+    keys = torch.unique(users.long() * n_items + items.long())
+    u = keys // n_items
+    i = keys % n_items + n_users
+    rows = torch.cat([u, i])
+    cols = torch.cat([i, u])
+    n = n_users + n_items
+    degree = torch.bincount(rows, minlength=n).float() + _DEGREE_EPS
+    inv_sqrt = degree.pow(-0.5)
+    values = inv_sqrt[rows] * inv_sqrt[cols]
+    adj = torch.sparse_coo_tensor(
+        torch.stack([rows, cols]), values, (n, n), device=device, check_invariants=False
+    )
+    return adj.coalesce()
+
+
+class LightGCN(Recommender):
+    """Final embeddings = mean over layers 0..K of ``Â^k · [user; item]`` embeddings."""
+
+    kind = "lightgcn"
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        n_users: int,
+        n_items: int,
+        train_users: np.ndarray,
+        train_items: np.ndarray,
+    ) -> None:
+        super().__init__(config, n_users, n_items, train_users, train_items)
+        self.layers = int(config.layers)
+        self.register_buffer("graph_users", torch.zeros(0, dtype=torch.long))
+        self.register_buffer("graph_items", torch.zeros(0, dtype=torch.long))
+        self._adjacency: torch.Tensor | None = None
+        self._cache: tuple[tuple, tuple[torch.Tensor, torch.Tensor]] | None = None
+        self.set_graph(train_users, train_items)
+
+    # -- graph ----------------------------------------------------------------------
+    def set_graph(self, users, items) -> None:
+        """Propagate over these (user, item) rows from now on (arrays or tensors).
+
+        ``known_users`` and ``popularity`` are left alone: whether the model still
+        "knows" a user is the calling method's decision, see ``set_training_rows``.
+        """
+        device = self.graph_users.device
+        self.graph_users = _long_tensor(users, device)
+        self.graph_items = _long_tensor(items, device)
+        self._adjacency = None
+        self._cache = None
+
+    def adjacency(self) -> torch.Tensor:
+        """The normalised adjacency on the model's device (built on first use after a change)."""
+        if self._adjacency is None or self._adjacency.device != self.device:
+            self._adjacency = normalized_adjacency(
+                self.graph_users.to(self.device), self.graph_items.to(self.device), self.n_users, self.n_items
+            )
+            self._cache = None
+        return self._adjacency
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Accept graph rows of a different length than the current ones, then rebuild."""
+        if "graph_users" in state_dict and "graph_items" in state_dict:
+            self.set_graph(state_dict["graph_users"], state_dict["graph_items"])
+        result = super().load_state_dict(state_dict, strict=strict, assign=assign)
+        self._adjacency = None
+        self._cache = None
+        return result
+
+    # -- propagation ----------------------------------------------------------------
+    def embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
+        user0, item0 = self.layer0()
+        adj = self.adjacency()
+        caching = not torch.is_grad_enabled()
+        key = (user0._version, item0._version, user0.data_ptr(), item0.data_ptr(), id(adj))
+        if caching and self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        x = torch.cat([user0, item0])
+        total = x
+        for _ in range(self.layers):
+            x = torch.sparse.mm(adj, x)
+            total = total + x
+        final = total / (self.layers + 1)
+        out = (final[: self.n_users], final[self.n_users :])
+        if caching:
+            self._cache = (key, out)
+        return out
+
+
+def _long_tensor(values, device: torch.device) -> torch.Tensor:
+    if torch.is_tensor(values):
+        return values.detach().to(device, torch.long)
+    return torch.as_tensor(np.asarray(values, dtype=np.int64), device=device)

@@ -1,0 +1,44 @@
+"""Saving and loading trained recommenders.
+
+A file holds the model's config, sizes and state dict (for LightGCN this includes the
+graph rows, so the loaded model propagates over the same graph). Loading uses
+``weights_only=True``: only tensors and plain values are read back, never code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.models.base import ModelConfig
+from core.models.factory import create_model
+from core.models.recommender import Recommender
+
+FORMAT_VERSION = 1
+
+
+def save_model(model: Recommender, path: str | Path) -> None:
+    payload = {
+        "format": FORMAT_VERSION,
+        "kind": model.kind,
+        "config": model.config.as_dict(),
+        "n_users": model.n_users,
+        "n_items": model.n_items,
+        "state": {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()},
+    }
+    torch.save(payload, str(path))
+
+
+def load_model(path: str | Path, device: torch.device | str = "cpu") -> Recommender:
+    payload = torch.load(str(path), map_location="cpu", weights_only=True)
+    if payload.get("format") != FORMAT_VERSION:
+        raise ValueError(f"unsupported model file format {payload.get('format')!r}")
+    fields = {f.name for f in dataclasses.fields(ModelConfig)}
+    config = ModelConfig(**{k: v for k, v in payload["config"].items() if k in fields})
+    empty = np.zeros(0, dtype=np.int64)
+    model = create_model(config, payload["n_users"], payload["n_items"], empty, empty, "cpu")
+    model.load_state_dict(payload["state"])
+    return model.to(torch.device(device)).eval()

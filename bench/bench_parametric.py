@@ -1,0 +1,163 @@
+"""Benchmark of issue 5: fine-tune, NegGrad, reverse BPR, SISA and RecEraser vs retrain.
+
+Every figure comes from ``core.runner.run_experiment`` (one split, one request, one
+evaluator, one membership-inference attack for every model):
+
+    .venv/bin/python bench/bench_parametric.py                      # ML-100K (+ ML-1M on a GPU)
+    .venv/bin/python bench/bench_parametric.py --datasets demo --epochs 40
+    .venv/bin/python bench/bench_parametric.py --threads 1 --out /tmp/parametric.json
+
+ML-1M runs only where torch sees a GPU (a note says so otherwise). Datasets are found
+with ``core.data.paths.real_dataset_path`` (``CRAGRU_DATA_DIR``, default
+``<checkout>/../shared/data``).
+
+Published reference points (RecEraser paper, Chen et al. WWW 2022, ML-1M, BPR; their
+own protocol and hardware, so only the orders of magnitude compare): retrain HR@10
+0.7403, SISA HR@10 0.3547, RecEraser unlearning 386 s vs retraining 1,935 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
+from core.data.paths import real_dataset_path  # noqa: E402
+from core.errors import DatasetError  # noqa: E402
+from core.events import LogEvent, MetricEvent, StageEvent  # noqa: E402
+from core.forget_request import ForgetRequest  # noqa: E402
+from core.models.base import ModelConfig  # noqa: E402
+from core.runner import run_experiment  # noqa: E402
+
+METHODS = ("retrain", "finetune", "neggrad", "reverse_bpr", "sisa", "receraser")
+PUBLISHED = (
+    "published (RecEraser paper, ML-1M, BPR, own protocol): retrain HR@10 0.7403 | "
+    "SISA HR@10 0.3547 | RecEraser 386 s vs retrain 1,935 s (5.0x)"
+)
+
+
+def sink(verbose: bool):
+    start = time.perf_counter()
+
+    def on_event(event) -> None:
+        stamp = f"[{time.perf_counter() - start:7.1f}s]"
+        if isinstance(event, StageEvent):
+            print(stamp, "==", event.name, flush=True)
+        elif isinstance(event, LogEvent):
+            print(stamp, event.text, flush=True)
+        elif verbose and isinstance(event, MetricEvent) and event.step % 10 == 0:
+            values = ", ".join(f"{k} {v:.4f}" for k, v in event.values.items())
+            print(stamp, f"{event.series} step {event.step}: {values}", flush=True)
+
+    return on_event
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def table(result) -> str:
+    """One row per model: utility per group, memorisation, MIA, cost, and bias vs retrain."""
+    head = (f"{'model':<12} {'retain hit@10':>13} {'retain ndcg@10':>14} {'forget ndcg@10':>14} "
+            f"{'similar ndcg@10':>15} {'forgot rec@10':>13} {'MIA AUC':>8} {'time s':>8} {'prep s':>7} "
+            f"{'speed-up':>8} {'|Δret|':>7} {'|Δsim|':>7}")
+    lines = [head, "-" * len(head)]
+    retrain = result.models.get("retrain")
+    for name, m in result.models.items():
+        g = m.groups
+        bias_r = bias_s = None
+        if retrain is not None and name not in ("base", "retrain"):
+            bias_r = abs(g["retain"]["ndcg@10"] - retrain.groups["retain"]["ndcg@10"])
+            bias_s = abs(g["similar"]["ndcg@10"] - retrain.groups["similar"]["ndcg@10"])
+        lines.append(
+            f"{name:<12} {_fmt(g['retain']['hit@10']):>13} {_fmt(g['retain']['ndcg@10']):>14} "
+            f"{_fmt(g['forget']['ndcg@10']):>14} {_fmt(g['similar']['ndcg@10']):>15} "
+            f"{_fmt(m.forgotten_recall['forgotten_recall@10']):>13} {_fmt(m.mia_auc, 3):>8} "
+            f"{_fmt(m.time_s, 1):>8} {_fmt(m.prep_time_s, 1):>7} {_fmt(m.speedup_vs_retrain, 2):>8} "
+            f"{_fmt(bias_r):>7} {_fmt(bias_s):>7}"
+        )
+    extras = [f"  {name}: " + ", ".join(f"{k}={v:g}" for k, v in m.extras.items())
+              for name, m in result.models.items() if m.extras]
+    return "\n".join(lines + (["extras:"] + extras if extras else []))
+
+
+def run_one(dataset: str, args) -> dict:
+    if dataset == "demo":
+        path = "demo"
+    else:
+        path = str(real_dataset_path(dataset))
+    model = replace(ModelConfig(), name=args.model, lr=args.lr, epochs=args.epochs, dim=args.dim)
+    config = ExperimentConfig(
+        data=DataConfig(path=path),
+        model=model,
+        request=ForgetRequest.parse(args.request, seed=args.seed),
+        methods=tuple(MethodChoice(m) for m in args.methods),
+        device=args.device,
+        use_cache=not args.no_cache,
+        label=f"bench_parametric {dataset}",
+    )
+    started = time.perf_counter()
+    result = run_experiment(config, sink(args.verbose))
+    wall = time.perf_counter() - started
+    print()
+    print(f"== {dataset}: {result.dataset['n_users']} users, {result.dataset['n_items']} items, "
+          f"{result.dataset['n_interactions']} interactions; request {args.request} → "
+          f"{result.request['n_removed_rows']} rows of {result.request['n_forget_users']} users; "
+          f"device {result.environment['device']}; torch threads {torch.get_num_threads()}; wall {wall:.0f} s")
+    print(f"model {model.name} dim {model.dim} lr {model.lr} epochs≤{model.epochs} patience {model.patience}; "
+          f"base trained in {result.models['base'].time_s:.1f} s")
+    print(table(result))
+    print(PUBLISHED)
+    return json.loads(result.to_json(include_topk=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default="ml-100k,ml-1m", help="comma list: demo, ml-100k, ml-1m")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--request", default="users:random:0.05")
+    parser.add_argument("--model", default="bpr", choices=("bpr", "lightgcn"))
+    parser.add_argument("--lr", type=float, default=ModelConfig().lr)
+    parser.add_argument("--dim", type=int, default=ModelConfig().dim)
+    parser.add_argument("--epochs", type=int, default=ModelConfig().epochs)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--no-cache", action="store_true", help="retrain the base model even if cached")
+    parser.add_argument("--out", help="write the run results as JSON here")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if "retrain" not in args.methods:
+        args.methods.insert(0, "retrain")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    gpu = torch.cuda.is_available() and args.device != "cpu"
+    results = {}
+    for dataset in [d.strip() for d in args.datasets.split(",") if d.strip()]:
+        if dataset == "ml-1m" and not gpu:
+            print("note: ML-1M is benchmarked only where torch sees a GPU; skipped on this CPU-only machine")
+            continue
+        try:
+            results[dataset] = run_one(dataset, args)
+        except DatasetError as exc:
+            print(f"note: {dataset} skipped: {exc}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=1, default=str))
+        print(f"results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

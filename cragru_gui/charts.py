@@ -43,6 +43,10 @@ def _plot(title: str, left: str = "", bottom: str = "", tooltip: str = "") -> pg
     widget.setBackground("w")
     widget.setTitle(title, color="#13243a", size="10pt")
     item = widget.getPlotItem()
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).setTextPen("#3b4452")
+        item.getAxis(axis).setPen("#b8bec8")
+        item.getAxis(axis).enableAutoSIPrefix(False)
     if left:
         item.setLabel("left", left, color="#3b4452")
     if bottom:
@@ -51,10 +55,6 @@ def _plot(title: str, left: str = "", bottom: str = "", tooltip: str = "") -> pg
     item.setMouseEnabled(x=False, y=False)
     item.hideButtons()
     item.setMenuEnabled(False)
-    for axis in ("left", "bottom"):
-        item.getAxis(axis).setTextPen("#3b4452")
-        item.getAxis(axis).setPen("#b8bec8")
-        item.getAxis(axis).enableAutoSIPrefix(False)
     widget.setMinimumSize(220, 170)
     if tooltip:
         widget.setToolTip(tooltip)
@@ -100,6 +100,9 @@ class _GrowingRange:
             return
         if value > self.high:
             self.high = value * self.margin if value > 0 else value
+            self._apply()
+        elif value < self.low:  # e.g. a negative loss (gradient ascent)
+            self.low = value * self.margin if value < 0 else value
             self._apply()
 
     def _apply(self) -> None:
@@ -187,7 +190,8 @@ class MetricsChart(QWidget):
         self.time_x = _GrowingRange(self.time_plot, "x", 0, 1.0, 1.25)
         self.mia_plot.setYRange(0, 1.05, padding=0)
         self.chance = pg.InfiniteLine(pos=0.5, angle=0, pen=pg.mkPen("#b23b3b", width=1, style=Qt.PenStyle.DashLine),
-                                      label="chance (0.5)", labelOpts={"color": "#b23b3b", "position": 0.85})
+                                      label="chance (0.5)", labelOpts={"color": "#b23b3b", "position": 0.5,
+                                                                        "anchors": [(0.5, 1), (0.5, 1)]})
         self.mia_plot.addItem(self.chance)
         self.hit_note = _Placeholder(self.hit_plot, "appears when the base\nmodel is evaluated")
         self.ndcg_note = _Placeholder(self.ndcg_plot, "appears when the base\nmodel is evaluated")

@@ -155,7 +155,7 @@ class DatasetPanel(QWidget):
         self.plot.addItem(self.bars)
         layout.addWidget(self.plot, 1)
 
-        self.demo_button.clicked.connect(lambda: self.loadRequested.emit({"path": "demo"}))
+        self.demo_button.clicked.connect(lambda: self.loadRequested.emit({"path": "demo", **self._options()}))
         self.folder_button.clicked.connect(self.choose_folder)
         self.file_button.clicked.connect(self.choose_file)
         self.recent_combo.activated.connect(self._recent_chosen)

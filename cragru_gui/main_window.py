@@ -7,6 +7,7 @@ training or metric code — every number comes from ``core``.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -44,6 +45,7 @@ from cragru_gui.user_inspector import UserInspector
 from cragru_gui.worker import ExperimentWorker, FunctionWorker
 
 APP_TITLE = "CRAGRU Studio"
+_run_log = logging.getLogger("cragru_gui.run")
 CLOSE_WAIT_S = 30.0
 
 
@@ -434,9 +436,9 @@ class MainWindow(QMainWindow):
         self.results_view.show_result(result)
         self.inspector.set_run(result, self._run_dataset, self._run_removed)
         self.export_action.setEnabled(True)
-        took = format_duration(result.finished_at - result.started_at) if result.finished_at else ""
+        took = format_duration(result.finished_at - result.started_at) if result.finished_at else "?"
         self.run_bar.progress_bar.setValue(self.run_bar.progress_bar.maximum())
-        self._finish_message = f"Done in {took}. See Results and Inspector for the details."
+        self._finish_message = "Done. See Results and Inspector for the details."
         self.story.setText(result_story(result))
         self._log(f"— run {result.run_id} finished in {took}")
 
@@ -528,6 +530,8 @@ class MainWindow(QMainWindow):
 
     # -- log ---------------------------------------------------------------------------------------------
     def _log(self, text: str, level: str = "info") -> None:
+        _run_log.log(logging.ERROR if level == "error" else logging.WARNING if level == "warning" else logging.INFO,
+                     "%s", text)
         stamp = time.strftime("%H:%M:%S")
         prefix = "" if level == "info" else f"{level.upper()}: "
         self.log_view.appendPlainText(f"[{stamp}] {prefix}{text}")

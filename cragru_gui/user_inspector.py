@@ -167,8 +167,21 @@ class UserInspector(QWidget):
             self.user_combo.addItem(f"user {self._raw_id(u)}", u)
         self.user_combo.blockSignals(False)
         if self._users:
-            self.user_combo.setCurrentIndex(0)
+            self.user_combo.setCurrentIndex(max(0, self._users.index(self._telling_user())))
         self.refresh()
+
+    def _telling_user(self) -> int:
+        """The user whose lists say most: most forgotten items in the base top-10 (first on ties)."""
+        base = self.result.topk.get("base") or []
+        best, best_score = self._users[0], -1
+        for u in self._users[:2000]:
+            forgotten = self._forgotten_items(u)
+            if not forgotten or u >= len(base):
+                continue
+            score = len(forgotten & set(base[u]))
+            if score > best_score:
+                best, best_score = u, score
+        return best
 
     def _typed_user(self) -> None:
         text = self.user_combo.currentText().strip().removeprefix("user ").strip()

@@ -8,6 +8,8 @@ method propagate over different rows (e.g. the retained ones).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -38,6 +40,30 @@ def normalized_adjacency(
         torch.stack([rows, cols]), values, (n, n), device=device, check_invariants=False
     )
     return adj.coalesce()
+
+
+class _SymmetricSpMM(torch.autograd.Function):
+    """``adj @ x`` whose backward is ``adj @ grad``: the adjacency is symmetric.
+
+    torch's own backward transposes (and re-sorts) the sparse matrix on every call,
+    which costs several times the product itself.
+    """
+
+    @staticmethod
+    def forward(ctx, adj: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        ctx.adj = adj
+        return adj @ x
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return None, ctx.adj @ grad
+
+
+def _to_csr(adj: torch.Tensor) -> torch.Tensor:
+    """CSR products are about 4x faster than COO ones on the CPU (and fine on CUDA)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
+        return adj.to_sparse_csr()
 
 
 class LightGCN(Recommender):
@@ -75,11 +101,11 @@ class LightGCN(Recommender):
         self._cache = None
 
     def adjacency(self) -> torch.Tensor:
-        """The normalised adjacency on the model's device (built on first use after a change)."""
+        """The normalised adjacency (CSR) on the model's device, rebuilt after a change."""
         if self._adjacency is None or self._adjacency.device != self.device:
-            self._adjacency = normalized_adjacency(
+            self._adjacency = _to_csr(normalized_adjacency(
                 self.graph_users.to(self.device), self.graph_items.to(self.device), self.n_users, self.n_items
-            )
+            ))
             self._cache = None
         return self._adjacency
 
@@ -103,7 +129,7 @@ class LightGCN(Recommender):
         x = torch.cat([user0, item0])
         total = x
         for _ in range(self.layers):
-            x = torch.sparse.mm(adj, x)
+            x = _SymmetricSpMM.apply(adj, x)
             total = total + x
         final = total / (self.layers + 1)
         out = (final[: self.n_users], final[self.n_users :])

@@ -1,0 +1,153 @@
+"""Base recommenders against RecBole's published figures (random 8:1:1 split, full ranking).
+
+    python bench/bench_base_models.py --datasets ml-100k,ml-1m --models bpr,lightgcn --device auto
+
+Trains each model with early stopping on valid NDCG@10 and reports test HR@10 / NDCG@10
+on every user with test rows, two ways:
+
+* ``mask=train`` — our protocol (PROTOCOL.md): only the training items are masked;
+* ``mask=train+valid`` — RecBole's full-sort test: a user's validation items are
+  "history" too and are masked. This is the setting the published figures come from,
+  so it is the column to compare with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.data.loaders import load_dataset  # noqa: E402
+from core.data.paths import real_dataset_path  # noqa: E402
+from core.device import describe_device, resolve_device  # noqa: E402
+from core.evaluation.full_sort import evaluate_users, mean_metrics  # noqa: E402
+from core.events import LogEvent, MetricEvent, Reporter  # noqa: E402
+from core.models.base import ModelConfig  # noqa: E402
+from core.models.training import row_sets, train_recommender  # noqa: E402
+from core.split import SplitConfig, make_split  # noqa: E402
+
+# RecBole's published test figures (hit@10, ndcg@10).
+PUBLISHED = {
+    ("ml-100k", "bpr"): (0.7845, 0.2910),
+    ("ml-100k", "lightgcn"): (0.7739, 0.2790),
+    ("ml-1m", "bpr"): (0.7403, 0.2555),
+    ("ml-1m", "lightgcn"): (0.7377, 0.2533),
+}
+
+# Hyper-parameters used here (dim 64 throughout); --set overrides any field.
+BENCH_CONFIGS = {
+    "bpr": ModelConfig(name="bpr"),
+    "lightgcn": ModelConfig(name="lightgcn"),
+}
+
+
+def _overrides(pairs: list[str]) -> dict:
+    fields = {f.name: f.type for f in dataclasses.fields(ModelConfig)}
+    out = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key not in fields:
+            raise SystemExit(f"--set: unknown ModelConfig field {key!r}")
+        kind = {"int": int, "float": float, "str": str}[str(fields[key])]
+        out[key] = kind(value)
+    return out
+
+
+def _printer(every: int):
+    def sink(event) -> None:
+        if isinstance(event, MetricEvent) and event.step % every == 0:
+            values = "  ".join(f"{k} {v:.4f}" for k, v in event.values.items())
+            print(f"    epoch {event.step:4d}  {values}", flush=True)
+        elif isinstance(event, LogEvent):
+            print(f"    {event.text}", flush=True)
+
+    return sink
+
+
+def run_one(ds, split, config: ModelConfig, device: torch.device, log_every: int) -> dict:
+    users, items = ds.users, ds.items
+    steps = []
+
+    def sink(event) -> None:
+        if isinstance(event, MetricEvent):
+            steps.append(event.step)
+        _printer(log_every)(event)
+
+    start, cpu_start = time.perf_counter(), time.process_time()
+    model = train_recommender(
+        config, ds.n_users, ds.n_items, users[split.train], items[split.train], device,
+        valid=(users[split.valid], items[split.valid]), reporter=Reporter(sink),
+    )
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
+    test_users = np.unique(users[split.test])
+    truth = row_sets(users[split.test], items[split.test], ds.n_users, ds.n_items)
+    history = np.concatenate([split.train, split.valid])
+    masks = {
+        "train": row_sets(users[split.train], items[split.train], ds.n_users, ds.n_items),
+        "train+valid": row_sets(users[history], items[history], ds.n_users, ds.n_items),
+    }
+    out = {"seconds": seconds, "cpu_seconds": cpu_seconds, "epochs": max(steps) if steps else 0}
+    for label, mask in masks.items():
+        metrics = mean_metrics(evaluate_users(model, test_users, truth, mask, ks=(10,)))
+        out[label] = {"hit@10": metrics["hit@10"], "ndcg@10": metrics["ndcg@10"]}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default="ml-100k,ml-1m")
+    parser.add_argument("--models", default="bpr,lightgcn")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a ModelConfig field for every model, e.g. --set lr=0.002")
+    parser.add_argument("--log-every", type=int, default=10, help="print every N-th epoch")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    overrides = _overrides(args.set)
+    print(f"device: {describe_device(device)}, torch {torch.__version__}", flush=True)
+
+    rows = []
+    for name in args.datasets.split(","):
+        ds = load_dataset(str(real_dataset_path(name)), name=name)
+        split = make_split(ds, SplitConfig(outsider_fraction=0.0, seed=0))
+        print(f"{name}: {ds.n_users} users, {ds.n_items} items, {ds.n_interactions} rows; "
+              f"train {len(split.train)} valid {len(split.valid)} test {len(split.test)}", flush=True)
+        for model_name in args.models.split(","):
+            config = dataclasses.replace(BENCH_CONFIGS[model_name], **overrides)
+            print(f"  {model_name}: {config.as_dict()}", flush=True)
+            result = run_one(ds, split, config, device, args.log_every)
+            rows.append({"dataset": name, "model": model_name, "config": config.as_dict(), **result})
+
+    print()
+    header = (f"{'dataset':8} {'model':8} {'epochs':>6} {'train s':>8} {'cpu s':>7} | {'HR@10':>6} {'NDCG@10':>7} "
+              f"(mask=train) | {'HR@10':>6} {'NDCG@10':>7} (mask=train+valid) | {'RecBole':>13} | {'Δ HR':>6} {'Δ NDCG':>6}")
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        a, b = row["train"], row["train+valid"]
+        hit, ndcg = PUBLISHED.get((row["dataset"], row["model"]), (float("nan"), float("nan")))
+        print(f"{row['dataset']:8} {row['model']:8} {row['epochs']:6d} {row['seconds']:8.1f} {row['cpu_seconds']:7.1f} | "
+              f"{a['hit@10']:6.4f} {a['ndcg@10']:7.4f}              | {b['hit@10']:6.4f} {b['ndcg@10']:7.4f}"
+              f"                    | {hit:.4f}/{ndcg:.4f} | {b['hit@10'] / hit - 1:+6.1%} {b['ndcg@10'] / ndcg - 1:+6.1%}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"device": describe_device(device), "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -34,8 +34,20 @@ class ModelColours:
         return self._assigned[name]
 
 
+STAGE_PREFIXES = ("train", "unlearn", "pretrain", "finetune")
+
+
 def _series_model(series: str) -> str:
-    return series.split("/", 1)[1] if "/" in series else series
+    """The model a curve belongs to: ``train/base`` → base, ``unlearn/neggrad`` → neggrad,
+    ``train/sisa-shards`` → sisa, ``e2urec/student`` → e2urec."""
+    parts = series.split("/")
+    name = parts[1] if len(parts) > 1 and parts[0] in STAGE_PREFIXES else parts[0]
+    return name.split("-")[0]
+
+
+def _series_label(series: str) -> str:
+    parts = series.split("/", 1)
+    return parts[1] if len(parts) > 1 and parts[0] in STAGE_PREFIXES else series
 
 
 def _plot(title: str, left: str = "", bottom: str = "", tooltip: str = "") -> pg.PlotWidget:
@@ -141,7 +153,7 @@ class MetricsChart(QWidget):
         self.memory_plot = _plot("What the model still remembers", "forgotten-item recall@10", "",
                                  "Share of each forgotten user's removed items still in their top-10. Base "
                                  "remembers; the target is retrain's value, not zero.")
-        self.mia_plot = _plot("Membership inference AUC", "AUC", "",
+        self.mia_plot = _plot("Membership inference AUC", "AUC (dashed: chance, 0.5)", "",
                               "How well an attacker tells forgotten users from never-seen users. 0.5 = cannot "
                               "tell (retrain); 1.0 = the model clearly remembers them.")
         self.time_plot = _plot("Cost: unlearning vs retraining time", "", "seconds",
@@ -189,9 +201,8 @@ class MetricsChart(QWidget):
         self.memory_y = _GrowingRange(self.memory_plot, "y", 0, 0.05, 1.2)
         self.time_x = _GrowingRange(self.time_plot, "x", 0, 1.0, 1.25)
         self.mia_plot.setYRange(0, 1.05, padding=0)
-        self.chance = pg.InfiniteLine(pos=0.5, angle=0, pen=pg.mkPen("#b23b3b", width=1, style=Qt.PenStyle.DashLine),
-                                      label="chance (0.5)", labelOpts={"color": "#b23b3b", "position": 0.5,
-                                                                        "anchors": [(0.5, 1), (0.5, 1)]})
+        self.chance = pg.InfiniteLine(pos=0.5, angle=0, pen=pg.mkPen("#b23b3b", width=1, style=Qt.PenStyle.DashLine))
+        self.chance.setToolTip("0.5: the attack cannot tell forgotten users from never-seen ones")
         self.mia_plot.addItem(self.chance)
         self.hit_note = _Placeholder(self.hit_plot, "appears when the base\nmodel is evaluated")
         self.ndcg_note = _Placeholder(self.ndcg_plot, "appears when the base\nmodel is evaluated")
@@ -242,10 +253,12 @@ class MetricsChart(QWidget):
         if handle not in self.curves:
             model = _series_model(series)
             colour = self.colours(model)
-            style = Qt.PenStyle.SolidLine
+            # a model's first curve is solid; further stages of the same model (shards, students) dashed
+            siblings = sum(1 for (other, k) in self.curves if k == key and _series_model(other) == model)
+            style = Qt.PenStyle.SolidLine if siblings == 0 else Qt.PenStyle.DashLine
             self.curves[handle] = plot.plot([], [], pen=pg.mkPen(colour, width=2, style=style),
                                             symbol="o" if key == "valid_ndcg10" else None, symbolSize=4,
-                                            symbolBrush=colour, symbolPen=None, name=model)
+                                            symbolBrush=colour, symbolPen=None, name=_series_label(series))
         return self.curves[handle]
 
     def add_metric(self, event) -> None:

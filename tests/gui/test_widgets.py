@@ -314,3 +314,35 @@ def test_column_dialog_guesses_roles(qtbot, tmp_path):
     dialog = ColumnMappingDialog(headerless)
     qtbot.addWidget(dialog)
     assert dialog.mapping() == ({"user": 0, "item": 1, "rating": 2, "timestamp": 3}, ",")
+
+
+# -- charts ------------------------------------------------------------------------------------------
+def test_charts_update_items_in_place(qtbot):
+    from cragru_gui.charts import MetricsChart
+
+    chart = MetricsChart()
+    qtbot.addWidget(chart)
+    chart.reset(mia_enabled=True)
+    for step in (1, 2, 3):
+        chart.add_metric(MetricEvent("train/base", step, {"loss": 1.0 / step, "valid_ndcg10": 0.1 * step}))
+        if step == 1:
+            curve = chart.curves[("train/base", "loss")]
+    assert chart.curves[("train/base", "loss")] is curve  # created once, then setData
+    x, y = chart.curve_points("train/base", "valid_ndcg10")
+    assert list(x) == [1, 2, 3] and list(y) == pytest.approx([0.1, 0.2, 0.3])
+    groups = {g: {"hit@10": 0.5, "ndcg@10": 0.2} for g in ("retain", "forget", "similar")}
+    chart.add_model_result(ModelResultEvent("base", groups, {"forgotten_recall@10": 0.3, "time_s": 2.0}))
+    chart.add_model_result(ModelResultEvent("retrain", groups, {"forgotten_recall@10": 0.1, "time_s": 3.0}))
+    assert set(chart.hit_bars) == {"base", "retrain"} and not chart.mia_bars
+    assert chart.mia_note.item.isVisible() or not chart.isVisible()
+    assert "appears after the attack" in chart.mia_note.item.textItem.toPlainText()
+    bar = chart.hit_bars["base"]
+    chart.add_model_result(ModelResultEvent("base", groups, {"mia_auc": 0.97}))
+    assert chart.hit_bars["base"] is bar and set(chart.mia_bars) == {"base"}
+    assert chart.models["base"]["extras"]["forgotten_recall@10"] == 0.3  # extras merge, not replace
+    assert "base" in chart.legend.text() and "retrain" in chart.legend.text()
+    assert set(chart.png_images()) == set(chart.plots())
+    # another method's stages share its colour; the series label tells them apart
+    chart.add_metric(MetricEvent("train/sisa-shards", 1, {"loss": 0.5}))
+    chart.add_metric(MetricEvent("train/sisa-unlearn", 1, {"loss": 0.4}))
+    assert chart.colours("sisa") == chart.curves[("train/sisa-shards", "loss")].opts["pen"].color().name()

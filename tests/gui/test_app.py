@@ -41,3 +41,17 @@ def test_log_file_goes_under_the_app_home(monkeypatch, tmp_path):
 
     monkeypatch.setenv("CRAGRU_HOME", str(tmp_path))
     assert errors.log_dir() == tmp_path / "logs"
+
+
+def test_the_window_holds_no_training_or_metric_code():
+    """Numbers come from core: the GUI package neither imports torch nor calls trainers/evaluators."""
+    from pathlib import Path
+
+    import cragru_gui
+
+    forbidden = ("import torch", "from torch", "train_recommender", "evaluate_model", "evaluate_users",
+                 "ranking_metrics")
+    for path in Path(cragru_gui.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        for word in forbidden:
+            assert word not in text, f"{path.name} contains {word!r}"

@@ -57,6 +57,14 @@ def test_selecting_users_updates_the_request_summary(make_window, qtbot):
     panel.select_users([outsider])
     assert panel.banner.isVisibleTo(panel) and "no training interactions" in panel.banner.text()
     assert not window.run_bar.start_button.isEnabled()
+    # quick selector: every item of a genre
+    panel.kind_combo.setCurrentIndex(panel.kind_combo.findData("items"))
+    panel.selector_combo.setCurrentIndex(panel.selector_combo.findData("genre"))
+    panel.genre_combo.setCurrentIndex(0)
+    panel.refresh()
+    genre = panel.genre_combo.currentText()
+    n_items = sum(genre in g for g in window.dataset.item_genres())
+    assert panel.request().genre == genre and f"Forgetting {n_items} items" in panel.summary.text()
     # share selector: the size follows the spin box
     panel.clear()
     assert panel.selector() == "random" and panel.is_valid()

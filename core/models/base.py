@@ -57,9 +57,11 @@ class ModelConfig:
     name: str = "bpr"
     dim: int = 64
     layers: int = 2  # LightGCN propagation layers
-    lr: float = 1e-3
-    reg: float = 1e-5  # L2 on the batch's embeddings (RecBole's reg_weight style)
-    batch_size: int = 2048
+    # lr / reg / batch tuned on ML-100K (bench/bench_base_models.py): within 3 % of
+    # RecBole's published HR@10 and NDCG@10 for both models, BPR trains in seconds.
+    lr: float = 5e-3
+    reg: float = 5e-3  # L2 on the batch's embeddings (RecBole's reg_weight style)
+    batch_size: int = 4096
     epochs: int = 300
     patience: int = 10  # evaluations without valid NDCG@10 improvement before stopping
     eval_every: int = 1

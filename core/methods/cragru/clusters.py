@@ -1,0 +1,144 @@
+"""Item clusters: Word2Vec item vectors trained here, grouped by KMeans.
+
+The retrieval strategies reason about a user's history per cluster ("how much of it is
+comedy-like?"). As in the paper the clusters come from item co-occurrence; we train
+the vectors locally (no downloaded embeddings, so the app works offline and the
+vectors describe *this* catalogue) on each user's *training* sequence in time order,
+never on valid/test rows. When the dataset has genres or titles, one extra sentence
+per item ties the item token to its genre and title-word tokens, so rarely seen items
+still land near similar ones. ``workers=1`` plus a fixed seed and hash make the
+vectors reproducible. Results are cached on disk per dataset fingerprint and split.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.data.dataset import Dataset
+from core.model_cache import atomic_save, cache_key, cached_path
+
+CACHE_KIND = "cragru"
+CACHE_VERSION = "cragru-clusters-v1"
+_STOPWORDS = {"the", "a", "an", "of", "and", "in", "on", "to", "for", "from", "with", "la", "le", "de", "les"}
+_WORD = re.compile(r"[a-z][a-z']+")
+
+
+@dataclass
+class ItemClusters:
+    """``vectors`` ``[n_items, dim]`` (float32) and ``labels`` ``[n_items]`` (0..k-1)."""
+
+    vectors: np.ndarray
+    labels: np.ndarray
+    k: int
+
+    def shares(self, items: np.ndarray) -> np.ndarray:
+        """Counts of ``items`` per cluster, ``[k]``."""
+        return np.bincount(self.labels[np.asarray(items, dtype=np.int64)], minlength=self.k)
+
+
+def _stable_hash(text: str) -> int:
+    """A process-independent hash: Python's ``hash`` of a str changes with PYTHONHASHSEED."""
+    return zlib.crc32(text.encode())
+
+
+def title_tokens(title: str) -> list[str]:
+    """Lower-case title words without the year and common stop words."""
+    title = re.sub(r"\(\d{4}\)", " ", str(title).lower())
+    return [w for w in _WORD.findall(title) if w not in _STOPWORDS]
+
+
+def training_sentences(dataset: Dataset, train_rows: np.ndarray, use_meta: bool = True) -> list[list[str]]:
+    """One sentence per user (training items in time order), plus metadata sentences."""
+    rows = np.asarray(train_rows, dtype=np.int64)
+    order = np.lexsort((rows, dataset.timestamps[rows], dataset.users[rows]))
+    users, items = dataset.users[rows][order], dataset.items[rows][order]
+    cuts = np.flatnonzero(np.diff(users)) + 1
+    sentences = [[f"i{i}" for i in part.tolist()] for part in np.split(items, cuts) if len(part)]
+    if use_meta and dataset.item_meta is not None:
+        genres = dataset.item_genres()
+        has_title = "title" in dataset.item_meta
+        for item in range(dataset.n_items):
+            extra = [f"g:{g.lower()}" for g in genres[item]]
+            if has_title:
+                extra += [f"t:{w}" for w in title_tokens(dataset.item_title(item))]
+            if extra:
+                sentences.append([f"i{item}", *extra])
+    return sentences
+
+
+def fit_item_clusters(
+    dataset: Dataset,
+    train_rows: np.ndarray,
+    k: int = 5,
+    dim: int = 32,
+    epochs: int = 10,
+    window: int = 5,
+    seed: int = 0,
+    use_meta: bool = True,
+) -> ItemClusters:
+    """Train Word2Vec (skip-gram) on training sequences, then KMeans the item vectors.
+
+    Items that never occur (no training row and no metadata) get the mean vector and
+    the label of the nearest centroid: they cannot be in any history anyway.
+    """
+    from gensim.models import Word2Vec
+    from sklearn.cluster import KMeans
+
+    sentences = training_sentences(dataset, train_rows, use_meta)
+    model = Word2Vec(
+        sentences=sentences, vector_size=dim, window=window, min_count=1, sg=1, negative=5,
+        workers=1, seed=int(seed), epochs=epochs, hashfxn=_stable_hash,
+    )
+    vectors = np.zeros((dataset.n_items, dim), dtype=np.float32)
+    present = np.zeros(dataset.n_items, dtype=bool)
+    for item in range(dataset.n_items):
+        key = f"i{item}"
+        if key in model.wv.key_to_index:
+            vectors[item] = model.wv[key]
+            present[item] = True
+    if present.any():
+        vectors[~present] = vectors[present].mean(0)
+    n_clusters = max(1, min(int(k), int(present.sum())))
+    km = KMeans(n_clusters=n_clusters, n_init=10, random_state=int(seed))
+    km.fit(_unit(vectors[present]) if present.any() else _unit(vectors))
+    labels = km.predict(_unit(vectors)).astype(np.int64)
+    return ItemClusters(vectors=vectors, labels=labels, k=n_clusters)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-8)
+
+
+_MEMO: dict[str, ItemClusters] = {}
+
+
+def cached_item_clusters(
+    dataset: Dataset, split_dict: dict, train_rows: np.ndarray, *, use_cache: bool = True, **kwargs
+) -> tuple[ItemClusters, bool]:
+    """Clusters for (dataset fingerprint, split, settings): memory, then disk, then fit.
+
+    Returns ``(clusters, from_cache)``.
+    """
+    key = cache_key(dataset.fingerprint(), split_dict, kwargs, CACHE_VERSION)
+    if use_cache and key in _MEMO:
+        return _MEMO[key], True
+    path = cached_path(key, CACHE_KIND)
+    if use_cache and path.exists():
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+            clusters = ItemClusters(saved["vectors"].numpy(), saved["labels"].numpy(), int(saved["k"]))
+            _MEMO[key] = clusters
+            return clusters, True
+        except Exception:  # an unreadable entry is refitted, not fatal
+            pass
+    clusters = fit_item_clusters(dataset, train_rows, **kwargs)
+    if use_cache:
+        _MEMO[key] = clusters
+        atomic_save({"vectors": torch.from_numpy(clusters.vectors), "labels": torch.from_numpy(clusters.labels),
+                     "k": torch.tensor(clusters.k)}, path)
+    return clusters, False

@@ -6,6 +6,7 @@ ParamSpecs: no method is special-cased.
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import replace
 
@@ -206,6 +207,8 @@ class MethodPanel(QWidget):
         if "retrain" in self.entries:
             self.entries["retrain"].set_checked(True)
         self.methods_ready = True
+        logging.getLogger("cragru_gui").info("%d unlearning methods available: %s", len(self.entries),
+                                             ", ".join(self.entries))
         if self._pending_state is not None:
             state, self._pending_state = self._pending_state, None
             self.restore(state)

@@ -112,3 +112,18 @@ def test_item_clusters_are_deterministic_and_use_training_rows_only():
     assert a.labels.min() >= 0 and a.labels.max() < 4
     sentences = training_sentences(ds, split.train, use_meta=False)
     assert sum(len(s) for s in sentences) == len(split.train)  # one token per training row, nothing else
+
+
+@pytest.mark.parametrize("how", ["proxy", "llm"])
+def test_diversity_ratios_come_from_the_knapsack_on_validation(how):
+    ctx = make_context()
+    p = params(strategy="diversity", knapsack_values=how, knapsack_users=4 if how == "llm" else 40,
+               knapsack_levels=4, fusion_weight=1.0)
+    prep = _prepare(ctx, p, backend=FakeBackend())
+    ratios = prep.state.ratios
+    assert len(ratios) == prep.state.clusters.k and ratios.sum() <= 1.0 + 1e-9
+    assert set(np.round(ratios, 2).tolist()) <= {0.05, 0.1, 0.15, 0.2}
+    assert 0.0 <= prep.extras["knapsack_value"] <= prep.state.clusters.k
+    # one-off tuning prompts are booked apart from the serving figures
+    assert prep.state.llm_prompts == 0
+    assert (prep.state.tuning_llm_prompts > 0) == (how == "llm")

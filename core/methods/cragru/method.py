@@ -107,6 +107,7 @@ def _prepare(ctx: UnlearnContext, params: dict, backend=None) -> CragruPrepared:
         extras["knapsack_s"] = time.perf_counter() - t
         extras["knapsack_users"] = float(len(users))
         extras["knapsack_value"] = value
+        extras["knapsack_llm_prompts"] = float(state.tuning_llm_prompts)
         for c, r in enumerate(state.ratios):
             extras[f"ratio/cluster{c}"] = float(r)
         notes.append(f"diversity ratios {np.round(state.ratios, 2).tolist()} chosen by knapsack on validation hit@10 "

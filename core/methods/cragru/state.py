@@ -78,6 +78,8 @@ class CragruState:
     path_counts: Counter = field(default_factory=Counter)
     llm_seconds: float = 0.0
     llm_prompts: int = 0
+    tuning_llm_seconds: float = 0.0
+    tuning_llm_prompts: int = 0
     prompt_tokens: list[int] = field(default_factory=list)
 
     # -- base order and candidates ----------------------------------------------------
@@ -172,8 +174,12 @@ class CragruState:
             self.reporter.progress(done / len(todo), f"CRAGRU: LLM ranked {done}/{len(todo)} users")
         return {u: self.llm_cache[prompts[u].key] for u in users}
 
-    def ask(self, prompts: list[Prompt]) -> list[LlmAnswer]:
-        """Run the backend on prompts (no caching): scoring or generation with repair."""
+    def ask(self, prompts: list[Prompt], *, tuning: bool = False) -> list[LlmAnswer]:
+        """Run the backend on prompts (no caching): scoring or generation with repair.
+
+        ``tuning=True`` books the work apart (one-off prompts of the knapsack), so the
+        serving figures (paths, users/s) describe recommendation lists only.
+        """
         if self.backend is None:
             raise RuntimeError("CRAGRU has no LLM backend")
         t0 = time.perf_counter()
@@ -182,6 +188,10 @@ class CragruState:
             out = [self._answer(p, s, "scoring") for p, s in zip(prompts, scores)]
         else:
             out = self._generate(prompts)
+        if tuning:
+            self.tuning_llm_seconds += time.perf_counter() - t0
+            self.tuning_llm_prompts += len(prompts)
+            return out
         self.llm_seconds += time.perf_counter() - t0
         self.llm_prompts += len(prompts)
         for a in out:

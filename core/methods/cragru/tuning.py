@@ -104,7 +104,7 @@ def llm_value_table(state: CragruState, users: np.ndarray, truth: list[set[int]]
                 prompts.append(state.prompt_with_history(user, pos[: min(int(q), len(pos))]))
                 cells.append((c, level))
         state.reporter.check()
-        for (c, level), answer in zip(cells, state.ask(prompts)):
+        for (c, level), answer in zip(cells, state.ask(prompts, tuning=True)):
             top = answer.candidates[np.argsort(-answer.scores, kind="stable")[:10]]
             hits[c, level] += float(np.isin(top, list(true)).any())
     return hits / max(1, counted)

@@ -7,6 +7,11 @@ evaluator, one membership-inference attack for every model):
     .venv/bin/python bench/bench_parametric.py --datasets demo --epochs 40
     .venv/bin/python bench/bench_parametric.py --threads 1 --out /tmp/parametric.json
 
+Beside the runner's wall times the table gives each step's *process CPU time*
+(``cpu s``; the bench wraps every method's ``prepare``/``unlearn``), and the speed-up
+in CPU time: on a machine shared with other jobs wall time mostly measures the
+neighbours, while CPU time of a one-thread run (``--threads 1``) stays put.
+
 ML-1M runs only where torch sees a GPU (a note says so otherwise). Datasets are found
 with ``core.data.paths.real_dataset_path`` (``CRAGRU_DATA_DIR``, default
 ``<checkout>/../shared/data``).
@@ -24,6 +29,7 @@ import math
 import sys
 import time
 from dataclasses import replace
+from typing import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,22 +41,56 @@ from core.data.paths import real_dataset_path  # noqa: E402
 from core.errors import DatasetError  # noqa: E402
 from core.events import LogEvent, MetricEvent, StageEvent  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
+from core.methods.registry import METHODS as REGISTRY, MethodSpec, get_method  # noqa: E402
 from core.models.base import ModelConfig  # noqa: E402
 from core.runner import run_experiment  # noqa: E402
 
-METHODS = ("retrain", "finetune", "neggrad", "reverse_bpr", "sisa", "receraser")
+DEFAULT_METHODS = ("retrain", "finetune", "neggrad", "reverse_bpr", "sisa", "receraser")
 PUBLISHED = (
     "published (RecEraser paper, ML-1M, BPR, own protocol): retrain HR@10 0.7403 | "
     "SISA HR@10 0.3547 | RecEraser 386 s vs retrain 1,935 s (5.0x)"
 )
 
 
+CPU: dict[str, dict[str, float]] = {}  # method -> {"prep": s, "unlearn": s}, process CPU time
+
+
+def _cpu_timed(spec: MethodSpec) -> MethodSpec:
+    """The same method with its prepare/unlearn CPU time recorded in :data:`CPU`."""
+
+    def timed(fn: Callable, key: str) -> Callable:
+        def run(*args):
+            start = time.process_time()
+            try:
+                return fn(*args)
+            finally:
+                CPU.setdefault(spec.name, {})[key] = time.process_time() - start
+
+        return run
+
+    return replace(spec, unlearn=timed(spec.unlearn, "unlearn"),
+                   prepare=timed(spec.prepare, "prep") if spec.prepare else None)
+
+
+def _warm_up() -> None:
+    """Pay torch's one-off costs (the first optimizer step imports sympy: ~2 CPU s) before timing."""
+    weight = torch.nn.Parameter(torch.zeros(4, 4))
+    weight.grad = torch.ones(4, 4)
+    torch.optim.Adam([weight]).step()
+    torch.nn.utils.clip_grad_norm_([weight], 1.0)
+
+
 def sink(verbose: bool):
     start = time.perf_counter()
+    stage = {"name": None, "cpu": time.process_time()}
 
     def on_event(event) -> None:
         stamp = f"[{time.perf_counter() - start:7.1f}s]"
         if isinstance(event, StageEvent):
+            now = time.process_time()
+            if stage["name"] and stage["name"].startswith("Training the base"):
+                CPU["base"] = {"unlearn": now - stage["cpu"]}  # base training (+ its evaluation)
+            stage.update(name=event.name, cpu=now)
             print(stamp, "==", event.name, flush=True)
         elif isinstance(event, LogEvent):
             print(stamp, event.text, flush=True)
@@ -71,10 +111,15 @@ def table(result) -> str:
     """One row per model: utility per group, memorisation, MIA, cost, and bias vs retrain."""
     head = (f"{'model':<12} {'retain hit@10':>13} {'retain ndcg@10':>14} {'forget ndcg@10':>14} "
             f"{'similar ndcg@10':>15} {'forgot rec@10':>13} {'MIA AUC':>8} {'time s':>8} {'prep s':>7} "
-            f"{'speed-up':>8} {'|Δret|':>7} {'|Δsim|':>7}")
+            f"{'speed-up':>8} {'cpu s':>7} {'cpu prep':>8} {'cpu x':>6} {'|Δret|':>7} {'|Δsim|':>7}")
     lines = [head, "-" * len(head)]
     retrain = result.models.get("retrain")
+    retrain_cpu = CPU.get("retrain", {}).get("unlearn")
     for name, m in result.models.items():
+        cpu = CPU.get(name, {})
+        cpu_x = None
+        if retrain_cpu and cpu.get("unlearn") and name != "base":
+            cpu_x = retrain_cpu / cpu["unlearn"]
         g = m.groups
         bias_r = bias_s = None
         if retrain is not None and name not in ("base", "retrain"):
@@ -85,6 +130,7 @@ def table(result) -> str:
             f"{_fmt(g['forget']['ndcg@10']):>14} {_fmt(g['similar']['ndcg@10']):>15} "
             f"{_fmt(m.forgotten_recall['forgotten_recall@10']):>13} {_fmt(m.mia_auc, 3):>8} "
             f"{_fmt(m.time_s, 1):>8} {_fmt(m.prep_time_s, 1):>7} {_fmt(m.speedup_vs_retrain, 2):>8} "
+            f"{_fmt(cpu.get('unlearn'), 1):>7} {_fmt(cpu.get('prep'), 1):>8} {_fmt(cpu_x, 2):>6} "
             f"{_fmt(bias_r):>7} {_fmt(bias_s):>7}"
         )
     extras = [f"  {name}: " + ", ".join(f"{k}={v:g}" for k, v in m.extras.items())
@@ -107,6 +153,7 @@ def run_one(dataset: str, args) -> dict:
         use_cache=not args.no_cache,
         label=f"bench_parametric {dataset}",
     )
+    CPU.clear()
     started = time.perf_counter()
     result = run_experiment(config, sink(args.verbose))
     wall = time.perf_counter() - started
@@ -119,13 +166,15 @@ def run_one(dataset: str, args) -> dict:
           f"base trained in {result.models['base'].time_s:.1f} s")
     print(table(result))
     print(PUBLISHED)
-    return json.loads(result.to_json(include_topk=False))
+    out = json.loads(result.to_json(include_topk=False))
+    out["cpu_seconds"] = {k: dict(v) for k, v in CPU.items()}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="ml-100k,ml-1m", help="comma list: demo, ml-100k, ml-1m")
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
     parser.add_argument("--request", default="users:random:0.05")
     parser.add_argument("--model", default="bpr", choices=("bpr", "lightgcn"))
     parser.add_argument("--lr", type=float, default=ModelConfig().lr)
@@ -143,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         args.methods.insert(0, "retrain")
     if args.threads:
         torch.set_num_threads(args.threads)
+    for name in args.methods:
+        REGISTRY[get_method(name).name] = _cpu_timed(get_method(name))
+    _warm_up()
     gpu = torch.cuda.is_available() and args.device != "cpu"
     results = {}
     for dataset in [d.strip() for d in args.datasets.split(",") if d.strip()]:

@@ -51,7 +51,8 @@ def fit_classifier(x: np.ndarray, y: np.ndarray, kind: str = "logistic", seed: i
     for what, count in (("member", n_pos), ("non-member", n_neg)):
         if count < MIN_USERS_PER_SIDE:
             raise MembershipInferenceError(
-                f"membership inference needs at least {MIN_USERS_PER_SIDE} {what} users to train the attack, got {count}"
+                f"membership inference needs at least {MIN_USERS_PER_SIDE} {what} users to train "
+                f"the attack, got {count}"
             )
     weights = np.where(y == 1, 0.5 / n_pos, 0.5 / n_neg) * len(y)
     if kind == "logistic":
@@ -158,7 +159,8 @@ def membership_auc_for_models(
     forgotten = _users_with_rows(ds.users[request.removed_rows])
     if len(forgotten) < MIN_USERS_PER_SIDE:
         raise MembershipInferenceError(
-            f"membership inference needs at least {MIN_USERS_PER_SIDE} forgotten users, the request has {len(forgotten)}"
+            f"membership inference needs at least {MIN_USERS_PER_SIDE} forgotten users, "
+            f"the request has {len(forgotten)}"
         )
     pool = np.setdiff1d(_users_with_rows(ds.users[request.retained_rows]), request.forget_users)
     pool = np.setdiff1d(pool, outsiders)

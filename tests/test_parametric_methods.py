@@ -24,7 +24,7 @@ from core.runner import _Trainer, prepare, run_experiment
 
 FAST = ModelConfig(dim=32, lr=0.01, epochs=15, patience=3, batch_size=1024)
 PARAMETRIC = ("finetune", "neggrad", "reverse_bpr", "sisa", "receraser")
-SHARDED = {"sisa": {"n_shards": 4}, "receraser": {"n_shards": 4, "agg_epochs": 5}}
+SHARDED = {"sisa": {"n_shards": 4, "epochs": 10}, "receraser": {"n_shards": 4, "epochs": 10, "agg_epochs": 5}}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -238,3 +238,28 @@ def test_every_parameter_is_documented_with_a_range():
             if p.type in (int, float):
                 assert p.low is not None and p.high is not None, (name, p.name)
             assert spec.validate({})[p.name] == p.default
+
+
+def test_block_diagonal_propagation_matches_one_lightgcn_per_shard():
+    from core.methods.sharded import _Propagation
+    from core.models.lightgcn import LightGCN
+
+    config = ModelConfig(name="lightgcn", dim=8, layers=2)
+    rng = np.random.default_rng(0)
+    n_users, n_items = 12, 9
+    users = rng.integers(0, n_users, 60)
+    items = rng.integers(0, n_items, 60)
+    shard = users % 3
+    tables_u = torch.randn(3, n_users, 8)
+    tables_i = torch.randn(3, n_items, 8)
+    prop = _Propagation(config, torch.as_tensor(shard), torch.as_tensor(users), torch.as_tensor(items), 3,
+                        n_users, n_items)
+    with torch.no_grad():
+        final_u, final_i = prop(tables_u, tables_i)
+        for k in range(3):
+            single = LightGCN(config, n_users, n_items, users[shard == k], items[shard == k])
+            single.user_embedding.weight.copy_(tables_u[k])
+            single.item_embedding.weight.copy_(tables_i[k])
+            expect_u, expect_i = single.embeddings()
+            torch.testing.assert_close(final_u[k], expect_u, rtol=1e-5, atol=1e-6)
+            torch.testing.assert_close(final_i[k], expect_i, rtol=1e-5, atol=1e-6)

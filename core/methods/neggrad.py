@@ -100,7 +100,8 @@ def forget_retain_training(
             r_gap = (user_emb[ru] * (item_emb[ri] - item_emb[rj])).sum(-1)
             retain_loss = -F.logsigmoid(r_gap).mean()
             reg = (user0[ru].pow(2).sum() + item0[ri].pow(2).sum() + item0[rj].pow(2).sum()) / (2 * retain_batch)
-            objective = (1.0 - forget_weight) * (retain_loss + config.reg * reg) + forget_weight * forget_loss(f_gap).mean()
+            retain_term = retain_loss + config.reg * reg
+            objective = (1.0 - forget_weight) * retain_term + forget_weight * forget_loss(f_gap).mean()
             optimizer.zero_grad(set_to_none=True)
             objective.backward()
             torch.nn.utils.clip_grad_norm_([user0, item0], clip_norm)

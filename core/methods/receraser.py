@@ -264,7 +264,8 @@ def _prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
     stack = train_shards(
         ctx.model_config, ds.n_users, ds.n_items, user_shard, ds.users[split.train], ds.items[split.train],
         np.arange(k), ctx.device, valid=(ds.users[split.valid], ds.items[split.valid]),
-        reporter=ctx.reporter.sub(0.0, 0.4), series="train/receraser-shards", epochs=params["epochs"] or None,
+        reporter=ctx.reporter.sub(0.0, 0.4), series="train/receraser-shards",
+        epochs=params["epochs"] or None, scale_batch=params["scale_batch"],
     )
     shards = ShardedEmbeddings(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device)
     shards.replace(stack)
@@ -281,7 +282,8 @@ def _unlearn(ctx: UnlearnContext, params: dict, state: RecEraserState) -> Unlear
     stack = train_shards(
         ctx.model_config, ds.n_users, ds.n_items, state.user_shard, ds.users[ctx.retained_rows],
         ds.items[ctx.retained_rows], affected, ctx.device, valid=(ds.users[valid], ds.items[valid]),
-        reporter=ctx.reporter.sub(0.5, 0.9), series="train/receraser-unlearn", epochs=params["epochs"] or None,
+        reporter=ctx.reporter.sub(0.5, 0.9), series="train/receraser-unlearn",
+        epochs=params["epochs"] or None, scale_batch=params["scale_batch"],
     )
     shards = copy.deepcopy(state.shards)
     shards.replace(stack)
@@ -322,6 +324,10 @@ register(
             ParamSpec("epochs", int, 0,
                       "Epoch budget per shard; 0 uses the experiment's (with its early stopping).",
                       low=0, high=100_000, label="Shard epochs"),
+            ParamSpec("scale_batch", bool, True,
+                      "Split the experiment's batch size among the shards, so each shard takes as many "
+                      "steps per epoch as the full model (off: every shard uses the full batch size).",
+                      label="Scale batch to shards"),
         ),
         unlearn=_unlearn,
         prepare=_prepare,

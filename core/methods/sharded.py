@@ -9,12 +9,21 @@ parameter). Per epoch every shard sees its own rows once, with a per-shard batch
 chosen so all shards finish the epoch in the same number of steps: K shards cost about
 one model's epochs, on the GPU and the CPU alike.
 
+Batch size: by default each shard takes ``batch_size / K`` rows per step, so a shard
+holding 1/K of the data takes as many optimizer steps per epoch as the full model and
+converges in about as many epochs (with the full batch per shard it needs several
+times more epochs: measured 192 vs 62 on ML-100K). ``scale_batch=False`` keeps the
+experiment's batch size for every shard.
+
 LightGCN shards propagate over a block-diagonal graph (shard k's nodes occupy their own
 index range), so one sparse product serves every shard.
 
-Early stopping is per shard on validation NDCG@10 of the shard's own users; each shard
-keeps its best state, and training stops once every validated shard has run out of
-patience.
+Early stopping is on the sharded model's validation NDCG@10 as a whole — the mean of
+the shards' NDCG@10 on their own users, weighted by users, which is the ensemble's
+figure when each user is scored by their own shard — with the experiment's patience,
+as a single model stops. Per-shard stopping was tried and measured worse: a shard's
+validation set is 1/K of the users, its noise keeps resetting the patience, and the
+slowest of K shards sets the pace (114 epochs vs 37 for retraining on ML-100K).
 """
 
 from __future__ import annotations
@@ -126,14 +135,16 @@ def train_shards(
     reporter: Reporter = NULL_REPORTER,
     series: str = "train/shards",
     epochs: int | None = None,
+    scale_batch: bool = True,
 ) -> ShardStack:
     """Train the listed ``shards`` from scratch, together, on their users' rows.
 
     ``user_shard[u]`` is user u's shard (−1: none); a row belongs to its user's shard.
     Rows of shards not listed are ignored. Hyper-parameters are ``config``'s (optimizer
-    Adam, ``config.batch_size`` rows per shard step, ``config.reg``), ``epochs``
-    overriding ``config.epochs``; with ``valid`` rows each shard stops early on its
-    own users' NDCG@10 and keeps its best state.
+    Adam, ``config.batch_size`` rows per step — divided among the K shards of the whole
+    partition when ``scale_batch`` — and ``config.reg``), ``epochs``
+    overriding ``config.epochs``; with ``valid`` rows training stops early on the
+    shards' user-weighted validation NDCG@10 and the best epoch's state is kept.
     """
     config.validate()
     device = torch.device(device)
@@ -169,8 +180,10 @@ def train_shards(
     validator = _ShardValidator(valid, user_shard, shards, train_users, train_items, n_users, n_items)
     best_users, best_items = users0.detach().clone(), items0.detach().clone()
     epochs_run = 0
+    partition_size = max(1, int(user_shard.max()) + 1)
+    batch = math.ceil(config.batch_size / partition_size) if scale_batch else int(config.batch_size)
     if n_rows and n_epochs:
-        epochs_run = _fit(config, n_epochs, users0, items0, propagate, local_t, users_t, items_t, counts,
+        epochs_run = _fit(config, batch, n_epochs, users0, items0, propagate, local_t, users_t, items_t, counts,
                           n_items, n_users, device, validator, best_users, best_items, reporter, series)
     with torch.no_grad():
         final_users, final_items = propagate(best_users, best_items)
@@ -208,8 +221,9 @@ class _ShardValidator:
         self.active = any(len(u) for u in self.per_shard)
 
     @property
-    def validated(self) -> np.ndarray:
-        return np.asarray([len(u) > 0 for u in self.per_shard], dtype=bool)
+    def weights(self) -> np.ndarray:
+        """Validation users per shard."""
+        return np.asarray([len(u) for u in self.per_shard], dtype=np.float64)
 
     @torch.no_grad()
     def __call__(self, users: torch.Tensor, items: torch.Tensor) -> np.ndarray:
@@ -222,10 +236,9 @@ class _ShardValidator:
         return out
 
 
-def _fit(config, n_epochs, users0, items0, propagate, local_t, users_t, items_t, counts, n_items, n_users,
+def _fit(config, batch, n_epochs, users0, items0, propagate, local_t, users_t, items_t, counts, n_items, n_users,
          device, validator, best_users, best_items, reporter, series) -> int:
     n_shards = len(counts)
-    batch = int(config.batch_size)
     steps = max(1, math.ceil(counts.max() / batch))
     per_step = np.maximum(1, np.ceil(counts / steps)).astype(np.int64)  # every shard: one pass in `steps`
     width = int(per_step.max())
@@ -236,11 +249,10 @@ def _fit(config, n_epochs, users0, items0, propagate, local_t, users_t, items_t,
     shard_rows = torch.arange(n_shards, device=device).unsqueeze(1).expand(n_shards, width)
     sampler = NegativeSampler(users_t.cpu().numpy(), items_t.cpu().numpy(), n_users, n_items, device)
     generator = torch.Generator(device=device).manual_seed(int(config.seed) + 104_729)
-    optimizer = torch.optim.Adam([users0, items0], lr=config.lr)
+    optimizer = _adam([users0, items0], config.lr)
 
-    validated = validator.validated
-    best = np.full(n_shards, -np.inf)
-    stale = np.zeros(n_shards, dtype=np.int64)
+    weights = validator.weights
+    best, stale = -np.inf, 0
     epoch = 0
     for epoch in range(1, n_epochs + 1):
         reporter.check()
@@ -259,12 +271,16 @@ def _fit(config, n_epochs, users0, items0, propagate, local_t, users_t, items_t,
             pos = items_t[rows]
             neg = sampler.sample(users.reshape(-1), generator).reshape(users.shape)
             weight = mask.float() / mask.sum(1, keepdim=True).clamp(min=1)
-            final_users, final_items = propagate(users0, items0)
-            u = final_users[shard_rows, users]
-            diff = (u * (final_items[shard_rows, pos] - final_items[shard_rows, neg])).sum(-1)
+            u0 = users0[shard_rows, users]
+            p0, n0 = items0[shard_rows.repeat(1, 2), torch.cat([pos, neg], 1)].split(width, dim=1)
+            if propagate.layers:
+                final_users, final_items = propagate(users0, items0)
+                u, p, n = final_users[shard_rows, users], final_items[shard_rows, pos], final_items[shard_rows, neg]
+            else:  # BPR-MF: the final embeddings are the tables, gather once
+                u, p, n = u0, p0, n0
+            diff = (u * (p - n)).sum(-1)
             loss = -(F.logsigmoid(diff) * weight).sum()
-            reg = (users0[shard_rows, users].pow(2).sum(-1) + items0[shard_rows, pos].pow(2).sum(-1)
-                   + items0[shard_rows, neg].pow(2).sum(-1)) / 2
+            reg = (u0.pow(2).sum(-1) + p0.pow(2).sum(-1) + n0.pow(2).sum(-1)) / 2
             objective = loss + config.reg * (reg * weight).sum()
             optimizer.zero_grad(set_to_none=True)
             objective.backward()
@@ -284,20 +300,33 @@ def _fit(config, n_epochs, users0, items0, propagate, local_t, users_t, items_t,
         with torch.no_grad():
             final_users, final_items = propagate(users0, items0)
         scores = validator(final_users, final_items)
-        improved = ~validated | (np.nan_to_num(scores, nan=-np.inf) > best)
-        stale = np.where(improved, 0, stale + 1)
-        best = np.where(improved & validated, scores, best)
-        take = torch.as_tensor(improved, device=device)
-        with torch.no_grad():
-            best_users[take] = users0.detach()[take]
-            best_items[take] = items0.detach()[take]
-        mean_valid = float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
-        reporter.metric(series, epoch, loss=mean_loss, valid_ndcg10=mean_valid)
-        reporter.progress(epoch / n_epochs, f"epoch {epoch}: loss {mean_loss:.4f}, valid ndcg@10 {mean_valid:.4f}")
-        if (stale[validated] >= config.patience).all():
-            reporter.log(f"{series}: every shard stopped early by epoch {epoch}")
-            break
+        seen = np.isfinite(scores)
+        score = float((scores[seen] * weights[seen]).sum() / weights[seen].sum()) if seen.any() else float("nan")
+        reporter.metric(series, epoch, loss=mean_loss, valid_ndcg10=score)
+        reporter.progress(epoch / n_epochs, f"epoch {epoch}: loss {mean_loss:.4f}, valid ndcg@10 {score:.4f}")
+        if score > best:
+            best, stale = score, 0
+            with torch.no_grad():
+                best_users.copy_(users0.detach())
+                best_items.copy_(items0.detach())
+        else:
+            stale += 1
+            if stale >= config.patience:
+                reporter.log(f"{series}: early stop at epoch {epoch}: best valid ndcg@10 {best:.4f}")
+                break
     return epoch
+
+
+def _adam(params: list[nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    """Adam, fused where this torch build supports it for the device (same update, one kernel).
+
+    The stacked tables are K times a model's size and dense Adam touches all of them every
+    step, so the optimizer step is a visible share of the cost on a CPU.
+    """
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr)
 
 
 class ShardedEmbeddings(nn.Module):

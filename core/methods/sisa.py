@@ -80,7 +80,8 @@ def _prepare(ctx: UnlearnContext, params: dict) -> SisaState:
     stack = train_shards(
         ctx.model_config, ds.n_users, ds.n_items, user_shard, ds.users[split.train], ds.items[split.train],
         np.arange(k), ctx.device, valid=(ds.users[split.valid], ds.items[split.valid]),
-        reporter=ctx.reporter.sub(0.0, 0.5), series="train/sisa-shards", epochs=_epochs(params),
+        reporter=ctx.reporter.sub(0.0, 0.5), series="train/sisa-shards",
+        epochs=_epochs(params), scale_batch=params["scale_batch"],
     )
     model = SisaModel(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device, params["aggregate"])
     model.replace(stack)
@@ -94,7 +95,8 @@ def _unlearn(ctx: UnlearnContext, params: dict, state: SisaState) -> UnlearnOutc
     stack = train_shards(
         ctx.model_config, ds.n_users, ds.n_items, state.user_shard, ds.users[ctx.retained_rows],
         ds.items[ctx.retained_rows], affected, ctx.device, valid=(ds.users[valid], ds.items[valid]),
-        reporter=ctx.reporter.sub(0.5, 1.0), series="train/sisa-unlearn", epochs=_epochs(params),
+        reporter=ctx.reporter.sub(0.5, 1.0), series="train/sisa-unlearn",
+        epochs=_epochs(params), scale_batch=params["scale_batch"],
     )
     model = copy.deepcopy(state.model)
     model.replace(stack)
@@ -127,6 +129,10 @@ register(
             ParamSpec("epochs", int, 0,
                       "Epoch budget per shard; 0 uses the experiment's (with its early stopping).",
                       low=0, high=100_000, label="Epochs"),
+            ParamSpec("scale_batch", bool, True,
+                      "Split the experiment's batch size among the shards, so each shard takes as many "
+                      "steps per epoch as the full model (off: every shard uses the full batch size).",
+                      label="Scale batch to shards"),
         ),
         unlearn=_unlearn,
         prepare=_prepare,

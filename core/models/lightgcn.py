@@ -114,6 +114,14 @@ class LightGCN(Recommender):
             self._cache = None
         return self._adjacency
 
+    def __getstate__(self) -> dict:
+        """Copies and pickles drop the derived CSR adjacency and propagation cache
+        (sparse CSR tensors cannot be deep-copied); both are rebuilt lazily."""
+        state = self.__dict__.copy()
+        state["_adjacency"] = None
+        state["_cache"] = None
+        return state
+
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Accept graph rows of a different length than the current ones, then rebuild."""
         if "graph_users" in state_dict and "graph_items" in state_dict:

@@ -29,23 +29,20 @@ class Finding:
 def audit_erasure(state: CragruState, request: ResolvedRequest, *, profiles: bool = True) -> list[Finding]:
     """Every removed row (and, with ``profiles``, forgotten profile) still found."""
     removed = np.asarray(request.removed_rows, dtype=np.int64)
-    found: list[Finding] = []
-
-    def check(location: str, rows: np.ndarray, users) -> None:
-        rows = np.asarray(rows, dtype=np.int64)
-        hit = np.isin(rows, removed)
-        for r in np.flatnonzero(hit):
-            user = int(users[r]) if not np.isscalar(users) else int(users)
-            found.append(Finding(location, int(rows[r]), user))
-
     store = state.store
-    check("store", store.rows, store.users)
+    # every row CRAGRU holds anywhere, with where it is and whose it is: one isin for all
+    parts: list[tuple[str, np.ndarray, np.ndarray]] = [("store", store.rows, store.users)]
     for user, (_positions, rows) in state.retrieved_cache.items():
-        check("retrieved_history", rows, user)
+        parts.append(("retrieved_history", rows, np.full(len(rows), user)))
     for user, prompt in state.prompt_cache.items():
-        check("prompt", prompt.history_rows, user)
-    for key, answer in state.llm_cache.items():
-        check("llm_answer", answer.history_rows, answer.user)
+        parts.append(("prompt", prompt.history_rows, np.full(len(prompt.history_rows), user)))
+    for answer in state.llm_cache.values():
+        parts.append(("llm_answer", answer.history_rows, np.full(len(answer.history_rows), answer.user)))
+    rows = np.concatenate([np.asarray(p[1], dtype=np.int64) for p in parts])
+    owners = np.concatenate([np.asarray(p[2], dtype=np.int64) for p in parts])
+    where = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
+    hit = np.isin(rows, removed)
+    found = [Finding(parts[w][0], int(r), int(u)) for w, r, u in zip(where[hit], rows[hit], owners[hit])]
     if profiles and request.request.kind == "users":
         targets = np.asarray(request.target_users, dtype=np.int64).tolist()
         for user in targets:

@@ -237,6 +237,9 @@ def _run(config, specs, params, reporter: Reporter, run_id, started, dataset) ->
         )
         models[name] = report
         topk[name] = top_lists(scorer, dataset.n_users, prepared.targets.mask)
+        late = getattr(scorer, "late_extras", None)  # figures known only after evaluation
+        if callable(late):
+            report.extras.update(late())
         reporter.emit(ModelResultEvent(name, report.groups, {**report.forgotten_recall, "time_s": report.time_s}))
         return report
 

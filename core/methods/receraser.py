@@ -5,7 +5,11 @@
    embeddings where every shard holds at most ⌈n/K⌉ users. The paper assigns
    (user, anchor) pairs greedily in order of distance; here each round lets every
    unassigned user propose to its nearest non-full shard and each shard accept its
-   closest proposers up to capacity — the same rule, vectorised (at most K rounds).
+   closest proposers up to capacity — a vectorised variant of that rule (at most K
+   rounds; assignments can differ from the pair-by-pair greedy where capacities bind).
+   Shards are balanced in users, not in interactions: k-means puts heavy users
+   together (2.4k to 12.6k training rows per shard on ML-100K), and the batched pass
+   runs as many steps as the largest retrained shard needs.
 2. One sub-model per shard, all shards trained in one batched pass
    (:mod:`core.methods.sharded`).
 3. An attention aggregator over the shard embeddings: per shard a linear map into a
@@ -17,7 +21,10 @@
    other shards hold their random initial vectors for them.
 
 ``unlearn`` retrains from scratch the shards holding removed rows, then a fresh
-aggregator on the retained rows (the old one was fitted on the forgotten data).
+aggregator on the retained rows (the old one was fitted on the forgotten data). The
+aggregator maps every distinct user and item of a batch through K d×d transforms, so
+on a CPU it is a large share of the unlearning time; big aggregator batches
+(``agg_batch``) keep it down, since a few thousand rows already touch most items.
 """
 
 from __future__ import annotations
@@ -252,7 +259,7 @@ def _fit_aggregator(ctx, params, model, rows, valid_rows, reporter, series) -> i
     ds = ctx.dataset
     return train_aggregator(
         model, ds.users[rows], ds.items[rows], epochs=params["agg_epochs"], lr=params["agg_lr"],
-        reg=ctx.model_config.reg, batch_size=ctx.model_config.batch_size, seed=ctx.seed,
+        reg=ctx.model_config.reg, batch_size=params["agg_batch"], seed=ctx.seed,
         valid=(ds.users[valid_rows], ds.items[valid_rows]), patience=ctx.model_config.patience,
         reporter=reporter, series=series,
     )
@@ -317,9 +324,14 @@ register(
                       high=100, label="Partition iterations"),
             ParamSpec("attention_dim", int, 32, "Hidden size of the attention aggregator.", low=1, high=1024,
                       label="Attention size"),
-            ParamSpec("agg_epochs", int, 10, "Epoch budget of the aggregator (early-stopped on validation).",
+            ParamSpec("agg_epochs", int, 20, "Epoch budget of the aggregator (early-stopped on validation).",
                       low=1, high=10_000, label="Aggregator epochs"),
-            ParamSpec("agg_lr", float, 0.01, "Learning rate of the aggregator (Adam).", low=1e-6, high=1.0,
+            ParamSpec("agg_batch", int, 16384,
+                      "Training rows per aggregator step. Each step maps every distinct user and item "
+                      "of the batch through K shard transforms, and a few thousand rows already touch "
+                      "most items, so large batches are what keeps the aggregator cheap.",
+                      low=1, high=10_000_000, label="Aggregator batch"),
+            ParamSpec("agg_lr", float, 0.02, "Learning rate of the aggregator (Adam).", low=1e-6, high=1.0,
                       label="Aggregator learning rate"),
             ParamSpec("epochs", int, 0,
                       "Epoch budget per shard; 0 uses the experiment's (with its early stopping).",

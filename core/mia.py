@@ -32,7 +32,7 @@ from sklearn.preprocessing import StandardScaler
 from core.errors import CragruError
 from core.mia_features import FEATURE_NAMES, membership_features
 from core.models.base import Scorer
-from core.split import _holdout_sizes  # the split's own per-user train size rule
+from core.split import holdout_sizes  # the split's own per-user train size rule
 
 ATTACKS = ("logistic", "boosting")
 MIN_USERS_PER_SIDE = 2
@@ -127,7 +127,7 @@ def outsider_train_like_rows(dataset, split, rng: np.random.Generator) -> np.nda
         return rows
     users = dataset.users[rows]
     counts = np.bincount(users, minlength=dataset.n_users)
-    n_valid, n_test = _holdout_sizes(counts, split.config)
+    n_valid, n_test = holdout_sizes(counts, split.config)
     keep_n = np.maximum(1, counts - n_valid - n_test)
     order = np.lexsort((rng.random(len(rows)), users))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])

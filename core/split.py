@@ -79,7 +79,7 @@ def make_split(dataset: Dataset, config: SplitConfig | None = None) -> Split:
     position = np.empty(len(users), dtype=np.int64)
     position[order] = np.arange(len(users)) - np.repeat(starts, counts)
 
-    n_valid, n_test = _holdout_sizes(counts, config)
+    n_valid, n_test = holdout_sizes(counts, config)
     n_train = counts - n_valid - n_test
     pos_user = users  # position[i] is the rank of row i within its user
     in_train = position < n_train[pos_user]
@@ -97,7 +97,7 @@ def make_split(dataset: Dataset, config: SplitConfig | None = None) -> Split:
     )
 
 
-def _holdout_sizes(counts: np.ndarray, config: SplitConfig) -> tuple[np.ndarray, np.ndarray]:
+def holdout_sizes(counts: np.ndarray, config: SplitConfig) -> tuple[np.ndarray, np.ndarray]:
     """Valid and test sizes per user.
 
     Random/chronological follow RecBole's rounding: int(ratio·n) each, bumped to 1 when

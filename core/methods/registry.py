@@ -7,6 +7,7 @@ step whose wall time is the method's unlearning cost.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -160,3 +161,17 @@ def list_methods() -> list[MethodSpec]:
     import core.methods  # noqa: F401
 
     return [METHODS[k] for k in sorted(METHODS, key=lambda n: (n != "retrain", n))]
+
+
+def deferred(module: str) -> tuple[Callable[..., Any], Callable[..., UnlearnOutcome]]:
+    """``(prepare, unlearn)`` that import ``module`` on first call and run its functions of
+    those names: methods built on transformers/peft stay out of ``import core.methods``,
+    which the GUI does at start-up."""
+
+    def prepare(ctx: UnlearnContext, params: dict) -> Any:
+        return importlib.import_module(module).prepare(ctx, params)
+
+    def unlearn(ctx: UnlearnContext, params: dict, prepared: Any) -> UnlearnOutcome:
+        return importlib.import_module(module).unlearn(ctx, params, prepared)
+
+    return prepare, unlearn

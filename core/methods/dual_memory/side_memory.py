@@ -1,0 +1,242 @@
+"""The side memory: LoRA adapters on the main memory's decoder feed-forward layers.
+
+Trained at unlearning time only, with the main weights frozen. The objective mixes
+
+* retention — a hinge on retained training rows: no retained interaction may become
+  less likely under the side memory than under the main memory;
+* forgetting, on every forgotten interaction (each in the context a request will carry,
+  and in the context it was learned in):
+  unlikelihood ``−log(1 − p(i))``; a pairwise margin pushing the item's logit below the
+  main memory's hard negatives; a top-K penalty pushing it below the K-th best
+  unseen item; an absolute suppression keeping ``p(i)`` under the uniform ``1/n_items``;
+* stability — KL(main ‖ side) on retained users' requests, so users the router sends
+  here by mistake get (almost) the main memory's answer.
+
+Why detached competitors: the hard negatives and the K-th item are the user's unseen
+items and may be test items; only the forgotten item's logit receives gradient from
+the forget terms, so no test item is ever a training target.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from peft import LoraConfig, get_peft_model
+
+from core.evaluation.full_sort import RowSets
+from core.events import Reporter
+from core.methods.dual_memory.generative import item_log_probs, item_logits
+from core.methods.dual_memory.sequences import Examples
+
+ADAPTER = "side"
+
+
+@dataclass(frozen=True)
+class SideConfig:
+    rank: int = 8
+    layers: str = "all"
+    epochs: int = 10
+    lr: float = 1e-2
+    batch_size: int = 256
+    w_retain: float = 0.5
+    w_unlikelihood: float = 1.0
+    w_margin: float = 1.0
+    margin: float = 1.0
+    hard_negatives: int = 10
+    w_topk: float = 1.0
+    topk: int = 10
+    w_suppress: float = 1.0
+    w_kl: float = 0.5
+    seed: int = 0
+
+
+def decoder_ff_targets(model: torch.nn.Module, layers: str) -> list[str]:
+    """Module names of the chosen decoder blocks' feed-forward projections (``wi``, ``wo``).
+
+    ``layers`` is ``all``, ``last`` or comma-separated block indices (``0,1``).
+    """
+    n_blocks = len(model.decoder.block)
+    text = layers.strip().lower()
+    if text == "all":
+        chosen = list(range(n_blocks))
+    elif text == "last":
+        chosen = [n_blocks - 1]
+    else:
+        try:
+            chosen = sorted({int(x) for x in text.split(",") if x.strip()})
+        except ValueError:
+            raise ValueError(f"side-memory layers must be 'all', 'last' or indices such as '0,1', got {layers!r}") from None
+        bad = [i for i in chosen if not 0 <= i < n_blocks]
+        if bad or not chosen:
+            raise ValueError(f"side-memory layers must be indices in 0..{n_blocks - 1}, got {layers!r}")
+    return [f"decoder.block.{i}.layer.2.DenseReluDense.{proj}" for i in chosen for proj in ("wi", "wo")]
+
+
+def attach_side_memory(main: torch.nn.Module, cfg: SideConfig) -> torch.nn.Module:
+    """A peft copy of ``main`` with a zero-initialised LoRA adapter (side == main at start).
+
+    ``main`` itself is left untouched (the prepared, cached main memory stays pristine);
+    the copy's base weights are frozen by peft.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(cfg.seed))
+        config = LoraConfig(
+            r=cfg.rank,
+            lora_alpha=cfg.rank,
+            lora_dropout=0.0,
+            target_modules=decoder_ff_targets(main, cfg.layers),
+            bias="none",
+        )
+        with warnings.catch_warnings():  # peft probes a deprecated transformers property
+            warnings.simplefilter("ignore", FutureWarning)
+            model = get_peft_model(copy.deepcopy(main), config, adapter_name=ADAPTER)
+    model.eval()
+    return model
+
+
+@torch.no_grad()
+def hard_negatives(
+    model: torch.nn.Module, contexts: torch.Tensor, seen: RowSets, users: np.ndarray, m: int, batch: int = 1024
+) -> torch.Tensor:
+    """``[E, m]`` the main memory's best items per context among the user's unseen items."""
+    out = []
+    with model.disable_adapter():
+        for start in range(0, len(users), batch):
+            ctx = contexts[start : start + batch]
+            logits = item_logits(model, ctx)
+            logits = logits.masked_fill(seen.dense(users[start : start + batch], ctx.device), float("-inf"))
+            out.append(torch.topk(logits, min(m, logits.shape[1]), dim=1).indices)
+    return torch.cat(out) if out else torch.zeros(0, m, dtype=torch.long, device=contexts.device)
+
+
+def forget_terms(
+    logits: torch.Tensor, targets: torch.Tensor, negatives: torch.Tensor, seen_mask: torch.Tensor, cfg: SideConfig
+) -> dict[str, torch.Tensor]:
+    """The four forget losses for a batch (means over the batch).
+
+    ``logits [B, n_items]`` of the side memory, ``targets [B]`` forgotten items,
+    ``negatives [B, M]`` hard-negative items, ``seen_mask [B, n_items]`` the user's
+    training items (never competitors: evaluation masks them).
+    """
+    n_items = logits.shape[1]
+    log_p = F.log_softmax(logits, dim=-1)
+    z_t = logits.gather(1, targets[:, None]).squeeze(1)
+    lp_t = log_p.gather(1, targets[:, None]).squeeze(1)
+    p_t = lp_t.exp().clamp(max=1 - 1e-6)
+    unlikelihood = -torch.log1p(-p_t)
+    z_neg = logits.gather(1, negatives).detach()
+    margin = F.relu(cfg.margin - (z_neg - z_t[:, None])).mean(dim=1)
+    competitors = logits.detach().masked_fill(seen_mask, float("-inf"))
+    k = min(cfg.topk, n_items)
+    kth = torch.topk(competitors, k, dim=1).values[:, -1]
+    kth = torch.where(torch.isfinite(kth), kth, z_t.detach())
+    topk = F.relu(z_t - kth)
+    suppress = F.relu(lp_t + math.log(n_items))
+    return {
+        "unlikelihood": unlikelihood.mean(),
+        "margin": margin.mean(),
+        "topk": topk.mean(),
+        "suppress": suppress.mean(),
+    }
+
+
+def retention_hinge(side_log_p: torch.Tensor, main_log_p: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean of ``ReLU(nll_side − nll_main)`` on retained next-item examples.
+
+    Why a hinge and not plain cross-entropy: the main memory was trained to its best
+    validation point; plain cross-entropy would keep training the side memory on the
+    retained rows (drifting away from the main memory for everybody), while the hinge
+    only objects when the side memory predicts a retained interaction worse than the
+    main memory does.
+    """
+    nll_side = -side_log_p.gather(1, targets[:, None]).squeeze(1)
+    nll_main = -main_log_p.gather(1, targets[:, None]).squeeze(1)
+    return F.relu(nll_side - nll_main).mean()
+
+
+def kl_to_main(side_log_p: torch.Tensor, main_log_p: torch.Tensor) -> torch.Tensor:
+    """KL(main ‖ side) per batch (mean over rows)."""
+    return F.kl_div(side_log_p, main_log_p, log_target=True, reduction="batchmean")
+
+
+def train_side_memory(
+    model: torch.nn.Module,
+    forget: Examples,
+    retain: Examples,
+    stability_contexts: np.ndarray,
+    seen: RowSets,
+    cfg: SideConfig,
+    device: torch.device,
+    reporter: Reporter,
+    series: str = "dual_memory/side",
+) -> dict[str, float]:
+    """Train the adapter; returns the final values of each loss term.
+
+    ``forget``: every forgotten interaction (with its contexts), ``retain``: next-item
+    examples from the retained rows, ``stability_contexts``: retained users' request
+    inputs for the KL term, ``seen``: each user's training items (retained and
+    forgotten), excluded from the competitors of the forget terms.
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=cfg.lr)
+    generator = torch.Generator(device="cpu").manual_seed(int(cfg.seed))
+    f_ctx = torch.as_tensor(forget.contexts, device=device)
+    f_tgt = torch.as_tensor(forget.targets, device=device)
+    r_ctx = torch.as_tensor(retain.contexts, device=device)
+    r_tgt = torch.as_tensor(retain.targets, device=device)
+    s_ctx = torch.as_tensor(stability_contexts, device=device)
+    negatives = hard_negatives(model, f_ctx, seen, forget.users, cfg.hard_negatives)
+    bs = cfg.batch_size
+    n_forget = len(forget)
+    steps_per_epoch = max(1, -(-n_forget // bs))
+    total_steps = cfg.epochs * steps_per_epoch
+    last: dict[str, float] = {}
+    step = 0
+    model.eval()  # LoRA has no dropout; the frozen main's dropout stays off for exact targets
+    for epoch in range(cfg.epochs):
+        order = torch.randperm(n_forget, generator=generator)
+        for start in range(0, n_forget, bs):
+            reporter.check()
+            step += 1
+            f_idx = order[start : start + bs]
+            f_users = forget.users[f_idx.numpy()]
+            f_idx = f_idx.to(device)
+            r_idx = torch.randint(len(retain), (bs,), generator=generator).to(device) if len(retain) else None
+            s_idx = torch.randint(len(s_ctx), (bs,), generator=generator).to(device) if len(s_ctx) else None
+
+            logits = item_logits(model, f_ctx[f_idx])
+            terms = forget_terms(logits, f_tgt[f_idx], negatives[f_idx], seen.dense(f_users, device), cfg)
+            objective = (
+                cfg.w_unlikelihood * terms["unlikelihood"]
+                + cfg.w_margin * terms["margin"]
+                + cfg.w_topk * terms["topk"]
+                + cfg.w_suppress * terms["suppress"]
+            )
+            parts = ([r_ctx[r_idx]] if r_idx is not None else []) + ([s_ctx[s_idx]] if s_idx is not None else [])
+            if parts:
+                stab_ctx = torch.cat(parts)
+                side = item_logits(model, stab_ctx)
+                side_lp = F.log_softmax(side, dim=-1)
+                with torch.no_grad(), model.disable_adapter():
+                    main_lp = item_log_probs(model, stab_ctx)
+                if r_idx is not None:
+                    n_r = len(r_idx)
+                    terms["retain"] = retention_hinge(side_lp[:n_r], main_lp[:n_r], r_tgt[r_idx])
+                    objective = objective + cfg.w_retain * terms["retain"]
+                if cfg.w_kl > 0:
+                    terms["kl"] = kl_to_main(side_lp, main_lp)
+                    objective = objective + cfg.w_kl * terms["kl"]
+            optimizer.zero_grad(set_to_none=True)
+            objective.backward()
+            optimizer.step()
+            last = {k: float(v.detach()) for k, v in terms.items()}
+            reporter.metric(series, step, loss=float(objective.detach()), **last)
+            reporter.progress(step / total_steps, f"side memory step {step}/{total_steps}")
+    model.eval()
+    return last

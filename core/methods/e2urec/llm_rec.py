@@ -1,0 +1,168 @@
+"""The LLM recommender: a causal LM whose next token after a prompt is " Yes" or " No".
+
+Its output is the pair of logits ``[z_no, z_yes]`` at the answer position; P(like) is
+their softmax. One model carries several peft LoRA adapters (the recommender, the
+augmented model, the retrained reference, the student); switching the active adapter
+switches the model, and the base weights are shared and never trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+
+from core.events import Reporter
+from core.methods.lora_utils import adapter_parameters, autocast
+
+
+@dataclass
+class Samples:
+    """Labelled (user, item) prompts: ``label`` 1 = liked (a training interaction)."""
+
+    users: np.ndarray
+    items: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def take(self, index: np.ndarray) -> "Samples":
+        return Samples(self.users[index], self.items[index], self.labels[index])
+
+
+def sample_negatives(users: np.ndarray, seen: sp.csr_matrix, n_items: int, rng: np.random.Generator, tries: int = 20) -> np.ndarray:
+    """One item per user that the user has not interacted with in ``seen`` (rejection sampling)."""
+    seen = seen.tocsr()
+    out = rng.integers(0, n_items, len(users))
+    for _ in range(tries):
+        clash = np.asarray(seen[users, out]).ravel() > 0
+        if not clash.any():
+            break
+        out[clash] = rng.integers(0, n_items, int(clash.sum()))
+    return out
+
+
+def labelled_samples(users: np.ndarray, items: np.ndarray, seen: sp.csr_matrix, n_items: int, rng: np.random.Generator) -> Samples:
+    """Each positive (user, item) with one sampled negative for the same user, interleaved."""
+    neg = sample_negatives(users, seen, n_items, rng)
+    return Samples(
+        users=np.stack([users, users], 1).ravel(),
+        items=np.stack([items, neg], 1).ravel(),
+        labels=np.tile(np.array([1, 0]), len(users)),
+    )
+
+
+def left_pad(prompts: list[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Left-padded ``(ids, attention_mask)``: the answer position is the last column for every row."""
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for row, p in enumerate(prompts):
+        ids[row, width - len(p) :] = torch.as_tensor(p)
+        mask[row, width - len(p) :] = 1
+    return ids.to(device), mask.to(device)
+
+
+def answer_logits(model: torch.nn.Module, prompts: list[list[int]], answer_ids: tuple[int, int], pad_id: int, device: torch.device) -> torch.Tensor:
+    """``[B, 2]`` float32 logits (no, yes) after each prompt; differentiable."""
+    ids, mask = left_pad(prompts, pad_id, device)
+    position = (mask.cumsum(1) - 1).clamp(min=0)
+    with autocast(device):
+        out = model(input_ids=ids, attention_mask=mask, position_ids=position, logits_to_keep=1, use_cache=False)
+    return out.logits[:, -1, list(answer_ids)].float()
+
+
+@torch.no_grad()
+def answer_logits_batched(model: torch.nn.Module, prompts: list[list[int]], answer_ids: tuple[int, int], pad_id: int,
+                          device: torch.device, batch_size: int = 16, reporter: Reporter | None = None) -> torch.Tensor:
+    model.eval()
+    parts = []
+    for start in range(0, len(prompts), batch_size):
+        if reporter is not None:
+            reporter.check()
+        parts.append(answer_logits(model, prompts[start : start + batch_size], answer_ids, pad_id, device))
+    return torch.cat(parts) if parts else torch.zeros(0, 2, device=device)
+
+
+def use_adapter(model: torch.nn.Module, name: str, trainable: bool = False) -> None:
+    """Make ``name`` the active adapter; only its weights (when ``trainable``) get gradients."""
+    model.set_adapter(name)
+    for param in model.parameters():
+        param.requires_grad_(False)
+    if trainable:
+        for param in adapter_parameters(model, name).values():
+            param.requires_grad_(True)
+
+
+def train_adapter(
+    model: torch.nn.Module,
+    adapter: str,
+    n_samples: int,
+    loss_fn: Callable[[np.ndarray], torch.Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    reporter: Reporter,
+    series: str,
+) -> float:
+    """AdamW on one adapter; ``loss_fn(indices)`` computes a batch's loss. Returns the last loss.
+
+    Dropout (LoRA dropout) draws from a forked, seeded generator for reproducibility.
+    """
+    use_adapter(model, adapter, trainable=True)
+    params = list(adapter_parameters(model, adapter).values())
+    optimizer = torch.optim.AdamW(params, lr=lr)
+    rng = np.random.default_rng(seed)
+    steps = epochs * max(1, -(-n_samples // batch_size))
+    step, last = 0, float("nan")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        model.train()
+        for _ in range(epochs):
+            order = rng.permutation(n_samples)
+            for start in range(0, n_samples, batch_size):
+                reporter.check()
+                loss = loss_fn(order[start : start + batch_size])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                step += 1
+                last = float(loss.detach())
+                reporter.metric(series, step, loss=last)
+                reporter.progress(step / steps, f"{series} step {step}/{steps}")
+    model.eval()
+    for param in params:
+        param.requires_grad_(False)
+    return last
+
+
+@torch.no_grad()
+def candidate_logits(model: torch.nn.Module, prefix: list[int], suffixes: list[list[int]], answer_ids: tuple[int, int],
+                     pad_id: int, device: torch.device) -> torch.Tensor:
+    """``[C, 2]`` answer logits for one user's prefix and C candidate suffixes.
+
+    The prefix is encoded once and its key/value cache shared by every candidate; the
+    suffixes are left-padded behind it with explicit positions, so each candidate
+    reads exactly ``prefix + suffix`` (the same tokens as in training).
+    """
+    model.eval()
+    pre = torch.as_tensor([prefix], device=device)
+    with autocast(device):
+        out = model(input_ids=pre, use_cache=True, logits_to_keep=1)
+    cache = out.past_key_values
+    cache.batch_repeat_interleave(len(suffixes))
+    ids, mask = left_pad(suffixes, pad_id, device)
+    p = pre.shape[1]
+    position = p + (mask.cumsum(1) - 1).clamp(min=0)
+    full_mask = torch.cat([torch.ones(len(suffixes), p, dtype=mask.dtype, device=device), mask], 1)
+    with autocast(device):
+        out = model(input_ids=ids, attention_mask=full_mask, position_ids=position, past_key_values=cache,
+                    use_cache=True, logits_to_keep=1)
+    return out.logits[:, -1, list(answer_ids)].float()

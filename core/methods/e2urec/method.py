@@ -1,0 +1,285 @@
+"""The e2urec method's prepare / unlearn steps (imported on first use: transformers and
+peft stay out of ``import core.methods``)."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from core.errors import ConfigError
+from core.evaluation.full_sort import RowSets
+from core.evaluation.grouped import make_targets, sample_users
+from core.methods.e2urec.distill import forgetting_teacher, jensen_shannon, student_loss, yes_probability
+from core.methods.e2urec.llm_rec import (
+    Samples,
+    answer_logits,
+    answer_logits_batched,
+    labelled_samples,
+    train_adapter,
+    use_adapter,
+)
+from core.methods.e2urec.prompts import PromptBuilder, answer_token_ids
+from core.methods.e2urec.scorer import E2URecScorer
+from core.methods.lora_utils import copy_adapter, count_parameters, frozen_state, same_state
+from core.methods.registry import UnlearnContext, UnlearnOutcome
+from core.model_cache import atomic_save, cache_key, cached_path
+
+CACHE_KIND = "e2urec"
+CACHE_VERSION = "e2urec-v1"
+REC, RETRAIN, AUG, STUDENT = "rec", "retrain", "aug", "student"
+
+
+@dataclass
+class E2UPrepared:
+    model: torch.nn.Module  # peft model holding the adapters
+    tokenizer: object
+    prompts: PromptBuilder  # history = base training rows (what a request carries)
+    answer_ids: tuple[int, int]
+    pad_id: int
+    device: torch.device
+    has_retrain: bool
+    frozen_before: dict[str, torch.Tensor]
+    extras: dict[str, float]
+    notes: list[str]
+
+
+def lora_config(params: dict):
+    from peft import LoraConfig
+
+    targets = [t.strip() for t in params["lora_targets"].split(",") if t.strip()]
+    if not targets:
+        raise ConfigError("e2urec: lora_targets names no module (e.g. q_proj,v_proj)")
+    return LoraConfig(r=params["lora_rank"], lora_alpha=2 * params["lora_rank"], lora_dropout=params["lora_dropout"],
+                      target_modules=targets, bias="none")
+
+
+def _rng(seed: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), stream])
+
+
+def _pick(rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` rows at random (all when ``n`` is 0 or larger than the pool), sorted."""
+    if n <= 0 or n >= len(rows):
+        return np.asarray(rows)
+    return np.sort(rng.choice(rows, size=n, replace=False))
+
+
+def _label_loss(model, prompts: list[list[int]], labels: np.ndarray, prep_ids, device):
+    answer_ids, pad_id = prep_ids
+    def loss(idx: np.ndarray) -> torch.Tensor:
+        logits = answer_logits(model, [prompts[i] for i in idx], answer_ids, pad_id, device)
+        return F.cross_entropy(logits, torch.as_tensor(labels[idx], device=device))
+    return loss
+
+
+def _adapter_cache(ctx: UnlearnContext, params: dict, name: str, extra: tuple = ()):
+    keys = ("n_history", "title_words", "lora_rank", "lora_targets", "lora_dropout", "rec_samples", "rec_epochs", "rec_lr",
+            "batch_size", "llm_path")
+    return cached_path(cache_key(ctx.dataset.fingerprint(), ctx.split.as_dict(), {k: params[k] for k in keys},
+                                 ctx.device.type, CACHE_VERSION, name, ctx.seed, *extra), CACHE_KIND)
+
+
+def _train_recommender(ctx, params, model, adapter: str, rows: np.ndarray, prompts: PromptBuilder, ids, extra_key: tuple) -> bool:
+    """Tune ``adapter`` as a Yes/No recommender on ``rows`` (+ one negative each); cached. Returns from_cache."""
+    from peft import get_peft_model_state_dict, set_peft_model_state_dict
+
+    path = _adapter_cache(ctx, params, adapter, extra_key)
+    if params["use_cache"] and path.exists():
+        try:
+            set_peft_model_state_dict(model, torch.load(path, map_location="cpu", weights_only=True), adapter_name=adapter)
+            ctx.reporter.log(f"e2urec: adapter {adapter!r} loaded from cache")
+            return True
+        except Exception as exc:
+            ctx.reporter.log(f"ignoring unreadable cached adapter {path.name}: {exc}", "warning")
+    ds = ctx.dataset
+    rng = _rng(ctx.seed, 1)  # same stream for rec and retrain: same sampling procedure
+    chosen = _pick(rows, params["rec_samples"], rng)
+    samples = labelled_samples(ds.users[chosen], ds.items[chosen], ds.matrix(rows), ds.n_items, rng)
+    texts = prompts.prompts(samples.users, samples.items)
+    train_adapter(model, adapter, len(samples), _label_loss(model, texts, samples.labels, ids, ctx.device),
+                  epochs=params["rec_epochs"], batch_size=params["batch_size"], lr=params["rec_lr"], seed=ctx.seed,
+                  reporter=ctx.reporter, series=f"e2urec/{adapter}")
+    if params["use_cache"]:
+        with warnings.catch_warnings():  # peft looks for a config.json beside a GGUF file
+            warnings.simplefilter("ignore", UserWarning)
+            state = get_peft_model_state_dict(model, adapter_name=adapter)
+        atomic_save(state, path)
+    return False
+
+
+def prepare(ctx: UnlearnContext, params: dict) -> E2UPrepared:
+    from peft import get_peft_model
+
+    from core.llm.local import load_local_llm
+
+    t0 = time.perf_counter()
+    ctx.reporter.log("e2urec: loading the local LLM")
+    llm = load_local_llm(params["llm_path"] or None, ctx.device, fresh=True)
+    load_s = time.perf_counter() - t0
+    config = lora_config(params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        model = get_peft_model(llm.model, config, adapter_name=REC)
+        for name in (AUG, STUDENT) + ((RETRAIN,) if params["reference_retrain"] else ()):
+            model.add_adapter(name, config)
+    frozen_before = frozen_state(model)
+    ids = answer_token_ids(llm.tokenizer), llm.tokenizer.pad_token_id
+    ds, split = ctx.dataset, ctx.split
+    prompts = PromptBuilder(ds, llm.tokenizer, split.train, params["n_history"], params["title_words"])
+    notes = []
+    t1 = time.perf_counter()
+    if _train_recommender(ctx, params, model, REC, split.train, prompts, ids, ()):
+        notes.append("LLM recommender adapter loaded from cache")
+    extras = {"llm_load_s": load_s, "recommender_tune_s": time.perf_counter() - t1}
+    if params["reference_retrain"]:
+        t2 = time.perf_counter()
+        retained_prompts = PromptBuilder(ds, llm.tokenizer, ctx.retained_rows, params["n_history"], params["title_words"])
+        _train_recommender(ctx, params, model, RETRAIN, ctx.retained_rows, retained_prompts, ids, (ctx.request.as_dict(),))
+        extras["reference_retrain_tune_s"] = time.perf_counter() - t2
+    return E2UPrepared(model=model, tokenizer=llm.tokenizer, prompts=prompts, answer_ids=ids[0], pad_id=ids[1],
+                       device=ctx.device, has_retrain=params["reference_retrain"], frozen_before=frozen_before,
+                       extras=extras, notes=notes)
+
+
+def train_student(
+    model: torch.nn.Module,
+    retain_prompts: list[list[int]],
+    retain_labels: np.ndarray,
+    forget_prompts: list[list[int]],
+    answer_ids: tuple[int, int],
+    pad_id: int,
+    device: torch.device,
+    *,
+    alpha: float,
+    lam: float,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    reporter,
+    teacher: str = REC,
+    augmented: str = AUG,
+    student: str = STUDENT,
+) -> dict[str, float]:
+    """Distil the student adapter from the two teachers (logits precomputed, teachers frozen).
+
+    Steps walk over the forget prompts; each pairs a forget batch with a retain batch
+    (cycling), as the published loop zips the two loaders.
+    """
+    use_adapter(model, teacher)
+    z_o_retain = answer_logits_batched(model, retain_prompts, answer_ids, pad_id, device, reporter=reporter)
+    z_o_forget = answer_logits_batched(model, forget_prompts, answer_ids, pad_id, device, reporter=reporter)
+    use_adapter(model, augmented)
+    z_a_forget = answer_logits_batched(model, forget_prompts, answer_ids, pad_id, device, reporter=reporter)
+    z_f = forgetting_teacher(z_o_forget, z_a_forget, alpha)
+    labels = torch.as_tensor(retain_labels, device=device)
+    copy_adapter(model, teacher, student)
+    rng = np.random.default_rng([int(seed), 7])
+    retain_order = rng.permutation(len(retain_prompts))
+    cursor = 0
+    parts: dict[str, float] = {}
+
+    def loss_fn(f_idx: np.ndarray) -> torch.Tensor:
+        nonlocal cursor, parts
+        r_idx = np.take(retain_order, np.arange(cursor, cursor + batch_size), mode="wrap")
+        cursor += batch_size
+        s_ret = answer_logits(model, [retain_prompts[i] for i in r_idx], answer_ids, pad_id, device)
+        s_for = answer_logits(model, [forget_prompts[i] for i in f_idx], answer_ids, pad_id, device)
+        total, parts = student_loss(s_ret, z_o_retain[r_idx], labels[r_idx], s_for, z_f[f_idx], lam)
+        reporter.metric("e2urec/student_parts", cursor // batch_size, **parts)
+        return total
+
+    last = train_adapter(model, student, len(forget_prompts), loss_fn, epochs=epochs, batch_size=batch_size, lr=lr,
+                         seed=seed, reporter=reporter, series="e2urec/student")
+    use_adapter(model, student)
+    return {"loss": last, **parts}
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores)) if 0 < labels.sum() < len(labels) else float("nan")
+
+
+def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutcome:
+    ds, split, device = ctx.dataset, ctx.split, prep.device
+    model, prompts, ids = prep.model, prep.prompts, (prep.answer_ids, prep.pad_id)
+    seen = ds.matrix(split.train)
+    t0 = time.perf_counter()
+
+    # Forget data: removed interactions (+ one sampled negative each, as labelled prompts).
+    rng = _rng(ctx.seed, 2)
+    f_rows = _pick(ctx.removed_rows, params["forget_samples"], rng)
+    forget = labelled_samples(ds.users[f_rows], ds.items[f_rows], seen, ds.n_items, rng)
+    forget_prompts = prompts.prompts(forget.users, forget.items)
+    r_rows = _pick(ctx.retained_rows, params["retain_samples"], rng)
+    retain = labelled_samples(ds.users[r_rows], ds.items[r_rows], seen, ds.n_items, rng)
+    retain_prompts = prompts.prompts(retain.users, retain.items)
+
+    # 1. augmented model: the recommender fine-tuned further on the forget data.
+    copy_adapter(model, REC, AUG)
+    train_adapter(model, AUG, len(forget), _label_loss(model, forget_prompts, forget.labels, ids, device),
+                  epochs=params["aug_epochs"], batch_size=params["batch_size"], lr=params["aug_lr"], seed=ctx.seed,
+                  reporter=ctx.reporter, series="e2urec/augmented")
+    # 2-3. teachers and the student.
+    parts = train_student(model, retain_prompts, retain.labels, forget_prompts, *ids, device,
+                          alpha=params["alpha"], lam=params["lam"], epochs=params["unlearn_epochs"],
+                          batch_size=params["batch_size"], lr=params["unlearn_lr"], seed=ctx.seed, reporter=ctx.reporter)
+    train_s = time.perf_counter() - t0
+
+    extras = dict(prep.extras)
+    extras["student_train_s"] = train_s
+    extras.update({f"student_loss/{k}": v for k, v in parts.items()})
+    extras["frozen_weights_unchanged"] = float(same_state(prep.frozen_before, frozen_state(model)))
+    extras["student_parameters"] = float(count_parameters(p for n, p in model.named_parameters() if f".{STUDENT}." in n))
+    extras.update(_own_measures(ctx, params, prep, forget, forget_prompts))
+    use_adapter(model, STUDENT)
+
+    targets = make_targets(ds, split, ctx.request, ctx.groups)
+    eval_users = sample_users(targets, params["eval_users_per_group"], ctx.seed)
+    scorer = E2URecScorer(model, prompts, prep.answer_ids, prep.pad_id, ctx.base_model,
+                          RowSets.from_rows(ds, ctx.retained_rows), params["candidates"], eval_users, device, ctx.reporter)
+    scorer.eval_users = eval_users
+    sizes = ", ".join(f"{k} {len(v)}" for k, v in eval_users.items())
+    notes = list(prep.notes) + [
+        f"LLM re-ranks the base model's top-{params['candidates']} for a user sample ({sizes}); other users keep the base order",
+        f"trained on {len(forget)} forget prompts ({len(f_rows)} removed interactions + negatives) and "
+        f"{len(retain)} retain prompts",
+        "requests carry the user's training history (forgotten items included): the weights must forget, not the prompt",
+        "membership inference sees the base order for users outside the sample",
+        "candidates come from the base model, which is not unlearned: a forgotten item leaves the top-10 only "
+        "if the student ranks it below the other candidates",
+    ]
+    return UnlearnOutcome(model=scorer, extras=extras, notes=notes)
+
+
+def _own_measures(ctx, params, prep: E2UPrepared, forget: Samples, forget_prompts) -> dict[str, float]:
+    """E2URec's own figures: test AUC (student and original) and JSD to the retrained reference."""
+    ds, split, device = ctx.dataset, ctx.split, prep.device
+    model, ids = prep.model, (prep.answer_ids, prep.pad_id)
+    out: dict[str, float] = {}
+    rng = _rng(ctx.seed, 3)
+    retained_test = split.test[~np.isin(ds.users[split.test], ctx.request.forget_users)]
+    t_rows = _pick(retained_test, params["test_samples"], rng)
+    test = labelled_samples(ds.users[t_rows], ds.items[t_rows], ds.matrix(np.concatenate([split.train, split.test])),
+                            ds.n_items, rng)
+    test_prompts = prep.prompts.prompts(test.users, test.items)
+    logits = {}
+    for adapter in (STUDENT, REC) + ((RETRAIN,) if prep.has_retrain else ()):
+        use_adapter(model, adapter)
+        logits[adapter] = answer_logits_batched(model, forget_prompts, *ids, device, reporter=ctx.reporter)
+        test_logits = answer_logits_batched(model, test_prompts, *ids, device, reporter=ctx.reporter)
+        name = {STUDENT: "student", REC: "original", RETRAIN: "retrained"}[adapter]
+        out[f"test_auc/{name}"] = _auc(test.labels, yes_probability(test_logits))
+        out[f"forget_auc/{name}"] = _auc(forget.labels, yes_probability(logits[adapter]))
+        out[f"forget_p_yes_positives/{name}"] = float(yes_probability(logits[adapter])[forget.labels == 1].mean())
+    if prep.has_retrain:
+        out["jsd_forget/student_vs_retrained"] = float(jensen_shannon(logits[STUDENT], logits[RETRAIN]).mean())
+        out["jsd_forget/original_vs_retrained"] = float(jensen_shannon(logits[REC], logits[RETRAIN]).mean())
+    use_adapter(model, STUDENT)
+    return out

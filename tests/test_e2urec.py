@@ -1,0 +1,157 @@
+"""E2URec: the teacher formula by hand, and the whole method on a tiny random Llama.
+
+The bundled SmolLM2 takes ~30 s to load on a slow CPU, so these tests run the real
+code paths (prepare, augmented model, teachers, student, scorer) on a 2-layer Llama of
+width 32 with a word-hash tokenizer; the bench runs the real model.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import numpy as np
+import pytest
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+import core.llm.local as local_llm
+from core.data.demo import demo_dataset
+from core.events import Reporter
+from core.forget_request import ForgetRequest, resolve_request
+from core.groups import make_groups
+from core.llm.local import LocalLLM
+from core.methods.e2urec.distill import forgetting_teacher, jensen_shannon, soft_cross_entropy
+from core.methods.e2urec.llm_rec import answer_logits, candidate_logits
+from core.methods.e2urec.prompts import answer_token_ids
+from core.methods.lora_utils import frozen_state, same_state
+from core.methods.registry import UnlearnContext, get_method
+from core.models.base import ModelConfig, popularity_of
+from core.split import SplitConfig, make_split
+
+VOCAB = 512
+
+
+class WordTokenizer:
+    """Each whitespace-separated word → a stable id (crc32); enough for prompts as id lists."""
+
+    pad_token_id = 0
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        return [3 + zlib.crc32(w.encode()) % (VOCAB - 3) for w in re.findall(r"\S+", text)]
+
+
+class PopularityScorer:
+    """The base recommender stand-in: every user ranks items by training popularity."""
+
+    def __init__(self, n_users: int, items: np.ndarray, n_items: int) -> None:
+        self.n_users, self.n_items = n_users, n_items
+        self.popularity = popularity_of(items, n_items)
+        self.known_users = None
+        self.device = torch.device("cpu")
+
+    def score(self, users: torch.Tensor) -> torch.Tensor:
+        return self.popularity.expand(len(users), -1).clone()
+
+
+def tiny_llama() -> LlamaForCausalLM:
+    config = LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, pad_token_id=0)
+    torch.manual_seed(0)
+    return LlamaForCausalLM(config).eval()
+
+
+def test_forgetting_teacher_by_hand():
+    z_o = torch.tensor([[1.0, 2.0], [0.5, -1.0]])
+    z_a = torch.tensor([[3.0, 1.0], [0.5, 4.0]])
+    # row 0: the augmented model is more confident in "no" by 2 → no drops by α·2 = 4
+    # row 1: more confident in "yes" by 5 → yes drops by 10; where z_A ≤ z_O nothing moves
+    expected = torch.tensor([[1.0 - 4.0, 2.0], [0.5, -1.0 - 10.0]])
+    assert torch.equal(forgetting_teacher(z_o, z_a, alpha=2.0), expected)
+    assert torch.equal(forgetting_teacher(z_o, z_a, alpha=0.0), z_o)
+
+
+def test_losses_by_hand():
+    teacher = torch.tensor([[0.0, 0.0]])  # uniform
+    student = torch.tensor([[np.log(3.0), 0.0]])  # p = (3/4, 1/4)
+    expected = -(0.5 * np.log(0.75) + 0.5 * np.log(0.25))
+    assert soft_cross_entropy(teacher, student).item() == pytest.approx(expected, rel=1e-6)
+    same = torch.tensor([[0.3, -0.2]])
+    assert jensen_shannon(same, same)[0] == pytest.approx(0.0, abs=1e-7)
+    assert jensen_shannon(torch.tensor([[30.0, -30.0]]), torch.tensor([[-30.0, 30.0]]))[0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_prefix_cached_candidates_match_full_prompts():
+    model, tok = tiny_llama(), WordTokenizer()
+    ids = answer_token_ids(tok)
+    prefix = tok.encode("User: 30 F writer. Liked: A b c; D e.")
+    suffixes = [tok.encode(f" Will they like Film {k}{'x' * k}? Answer:") + [7] * (k % 3) for k in range(5)]
+    cached = candidate_logits(model, prefix, suffixes, ids, 0, torch.device("cpu"))
+    with torch.no_grad():
+        full = answer_logits(model, [prefix + s for s in suffixes], ids, 0, torch.device("cpu"))
+    assert torch.allclose(cached, full, atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def run():
+    ds = demo_dataset(0)
+    split = make_split(ds, SplitConfig(seed=0))
+    request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.05"))
+    groups = make_groups(ds, split, request)
+    base = PopularityScorer(ds.n_users, ds.items[split.train], ds.n_items)
+    ctx = UnlearnContext(ds, split, request, groups, base_model=base, model_config=ModelConfig(),
+                         device=torch.device("cpu"), reporter=Reporter(), seed=0, train_model=None)
+    model = tiny_llama()
+    before = frozen_state(model)
+    llm = LocalLLM(model=model, tokenizer=WordTokenizer(), source="tiny", device=torch.device("cpu"), dtype=torch.float32)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(local_llm, "load_local_llm", lambda *a, **k: llm)
+    try:
+        spec = get_method("e2urec")
+        params = spec.validate(dict(rec_samples=32, forget_samples=16, retain_samples=16, test_samples=16,
+                                    eval_users_per_group=3, candidates=10, lora_rank=4, unlearn_epochs=2,
+                                    unlearn_lr=5e-3, use_cache=False))
+        prepared = spec.prepare(ctx, params)
+        rec_before = {n: p.detach().clone() for n, p in prepared.model.named_parameters() if ".rec." in n}
+        outcome = spec.unlearn(ctx, params, prepared)
+    finally:
+        patch.undo()
+    return ctx, prepared, outcome, before, rec_before
+
+
+def test_student_leaves_the_frozen_llm_bit_identical(run):
+    _, prepared, outcome, before, rec_before = run
+    assert same_state(before, frozen_state(prepared.model))
+    assert outcome.extras["frozen_weights_unchanged"] == 1.0
+    # the original recommender (remembering teacher) is untouched too; the student moved
+    named = dict(prepared.model.named_parameters())
+    assert all(torch.equal(named[n], p) for n, p in rec_before.items())
+    student = {n.replace(".student.", ".rec."): p for n, p in named.items() if ".student." in n}
+    assert any(not torch.equal(p, named[n]) for n, p in student.items())
+
+
+def test_scorer_reranks_only_the_candidates_of_sampled_users(run):
+    ctx, _, outcome, _, _ = run
+    scorer = outcome.model
+    sample = scorer.eval_users
+    assert set(sample) == {"retain", "forget", "similar", "forgotten"}
+    assert all(len(v) <= 3 for v in sample.values())
+    user = int(sample["retain"][0])
+    scores = scorer.score(torch.tensor([user]))[0]
+    candidates = scorer.candidates(np.array([user]))[0]
+    order = torch.argsort(scores, descending=True)[: len(candidates)].numpy()
+    assert set(order) == set(candidates)  # the N candidates on top, in the LLM's order
+    rest = np.setdiff1d(np.arange(ctx.dataset.n_items), candidates)
+    base = ctx.base_model.score(torch.tensor([user]))[0]
+    assert torch.equal(scores[rest], base[rest])  # everything else keeps the base scores
+    outsider = int(np.setdiff1d(np.arange(ctx.dataset.n_users), np.concatenate(list(sample.values())))[0])
+    assert torch.equal(scorer.score(torch.tensor([outsider]))[0], ctx.base_model.score(torch.tensor([outsider]))[0])
+
+
+def test_own_measures_are_reported(run):
+    _, _, outcome, _, _ = run
+    e = outcome.extras
+    for key in ("test_auc/student", "test_auc/original", "jsd_forget/student_vs_retrained",
+                "jsd_forget/original_vs_retrained", "student_train_s"):
+        assert key in e and np.isfinite(e[key]), key
+    assert 0.0 <= e["jsd_forget/student_vs_retrained"] <= 1.0

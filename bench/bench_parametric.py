@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
-from dataclasses import replace
 from typing import Callable
 from pathlib import Path
 
@@ -39,11 +37,11 @@ import torch  # noqa: E402
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
 from core.errors import DatasetError  # noqa: E402
-from core.events import LogEvent, MetricEvent, StageEvent  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.methods.registry import METHODS as REGISTRY, MethodSpec, get_method  # noqa: E402
 from core.models.base import ModelConfig  # noqa: E402
 from core.runner import run_experiment  # noqa: E402
+from bench.console import event_printer, fmt as _fmt  # noqa: E402
 
 DEFAULT_METHODS = ("retrain", "finetune", "neggrad", "reverse_bpr", "sisa", "receraser")
 PUBLISHED = (
@@ -81,30 +79,16 @@ def _warm_up() -> None:
 
 
 def sink(verbose: bool):
-    start = time.perf_counter()
+    """The shared printer, plus the CPU time of base training (for the CPU-time columns)."""
     stage = {"name": None, "cpu": time.process_time()}
 
-    def on_event(event) -> None:
-        stamp = f"[{time.perf_counter() - start:7.1f}s]"
-        if isinstance(event, StageEvent):
-            now = time.process_time()
-            if stage["name"] and stage["name"].startswith("Training the base"):
-                CPU["base"] = {"unlearn": now - stage["cpu"]}  # base training (+ its evaluation)
-            stage.update(name=event.name, cpu=now)
-            print(stamp, "==", event.name, flush=True)
-        elif isinstance(event, LogEvent):
-            print(stamp, event.text, flush=True)
-        elif verbose and isinstance(event, MetricEvent) and event.step % 10 == 0:
-            values = ", ".join(f"{k} {v:.4f}" for k, v in event.values.items())
-            print(stamp, f"{event.series} step {event.step}: {values}", flush=True)
+    def on_stage(name: str) -> None:
+        now = time.process_time()
+        if stage["name"] and stage["name"].startswith("Training the base"):
+            CPU["base"] = {"unlearn": now - stage["cpu"]}  # base training (+ its evaluation)
+        stage.update(name=name, cpu=now)
 
-    return on_event
-
-
-def _fmt(value, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:.{digits}f}"
+    return event_printer(verbose, every=10, on_stage=on_stage)
 
 
 def table(result) -> str:

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,35 +34,13 @@ import torch  # noqa: E402
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
 from core.errors import DatasetError  # noqa: E402
-from core.events import LogEvent, MetricEvent, StageEvent  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.models.base import ModelConfig  # noqa: E402
 from core.runner import run_experiment  # noqa: E402
+from bench.console import event_printer, fmt as _fmt  # noqa: E402
 
 SPEEDUP_TARGET = 10.0
 RETAIN_TOLERANCE = 0.05
-
-
-def sink(verbose: bool):
-    start = time.perf_counter()
-
-    def on_event(event) -> None:
-        stamp = f"[{time.perf_counter() - start:7.1f}s]"
-        if isinstance(event, StageEvent):
-            print(stamp, "==", event.name, flush=True)
-        elif isinstance(event, LogEvent):
-            print(stamp, event.text, flush=True)
-        elif verbose and isinstance(event, MetricEvent) and event.step % 25 == 0:
-            values = ", ".join(f"{k} {v:.4f}" for k, v in event.values.items())
-            print(stamp, f"{event.series} step {event.step}: {values}", flush=True)
-
-    return on_event
-
-
-def _fmt(value, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:.{digits}f}"
 
 
 def table(result) -> str:
@@ -116,7 +92,7 @@ def run_one(dataset: str, model_name: str, args) -> dict:
         label=f"bench_unlearnrec {dataset} {model_name}",
     )
     started = time.perf_counter()
-    result = run_experiment(config, sink(args.verbose))
+    result = run_experiment(config, event_printer(args.verbose, every=25))
     wall = time.perf_counter() - started
     print()
     print(f"== {dataset} / {model_name}: {result.dataset['n_users']} users, {result.dataset['n_items']} items, "

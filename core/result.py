@@ -8,6 +8,62 @@ from dataclasses import asdict, dataclass, field
 
 GROUP_NAMES = ("retain", "forget", "similar")
 
+MAX_CURVE_POINTS = 2000
+"""Most points kept per training curve: enough to draw it, small enough for a history row."""
+
+CurvePoint = dict[str, float]
+"""One stored curve point: ``{"step": int, **values}`` (e.g. ``loss``, ``valid_ndcg10``)."""
+
+
+def thin_points(points: list[CurvePoint], cap: int = MAX_CURVE_POINTS) -> list[CurvePoint]:
+    """At most ``cap`` points picked evenly, first and last kept, so a long curve keeps its shape."""
+    n = len(points)
+    if n <= cap:
+        return list(points)
+    if cap <= 1:
+        return [points[-1]] if cap == 1 else []
+    picks = sorted({round(i * (n - 1) / (cap - 1)) for i in range(cap)})
+    return [points[i] for i in picks]
+
+
+class CurveRecorder:
+    """Collects every :class:`core.events.MetricEvent` of a run so stored runs keep their curves.
+
+    Memory stays bounded however long a run is: each series keeps every ``stride``-th point
+    and, when it holds twice the cap, drops every other one and doubles the stride, so the
+    kept points stay evenly spread; the latest point is always kept as well.
+    """
+
+    def __init__(self, cap: int = MAX_CURVE_POINTS) -> None:
+        self.cap = max(1, int(cap))
+        self._kept: dict[str, list[CurvePoint]] = {}
+        self._seen: dict[str, int] = {}
+        self._stride: dict[str, int] = {}
+        self._last: dict[str, CurvePoint] = {}
+
+    def add(self, series: str, step: int, values) -> None:
+        point: CurvePoint = {"step": int(step), **{k: float(v) for k, v in values.items()}}
+        index = self._seen.get(series, 0)
+        self._seen[series] = index + 1
+        self._last[series] = point
+        kept = self._kept.setdefault(series, [])
+        stride = self._stride.setdefault(series, 1)
+        if index % stride == 0:
+            kept.append(point)
+            if len(kept) >= 2 * self.cap:
+                self._kept[series] = kept[::2]
+                self._stride[series] = stride * 2
+
+    def curves(self) -> dict[str, list[CurvePoint]]:
+        """series -> at most ``cap`` points, evenly thinned, ending with the series' last point."""
+        out = {}
+        for series, kept in self._kept.items():
+            points = list(kept)
+            if not points or points[-1] is not self._last[series]:
+                points.append(self._last[series])
+            out[series] = thin_points(points, self.cap)
+        return out
+
 
 @dataclass
 class ModelReport:
@@ -53,6 +109,8 @@ class RunResult:
     topk: dict[str, list[list[int]]] = field(default_factory=dict)  # model -> top-10 per user index
     started_at: float = 0.0
     finished_at: float = 0.0
+    # series (e.g. "train/base") -> [{"step": int, **values}], thinned; empty for runs stored before curves
+    curves: dict[str, list[CurvePoint]] = field(default_factory=dict)
 
     def deltas(self, reference: str) -> dict[str, dict[str, float]]:
         """model -> ``group/metric`` -> value − reference's value."""
@@ -89,6 +147,7 @@ class RunResult:
             "models": {},
             "environment": self.environment,
             "timings": self.timings,
+            "curves": self.curves,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
         }
@@ -122,9 +181,28 @@ class RunResult:
             environment=raw.get("environment", {}),
             timings=raw.get("timings", {}),
             topk=raw.get("topk", {}),
+            curves=_load_curves(raw.get("curves")),
             started_at=raw.get("started_at", 0.0),
             finished_at=raw.get("finished_at", 0.0),
         )
+
+
+def _load_curves(raw) -> dict[str, list[CurvePoint]]:
+    """Curves from JSON: missing in older runs (→ empty); a value saved as null (NaN) stays NaN."""
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[str, list[CurvePoint]] = {}
+    for series, points in raw.items():
+        if not isinstance(points, list):
+            continue
+        kept = []
+        for point in points:
+            if not isinstance(point, dict) or "step" not in point:
+                continue
+            values = {k: math.nan if v is None else float(v) for k, v in point.items() if k != "step"}
+            kept.append({"step": int(point["step"]), **values})
+        out[str(series)] = kept
+    return out
 
 
 def _is_number(value) -> bool:

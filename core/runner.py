@@ -22,13 +22,13 @@ from core.data.dataset import Dataset
 from core.device import describe_device, resolve_device
 from core.errors import Cancelled, CragruError
 from core.evaluation.grouped import EvalTargets, evaluate_model, make_targets, top_lists
-from core.events import EventSink, ModelResultEvent, Reporter, StopFlag
+from core.events import Event, EventSink, MetricEvent, ModelResultEvent, Reporter, StopFlag
 from core.forget_request import ResolvedRequest, resolve_request
 from core.groups import Groups, make_groups
 from core.methods.registry import UnlearnContext, get_method
 from core.model_cache import atomic_save, cache_key, cached_path
 from core.models.base import EVAL_SAMPLE_ATTR, Scorer
-from core.result import ModelReport, RunResult
+from core.result import CurveRecorder, ModelReport, RunResult
 from core.split import Split, make_split
 
 
@@ -167,17 +167,30 @@ def run_experiment(
     dataset: Dataset | None = None,
     store=None,
 ) -> RunResult:
-    """Run a whole experiment. ``store`` (a :class:`core.history.RunStore`) records it."""
+    """Run a whole experiment. ``store`` (a :class:`core.history.RunStore`) records it.
+
+    Every curve point sent to ``on_event`` is also kept in ``RunResult.curves``, so a run
+    opened later from history shows the same training curves as it did live.
+    """
     config.validate()
     specs = [get_method(m.name) for m in config.methods]
     params = [spec.validate(m.params) for spec, m in zip(specs, config.methods)]
-    reporter = Reporter(on_event, should_stop)
+    recorder = CurveRecorder()
+
+    def sink(event: Event) -> None:
+        if isinstance(event, MetricEvent):
+            recorder.add(event.series, event.step, event.values)
+        if on_event is not None:
+            on_event(event)
+
+    reporter = Reporter(sink, should_stop)
     run_id = uuid.uuid4().hex[:12]
     started = time.time()
     if store is not None:
         store.begin(run_id, config.to_dict(), started)
     try:
         result = _run(config, specs, params, reporter, run_id, started, dataset)
+        result.curves = recorder.curves()
     except (Cancelled, KeyboardInterrupt):
         if store is not None:
             store.finish_cancelled(run_id)

@@ -263,30 +263,56 @@ class MetricsChart(QWidget):
 
     def add_metric(self, event) -> None:
         """A :class:`core.events.MetricEvent`: append a point and ``setData`` its curve."""
-        data = self.series_data.setdefault(event.series, {})
-        data.setdefault("step", []).append(float(event.step))
-        for key, value in event.values.items():
+        self._append_point(event.series, event.step, event.values)
+        self._redraw_series(event.series, event.values)
+
+    def replay_curves(self, curves: dict[str, list[dict]]) -> None:
+        """Draw a stored run's curves (``RunResult.curves``) as they looked live.
+
+        Points are appended in bulk and each curve is drawn once, not once per point, so
+        opening a long run from history stays quick.
+        """
+        for series, points in curves.items():
+            touched: dict[str, float] = {}
+            for point in points:
+                values = {k: (np.nan if v is None else float(v)) for k, v in point.items() if k != "step"}
+                self._append_point(series, point.get("step", 0), values)
+                touched.update(values)
+            if touched:
+                self._redraw_series(series, touched)
+
+    def _append_point(self, series: str, step: float, values) -> None:
+        data = self.series_data.setdefault(series, {})
+        data.setdefault("step", []).append(float(step))
+        for key, value in values.items():
             data.setdefault(key, [])
             # keep columns aligned with steps even when a value is missing at some epochs
             while len(data[key]) < len(data["step"]) - 1:
                 data[key].append(np.nan)
             data[key].append(float(value))
-        steps = np.asarray(data["step"])
+
+    def _redraw_series(self, series: str, changed) -> None:
+        """``setData`` the loss / validation curves of ``series`` whose key is in ``changed``."""
+        data = self.series_data.get(series, {})
+        steps = np.asarray(data.get("step", []), dtype=float)
         for key, plot, x_range, y_range, note in (
             ("loss", self.loss_plot, self.loss_x, self.loss_y, self.loss_note),
             ("valid_ndcg10", self.valid_plot, self.valid_x, self.valid_y, self.valid_note),
         ):
-            if key not in event.values:
+            if key not in changed:
                 continue
             values = np.asarray(data[key], dtype=float)
             x = steps[: len(values)]
             finite = np.isfinite(values)
-            self._curve(plot, event.series, key).setData(x[finite], values[finite])
-            if (event.series, key) not in self._seen_series:
-                self._seen_series.add((event.series, key))
+            if not finite.any():
+                continue
+            self._curve(plot, series, key).setData(x[finite], values[finite])
+            if (series, key) not in self._seen_series:
+                self._seen_series.add((series, key))
                 self._update_legend()
-            x_range.include(float(event.step))
-            y_range.include(float(event.values[key]))
+            x_range.include(float(x[finite].max()))
+            y_range.include(float(values[finite].max()))
+            y_range.include(float(values[finite].min()))
             note.set(None)
 
     # -- model results -------------------------------------------------------------------------------
@@ -301,7 +327,7 @@ class MetricsChart(QWidget):
         self._refresh_bars()
 
     def show_result(self, result) -> None:
-        """Fill the bar charts from a stored :class:`core.result.RunResult` (no live curves)."""
+        """Fill every chart from a stored :class:`core.result.RunResult`: bars, and its recorded curves."""
         self.reset(mia_enabled=bool(result.config.get("mia", True)))
         for name, report in result.models.items():
             extras = {**report.forgotten_recall, "time_s": report.time_s}
@@ -310,8 +336,10 @@ class MetricsChart(QWidget):
             self.models[name] = {"groups": report.groups, "extras": extras}
             self.order.append(name)
         self._refresh_bars()
-        self.loss_note.set("training curves are\nshown during a live run")
-        self.valid_note.set("training curves are\nshown during a live run")
+        # replaced by the curves below when the run has any (runs stored by older versions have none)
+        self.loss_note.set("no training loss was\nrecorded with this run")
+        self.valid_note.set("no validation scores were\nrecorded with this run")
+        self.replay_curves(getattr(result, "curves", None) or {})
 
     def _bar(self, store: dict, plot: pg.PlotWidget, name: str) -> pg.BarGraphItem:
         if name not in store:

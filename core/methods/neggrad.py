@@ -10,7 +10,8 @@ stops earlier still, once the forgotten items rank no better than popularity wou
 rank them — where the retrained model puts a user it never saw.
 
 :func:`forget_retain_training` is the loop NegGrad and reverse BPR share; they differ
-only in the loss on the forgotten triples.
+only in the loss on the forgotten triples. :func:`run_forget_retain` and
+:func:`forget_retain_params` share their parameter wiring and forms.
 """
 
 from __future__ import annotations
@@ -133,6 +134,45 @@ def _probe(model, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> 
     return accuracy, float(-F.logsigmoid(gap).mean())
 
 
+def run_forget_retain(
+    ctx: UnlearnContext, params: dict, forget_loss: ForgetLoss, series: str, stop_above: float | None = None,
+) -> UnlearnOutcome:
+    """:func:`forget_retain_training` driven by the form of :func:`forget_retain_params`."""
+    model, extras = forget_retain_training(
+        ctx, forget_loss, epochs=params["epochs"], lr=params["lr"], forget_weight=params["forget_weight"],
+        forget_batch=params["forget_batch"], clip_norm=params["clip_norm"], series=series,
+        retain_ratio=params["retain_ratio"], stop_at_popularity=params["stop_at_popularity"],
+        stop_above=stop_above,
+    )
+    return UnlearnOutcome(model=model, extras=extras)
+
+
+def forget_retain_params(forget_term: str, *after_weight: ParamSpec) -> tuple[ParamSpec, ...]:
+    """The parameters of :func:`run_forget_retain`, one form for NegGrad and reverse BPR.
+
+    ``forget_term`` names the forget-side loss in the weight's help text; ``after_weight``
+    (a method's own parameters) stand right after the weight, where saved forms expect them.
+    """
+    return (
+        ParamSpec("epochs", int, 20, "Most passes over the forgotten interactions.", low=1, high=10_000,
+                  label="Epochs"),
+        ParamSpec("lr", float, 0.005, "Learning rate (Adam).", low=1e-6, high=1.0, label="Learning rate"),
+        ParamSpec("forget_weight", float, 0.5,
+                  f"Weight of the {forget_term} term; the retained-data term gets 1 − this.", low=0.0, high=1.0,
+                  label="Forget weight"),
+        *after_weight,
+        ParamSpec("forget_batch", int, 256, "Forgotten interactions per step.", low=1, high=1_000_000,
+                  label="Forget batch"),
+        ParamSpec("retain_ratio", int, 4, "Retained interactions drawn per forgotten one in each step.",
+                  low=1, high=1000, label="Retained per forgotten"),
+        ParamSpec("clip_norm", float, 1.0, "Gradient-norm clip of every step.", low=1e-4, high=1e4,
+                  label="Gradient clip"),
+        ParamSpec("stop_at_popularity", bool, True,
+                  "Stop once the forgotten items rank no better than popularity would rank them "
+                  "(where retraining puts a forgotten user).", label="Stop at popularity level"),
+    )
+
+
 def _unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:
     bound = params["loss_bound"]
 
@@ -140,13 +180,7 @@ def _unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:
         # minimising −min(loss, bound) raises each pair's loss until it reaches the bound
         return -torch.clamp(-F.logsigmoid(gap), max=bound)
 
-    model, extras = forget_retain_training(
-        ctx, ascent, epochs=params["epochs"], lr=params["lr"], forget_weight=params["forget_weight"],
-        forget_batch=params["forget_batch"], clip_norm=params["clip_norm"], series="unlearn/neggrad",
-        retain_ratio=params["retain_ratio"], stop_at_popularity=params["stop_at_popularity"],
-        stop_above=bound,
-    )
-    return UnlearnOutcome(model=model, extras=extras)
+    return run_forget_retain(ctx, params, ascent, "unlearn/neggrad", stop_above=bound)
 
 
 register(
@@ -159,29 +193,15 @@ register(
             "Bounded: each forgotten pair stops being pushed once its loss reaches the "
             "bound, and gradients are clipped."
         ),
-        params=(
-            ParamSpec("epochs", int, 20, "Most passes over the forgotten interactions.", low=1, high=10_000,
-                      label="Epochs"),
-            ParamSpec("lr", float, 0.005, "Learning rate (Adam).", low=1e-6, high=1.0, label="Learning rate"),
-            ParamSpec("forget_weight", float, 0.5,
-                      "Weight of the ascent term; the retained-data term gets 1 − this.", low=0.0, high=1.0,
-                      label="Forget weight"),
+        params=forget_retain_params(
+            "ascent",
             ParamSpec("loss_bound", float, round(math.log(2), 4),
                       "Per-pair BPR loss at which ascent stops (ln 2 = level with a random item).",
                       low=0.01, high=20.0, label="Loss bound"),
-            ParamSpec("forget_batch", int, 256, "Forgotten interactions per step.", low=1, high=1_000_000,
-                      label="Forget batch"),
-            ParamSpec("retain_ratio", int, 4, "Retained interactions drawn per forgotten one in each step.",
-                      low=1, high=1000, label="Retained per forgotten"),
-            ParamSpec("clip_norm", float, 1.0, "Gradient-norm clip of every step.", low=1e-4, high=1e4,
-                      label="Gradient clip"),
-            ParamSpec("stop_at_popularity", bool, True,
-                      "Stop once the forgotten items rank no better than popularity would rank them "
-                      "(where retraining puts a forgotten user).", label="Stop at popularity level"),
         ),
         unlearn=_unlearn,
         family="parametric",
     )
 )
 
-__all__ = ["forget_retain_training"]
+__all__ = ["forget_retain_params", "forget_retain_training", "run_forget_retain"]

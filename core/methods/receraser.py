@@ -41,7 +41,10 @@ from torch import nn
 from core.evaluation.full_sort import evaluate_users
 from core.events import Reporter
 from core.methods.registry import MethodSpec, ParamSpec, UnlearnContext, UnlearnOutcome, register
-from core.methods.sharded import ShardedEmbeddings, rows_of_shards, train_shards
+from core.methods.sharded import (
+    ShardedEmbeddings, n_shards_param, retrain_touched_shards, shard_extras, shard_training_params,
+    train_shards_from_params,
+)
 from core.methods.sisa import random_user_shards
 from core.models.negative_sampling import NegativeSampler
 from core.models.training import row_sets
@@ -268,12 +271,8 @@ def _fit_aggregator(ctx, params, model, rows, valid_rows, reporter, series) -> i
 def _prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
     ds, split, k = ctx.dataset, ctx.split, params["n_shards"]
     user_shard, how = _user_partition(ctx, params)
-    stack = train_shards(
-        ctx.model_config, ds.n_users, ds.n_items, user_shard, ds.users[split.train], ds.items[split.train],
-        np.arange(k), ctx.device, valid=(ds.users[split.valid], ds.items[split.valid]),
-        reporter=ctx.reporter.sub(0.0, 0.4), series="train/receraser-shards",
-        epochs=params["epochs"] or None, scale_batch=params["scale_batch"],
-    )
+    stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(k), split.valid,
+                                     ctx.reporter.sub(0.0, 0.4), "train/receraser-shards")
     shards = ShardedEmbeddings(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device)
     shards.replace(stack)
     model = RecEraserModel(copy.deepcopy(shards), params["attention_dim"], ctx.seed)
@@ -283,15 +282,9 @@ def _prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
 
 
 def _unlearn(ctx: UnlearnContext, params: dict, state: RecEraserState) -> UnlearnOutcome:
-    ds, split, k = ctx.dataset, ctx.split, params["n_shards"]
-    affected = rows_of_shards(state.user_shard, ds.users[ctx.removed_rows])
-    valid = split.valid[~np.isin(ds.users[split.valid], ctx.request.forget_users)]
-    stack = train_shards(
-        ctx.model_config, ds.n_users, ds.n_items, state.user_shard, ds.users[ctx.retained_rows],
-        ds.items[ctx.retained_rows], affected, ctx.device, valid=(ds.users[valid], ds.items[valid]),
-        reporter=ctx.reporter.sub(0.5, 0.9), series="train/receraser-unlearn",
-        epochs=params["epochs"] or None, scale_batch=params["scale_batch"],
-    )
+    k = params["n_shards"]
+    affected, valid, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 0.9),
+                                                    "train/receraser-unlearn")
     shards = copy.deepcopy(state.shards)
     shards.replace(stack)
     model = RecEraserModel(shards, params["attention_dim"], ctx.seed)
@@ -300,8 +293,7 @@ def _unlearn(ctx: UnlearnContext, params: dict, state: RecEraserState) -> Unlear
     sizes = np.bincount(state.user_shard[state.user_shard >= 0], minlength=k)
     return UnlearnOutcome(
         model=model,
-        extras={"shards_retrained": float(len(affected)), "n_shards": float(k),
-                "retrained_share": len(affected) / k, "shard_epochs": float(stack.epochs),
+        extras={**shard_extras(affected, k, stack),
                 "aggregator_epochs": float(agg_epochs), "largest_shard_users": float(sizes.max())},
         notes=[f"retrained {len(affected)} of {k} shards; partition: {state.partition}"],
     )
@@ -318,8 +310,7 @@ register(
             "forgotten data and the aggregator. Exact, and more accurate than plain SISA."
         ),
         params=(
-            ParamSpec("n_shards", int, 10, "Number of user shards (one sub-model each).", low=2, high=64,
-                      label="Shards"),
+            n_shards_param(),
             ParamSpec("partition_iters", int, 10, "k-means iterations of the balanced partition.", low=1,
                       high=100, label="Partition iterations"),
             ParamSpec("attention_dim", int, 32, "Hidden size of the attention aggregator.", low=1, high=1024,
@@ -333,13 +324,7 @@ register(
                       low=1, high=10_000_000, label="Aggregator batch"),
             ParamSpec("agg_lr", float, 0.02, "Learning rate of the aggregator (Adam).", low=1e-6, high=1.0,
                       label="Aggregator learning rate"),
-            ParamSpec("epochs", int, 0,
-                      "Epoch budget per shard; 0 uses the experiment's (with its early stopping).",
-                      low=0, high=100_000, label="Shard epochs"),
-            ParamSpec("scale_batch", bool, True,
-                      "Split the experiment's batch size among the shards, so each shard takes as many "
-                      "steps per epoch as the full model (off: every shard uses the full batch size).",
-                      label="Scale batch to shards"),
+            *shard_training_params("Shard epochs"),
         ),
         unlearn=_unlearn,
         prepare=_prepare,

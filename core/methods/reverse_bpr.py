@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from core.methods.neggrad import forget_retain_training
-from core.methods.registry import MethodSpec, ParamSpec, UnlearnContext, UnlearnOutcome, register
+from core.methods.neggrad import forget_retain_params, run_forget_retain
+from core.methods.registry import MethodSpec, UnlearnContext, UnlearnOutcome, register
 
 
 def reverse_bpr_loss(gap: torch.Tensor) -> torch.Tensor:
@@ -22,12 +22,7 @@ def reverse_bpr_loss(gap: torch.Tensor) -> torch.Tensor:
 
 
 def _unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:
-    model, extras = forget_retain_training(
-        ctx, reverse_bpr_loss, epochs=params["epochs"], lr=params["lr"], forget_weight=params["forget_weight"],
-        forget_batch=params["forget_batch"], clip_norm=params["clip_norm"], series="unlearn/reverse_bpr",
-        retain_ratio=params["retain_ratio"], stop_at_popularity=params["stop_at_popularity"],
-    )
-    return UnlearnOutcome(model=model, extras=extras)
+    return run_forget_retain(ctx, params, reverse_bpr_loss, "unlearn/reverse_bpr")
 
 
 register(
@@ -39,23 +34,7 @@ register(
             "chose (BPR with the pair reversed), while ordinary BPR on the retained data "
             "protects everyone else. Self-limiting: the push fades once the item is low."
         ),
-        params=(
-            ParamSpec("epochs", int, 20, "Most passes over the forgotten interactions.", low=1, high=10_000,
-                      label="Epochs"),
-            ParamSpec("lr", float, 0.005, "Learning rate (Adam).", low=1e-6, high=1.0, label="Learning rate"),
-            ParamSpec("forget_weight", float, 0.5,
-                      "Weight of the reverse-BPR term; the retained-data term gets 1 − this.", low=0.0, high=1.0,
-                      label="Forget weight"),
-            ParamSpec("forget_batch", int, 256, "Forgotten interactions per step.", low=1, high=1_000_000,
-                      label="Forget batch"),
-            ParamSpec("retain_ratio", int, 4, "Retained interactions drawn per forgotten one in each step.",
-                      low=1, high=1000, label="Retained per forgotten"),
-            ParamSpec("clip_norm", float, 1.0, "Gradient-norm clip of every step.", low=1e-4, high=1e4,
-                      label="Gradient clip"),
-            ParamSpec("stop_at_popularity", bool, True,
-                      "Stop once the forgotten items rank no better than popularity would rank them "
-                      "(where retraining puts a forgotten user).", label="Stop at popularity level"),
-        ),
+        params=forget_retain_params("reverse-BPR"),
         unlearn=_unlearn,
     )
 )

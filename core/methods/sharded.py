@@ -24,6 +24,9 @@ figure when each user is scored by their own shard — with the experiment's pat
 as a single model stops. Per-shard stopping was tried and measured worse: a shard's
 validation set is 1/K of the users, its noise keeps resetting the patience, and the
 slowest of K shards sets the pace (114 epochs vs 37 for retraining on ML-100K).
+
+:func:`train_shards_from_params`, :func:`retrain_touched_shards`, :func:`shard_extras` and
+the ``*_param`` builders are the method-side wiring SISA and RecEraser share.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from torch import nn
 
 from core.evaluation.full_sort import evaluate_users
 from core.events import NULL_REPORTER, Reporter
+from core.methods.registry import ParamSpec, UnlearnContext
 from core.models.base import ModelConfig
 from core.models.lightgcn import normalized_adjacency
 from core.models.negative_sampling import NegativeSampler
@@ -369,3 +373,58 @@ def rows_of_shards(user_shard: np.ndarray, users_of_rows: np.ndarray) -> np.ndar
     """Shards holding at least one of the given rows (−1, no shard, left out)."""
     shards = np.unique(np.asarray(user_shard)[np.asarray(users_of_rows, dtype=np.int64)])
     return shards[shards >= 0]
+
+
+# -- method-side wiring shared by SISA and RecEraser -------------------------------------
+def train_shards_from_params(
+    ctx: UnlearnContext, params: dict, user_shard: np.ndarray, rows: np.ndarray, shards: np.ndarray,
+    valid_rows: np.ndarray, reporter: Reporter, series: str,
+) -> ShardStack:
+    """:func:`train_shards` on dataset rows, with the form's ``epochs`` (0: the experiment's) and
+    ``scale_batch``."""
+    ds = ctx.dataset
+    return train_shards(
+        ctx.model_config, ds.n_users, ds.n_items, user_shard, ds.users[rows], ds.items[rows],
+        shards, ctx.device, valid=(ds.users[valid_rows], ds.items[valid_rows]),
+        reporter=reporter, series=series, epochs=params["epochs"] or None, scale_batch=params["scale_batch"],
+    )
+
+
+def retrain_touched_shards(
+    ctx: UnlearnContext, params: dict, user_shard: np.ndarray, reporter: Reporter, series: str,
+) -> tuple[np.ndarray, np.ndarray, ShardStack]:
+    """Retrain the shards holding removed rows on their retained rows: the exact unlearning step.
+
+    Validation leaves out the forgotten users (they are no longer anyone's to fit).
+    Returns the retrained shards, the validation rows used and the trained stack.
+    """
+    ds, split = ctx.dataset, ctx.split
+    affected = rows_of_shards(user_shard, ds.users[ctx.removed_rows])
+    valid = split.valid[~np.isin(ds.users[split.valid], ctx.request.forget_users)]
+    stack = train_shards_from_params(ctx, params, user_shard, ctx.retained_rows, affected, valid, reporter, series)
+    return affected, valid, stack
+
+
+def shard_extras(affected: np.ndarray, n_shards: int, stack: ShardStack) -> dict[str, float]:
+    """The run figures every sharded method reports about one unlearning retrain."""
+    return {"shards_retrained": float(len(affected)), "n_shards": float(n_shards),
+            "retrained_share": len(affected) / n_shards, "shard_epochs": float(stack.epochs)}
+
+
+def n_shards_param() -> ParamSpec:
+    """The shard-count field of every sharded method's form."""
+    return ParamSpec("n_shards", int, 10, "Number of user shards (one sub-model each).", low=2, high=64,
+                     label="Shards")
+
+
+def shard_training_params(epochs_label: str) -> tuple[ParamSpec, ParamSpec]:
+    """The ``epochs`` and ``scale_batch`` fields read by :func:`train_shards_from_params`."""
+    return (
+        ParamSpec("epochs", int, 0,
+                  "Epoch budget per shard; 0 uses the experiment's (with its early stopping).",
+                  low=0, high=100_000, label=epochs_label),
+        ParamSpec("scale_batch", bool, True,
+                  "Split the experiment's batch size among the shards, so each shard takes as many "
+                  "steps per epoch as the full model (off: every shard uses the full batch size).",
+                  label="Scale batch to shards"),
+    )

@@ -22,7 +22,10 @@ import numpy as np
 import torch
 
 from core.methods.registry import MethodSpec, ParamSpec, UnlearnContext, UnlearnOutcome, register
-from core.methods.sharded import ShardedEmbeddings, rows_of_shards, train_shards
+from core.methods.sharded import (
+    ShardedEmbeddings, n_shards_param, retrain_touched_shards, shard_extras, shard_training_params,
+    train_shards_from_params,
+)
 
 AGGREGATES = ("owning", "all")
 
@@ -69,42 +72,26 @@ def random_user_shards(train_users: np.ndarray, n_users: int, n_shards: int, see
     return out
 
 
-def _epochs(params: dict) -> int | None:
-    return params["epochs"] or None
-
-
 def _prepare(ctx: UnlearnContext, params: dict) -> SisaState:
     ds, split = ctx.dataset, ctx.split
     k = params["n_shards"]
     user_shard = random_user_shards(ds.users[split.train], ds.n_users, k, ctx.seed)
-    stack = train_shards(
-        ctx.model_config, ds.n_users, ds.n_items, user_shard, ds.users[split.train], ds.items[split.train],
-        np.arange(k), ctx.device, valid=(ds.users[split.valid], ds.items[split.valid]),
-        reporter=ctx.reporter.sub(0.0, 0.5), series="train/sisa-shards",
-        epochs=_epochs(params), scale_batch=params["scale_batch"],
-    )
+    stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(k), split.valid,
+                                     ctx.reporter.sub(0.0, 0.5), "train/sisa-shards")
     model = SisaModel(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device, params["aggregate"])
     model.replace(stack)
     return SisaState(user_shard, model.eval(), stack.epochs)
 
 
 def _unlearn(ctx: UnlearnContext, params: dict, state: SisaState) -> UnlearnOutcome:
-    ds, split = ctx.dataset, ctx.split
-    affected = rows_of_shards(state.user_shard, ds.users[ctx.removed_rows])
-    valid = split.valid[~np.isin(ds.users[split.valid], ctx.request.forget_users)]
-    stack = train_shards(
-        ctx.model_config, ds.n_users, ds.n_items, state.user_shard, ds.users[ctx.retained_rows],
-        ds.items[ctx.retained_rows], affected, ctx.device, valid=(ds.users[valid], ds.items[valid]),
-        reporter=ctx.reporter.sub(0.5, 1.0), series="train/sisa-unlearn",
-        epochs=_epochs(params), scale_batch=params["scale_batch"],
-    )
+    affected, _valid, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 1.0),
+                                                     "train/sisa-unlearn")
     model = copy.deepcopy(state.model)
     model.replace(stack)
     k = params["n_shards"]
     return UnlearnOutcome(
         model=model.eval(),
-        extras={"shards_retrained": float(len(affected)), "n_shards": float(k),
-                "retrained_share": len(affected) / k, "shard_epochs": float(stack.epochs)},
+        extras=shard_extras(affected, k, stack),
         notes=[f"retrained {len(affected)} of {k} shards"],
     )
 
@@ -120,19 +107,12 @@ register(
             "sees only part of the data, so accuracy drops as shards multiply."
         ),
         params=(
-            ParamSpec("n_shards", int, 10, "Number of user shards (one sub-model each).", low=2, high=64,
-                      label="Shards"),
+            n_shards_param(),
             ParamSpec("aggregate", str, "owning",
                       "How shard scores combine: 'owning' averages the shards trained on the user; "
                       "'all' averages every shard (the published baseline, weaker).",
                       choices=AGGREGATES, label="Aggregation"),
-            ParamSpec("epochs", int, 0,
-                      "Epoch budget per shard; 0 uses the experiment's (with its early stopping).",
-                      low=0, high=100_000, label="Epochs"),
-            ParamSpec("scale_batch", bool, True,
-                      "Split the experiment's batch size among the shards, so each shard takes as many "
-                      "steps per epoch as the full model (off: every shard uses the full batch size).",
-                      label="Scale batch to shards"),
+            *shard_training_params("Epochs"),
         ),
         unlearn=_unlearn,
         prepare=_prepare,

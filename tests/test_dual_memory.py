@@ -24,7 +24,7 @@ from core.methods.registry import UnlearnContext, get_method
 from core.models.base import ModelConfig
 from core.split import SplitConfig, make_split
 
-TINY = dict(history_len=10, model_dim=32, model_layers=1, model_heads=2, main_epochs=10, batch_size=512,
+TINY = dict(history_len=10, model_dim=32, model_layers=1, model_heads=2, main_epochs=10, main_lr=0.01, batch_size=512,
             side_epochs=8, use_cache=False)
 
 

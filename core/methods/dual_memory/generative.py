@@ -31,7 +31,7 @@ class MainConfig:
     heads: int = 4
     dropout: float = 0.1
     epochs: int = 20
-    lr: float = 1e-2
+    lr: float = 3e-3
     batch_size: int = 256
     patience: int = 3
     seed: int = 0

@@ -41,7 +41,15 @@ from core.forget_request import ForgetRequest  # noqa: E402
 from core.methods.registry import METHODS as REGISTRY, MethodSpec, get_method  # noqa: E402
 from core.models.base import ModelConfig  # noqa: E402
 from core.runner import run_experiment  # noqa: E402
-from bench.console import event_printer, fmt as _fmt  # noqa: E402
+from bench.console import (  # noqa: E402
+    BIAS_HEADER,
+    QUALITY_HEADER,
+    bias_cells,
+    event_printer,
+    extras_footer,
+    fmt as _fmt,
+    quality_cells,
+)
 
 DEFAULT_METHODS = ("retrain", "finetune", "neggrad", "reverse_bpr", "sisa", "receraser")
 PUBLISHED = (
@@ -93,33 +101,22 @@ def sink(verbose: bool):
 
 def table(result) -> str:
     """One row per model: utility per group, memorisation, MIA, cost, and bias vs retrain."""
-    head = (f"{'model':<12} {'retain hit@10':>13} {'retain ndcg@10':>14} {'forget ndcg@10':>14} "
-            f"{'similar ndcg@10':>15} {'forgot rec@10':>13} {'MIA AUC':>8} {'time s':>8} {'prep s':>7} "
-            f"{'speed-up':>8} {'cpu s':>7} {'cpu prep':>8} {'cpu x':>6} {'|Δret|':>7} {'|Δsim|':>7}")
+    head = (f"{'model':<12} {QUALITY_HEADER} {'time s':>8} {'prep s':>7} "
+            f"{'speed-up':>8} {'cpu s':>7} {'cpu prep':>8} {'cpu x':>6} {BIAS_HEADER}")
     lines = [head, "-" * len(head)]
-    retrain = result.models.get("retrain")
     retrain_cpu = CPU.get("retrain", {}).get("unlearn")
     for name, m in result.models.items():
         cpu = CPU.get(name, {})
         cpu_x = None
         if retrain_cpu and cpu.get("unlearn") and name != "base":
             cpu_x = retrain_cpu / cpu["unlearn"]
-        g = m.groups
-        bias_r = bias_s = None
-        if retrain is not None and name not in ("base", "retrain"):
-            bias_r = abs(g["retain"]["ndcg@10"] - retrain.groups["retain"]["ndcg@10"])
-            bias_s = abs(g["similar"]["ndcg@10"] - retrain.groups["similar"]["ndcg@10"])
         lines.append(
-            f"{name:<12} {_fmt(g['retain']['hit@10']):>13} {_fmt(g['retain']['ndcg@10']):>14} "
-            f"{_fmt(g['forget']['ndcg@10']):>14} {_fmt(g['similar']['ndcg@10']):>15} "
-            f"{_fmt(m.forgotten_recall['forgotten_recall@10']):>13} {_fmt(m.mia_auc, 3):>8} "
+            f"{name:<12} {quality_cells(m)} "
             f"{_fmt(m.time_s, 1):>8} {_fmt(m.prep_time_s, 1):>7} {_fmt(m.speedup_vs_retrain, 2):>8} "
             f"{_fmt(cpu.get('unlearn'), 1):>7} {_fmt(cpu.get('prep'), 1):>8} {_fmt(cpu_x, 2):>6} "
-            f"{_fmt(bias_r):>7} {_fmt(bias_s):>7}"
+            f"{bias_cells(result, name)}"
         )
-    extras = [f"  {name}: " + ", ".join(f"{k}={v:g}" for k, v in m.extras.items())
-              for name, m in result.models.items() if m.extras]
-    return "\n".join(lines + (["extras:"] + extras if extras else []))
+    return "\n".join(lines + extras_footer(result))
 
 
 def run_one(dataset: str, args) -> dict:

@@ -37,7 +37,15 @@ from core.errors import DatasetError  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.models.base import ModelConfig  # noqa: E402
 from core.runner import run_experiment  # noqa: E402
-from bench.console import event_printer, fmt as _fmt  # noqa: E402
+from bench.console import (  # noqa: E402
+    BIAS_HEADER,
+    QUALITY_HEADER,
+    bias_cells,
+    event_printer,
+    extras_footer,
+    fmt as _fmt,
+    quality_cells,
+)
 
 SPEEDUP_TARGET = 10.0
 RETAIN_TOLERANCE = 0.05
@@ -45,27 +53,15 @@ RETAIN_TOLERANCE = 0.05
 
 def table(result) -> str:
     """One row per model: utility per group, memorisation, MIA, cost, bias vs retrain."""
-    head = (f"{'model':<11} {'retain hit@10':>13} {'retain ndcg@10':>14} {'forget ndcg@10':>14} "
-            f"{'similar ndcg@10':>15} {'forgot rec@10':>13} {'MIA AUC':>8} {'time s':>8} {'prep s':>7} "
-            f"{'speed-up':>8} {'|Δret|':>7} {'|Δsim|':>7}")
+    head = f"{'model':<11} {QUALITY_HEADER} {'time s':>8} {'prep s':>7} {'speed-up':>8} {BIAS_HEADER}"
     lines = [head, "-" * len(head)]
-    retrain = result.models.get("retrain")
     for name, m in result.models.items():
-        g = m.groups
-        bias_r = bias_s = None
-        if retrain is not None and name not in ("base", "retrain"):
-            bias_r = abs(g["retain"]["ndcg@10"] - retrain.groups["retain"]["ndcg@10"])
-            bias_s = abs(g["similar"]["ndcg@10"] - retrain.groups["similar"]["ndcg@10"])
         lines.append(
-            f"{name:<11} {_fmt(g['retain']['hit@10']):>13} {_fmt(g['retain']['ndcg@10']):>14} "
-            f"{_fmt(g['forget']['ndcg@10']):>14} {_fmt(g['similar']['ndcg@10']):>15} "
-            f"{_fmt(m.forgotten_recall['forgotten_recall@10']):>13} {_fmt(m.mia_auc, 3):>8} "
+            f"{name:<11} {quality_cells(m)} "
             f"{_fmt(m.time_s, 2):>8} {_fmt(m.prep_time_s, 1):>7} {_fmt(m.speedup_vs_retrain, 1):>8} "
-            f"{_fmt(bias_r):>7} {_fmt(bias_s):>7}"
+            f"{bias_cells(result, name)}"
         )
-    extras = [f"  {name}: " + ", ".join(f"{k}={v:g}" for k, v in m.extras.items())
-              for name, m in result.models.items() if m.extras]
-    return "\n".join(lines + (["extras:"] + extras if extras else []))
+    return "\n".join(lines + extras_footer(result))
 
 
 def verdict(result) -> str:

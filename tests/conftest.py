@@ -21,3 +21,16 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("CRAGRU_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CRAGRU_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
+
+
+@pytest.fixture
+def bundled_llm():
+    """Skip (with the reason) where the bundled SmolLM2 GGUF or the gguf reader is missing."""
+    pytest.importorskip("gguf")
+    from core.errors import ConfigError
+    from core.llm.local import bundled_gguf_path
+
+    try:
+        return bundled_gguf_path()
+    except ConfigError as exc:
+        pytest.skip(str(exc))

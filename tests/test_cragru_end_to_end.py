@@ -10,18 +10,9 @@ from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig
 from core.runner import run_experiment
 
-pytest.importorskip("gguf")
-
 
 @pytest.mark.slow
-def test_cragru_runs_with_the_bundled_llm(isolated_home):
-    from core.llm.local import bundled_gguf_path
-    from core.errors import ConfigError
-
-    try:
-        bundled_gguf_path()
-    except ConfigError as exc:
-        pytest.skip(str(exc))
+def test_cragru_runs_with_the_bundled_llm(isolated_home, bundled_llm):
     params = {
         "strategy": "attention", "eval_users_per_group": 1, "candidates": 6, "history_budget": 4,
         "max_prompt_tokens": 256, "title_words": 4, "fusion_weight": 0.5, "w2v_epochs": 2,

@@ -10,18 +10,9 @@ from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig
 from core.runner import run_experiment
 
-pytest.importorskip("gguf")
-
 
 @pytest.mark.slow
-def test_e2urec_runs_with_the_bundled_llm(isolated_home):
-    from core.errors import ConfigError
-    from core.llm.local import bundled_gguf_path
-
-    try:
-        bundled_gguf_path()
-    except ConfigError as exc:
-        pytest.skip(str(exc))
+def test_e2urec_runs_with_the_bundled_llm(isolated_home, bundled_llm):
     params = {
         "rec_samples": 8, "forget_samples": 4, "retain_samples": 4, "test_samples": 4, "batch_size": 4,
         "eval_users_per_group": 1, "candidates": 12, "reference_retrain": True, "n_history": 2, "title_words": 3,

@@ -217,7 +217,7 @@ def unlearn(ctx: UnlearnContext, params: dict, prepared: DualPrepared) -> Unlear
     everyone = router_quality(router, features, candidates, ctx.request.forget_users)
     extras["router_precision_all_users"] = everyone["precision"]
     extras["router_recall_all_users"] = everyone["recall"]
-    extras["side_forced_top10_overlap/retain"] = forced_overlap(scorer, ctx.groups.get("retain"), RowSets.from_rows(ds, split.train))
+    extras["side_forced_top10_overlap/retain"] = forced_overlap(scorer, ctx.groups.get("retain"), seen)
     extras["side_parameters"] = float(count_parameters(lora_parameters(model)))
     extras.update({f"side_loss/{k}": v for k, v in terms.items()})
     notes = list(prepared.notes) + [

@@ -244,7 +244,6 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
     eval_users = sample_users(targets, params["eval_users_per_group"], ctx.seed)
     scorer = E2URecScorer(model, prompts, prep.answer_ids, prep.pad_id, ctx.base_model,
                           RowSets.from_rows(ds, ctx.retained_rows), params["candidates"], eval_users, device, ctx.reporter)
-    scorer.eval_users = eval_users
     sizes = ", ".join(f"{k} {len(v)}" for k, v in eval_users.items())
     notes = list(prep.notes) + [
         f"LLM re-ranks the base model's top-{params['candidates']} for a user sample ({sizes}); other users keep the base order",

@@ -130,6 +130,16 @@ class Reporter:
     def log(self, text: str, level: str = "info") -> None:
         self._sink(LogEvent(text, level))
 
+    def tee(self, sink: EventSink) -> "Reporter":
+        """This reporter, also handing every event to ``sink`` (e.g. to keep a curve)."""
+        own = self._sink
+
+        def both(event: Event) -> None:
+            sink(event)
+            own(event)
+
+        return Reporter(both, self._should_stop, start=self._start, span=self._span, min_step=self._min_step)
+
     def sub(self, start: float, end: float) -> "Reporter":
         """A reporter whose [0, 1] progress fills [start, end] of this one's range."""
         return Reporter(

@@ -111,8 +111,9 @@ class _Trainer:
 def train_base(
     config: ExperimentConfig, prepared: Prepared, device: torch.device, reporter: Reporter
 ) -> tuple[Scorer, float, bool]:
-    """The base model on all of train; cached on disk. Returns (model, seconds, from_cache)."""
-    from core.models.persistence import load_model, save_model  # noqa: F401
+    """The base model on all of train; cached on disk with its training curve, which is
+    replayed when the cached model is used. Returns (model, seconds, from_cache)."""
+    from core.models.persistence import load_model_and_curves, save_model
     from core.models.training import train_recommender
 
     ds, split = prepared.dataset, prepared.split
@@ -120,12 +121,22 @@ def train_base(
     path = cached_path(key)
     if config.use_cache and path.exists():
         try:
-            model = load_model(path, device)
-            reporter.log(f"base model loaded from cache ({path.name})")
-            return model, 0.0, True
+            model, curves = load_model_and_curves(path, device)
         except Exception as exc:  # a corrupt cache entry is retrained, not fatal
             reporter.log(f"ignoring unreadable cached model {path.name}: {exc}", "warning")
+        else:
+            reporter.log(f"base model loaded from cache ({path.name})")
+            for series, points in curves.items():
+                for point in points:
+                    reporter.metric(series, int(point["step"]), **{k: v for k, v in point.items() if k != "step"})
+            return model, 0.0, True
     start = time.perf_counter()
+    recorder = CurveRecorder()
+
+    def keep(event: Event) -> None:
+        if isinstance(event, MetricEvent):
+            recorder.add(event.series, event.step, event.values)
+
     model = train_recommender(
         config.model,
         ds.n_users,
@@ -134,12 +145,12 @@ def train_base(
         ds.items[split.train],
         device,
         valid=(ds.users[split.valid], ds.items[split.valid]),
-        reporter=reporter,
+        reporter=reporter.tee(keep),
         series="train/base",
     )
     seconds = time.perf_counter() - start
     if config.use_cache:
-        save_model(model, path)
+        save_model(model, path, curves=recorder.curves())
     return model, seconds, False
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from dataclasses import replace
+
+import numpy as np
+import torch
 
 from core.config import ExperimentConfig, MethodChoice
-from core.events import MetricEvent
+from core.events import LogEvent, MetricEvent
 from core.forget_request import ForgetRequest
 from core.history import RunStore
 from core.models.base import ModelConfig
+from core.models.factory import create_model
+from core.models.persistence import load_model_and_curves, save_model
 from core.result import CurveRecorder, RunResult, thin_points
 from core.runner import run_experiment
 
@@ -46,6 +52,36 @@ def test_run_keeps_its_curves_through_json_and_history(isolated_home):
     again = RunResult.from_dict(json.loads(result.to_json()))
     assert again.curves == result.curves
     assert store.load(result.run_id).curves == result.curves
+
+
+def test_a_cached_base_model_replays_its_training_curve(isolated_home):
+    config = replace(_config(), use_cache=True)
+    first = run_experiment(config)
+    logs: list[str] = []
+    events: list[MetricEvent] = []
+
+    def sink(event) -> None:
+        if isinstance(event, LogEvent):
+            logs.append(event.text)
+        elif isinstance(event, MetricEvent) and event.series == "train/base":
+            events.append(event)
+
+    second = run_experiment(config, sink)
+    assert any("loaded from cache" in line for line in logs)
+    assert second.timings["base_train_s"] == 0.0
+    assert len(first.curves["train/base"]) >= 1
+    assert second.curves["train/base"] == first.curves["train/base"]
+    assert [e.step for e in events] == [p["step"] for p in first.curves["train/base"]]  # the live charts see it too
+
+
+def test_model_files_without_curves_still_load(tmp_path):
+    model = create_model(TINY, 5, 7, np.array([0, 1]), np.array([2, 3]), "cpu")
+    save_model(model, tmp_path / "m.pt")
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    payload.pop("curves")  # as written before curves were stored
+    torch.save(payload, tmp_path / "old.pt")
+    loaded, curves = load_model_and_curves(tmp_path / "old.pt")
+    assert curves == {} and torch.equal(loaded.state_dict()["user_embedding.weight"], model.state_dict()["user_embedding.weight"])
 
 
 def test_runs_stored_without_curves_still_load(isolated_home):

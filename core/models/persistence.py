@@ -1,8 +1,10 @@
 """Saving and loading trained recommenders.
 
 A file holds the model's config, sizes and state dict (for LightGCN this includes the
-graph rows, so the loaded model propagates over the same graph). Loading uses
-``weights_only=True``: only tensors and plain values are read back, never code.
+graph rows, so the loaded model propagates over the same graph) and, optionally, the
+training curves, so a model taken from the cache can still show how it was trained.
+Loading uses ``weights_only=True``: only tensors and plain values are read back, never
+code.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from core.models.recommender import Recommender
 FORMAT_VERSION = 1
 
 
-def save_model(model: Recommender, path: str | Path) -> None:
+Curves = dict[str, list[dict[str, float]]]
+
+
+def save_model(model: Recommender, path: str | Path, curves: Curves | None = None) -> None:
     payload = {
         "format": FORMAT_VERSION,
         "kind": model.kind,
@@ -28,11 +33,17 @@ def save_model(model: Recommender, path: str | Path) -> None:
         "n_users": model.n_users,
         "n_items": model.n_items,
         "state": {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()},
+        "curves": {series: [dict(point) for point in points] for series, points in (curves or {}).items()},
     }
     torch.save(payload, str(path))
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> Recommender:
+    return load_model_and_curves(path, device)[0]
+
+
+def load_model_and_curves(path: str | Path, device: torch.device | str = "cpu") -> tuple[Recommender, Curves]:
+    """The model and its stored training curves (empty for files saved without them)."""
     payload = torch.load(str(path), map_location="cpu", weights_only=True)
     if payload.get("format") != FORMAT_VERSION:
         raise ValueError(f"unsupported model file format {payload.get('format')!r}")
@@ -41,4 +52,6 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> Recommen
     empty = np.zeros(0, dtype=np.int64)
     model = create_model(config, payload["n_users"], payload["n_items"], empty, empty, "cpu")
     model.load_state_dict(payload["state"])
-    return model.to(torch.device(device)).eval()
+    curves = {str(series): [{str(k): float(v) for k, v in point.items()} for point in points]
+              for series, points in payload.get("curves", {}).items()}
+    return model.to(torch.device(device)).eval(), curves

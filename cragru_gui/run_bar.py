@@ -77,7 +77,9 @@ class RunBar(QFrame):
         self.eta_label = QLabel("", self)
         self.eta_label.setObjectName("etaLabel")
         self.eta_label.setProperty("role", "hint")
-        self.eta_label.setToolTip("Elapsed time and estimated time left")
+        self.eta_label.setToolTip("Elapsed time and time left, estimated from the progress so far. Training "
+                                  "counts up to its maximum epochs, so a model that stops early (no gain on the "
+                                  "validation data) finishes sooner than estimated.")
         grid.addWidget(self.start_button, 0, 0)
         grid.addWidget(self.cancel_button, 0, 1)
         grid.addWidget(self.progress_bar, 0, 2)

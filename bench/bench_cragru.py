@@ -141,9 +141,15 @@ def run_dataset(name: str, args, device: torch.device) -> dict:
               f"(deletion {outcome.extras['deletion_ms']:.2f} ms of {outcome.extras['rows_deleted']:.0f} rows, "
               f"{outcome.extras['cache_entries_purged']:.0f} cache entries purged; audit "
               f"{outcome.extras['audit_ms']:.2f} ms over {warm.get('warm_prompts', 0):.0f} cached prompts), LLM {late['llm_users_ranked']:.0f} users at "
-              f"{late['llm_users_per_s']:.3f} users/s, λ={weight:g}; fused {fmt(fused)}; LLM only {fmt(pure)}",
-              flush=True)
+              f"{late['llm_users_per_s']:.3f} users/s, λ={weight:g}; fused {fmt(fused)}; LLM only {fmt(pure)}; "
+              f"lists from {paths(late)}", flush=True)
     return results
+
+
+def paths(late: dict) -> str:
+    """Which path produced the LLM lists (scoring, parsed JSON, repaired, fallback), non-zero only."""
+    counts = {k.split("/", 1)[1]: int(v) for k, v in late.items() if k.startswith("paths/") and v}
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
 
 
 def warm_every_prompt(state) -> dict[str, float]:

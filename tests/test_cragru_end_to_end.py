@@ -12,9 +12,10 @@ from core.runner import run_experiment
 
 
 @pytest.mark.slow
-def test_cragru_runs_with_the_bundled_llm(isolated_home, bundled_llm):
+@pytest.mark.parametrize("mode, strategy", [("scoring", "attention"), ("generate", "recent")])
+def test_cragru_runs_with_the_bundled_llm(isolated_home, bundled_llm, mode, strategy):
     params = {
-        "strategy": "attention", "eval_users_per_group": 1, "candidates": 6, "history_budget": 4,
+        "strategy": strategy, "mode": mode, "eval_users_per_group": 1, "candidates": 6, "history_budget": 4,
         "max_prompt_tokens": 256, "title_words": 4, "fusion_weight": 0.5, "w2v_epochs": 2,
     }
     config = ExperimentConfig(
@@ -35,6 +36,12 @@ def test_cragru_runs_with_the_bundled_llm(isolated_home, bundled_llm):
         assert len(report.per_user[group]["hit@10"]) <= 1
     assert "same_sample/base/retain/hit@10" in extras
     assert len(result.topk["cragru"]) == result.dataset["n_users"]
-    ranked = report.extras.get("llm_users_ranked")  # present once the runner merges late_extras()
-    assert ranked is None or ranked >= 1
+    ranked = extras["llm_users_ranked"]
+    assert ranked >= 1
+    paths = {k.split("/", 1)[1]: v for k, v in extras.items() if k.startswith("paths/") and v}
+    assert sum(v for k, v in paths.items() if k != "base_order_outside_sample") == ranked
+    if mode == "scoring":
+        assert paths["scoring"] == ranked
+    else:  # every list says how it was obtained: parsed JSON, repaired, salvaged, or the base order
+        assert "scoring" not in paths
     assert np.isfinite(report.time_s) and report.prep_time_s > report.time_s

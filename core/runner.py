@@ -26,7 +26,7 @@ from core.events import Event, EventSink, MetricEvent, ModelResultEvent, Reporte
 from core.forget_request import ResolvedRequest, resolve_request
 from core.groups import Groups, make_groups
 from core.methods.registry import UnlearnContext, get_method
-from core.model_cache import atomic_save, cache_key, cached_path
+from core.model_cache import cache_key, cached_path
 from core.models.base import EVAL_SAMPLE_ATTR, Scorer
 from core.result import CurveRecorder, ModelReport, RunResult
 from core.split import Split, make_split

@@ -7,7 +7,6 @@ user's own NDCG@10 under each model shown when the user is in an evaluation grou
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,

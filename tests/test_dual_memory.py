@@ -17,7 +17,7 @@ from core.events import Reporter
 from core.forget_request import ForgetRequest, resolve_request
 from core.groups import make_groups
 from core.methods.dual_memory.method import side_memory_examples
-from core.methods.dual_memory.generative import beam_top_k, item_log_probs
+from core.methods.dual_memory.generative import item_log_probs
 from core.methods.dual_memory.sequences import EOS, ITEM_OFFSET, PAD, next_item_examples, prefix_contexts, serving_contexts
 from core.methods.lora_utils import frozen_state, same_state
 from core.methods.registry import UnlearnContext, get_method

@@ -1,7 +1,6 @@
 """End-to-end: the runner and the CLI on the built-in demo dataset, with retraining."""
 
 import json
-import math
 from dataclasses import replace
 
 import pytest

@@ -14,7 +14,6 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 import torch
-import torch.nn.functional as F
 
 from core.events import Reporter
 from core.methods.lora_utils import adapter_parameters, autocast

@@ -10,13 +10,12 @@ on every user with test rows, two ways:
   "history" too and are masked. This is the setting the published figures come from,
   so it is the column to compare with them.
 
-Measured on a shared 2-core CPU (torch 2.13, ``--threads 1``, seed 0; wall times were
-inflated by other jobs, CPU seconds are closer to an idle machine's wall time):
+Measured on the idle 2-core CPU (torch 2.13, ``--threads 1``, seed 0):
 
-    dataset  model     epochs  cpu s | mask=train      | mask=train+valid | RecBole
-    ml-100k  bpr           48   11.9 | 0.7805 / 0.2407 | 0.8028 / 0.2909  | 0.7845 / 0.2910
-    ml-100k  lightgcn      73   37.1 | 0.7487 / 0.2362 | 0.7784 / 0.2851  | 0.7739 / 0.2790
-    ml-1m    bpr           47  122.9 | 0.7409 / 0.2099 | 0.7649 / 0.2650  | 0.7403 / 0.2555
+    dataset  model     epochs  wall s | mask=train      | mask=train+valid | RecBole
+    ml-100k  bpr           48     6.9 | 0.7805 / 0.2407 | 0.8028 / 0.2909  | 0.7845 / 0.2910
+    ml-100k  lightgcn      73    21.0 | 0.7487 / 0.2362 | 0.7784 / 0.2851  | 0.7739 / 0.2790
+    ml-1m    bpr           47    84.9 | 0.7409 / 0.2099 | 0.7649 / 0.2650  | 0.7403 / 0.2555
 
 LightGCN on ML-1M was not run here: about 25 CPU-seconds per epoch (197 batches of
 4096, 0.12 s each), i.e. 30-50 minutes for a run with early stopping; use a GPU.

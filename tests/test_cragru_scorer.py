@@ -90,6 +90,20 @@ def test_packed_scoring_equals_scoring_each_full_sequence(impl):
     np.testing.assert_allclose(alone[0], got[1], atol=1e-4)
 
 
+@pytest.mark.parametrize("impl", ["sdpa", "eager"])
+def test_packed_scoring_works_in_bfloat16(impl):
+    """The GPU path runs the LLM in bf16: the block mask must stay finite there too."""
+    prompts = [[5, 6, 7, 8, 9, 10], [11, 12, 13]]
+    cands = [[[20, 21], [22], [23, 24, 25]], [[30], [31, 32, 33, 34], [35, 36]]]
+    model = tiny_llama(impl).to(torch.bfloat16)
+    got = packed_candidate_logprobs(model, prompts, cands, 0, torch.device("cpu"))
+    ref = np.stack([naive_candidate_logprobs(model, p, c, torch.device("cpu")) for p, c in zip(prompts, cands)])
+    full = packed_candidate_logprobs(tiny_llama(impl), prompts, cands, 0, torch.device("cpu"))
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, ref, atol=2e-3)
+    np.testing.assert_allclose(got, full, atol=2e-2)  # bf16 rounding only
+
+
 def test_fusion_interpolates_between_the_two_orders():
     llm = np.array([[3.0, 2.0, 1.0]])
     base = np.array([[1.0, 2.0, 3.0]])

@@ -193,7 +193,7 @@ def report(results: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="ml-100k,ml-1m")
-    parser.add_argument("--strategies", default="diversity,preference,attention,recent")
+    parser.add_argument("--strategies", default="diversity,preference,attention,recent,none")
     parser.add_argument("--users", type=int, default=-1, help="users per group the LLM ranks (-1: 20 on a CPU, all on a GPU)")
     parser.add_argument("--candidates", type=int, default=20)
     parser.add_argument("--budget", type=int, default=10, help="history items per prompt")

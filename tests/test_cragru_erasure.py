@@ -21,7 +21,7 @@ def _history_section(text: str) -> str:
 
 
 @pytest.mark.parametrize("request_text", REQUESTS)
-@pytest.mark.parametrize("strategy", ["diversity", "attention"])
+@pytest.mark.parametrize("strategy", ["diversity", "attention", "none"])
 def test_no_prompt_holds_a_test_item_or_a_forgotten_interaction(request_text, strategy):
     ctx = make_context(request_text)
     p = params(strategy=strategy)
@@ -45,6 +45,8 @@ def test_no_prompt_holds_a_test_item_or_a_forgotten_interaction(request_text, st
         for item in held_out.get(user, set()):  # titles of test/valid items never in the history text
             assert f"- {state.builder.titles[item]}{state.builder.years[item]}," not in section
         assert len(rows) <= p["history_budget"]
+        if strategy == "none":  # the ablation: profile and candidates only
+            assert rows == [] and NO_HISTORY in prompt.text
         # candidates: the base top-N with the retained history masked, nothing else
         assert not set(prompt.candidates.tolist()) & set(state.store.user_items(user).tolist())
     if ctx.request.request.kind == "users":

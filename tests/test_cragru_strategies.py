@@ -23,6 +23,14 @@ def test_recent_takes_the_newest_first():
     assert select_recent(2, 5).tolist() == [1, 0]
 
 
+def test_none_selects_no_history_and_unknown_strategies_are_refused():
+    items = np.arange(8)
+    assert select_history("none", items, 5).tolist() == []
+    assert len(select_history("recent", items, 5)) == 5
+    with pytest.raises(ValueError, match="unknown retrieval strategy"):
+        select_history("newest", np.zeros(0, dtype=np.int64), 5)  # refused even for an empty history
+
+
 def test_preference_quotas_follow_the_users_own_shares():
     # 6/3/1 of 10 items, budget 5 → exact 3, 1.5, 0.5 → floors 3,1,0; the spare seat goes
     # to the larger remainder tie's bigger cluster (cluster 1).

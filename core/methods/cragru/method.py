@@ -190,7 +190,8 @@ P = ParamSpec
 PARAMS = (
     P("strategy", str, "diversity", "How history is retrieved for the prompt: preference (per-cluster quotas as the "
       "user's own shares), diversity (per-cluster ratios chosen by a knapsack on validation hit@10), attention "
-      "(history weighted by the candidates' attention, base-model item embeddings) or recent.",
+      "(history weighted by the candidates' attention, base-model item embeddings), recent, or none (no history: "
+      "the ablation showing what retrieval adds).",
       choices=STRATEGIES, label="Retrieval strategy"),
     P("history_budget", int, 10, "Most history items in a prompt.", 1, 200, label="History budget"),
     P("candidates", int, 20, "Base model's top-N that the LLM ranks per user.", 2, 200, label="Candidates"),

@@ -10,7 +10,9 @@ informative subset of the user's retained training rows:
   dataset by a knapsack over validation hit@10 (:mod:`.knapsack`, :mod:`.tuning`);
 - ``attention`` — history items weighted by the attention the candidate items pay them,
   with the *trained* base recommender's item embeddings (the published code used
-  untrained random vectors, which makes the weights noise).
+  untrained random vectors, which makes the weights noise);
+- ``none`` — no history at all (profile and candidates only): the ablation that shows
+  what retrieval adds.
 
 Every function works on one user's history (oldest first) and returns positions into
 it in *priority* order (most important first): the prompt builder drops from the end
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-STRATEGIES = ("preference", "diversity", "attention", "recent")
+STRATEGIES = ("preference", "diversity", "attention", "recent", "none")
 
 
 def select_recent(n: int, budget: int) -> np.ndarray:
@@ -150,7 +152,9 @@ def select_history(
     """
     items = np.asarray(items, dtype=np.int64)
     n = len(items)
-    if budget <= 0 or n == 0:
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown retrieval strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+    if budget <= 0 or n == 0 or strategy == "none":
         return np.zeros(0, dtype=np.int64)
     if strategy == "recent" or (n <= budget and strategy != "attention"):
         return select_recent(n, budget)
@@ -165,4 +169,4 @@ def select_history(
     if strategy == "attention":
         importance = attention_importance(item_embeddings[items], item_embeddings[np.asarray(candidates, np.int64)])
         return select_attention(importance, budget)
-    raise ValueError(f"unknown retrieval strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+    raise AssertionError(strategy)

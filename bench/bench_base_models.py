@@ -43,7 +43,7 @@ from core.events import LogEvent, MetricEvent, Reporter  # noqa: E402
 from core.models.base import ModelConfig  # noqa: E402
 from core.models.training import row_sets, train_recommender  # noqa: E402
 from core.split import SplitConfig, make_split  # noqa: E402
-from bench.tuned import DATASET_OVERRIDES  # noqa: E402
+from bench.tuned import tuned_model  # noqa: E402
 
 # RecBole's published test figures (hit@10, ndcg@10).
 PUBLISHED = {
@@ -51,12 +51,6 @@ PUBLISHED = {
     ("ml-100k", "lightgcn"): (0.7739, 0.2790),
     ("ml-1m", "bpr"): (0.7403, 0.2555),
     ("ml-1m", "lightgcn"): (0.7377, 0.2533),
-}
-
-# The app's defaults (dim 64), so the bench checks what users get; --set overrides any field.
-BENCH_CONFIGS = {
-    "bpr": ModelConfig(name="bpr"),
-    "lightgcn": ModelConfig(name="lightgcn"),
 }
 
 
@@ -139,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {ds.n_users} users, {ds.n_items} items, {ds.n_interactions} rows; "
               f"train {len(split.train)} valid {len(split.valid)} test {len(split.test)}", flush=True)
         for model_name in args.models.split(","):
-            tuned = DATASET_OVERRIDES.get((name, model_name), {})
-            config = dataclasses.replace(BENCH_CONFIGS[model_name], **{**tuned, **overrides})
+            # the app's defaults (what users get), the dataset's tuned fields, then --set
+            config = tuned_model(name, model_name, **overrides)
             print(f"  {model_name}: {config.as_dict()}", flush=True)
             result = run_one(ds, split, config, device, args.log_every)
             rows.append({"dataset": name, "model": model_name, "config": config.as_dict(), **result})

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.model_cache import atomic_save
 from core.models.base import ModelConfig
 from core.models.factory import create_model
 from core.models.recommender import Recommender
@@ -35,7 +36,7 @@ def save_model(model: Recommender, path: str | Path, curves: Curves | None = Non
         "state": {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()},
         "curves": {series: [dict(point) for point in points] for series, points in (curves or {}).items()},
     }
-    torch.save(payload, str(path))
+    atomic_save(payload, Path(path))  # a crash or a second app never sees a half-written file
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> Recommender:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.config import DataConfig, ExperimentConfig, MethodChoice
 from core.errors import Cancelled, CragruError
-from core.events import Event, LogEvent, ModelResultEvent, ProgressEvent, StageEvent
+from core.events import AttackResultEvent, Event, LogEvent, ModelResultEvent, ProgressEvent, StageEvent
 from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig
 from core.split import SplitConfig
@@ -108,8 +108,8 @@ class _ProgressPrinter:
             self.bar.refresh()
         elif isinstance(event, LogEvent):
             self.bar.write(f"{event.level}: {event.text}" if event.level != "info" else event.text)
-        elif isinstance(event, ModelResultEvent) and "mia_auc" in event.extras:
-            self.bar.write(f"  {event.model:>12}: MIA AUC={event.extras['mia_auc']:.3f}")
+        elif isinstance(event, AttackResultEvent):
+            self.bar.write(f"  {event.model:>12}: {event.attack} AUC={event.value:.3f}")
         elif isinstance(event, ModelResultEvent) and "retain" in event.groups:
             r = event.groups["retain"]
             self.bar.write(f"  {event.model:>12}: retain hit@10={r.get('hit@10', float('nan')):.4f} "

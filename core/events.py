@@ -39,20 +39,53 @@ class ProgressEvent(Event):
 
 @dataclass(frozen=True)
 class MetricEvent(Event):
-    """One point of a live curve: ``series`` (e.g. ``train/base``), ``step``, named values."""
+    """One point of a live curve: which ``model`` (``base``, ``retrain`` or a method name),
+    which ``stage`` of it (``train``, ``shards``, ``student``...), ``step`` and named values.
 
-    series: str
+    The views draw a value only if a :class:`core.curves.CurveSpec` declares its key for
+    that model (base-model curves are declared in :data:`core.curves.BASE_CURVES`)."""
+
+    model: str
+    stage: str
     step: int
     values: Mapping[str, float]
+
+    @property
+    def series(self) -> str:
+        """The key under which a run stores this curve (``model/stage``)."""
+        return series_name(self.model, self.stage)
+
+
+def series_name(model: str, stage: str) -> str:
+    """``model/stage``: how stored runs (``RunResult.curves``) name a curve."""
+    return f"{model}/{stage}"
+
+
+def split_series(series: str) -> tuple[str, str]:
+    """Inverse of :func:`series_name`, for curves read back from a stored run."""
+    model, _, stage = series.partition("/")
+    return model, stage or "train"
 
 
 @dataclass(frozen=True)
 class ModelResultEvent(Event):
-    """A model (base, retrain or a method) has been evaluated: its grouped metrics so far."""
+    """A model (base, retrain or a method) has been evaluated: its grouped metrics, its
+    forgotten-item recall and the time of its step (``time_s``) plus one-off ``prep_s``."""
 
     model: str
     groups: Mapping[str, Mapping[str, float]]
     extras: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AttackResultEvent(Event):
+    """An attack's figure for one model (AUC, with its 95 % interval when known)."""
+
+    model: str
+    attack: str
+    value: float
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +124,9 @@ class Reporter:
         start: float = 0.0,
         span: float = 1.0,
         min_step: float = 0.01,
+        model: str = "base",
     ) -> None:
+        self.model = model
         self._sink = sink or _ignore
         self._should_stop = should_stop or _never
         self._start = start
@@ -104,10 +139,6 @@ class Reporter:
         """Raise :class:`Cancelled` if a stop was requested. Call once per step."""
         if self._should_stop():
             raise Cancelled("cancelled by the user")
-
-    @property
-    def stop_requested(self) -> bool:
-        return bool(self._should_stop())
 
     # -- events --------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -124,8 +155,9 @@ class Reporter:
             self._last = value
             self._sink(ProgressEvent(value, text))
 
-    def metric(self, series: str, step: int, **values: float) -> None:
-        self._sink(MetricEvent(series, step, {k: float(v) for k, v in values.items()}))
+    def metric(self, stage: str, step: int, **values: float) -> None:
+        """One curve point of this reporter's model (see :meth:`for_model`)."""
+        self._sink(MetricEvent(self.model, stage, step, {k: float(v) for k, v in values.items()}))
 
     def log(self, text: str, level: str = "info") -> None:
         self._sink(LogEvent(text, level))
@@ -138,17 +170,21 @@ class Reporter:
             sink(event)
             own(event)
 
-        return Reporter(both, self._should_stop, start=self._start, span=self._span, min_step=self._min_step)
+        return self._derived(sink=both)
 
     def sub(self, start: float, end: float) -> "Reporter":
         """A reporter whose [0, 1] progress fills [start, end] of this one's range."""
-        return Reporter(
-            self._sink,
-            self._should_stop,
-            start=self._start + self._span * start,
-            span=self._span * (end - start),
-            min_step=self._min_step,
-        )
+        return self._derived(start=self._start + self._span * start, span=self._span * (end - start))
+
+    def for_model(self, model: str) -> "Reporter":
+        """This reporter, with curve points attributed to ``model``: the runner hands each
+        method one, so a method names only its stages, never itself."""
+        return self._derived(model=model)
+
+    def _derived(self, **changes) -> "Reporter":
+        fields = dict(sink=self._sink, start=self._start, span=self._span, model=self.model)
+        fields.update(changes)
+        return Reporter(fields.pop("sink"), self._should_stop, min_step=self._min_step, **fields)
 
 
 NULL_REPORTER = Reporter()

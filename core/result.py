@@ -6,8 +6,6 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
-GROUP_NAMES = ("retain", "forget", "similar")
-
 MAX_CURVE_POINTS = 2000
 """Most points kept per training curve: enough to draw it, small enough for a history row."""
 
@@ -109,7 +107,7 @@ class RunResult:
     topk: dict[str, list[list[int]]] = field(default_factory=dict)  # model -> top-10 per user index
     started_at: float = 0.0
     finished_at: float = 0.0
-    # series (e.g. "train/base") -> [{"step": int, **values}], thinned; empty for runs stored before curves
+    # series "model/stage" (e.g. "base/train") -> [{"step": int, **values}], thinned; empty for runs stored before curves
     curves: dict[str, list[CurvePoint]] = field(default_factory=dict)
 
     def deltas(self, reference: str) -> dict[str, dict[str, float]]:
@@ -201,8 +199,21 @@ def _load_curves(raw) -> dict[str, list[CurvePoint]]:
                 continue
             values = {k: math.nan if v is None else float(v) for k, v in point.items() if k != "step"}
             kept.append({"step": int(point["step"]), **values})
-        out[str(series)] = kept
+        out[_current_series_name(str(series))] = kept
     return out
+
+
+_OLD_STAGE_FIRST = ("train", "unlearn", "pretrain", "finetune")
+
+
+def _current_series_name(series: str) -> str:
+    """Runs stored before curves named their model put the stage first (``train/base``,
+    ``train/sisa-shards``); read them as ``model/stage`` (``base/train``, ``sisa/shards``)."""
+    first, _, rest = series.partition("/")
+    if first in _OLD_STAGE_FIRST and rest:
+        model, _, stage = rest.partition("-")
+        return f"{model}/{stage or first}"
+    return series
 
 
 def _is_number(value) -> bool:

@@ -11,7 +11,6 @@ import platform
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -21,13 +20,15 @@ from core.config import ExperimentConfig
 from core.data.dataset import Dataset
 from core.device import describe_device, resolve_device
 from core.errors import Cancelled, CragruError
-from core.evaluation.grouped import EvalTargets, evaluate_model, make_targets, top_lists
-from core.events import Event, EventSink, MetricEvent, ModelResultEvent, Reporter, StopFlag
+from core.evaluation.grouped import EvalSample, EvalTargets, evaluate_model, make_targets, top_lists
+from core.events import (
+    AttackResultEvent, Event, EventSink, MetricEvent, ModelResultEvent, Reporter, StopFlag, split_series,
+)
 from core.forget_request import ResolvedRequest, resolve_request
-from core.groups import Groups, make_groups
-from core.methods.registry import UnlearnContext, get_method
+from core.groups import GROUPS, Groups, make_groups
+from core.methods.registry import MethodSpec, UnlearnContext, UnlearnOutcome, get_method
 from core.model_cache import cache_key, cached_path
-from core.models.base import EVAL_SAMPLE_ATTR, Scorer
+from core.models.base import Scorer
 from core.result import CurveRecorder, ModelReport, RunResult
 from core.split import Split, make_split
 
@@ -41,6 +42,13 @@ class Prepared:
     request: ResolvedRequest
     groups: Groups
     targets: EvalTargets
+
+    @property
+    def retrain_valid_rows(self) -> np.ndarray:
+        """Validation rows of users not being forgotten: what retraining (and any method)
+        may stop early or tune on, so nothing depends on a forgotten user."""
+        valid = self.split.valid
+        return valid[~np.isin(self.dataset.users[valid], self.request.forget_users)]
 
 
 def load_data(config: ExperimentConfig) -> Dataset:
@@ -79,7 +87,7 @@ class _Trainer:
         self,
         rows: np.ndarray,
         *,
-        series: str = "train",
+        stage: str = "train",
         reporter: Reporter | None = None,
         valid_rows: np.ndarray | None = None,
         epochs: int | None = None,
@@ -89,10 +97,7 @@ class _Trainer:
 
         ds = self.prepared.dataset
         if valid_rows is None:
-            # Early stopping on the validation rows of users that are not being forgotten:
-            # a retrained model must not be tuned on forgotten users.
-            valid_rows = self.prepared.split.valid
-            valid_rows = valid_rows[~np.isin(ds.users[valid_rows], self.prepared.request.forget_users)]
+            valid_rows = self.prepared.retrain_valid_rows
         return train_recommender(
             self.config.model,
             ds.n_users,
@@ -102,7 +107,7 @@ class _Trainer:
             self.device,
             valid=(ds.users[valid_rows], ds.items[valid_rows]),
             reporter=reporter or Reporter(),
-            series=series,
+            stage=stage,
             model=model,
             epochs=epochs,
         )
@@ -126,9 +131,7 @@ def train_base(
             reporter.log(f"ignoring unreadable cached model {path.name}: {exc}", "warning")
         else:
             reporter.log(f"base model loaded from cache ({path.name})")
-            for series, points in curves.items():
-                for point in points:
-                    reporter.metric(series, int(point["step"]), **{k: v for k, v in point.items() if k != "step"})
+            _replay(curves, reporter)
             return model, 0.0, True
     start = time.perf_counter()
     recorder = CurveRecorder()
@@ -146,12 +149,21 @@ def train_base(
         device,
         valid=(ds.users[split.valid], ds.items[split.valid]),
         reporter=reporter.tee(keep),
-        series="train/base",
+        stage="train",
     )
     seconds = time.perf_counter() - start
     if config.use_cache:
         save_model(model, path, curves=recorder.curves())
     return model, seconds, False
+
+
+def _replay(curves: dict[str, list[dict]], reporter: Reporter) -> None:
+    """Send a cached model's stored curve again, as the events it was trained with."""
+    for series, points in curves.items():
+        model, stage = split_series(series)
+        own = reporter.for_model(model)
+        for point in points:
+            own.metric(stage, int(point["step"]), **{k: v for k, v in point.items() if k != "step"})
 
 
 def _sync(device: torch.device) -> None:
@@ -200,7 +212,7 @@ def run_experiment(
     if store is not None:
         store.begin(run_id, config.to_dict(), started)
     try:
-        result = _run(config, specs, params, reporter, run_id, started, dataset)
+        result = _Experiment(config, reporter, dataset).run(specs, params, run_id, started)
         result.curves = recorder.curves()
     except (Cancelled, KeyboardInterrupt):
         if store is not None:
@@ -215,167 +227,162 @@ def run_experiment(
     return result
 
 
-def _run(config, specs, params, reporter: Reporter, run_id, started, dataset) -> RunResult:
-    total = 4 + len(specs) + (1 if config.mia else 0)
-    timings: dict[str, float] = {}
-    torch.manual_seed(config.split.seed)
+class _Experiment:
+    """One run, step by step: data, base model, each method, the attack, the result."""
 
-    reporter.stage("Loading data", 1, total)
-    t = time.perf_counter()
-    if dataset is None:
-        dataset = load_data(config)
-    timings["load_s"] = time.perf_counter() - t
-    reporter.log(f"dataset {dataset.name}: {dataset.n_users} users, {dataset.n_items} items, "
-                 f"{dataset.n_interactions} interactions")
+    def __init__(self, config: ExperimentConfig, reporter: Reporter, dataset: Dataset | None) -> None:
+        self.config = config
+        self.reporter = reporter
+        self.dataset = dataset
+        self.timings: dict[str, float] = {}
+        self.models: dict[str, ModelReport] = {}
+        self.scorers: dict[str, Scorer] = {}
+        self.samples: dict[str, EvalSample] = {}
+        self.topk: dict[str, list[list[int]]] = {}
 
-    reporter.stage("Splitting and resolving the forget request", 2, total)
-    t = time.perf_counter()
-    prepared = prepare(config, dataset)
-    timings["split_s"] = time.perf_counter() - t
-    g = prepared.groups
-    reporter.log(f"request: {config.request.describe()} → {len(prepared.request.removed_rows)} rows, "
-                 f"{len(prepared.request.forget_users)} users; groups retain={len(g.retain)} "
-                 f"forget={len(g.forget)} similar={len(g.similar)}")
+    def run(self, specs: list[MethodSpec], params: list[dict], run_id: str, started: float) -> RunResult:
+        config, reporter = self.config, self.reporter
+        total = 4 + len(specs) + (1 if config.mia else 0)
+        torch.manual_seed(config.split.seed)
+        self._load_and_prepare(total)
+        self.device = resolve_device(config.device)
+        reporter.stage(f"Training the base {config.model.name} model on {describe_device(self.device)}", 3, total)
+        base, base_s, cached = train_base(config, self.prepared, self.device, reporter.sub(0.0, 0.35))
+        self.timings["base_train_s"] = base_s
+        self._record("base", "Base (trained on all data)", UnlearnOutcome(base, notes=["loaded from cache"] if cached else []),
+                     time_s=base_s)
+        span = 0.55 / max(1, len(specs))
+        for index, (spec, values) in enumerate(zip(specs, params)):
+            reporter.stage(f"Unlearning with {spec.label}", 4 + index, total)
+            sub = reporter.sub(0.35 + index * span, 0.35 + (index + 1) * span).for_model(spec.name)
+            self._run_method(spec, values, base, sub)
+        self._same_sample_references()
+        self._speedups()
+        if config.mia:
+            reporter.stage("Membership inference", total - 1, total)
+            self._membership_inference()
+        reporter.stage("Done", total, total)
+        reporter.progress(1.0, "done")
+        return self._result(run_id, started)
 
-    device = resolve_device(config.device)
-    reporter.stage(f"Training the base {config.model.name} model on {describe_device(device)}", 3, total)
-    base, base_s, cached = train_base(config, prepared, device, reporter.sub(0.0, 0.35))
-    timings["base_train_s"] = base_s
-    models: dict[str, ModelReport] = {}
-    scorers: dict[str, Scorer] = {"base": base}
-    topk: dict[str, list[list[int]]] = {}
+    def _load_and_prepare(self, total: int) -> None:
+        reporter = self.reporter
+        reporter.stage("Loading data", 1, total)
+        t = time.perf_counter()
+        if self.dataset is None:
+            self.dataset = load_data(self.config)
+        self.timings["load_s"] = time.perf_counter() - t
+        ds = self.dataset
+        reporter.log(f"dataset {ds.name}: {ds.n_users} users, {ds.n_items} items, {ds.n_interactions} interactions")
+        reporter.stage("Splitting and resolving the forget request", 2, total)
+        t = time.perf_counter()
+        self.prepared = prepare(self.config, ds)
+        self.timings["split_s"] = time.perf_counter() - t
+        g = self.prepared.groups
+        reporter.log(f"request: {self.config.request.describe()} → {len(self.prepared.request.removed_rows)} rows, "
+                     f"{len(self.prepared.request.forget_users)} users; groups retain={len(g.retain)} "
+                     f"forget={len(g.forget)} similar={len(g.similar)}")
 
-    def record(name: str, label: str, scorer: Scorer, **fields) -> ModelReport:
-        sample = getattr(scorer, EVAL_SAMPLE_ATTR, None)
-        measured = evaluate_model(scorer, prepared.targets, sample)
-        if sample is not None:
-            sizes = ", ".join(f"{k} {len(v)}" for k, v in sample.items())
-            fields.setdefault("notes", []).append(f"measured on a user sample ({sizes})")
-        report = ModelReport(
-            name=name,
-            label=label,
-            groups=measured.groups,
-            forgotten_recall=measured.forgotten_recall,
-            per_user=measured.per_user,
-            **fields,
+    def _context(self, base: Scorer, reporter: Reporter) -> UnlearnContext:
+        p = self.prepared
+        return UnlearnContext(
+            dataset=p.dataset, split=p.split, request=p.request, groups=p.groups, base_model=base,
+            model_config=self.config.model, device=self.device, reporter=reporter, seed=self.config.split.seed,
+            train_model=_Trainer(self.config, p, self.device), targets=p.targets,
+            retrain_valid_rows=p.retrain_valid_rows,
         )
-        models[name] = report
-        topk[name] = top_lists(scorer, dataset.n_users, prepared.targets.mask)
-        late = getattr(scorer, "late_extras", None)  # figures known only after evaluation
-        if callable(late):
-            report.extras.update(late())
-        reporter.emit(ModelResultEvent(name, report.groups, {**report.forgotten_recall, "time_s": report.time_s}))
-        return report
 
-    record("base", "Base (trained on all data)", base, time_s=base_s,
-           notes=["loaded from cache"] if cached else [])
-
-    trainer = _Trainer(config, prepared, device)
-    span = 0.55 / max(1, len(specs))
-    for index, (spec, values) in enumerate(zip(specs, params)):
-        sub = reporter.sub(0.35 + index * span, 0.35 + (index + 1) * span)
-        reporter.stage(f"Unlearning with {spec.label}", 4 + index, total)
-        ctx = UnlearnContext(
-            dataset=dataset,
-            split=prepared.split,
-            request=prepared.request,
-            groups=prepared.groups,
-            base_model=base,
-            model_config=config.model,
-            device=device,
-            reporter=sub,
-            seed=config.split.seed,
-            train_model=trainer,
-        )
-        prep_s = 0.0
-        prepared_state = None
+    def _run_method(self, spec: MethodSpec, values: dict, base: Scorer, reporter: Reporter) -> None:
+        """``prepare`` (timed apart), then ``unlearn`` (the method's cost), then evaluation."""
+        ctx = self._context(base, reporter)
+        prep_s, prepared_state = 0.0, None
         if spec.prepare is not None:
             t = time.perf_counter()
             prepared_state = spec.prepare(ctx, values)
-            _sync(device)
+            _sync(self.device)
             prep_s = time.perf_counter() - t
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
         t = time.perf_counter()
         outcome = spec.unlearn(ctx, values, prepared_state)
-        _sync(device)
+        _sync(self.device)
         seconds = time.perf_counter() - t
-        peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
-        scorers[spec.name] = outcome.model
-        record(spec.name, spec.label, outcome.model, time_s=seconds, prep_time_s=prep_s,
-               peak_memory_mb=peak, extras=dict(outcome.extras), notes=list(outcome.notes))
-        reporter.log(f"{spec.label}: unlearning took {seconds:.2f} s")
+        peak = torch.cuda.max_memory_allocated(self.device) / 2**20 if self.device.type == "cuda" else None
+        self._record(spec.name, spec.label, outcome, time_s=seconds, prep_time_s=prep_s, peak_memory_mb=peak)
+        self.reporter.log(f"{spec.label}: unlearning took {seconds:.2f} s")
 
-    _same_sample_references(prepared, scorers, models)
-    retrain = models.get("retrain")
-    for report in models.values():
-        if retrain is not None and report.name not in ("base", "retrain") and report.time_s > 0:
-            report.speedup_vs_retrain = retrain.time_s / report.time_s
-        elif report.name == "retrain":
-            report.speedup_vs_retrain = 1.0
+    def _record(self, name: str, label: str, outcome: UnlearnOutcome, **fields) -> ModelReport:
+        """Measure ``outcome.model`` on the shared targets (on its sample, if it has one)."""
+        sample, targets = outcome.eval_sample, self.prepared.targets
+        measured = evaluate_model(outcome.model, targets, sample)
+        notes = list(outcome.notes)
+        if sample is not None:
+            notes.append("measured on a user sample (" + ", ".join(f"{k} {len(v)}" for k, v in sample.items()) + ")")
+            self.samples[name] = sample
+        report = ModelReport(name=name, label=label, groups=measured.groups, forgotten_recall=measured.forgotten_recall,
+                             per_user=measured.per_user, extras=dict(outcome.extras), notes=notes, **fields)
+        self.models[name] = report
+        self.scorers[name] = outcome.model
+        self.topk[name] = top_lists(outcome.model, self.prepared.dataset.n_users, targets.mask)
+        if outcome.late_extras is not None:  # figures known only after evaluation
+            report.extras.update(outcome.late_extras())
+        extras = {**report.forgotten_recall, "time_s": report.time_s, "prep_s": report.prep_time_s}
+        self.reporter.emit(ModelResultEvent(name, report.groups, extras))
+        return report
 
-    if config.mia:
-        reporter.stage("Membership inference", total - 1, total)
-        _membership_inference(config, prepared, scorers, models, reporter)
+    def _same_sample_references(self) -> None:
+        """For sampled models, base and retrain measured on the same users, so deltas are fair."""
+        for name, sample in self.samples.items():
+            for ref in ("base", "retrain"):
+                if ref not in self.scorers:
+                    continue
+                measured = evaluate_model(self.scorers[ref], self.prepared.targets, sample)
+                extras = self.models[name].extras
+                for group, metrics in measured.groups.items():
+                    for metric in ("hit@10", "ndcg@10"):
+                        extras[f"same_sample/{ref}/{group}/{metric}"] = metrics[metric]
+                extras[f"same_sample/{ref}/forgotten_recall@10"] = measured.forgotten_recall["forgotten_recall@10"]
 
-    reporter.stage("Done", total, total)
-    reporter.progress(1.0, "done")
-    return RunResult(
-        run_id=run_id,
-        config=config.to_dict(),
-        dataset={**dataset.summary().as_dict(), "fingerprint": dataset.fingerprint(), "source": dataset.source},
-        split=prepared.split.as_dict(),
-        request=prepared.request.as_dict(),
-        groups={
-            **prepared.groups.as_dict(),
-            "users": {name: prepared.groups.get(name).tolist() for name in ("retain", "forget", "similar")},
-            "forget_users_all": prepared.request.forget_users.tolist(),
-            "forget_items": prepared.request.forget_items.tolist(),
-            "outsiders": prepared.split.outsiders.tolist(),
-        },
-        models=models,
-        environment=_environment(device),
-        timings=timings,
-        topk=topk,
-        started_at=started,
-        finished_at=time.time(),
-    )
+    def _speedups(self) -> None:
+        retrain = self.models.get("retrain")
+        for report in self.models.values():
+            if report.name == "retrain":
+                report.speedup_vs_retrain = 1.0
+            elif retrain is not None and report.name != "base" and report.time_s > 0:
+                report.speedup_vs_retrain = retrain.time_s / report.time_s
 
-
-def _same_sample_references(prepared: Prepared, scorers: dict, models: dict) -> None:
-    """For sampled models, base and retrain measured on the same users, so deltas are fair."""
-    for name, scorer in scorers.items():
-        sample = getattr(scorer, EVAL_SAMPLE_ATTR, None)
-        if sample is None:
-            continue
-        for ref in ("base", "retrain"):
-            if ref not in scorers:
-                continue
-            measured = evaluate_model(scorers[ref], prepared.targets, sample)
-            for group, metrics in measured.groups.items():
-                for metric in ("hit@10", "ndcg@10"):
-                    models[name].extras[f"same_sample/{ref}/{group}/{metric}"] = metrics[metric]
-            models[name].extras[f"same_sample/{ref}/forgotten_recall@10"] = measured.forgotten_recall[
-                "forgotten_recall@10"
-            ]
-
-
-def _membership_inference(config, prepared, scorers, models, reporter) -> None:
-    """Fill ``mia_auc`` for every model once the attack module exists."""
-    try:
+    def _membership_inference(self) -> None:
         from core.mia import membership_auc_for_models
-    except ImportError:
-        reporter.log("membership inference is not available in this build", "warning")
-        return
-    try:
-        aucs = membership_auc_for_models(prepared, scorers, seed=config.split.seed)
-    except CragruError as exc:
-        reporter.log(f"membership inference skipped: {exc}", "warning")
-        return
-    for name, auc in aucs.items():
-        if name in models:
-            models[name].mia_auc = auc
-            reporter.emit(ModelResultEvent(name, models[name].groups, {"mia_auc": auc}))
 
+        try:
+            aucs = membership_auc_for_models(self.prepared, self.scorers, seed=self.config.split.seed)
+        except CragruError as exc:
+            self.reporter.log(f"membership inference skipped: {exc}", "warning")
+            return
+        for name, auc in aucs.items():
+            if name in self.models:
+                self.models[name].mia_auc = auc
+                self.reporter.emit(AttackResultEvent(name, "mia", auc))
 
-ProgressCallback = Callable[[float, str], None]
+    def _result(self, run_id: str, started: float) -> RunResult:
+        p, ds = self.prepared, self.prepared.dataset
+        return RunResult(
+            run_id=run_id,
+            config=self.config.to_dict(),
+            dataset={**ds.summary().as_dict(), "fingerprint": ds.fingerprint(), "source": ds.source},
+            split=p.split.as_dict(),
+            request=p.request.as_dict(),
+            groups={
+                **p.groups.as_dict(),
+                "users": {name: p.groups.get(name).tolist() for name in GROUPS},
+                "forget_users_all": p.request.forget_users.tolist(),
+                "forget_items": p.request.forget_items.tolist(),
+                "outsiders": p.split.outsiders.tolist(),
+            },
+            models=self.models,
+            environment=_environment(self.device),
+            timings=self.timings,
+            topk=self.topk,
+            started_at=started,
+            finished_at=time.time(),
+        )

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import Cancelled
-from core.events import Event, LogEvent, MetricEvent, ModelResultEvent, ProgressEvent, StageEvent
+from core.events import AttackResultEvent, Event, LogEvent, MetricEvent, ModelResultEvent, ProgressEvent, StageEvent
 
 
 class _BaseWorker(QObject):
@@ -99,11 +99,11 @@ class FunctionWorker(_BaseWorker):
 class ExperimentWorker(_BaseWorker):
     """One experiment: ``run_experiment(config, on_event, should_stop, store=...)``."""
 
-    event = Signal(object)  # every engine event, in order
     stage = Signal(str, int, int)  # name, index, total
     progress = Signal(float, str)  # overall fraction, text
     metric = Signal(object)  # MetricEvent
     model_result = Signal(object)  # ModelResultEvent
+    attack_result = Signal(object)  # AttackResultEvent
     log = Signal(str, str)  # text, level
 
     def __init__(self, config, store=None, dataset=None, runner: Callable[..., Any] | None = None) -> None:
@@ -115,7 +115,6 @@ class ExperimentWorker(_BaseWorker):
 
     def on_event(self, event: Event) -> None:
         """Called on the worker thread by the engine; signals cross to the GUI thread."""
-        self.event.emit(event)
         if isinstance(event, StageEvent):
             self.stage.emit(event.name, event.index, event.total)
         elif isinstance(event, ProgressEvent):
@@ -124,6 +123,8 @@ class ExperimentWorker(_BaseWorker):
             self.metric.emit(event)
         elif isinstance(event, ModelResultEvent):
             self.model_result.emit(event)
+        elif isinstance(event, AttackResultEvent):
+            self.attack_result.emit(event)
         elif isinstance(event, LogEvent):
             self.log.emit(event.text, event.level)
 

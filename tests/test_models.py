@@ -206,10 +206,10 @@ def test_early_stopping_restores_the_best_evaluated_state(data):
     config = _config("bpr", lr=0.05, epochs=40, patience=3)
     model = train_recommender(
         config, N_USERS, N_ITEMS, *data["train"], "cpu", valid=data["valid"],
-        reporter=Reporter(events.append), series="train/test",
+        reporter=Reporter(events.append).for_model("test"), stage="train",
     )
     curve = [e for e in events if isinstance(e, MetricEvent)]
-    assert curve and all(e.series == "train/test" for e in curve)
+    assert curve and all(e.series == "test/train" for e in curve)
     scores = [e.values["valid_ndcg10"] for e in curve]
     best = max(scores)
     assert scores.index(best) + 1 + config.patience == len(scores) or len(scores) == config.epochs

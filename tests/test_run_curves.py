@@ -38,7 +38,7 @@ def test_run_keeps_its_curves_through_json_and_history(isolated_home):
     store = RunStore()
     result = run_experiment(_config(), lambda e: events.append(e) if isinstance(e, MetricEvent) else None,
                             store=store)
-    for series in ("train/base", "train/retrain"):
+    for series in ("base/train", "retrain/train"):
         points = result.curves[series]
         assert 1 <= len(points) <= TINY.epochs
         assert all(p["loss"] > 0 for p in points)
@@ -63,15 +63,15 @@ def test_a_cached_base_model_replays_its_training_curve(isolated_home):
     def sink(event) -> None:
         if isinstance(event, LogEvent):
             logs.append(event.text)
-        elif isinstance(event, MetricEvent) and event.series == "train/base":
+        elif isinstance(event, MetricEvent) and event.series == "base/train":
             events.append(event)
 
     second = run_experiment(config, sink)
     assert any("loaded from cache" in line for line in logs)
     assert second.timings["base_train_s"] == 0.0
-    assert len(first.curves["train/base"]) >= 1
-    assert second.curves["train/base"] == first.curves["train/base"]
-    assert [e.step for e in events] == [p["step"] for p in first.curves["train/base"]]  # the live charts see it too
+    assert len(first.curves["base/train"]) >= 1
+    assert second.curves["base/train"] == first.curves["base/train"]
+    assert [e.step for e in events] == [p["step"] for p in first.curves["base/train"]]  # the live charts see it too
 
 
 def test_model_files_without_curves_still_load(tmp_path):
@@ -98,9 +98,17 @@ def test_runs_stored_without_curves_still_load(isolated_home):
 
 def test_nan_values_survive_json():
     result = RunResult("r", {}, {}, {}, {}, {}, {}, {}, {},
-                       curves={"train/x": [{"step": 1, "loss": math.nan}, {"step": 2, "loss": 0.5}]})
+                       curves={"x/train": [{"step": 1, "loss": math.nan}, {"step": 2, "loss": 0.5}]})
     again = RunResult.from_dict(json.loads(result.to_json()))
-    assert math.isnan(again.curves["train/x"][0]["loss"]) and again.curves["train/x"][1] == {"step": 2, "loss": 0.5}
+    assert math.isnan(again.curves["x/train"][0]["loss"]) and again.curves["x/train"][1] == {"step": 2, "loss": 0.5}
+
+
+def test_runs_stored_with_stage_first_names_are_read_as_model_and_stage():
+    old = {"run_id": "r", "curves": {"train/base": [{"step": 1, "loss": 0.5}],
+                                     "train/sisa-shards": [{"step": 1, "loss": 0.4}],
+                                     "unlearn/neggrad": [{"step": 1, "forget_bpr": 0.3}]}}
+    curves = RunResult.from_dict(old).curves
+    assert set(curves) == {"base/train", "sisa/shards", "neggrad/unlearn"}
 
 
 def test_recorder_caps_points_evenly_and_keeps_the_last():

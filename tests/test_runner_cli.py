@@ -46,7 +46,7 @@ def test_run_experiment_on_demo_produces_grouped_metrics(isolated_home):
     assert base.groups["retain"]["hit@10"] > 0.3
     kinds = {type(e) for e in events}
     assert {StageEvent, ProgressEvent, MetricEvent, ModelResultEvent, LogEvent} <= kinds
-    assert any(isinstance(e, MetricEvent) and e.series == "train/retrain" for e in events)
+    assert any(isinstance(e, MetricEvent) and e.series == "retrain/train" for e in events)
     stored = store.load(result.run_id)
     assert stored.models["retrain"].groups["retain"]["ndcg@10"] == pytest.approx(
         retrain.groups["retain"]["ndcg@10"]

@@ -150,7 +150,7 @@ def test_deleted_edges_scores_fall_and_others_barely_move(bpr_context, isolated_
     assert np.array_equal(outcome.model.popularity.numpy(), expected_pop)
     # progress went through the reporter: a log line and a pre-training curve
     assert any(isinstance(e, LogEvent) and "pre-training the influence encoder" in e.text for e in events)
-    assert any(isinstance(e, MetricEvent) and e.series == "pretrain/unlearnrec" for e in events)
+    assert any(isinstance(e, MetricEvent) and e.series == "unlearnrec/pretrain" for e in events)
 
 
 def test_paper_target_lowers_scores_and_leaves_the_pretrained_encoder_intact(bpr_context, isolated_home):

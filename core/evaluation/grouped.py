@@ -21,6 +21,10 @@ from core.split import Split
 
 PER_USER_METRICS = ("ndcg@10", "hit@10")
 
+EvalSample = dict[str, np.ndarray]
+"""Users a slow scorer is measured on: keys ``retain``, ``forget``, ``similar`` (groups)
+and ``forgotten`` (the users whose forgotten-item recall is measured)."""
+
 
 @dataclass
 class EvalTargets:
@@ -52,9 +56,7 @@ class GroupedMetrics:
     per_user: dict[str, dict[str, list[float]]]
 
 
-def evaluate_model(
-    model: Scorer, targets: EvalTargets, sample: dict[str, np.ndarray] | None = None
-) -> GroupedMetrics:
+def evaluate_model(model: Scorer, targets: EvalTargets, sample: EvalSample | None = None) -> GroupedMetrics:
     """Metrics on every group; ``sample`` restricts each group (key ``forgotten`` the
     forgotten-recall users) to a subset, for slow models that score only some users."""
     groups: dict[str, dict[str, float]] = {}
@@ -76,7 +78,7 @@ def evaluate_model(
     return GroupedMetrics(groups=groups, forgotten_recall=forgotten, per_user=per_user)
 
 
-def sample_users(targets: EvalTargets, per_group: int, seed: int) -> dict[str, np.ndarray]:
+def sample_users(targets: EvalTargets, per_group: int, seed: int) -> EvalSample:
     """A seeded sample of at most ``per_group`` users from each group (0 = everyone)."""
     rng = np.random.default_rng(seed)
     pools = {name: targets.groups.get(name) for name in GROUPS}

@@ -55,7 +55,7 @@ def _unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:
     model = train_recommender(
         config, ds.n_users, ds.n_items, ds.users[rows], ds.items[rows], ctx.device,
         valid=valid_without_forgotten(ctx) if params["early_stop"] else None, reporter=ctx.reporter,
-        series="train/finetune",
+        stage="train",
         model=model, epochs=params["epochs"],
     )
     return UnlearnOutcome(model=model, extras={"epochs": float(params["epochs"])})

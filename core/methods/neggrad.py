@@ -180,7 +180,7 @@ def _unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:
         # minimising −min(loss, bound) raises each pair's loss until it reaches the bound
         return -torch.clamp(-F.logsigmoid(gap), max=bound)
 
-    return run_forget_retain(ctx, params, ascent, "unlearn/neggrad", stop_above=bound)
+    return run_forget_retain(ctx, params, ascent, "unlearn", stop_above=bound)
 
 
 register(

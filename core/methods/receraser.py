@@ -272,24 +272,24 @@ def _prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
     ds, split, k = ctx.dataset, ctx.split, params["n_shards"]
     user_shard, how = _user_partition(ctx, params)
     stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(k), split.valid,
-                                     ctx.reporter.sub(0.0, 0.4), "train/receraser-shards")
+                                     ctx.reporter.sub(0.0, 0.4), "shards")
     shards = ShardedEmbeddings(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device)
     shards.replace(stack)
     model = RecEraserModel(copy.deepcopy(shards), params["attention_dim"], ctx.seed)
     _fit_aggregator(ctx, params, model, split.train, split.valid, ctx.reporter.sub(0.4, 0.5),
-                    "train/receraser-aggregator")
+                    "aggregator")
     return RecEraserState(user_shard, shards, model, how)
 
 
 def _unlearn(ctx: UnlearnContext, params: dict, state: RecEraserState) -> UnlearnOutcome:
     k = params["n_shards"]
     affected, valid, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 0.9),
-                                                    "train/receraser-unlearn")
+                                                    "unlearn shards")
     shards = copy.deepcopy(state.shards)
     shards.replace(stack)
     model = RecEraserModel(shards, params["attention_dim"], ctx.seed)
     agg_epochs = _fit_aggregator(ctx, params, model, ctx.retained_rows, valid, ctx.reporter.sub(0.9, 1.0),
-                                 "train/receraser-aggregator-unlearn")
+                                 "unlearn aggregator")
     sizes = np.bincount(state.user_shard[state.user_shard >= 0], minlength=k)
     return UnlearnOutcome(
         model=model,

@@ -14,8 +14,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from core.curves import BASE_CURVES, CurveSpec
 from core.data.dataset import Dataset
 from core.errors import ConfigError
+from core.evaluation.grouped import EvalSample, EvalTargets, sample_users
 from core.events import Reporter
 from core.forget_request import ResolvedRequest
 from core.groups import Groups
@@ -72,7 +74,12 @@ class ParamSpec:
 @dataclass
 class UnlearnContext:
     """Everything a method may read. ``train_model`` trains the experiment's base
-    architecture with the experiment's hyper-parameters on any set of rows."""
+    architecture with the experiment's hyper-parameters on any set of rows.
+
+    ``targets`` are the evaluation's own ground truths and masks (a method may use them to
+    pick users to sample, never as training data); ``retrain_valid_rows`` are the
+    validation rows of every user who is not being forgotten: the only rows a method may
+    stop early or tune on, so no choice depends on a forgotten user."""
 
     dataset: Dataset
     split: Split
@@ -84,6 +91,8 @@ class UnlearnContext:
     reporter: Reporter
     seed: int
     train_model: Callable[..., Scorer]
+    targets: EvalTargets
+    retrain_valid_rows: np.ndarray
     cache_dir: str | None = None
 
     @property
@@ -94,22 +103,48 @@ class UnlearnContext:
     def removed_rows(self) -> np.ndarray:
         return self.request.removed_rows
 
+    def eval_sample(self, per_group: int) -> EvalSample:
+        """The seeded user sample a slow scorer is evaluated on (``per_group`` users of
+        each group; ``<= 0``: everyone). Every method asking for the same size gets the
+        same users, so sampled methods are compared on one sample."""
+        return sample_users(self.targets, per_group, self.seed)
+
 
 @dataclass
 class UnlearnOutcome:
-    """What a method returns: the unlearned scorer and method-specific figures."""
+    """Everything a method hands back to the runner; nothing travels by attribute.
+
+    ``eval_sample``: the users the model is measured on when it is too slow to rank
+    everyone (the runner measures base and retrain on the same users beside it).
+    ``late_extras``: figures known only after evaluation (which path produced each LLM
+    list, users/s), merged into ``extras`` once the model has been measured."""
 
     model: Scorer
     extras: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    eval_sample: EvalSample | None = None
+    late_extras: Callable[[], dict[str, float]] | None = None
 
 
 PrepareFn = Callable[[UnlearnContext, dict], Any]
 UnlearnFn = Callable[[UnlearnContext, dict, Any], UnlearnOutcome]
 
 
+CAPABILITIES = {
+    "exact": "the unlearned model is what retraining on the retained rows would give",
+    "samples_users": "too slow to rank every user: measured on a seeded user sample",
+    "needs_embeddings": "needs a base model with user/item embeddings (BPR, LightGCN)",
+    "uses_llm": "runs a language model (slow on a CPU)",
+}
+"""What a method may declare about itself; the views and the runner read these, never
+``hasattr`` on the method's objects."""
+
+
 @dataclass(frozen=True)
 class MethodSpec:
+    """A registered method. ``curves``: the values it reports while it runs (drawn by the
+    window; retraining-like training reports :data:`~core.curves.BASE_CURVES`)."""
+
     name: str
     label: str
     description: str
@@ -117,6 +152,11 @@ class MethodSpec:
     unlearn: UnlearnFn
     prepare: PrepareFn | None = None
     family: str = "parametric"
+    curves: tuple[CurveSpec, ...] = BASE_CURVES
+    capabilities: frozenset[str] = frozenset()
+
+    def has(self, capability: str) -> bool:
+        return capability in self.capabilities
 
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params}
@@ -144,6 +184,9 @@ def register(spec: MethodSpec) -> MethodSpec:
         if p.type not in PARAM_TYPES:
             raise ValueError(f"{spec.name}.{p.name}: unsupported parameter type {p.type}")
         p.coerce(p.default)  # a default outside its own range is a programming error
+    unknown = set(spec.capabilities) - set(CAPABILITIES)
+    if unknown:
+        raise ValueError(f"{spec.name}: unknown capabilities {sorted(unknown)}")
     METHODS[spec.name] = spec
     return spec
 

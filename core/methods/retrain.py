@@ -6,7 +6,7 @@ from core.methods.registry import MethodSpec, UnlearnContext, UnlearnOutcome, re
 
 
 def _unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:
-    model = ctx.train_model(ctx.retained_rows, series="train/retrain", reporter=ctx.reporter)
+    model = ctx.train_model(ctx.retained_rows, stage="train", reporter=ctx.reporter)
     return UnlearnOutcome(model=model)
 
 

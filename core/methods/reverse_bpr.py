@@ -22,7 +22,7 @@ def reverse_bpr_loss(gap: torch.Tensor) -> torch.Tensor:
 
 
 def _unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:
-    return run_forget_retain(ctx, params, reverse_bpr_loss, "unlearn/reverse_bpr")
+    return run_forget_retain(ctx, params, reverse_bpr_loss, "unlearn")
 
 
 register(

@@ -137,7 +137,7 @@ def train_shards(
     *,
     valid: tuple[np.ndarray, np.ndarray] | None = None,
     reporter: Reporter = NULL_REPORTER,
-    series: str = "train/shards",
+    series: str = "shards",
     epochs: int | None = None,
     scale_batch: bool = True,
 ) -> ShardStack:

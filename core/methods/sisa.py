@@ -77,7 +77,7 @@ def _prepare(ctx: UnlearnContext, params: dict) -> SisaState:
     k = params["n_shards"]
     user_shard = random_user_shards(ds.users[split.train], ds.n_users, k, ctx.seed)
     stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(k), split.valid,
-                                     ctx.reporter.sub(0.0, 0.5), "train/sisa-shards")
+                                     ctx.reporter.sub(0.0, 0.5), "shards")
     model = SisaModel(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device, params["aggregate"])
     model.replace(stack)
     return SisaState(user_shard, model.eval(), stack.epochs)
@@ -85,7 +85,7 @@ def _prepare(ctx: UnlearnContext, params: dict) -> SisaState:
 
 def _unlearn(ctx: UnlearnContext, params: dict, state: SisaState) -> UnlearnOutcome:
     affected, _valid, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 1.0),
-                                                     "train/sisa-unlearn")
+                                                     "unlearn")
     model = copy.deepcopy(state.model)
     model.replace(stack)
     k = params["n_shards"]

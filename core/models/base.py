@@ -43,11 +43,22 @@ class Scorer(Protocol):
         ...
 
 
-# A scorer too slow to rank every user (an LLM on a CPU) may carry an attribute
-# ``eval_users: dict[str, np.ndarray]`` (keys: retain, forget, similar, forgotten —
-# build it with core.evaluation.grouped.sample_users). The runner then measures it on
-# those users only, and measures base and retrain on the very same users beside it.
-EVAL_SAMPLE_ATTR = "eval_users"
+@runtime_checkable
+class EmbeddingModel(Protocol):
+    """A recommender with learned layer-0 user/item embeddings (BPR-MF, LightGCN): what
+    fine-tuning, NegGrad, UnlearnRec and CRAGRU's attention strategy need."""
+
+    def layer0(self) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+    def embeddings(self) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+
+@runtime_checkable
+class GraphModel(Protocol):
+    """A recommender that propagates over the interaction graph (LightGCN): after its
+    training rows change, ``set_graph`` must be given the new rows."""
+
+    def set_graph(self, users, items) -> None: ...
 
 
 @dataclass(frozen=True)

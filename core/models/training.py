@@ -106,7 +106,7 @@ def train_recommender(
     *,
     valid: tuple[np.ndarray, np.ndarray] | None = None,
     reporter: Reporter = NULL_REPORTER,
-    series: str = "train/base",
+    stage: str = "train",
     model: Recommender | None = None,
     epochs: int | None = None,
 ) -> Recommender:
@@ -121,10 +121,10 @@ def train_recommender(
     """
     with torch.enable_grad():  # callers may hold no_grad (evaluation code, the GUI)
         return _train(config, n_users, n_items, train_users, train_items, device, valid, reporter,
-                      series, model, epochs)
+                      stage, model, epochs)
 
 
-def _train(config, n_users, n_items, train_users, train_items, device, valid, reporter, series, model, epochs):
+def _train(config, n_users, n_items, train_users, train_items, device, valid, reporter, stage, model, epochs):
     config.validate()
     device = torch.device(device)
     train_users = np.asarray(train_users, dtype=np.int64)
@@ -171,11 +171,11 @@ def _train(config, n_users, n_items, train_users, train_items, device, valid, re
 
         evaluate = validator is not None and (epoch % config.eval_every == 0 or epoch == n_epochs)
         if not evaluate:
-            reporter.metric(series, epoch, loss=mean_loss)
+            reporter.metric(stage, epoch, loss=mean_loss)
             reporter.progress(epoch / n_epochs, f"epoch {epoch}: loss {mean_loss:.4f}")
             continue
         score = validator(model)
-        reporter.metric(series, epoch, loss=mean_loss, valid_ndcg10=score)
+        reporter.metric(stage, epoch, loss=mean_loss, valid_ndcg10=score)
         reporter.progress(epoch / n_epochs, f"epoch {epoch}: loss {mean_loss:.4f}, valid ndcg@10 {score:.4f}")
         if score > best_score:
             best_score, best_epoch, stale = score, epoch, 0

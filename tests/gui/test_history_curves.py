@@ -11,7 +11,7 @@ from core.result import RunResult
 
 def test_opening_a_stored_run_replays_its_curves(make_window, qtbot, store_path, tiny_result, shown_errors):
     result, _dataset, _removed = tiny_result
-    assert result.curves.get("train/retrain"), "the runner stores curves"
+    assert result.curves.get("retrain/train"), "the runner stores curves"
     store = RunStore(store_path)
     store.begin(result.run_id, result.config, 1.0)
     store.finish_done(result)
@@ -28,7 +28,7 @@ def test_opening_a_stored_run_replays_its_curves(make_window, qtbot, store_path,
             x, y = charts.curve_points(series, key)
             assert list(x) == [p["step"] for p in expected], (series, key)
             assert list(y) == pytest.approx([p[key] for p in expected]), (series, key)
-    assert len(charts.curve_points("train/retrain", "loss")[0]) >= 1
+    assert len(charts.curve_points("retrain/train", "loss")[0]) >= 1
     assert not charts.loss_note.item.isVisible()
     # bars as before
     assert set(charts.hit_bars) == set(result.models)
@@ -48,5 +48,5 @@ def test_a_run_stored_before_curves_opens_with_empty_curve_charts(qtbot, tiny_re
     chart.show_result(old)  # replaces the previous run's curves
     assert not chart.curves and not chart.series_data
     assert "recorded" in chart.loss_note.item.textItem.toPlainText()
-    x, _y = chart.curve_points("train/retrain", "loss")
+    x, _y = chart.curve_points("retrain/train", "loss")
     assert np.size(x) == 0

@@ -213,7 +213,7 @@ def test_worker_turns_events_into_signals(qtbot):
     def runner(config, on_event, should_stop, dataset=None, store=None):
         on_event(StageEvent("one", 1, 2))
         on_event(ProgressEvent(0.5, "half"))
-        on_event(MetricEvent("train/base", 1, {"loss": 0.5}))
+        on_event(MetricEvent("base/train", 1, {"loss": 0.5}))
         on_event(ModelResultEvent("base", {"retain": {"hit@10": 0.5}}))
         on_event(LogEvent("hello"))
         return "the result"
@@ -324,11 +324,11 @@ def test_charts_update_items_in_place(qtbot):
     qtbot.addWidget(chart)
     chart.reset(mia_enabled=True)
     for step in (1, 2, 3):
-        chart.add_metric(MetricEvent("train/base", step, {"loss": 1.0 / step, "valid_ndcg10": 0.1 * step}))
+        chart.add_metric(MetricEvent("base/train", step, {"loss": 1.0 / step, "valid_ndcg10": 0.1 * step}))
         if step == 1:
-            curve = chart.curves[("train/base", "loss")]
-    assert chart.curves[("train/base", "loss")] is curve  # created once, then setData
-    x, y = chart.curve_points("train/base", "valid_ndcg10")
+            curve = chart.curves[("base/train", "loss")]
+    assert chart.curves[("base/train", "loss")] is curve  # created once, then setData
+    x, y = chart.curve_points("base/train", "valid_ndcg10")
     assert list(x) == [1, 2, 3] and list(y) == pytest.approx([0.1, 0.2, 0.3])
     groups = {g: {"hit@10": 0.5, "ndcg@10": 0.2} for g in ("retain", "forget", "similar")}
     chart.add_model_result(ModelResultEvent("base", groups, {"forgotten_recall@10": 0.3, "time_s": 2.0}))

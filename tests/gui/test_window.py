@@ -87,7 +87,7 @@ def test_retraining_run_fills_charts_results_and_inspector(make_window, qtbot, s
     result = window.result
     assert result is not None and set(result.models) == {"base", "retrain"}
     # live curves: one point per epoch for base and retraining
-    for series in ("train/base", "train/retrain"):
+    for series in ("base/train", "retrain/train"):
         x, y = window.charts.curve_points(series, "loss")
         assert 1 <= len(x) <= 3 and all(v > 0 for v in y)
     # grouped bars for both models, MIA bars once the attack ran
@@ -124,7 +124,7 @@ def test_cancel_stops_the_run_and_keeps_the_store_consistent(make_window, qtbot,
     window.method_panel.set_epochs(500)
     window.method_panel.cache_check.setChecked(False)
     window.start_run()
-    qtbot.waitUntil(lambda: len(window.charts.curve_points("train/base", "loss")[0]) >= 1, timeout=60_000)
+    qtbot.waitUntil(lambda: len(window.charts.curve_points("base/train", "loss")[0]) >= 1, timeout=60_000)
     started = time.monotonic()
     qtbot.mouseClick(window.run_bar.cancel_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(window.worker.finished, timeout=30_000):
@@ -145,7 +145,7 @@ def test_closing_during_a_run_asks_and_cancels_cleanly(make_window, qtbot, store
     window.method_panel.set_epochs(500)
     window.method_panel.cache_check.setChecked(False)
     window.start_run()
-    qtbot.waitUntil(lambda: len(window.charts.curve_points("train/base", "loss")[0]) >= 1, timeout=60_000)
+    qtbot.waitUntil(lambda: len(window.charts.curve_points("base/train", "loss")[0]) >= 1, timeout=60_000)
     answers.queue.append(False)
     assert not window.close()  # "no": the window stays and the run goes on
     assert window.isVisible() and window.is_running()

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from core.errors import ConfigError, CragruError
-from core.evaluation.grouped import make_targets, sample_users
 from core.methods.cragru.audit import audit_erasure
 from core.methods.cragru.backends import make_backend
 from core.methods.cragru.clusters import cached_item_clusters
@@ -113,8 +112,7 @@ def _prepare(ctx: UnlearnContext, params: dict, backend=None) -> CragruPrepared:
         notes.append(f"diversity ratios {np.round(state.ratios, 2).tolist()} chosen by knapsack on validation hit@10 "
                      f"({how} ranker, {len(users)} users)")
 
-    targets = make_targets(ds, split, ctx.request, ctx.groups)
-    eval_users = sample_users(targets, resolved_sample_size(params, ctx.device), ctx.seed)
+    eval_users = ctx.eval_sample(resolved_sample_size(params, ctx.device))
 
     if params["fusion_weight"] < 0:
         t = time.perf_counter()
@@ -177,13 +175,9 @@ def _unlearn(ctx: UnlearnContext, params: dict, prep: CragruPrepared) -> Unlearn
         notes.append(f"forgotten users' candidates come from {'retained popularity' if source == 'popularity' else 'the base model'}"
                      + ("; their profiles were deleted too" if params["forget_profile"] else ""))
     notes.append("item clusters were fitted on all training rows before the request and are not refitted")
-    return UnlearnOutcome(model=_scorer(prep), extras=extras, notes=notes)
-
-
-def _scorer(prep: CragruPrepared) -> CragruScorer:
     scorer = CragruScorer(prep.state, prep.eval_users)
-    scorer.eval_users = prep.eval_users
-    return scorer
+    return UnlearnOutcome(model=scorer, extras=extras, notes=notes, eval_sample=prep.eval_users,
+                          late_extras=scorer.late_extras)
 
 
 P = ParamSpec

@@ -165,7 +165,7 @@ def train_main(
     device: torch.device,
     reporter: Reporter,
     validation: tuple[ContextScorer, np.ndarray, RowSets, RowSets] | None = None,
-    series: str = "dual_memory/main",
+    series: str = "main memory",
 ) -> float:
     """Next-item cross-entropy with Adam; early stopping on valid NDCG@10 (best state kept).
 

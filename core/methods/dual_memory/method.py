@@ -10,7 +10,7 @@ import torch
 
 from core.errors import ConfigError
 from core.evaluation.full_sort import RowSets
-from core.evaluation.grouped import evaluate_model, make_targets
+from core.evaluation.grouped import evaluate_model
 from core.methods.dual_memory.generative import ContextScorer, MainConfig, build_t5, item_log_probs, train_main
 from core.methods.dual_memory.router import fit_router, request_features, router_quality
 from core.methods.dual_memory.scorer import DualMemoryScorer
@@ -110,7 +110,7 @@ def _t5_measures(ctx: UnlearnContext, model: torch.nn.Module, rows: np.ndarray, 
         known_mask(ds.users[rows], ds.n_users, device),
         popularity_of(ds.items[rows], ds.n_items, device),
     )
-    measured = evaluate_model(scorer, make_targets(ds, ctx.split, ctx.request, ctx.groups))
+    measured = evaluate_model(scorer, ctx.targets)
     out = {f"{prefix}/{g}/{m}": v for g, ms in measured.groups.items() for m, v in ms.items() if m in ("hit@10", "ndcg@10")}
     out[f"{prefix}/forgotten_recall@10"] = measured.forgotten_recall["forgotten_recall@10"]
     return out
@@ -120,7 +120,7 @@ def prepare(ctx: UnlearnContext, params: dict) -> DualPrepared:
     """Train (or load) the main memory on all of train; optionally a T5 retrained on retained rows."""
     cfg = main_config(params, ctx.seed)
     ds, split = ctx.dataset, ctx.split
-    main, cached = _train_or_load(ctx, cfg, split.train, split.valid, (), "dual_memory/main", params["use_cache"])
+    main, cached = _train_or_load(ctx, cfg, split.train, split.valid, (), "main memory", params["use_cache"])
     contexts = serving_contexts(ds, split.train, cfg.history_len)
     extras = {"main_parameters": float(count_parameters(main.parameters()))}
     notes = ["main memory loaded from cache"] if cached else []
@@ -128,7 +128,7 @@ def prepare(ctx: UnlearnContext, params: dict) -> DualPrepared:
     if params["reference_retrain"]:
         valid = split.valid[~np.isin(ds.users[split.valid], ctx.request.forget_users)]
         retrained, _ = _train_or_load(ctx, cfg, ctx.retained_rows, valid, (ctx.request.as_dict(),),
-                                      "dual_memory/t5_retrain", params["use_cache"])
+                                      "T5 retrained", params["use_cache"])
         extras.update(_t5_measures(ctx, retrained, ctx.retained_rows, cfg.history_len, "t5_retrain"))
         notes.append("t5_retrain/*: the same T5 retrained from scratch on retained rows (this method's own gold standard)")
     return DualPrepared(main=main, contexts=contexts, config=cfg, extras=extras, notes=notes)

@@ -174,7 +174,7 @@ def train_side_memory(
     cfg: SideConfig,
     device: torch.device,
     reporter: Reporter,
-    series: str = "dual_memory/side",
+    series: str = "side memory",
 ) -> dict[str, float]:
     """Train the adapter; returns the final values of each loss term.
 

@@ -13,7 +13,6 @@ import torch.nn.functional as F
 
 from core.errors import ConfigError
 from core.evaluation.full_sort import RowSets
-from core.evaluation.grouped import make_targets, sample_users
 from core.methods.e2urec.distill import forgetting_teacher, jensen_shannon, student_loss, yes_probability
 from core.methods.e2urec.llm_rec import (
     Samples,
@@ -103,7 +102,7 @@ def _train_recommender(ctx, params, model, adapter: str, rows: np.ndarray, promp
     texts = prompts.prompts(samples.users, samples.items)
     train_adapter(model, adapter, len(samples), _label_loss(model, texts, samples.labels, ids, ctx.device),
                   epochs=params["rec_epochs"], batch_size=params["batch_size"], lr=params["rec_lr"], seed=ctx.seed,
-                  reporter=ctx.reporter, series=f"e2urec/{adapter}")
+                  reporter=ctx.reporter, series=f"{adapter} adapter")
     if params["use_cache"]:
         with warnings.catch_warnings():  # peft looks for a config.json beside a GGUF file
             warnings.simplefilter("ignore", UserWarning)
@@ -191,11 +190,11 @@ def train_student(
         s_ret = answer_logits(model, [retain_prompts[i] for i in r_idx], answer_ids, pad_id, device)
         s_for = answer_logits(model, [forget_prompts[i] for i in f_idx], answer_ids, pad_id, device)
         total, parts = student_loss(s_ret, z_o_retain[r_idx], labels[r_idx], s_for, z_f[f_idx], lam)
-        reporter.metric("e2urec/student_parts", cursor // batch_size, **parts)
+        reporter.metric("student parts", cursor // batch_size, **parts)
         return total
 
     last = train_adapter(model, student, len(forget_prompts), loss_fn, epochs=epochs, batch_size=batch_size, lr=lr,
-                         seed=seed, reporter=reporter, series="e2urec/student")
+                         seed=seed, reporter=reporter, series="student")
     use_adapter(model, student)
     return {"loss": last, **parts}
 
@@ -225,7 +224,7 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
     copy_adapter(model, REC, AUG)
     train_adapter(model, AUG, len(forget), _label_loss(model, forget_prompts, forget.labels, ids, device),
                   epochs=params["aug_epochs"], batch_size=params["batch_size"], lr=params["aug_lr"], seed=ctx.seed,
-                  reporter=ctx.reporter, series="e2urec/augmented")
+                  reporter=ctx.reporter, series="augmented adapter")
     # 2-3. teachers and the student.
     parts = train_student(model, retain_prompts, retain.labels, forget_prompts, *ids, device,
                           alpha=params["alpha"], lam=params["lam"], epochs=params["unlearn_epochs"],
@@ -240,8 +239,7 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
     extras.update(_own_measures(ctx, params, prep, forget, forget_prompts))
     use_adapter(model, STUDENT)
 
-    targets = make_targets(ds, split, ctx.request, ctx.groups)
-    eval_users = sample_users(targets, params["eval_users_per_group"], ctx.seed)
+    eval_users = ctx.eval_sample(params["eval_users_per_group"])
     scorer = E2URecScorer(model, prompts, prep.answer_ids, prep.pad_id, ctx.base_model,
                           RowSets.from_rows(ds, ctx.retained_rows), params["candidates"], eval_users, device, ctx.reporter)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in eval_users.items())
@@ -254,7 +252,7 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
         "candidates come from the base model, which is not unlearned: a forgotten item leaves the top-10 only "
         "if the student ranks it below the other candidates",
     ]
-    return UnlearnOutcome(model=scorer, extras=extras, notes=notes)
+    return UnlearnOutcome(model=scorer, extras=extras, notes=notes, eval_sample=eval_users)
 
 
 def _own_measures(ctx, params, prep: E2UPrepared, forget: Samples, forget_prompts) -> dict[str, float]:

@@ -123,7 +123,7 @@ def _unlearn(ctx: UnlearnContext, params: dict, prepared: PreparedEncoder | None
         encoder, _ = fine_tuned(
             encoder, objective=objective, edges=edges, steps=epochs, lr=params["finetune_lr"],
             batch_size=params["batch_size"], generator=generator, reporter=ctx.reporter,
-            series="train/unlearnrec", fixed_deletion=deletion,
+            series="unlearn", fixed_deletion=deletion,
         )
 
     removed_users = torch.as_tensor(ds.users[removed], device=device)

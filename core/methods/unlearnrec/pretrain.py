@@ -221,7 +221,7 @@ def pretrained_encoder(
     generator = torch.Generator(device=device).manual_seed(int(settings.seed))
     history = optimise(
         encoder, objective, edges, steps=settings.steps, lr=settings.lr, batch_size=settings.batch_size,
-        generator=generator, reporter=reporter, series="pretrain/unlearnrec", ratio=settings.ratio,
+        generator=generator, reporter=reporter, series="pretrain", ratio=settings.ratio,
         user_share=settings.user_share,
     )
     last = history[-1]

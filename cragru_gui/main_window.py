@@ -394,7 +394,7 @@ class MainWindow(QMainWindow):
         worker.stage.connect(self._on_stage)
         worker.progress.connect(self.run_bar.set_progress)
         worker.metric.connect(self.charts.add_metric)
-        worker.model_result.connect(self.charts.add_model_result)
+        worker.model_result.connect(self._on_model_result)
         worker.attack_result.connect(self._on_attack_result)
         worker.log.connect(self._log)
         worker.returned.connect(self._run_done)
@@ -425,7 +425,10 @@ class MainWindow(QMainWindow):
     def _on_attack_result(self, event) -> None:
         self.charts.add_attack_result(event)
         self._log(f"{event.model}: {event.attack} AUC {event.value:.3f}")
-        elif "retain" in event.groups:
+
+    def _on_model_result(self, event) -> None:
+        self.charts.add_model_result(event)
+        if "retain" in event.groups:
             g = event.groups
             self._log(f"{event.model}: NDCG@10 retained {g['retain'].get('ndcg@10', float('nan')):.4f}, "
                       f"forgotten {g.get('forget', {}).get('ndcg@10', float('nan')):.4f}, "

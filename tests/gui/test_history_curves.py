@@ -29,9 +29,9 @@ def test_opening_a_stored_run_replays_its_curves(make_window, qtbot, store_path,
             assert list(x) == [p["step"] for p in expected], (series, key)
             assert list(y) == pytest.approx([p[key] for p in expected]), (series, key)
     assert len(charts.curve_points("retrain/train", "loss")[0]) >= 1
-    assert not charts.loss_note.item.isVisible()
+    assert not charts.training.panels["loss"].note.item.isVisible()
     # bars as before
-    assert set(charts.hit_bars) == set(result.models)
+    assert set(charts.bars.hit.bars) == set(result.models)
 
 
 def test_a_run_stored_before_curves_opens_with_empty_curve_charts(qtbot, tiny_result):
@@ -44,9 +44,9 @@ def test_a_run_stored_before_curves_opens_with_empty_curve_charts(qtbot, tiny_re
     chart = MetricsChart()
     qtbot.addWidget(chart)
     chart.show_result(result)
-    assert chart.curves
+    assert chart.training.curves
     chart.show_result(old)  # replaces the previous run's curves
-    assert not chart.curves and not chart.series_data
-    assert "recorded" in chart.loss_note.item.textItem.toPlainText()
+    assert not chart.training.curves and not chart.training.series_data
+    assert "recorded" in chart.training.panels["loss"].note.item.textItem.toPlainText()
     x, _y = chart.curve_points("retrain/train", "loss")
     assert np.size(x) == 0

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 from core.errors import Cancelled, ConfigError, DatasetError
-from core.events import LogEvent, MetricEvent, ModelResultEvent, ProgressEvent, StageEvent
+from core.events import AttackResultEvent, LogEvent, MetricEvent, ModelResultEvent, ProgressEvent, StageEvent
 from core.history import RunStore
 from core.methods.registry import ParamSpec
 from cragru_gui import judgement
@@ -213,7 +213,7 @@ def test_worker_turns_events_into_signals(qtbot):
     def runner(config, on_event, should_stop, dataset=None, store=None):
         on_event(StageEvent("one", 1, 2))
         on_event(ProgressEvent(0.5, "half"))
-        on_event(MetricEvent("base/train", 1, {"loss": 0.5}))
+        on_event(MetricEvent("base", "train", 1, {"loss": 0.5}))
         on_event(ModelResultEvent("base", {"retain": {"hit@10": 0.5}}))
         on_event(LogEvent("hello"))
         return "the result"
@@ -324,25 +324,61 @@ def test_charts_update_items_in_place(qtbot):
     qtbot.addWidget(chart)
     chart.reset(mia_enabled=True)
     for step in (1, 2, 3):
-        chart.add_metric(MetricEvent("base/train", step, {"loss": 1.0 / step, "valid_ndcg10": 0.1 * step}))
+        chart.add_metric(MetricEvent("base", "train", step, {"loss": 1.0 / step, "valid_ndcg10": 0.1 * step}))
         if step == 1:
-            curve = chart.curves[("base/train", "loss")]
-    assert chart.curves[("base/train", "loss")] is curve  # created once, then setData
+            curve = chart.training.curves[("base/train", "loss")]
+    assert chart.training.curves[("base/train", "loss")] is curve  # created once, then setData
     x, y = chart.curve_points("base/train", "valid_ndcg10")
     assert list(x) == [1, 2, 3] and list(y) == pytest.approx([0.1, 0.2, 0.3])
     groups = {g: {"hit@10": 0.5, "ndcg@10": 0.2} for g in ("retain", "forget", "similar")}
     chart.add_model_result(ModelResultEvent("base", groups, {"forgotten_recall@10": 0.3, "time_s": 2.0}))
     chart.add_model_result(ModelResultEvent("retrain", groups, {"forgotten_recall@10": 0.1, "time_s": 3.0}))
-    assert set(chart.hit_bars) == {"base", "retrain"} and not chart.mia_bars
-    assert chart.mia_note.item.isVisible() or not chart.isVisible()
-    assert "appears after the attack" in chart.mia_note.item.textItem.toPlainText()
-    bar = chart.hit_bars["base"]
-    chart.add_model_result(ModelResultEvent("base", groups, {"mia_auc": 0.97}))
-    assert chart.hit_bars["base"] is bar and set(chart.mia_bars) == {"base"}
-    assert chart.models["base"]["extras"]["forgotten_recall@10"] == 0.3  # extras merge, not replace
+    bars = chart.bars
+    assert set(bars.hit.bars) == {"base", "retrain"} and not bars.attack.bars
+    assert "appears after the attack" in bars.attack.note.item.textItem.toPlainText()
+    bar = bars.hit.bars["base"]
+    chart.add_attack_result(AttackResultEvent("base", "mia", 0.97, 0.9, 1.0))
+    assert bars.hit.bars["base"] is bar and set(bars.attack.bars) == {"base"}
+    assert set(bars.attack.errors) == {"base"}  # the interval is drawn
+    chart.add_model_result(ModelResultEvent("base", {}, {"time_s": 2.5}))
+    assert bars.models["base"]["extras"]["forgotten_recall@10"] == 0.3  # extras merge, not replace
     assert "base" in chart.legend.text() and "retrain" in chart.legend.text()
     assert set(chart.png_images()) == set(chart.plots())
-    # another method's stages share its colour; the series label tells them apart
-    chart.add_metric(MetricEvent("train/sisa-shards", 1, {"loss": 0.5}))
-    chart.add_metric(MetricEvent("train/sisa-unlearn", 1, {"loss": 0.4}))
-    assert chart.colours("sisa") == chart.curves[("train/sisa-shards", "loss")].opts["pen"].color().name()
+
+
+def test_a_models_stages_share_its_colour(qtbot):
+    from cragru_gui.charts import MetricsChart
+
+    chart = MetricsChart()
+    qtbot.addWidget(chart)
+    chart.add_metric(MetricEvent("sisa", "shards", 1, {"loss": 0.5}))
+    chart.add_metric(MetricEvent("sisa", "unlearn", 1, {"loss": 0.4}))
+    first = chart.training.curves[("sisa/shards", "loss")].opts["pen"]
+    second = chart.training.curves[("sisa/unlearn", "loss")].opts["pen"]
+    assert first.color().name() == second.color().name() == chart.colours("sisa")
+    assert first.style() != second.style()  # the second stage is dashed
+
+
+def test_a_methods_declared_curve_is_drawn_and_undeclared_values_are_not(qtbot):
+    """Adding a method with a custom curve touches only its own registration."""
+    from core.curves import CurveSpec
+    from core.methods.registry import METHODS, MethodSpec, UnlearnOutcome, register
+    from cragru_gui.charts import MetricsChart
+
+    spec = MethodSpec("toy_curve", "Toy", "test-only", (), lambda ctx, params, prep: UnlearnOutcome(None),
+                      curves=(CurveSpec("forget_gap", "gap on forgotten rows", "diagnostics"),))
+    register(spec)
+    try:
+        chart = MetricsChart()
+        qtbot.addWidget(chart)
+        for step in (1, 2):
+            chart.add_metric(MetricEvent("toy_curve", "unlearn", step, {"forget_gap": 0.1 * step, "noise": 1.0}))
+        x, y = chart.curve_points("toy_curve/unlearn", "forget_gap")
+        assert list(x) == [1, 2] and list(y) == pytest.approx([0.1, 0.2])
+        diagnostics = chart.training.panels["diagnostics"]
+        assert chart.training.curves[("toy_curve/unlearn", "forget_gap")] in diagnostics.plot.getPlotItem().items
+        assert not diagnostics.note.item.isVisible()
+        assert chart.curve_points("toy_curve/unlearn", "noise")[0].size == 0
+        assert ("toy_curve/unlearn", "noise") in chart.training.undeclared
+    finally:
+        METHODS.pop("toy_curve")

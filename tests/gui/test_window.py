@@ -91,12 +91,12 @@ def test_retraining_run_fills_charts_results_and_inspector(make_window, qtbot, s
         x, y = window.charts.curve_points(series, "loss")
         assert 1 <= len(x) <= 3 and all(v > 0 for v in y)
     # grouped bars for both models, MIA bars once the attack ran
-    assert set(window.charts.hit_bars) == {"base", "retrain"}
-    heights = window.charts.hit_bars["base"].opts["height"]
+    assert set(window.charts.bars.hit.bars) == {"base", "retrain"}
+    heights = window.charts.bars.hit.bars["base"].opts["height"]
     assert list(heights) == pytest.approx([result.models["base"].groups[g]["hit@10"]
                                            for g in ("retain", "forget", "similar")])
     if result.models["base"].mia_auc is not None:
-        assert set(window.charts.mia_bars) == {"base", "retrain"}
+        assert set(window.charts.bars.attack.bars) == {"base", "retrain"}
     assert window.run_bar.progress_bar.value() == window.run_bar.progress_bar.maximum()
     # results table: every metric, with the retrain-vs-base delta column
     table = window.findChild(QWidget, "resultsTable")

@@ -1,0 +1,201 @@
+"""Bar charts of evaluated models: utility by group, what is still remembered, the
+attack, and the cost. One bar item per model and chart, updated with ``setOpts``;
+intervals (when the engine sends them) drawn as error bars."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+import pyqtgraph as pg
+from core.groups import GROUPS
+from cragru_gui.charts.plotting import TEXT, GrowingRange, ModelColours, Placeholder, make_plot
+
+GROUP_TEXT = {"retain": "retained", "forget": "forgotten", "similar": "similar"}
+WAITING = "appears when the base\nmodel is evaluated"
+ATTACK_WAITING = "MIA AUC appears after the attack\n(last step of the run)"
+ATTACK_OFF = "membership inference is switched off\n(Method panel)"
+
+
+class _BarChart:
+    """One plot holding a bar item (and an error-bar item) per model."""
+
+    def __init__(self, plot: pg.PlotWidget, colours: ModelColours, note: str, y_high: float = 0.1) -> None:
+        self.plot, self.colours = plot, colours
+        self.bars: dict[str, pg.BarGraphItem] = {}
+        self.errors: dict[str, pg.ErrorBarItem] = {}
+        self.labels: dict[str, pg.TextItem] = {}
+        self.y = GrowingRange(plot, "y", 0, y_high, 1.15)
+        self.note = Placeholder(plot, note)
+
+    def bar(self, name: str, colour: QColor | None = None) -> pg.BarGraphItem:
+        if name not in self.bars:
+            item = pg.BarGraphItem(x=[], height=[], width=0.2, brush=colour or QColor(self.colours(name)),
+                                   pen=pg.mkPen("#ffffff", width=0.5))
+            self.plot.addItem(item)
+            self.bars[name] = item
+        return self.bars[name]
+
+    def error(self, name: str, x, value, low, high) -> None:
+        """Whiskers from ``low`` to ``high`` around ``value`` (arrays; NaN = no interval)."""
+        value, low, high = (np.asarray(a, dtype=float) for a in (value, low, high))
+        keep = np.isfinite(low) & np.isfinite(high)
+        if not keep.any():
+            return
+        if name not in self.errors:
+            self.errors[name] = pg.ErrorBarItem(pen=pg.mkPen(TEXT, width=1), beam=0.08)
+            self.plot.addItem(self.errors[name])
+        self.errors[name].setData(x=np.asarray(x, dtype=float)[keep], y=value[keep],
+                                  top=(high - value)[keep], bottom=(value - low)[keep])
+        self.y.include(float(high[keep].max()))
+
+    def label(self, name: str, text: str, x: float, y: float, anchor=(0.5, 1.0)) -> None:
+        if name not in self.labels:
+            self.labels[name] = pg.TextItem("", color=TEXT, anchor=anchor)
+            self.plot.addItem(self.labels[name])
+        self.labels[name].setText(text)
+        self.labels[name].setPos(x, y)
+
+    def reset(self, note: str) -> None:
+        for store in (self.bars, self.errors, self.labels):
+            for item in store.values():
+                self.plot.removeItem(item)
+            store.clear()
+        self.y.reset()
+        self.note.set(note)
+
+
+class ResultBars:
+    """Every bar chart, fed with per-model groups, extras and attack results."""
+
+    def __init__(self, colours: ModelColours) -> None:
+        self.colours = colours
+        self.hit = _BarChart(make_plot("Hit@10 by user group", "Hit@10", "",
+                                       "Share of users with at least one test item in their top-10, per group and "
+                                       "model. A good unlearning method matches retrain on every group."), colours, WAITING)
+        self.ndcg = _BarChart(make_plot("NDCG@10 by user group", "NDCG@10", "",
+                                        "Ranking quality per group and model. Similar users are where collateral "
+                                        "damage shows first."), colours, WAITING, 0.05)
+        self.memory = _BarChart(make_plot("What the model still remembers", "forgotten-item recall@10", "",
+                                          "Share of each forgotten user's removed items still in their top-10. Base "
+                                          "remembers; the target is retrain's value, not zero."), colours, WAITING, 0.05)
+        self.attack = _BarChart(make_plot("Membership inference AUC", "AUC (dashed: chance, 0.5)", "",
+                                          "How well an attacker tells forgotten users from never-seen users. The "
+                                          "target is retrain's value."), colours, ATTACK_WAITING)
+        self.time = _BarChart(make_plot("Cost: set-up + unlearning vs retraining", "", "seconds",
+                                        "Wall time of each method: one-off set-up (light) and the unlearning step "
+                                        "(dark); base shows its training time."), colours, "appears as models finish")
+        self.time_x = GrowingRange(self.time.plot, "x", 0, 1.0, 1.25)
+        self.attack.plot.setYRange(0, 1.05, padding=0)
+        chance = pg.InfiniteLine(pos=0.5, angle=0, pen=pg.mkPen("#b23b3b", width=1, style=Qt.PenStyle.DashLine))
+        self.attack.plot.addItem(chance)
+        for chart in (self.hit, self.ndcg):
+            chart.plot.getAxis("bottom").setTicks([[(i, GROUP_TEXT[g]) for i, g in enumerate(GROUPS)]])
+            chart.plot.setXRange(-0.6, len(GROUPS) - 0.4, padding=0)
+        self.models: dict[str, dict] = {}  # name -> {"groups", "extras", "intervals", "attacks"}
+        self.order: list[str] = []
+        self._category_axes()
+
+    def charts(self) -> dict[str, _BarChart]:
+        return {"hit_by_group": self.hit, "ndcg_by_group": self.ndcg, "forgotten_recall": self.memory,
+                "attack_auc": self.attack, "time": self.time}
+
+    def reset(self, attack_enabled: bool = True) -> None:
+        for chart in (self.hit, self.ndcg, self.memory, self.time):
+            chart.reset(WAITING if chart is not self.time else "appears as models finish")
+        self.attack.reset(ATTACK_WAITING if attack_enabled else ATTACK_OFF)
+        self.time_x.reset()
+        self.models.clear()
+        self.order.clear()
+        self._category_axes()
+
+    def _entry(self, model: str) -> dict:
+        if model not in self.order:
+            self.order.append(model)
+        return self.models.setdefault(model, {"groups": {}, "extras": {}, "intervals": {}, "attacks": {}})
+
+    def set_model(self, model: str, groups, extras, intervals=None) -> None:
+        """Grouped metrics (``group -> metric -> value``) and extras; ``intervals``:
+        ``group/metric -> (low, high)`` when known. Extras merge, they never replace."""
+        entry = self._entry(model)
+        if groups:
+            entry["groups"] = {g: dict(m) for g, m in groups.items()}
+        entry["extras"].update({k: float(v) for k, v in extras.items() if v is not None})
+        entry["intervals"].update(intervals or {})
+        self.refresh()
+
+    def set_attack(self, model: str, attack: str, value: float, low=None, high=None) -> None:
+        self._entry(model)["attacks"][attack] = (value, low, high)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._category_axes()
+        self._group_bars()
+        for i, name in enumerate(self.order):
+            entry = self.models[name]
+            self._memory_bar(i, name, entry)
+            self._attack_bar(i, name, entry)
+            self._time_bar(i, name, entry)
+
+    def _category_axes(self) -> None:
+        ticks = [[(i, n) for i, n in enumerate(self.order)]]
+        span = max(len(self.order), 2) - 0.4
+        for chart in (self.memory, self.attack):
+            chart.plot.getAxis("bottom").setTicks(ticks)
+            chart.plot.setXRange(-0.6, span, padding=0)
+        self.time.plot.getAxis("left").setTicks(ticks)
+        self.time.plot.setYRange(-0.6, span, padding=0)
+
+    def _group_bars(self) -> None:
+        names = [n for n in self.order if self.models[n]["groups"]]
+        width = 0.8 / max(1, len(names))
+        for j, name in enumerate(names):
+            entry = self.models[name]
+            x = np.arange(len(GROUPS)) + (j - (len(names) - 1) / 2) * width
+            for key, chart in (("hit@10", self.hit), ("ndcg@10", self.ndcg)):
+                heights = np.nan_to_num(np.asarray([entry["groups"].get(g, {}).get(key, np.nan) for g in GROUPS],
+                                                   dtype=float), nan=0.0)
+                chart.bar(name).setOpts(x=x, height=heights, width=width * 0.92)
+                chart.y.include(float(heights.max()))
+                bounds = [entry["intervals"].get(f"{g}/{key}", (np.nan, np.nan)) for g in GROUPS]
+                chart.error(name, x, heights, [b[0] for b in bounds], [b[1] for b in bounds])
+                chart.note.set(None)
+
+    def _memory_bar(self, i: int, name: str, entry: dict) -> None:
+        recall = entry["extras"].get("forgotten_recall@10")
+        if recall is None or not np.isfinite(recall):
+            return
+        self.memory.bar(name).setOpts(x=[i], height=[recall], width=0.6)
+        low, high = entry["intervals"].get("forgotten_recall@10", (np.nan, np.nan))
+        self.memory.error(name, [i], [recall], [low], [high])
+        self.memory.y.include(recall)
+        self.memory.note.set(None)
+
+    def _attack_bar(self, i: int, name: str, entry: dict) -> None:
+        if not entry["attacks"]:
+            return
+        attack = sorted(entry["attacks"])[0]
+        value, low, high = entry["attacks"][attack]
+        if value is None or not np.isfinite(value):
+            return
+        self.attack.bar(name).setOpts(x=[i], height=[value], width=0.6)
+        self.attack.error(name, [i], [value], [np.nan if low is None else low], [np.nan if high is None else high])
+        self.attack.label(name, f"{value:.2f}", i, value if high is None else high)
+        self.attack.note.set(None)
+
+    def _time_bar(self, i: int, name: str, entry: dict) -> None:
+        seconds = entry["extras"].get("time_s")
+        if seconds is None or not np.isfinite(seconds):
+            return
+        prep = entry["extras"].get("prep_s") or 0.0
+        self.time.bar(name).setOpts(x0=[prep], y=[i], height=[0.6], width=[seconds])
+        if prep > 0:
+            light = QColor(self.colours(name)).lighter(160)
+            self.time.bar(f"{name} set-up", light).setOpts(x0=[0], y=[i], height=[0.6], width=[prep])
+        what = "training" if name == "base" else "unlearning"
+        text = f" {seconds:.1f} s {what}" + (f" + {prep:.1f} s set-up" if prep > 0 else "")
+        text += " (cached)" if name == "base" and seconds == 0 else ""
+        self.time.label(name, text, prep + seconds, i, anchor=(0.0, 0.5))
+        self.time_x.include((prep + seconds) * 1.3)
+        self.time.note.set(None)

@@ -108,25 +108,8 @@ def read_delimited(
         header_line, names = read_header(path, sep, encoding=encoding, quoted=quoted)
         skip = [header_line - 1]
     names = list(names or [])
-    ctx = _Context(path, raw, sep, header, encoding, quoted, len(names))
-    data, pd_sep = raw, sep
-    if len(sep) > 1:
-        data, pd_sep = raw.replace(sep.encode(encoding), _JOINED_SEP.encode()), _JOINED_SEP
-    text = set(id_columns) | set(text_columns)
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            sep=pd_sep,
-            header=None,
-            skiprows=skip,
-            engine="c",
-            encoding=encoding,
-            dtype={i: str for i, n in enumerate(names) if n in text},
-            quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
-            keep_default_na=False,
-            na_values=[""],
-            low_memory=False,  # one type per column, not one per chunk
-        )
+        frame, ctx = _parse(path, raw, sep, names, skip, header, encoding, quoted, set(id_columns) | set(text_columns))
     except UnicodeDecodeError:
         if encoding == "latin-1":
             raise
@@ -135,20 +118,6 @@ def read_delimited(
             id_columns=id_columns, text_columns=text_columns,
             numeric_columns=numeric_columns, time_columns=time_columns,
         )
-    except pd.errors.EmptyDataError:
-        raise DatasetError("file is empty: it has a header but no data lines", str(path)) from None
-    except pd.errors.ParserError as exc:
-        ctx.raise_field_count()
-        raise DatasetError(f"cannot parse the file: {exc}", str(path)) from None
-    if frame.shape[1] != len(names) or frame.iloc[:, -1].isna().any():
-        ctx.raise_field_count()
-    if frame.shape[1] != len(names):  # not found by the scan: report it without a line
-        raise DatasetError(
-            f"expected {len(names)} fields per line, found {frame.shape[1]}", str(path)
-        )
-    frame.columns = names
-    if frame.empty:
-        raise DatasetError("file is empty: it has a header but no data lines", str(path))
     for name in id_columns:
         bad = frame[name].isna()
         if bad.any():
@@ -158,6 +127,36 @@ def read_delimited(
     for name in time_columns:
         frame[name] = ctx.seconds(frame[name], name)
     return frame
+
+
+def _parse(path: Path, raw: bytes, sep: str, names: list[str], skip: list[int], header: bool, encoding: str,
+           quoted: bool, text: set[str]) -> tuple[pd.DataFrame, "_Context"]:
+    """pandas' C parser over the bytes, every field-count problem reported at its line."""
+    ctx = _Context(path, raw, sep, header, encoding, quoted, len(names))
+    data, pd_sep = raw, sep
+    if len(sep) > 1:
+        data, pd_sep = raw.replace(sep.encode(encoding), _JOINED_SEP.encode()), _JOINED_SEP
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data), sep=pd_sep, header=None, skiprows=skip, engine="c", encoding=encoding,
+            dtype={i: str for i, n in enumerate(names) if n in text},
+            quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+            keep_default_na=False, na_values=[""],
+            low_memory=False,  # one type per column, not one per chunk
+        )
+    except pd.errors.EmptyDataError:
+        raise DatasetError("file is empty: it has a header but no data lines", str(path)) from None
+    except pd.errors.ParserError as exc:
+        ctx.raise_field_count()
+        raise DatasetError(f"cannot parse the file: {exc}", str(path)) from None
+    if frame.shape[1] != len(names) or frame.iloc[:, -1].isna().any():
+        ctx.raise_field_count()
+    if frame.shape[1] != len(names):  # not found by the scan: report it without a line
+        raise DatasetError(f"expected {len(names)} fields per line, found {frame.shape[1]}", str(path))
+    frame.columns = names
+    if frame.empty:
+        raise DatasetError("file is empty: it has a header but no data lines", str(path))
+    return frame, ctx
 
 
 class _Context:

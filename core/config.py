@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 from core.errors import ConfigError
 from core.evaluation.metrics import DEFAULT_KS
 from core.forget_request import ForgetRequest
+from core.device import DEVICE_CHOICES
 from core.models.base import ModelConfig
+from core.params import ParamSpec, check_fields
 from core.split import SplitConfig
 
 
@@ -45,18 +47,14 @@ class ExperimentConfig:
         self.split.validate()
         self.model.validate()
         self.request.validate()
+        check_fields(RUN_PARAMS, self, "run")
         if not self.methods:
             raise ConfigError("choose at least one unlearning method")
         names = [m.name for m in self.methods]
         if len(set(names)) != len(names):
             raise ConfigError(f"a method is listed twice: {', '.join(names)}")
-        if not 1 <= self.similar_top_n <= 1000:
-            raise ConfigError(f"similar-user top-N must be in [1, 1000], got {self.similar_top_n}")
         if not self.ks or any(k < 1 for k in self.ks):
             raise ConfigError(f"cut-offs K must be positive integers, got {self.ks}")
-
-    def with_methods(self, *methods: MethodChoice) -> "ExperimentConfig":
-        return replace(self, methods=tuple(methods))
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -87,3 +85,17 @@ class ExperimentConfig:
             )
         except (TypeError, KeyError) as exc:
             raise ConfigError(f"configuration is malformed: {exc}") from None
+
+
+_DEFAULT = ExperimentConfig()
+# Run-level settings beside the model and the split; validate() checks them, the window builds its inputs.
+RUN_PARAMS: tuple[ParamSpec, ...] = (
+    ParamSpec("device", str, _DEFAULT.device, "Where models train and score: automatic picks the GPU when there "
+              "is one", choices=DEVICE_CHOICES, choice_labels=("Automatic", "CPU", "GPU"), label="Run on"),
+    ParamSpec("use_cache", bool, _DEFAULT.use_cache, "Skip training the base model when the same one (same data, "
+              "split and settings) was trained before", label="Reuse a cached base model"),
+    ParamSpec("mia", bool, _DEFAULT.mia, "Measure how well an attacker can tell forgotten users from users the "
+              "model never saw (AUC; retraining ≈ 0.5)", label="Membership-inference attack"),
+    ParamSpec("similar_top_n", int, _DEFAULT.similar_top_n, "Neighbours of each forgotten user in the similar "
+              "group", low=1, high=1000, label="Similar users per forgotten user"),
+)

@@ -13,8 +13,10 @@ import numpy as np
 
 from core.data.dataset import Dataset
 from core.errors import ConfigError
+from core.params import ParamSpec, check_fields
 
 SPLIT_MODES = ("random", "loo", "chrono")
+SPLIT_MODE_LABELS = ("Random per user", "Leave one out (latest two held out)", "Chronological per user")
 
 
 @dataclass(frozen=True)
@@ -25,12 +27,23 @@ class SplitConfig:
     seed: int = 0
 
     def validate(self) -> None:
-        if self.mode not in SPLIT_MODES:
-            raise ConfigError(f"split mode must be one of {', '.join(SPLIT_MODES)}, got {self.mode!r}")
+        check_fields(SPLIT_PARAMS, self, "split")
         if len(self.ratios) != 3 or any(r < 0 for r in self.ratios) or abs(sum(self.ratios) - 1) > 1e-6:
             raise ConfigError(f"split ratios must be three non-negative numbers summing to 1, got {self.ratios}")
-        if not 0.0 <= self.outsider_fraction < 0.9:
-            raise ConfigError(f"outsider fraction must be in [0, 0.9), got {self.outsider_fraction}")
+
+
+_DEFAULT = SplitConfig()
+# What the window and the CLI may set (the ratios stay a fixed triple, checked in validate()).
+SPLIT_PARAMS: tuple[ParamSpec, ...] = (
+    ParamSpec("mode", str, _DEFAULT.mode, "How each user's interactions are divided into train, valid and test",
+              choices=SPLIT_MODES, choice_labels=SPLIT_MODE_LABELS, label="Split"),
+    ParamSpec("outsider_fraction", float, _DEFAULT.outsider_fraction,
+              "Share of users held out of every training set: the 'never seen' side of the "
+              "membership-inference attack (0.1 = 10 %)", low=0.0, high=0.9, high_open=True,
+              label="Outsider share"),
+    ParamSpec("seed", int, _DEFAULT.seed, "Seed of the train/valid/test split and of random selections: the "
+              "same seed gives the same split, request and numbers", low=0, label="Seed"),
+)
 
 
 @dataclass(frozen=True)

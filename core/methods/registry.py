@@ -22,54 +22,8 @@ from core.events import Reporter
 from core.forget_request import ResolvedRequest
 from core.groups import Groups
 from core.models.base import ModelConfig, Scorer
+from core.params import PARAM_TYPES, ParamSpec  # noqa: F401 - re-exported for methods
 from core.split import Split
-
-PARAM_TYPES = (int, float, bool, str)
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One method parameter: the GUI makes a typed input with range and tooltip from it."""
-
-    name: str
-    type: type
-    default: Any
-    help: str
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] = ()
-    label: str = ""
-
-    def coerce(self, value: Any) -> Any:
-        """Convert and range-check ``value``; errors name the parameter and the range."""
-        try:
-            if self.type is bool:
-                if isinstance(value, str):
-                    lowered = value.strip().lower()
-                    if lowered not in ("true", "false", "1", "0", "yes", "no"):
-                        raise ValueError
-                    value = lowered in ("true", "1", "yes")
-                else:
-                    value = bool(value)
-            elif self.type is int:
-                if isinstance(value, float) and not value.is_integer():
-                    raise ValueError
-                value = int(value)
-            elif self.type is float:
-                value = float(value)
-            else:
-                value = str(value)
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"parameter {self.name!r} must be {self.type.__name__}, got {value!r}"
-            ) from None
-        if self.choices and value not in self.choices:
-            raise ConfigError(f"parameter {self.name!r} must be one of {', '.join(self.choices)}, got {value!r}")
-        if self.type in (int, float):
-            if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
-                raise ConfigError(f"parameter {self.name!r} must be in [{self.low}, {self.high}], got {value}")
-        return value
-
 
 @dataclass
 class UnlearnContext:

@@ -13,9 +13,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from core.errors import ConfigError
+from core.params import ParamSpec, check_fields
 
-MODEL_NAMES = ("bpr", "lightgcn")
+MODEL_NAMES = ("bpr", "lightgcn")  # the one list of base models (factory.MODEL_CLASSES builds them)
+MODEL_LABELS = ("BPR-MF (matrix factorisation)", "LightGCN (graph convolution)")
 
 
 @runtime_checkable
@@ -79,26 +80,34 @@ class ModelConfig:
     seed: int = 0
 
     def validate(self) -> None:
-        if self.name not in MODEL_NAMES:
-            raise ConfigError(f"model must be one of {', '.join(MODEL_NAMES)}, got {self.name!r}")
-        checks = [
-            ("dim", self.dim, 1, 4096),
-            ("layers", self.layers, 0, 8),
-            ("batch_size", self.batch_size, 1, 10_000_000),
-            ("epochs", self.epochs, 1, 100_000),
-            ("patience", self.patience, 1, 100_000),
-            ("eval_every", self.eval_every, 1, 100_000),
-        ]
-        for name, value, low, high in checks:
-            if not low <= value <= high:
-                raise ConfigError(f"model {name} must be in [{low}, {high}], got {value}")
-        if not 0 < self.lr <= 1:
-            raise ConfigError(f"learning rate must be in (0, 1], got {self.lr}")
-        if self.reg < 0:
-            raise ConfigError(f"regularisation must be non-negative, got {self.reg}")
+        check_fields(MODEL_PARAMS, self, "base model")
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+_DEFAULT = ModelConfig()
+# Ranges of every ModelConfig field: validate() checks them, the window builds its inputs from them.
+MODEL_PARAMS: tuple[ParamSpec, ...] = (
+    ParamSpec("name", str, _DEFAULT.name, "Architecture of the base model; retraining uses the same one",
+              choices=MODEL_NAMES, choice_labels=MODEL_LABELS, label="Model"),
+    ParamSpec("epochs", int, _DEFAULT.epochs, "Maximum training epochs of the base model (and of retraining). "
+              f"Training stops earlier when validation NDCG@10 has not improved for {_DEFAULT.patience} "
+              "evaluations", low=1, high=100_000, label="Max epochs"),
+    ParamSpec("dim", int, _DEFAULT.dim, "Embedding size of users and items", low=1, high=4096,
+              label="Embedding size"),
+    ParamSpec("layers", int, _DEFAULT.layers, "LightGCN propagation layers", low=0, high=8),
+    ParamSpec("lr", float, _DEFAULT.lr, "Learning rate (Adam)", low=0.0, high=1.0, low_open=True,
+              label="Learning rate"),
+    ParamSpec("reg", float, _DEFAULT.reg, "L2 regularisation on the batch's embeddings", low=0.0,
+              label="Regularisation"),
+    ParamSpec("batch_size", int, _DEFAULT.batch_size, "Training pairs per batch", low=1, high=10_000_000),
+    ParamSpec("patience", int, _DEFAULT.patience, "Evaluations without validation NDCG@10 improvement "
+              "before training stops", low=1, high=100_000),
+    ParamSpec("eval_every", int, _DEFAULT.eval_every, "Epochs between validation evaluations", low=1,
+              high=100_000),
+    ParamSpec("seed", int, _DEFAULT.seed, "Seed of the model's initialisation and batches", low=0),
+)
 
 
 def popularity_of(items: np.ndarray, n_items: int, device: torch.device | str = "cpu") -> torch.Tensor:

@@ -81,15 +81,13 @@ def make_context(request_text: str = "users:random:0.05", *, epochs: int = 0, se
     """A demo-dataset context; ``epochs=0`` uses an untrained (seeded) BPR base model."""
     ds, split, request, groups = _data(request_text, seed)
     base = _base(epochs, seed)
+    valid = split.valid[~np.isin(ds.users[split.valid], request.forget_users)]
     return UnlearnContext(ds, split, request, groups, base_model=base, model_config=ModelConfig(),
-                          device=torch.device("cpu"), reporter=Reporter(), seed=seed, train_model=None)
+                          device=torch.device("cpu"), reporter=Reporter(), seed=seed, train_model=None,
+                          targets=make_targets(ds, split, request, groups), retrain_valid_rows=valid)
 
 
 def params(**changes) -> dict:
     from core.methods.registry import get_method
 
     return get_method("cragru").validate({"eval_users_per_group": 6, "knapsack_users": 40, "w2v_epochs": 3, **changes})
-
-
-def targets_for(ctx: UnlearnContext):
-    return make_targets(ctx.dataset, ctx.split, ctx.request, ctx.groups)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from core.errors import ConfigError
-from core.methods.cragru import audit_erasure
-from core.methods.cragru.method import _prepare, _unlearn, build_state
+from core.methods.cragru.audit import audit_erasure
+from core.methods.cragru.method import build_state, prepare, unlearn
 from core.methods.cragru.prompts import NO_HISTORY, PromptBuilder, parse_template, profile_sentence
 from test_cragru_common import FakeBackend, make_context, params
 
@@ -25,8 +25,8 @@ def _history_section(text: str) -> str:
 def test_no_prompt_holds_a_test_item_or_a_forgotten_interaction(request_text, strategy):
     ctx = make_context(request_text)
     p = params(strategy=strategy)
-    prep = _prepare(ctx, p, backend=FakeBackend())
-    _unlearn(ctx, p, prep)
+    prep = prepare(ctx, p, backend=FakeBackend())
+    unlearn(ctx, p, prep)
     state, ds, split = prep.state, ctx.dataset, ctx.split
     removed = set(ctx.removed_rows.tolist())
     retained = set(ctx.retained_rows.tolist())
@@ -82,24 +82,28 @@ def test_audit_finds_planted_rows_then_none_after_deletion():
 
 def test_audit_catches_a_stale_cache():
     ctx = make_context("items:random:0.05")
-    state, _, _ = build_state(ctx, params(strategy="recent"), backend=FakeBackend())
-    user = int(ctx.request.forget_users[0])
-    state.prompt(user)
+    state, _, _ = build_state(ctx, params(strategy="recent", history_budget=200, max_prompt_tokens=32768),
+                              backend=FakeBackend())
+    removed = set(ctx.removed_rows.tolist())
+    # a user whose prompt shows a forgotten interaction (every history row fits the budget)
+    user = next(int(u) for u in ctx.request.forget_users
+                if set(state.prompt(int(u)).history_rows.tolist()) & removed)
     stale = state.prompt_cache[user]
     state.delete(ctx.removed_rows)
+    assert audit_erasure(state, ctx.request) == []
     state.prompt_cache[user] = stale  # a bug that forgot to purge would leave this
     found = audit_erasure(state, ctx.request)
-    if set(stale.history_rows.tolist()) & set(ctx.removed_rows.tolist()):
-        assert found and all(f.location == "prompt" and f.user == user for f in found)
+    assert found and all(f.location == "prompt" and f.user == user for f in found)
+    assert {f.row for f in found} == set(stale.history_rows.tolist()) & removed
 
 
 def test_unlearning_is_milliseconds_and_other_users_prompts_are_unchanged():
     ctx = make_context("users:random:0.05")
     p = params(strategy="diversity")
-    prep = _prepare(ctx, p, backend=FakeBackend())
+    prep = prepare(ctx, p, backend=FakeBackend())
     retain = ctx.groups.retain[:20]
     before = {int(u): prep.state.prompt(int(u)).text for u in retain}
-    outcome = _unlearn(ctx, p, prep)
+    outcome = unlearn(ctx, p, prep)
     assert outcome.extras["deletion_ms"] < 500 and outcome.extras["audit_findings"] == 0
     assert outcome.extras["rows_deleted"] == len(ctx.removed_rows)
     assert all(prep.state.prompt(int(u)).text == before[int(u)] for u in retain)

@@ -10,25 +10,25 @@ from transformers import LlamaConfig, LlamaForCausalLM
 from core.evaluation.grouped import evaluate_model
 from core.methods.cragru.clusters import fit_item_clusters, training_sentences
 from core.methods.cragru.fusion import choose_weight, fuse, rank_scores
-from core.methods.cragru.method import _prepare, _unlearn
+from core.methods.cragru.method import prepare, unlearn
 from core.methods.cragru.scoring import naive_candidate_logprobs, packed_candidate_logprobs
-from core.models.base import EVAL_SAMPLE_ATTR, Scorer
-from test_cragru_common import FakeBackend, make_context, params, targets_for
+from core.models.base import Scorer
+from test_cragru_common import FakeBackend, make_context, params
 
 
 @pytest.fixture(scope="module")
 def run():
     ctx = make_context("users:random:0.05")
     p = params(strategy="preference", fusion_weight=0.7)
-    prep = _prepare(ctx, p, backend=FakeBackend())
-    outcome = _unlearn(ctx, p, prep)
+    prep = prepare(ctx, p, backend=FakeBackend())
+    outcome = unlearn(ctx, p, prep)
     return ctx, prep, outcome
 
 
 def test_scorer_lifts_candidates_in_the_fused_order_and_keeps_base_order_below(run):
     ctx, prep, outcome = run
     scorer = outcome.model
-    assert isinstance(scorer, Scorer) and getattr(scorer, EVAL_SAMPLE_ATTR) is prep.eval_users
+    assert isinstance(scorer, Scorer) and outcome.eval_sample is prep.eval_users
     user = int(prep.eval_users["retain"][0])
     scores = scorer.score(torch.tensor([user]))[0]
     cands, fused = prep.state.ranking(user)
@@ -63,7 +63,7 @@ def test_forgotten_users_are_ranked_from_retained_popularity(run):
 
 def test_the_shared_evaluator_measures_it_on_the_sample(run):
     ctx, prep, outcome = run
-    measured = evaluate_model(outcome.model, targets_for(ctx), prep.eval_users)
+    measured = evaluate_model(outcome.model, ctx.targets, outcome.eval_sample)
     for group, metrics in measured.groups.items():
         assert 0.0 <= metrics["hit@10"] <= 1.0
         assert len(measured.per_user[group]["hit@10"]) <= len(prep.eval_users[group])
@@ -133,7 +133,7 @@ def test_diversity_ratios_come_from_the_knapsack_on_validation(how):
     ctx = make_context()
     p = params(strategy="diversity", knapsack_values=how, knapsack_users=4 if how == "llm" else 40,
                knapsack_levels=4, fusion_weight=1.0)
-    prep = _prepare(ctx, p, backend=FakeBackend())
+    prep = prepare(ctx, p, backend=FakeBackend())
     ratios = prep.state.ratios
     assert len(ratios) == prep.state.clusters.k and ratios.sum() <= 1.0 + 1e-9
     assert set(np.round(ratios, 2).tolist()) <= {0.05, 0.1, 0.15, 0.2}

@@ -38,7 +38,6 @@ INSTRUCTIONS = {
     ),
 }
 NO_HISTORY = "(no history may be used for this user)"
-PROFILE_FIELDS = ("age", "gender", "occupation")
 
 
 @dataclass

@@ -6,9 +6,9 @@ user-level request forgot). For a user in the LLM sample, the N candidates are l
 above every other item in the LLM's (fused) order; everything else keeps the base
 order below them. Hit/NDCG@K for K <= N therefore measure the LLM's ranking.
 
-The LLM is slow on a CPU, so it only runs for the users in ``eval_users`` (the runner
-measures this model on exactly those users, and base/retrain on the same users beside
-it); anyone else gets the base order. Answers are computed on first request and cached
+The LLM is slow on a CPU, so it only runs for the users of the evaluation sample (the
+runner measures this model on exactly those users, and base/retrain on the same users
+beside it); anyone else gets the base order. Answers are computed on first request and cached
 in the state; ``late_extras()`` reports afterwards which path produced each list.
 """
 
@@ -17,13 +17,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from core.evaluation.grouped import EvalSample
 from core.methods.cragru.state import PATHS, CragruState
 
 
 class CragruScorer:
-    def __init__(self, state: CragruState, eval_users: dict[str, np.ndarray] | None) -> None:
+    def __init__(self, state: CragruState, eval_users: EvalSample | None) -> None:
         self.state = state
-        self.eval_users = eval_users
         self.n_users = state.store.n_users
         self.n_items = state.store.n_items
         sampled = (np.concatenate([np.asarray(v, np.int64) for v in eval_users.values()])
@@ -44,9 +44,6 @@ class CragruScorer:
     @property
     def popularity(self) -> torch.Tensor:
         return self.state.popularity_tensor()
-
-    def llm_user(self, user: int) -> bool:
-        return bool(self._llm_users[int(user)])
 
     @torch.no_grad()
     def score(self, users: torch.Tensor) -> torch.Tensor:

@@ -80,6 +80,7 @@ class CragruState:
     llm_prompts: int = 0
     tuning_llm_seconds: float = 0.0
     tuning_llm_prompts: int = 0
+    tuned_users: set[int] = field(default_factory=set)  # users whose prompts served tuning only
     prompt_tokens: list[int] = field(default_factory=list)
 
     # -- base order and candidates ----------------------------------------------------
@@ -148,7 +149,6 @@ class CragruState:
             p = self.builder.build(user, self.store.profile(user), self.store.rows[span], self.store.items[span],
                                    self.store.ratings[span], self.retrieve(user), cands)
             self.prompt_cache[user] = p
-            self.prompt_tokens.append(p.n_tokens)
         return self.prompt_cache[user]
 
     def prompt_with_history(self, user: int, positions: np.ndarray) -> Prompt:
@@ -164,6 +164,7 @@ class CragruState:
         users = [int(u) for u in np.unique(np.asarray(users, dtype=np.int64))]
         prompts = {u: self.prompt(u) for u in users}
         todo = [u for u in users if prompts[u].key not in self.llm_cache]
+        self.prompt_tokens.extend(prompts[u].n_tokens for u in todo)
         for start in range(0, len(todo), chunk):
             self.reporter.check()
             part = [prompts[u] for u in todo[start : start + chunk]]
@@ -174,11 +175,23 @@ class CragruState:
             self.reporter.progress(done / len(todo), f"CRAGRU: LLM ranked {done}/{len(todo)} users")
         return {u: self.llm_cache[prompts[u].key] for u in users}
 
+    def tuning_answers(self, users: np.ndarray, chunk: int = 8) -> list[LlmAnswer]:
+        """LLM answers for validation tuning: the serving prompts of ``users``, booked as
+        tuning work and not cached (these users are never served during evaluation)."""
+        users = [int(u) for u in np.asarray(users, dtype=np.int64)]
+        out: list[LlmAnswer] = []
+        for start in range(0, len(users), chunk):
+            self.reporter.check()
+            part = users[start : start + chunk]
+            out.extend(self.ask([self.prompt_with_history(u, self.retrieve(u)) for u in part], tuning=True))
+            self.reporter.progress(min(len(users), start + chunk) / len(users), "CRAGRU: tuning λ on validation users")
+        return out
+
     def ask(self, prompts: list[Prompt], *, tuning: bool = False) -> list[LlmAnswer]:
         """Run the backend on prompts (no caching): scoring or generation with repair.
 
-        ``tuning=True`` books the work apart (one-off prompts of the knapsack), so the
-        serving figures (paths, users/s) describe recommendation lists only.
+        ``tuning=True`` books the work apart (one-off prompts of the knapsack and of
+        λ's choice), so the serving figures (paths, users/s) describe recommendation lists only.
         """
         if self.backend is None:
             raise RuntimeError("CRAGRU has no LLM backend")
@@ -191,6 +204,7 @@ class CragruState:
         if tuning:
             self.tuning_llm_seconds += time.perf_counter() - t0
             self.tuning_llm_prompts += len(prompts)
+            self.tuned_users.update(p.user for p in prompts)
             return out
         self.llm_seconds += time.perf_counter() - t0
         self.llm_prompts += len(prompts)

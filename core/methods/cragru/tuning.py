@@ -7,10 +7,12 @@
   LLM call per user × cluster × level — meant for a GPU) or a cheap stand-in (``proxy``:
   the candidates' mean Word2Vec similarity to that history, blended half-and-half with
   the base order — minutes → milliseconds on a CPU).
-- The fusion weight λ, on the same users' validation items.
+- The fusion weight λ, on validation items as well.
 
-Tuning users are retained users with validation rows; users the request forgets are
-left out (as the retrained reference's early stopping leaves them out).
+Tuning users (:func:`split_tuning_users`) are users with validation rows in
+``retrain_valid_rows`` (so nobody the request forgets) and, as the protocol asks, never
+a user the method is evaluated on: a choice tuned on the evaluated users' own
+validation items would flatter the evaluation.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.evaluation.grouped import EvalSample
 from core.methods.cragru.fusion import choose_weight, fuse, hit_ndcg_at
 from core.methods.cragru.knapsack import grouped_knapsack
 from core.methods.cragru.state import CragruState
@@ -34,15 +37,28 @@ def truth_sets(dataset: Dataset, rows: np.ndarray, users: np.ndarray) -> list[se
     return [by_user.get(int(u), set()) for u in users]
 
 
-def tuning_users(dataset: Dataset, valid_rows: np.ndarray, exclude: np.ndarray, n: int, seed: int,
-                 has_history: np.ndarray | None = None) -> np.ndarray:
-    """A seeded sample of ``n`` users with validation rows (0 = all), minus ``exclude``."""
-    users = np.setdiff1d(np.unique(dataset.users[valid_rows]), exclude)
-    if has_history is not None:
-        users = users[has_history[users]]
-    if 0 < n < len(users):
-        users = np.sort(np.random.default_rng([int(seed), 11]).choice(users, size=n, replace=False))
-    return users.astype(np.int64)
+DEFAULT_HELD_OUT = 200
+"""Tuning users held out of the evaluation when it would otherwise cover everyone."""
+
+
+def split_tuning_users(pool: np.ndarray, sample: EvalSample, n: int, seed: int) -> tuple[np.ndarray, EvalSample]:
+    """``(tuning users in seeded order, evaluation sample without them)``.
+
+    ``pool``: users that may be tuned on (validation rows, no forgotten user). Users
+    outside ``sample`` are taken first, so the shared sample stays as it is; only when
+    fewer than ``n`` remain (everyone is evaluated) are the missing ones held out of the
+    sample. ``n <= 0``: every pool user outside the sample, or :data:`DEFAULT_HELD_OUT`
+    held out when there is none. Either way no tuning user is evaluated.
+    """
+    order = np.random.default_rng([int(seed), 11]).permutation(np.unique(np.asarray(pool, dtype=np.int64)))
+    evaluated = np.concatenate([np.asarray(v, dtype=np.int64) for v in sample.values()]) if sample else np.zeros(0, np.int64)
+    inside = np.isin(order, evaluated)
+    free = order[~inside]
+    if n <= 0:
+        n = len(free) or min(DEFAULT_HELD_OUT, len(order) // 2)
+    tuning = np.concatenate([free[:n], order[inside][: max(0, n - len(free))]])
+    trimmed = {k: np.setdiff1d(np.asarray(v, dtype=np.int64), tuning) for k, v in sample.items()}
+    return tuning.astype(np.int64), trimmed
 
 
 def ratio_levels(n_levels: int) -> np.ndarray:
@@ -127,17 +143,17 @@ def choose_ratios(state: CragruState, users: np.ndarray, truth: list[set[int]], 
 
 
 def choose_fusion(state: CragruState, users: np.ndarray, truth: list[set[int]]) -> tuple[float, dict]:
-    """λ on validation: LLM answers for ``users`` (cached, so evaluation reuses them)."""
-    users = np.asarray([u for u, t in zip(users.tolist(), truth) if t], dtype=np.int64)
-    if len(users) == 0:
+    """λ on validation items of ``users`` (LLM answers booked as tuning, never served)."""
+    keep = [j for j, t in enumerate(truth) if t]
+    if not keep:
         return 1.0, {}
-    truth = [t for t in truth if t]
-    answers = state.answers(users)
-    cands = np.stack([answers[int(u)].candidates for u in users])
-    llm = np.stack([answers[int(u)].scores for u in users])
+    users = np.asarray(users, dtype=np.int64)[keep]
+    truth = [truth[j] for j in keep]
+    answers = state.tuning_answers(users)
+    cands = np.stack([a.candidates for a in answers])
+    llm = np.stack([a.scores for a in answers])
     base = np.stack([state.candidates([int(u)])[0][1] for u in users])
-    weight, table = choose_weight(llm, base, cands, truth)
-    return weight, table
+    return choose_weight(llm, base, cands, truth)
 
 
-__all__ = ["truth_sets", "tuning_users", "choose_ratios", "choose_fusion", "hit_ndcg_at"]
+__all__ = ["truth_sets", "split_tuning_users", "choose_ratios", "choose_fusion", "hit_ndcg_at"]

@@ -9,3 +9,7 @@ class BPRMF(Recommender):
     """Scores are dot products of the raw user and item embeddings."""
 
     kind = "bpr"
+
+    def item_sides(self) -> list:
+        """:class:`core.models.item_side.HasItemSide`: the item table scores are dot products with."""
+        return [self.item_embedding.weight.detach()]

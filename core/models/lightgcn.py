@@ -150,6 +150,12 @@ class LightGCN(Recommender):
             self._cache = (key, out)
         return out
 
+    def item_sides(self) -> list[torch.Tensor]:
+        """:class:`core.models.item_side.HasItemSide`: the *propagated* item embeddings
+        (over this model's current graph), the ones its scores are dot products with."""
+        with torch.no_grad():
+            return [self.embeddings()[1].detach()]
+
 
 def _long_tensor(values, device: torch.device) -> torch.Tensor:
     if torch.is_tensor(values):

@@ -1,0 +1,187 @@
+"""Fold-in (user-level) membership: does the model's item side still fit a forgotten
+user's taste better than a stranger's?
+
+The attacker holds a user's history: a forgotten user's removed train rows, or an
+outsider's rows capped to the share the split would have put in train (so both sides
+hold histories of the same size rule). Each history is split at random (seeded) into a
+fold-in half A and a held-out half B, ``repeats`` times. For each split a fresh user
+vector is fitted to A against the model's *frozen* item side ``V`` in closed form —
+the implicit-ALS fold-in of Hu, Koren & Volinsky (2008), a weighted ridge regression::
+
+    u = argmin Σ_i c_i (p_i − u·v_i)² + λ‖u‖²,  p_i = 1[i ∈ A],  c_i = 1 + α·p_i
+      = (VᵀV + α V_AᵀV_A + λI)⁻¹ (1 + α) V_Aᵀ 1
+
+with ``λ = ridge · trace(VᵀV)/d`` (scale-free, so the same setting means the same for
+every model). The user's figure is the AUC of ranking B above every item outside the
+history (A is excluded), averaged over the splits; the attack's AUC separates
+forgotten users (label 1) from outsiders (label 0) by that figure. Nothing here looks
+at ``known_users`` or popularity: every user is folded in the same way under every
+model, so "the model knows this user" cannot leak in.
+
+Why it detects memory: base item embeddings were trained so that some user vector
+ranks each member's items high; a model that never saw the user offers no such
+direction, and a forgotten user is then as hard to fit as an outsider.
+
+Neutral point: ``users`` requests (random users) — forgotten users and outsiders are
+exchangeable for a model that never saw either, retrain ≈ 0.5. ``items`` requests —
+forgotten users' attacker histories are rows of the forgotten items only, which
+retrain never trained, so retrain's value is far from 0.5 (the target is retrain's
+value). ``interactions`` requests — most users lose one row; only users who lost at
+least ``min_rows`` rows are probed and retrain's value is the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from core.attacks.common import Probe, check_sides
+from core.models.item_side import HasItemSide
+from core.split import holdout_sizes
+
+NAME = "fold-in"
+NEUTRAL = {
+    "users": "forgotten users and outsiders are exchangeable for a model that never saw either: ≈ 0.5",
+    "items": "forgotten users' histories hold only the forgotten items, untrained in a retrained model: "
+             "the target is retrain's value, far from 0.5",
+    "interactions": "only users who lost several rows are probed; the target is retrain's value",
+}
+_CELLS_PER_BATCH = 1 << 23  # users × items × dim floats per fold-in batch
+
+
+@dataclass(frozen=True)
+class FoldInConfig:
+    """The attacker's fixed procedure (the same for every user and every model)."""
+
+    ridge: float = 0.1  # λ as a multiple of the mean eigenvalue of VᵀV
+    alpha: float = 10.0  # extra confidence on the fold-in items (implicit ALS's α)
+    repeats: int = 8  # seeded half-splits averaged per user
+    min_rows: int = 4  # histories shorter than this are not probed
+
+
+@dataclass(frozen=True)
+class FoldInProbe(Probe):
+    """``history`` is a CSR ``[len(users), n_items]`` of the attacker-held items;
+    ``fold_masks[r]`` marks, per stored entry of ``history``, the fold-in half of split r."""
+
+    history: sp.csr_matrix | None = None
+    fold_masks: np.ndarray | None = None
+
+
+def outsider_history_rows(dataset, split, seed: int) -> np.ndarray:
+    """A seeded share of each outsider's rows: as many as the split leaves a user in train."""
+    rows = np.asarray(split.outsider_rows)
+    if len(rows) == 0:
+        return rows
+    users = dataset.users[rows]
+    counts = np.bincount(users, minlength=dataset.n_users)
+    n_valid, n_test = holdout_sizes(counts, split.config)
+    keep = np.maximum(1, counts - n_valid - n_test)
+    rng = np.random.default_rng([int(seed), 0x4F5554])
+    order = np.lexsort((rng.random(len(rows)), users))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(len(rows), dtype=np.int64)
+    rank[order] = np.arange(len(rows)) - starts[users[order]]
+    return np.sort(rows[rank < keep[users]])
+
+
+def _fold_masks(history: sp.csr_matrix, repeats: int, seed: int) -> np.ndarray:
+    """Per split, a random half (floor) of each user's entries marked as fold-in."""
+    sizes = np.diff(history.indptr)
+    row_of = np.repeat(np.arange(len(sizes)), sizes)
+    rng = np.random.default_rng([int(seed), 0x464F4C44])
+    keys = rng.random((repeats, len(row_of)))
+    masks = np.empty((repeats, len(row_of)), dtype=bool)
+    for r in range(repeats):  # a handful of sorts, not a loop over users
+        order = np.lexsort((keys[r], row_of))
+        rank = np.empty(len(row_of), dtype=np.int64)
+        rank[order] = np.arange(len(row_of)) - history.indptr[row_of[order]]
+        masks[r] = rank < sizes[row_of] // 2
+    return masks
+
+
+def fold_in_probe(dataset, split, request, config: FoldInConfig = FoldInConfig(), seed: int = 0) -> FoldInProbe:
+    """Forgotten users (their removed rows) vs outsiders (a train-sized share of theirs)."""
+    removed = np.asarray(request.removed_rows)
+    outsider_rows = outsider_history_rows(dataset, split, seed)
+    rows = np.concatenate([removed, outsider_rows])
+    matrix = dataset.matrix(rows).tocsr()
+    matrix.data[:] = 1.0
+    sizes = np.diff(matrix.indptr)
+    members = np.unique(dataset.users[removed])
+    outsiders = np.unique(dataset.users[outsider_rows])
+    members, outsiders = members[sizes[members] >= config.min_rows], outsiders[sizes[outsiders] >= config.min_rows]
+    users = np.concatenate([members, outsiders])
+    labels = np.concatenate([np.ones(len(members), np.int64), np.zeros(len(outsiders), np.int64)])
+    history = matrix[users].tocsr()
+    history.sort_indices()
+    probe = FoldInProbe(
+        name=NAME, users=users, labels=labels, neutral_note=NEUTRAL.get(request.request.kind, ""),
+        history=history, fold_masks=_fold_masks(history, config.repeats, seed),
+    )
+    return check_sides(probe)
+
+
+def _held_out_auc(scores: torch.Tensor, fold: torch.Tensor, held: torch.Tensor) -> torch.Tensor:
+    """Per row: share of items outside the history ranked below each held-out item (ties ½)."""
+    scores = scores.masked_fill(fold, float("-inf"))  # fold-in items rank last, then are discounted
+    ranks = scores.argsort(dim=1).argsort(dim=1).double()  # 0-based ascending rank
+    n_fold = fold.sum(1).double()
+    n_pos = held.sum(1).double()
+    n_neg = scores.shape[1] - n_fold - n_pos
+    below = (ranks * held).sum(1) - n_pos * n_fold - n_pos * (n_pos - 1) / 2
+    return below / (n_pos * n_neg)
+
+
+def _fold_in_batch(sides, history: sp.csr_matrix, masks: np.ndarray, config: FoldInConfig, device) -> np.ndarray:
+    """Mean held-out AUC over the splits, for one batch of users."""
+    n, n_items = history.shape
+    indptr_rows = torch.as_tensor(np.repeat(np.arange(n), np.diff(history.indptr)), device=device)
+    cols = torch.as_tensor(history.indices, device=device, dtype=torch.long)
+    total = torch.zeros(n, dtype=torch.float64, device=device)
+    for r in range(masks.shape[0]):
+        in_fold = torch.as_tensor(masks[r], device=device)
+        fold = torch.zeros(n, n_items, dtype=torch.bool, device=device)
+        held = torch.zeros_like(fold)
+        fold[indptr_rows[in_fold], cols[in_fold]] = True
+        held[indptr_rows[~in_fold], cols[~in_fold]] = True
+        scores = torch.zeros(n, n_items, dtype=torch.float64, device=device)
+        for v in sides:  # ensembles: fold into each member, average the scores
+            scores += _fold_in_scores(v, fold, config) / len(sides)
+        total += _held_out_auc(scores, fold, held)
+    return (total / masks.shape[0]).cpu().numpy()
+
+
+def _fold_in_scores(v: torch.Tensor, fold: torch.Tensor, config: FoldInConfig) -> torch.Tensor:
+    """Closed-form implicit-ALS user vectors for a batch of fold-in sets, then their scores."""
+    d = v.shape[1]
+    gram = v.T @ v
+    lam = config.ridge * torch.trace(gram) / d
+    x = fold.double()
+    local = torch.einsum("bi,id,ie->bde", x, v, v)  # V_Aᵀ V_A per user
+    lhs = gram + config.alpha * local + lam * torch.eye(d, dtype=v.dtype, device=v.device)
+    rhs = (1 + config.alpha) * (x @ v)
+    u = torch.linalg.solve(lhs, rhs.unsqueeze(-1)).squeeze(-1)
+    return u @ v.T
+
+
+@torch.no_grad()
+def fold_in_scores(model: HasItemSide, probe: FoldInProbe, config: FoldInConfig = FoldInConfig()) -> np.ndarray:
+    """Per probed user, the mean held-out AUC after folding them into ``model``'s item side
+    (higher = the model fits this user better = "member")."""
+    sides = [s.detach().double() for s in model.item_sides()]
+    if not sides:
+        raise ValueError("the model offers no item side to fold users into")
+    device = sides[0].device
+    n_items, dim = sides[0].shape
+    batch = max(1, _CELLS_PER_BATCH // (n_items * dim))
+    history, masks = probe.history, probe.fold_masks
+    out = np.empty(len(probe.users))
+    for start in range(0, len(probe.users), batch):
+        stop = min(start + batch, len(probe.users))
+        lo, hi = history.indptr[start], history.indptr[stop]
+        out[start:stop] = _fold_in_batch(sides, history[start:stop], masks[:, lo:hi], config, device)
+    return out

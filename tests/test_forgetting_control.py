@@ -1,0 +1,95 @@
+"""The control the attacks must pass (PROTOCOL.md, "Controls"), on real ML-100K.
+
+A "no-op" method keeps every base parameter and only forgets *who* the forgotten users
+are (known users and popularity recounted on the retained rows). Measures that cannot
+tell it from retraining are blind. On BPR, ``users:random:0.05``, seed 0, 10 %
+outsiders: the fold-in attack must separate the no-op from retrain (paired difference
+interval excluding 0), while retrain's own fold-in and record-level AUCs sit within
+their intervals of 0.5.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from core.attacks import (
+    attack_difference,
+    attack_result,
+    fold_in_probe,
+    fold_in_scores,
+    known_user_check,
+    record_probe,
+    record_scores,
+)
+from core.config import DataConfig, ExperimentConfig
+from core.errors import DatasetError
+from core.evaluation.bootstrap import DIFFERENT, verdict
+from core.forget_request import ForgetRequest
+from core.models.training import train_recommender
+from core.runner import load_data, prepare
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def experiment():
+    from core.data.paths import real_dataset_path
+
+    try:
+        path = real_dataset_path("ml-100k")
+    except DatasetError as exc:
+        pytest.skip(f"real MovieLens-100K not available: {exc}")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # two shared cores: a second intra-op thread mostly waits
+    try:
+        config = ExperimentConfig(data=DataConfig(path=str(path)), request=ForgetRequest.parse("users:random:0.05"))
+        prepared = prepare(config, load_data(config))
+        ds, split, request = prepared.dataset, prepared.split, prepared.request
+
+        def train(rows, valid):
+            return train_recommender(config.model, ds.n_users, ds.n_items, ds.users[rows], ds.items[rows], "cpu",
+                                     valid=(ds.users[valid], ds.items[valid]))
+
+        base = train(split.train, split.valid)
+        valid = split.valid[~np.isin(ds.users[split.valid], request.forget_users)]  # as the runner's retrain
+        retrain = train(request.retained_rows, valid)
+    finally:
+        torch.set_num_threads(threads)
+    no_op = copy.deepcopy(base)  # every parameter kept; only who is known and popularity change
+    no_op.set_training_rows(ds.users[request.retained_rows], ds.items[request.retained_rows])
+    return prepared, {"base": base, "retrain": retrain, "no_op": no_op}
+
+
+def test_no_op_keeps_every_parameter_and_forgets_only_who_the_users_are(experiment):
+    prepared, models = experiment
+    for p, q in zip(models["base"].parameters(), models["no_op"].parameters()):
+        assert torch.equal(p, q)
+    forgotten = prepared.request.forget_users
+    assert known_user_check(models["base"], forgotten).n_known == len(forgotten)
+    assert known_user_check(models["no_op"], forgotten).n_known == 0
+    assert known_user_check(models["retrain"], forgotten).n_known == 0
+
+
+def test_fold_in_separates_the_no_op_from_retrain(experiment):
+    prepared, models = experiment
+    probe = fold_in_probe(prepared.dataset, prepared.split, prepared.request, seed=0)
+    scores = {name: fold_in_scores(model, probe) for name, model in models.items()}
+    retrain = attack_result(probe, scores["retrain"])
+    assert retrain.interval.contains(0.5), retrain
+    assert attack_result(probe, scores["base"]).interval.low > 0.5  # base remembers them
+    diff = attack_difference(probe, scores["no_op"], scores["retrain"])
+    assert verdict(diff, 0.0) == DIFFERENT and diff.low > 0, diff
+
+
+def test_record_level_is_neutral_for_retrain_and_blind_to_the_no_op(experiment):
+    prepared, models = experiment
+    probe = record_probe(prepared.dataset, prepared.split, prepared.request)
+    scores = {name: record_scores(model, probe) for name, model in models.items()}
+    retrain = attack_result(probe, scores["retrain"])
+    assert retrain.interval.contains(0.5), retrain
+    assert attack_result(probe, scores["base"]).interval.low > 0.5
+    # Both score forgotten users by the same retained-rows popularity: the record-level
+    # attack cannot tell them apart for user requests, which is why fold-in exists.
+    assert np.array_equal(scores["no_op"], scores["retrain"])

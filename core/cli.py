@@ -13,7 +13,12 @@ from core.errors import Cancelled, CragruError
 from core.events import AttackResultEvent, Event, LogEvent, ModelResultEvent, ProgressEvent, StageEvent
 from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig
+from core.reporting.catalogue import entry_for, figures, summary_keys
+from core.reporting.export import write_html
 from core.split import SplitConfig
+
+PROGRESS_KEYS = ("retain/hit@10", "retain/ndcg@10")
+"""Figures printed as each model finishes."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", action="store_true", help="retrain the base model even if cached")
     parser.add_argument("--no-mia", action="store_true", help="skip the membership-inference attack")
     parser.add_argument("--out", default=None, help="write the result JSON here")
+    parser.add_argument("--report", default=None, metavar="FILE.html",
+                        help="write the HTML report here (the window's report, without the chart images)")
     parser.add_argument("--no-history", action="store_true", help="do not record the run in the history")
     parser.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -111,29 +118,32 @@ class _ProgressPrinter:
         elif isinstance(event, AttackResultEvent):
             self.bar.write(f"  {event.model:>12}: {event.attack} AUC={event.value:.3f}")
         elif isinstance(event, ModelResultEvent) and "retain" in event.groups:
-            r = event.groups["retain"]
-            self.bar.write(f"  {event.model:>12}: retain hit@10={r.get('hit@10', float('nan')):.4f} "
-                           f"ndcg@10={r.get('ndcg@10', float('nan')):.4f}")
+            values = {f"retain/{name}": v for name, v in event.groups["retain"].items()}
+            self.bar.write(f"  {event.model:>12}: " + ", ".join(
+                f"{entry_for(k).short} {entry_for(k).format(values.get(k))}" for k in PROGRESS_KEYS))
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
 
 
+def summary_table(result) -> str:
+    """The models of a run, one line each, with the catalogue's summary columns."""
+    flats = {name: figures(report) for name, report in result.models.items()}
+    keys = summary_keys(flats.values())
+    header = ["model"] + [entry_for(k).short for k in keys]
+    rows = [[name] + [entry_for(k).format(flat.get(k)) for k in keys] for name, flat in flats.items()]
+    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    lines = []
+    for row in [header] + rows:
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:], widths[1:])]
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
 def _print_summary(result) -> None:
     print(f"run {result.run_id} on {result.dataset['name']} ({result.environment['device']})")
-    header = f"{'model':<14}{'retain ndcg@10':>16}{'forget ndcg@10':>16}{'similar ndcg@10':>17}" \
-             f"{'forgot.rec@10':>15}{'MIA AUC':>9}{'time s':>9}{'speed-up':>10}"
-    print(header)
-    for name, m in result.models.items():
-        def g(group, key="ndcg@10"):
-            v = m.groups.get(group, {}).get(key)
-            return f"{v:.4f}" if isinstance(v, float) and v == v else "—"
-        mia = f"{m.mia_auc:.3f}" if m.mia_auc is not None else "—"
-        speed = f"{m.speedup_vs_retrain:.1f}×" if m.speedup_vs_retrain else "—"
-        fr = m.forgotten_recall.get("forgotten_recall@10")
-        print(f"{name:<14}{g('retain'):>16}{g('forget'):>16}{g('similar'):>17}"
-              f"{(f'{fr:.4f}' if fr == fr and fr is not None else '—'):>15}{mia:>9}{m.time_s:>9.2f}{speed:>10}")
+    print(summary_table(result))
 
 
 def _history(argv: list[str]) -> int:
@@ -178,9 +188,12 @@ def main(argv: list[str] | None = None) -> int:
             printer.close()
         if args.out:
             Path(args.out).write_text(result.to_json(include_topk=False))
+        report_path = write_html(result, args.report) if args.report else None
         _print_summary(result)
         if args.out:
             print(f"result written to {args.out}")
+        if report_path is not None:
+            print(f"report written to {report_path}")
         return 0
     except Cancelled:
         print("cragru-run: cancelled", file=sys.stderr)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cragru_gui.table_models import metric_label, metric_order
+from core.reporting.catalogue import entry_for, figures, ordered_keys
 
 RUN_COLOURS = ("#eef5fc", "#fff4e8")
 
@@ -39,8 +39,8 @@ def comparison_rows(a, b, cutoff: str = "@10") -> tuple[list[str], list[tuple[st
     keys: list[str] = []
     for result in (a, b):
         for report in result.models.values():
-            keys += [k for k in report.flat() if k not in keys]
-    keys = [k for k in metric_order(keys) if "@" not in k or k.endswith(cutoff)]
+            keys += list(figures(report))
+    keys = [k for k in ordered_keys(keys) if "@" not in k or k.endswith(cutoff)]
     columns = [("A", name) for name in a.models] + [("B", name) for name in b.models]
     return keys, columns
 
@@ -63,14 +63,11 @@ class CompareDialog(QDialog):
         self.table = QTableWidget(len(keys), len(columns), self)
         self.table.setObjectName("compareTable")
         self.table.setHorizontalHeaderLabels([f"{tag}: {name}" for tag, name in columns])
-        self.table.setVerticalHeaderLabels([metric_label(k)[0] for k in keys])
-        flats = {("A", n): r.flat() for n, r in a.models.items()} | {("B", n): r.flat() for n, r in b.models.items()}
+        self.table.setVerticalHeaderLabels([entry_for(k).short for k in keys])
+        flats = {("A", n): figures(r) for n, r in a.models.items()} | {("B", n): figures(r) for n, r in b.models.items()}
         for r, key in enumerate(keys):
             for c, col in enumerate(columns):
-                value = flats[col].get(key)
-                text = "—" if value is None or value != value else (
-                    f"{value:.2f}" if key == "time_s" else f"{value:.4f}")
-                item = QTableWidgetItem(text)
+                item = QTableWidgetItem(entry_for(key).format(flats[col].get(key)))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setBackground(QColor(RUN_COLOURS[0 if col[0] == "A" else 1]))
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)

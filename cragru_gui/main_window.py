@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
 
 from core.config import DataConfig, ExperimentConfig
 from core.errors import CragruError
-from cragru_gui import errors, report
+from core.reporting.export import export_all
+from core.reporting.story import result_story
+from cragru_gui import errors
 from cragru_gui.charts import MetricsChart
 from cragru_gui.compare_view import CompareDialog
 from cragru_gui.dataset_panel import DatasetPanel, describe_source
@@ -40,7 +42,6 @@ from cragru_gui.resources import app_icon
 from cragru_gui.results_view import ResultsView
 from cragru_gui.run_bar import RunBar, format_duration
 from cragru_gui.settings import Settings
-from cragru_gui.story import result_story
 from cragru_gui.user_inspector import UserInspector
 from cragru_gui.worker import ExperimentWorker, FunctionWorker
 
@@ -523,7 +524,7 @@ class MainWindow(QMainWindow):
             if not path:
                 return []
         try:
-            written = report.export_all(self.result, path, self.charts.png_images())
+            written = export_all(self.result, path, self.charts.png_images())
         except OSError as exc:
             errors.report_exception(self, exc, "Cannot write the report")
             return []

@@ -16,7 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cragru_gui.table_models import KEY_ROLE, VERDICT_COLOURS, MetricTableModel, metric_label
+from core.reporting.catalogue import entry_for
+from core.reporting.judgement import LEGEND
+from cragru_gui.metric_table import VERDICT_COLOURS, MetricTableModel
+from cragru_gui.table_models import KEY_ROLE
 
 CUTOFF_CHOICES = (("@10", "Cut-off @10"), ("", "All cut-offs"), ("@5", "Cut-off @5"), ("@20", "Cut-off @20"))
 
@@ -47,8 +50,8 @@ class MetricFilterProxy(QSortFilterProxyModel):
         if self.cutoff and "@" in key and not key.endswith(self.cutoff):
             return False
         if self.text:
-            label = metric_label(key)[0].lower()
-            return self.text in label or self.text in key.lower()
+            entry = entry_for(key)
+            return any(self.text in text.lower() for text in (entry.label, entry.short, key))
         return True
 
 
@@ -88,9 +91,8 @@ class ResultsView(QWidget):
         filters.addWidget(self.cutoff_combo)
         filters.addWidget(self.search, 1)
         filters.addSpacing(12)
-        filters.addWidget(_swatch(VERDICT_COLOURS["good"], "close to retrain"))
-        filters.addWidget(_swatch(VERDICT_COLOURS["neutral"], "somewhat off"))
-        filters.addWidget(_swatch(VERDICT_COLOURS["bad"], "far from retrain"))
+        for verdict, text in LEGEND.items():
+            filters.addWidget(_swatch(VERDICT_COLOURS[verdict], text))
         layout.addLayout(filters)
 
         self.model = MetricTableModel(self)

@@ -1,4 +1,5 @@
-"""Qt table models: dataset users and items, the metrics of a run, the run history.
+"""Qt table models: dataset users and items, and the run history (the metrics of a run
+are in :mod:`cragru_gui.metric_table`).
 
 Each model serves the display text, a sort key under :data:`SORT_ROLE` (numbers sort
 as numbers) and tooltips; views wrap them in :func:`make_proxy` for search and sorting.
@@ -6,7 +7,6 @@ as numbers) and tooltips; views wrap them in :func:`make_proxy` for search and s
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
@@ -15,25 +15,21 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from cragru_gui import judgement
+from core.reporting.numbers import format_plain, is_finite
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's identity (raw ID, metric key, run ID)
 
 _Index = QModelIndex | QPersistentModelIndex
 
-VERDICT_COLOURS = {
-    judgement.GOOD: QColor("#dff3e4"),
-    judgement.BAD: QColor("#fbe0de"),
-    judgement.NEUTRAL: QColor("#fff5d6"),
-}
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return value is None or (isinstance(value, (float, np.floating)) and not is_finite(value))
 
 
-def _sort_key(value: Any) -> Any:
+def sort_key(value: Any) -> Any:
+    """Numbers as floats (missing ones first), booleans as 0/1, text lower-cased."""
     if _is_missing(value):
         return float("-inf")
     if isinstance(value, (bool, np.bool_)):
@@ -45,7 +41,7 @@ def _sort_key(value: Any) -> Any:
 
 def _column_sort_keys(col: "Column") -> list[Any]:
     """Sort keys of one column, all of one type: IDs such as "2" < "10" sort as numbers."""
-    keys = [_sort_key(v) for v in col.values]
+    keys = [sort_key(v) for v in col.values]
     if keys and all(isinstance(k, str) for k in keys):
         try:
             return [float(k) for k in keys]
@@ -54,18 +50,6 @@ def _column_sort_keys(col: "Column") -> list[Any]:
     if any(isinstance(k, str) for k in keys):
         return ["" if _is_missing(v) else str(v).lower() for v in col.values]
     return keys
-
-
-def format_number(value: Any, digits: int = 4) -> str:
-    if _is_missing(value):
-        return "—"
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        if float(value).is_integer() and abs(value) >= 1000:
-            return f"{int(value):,}"
-        return f"{float(value):.{digits}f}"
-    return str(value)
 
 
 def make_proxy(model: QAbstractTableModel, parent=None) -> QSortFilterProxyModel:
@@ -128,7 +112,7 @@ class ColumnTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if col.fmt is not None:
                 return col.fmt(value)
-            return format_number(value) if col.numeric else ("" if _is_missing(value) else str(value))
+            return format_plain(value) if col.numeric else ("" if _is_missing(value) else str(value))
         if role == SORT_ROLE:
             return self._sort_keys[index.column()][index.row()]
         if role == KEY_ROLE:
@@ -215,182 +199,6 @@ class ItemTableModel(ColumnTableModel):
                               "number of users who interacted with the item", True))
         columns += _meta_columns(meta, {"title", "year", "genres"})
         self.set_columns(columns, list(map(str, dataset.item_ids)))
-
-
-# -- metrics of a run -------------------------------------------------------------------------
-GROUP_LABELS = {"retain": "retained users", "forget": "forgotten users", "similar": "similar users"}
-GROUP_HELP = {
-    "retain": "users who were neither forgotten nor held out: utility should stay as with retraining",
-    "forget": "the users whose data was removed: the model should behave as if it had never seen it",
-    "similar": "retained users closest to the forgotten ones: where collateral damage shows first",
-}
-SCALAR_LABELS = {
-    "mia_auc": ("membership inference AUC",
-                "how well an attack separates forgotten users from never-seen users (retrain ≈ 0.5)"),
-    "time_s": ("time (s)", "wall time of the unlearning step (training time for base)"),
-    "speedup_vs_retrain": ("speed-up vs retrain", "retraining time ÷ this method's time (higher is faster)"),
-}
-
-
-def metric_label(key: str) -> tuple[str, str]:
-    """(row label, tooltip) of a ``ModelReport.flat()`` key."""
-    if key in SCALAR_LABELS:
-        return SCALAR_LABELS[key]
-    if key.startswith("forgotten_recall@"):
-        k = key.split("@", 1)[1]
-        return (f"forgotten-item recall@{k}",
-                "share of each forgotten user's removed items still in their top-"
-                f"{k} (target: the retrained model's value, not zero)")
-    if "/" in key:
-        group, metric = key.split("/", 1)
-        return f"{GROUP_LABELS.get(group, group)} · {metric.upper() if metric.startswith('mrr') else metric}", \
-            GROUP_HELP.get(group, "")
-    return key, ""
-
-
-def metric_order(keys: list[str]) -> list[str]:
-    group_rank = {"retain": 0, "forget": 1, "similar": 2}
-    metric_rank = {"hit": 0, "ndcg": 1, "recall": 2, "precision": 3, "mrr": 4}
-
-    def rank(key: str):
-        if "/" in key:
-            group, metric = key.split("/", 1)
-            name, _, k = metric.partition("@")
-            return (group_rank.get(group, 3), metric_rank.get(name, 9), int(k) if k.isdigit() else 0, key)
-        if key.startswith("forgotten_recall@"):
-            return (4, 0, int(key.split("@")[1]), key)
-        return (5, ("mia_auc", "time_s", "speedup_vs_retrain").index(key) if key in SCALAR_LABELS else 9, 0, key)
-
-    return sorted(keys, key=rank)
-
-
-@dataclass(frozen=True)
-class MetricColumn:
-    model: str
-    kind: str  # "value", "delta_base" or "delta_retrain"
-    header: str
-
-
-class MetricTableModel(QAbstractTableModel):
-    """Rows: every metric of a run. Columns: each model's value, then its deltas
-    against base and against retrain; cells coloured by :func:`judgement.judge`."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._keys: list[str] = []
-        self._columns: list[MetricColumn] = []
-        self._values: dict[str, dict[str, Any]] = {}
-        self._deltas: dict[str, dict[str, dict[str, float]]] = {}
-        self._labels: dict[str, str] = {}
-
-    def set_result(self, result) -> None:
-        self.beginResetModel()
-        self._values = {name: report.flat() for name, report in result.models.items()}
-        self._labels = {name: report.label for name, report in result.models.items()}
-        self._deltas = {"delta_base": result.deltas("base"), "delta_retrain": result.deltas("retrain")}
-        keys: list[str] = []
-        for flat in self._values.values():
-            keys += [k for k in flat if k not in keys]
-        self._keys = metric_order(keys)
-        columns = []
-        for name in result.models:
-            columns.append(MetricColumn(name, "value", name))
-            if name != "base" and "base" in result.models:
-                columns.append(MetricColumn(name, "delta_base", f"{name} Δ base"))
-            if name not in ("base", "retrain") and "retrain" in result.models:
-                columns.append(MetricColumn(name, "delta_retrain", f"{name} Δ retrain"))
-        self._columns = columns
-        self.endResetModel()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self._keys, self._columns, self._values, self._deltas = [], [], {}, {}
-        self.endResetModel()
-
-    def metric_keys(self) -> list[str]:
-        return list(self._keys)
-
-    def column_spec(self, column: int) -> MetricColumn:
-        return self._columns[column]
-
-    def cell_value(self, row: int, column: int) -> Any:
-        key, col = self._keys[row], self._columns[column]
-        if col.kind == "value":
-            return self._values.get(col.model, {}).get(key)
-        return self._deltas.get(col.kind, {}).get(col.model, {}).get(key)
-
-    def verdict(self, row: int, column: int) -> str | None:
-        key, col = self._keys[row], self._columns[column]
-        if col.kind == "delta_base":
-            return None
-        value = self._values.get(col.model, {}).get(key)
-        base = self._values.get("base", {}).get(key)
-        retrain = self._values.get("retrain", {}).get(key)
-        return judgement.judge(key, value, base, retrain, col.model)
-
-    # -- Qt interface ------------------------------------------------------------------------
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._keys)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._columns)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._keys)) or not (
-            0 <= index.column() < len(self._columns)
-        ):
-            return None
-        row, column = index.row(), index.column()
-        value = self.cell_value(row, column)
-        col = self._columns[column]
-        if role == Qt.ItemDataRole.DisplayRole:
-            if _is_missing(value):
-                return "—"
-            key = self._keys[row]
-            if key == "time_s" and col.kind == "value":
-                return f"{value:.2f}"
-            if key == "speedup_vs_retrain":
-                return f"{value:.1f}×"
-            return f"{value:+.4f}" if col.kind != "value" else f"{value:.4f}"
-        if role == SORT_ROLE:
-            return _sort_key(value)
-        if role == KEY_ROLE:
-            return self._keys[row]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            verdict = self.verdict(row, column)
-            return QBrush(VERDICT_COLOURS[verdict]) if verdict in VERDICT_COLOURS else None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            label, help_text = metric_label(self._keys[row])
-            what = {"value": "value", "delta_base": "difference from base",
-                    "delta_retrain": "difference from retrain"}[col.kind]
-            verdict = judgement.explain(self.verdict(row, column))
-            return f"{self._labels.get(col.model, col.model)} — {label}: {what}" + (f"\n{verdict}" if verdict else "") \
-                + (f"\n{help_text}" if help_text else "")
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._columns):
-            col = self._columns[section]
-            if role == Qt.ItemDataRole.DisplayRole:
-                return col.header
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return {"value": f"{self._labels.get(col.model, col.model)}: measured value",
-                        "delta_base": f"{col.model} minus base",
-                        "delta_retrain": f"{col.model} minus retrain (0 = behaves exactly like retraining)"}[col.kind]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._keys):
-            label, help_text = metric_label(self._keys[section])
-            if role == Qt.ItemDataRole.DisplayRole:
-                return label
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return help_text or None
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 # -- run history ----------------------------------------------------------------------------

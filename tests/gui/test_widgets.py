@@ -12,12 +12,11 @@ from core.errors import Cancelled, ConfigError, DatasetError
 from core.events import AttackResultEvent, LogEvent, MetricEvent, ModelResultEvent, ProgressEvent, StageEvent
 from core.history import RunStore
 from core.methods.registry import ParamSpec
-from cragru_gui import judgement
+from cragru_gui.metric_table import MetricTableModel
 from cragru_gui.table_models import (
     SORT_ROLE,
     HistoryTableModel,
     ItemTableModel,
-    MetricTableModel,
     UserTableModel,
     make_proxy,
 )
@@ -59,27 +58,6 @@ def test_user_ids_sort_as_numbers_and_search_filters(tiny_result):
     assert counts == sorted(counts, reverse=True)
     proxy.setFilterFixedString("nobody-has-this-id")
     assert proxy.rowCount() == 0
-
-
-def test_metric_table_colours_by_closeness_to_retrain(tiny_result):
-    result, _dataset, _removed = tiny_result
-    model = MetricTableModel()
-    model.set_result(result)
-    keys = model.metric_keys()
-    row = keys.index("forgotten_recall@10")
-    retrain_col = next(c for c in range(model.columnCount()) if model.column_spec(c).model == "retrain"
-                       and model.column_spec(c).kind == "value")
-    assert model.verdict(row, retrain_col) is None  # the reference itself is not judged
-    assert model.index(row, retrain_col).data(Qt.ItemDataRole.ToolTipRole)
-
-
-def test_judgement_rules():
-    assert judgement.judge("retain/ndcg@10", 0.300, 0.31, 0.301) == judgement.GOOD
-    assert judgement.judge("forget/ndcg@10", 0.079, 0.08, 0.04, "finetune") == judgement.BAD
-    assert judgement.judge("forget/ndcg@10", 0.05, 0.08, 0.04, "finetune") == judgement.GOOD
-    assert judgement.judge("mia_auc", 0.95, 0.95, 0.5, "base") == judgement.BAD
-    assert judgement.judge("speedup_vs_retrain", 4.0, None, 1.0, "finetune") == judgement.GOOD
-    assert judgement.judge("retain/ndcg@10", 0.3, 0.3, 0.3, "retrain") is None
 
 
 # -- generated parameter forms -----------------------------------------------------------------
@@ -278,23 +256,6 @@ def test_excepthook_logs_and_shows_a_dialog(qtbot, shown_errors, monkeypatch, tm
     assert "ZeroDivisionError" in call["message"] and "Traceback" in call["details"]
     errors.report_exception(None, ConfigError("epochs must be positive"), "Bad input")
     assert shown_errors.calls[1] == {"title": "Bad input", "message": "epochs must be positive", "details": None}
-
-
-def test_report_formats_the_result(tiny_result, tmp_path):
-    from cragru_gui import report
-
-    result, _dataset, _removed = tiny_result
-    paths = report.export_all(result, tmp_path / "out", {"time": b"\x89PNG fake"})
-    html, csv_path, json_path = paths
-    text = html.read_text()
-    assert html.suffix == ".html"
-    assert result.request["description"] in text and "Every metric" in text and "<img" in text
-    rows = csv_path.read_text().splitlines()
-    assert rows[0] == ",".join(report.CSV_FIELDS)
-    assert any(r.startswith(f"{result.run_id},retrain,") for r in rows)
-    import json
-
-    assert json.loads(json_path.read_text())["run_id"] == result.run_id
 
 
 def test_column_dialog_guesses_roles(qtbot, tmp_path):

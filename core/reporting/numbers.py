@@ -1,0 +1,75 @@
+"""One definition of "a number we can show", and the few ways figures are written."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+SCORE, AUC, SECONDS, SPEEDUP, COUNT = "score", "auc", "seconds", "speedup", "count"
+FORMATS = (SCORE, AUC, SECONDS, SPEEDUP, COUNT)
+MISSING = "—"
+
+
+def is_finite(value: Any) -> bool:
+    """True for a real, finite int or float (numpy scalars included); False for None, NaN,
+    ±inf, booleans and anything that is not a number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    return math.isfinite(float(value))
+
+
+def format_seconds(seconds: float) -> str:
+    """``12.34 s`` below 100 s, ``12 min 16 s`` below an hour, ``1 h 02 min`` above."""
+    if seconds < 100:
+        return f"{seconds:.2f} s"
+    whole = int(round(seconds))
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def format_value(fmt: str, value: Any) -> str:
+    """A figure as shown in tables, the story and the report; "—" when there is none."""
+    if not is_finite(value):
+        return MISSING
+    value = float(value)
+    if fmt == SECONDS:
+        return format_seconds(value)
+    if fmt == SPEEDUP:
+        return f"{value:.1f}×"
+    if fmt == COUNT:
+        return f"{int(round(value)):,}"
+    if fmt == AUC:
+        return f"{value:.3f}"
+    return f"{value:.4f}"
+
+
+def format_delta(fmt: str, value: Any) -> str:
+    """A signed difference (model − reference) in the figure's own format."""
+    if not is_finite(value):
+        return MISSING
+    value = float(value)
+    if fmt == SECONDS:
+        return f"{value:+.2f} s"
+    if fmt == SPEEDUP:
+        return f"{value:+.1f}×"
+    if fmt == COUNT:
+        return f"{int(round(value)):+,}"
+    if fmt == AUC:
+        return f"{value:+.3f}"
+    return f"{value:+.4f}"
+
+
+def format_plain(value: Any, digits: int = 4) -> str:
+    """A dataset cell: integers with thousands separators, floats to ``digits`` places."""
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return MISSING
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        if float(value).is_integer() and abs(value) >= 1000:
+            return f"{int(value):,}"
+        return f"{float(value):.{digits}f}"
+    return str(value)

@@ -1,0 +1,154 @@
+"""The Results table: every metric of a run, each model's value and its deltas, coloured.
+
+Row labels, tooltips and number formats come from the metric catalogue
+(:mod:`core.reporting.catalogue`); colours from :mod:`core.reporting.judgement`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from core.reporting import judgement
+from core.reporting.catalogue import TARGET_SENTENCES, entry_for, figures, ordered_keys
+from cragru_gui.table_models import KEY_ROLE, SORT_ROLE, sort_key
+
+_Index = QModelIndex | QPersistentModelIndex
+
+VERDICT_COLOURS = {
+    judgement.GOOD: QColor("#dff3e4"),
+    judgement.BAD: QColor("#fbe0de"),
+    judgement.NEUTRAL: QColor("#fff5d6"),
+}
+KIND_TEXT = {"value": "value", "delta_base": "difference from base", "delta_retrain": "difference from retrain"}
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    model: str
+    kind: str  # "value", "delta_base" or "delta_retrain"
+    header: str
+
+
+def metric_columns(models) -> list[MetricColumn]:
+    """Each model's value, then its difference from base and (methods only) from retrain."""
+    columns = []
+    for name in models:
+        columns.append(MetricColumn(name, "value", name))
+        if name != "base" and "base" in models:
+            columns.append(MetricColumn(name, "delta_base", f"{name} Δ base"))
+        if name not in ("base", "retrain") and "retrain" in models:
+            columns.append(MetricColumn(name, "delta_retrain", f"{name} Δ retrain"))
+    return columns
+
+
+class MetricTableModel(QAbstractTableModel):
+    """Rows: every metric of a run. Columns: each model's value, then its deltas
+    against base and against retrain; cells coloured by :func:`judgement.judge`."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._keys: list[str] = []
+        self._columns: list[MetricColumn] = []
+        self._values: dict[str, dict[str, Any]] = {}
+        self._deltas: dict[str, dict[str, dict[str, float]]] = {}
+        self._labels: dict[str, str] = {}
+
+    def set_result(self, result) -> None:
+        self.beginResetModel()
+        self._values = {name: figures(report) for name, report in result.models.items()}
+        self._labels = {name: report.label for name, report in result.models.items()}
+        self._deltas = {"delta_base": result.deltas("base"), "delta_retrain": result.deltas("retrain")}
+        self._keys = ordered_keys(key for flat in self._values.values() for key in flat)
+        self._columns = metric_columns(result.models)
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._keys, self._columns, self._values, self._deltas = [], [], {}, {}
+        self.endResetModel()
+
+    def metric_keys(self) -> list[str]:
+        return list(self._keys)
+
+    def column_spec(self, column: int) -> MetricColumn:
+        return self._columns[column]
+
+    def cell_value(self, row: int, column: int) -> Any:
+        key, col = self._keys[row], self._columns[column]
+        if col.kind == "value":
+            return self._values.get(col.model, {}).get(key)
+        return self._deltas.get(col.kind, {}).get(col.model, {}).get(key)
+
+    def verdict(self, row: int, column: int) -> str | None:
+        key, col = self._keys[row], self._columns[column]
+        if col.kind == "delta_base":
+            return None
+        value = self._values.get(col.model, {}).get(key)
+        base = self._values.get("base", {}).get(key)
+        retrain = self._values.get("retrain", {}).get(key)
+        return judgement.judge(key, value, base, retrain, col.model)
+
+    def cell_text(self, row: int, column: int) -> str:
+        entry = entry_for(self._keys[row])
+        value = self.cell_value(row, column)
+        return entry.format(value) if self._columns[column].kind == "value" else entry.format_delta(value)
+
+    def cell_tooltip(self, row: int, column: int) -> str:
+        entry, col = entry_for(self._keys[row]), self._columns[column]
+        verdict = judgement.explain(self.verdict(row, column))
+        lines = [f"{self._labels.get(col.model, col.model)} — {entry.label}: {KIND_TEXT[col.kind]}"]
+        return "\n".join(lines + ([verdict] if verdict else []) + [entry.explanation])
+
+    # -- Qt interface ------------------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._keys)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._keys)) or not (
+            0 <= index.column() < len(self._columns)
+        ):
+            return None
+        row, column = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cell_text(row, column)
+        if role == SORT_ROLE:
+            return sort_key(self.cell_value(row, column))
+        if role == KEY_ROLE:
+            return self._keys[row]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            verdict = self.verdict(row, column)
+            return QBrush(VERDICT_COLOURS[verdict]) if verdict in VERDICT_COLOURS else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.cell_tooltip(row, column)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._columns):
+            col = self._columns[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return col.header
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return {"value": f"{self._labels.get(col.model, col.model)}: measured value",
+                        "delta_base": f"{col.model} minus base",
+                        "delta_retrain": f"{col.model} minus retrain (0 = behaves exactly like retraining)"}[col.kind]
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._keys):
+            entry = entry_for(self._keys[section])
+            if role == Qt.ItemDataRole.DisplayRole:
+                return entry.short
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{entry.label}\n{entry.explanation}\n{TARGET_SENTENCES[entry.target]}"
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

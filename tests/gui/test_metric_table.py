@@ -1,0 +1,57 @@
+"""The Results table: labels from the metric catalogue, cells coloured by closeness to retrain."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from core.reporting import judgement
+from core.reporting.catalogue import entry_for
+from cragru_gui.metric_table import VERDICT_COLOURS, MetricTableModel
+
+
+def _cell(model: MetricTableModel, key: str, name: str, kind: str = "value") -> tuple[int, int]:
+    row = model.metric_keys().index(key)
+    column = next(c for c in range(model.columnCount())
+                  if model.column_spec(c).model == name and model.column_spec(c).kind == kind)
+    return row, column
+
+
+def _colour(model: MetricTableModel, row: int, column: int):
+    brush = model.index(row, column).data(Qt.ItemDataRole.BackgroundRole)
+    return None if brush is None else brush.color().name()
+
+
+def test_metric_table_colours_by_closeness_to_retrain(qtmodeltester, hand_built_result):
+    model = MetricTableModel()
+    model.set_result(hand_built_result)
+    qtmodeltester.check(model, force_py=True)
+    good, bad = VERDICT_COLOURS[judgement.GOOD].name(), VERDICT_COLOURS[judgement.BAD].name()
+    for key in ("forget/ndcg@10", "forgotten_recall@10", "mia_auc", "retain/ndcg@10"):
+        assert _colour(model, *_cell(model, key, "close")) == good, key
+        assert _colour(model, *_cell(model, key, "far")) == bad, key
+        assert _colour(model, *_cell(model, key, "close", "delta_retrain")) == good, key
+        assert _colour(model, *_cell(model, key, "retrain")) is None, key  # the reference is not judged
+        assert _colour(model, *_cell(model, key, "far", "delta_base")) is None, key
+    assert _colour(model, *_cell(model, "speedup_vs_retrain", "close")) == good
+    assert _colour(model, *_cell(model, "speedup_vs_retrain", "far")) == bad
+    assert _colour(model, *_cell(model, "time_s", "far")) is None  # cost is judged by the speed-up
+
+
+def test_metric_table_shows_catalogue_labels_and_formats(hand_built_result):
+    model = MetricTableModel()
+    model.set_result(hand_built_result)
+    keys = model.metric_keys()
+    assert keys.index("retain/hit@10") < keys.index("forgotten_recall@10") < keys.index("time_s")
+    for row, key in enumerate(keys):
+        entry = entry_for(key)
+        assert model.headerData(row, Qt.Orientation.Vertical) == entry.short
+        assert entry.explanation in model.headerData(row, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole)
+    row, column = _cell(model, "speedup_vs_retrain", "close")
+    assert model.index(row, column).data() == "16.0×"
+    row, column = _cell(model, "time_s", "far")
+    assert model.index(row, column).data() == "20.00 s"
+    row, column = _cell(model, "forget/ndcg@10", "far", "delta_retrain")
+    assert model.index(row, column).data() == "+0.2000"
+    tooltip = model.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Far method" in tooltip and judgement.explain(judgement.BAD) in tooltip
+    assert entry_for("forget/ndcg@10").explanation in tooltip

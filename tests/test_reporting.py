@@ -1,0 +1,178 @@
+"""The metric catalogue, the judgement rules, the story and the report (no Qt)."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+
+import numpy as np
+import pytest
+
+from core.cli import main, summary_table
+from core.evaluation.metrics import DEFAULT_KS, METRICS
+from core.groups import GROUPS
+from core.reporting import catalogue, judgement, numbers
+from core.reporting.catalogue import entry_for, lookup, ordered_keys
+from core.reporting.export import CSV_FIELDS, export_all
+from core.reporting.html_report import html_report
+from core.reporting.story import result_story
+from core.result import RunResult
+
+ISSUE_12_KEYS = (
+    "attack/fold_in_auc", "attack/record_auc", "attack/calibration_auc", "known_forgotten_users",
+    *(f"agreement/{g}/{m}@10" for g in GROUPS for m in ("jaccard", "rbo")),
+)
+
+
+# -- the catalogue --------------------------------------------------------------------------
+def test_every_protocol_key_has_an_entry_with_sane_words():
+    keys = [f"{g}/{m}@{k}" for g in GROUPS for m in METRICS for k in DEFAULT_KS]
+    keys += [f"forgotten_recall@{k}" for k in DEFAULT_KS]
+    keys += ["mia_auc", "time_s", "prep_time_s", "speedup_vs_retrain", *ISSUE_12_KEYS]
+    for key in keys:
+        entry = lookup(key)
+        assert entry is not None, key
+        assert entry.target in (catalogue.CLOSE_TO_RETRAIN, catalogue.HIGHER_IS_BETTER, catalogue.LOWER_IS_BETTER)
+        assert entry.fmt in numbers.FORMATS
+        assert entry.label and entry.short and key not in entry.label, key
+        assert len(entry.explanation) > 120 and "{" not in entry.explanation, key
+        if entry.target == catalogue.CLOSE_TO_RETRAIN:
+            assert "retrain" in entry.explanation, key
+
+
+def test_targets_and_formats_say_what_good_means():
+    for group in GROUPS:
+        entry = entry_for(f"{group}/ndcg@10")
+        assert (entry.group, entry.k, entry.section) == (group, 10, catalogue.UTILITY)
+        assert entry.target == catalogue.CLOSE_TO_RETRAIN
+        assert catalogue.GROUP_INFO[group].label in entry.label
+        assert catalogue.GROUP_INFO[group].explanation in entry.explanation
+    for key in ("forgotten_recall@10", "mia_auc", "attack/fold_in_auc", "attack/record_auc"):
+        assert entry_for(key).target == catalogue.CLOSE_TO_RETRAIN
+    assert entry_for("time_s").target == entry_for("prep_time_s").target == catalogue.LOWER_IS_BETTER
+    assert entry_for("speedup_vs_retrain").target == catalogue.HIGHER_IS_BETTER
+    assert entry_for("agreement/similar/rbo@10").target == catalogue.HIGHER_IS_BETTER
+    assert entry_for("agreement/similar/rbo@10").family.interval and entry_for("attack/record_auc").family.interval
+    assert entry_for("speedup_vs_retrain").format(22.46) == "22.5×"
+    assert entry_for("time_s").format(736.0) == "12 min 16 s"
+    assert entry_for("known_forgotten_users").format(1234.0) == "1,234"
+    assert entry_for("retain/ndcg@10").format_delta(-0.01) == "-0.0100"
+
+
+def test_unknown_keys_get_a_plain_entry_and_sort_last():
+    assert lookup("clusters_s") is None and lookup("retain/ndcg") is None and lookup("elsewhere/ndcg@10") is None
+    other = entry_for("clusters_s")
+    assert other.label == "clusters_s" and other.target == catalogue.NOT_JUDGED
+    keys = ["speedup_vs_retrain", "clusters_s", "similar/hit@10", "forgotten_recall@10", "retain/ndcg@20",
+            "agreement/retain/rbo@10", "mia_auc", "retain/ndcg@10", "retain/hit@10", "time_s", "retain/ndcg@10"]
+    assert ordered_keys(keys) == ["retain/hit@10", "retain/ndcg@10", "retain/ndcg@20", "similar/hit@10",
+                                  "forgotten_recall@10", "mia_auc", "agreement/retain/rbo@10", "time_s",
+                                  "speedup_vs_retrain", "clusters_s"]
+
+
+def test_every_group_is_named_once_in_the_catalogue():
+    assert tuple(catalogue.GROUP_INFO) == GROUPS
+    assert catalogue.group_label("similar") == "similar users" and catalogue.group_label("similar", True) == "similar"
+
+
+def test_the_glossary_explains_each_family_once_at_cut_off_ten():
+    keys = [f"retain/ndcg@{k}" for k in DEFAULT_KS] + ["similar/ndcg@5", "time_s", "clusters_s"]
+    glossary = catalogue.families_in(keys)
+    assert [e.key for e in glossary] == ["retain/ndcg@10", "time_s"]
+
+
+def test_one_finite_number_rule():
+    for value in (1, 0.5, np.float32(2.0), np.int64(3)):
+        assert numbers.is_finite(value)
+    for value in (None, math.nan, math.inf, -math.inf, True, "1.0", np.nan):
+        assert not numbers.is_finite(value)
+    assert numbers.format_value(numbers.SCORE, None) == numbers.MISSING
+
+
+# -- judgement ------------------------------------------------------------------------------
+def test_judgement_rules():
+    assert judgement.judge("retain/ndcg@10", 0.300, 0.31, 0.301) == judgement.GOOD
+    assert judgement.judge("forget/ndcg@10", 0.079, 0.08, 0.04, "finetune") == judgement.BAD
+    assert judgement.judge("forget/ndcg@10", 0.05, 0.08, 0.04, "finetune") == judgement.GOOD
+    assert judgement.judge("mia_auc", 0.95, 0.95, 0.5, "base") == judgement.BAD
+    assert judgement.judge("speedup_vs_retrain", 4.0, None, 1.0, "finetune") == judgement.GOOD
+    assert judgement.judge("speedup_vs_retrain", 0.5, None, 1.0, "finetune") == judgement.BAD
+    assert judgement.judge("retain/ndcg@10", 0.3, 0.3, 0.3, "retrain") is None
+    assert judgement.judge("time_s", 1.0, 10.0, 5.0, "finetune") is None
+    assert judgement.judge("clusters_s", 1.0, 10.0, 5.0, "cragru") is None
+    # agreement with retrain: judged against the original model's agreement
+    assert judgement.judge("agreement/similar/rbo@10", 0.9, 0.6, 1.0, "finetune") == judgement.GOOD
+    assert judgement.judge("agreement/similar/rbo@10", 0.4, 0.6, 1.0, "finetune") == judgement.BAD
+    assert judgement.judge("agreement/similar/rbo@10", 0.6, 0.6, 1.0, "base") is None
+
+
+# -- story and report on a hand-built run ------------------------------------------------------
+def test_story_uses_catalogue_words(hand_built_result):
+    story = result_story(hand_built_result)
+    recall, speed = entry_for("forgotten_recall@10"), entry_for("speedup_vs_retrain")
+    assert f"{recall.short} 0.4000 → <b>0.1100</b>" in story
+    assert f"{speed.format(16.0)} faster than retraining" in story
+    assert f"{speed.format(0.4)}: slower than retraining" in story
+    assert "Base model</b>:" not in story  # the original model is the "before"
+
+
+def test_report_colours_cells_and_explains_measures(hand_built_result, tmp_path):
+    page = html_report(hand_built_result)
+    for name, report in hand_built_result.models.items():
+        assert f"<b>{name}</b>" in page and report.label in page
+    close = entry_for("forget/ndcg@10").format(0.11)
+    assert f"<td class='good'>{close}</td>" in page
+    assert f"<td class='bad'>{entry_for('speedup_vs_retrain').format(0.4)}</td>" in page
+    for entry in catalogue.families_in(hand_built_result.models["base"].flat()):
+        assert html.escape(entry.family.describe(entry.k)) in page
+    for info in catalogue.GROUP_INFO.values():
+        assert html.escape(info.explanation) in page
+    assert "<img" not in page and "far note" in page
+    html_path, csv_path, json_path = export_all(hand_built_result, tmp_path / "out", {"time": b"\x89PNG fake"})
+    assert html_path.suffix == ".html" and "<img" in html_path.read_text()
+    rows = csv_path.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == ",".join(CSV_FIELDS)
+    assert any(r.startswith("handmade,far,Far method,mia_auc,") for r in rows)
+    assert json.loads(json_path.read_text())["run_id"] == "handmade"
+
+
+def test_cli_summary_uses_catalogue_labels(hand_built_result):
+    text = summary_table(hand_built_result)
+    lines = text.splitlines()
+    assert len(lines) == 1 + len(hand_built_result.models)
+    for key in ("retain/ndcg@10", "mia_auc", "time_s", "speedup_vs_retrain"):
+        assert entry_for(key).short in lines[0]
+    assert "attack" not in lines[0]  # not measured in this run: no empty column
+    assert lines[4].split()[0] == "far" and "0.4×" in lines[4]
+
+
+# -- end to end: the runner's keys and the CLI's --report ----------------------------------------
+def test_cli_report_and_every_runner_key_resolves(isolated_home, tmp_path, capsys):
+    out, page = tmp_path / "result.json", tmp_path / "report.html"
+    code = main(["--data", "demo", "--forget", "users:random:0.05", "--methods", "retrain,finetune",
+                 "--epochs", "4", "--quiet", "--no-history", "--out", str(out), "--report", str(page)])
+    assert code == 0, capsys.readouterr().err
+    assert f"report written to {page}" in capsys.readouterr().out
+    result = RunResult.from_dict(json.loads(out.read_text()))
+    for report in result.models.values():
+        for key in catalogue.figures(report):
+            assert lookup(key) is not None, f"{key} has no catalogue entry"
+    text = page.read_text(encoding="utf-8")
+    for name, report in result.models.items():
+        assert f"<b>{name}</b>" in text and html.escape(report.label) in text
+    measured = catalogue.present_keys(
+        {k for r in result.models.values() for k in catalogue.figures(r)},
+        [catalogue.figures(r) for r in result.models.values()])
+    assert measured
+    for entry in catalogue.families_in(measured):
+        assert html.escape(entry.family.describe(entry.k)) in text
+    assert html.escape(entry_for("retain/ndcg@10").short) in text
+
+
+@pytest.mark.parametrize("suffix", ["", ".htm"])
+def test_report_path_suffix(hand_built_result, tmp_path, suffix):
+    from core.reporting.export import write_html
+
+    path = write_html(hand_built_result, tmp_path / f"r{suffix}")
+    assert path.suffix in (".html", ".htm") and path.exists()

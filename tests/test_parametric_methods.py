@@ -15,9 +15,9 @@ from core.data.demo import demo_dataset
 from core.errors import ConfigError
 from core.events import Reporter
 from core.forget_request import ForgetRequest
-from core.methods.receraser import balanced_partition, capacity_assign
+from core.methods.receraser.partition import balanced_partition, capacity_assign
 from core.methods.registry import UnlearnContext, get_method
-from core.methods.sharded import rows_of_shards
+from core.methods.common.shards import rows_of_shards
 from core.models.base import ModelConfig
 from core.models.training import train_recommender
 from core.runner import _Trainer, prepare, run_experiment
@@ -115,6 +115,7 @@ def context():
     return UnlearnContext(
         dataset=ds, split=prepared.split, request=prepared.request, groups=prepared.groups, base_model=base,
         model_config=FAST, device=device, reporter=Reporter(), seed=0, train_model=_Trainer(config, prepared, device),
+        targets=prepared.targets, retrain_valid_rows=prepared.retrain_valid_rows,
     )
 
 
@@ -238,28 +239,3 @@ def test_every_parameter_is_documented_with_a_range():
             if p.type in (int, float):
                 assert p.low is not None and p.high is not None, (name, p.name)
             assert spec.validate({})[p.name] == p.default
-
-
-def test_block_diagonal_propagation_matches_one_lightgcn_per_shard():
-    from core.methods.sharded import _Propagation
-    from core.models.lightgcn import LightGCN
-
-    config = ModelConfig(name="lightgcn", dim=8, layers=2)
-    rng = np.random.default_rng(0)
-    n_users, n_items = 12, 9
-    users = rng.integers(0, n_users, 60)
-    items = rng.integers(0, n_items, 60)
-    shard = users % 3
-    tables_u = torch.randn(3, n_users, 8)
-    tables_i = torch.randn(3, n_items, 8)
-    prop = _Propagation(config, torch.as_tensor(shard), torch.as_tensor(users), torch.as_tensor(items), 3,
-                        n_users, n_items)
-    with torch.no_grad():
-        final_u, final_i = prop(tables_u, tables_i)
-        for k in range(3):
-            single = LightGCN(config, n_users, n_items, users[shard == k], items[shard == k])
-            single.user_embedding.weight.copy_(tables_u[k])
-            single.item_embedding.weight.copy_(tables_i[k])
-            expect_u, expect_i = single.embeddings()
-            torch.testing.assert_close(final_u[k], expect_u, rtol=1e-5, atol=1e-6)
-            torch.testing.assert_close(final_i[k], expect_i, rtol=1e-5, atol=1e-6)

@@ -13,7 +13,7 @@ from core.errors import ConfigError
 from core.events import MetricEvent, LogEvent, Reporter
 from core.forget_request import ForgetRequest
 from core.methods.registry import UnlearnContext, get_method
-from core.methods.unlearnrec import InfluenceEncoder, influence_graph
+from core.methods.unlearnrec.influence import InfluenceEncoder, influence_graph
 from core.methods.unlearnrec.pretrain import clear_memory_cache
 from core.models.base import ModelConfig
 from core.models.training import train_recommender
@@ -111,6 +111,7 @@ def _context(model_name: str, reporter: Reporter | None = None) -> UnlearnContex
         dataset=ds, split=prepared.split, request=prepared.request, groups=prepared.groups,
         base_model=base, model_config=config.model, device=torch.device("cpu"),
         reporter=reporter or Reporter(), seed=0, train_model=lambda *a, **k: None,
+        targets=prepared.targets, retrain_valid_rows=prepared.retrain_valid_rows,
     )
 
 
@@ -128,7 +129,7 @@ def _forgotten_scores(model, ctx) -> torch.Tensor:
 
 def test_deleted_edges_scores_fall_and_others_barely_move(bpr_context, isolated_home):
     events = []
-    ctx = replace(bpr_context, reporter=Reporter(events.append))
+    ctx = replace(bpr_context, reporter=Reporter(events.append).for_model("unlearnrec"))
     spec = get_method("unlearnrec")
     params = spec.validate(FAST)
     state = spec.prepare(ctx, params)

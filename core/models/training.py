@@ -16,7 +16,7 @@ import torch
 
 from core.evaluation.full_sort import RowSets, evaluate_users
 from core.events import NULL_REPORTER, Reporter
-from core.fit_loop import FitPlan, fit
+from core.fit_loop import FitPlan, FitResult, fit
 from core.models.base import ModelConfig
 from core.models.factory import create_model
 from core.models.negative_sampling import NegativeSampler
@@ -86,12 +86,25 @@ def train_recommender(
     what it should know. Raises :class:`~core.errors.Cancelled` when the reporter's
     stop flag is set (checked at least every 0.2 s).
     """
-    with torch.enable_grad():  # callers may hold no_grad (evaluation code, the GUI)
-        return _train(config, n_users, n_items, train_users, train_items, device, valid, reporter,
-                      stage, model, epochs)
+    return fit_recommender(config, n_users, n_items, train_users, train_items, device, valid=valid,
+                           reporter=reporter, stage=stage, model=model, epochs=epochs)[0]
 
 
-def _train(config, n_users, n_items, train_users, train_items, device, valid, reporter, stage, model, epochs):
+def fit_recommender(
+    config: ModelConfig,
+    n_users: int,
+    n_items: int,
+    train_users: np.ndarray,
+    train_items: np.ndarray,
+    device: torch.device | str,
+    *,
+    valid: tuple[np.ndarray, np.ndarray] | None = None,
+    reporter: Reporter = NULL_REPORTER,
+    stage: str = "train",
+    model: Recommender | None = None,
+    epochs: int | None = None,
+) -> tuple[Recommender, FitResult]:
+    """:func:`train_recommender`, also returning how the fit went (epochs run, best epoch)."""
     config.validate()
     device = torch.device(device)
     train_users = np.asarray(train_users, dtype=np.int64)
@@ -105,7 +118,7 @@ def _train(config, n_users, n_items, train_users, train_items, device, valid, re
     if validator is not None and len(validator.users) == 0:
         validator = None  # nothing to stop on: train the full epoch budget
     if len(train_users) == 0:
-        return model.eval()
+        return model.eval(), FitResult(0, 0, float("nan"), float("nan"))
     sampler = NegativeSampler(train_users, train_items, n_users, n_items, device)
     users_t = torch.as_tensor(train_users, device=device)
     items_t = torch.as_tensor(train_items, device=device)
@@ -117,6 +130,6 @@ def _train(config, n_users, n_items, train_users, train_items, device, valid, re
 
     plan = FitPlan(epochs=int(epochs if epochs is not None else config.epochs), batch_size=int(config.batch_size),
                    seed=int(config.seed), stage=stage, patience=config.patience, eval_every=config.eval_every)
-    fit(step, list(model.parameters()), len(train_users), plan, reporter, lr=config.lr, module=model, device=device,
-        validate=(lambda: validator(model)) if validator is not None else None)
-    return model.eval()
+    result = fit(step, list(model.parameters()), len(train_users), plan, reporter, lr=config.lr, module=model,
+                 device=device, validate=(lambda: validator(model)) if validator is not None else None)
+    return model.eval(), result

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from core.methods.unlearnrec.influence import InfluenceEncoder, InfluenceGraph
+from core.models.base import GraphModel
 from core.models.lightgcn import normalized_adjacency, symmetric_spmm, to_csr
 
 CONTRAST_TEMPERATURE = 0.2
@@ -50,7 +51,7 @@ class Backbone:
     def __init__(self, model: torch.nn.Module) -> None:
         self.n_users = int(model.n_users)
         self.n_items = int(model.n_items)
-        self.layers = int(getattr(model, "layers", 0)) if hasattr(model, "set_graph") else 0
+        self.layers = int(getattr(model, "layers", 0)) if isinstance(model, GraphModel) else 0
 
     def adjacency(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor | None:
         """The normalised adjacency of these rows, or None for a backbone with no graph."""
@@ -71,8 +72,6 @@ class Backbone:
         final = total / (self.layers + 1)
         return final[: self.n_users], final[self.n_users :]
 
-
-UNLEARN_TARGETS = ("popularity", "zero")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from core.events import Reporter
+from core.fit_loop import FitPlan, fit
 from core.methods.unlearnrec.influence import InfluenceEncoder, influence_graph
 from core.methods.unlearnrec.objective import LossConfig, Objective
 from core.model_cache import atomic_save, cache_key, cached_path
@@ -121,46 +122,42 @@ def optimise(
     steps: int,
     lr: float,
     batch_size: int,
-    generator: torch.Generator,
+    seed: int,
     reporter: Reporter,
-    series: str,
+    stage: str,
     fixed_deletion: torch.Tensor | None = None,
     ratio: float = 0.05,
     user_share: float = 0.0,
-) -> list[dict[str, float]]:
-    """Adam on the encoder for ``steps`` requests; returns the per-step loss terms.
+) -> dict[str, float]:
+    """Adam on the encoder for ``steps`` requests (one :func:`core.fit_loop.fit` epoch each,
+    the generator seeded by ``seed``); returns the last step's loss terms.
 
     With ``fixed_deletion`` (a bool mask over ``edges``) every step uses that one real
     request and its remaining graph (built once); otherwise each step draws a simulated
     request and builds its remaining graph afresh.
     """
-    optimiser = torch.optim.Adam(encoder.parameters(), lr=lr)
     backbone = objective.backbone
     fixed = None
     if fixed_deletion is not None:  # one real request: everything that depends on it, once
         fixed = _request_inputs(edges, backbone, fixed_deletion)
-    history: list[dict[str, float]] = []
-    encoder.train()
-    for step in range(1, steps + 1):
-        reporter.check()
-        if fixed is None:
+    last: dict[str, float] = {}
+
+    def step(_idx: torch.Tensor, generator: torch.Generator):
+        inputs = fixed
+        if inputs is None:
             whole = bool(torch.rand((), generator=generator, device=edges.users.device) < user_share)
             inputs = _request_inputs(edges, backbone, edges.simulated_deletion(ratio, whole, generator))
-        else:
-            inputs = fixed
         graph, adjacency, near, remaining_items = inputs
         batch = edges.batch(batch_size, generator, near)
         loss, parts = objective(encoder, graph, adjacency, batch, generator, remaining_items=remaining_items)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(encoder.parameters(), CLIP_NORM)
-        optimiser.step()
-        history.append(parts)
-        if step % METRIC_EVERY == 0 or step == steps:
-            reporter.metric(series, step, **parts)
-        reporter.progress(step / steps, f"{series} step {step}/{steps}: loss {parts['loss']:.4f}")
-    encoder.eval()
-    return history
+        last.clear()
+        last.update(parts)
+        return loss, parts
+
+    plan = FitPlan(epochs=steps, batch_size=1, seed=seed, stage=stage, metric_every=METRIC_EVERY,
+                   clip_norm=CLIP_NORM, shuffle=False)
+    fit(step, list(encoder.parameters()), 1, plan, reporter, lr=lr, module=encoder, device=edges.users.device)
+    return last
 
 
 def _request_inputs(edges: EdgeSet, backbone, deleted: torch.Tensor):
@@ -218,13 +215,11 @@ def pretrained_encoder(
             reporter.log(f"ignoring unreadable cached influence encoder {path.name}: {exc}", "warning")
     reporter.log("pre-training the influence encoder")
     edges = EdgeSet(users, items, model.n_users, model.n_items, device)
-    generator = torch.Generator(device=device).manual_seed(int(settings.seed))
-    history = optimise(
+    last = optimise(
         encoder, objective, edges, steps=settings.steps, lr=settings.lr, batch_size=settings.batch_size,
-        generator=generator, reporter=reporter, series="pretrain", ratio=settings.ratio,
+        seed=settings.seed, reporter=reporter, stage="pretrain", ratio=settings.ratio,
         user_share=settings.user_share,
     )
-    last = history[-1]
     reporter.log(f"influence encoder pre-trained: {settings.steps} simulated requests, final loss "
                  f"{last['loss']:.4f} (unlearn {last['unlearn']:.4f}, preserve {last['preserve']:.4f})")
     state = {k: v.detach().cpu().clone() for k, v in encoder.state_dict().items()}
@@ -234,11 +229,10 @@ def pretrained_encoder(
     return encoder, "trained"
 
 
-def fine_tuned(encoder: InfluenceEncoder, **kwargs) -> tuple[InfluenceEncoder, list[dict[str, float]]]:
+def fine_tuned(encoder: InfluenceEncoder, **kwargs) -> tuple[InfluenceEncoder, dict[str, float]]:
     """A copy of ``encoder`` fine-tuned on one real request (the pre-trained one is kept intact)."""
     tuned = copy.deepcopy(encoder)
-    history = optimise(tuned, **kwargs)
-    return tuned, history
+    return tuned, optimise(tuned, **kwargs)
 
 
 def _remember(key: str, state: dict) -> None:

@@ -1,16 +1,16 @@
 """SISA (Bourtoule et al., 2021) for recommendation: shard the users, retrain only what was touched.
 
 Users are split at random (seeded) into K shards; ``prepare`` trains one sub-model per
-shard, all shards in one batched pass (:mod:`core.methods.sharded`). A user's scores
+shard, each on its own rows only (:mod:`core.methods.common.shards`). A user's scores
 are the average of the shard models that were trained on them — with users sharded,
 that is their own shard's model. Averaging in the shards that never saw a user (the
 published baseline, ``aggregate=all``) mixes in scores from untrained random vectors;
 it is kept as an option because it reproduces the published SISA numbers.
 
-Unlearning retrains, from their original initialisation, only the shards holding
-removed rows, on their retained rows; every other shard stays bit-identical. A user
-whose shard was retrained without them is known to no shard and is ranked by
-popularity, like under full retraining.
+Unlearning retrains, from their original seed, only the shards holding removed rows,
+on their retained rows; every other shard stays bit-identical, and is what it would be
+had the forgotten rows never existed. A user whose shard was retrained without them is
+known to no shard and is ranked by popularity, like under full retraining.
 """
 
 from __future__ import annotations
@@ -21,13 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.methods.registry import MethodSpec, ParamSpec, UnlearnContext, UnlearnOutcome, register
-from core.methods.sharded import (
-    ShardedEmbeddings, n_shards_param, retrain_touched_shards, shard_extras, shard_training_params,
-    train_shards_from_params,
+from core.methods.common.shards import (
+    ShardedEmbeddings, random_user_shards, retrain_touched_shards, shard_extras, train_shards_from_params,
 )
-
-AGGREGATES = ("owning", "all")
+from core.methods.registry import UnlearnContext, UnlearnOutcome
 
 
 class SisaModel(ShardedEmbeddings):
@@ -60,62 +57,27 @@ class SisaState:
 
     user_shard: np.ndarray  # shard of each user (−1: no training rows)
     model: SisaModel
-    epochs: int
 
 
-def random_user_shards(train_users: np.ndarray, n_users: int, n_shards: int, seed: int) -> np.ndarray:
-    """Users with training rows dealt at random into ``n_shards`` groups of equal size (±1)."""
-    users = np.unique(train_users)
-    rng = np.random.default_rng([int(seed), 0x5151])
-    out = np.full(n_users, -1, dtype=np.int64)
-    out[rng.permutation(users)] = np.arange(len(users)) % n_shards
-    return out
-
-
-def _prepare(ctx: UnlearnContext, params: dict) -> SisaState:
+def prepare(ctx: UnlearnContext, params: dict) -> SisaState:
     ds, split = ctx.dataset, ctx.split
     k = params["n_shards"]
     user_shard = random_user_shards(ds.users[split.train], ds.n_users, k, ctx.seed)
     stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(k), split.valid,
-                                     ctx.reporter.sub(0.0, 0.5), "shards")
+                                     ctx.reporter.sub(0.0, 0.5), "shard")
     model = SisaModel(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device, params["aggregate"])
     model.replace(stack)
-    return SisaState(user_shard, model.eval(), stack.epochs)
+    return SisaState(user_shard, model.eval())
 
 
-def _unlearn(ctx: UnlearnContext, params: dict, state: SisaState) -> UnlearnOutcome:
-    affected, _valid, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 1.0),
-                                                     "unlearn")
+def unlearn(ctx: UnlearnContext, params: dict, state: SisaState) -> UnlearnOutcome:
+    affected, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 1.0),
+                                             "unlearn shard")
     model = copy.deepcopy(state.model)
     model.replace(stack)
     k = params["n_shards"]
     return UnlearnOutcome(
         model=model.eval(),
         extras=shard_extras(affected, k, stack),
-        notes=[f"retrained {len(affected)} of {k} shards"],
+        notes=[f"retrained {len(affected)} of {k} shards, each from its own seed on its own retained rows"],
     )
-
-
-register(
-    MethodSpec(
-        name="sisa",
-        label="SISA (sharded retraining)",
-        description=(
-            "Splits the users at random into shards and trains one sub-model per shard "
-            "(once, before the request). Unlearning retrains only the shards that held "
-            "forgotten data; scores come from the shard models. Exact, but each sub-model "
-            "sees only part of the data, so accuracy drops as shards multiply."
-        ),
-        params=(
-            n_shards_param(),
-            ParamSpec("aggregate", str, "owning",
-                      "How shard scores combine: 'owning' averages the shards trained on the user; "
-                      "'all' averages every shard (the published baseline, weaker).",
-                      choices=AGGREGATES, label="Aggregation"),
-            *shard_training_params("Epochs"),
-        ),
-        unlearn=_unlearn,
-        prepare=_prepare,
-        family="exact",
-    )
-)

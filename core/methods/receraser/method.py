@@ -1,0 +1,73 @@
+"""RecEraser (Chen et al., WWW 2022): balanced user shards plus a learned attention aggregator.
+
+``prepare`` (one-off, timed apart): the user partition (:mod:`.partition`), one sub-model
+per shard, each on its own rows (:mod:`core.methods.common.shards`), and the attention
+aggregator over them (:mod:`.aggregator`).
+
+``unlearn`` retrains from scratch the shards holding removed rows, then a fresh
+aggregator on the retained rows (the old one was fitted on the forgotten data). The
+aggregator is a large share of the unlearning time on a CPU.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.fit_loop import warm_up
+from core.methods.common.shards import (
+    ShardedEmbeddings, retrain_touched_shards, shard_extras, train_shards_from_params,
+)
+from core.methods.receraser.aggregator import AggregatorSettings, RecEraserModel, train_aggregator
+from core.methods.receraser.partition import user_partition
+from core.methods.registry import UnlearnContext, UnlearnOutcome
+
+
+@dataclass
+class RecEraserState:
+    user_shard: np.ndarray
+    shards: ShardedEmbeddings
+    model: RecEraserModel
+    partition: str
+
+
+def _fit_aggregator(ctx: UnlearnContext, params: dict, model: RecEraserModel, rows, valid_rows, reporter,
+                    stage: str) -> int:
+    ds, config = ctx.dataset, ctx.model_config
+    settings = AggregatorSettings(epochs=params["agg_epochs"], lr=params["agg_lr"], reg=config.reg,
+                                  batch_size=params["agg_batch"], seed=ctx.seed, patience=config.patience)
+    return train_aggregator(model, ds.users[rows], ds.items[rows], settings,
+                            (ds.users[valid_rows], ds.items[valid_rows]), reporter, stage)
+
+
+def prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
+    warm_up()
+    ds, split, k = ctx.dataset, ctx.split, params["n_shards"]
+    user_shard, how = user_partition(ctx, params)
+    stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(k), split.valid,
+                                     ctx.reporter.sub(0.0, 0.4), "shard")
+    shards = ShardedEmbeddings(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device)
+    shards.replace(stack)
+    model = RecEraserModel(copy.deepcopy(shards), params["attention_dim"], ctx.seed)
+    _fit_aggregator(ctx, params, model, split.train, split.valid, ctx.reporter.sub(0.4, 0.5), "aggregator")
+    return RecEraserState(user_shard, shards, model, how)
+
+
+def unlearn(ctx: UnlearnContext, params: dict, state: RecEraserState) -> UnlearnOutcome:
+    k = params["n_shards"]
+    affected, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 0.9),
+                                             "unlearn shard")
+    shards = copy.deepcopy(state.shards)
+    shards.replace(stack)
+    model = RecEraserModel(shards, params["attention_dim"], ctx.seed)
+    agg_epochs = _fit_aggregator(ctx, params, model, ctx.retained_rows, ctx.retrain_valid_rows,
+                                 ctx.reporter.sub(0.9, 1.0), "unlearn aggregator")
+    sizes = np.bincount(state.user_shard[state.user_shard >= 0], minlength=k)
+    return UnlearnOutcome(
+        model=model,
+        extras={**shard_extras(affected, k, stack),
+                "aggregator_epochs": float(agg_epochs), "largest_shard_users": float(sizes.max())},
+        notes=[f"retrained {len(affected)} of {k} shards and the aggregator", f"partition: {state.partition}"],
+    )

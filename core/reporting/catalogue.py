@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from core.groups import GROUPS
 from core.reporting import numbers
 from core.reporting.families import FAMILIES, GROUP_INFO, HEADLINE_KEYS, OTHER_FAMILY, SUMMARY_KEYS
-from core.reporting.metric_types import (  # noqa: F401  (re-exported: the catalogue is one import)
+from core.reporting.metric_types import (  # re-exported: the catalogue is one import for every view
     AGREEMENT,
     ATTACK,
     CLOSE_TO_RETRAIN,
@@ -42,6 +42,14 @@ from core.reporting.metric_types import (  # noqa: F401  (re-exported: the catal
     GroupInfo,
     MetricFamily,
 )
+
+__all__ = [
+    "AGREEMENT", "ATTACK", "CLOSE_TO_RETRAIN", "COST", "FAMILIES", "GLOSSARY_CUTOFF", "GROUP_INFO", "HEADLINE_KEYS",
+    "HIGHER_IS_BETTER", "JUDGE_BASE", "JUDGE_NONE", "JUDGE_RETRAIN", "JUDGE_THRESHOLD", "LOWER_IS_BETTER", "MEMORY",
+    "NOT_JUDGED", "OTHER", "SECTIONS", "SECTION_TITLES", "SUMMARY_KEYS", "TARGET_SENTENCES", "UTILITY", "GroupInfo",
+    "MetricEntry", "MetricFamily", "entry_for", "families_in", "figures", "group_label", "headline_keys", "lookup",
+    "ordered_keys", "present_keys", "summary_keys",
+]
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,8 @@ def _full_table(result, flats: dict) -> str:
             f"<td class='{_verdict(key, flats[m].get(key), flats, m)}'>{entry.format(flats[m].get(key))}</td>"
             f"<td>{entry.format_delta(deltas['base'].get(m, {}).get(key))}</td>"
             f"<td>{entry.format_delta(deltas['retrain'].get(m, {}).get(key))}</td>" for m in models)
-        body.append(f"<tr><td class='name'>{_e(entry.label)}<br><span class='hint'>{_e(key)}</span></td>{cells}</tr>")
+        name = f"{_e(entry.label)}<br><span class='hint'>{_e(key)}</span>"
+        body.append(f"<tr><td class='name'>{name}</td>{cells}</tr>")
     return f"<table><tr><th class='name'>measure</th>{head}</tr>{''.join(body)}</table>"
 
 
@@ -145,7 +146,8 @@ def _heading(result, title: str) -> str:
     ds, req = result.dataset, result.request
     return (f"<h1>{_e(title)}</h1><p>Run <b>{_e(result.run_id)}</b>, started {when}, on {_e(ds.get('name', '?'))} "
             f"({_e(ds.get('n_users', '?'))} users, {_e(ds.get('n_items', '?'))} items, "
-            f"{_e(ds.get('n_interactions', '?'))} interactions); device {_e(result.environment.get('device', '?'))}.</p>"
+            f"{_e(ds.get('n_interactions', '?'))} interactions); "
+            f"device {_e(result.environment.get('device', '?'))}.</p>"
             f"<h2>What was asked to be forgotten</h2><div class='request'><b>{_e(req.get('description', '?'))}</b> — "
             f"{req.get('n_removed_rows', 0):,} training interactions removed, {req.get('n_forget_users', 0):,} users "
             f"and {req.get('n_forget_items', 0):,} items touched.</div>")

@@ -134,6 +134,8 @@ class Workspace:
         self._load_version = 0
         self._version = 0
         self._hint: str | None = None
+        self._queue: list[Change] = []
+        self._notifying = False
 
     @property
     def state(self) -> WorkspaceState:
@@ -145,10 +147,20 @@ class Workspace:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def _set(self, what: str, exc: BaseException | None = None, **fields) -> None:
+        """New state, then tell the listeners. A change made by a listener is told after the
+        current one has reached every listener, so all of them see changes in order."""
         self._state = replace(self._state, **fields)
-        change = Change(what, self._state, exc)
-        for listener in list(self._listeners):
-            listener(change)
+        self._queue.append(Change(what, self._state, exc))
+        if self._notifying:
+            return
+        self._notifying = True
+        try:
+            while self._queue:
+                change = self._queue.pop(0)
+                for listener in list(self._listeners):
+                    listener(change)
+        finally:
+            self._notifying = False
 
     # -- dataset -------------------------------------------------------------------------------
     def load(self, data: DataConfig) -> None:
@@ -170,9 +182,11 @@ class Workspace:
 
     def set_dataset(self, dataset: Dataset, data: DataConfig | None = None) -> None:
         """Use an already loaded dataset (the split and request are recomputed for it)."""
+        version = self._version
         self._set("dataset", dataset=dataset, data_config=data or DataConfig(path=dataset.source),
                   loading=None, prepared=None, error=None)
-        self._prepare()
+        if self._version == version:  # no listener has changed the request for the new dataset
+            self._prepare()
 
     # -- split and request -----------------------------------------------------------------
     def set_split(self, config: SplitConfig) -> None:

@@ -1,7 +1,8 @@
 """Dataset panel: open a folder or file, recent datasets, the demo; summary and histogram.
 
 The panel only *asks* for a dataset (``loadRequested`` with a DataConfig dict); the
-main window loads it off the UI thread and hands it back through :meth:`show_dataset`.
+main window has the :class:`~core.workspace.Workspace` load it off the UI thread, and the
+panel shows what the workspace reports (loading, the dataset, or why it failed).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from PySide6.QtWidgets import (
 
 import pyqtgraph as pg  # noqa: E402  (PySide6 is imported first)
 
-from cragru_gui import column_dialog
+from core.workspace import Change, Workspace
+from cragru_gui import column_dialog, errors
 
 KNOWN_MARKERS = {"u.data", "ratings.dat", "user_artists.dat", "ratings.csv"}
 GENERIC_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -57,10 +59,12 @@ def histogram(counts: np.ndarray, max_bins: int = 30) -> tuple[np.ndarray, np.nd
 class DatasetPanel(QWidget):
     loadRequested = Signal(dict)  # a core.config.DataConfig as a dict
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("datasetPanel")
         self.dataset = None
+        self._loading_path = ""
+        workspace.subscribe(self._on_workspace)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
 
@@ -223,6 +227,17 @@ class DatasetPanel(QWidget):
         self.recent_combo.blockSignals(False)
 
     # -- state shown ---------------------------------------------------------------------------
+    def _on_workspace(self, change: Change) -> None:
+        if change.what == "loading":
+            self._loading_path = change.state.loading.path
+            self.set_loading(True, describe_source({"path": self._loading_path}))
+        elif change.what == "dataset":
+            self.set_loading(False)
+            self.show_dataset(change.state.dataset)
+        elif change.what == "load_failed":
+            self.set_loading(False)
+            self.show_problem(f"Could not open {self._loading_path}: {errors.user_message(change.exc)}")
+
     def set_loading(self, loading: bool, what: str = "") -> None:
         self.busy.setVisible(loading)
         self.busy.setFormat(f"Loading {what}…" if what else "Loading…")

@@ -1,7 +1,8 @@
 """Method panel: the registered unlearning methods, their generated forms, base model and device.
 
-Everything here comes from the registry (``list_methods()``) and each method's
-ParamSpecs: no method is special-cased.
+Everything here is generated from specs: the methods from the registry (``list_methods()``)
+and their ParamSpecs, the base model from :data:`core.models.base.MODEL_PARAMS`, the device,
+cache and attack switches from :data:`core.config.RUN_PARAMS`. No method is special-cased.
 """
 
 from __future__ import annotations
@@ -11,25 +12,17 @@ import sys
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFormLayout,
-    QFrame,
-    QGroupBox,
-    QLabel,
-    QScrollArea,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from core.config import MethodChoice
+from core.config import RUN_PARAMS, MethodChoice
 from core.errors import ConfigError
-from core.models.base import ModelConfig
+from core.models.base import MODEL_PARAMS, ModelConfig
+from core.params import spec_named
 from cragru_gui.param_form import ParamForm
+from cragru_gui.worker import TaskRunner
 
-BASE_MODELS = (("bpr", "BPR-MF (matrix factorisation)"), ("lightgcn", "LightGCN (graph convolution)"))
+MODEL_FIELDS = ("name", "epochs", "dim")  # the base-model settings the window offers
+RUN_FIELDS = ("use_cache", "mia")
 
 
 def _gpu_name() -> str | None:
@@ -94,66 +87,36 @@ class MethodPanel(QWidget):
     changed = Signal()
     methodsLoaded = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: TaskRunner | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("methodPanel")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
-
-        # -- base model --------------------------------------------------------------
         model_box = QGroupBox("Base recommender", self)
         model_box.setToolTip("The model trained on all data (base); retraining and most methods reuse it.")
-        form = QFormLayout(model_box)
-        self.model_combo = QComboBox(model_box)
-        self.model_combo.setObjectName("baseModelCombo")
-        for name, label in BASE_MODELS:
-            self.model_combo.addItem(label, name)
-        self.model_combo.setToolTip("Architecture of the base model; retraining uses the same one")
-        form.addRow("Model:", self.model_combo)
-        defaults = ModelConfig()
-        self.epochs_spin = QSpinBox(model_box)
-        self.epochs_spin.setObjectName("epochsSpin")
-        self.epochs_spin.setRange(1, 100_000)
-        self.epochs_spin.setValue(defaults.epochs)
-        self.epochs_spin.setToolTip(
-            "Maximum training epochs of the base model (and of retraining). Training stops "
-            f"earlier when validation NDCG@10 has not improved for {defaults.patience} epochs.")
-        form.addRow("Max epochs:", self.epochs_spin)
-        self.dim_spin = QSpinBox(model_box)
-        self.dim_spin.setRange(1, 4096)
-        self.dim_spin.setValue(defaults.dim)
-        self.dim_spin.setToolTip("Embedding size of users and items")
-        form.addRow("Embedding size:", self.dim_spin)
-        self.cache_check = QCheckBox("Reuse a cached base model", model_box)
-        self.cache_check.setChecked(True)
-        self.cache_check.setToolTip("Skip training the base model when the same one (same data, split and "
-                                    "settings) was trained before")
-        form.addRow(self.cache_check)
-        self.mia_check = QCheckBox("Membership-inference attack", model_box)
-        self.mia_check.setChecked(True)
-        self.mia_check.setToolTip("Measure how well an attacker can tell forgotten users from users the model "
-                                  "never saw (AUC; retraining ≈ 0.5)")
-        form.addRow(self.mia_check)
+        box = QVBoxLayout(model_box)
+        self.model_form = ParamForm([spec_named(MODEL_PARAMS, n) for n in MODEL_FIELDS], model_box)
+        self.run_form = ParamForm([spec_named(RUN_PARAMS, n) for n in RUN_FIELDS], model_box)
+        box.addWidget(self.model_form)
+        box.addWidget(self.run_form)
         outer.addWidget(model_box)
-
-        # -- device --------------------------------------------------------------------
         device_box = QGroupBox("Device", self)
-        device_layout = QFormLayout(device_box)
-        self.device_combo = QComboBox(device_box)
-        self.device_combo.setObjectName("deviceCombo")
-        gpu = _gpu_name()
-        self.device_combo.addItem(f"Automatic ({'GPU: ' + gpu if gpu else 'CPU'})", "auto")
-        self.device_combo.addItem("CPU", "cpu")
-        self.device_combo.addItem(f"GPU: {gpu}" if gpu else "GPU (none detected)", "cuda")
-        if not gpu:
-            item = self.device_combo.model().item(2)
-            item.setEnabled(False)
-            item.setToolTip("torch sees no CUDA GPU on this machine")
-        self.device_combo.setToolTip("Where models train and score: automatic picks the GPU when there is one")
-        device_layout.addRow("Run on:", self.device_combo)
+        self.device_form = ParamForm([spec_named(RUN_PARAMS, "device")], device_box)
+        QVBoxLayout(device_box).addWidget(self.device_form)
+        self.device_combo = self.device_form.editors["device"]
+        _name_the_gpu(self.device_combo)
         outer.addWidget(device_box)
+        outer.addWidget(self._methods_box(), 1)
+        for form in (self.model_form, self.run_form, self.device_form):
+            form.changed.connect(self.changed.emit)
+        if "core.methods" in sys.modules:
+            self._populate(_list_methods())
+        else:  # importing every method (LLM libraries included) can take seconds: off the UI thread
+            self._tasks = tasks or TaskRunner(self)
+            self._tasks.start("methods", lambda task: _list_methods(), on_done=self._populate,
+                              on_error=self._methods_failed)
 
-        # -- methods -----------------------------------------------------------------------
+    def _methods_box(self) -> QGroupBox:
         methods_box = QGroupBox("Unlearning methods (tick one or more)", self)
         methods_box.setToolTip("Every ticked method unlearns the same request in one run; retraining is the "
                                "reference the others are compared with")
@@ -170,33 +133,16 @@ class MethodPanel(QWidget):
         self.entries: dict[str, MethodEntry] = {}
         self.methods_ready = False
         self._pending_state: dict | None = None
-        self._loader = None
         self.loading_label = QLabel("Loading the unlearning methods…", holder)
         self.loading_label.setProperty("role", "hint")
         self._methods_layout.addWidget(self.loading_label)
         self._methods_layout.addStretch(1)
         scroll.setWidget(holder)
         box_layout.addWidget(scroll)
-        outer.addWidget(methods_box, 1)
-        if "core.methods" in sys.modules:
-            self._populate(_list_methods())
-        else:  # importing every method (LLM libraries included) can take seconds: off the UI thread
-            from cragru_gui.worker import FunctionWorker
-
-            self._loader = FunctionWorker(_list_methods)
-            self._loader.returned.connect(self._populate)
-            self._loader.errored.connect(self._methods_failed)
-            self._loader.start()
-
-        for signal in (self.model_combo.currentIndexChanged, self.epochs_spin.valueChanged,
-                       self.dim_spin.valueChanged, self.device_combo.currentIndexChanged,
-                       self.cache_check.toggled, self.mia_check.toggled):
-            signal.connect(lambda *_: self.changed.emit())
+        return methods_box
 
     # -- the registry ---------------------------------------------------------------------------
     def _populate(self, specs) -> None:
-        if self._loader is not None:
-            self._loader.wait(5000)
         self.loading_label.hide()
         for spec in specs:
             entry = MethodEntry(spec, self._holder)
@@ -225,11 +171,6 @@ class MethodPanel(QWidget):
         self.loading_label.setProperty("role", "banner")
         errors.report_exception(self, exc, "Cannot load the unlearning methods")
 
-    def wait_for_methods(self, msecs: int = 60_000) -> bool:
-        if self._loader is not None:
-            return self._loader.wait(msecs)
-        return True
-
     # -- reading ------------------------------------------------------------------------------
     def selected_methods(self) -> list[str]:
         return [name for name, entry in self.entries.items() if entry.is_checked()]
@@ -247,29 +188,21 @@ class MethodPanel(QWidget):
             raise ConfigError("tick at least one unlearning method in the Method panel")
         return tuple(chosen)
 
+    def selected_labels(self) -> list[str]:
+        return [self.entries[name].spec.label for name in self.selected_methods()]
+
     def model_config(self, base: ModelConfig | None = None) -> ModelConfig:
-        base = base or ModelConfig()
-        return replace(base, name=self.model_combo.currentData(), epochs=self.epochs_spin.value(),
-                       dim=self.dim_spin.value())
+        return replace(base or ModelConfig(), **self.model_form.values())
 
-    def device(self) -> str:
-        return self.device_combo.currentData()
-
-    def use_cache(self) -> bool:
-        return self.cache_check.isChecked()
-
-    def mia(self) -> bool:
-        return self.mia_check.isChecked()
+    def run_settings(self) -> dict:
+        """``device``, ``use_cache`` and ``mia`` of :class:`core.config.ExperimentConfig`."""
+        return {**self.device_form.values(), **self.run_form.values()}
 
     # -- settings --------------------------------------------------------------------------------
     def state(self) -> dict:
         return {
-            "model": self.model_combo.currentData(),
-            "epochs": self.epochs_spin.value(),
-            "dim": self.dim_spin.value(),
-            "device": self.device(),
-            "cache": self.use_cache(),
-            "mia": self.mia(),
+            "base": self.model_form.raw_values(),
+            "run": {**self.device_form.raw_values(), **self.run_form.raw_values()},
             "methods": {
                 name: {"checked": e.is_checked(), "params": e.form.raw_values()} for name, e in self.entries.items()
             },
@@ -280,18 +213,12 @@ class MethodPanel(QWidget):
             return
         if not self.methods_ready:
             self._pending_state = state
-        index = self.model_combo.findData(state.get("model"))
-        if index >= 0:
-            self.model_combo.setCurrentIndex(index)
-        if isinstance(state.get("epochs"), int):
-            self.epochs_spin.setValue(state["epochs"])
-        if isinstance(state.get("dim"), int):
-            self.dim_spin.setValue(state["dim"])
-        index = self.device_combo.findData(state.get("device"))
+        self.model_form.set_values(state.get("base") or {})
+        run = dict(state.get("run") or {})
+        index = self.device_combo.findData(run.pop("device", None))
         if index >= 0 and self.device_combo.model().item(index).isEnabled():
             self.device_combo.setCurrentIndex(index)
-        self.cache_check.setChecked(bool(state.get("cache", True)))
-        self.mia_check.setChecked(bool(state.get("mia", True)))
+        self.run_form.set_values(run)
         methods = state.get("methods") or {}
         if isinstance(methods, dict):
             for name, entry in self.entries.items():
@@ -303,8 +230,20 @@ class MethodPanel(QWidget):
             self.entries["retrain"].set_checked(True)
 
     def set_epochs(self, epochs: int) -> None:
-        self.epochs_spin.setValue(epochs)
+        self.model_form.set_values({"epochs": epochs})
 
     def check_only(self, *names: str) -> None:
         for name, entry in self.entries.items():
             entry.set_checked(name in names)
+
+
+def _name_the_gpu(combo) -> None:
+    """Say which GPU ``auto`` and ``cuda`` mean here; ``cuda`` is disabled without one."""
+    gpu = _gpu_name()
+    combo.setItemText(combo.findData("auto"), f"Automatic ({'GPU: ' + gpu if gpu else 'CPU'})")
+    cuda = combo.findData("cuda")
+    combo.setItemText(cuda, f"GPU: {gpu}" if gpu else "GPU (none detected)")
+    if not gpu:
+        item = combo.model().item(cuda)
+        item.setEnabled(False)
+        item.setToolTip("torch sees no CUDA GPU on this machine")

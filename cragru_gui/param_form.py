@@ -1,8 +1,9 @@
-"""A form generated from a method's :class:`~core.methods.registry.ParamSpec` list.
+"""A form generated from a :class:`~core.params.ParamSpec` list (a method's parameters,
+the base model's, the split's, the run's).
 
-int → QSpinBox, float → QDoubleSpinBox, bool → QCheckBox, choices → QComboBox,
-str → QLineEdit; the range comes from the spec, the tooltip is its help text, and every
-value goes through ``ParamSpec.coerce`` (errors shown under the form).
+int → QSpinBox, float → QDoubleSpinBox, bool → QCheckBox, choices → QComboBox (showing
+the spec's choice labels), str → QLineEdit; the range comes from the spec, the tooltip is
+its help text, and every value goes through ``ParamSpec.coerce`` (errors shown under the form).
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ def _decimals(spec) -> int:
 def make_editor(spec, parent: QWidget | None = None) -> QWidget:
     if spec.choices:
         editor = QComboBox(parent)
-        editor.addItems([str(c) for c in spec.choices])
+        for choice in spec.choices:
+            editor.addItem(spec.choice_label(choice), choice)
     elif spec.type is bool:
-        editor = QCheckBox(parent)
+        editor = QCheckBox(spec.label, parent) if spec.label else QCheckBox(parent)
     elif spec.type is int:
         editor = QSpinBox(parent)
         editor.setRange(int(spec.low) if spec.low is not None else -INT_LIMIT,
@@ -47,15 +49,16 @@ def make_editor(spec, parent: QWidget | None = None) -> QWidget:
     elif spec.type is float:
         editor = QDoubleSpinBox(parent)
         editor.setDecimals(_decimals(spec))
-        editor.setRange(float(spec.low) if spec.low is not None else -FLOAT_LIMIT,
-                        float(spec.high) if spec.high is not None else FLOAT_LIMIT)
+        tick = 10 ** -editor.decimals()  # an excluded bound is one displayed step inside
+        editor.setRange(float(spec.low) + (tick if spec.low_open else 0) if spec.low is not None else -FLOAT_LIMIT,
+                        float(spec.high) - (tick if spec.high_open else 0) if spec.high is not None else FLOAT_LIMIT)
         step = abs(spec.default) / 10 if spec.default else 10 ** -min(editor.decimals(), 3)
         editor.setSingleStep(step)
     else:
         editor = QLineEdit(parent)
     bounds = ""
     if spec.type in (int, float) and (spec.low is not None or spec.high is not None):
-        bounds = f" (range {spec.low if spec.low is not None else '−∞'} … {spec.high if spec.high is not None else '∞'})"
+        bounds = f" (range {spec.range_text()})"
     editor.setToolTip(f"{spec.help}{bounds}\ndefault: {spec.default}")
     editor.setObjectName(f"param_{spec.name}")
     set_editor_value(editor, spec, spec.default)
@@ -64,7 +67,7 @@ def make_editor(spec, parent: QWidget | None = None) -> QWidget:
 
 def editor_value(editor: QWidget, spec):
     if isinstance(editor, QComboBox):
-        return editor.currentText()
+        return editor.currentData()
     if isinstance(editor, QCheckBox):
         return editor.isChecked()
     if isinstance(editor, QSpinBox):
@@ -77,7 +80,7 @@ def editor_value(editor: QWidget, spec):
 def set_editor_value(editor: QWidget, spec, value) -> None:
     value = spec.coerce(value)
     if isinstance(editor, QComboBox):
-        editor.setCurrentIndex(max(0, editor.findText(str(value))))
+        editor.setCurrentIndex(max(0, editor.findData(value)))
     elif isinstance(editor, QCheckBox):
         editor.setChecked(bool(value))
     elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
@@ -110,9 +113,12 @@ class ParamForm(QWidget):
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         for spec in self.specs:
             editor = make_editor(spec, self)
-            label = QLabel((spec.label or spec.name.replace("_", " ")) + ":", self)
-            label.setToolTip(spec.help)
-            layout.addRow(label, editor)
+            if isinstance(editor, QCheckBox) and spec.label:  # the box carries its own label
+                layout.addRow(editor)
+            else:
+                label = QLabel((spec.label or spec.name.replace("_", " ")) + ":", self)
+                label.setToolTip(spec.help)
+                layout.addRow(label, editor)
             self.editors[spec.name] = editor
             _changed_signal(editor).connect(self._on_changed)
         self.error_label = QLabel(self)

@@ -46,13 +46,8 @@ class Settings:
         value = self._qs.value("window/geometry")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
-    def window_state(self) -> QByteArray | None:
-        value = self._qs.value("window/state")
-        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
-
-    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+    def save_geometry(self, geometry: QByteArray) -> None:
         self._qs.setValue("window/geometry", geometry)
-        self._qs.setValue("window/state", state)
 
     # -- datasets ----------------------------------------------------------------------------
     def last_dataset(self) -> dict | None:

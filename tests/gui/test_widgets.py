@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
-from core.errors import Cancelled, ConfigError, DatasetError
-from core.events import AttackResultEvent, LogEvent, MetricEvent, ModelResultEvent, ProgressEvent, StageEvent
+from core.errors import ConfigError
+from core.events import AttackResultEvent, MetricEvent, ModelResultEvent
 from core.history import RunStore
 from core.methods.registry import ParamSpec
 from cragru_gui.metric_table import MetricTableModel
@@ -184,60 +184,6 @@ def test_history_open_compare_delete(qtbot, tiny_result, tmp_path, answers):
     assert [r.run_id for r in store.list()] == ["run-b", "run-a"]
 
 
-# -- worker ------------------------------------------------------------------------------------
-def test_worker_turns_events_into_signals(qtbot):
-    from cragru_gui.worker import ExperimentWorker
-
-    def runner(config, on_event, should_stop, dataset=None, store=None):
-        on_event(StageEvent("one", 1, 2))
-        on_event(ProgressEvent(0.5, "half"))
-        on_event(MetricEvent("base", "train", 1, {"loss": 0.5}))
-        on_event(ModelResultEvent("base", {"retain": {"hit@10": 0.5}}))
-        on_event(LogEvent("hello"))
-        return "the result"
-
-    worker = ExperimentWorker(None, runner=runner)
-    seen = []
-    worker.stage.connect(lambda *a: seen.append(("stage", a)))
-    worker.progress.connect(lambda *a: seen.append(("progress", a)))
-    worker.metric.connect(lambda e: seen.append(("metric", e.series)))
-    worker.model_result.connect(lambda e: seen.append(("model", e.model)))
-    worker.log.connect(lambda *a: seen.append(("log", a)))
-    with qtbot.waitSignal(worker.returned) as returned, qtbot.waitSignal(worker.finished):
-        worker.start()
-    assert returned.args == ["the result"]
-    worker.wait(5000)
-    assert [s[0] for s in seen] == ["stage", "progress", "metric", "model", "log"]
-
-
-def test_worker_cancel_and_error_paths(qtbot):
-    from cragru_gui.worker import ExperimentWorker
-
-    def slow(config, on_event, should_stop, dataset=None, store=None):
-        import time
-
-        for _ in range(500):
-            if should_stop():
-                raise Cancelled("stop")
-            time.sleep(0.01)
-        return "too late"
-
-    worker = ExperimentWorker(None, runner=slow)
-    with qtbot.waitSignal(worker.cancelled, timeout=5000), qtbot.assertNotEmitted(worker.returned):
-        worker.start()
-        worker.quit()
-        worker.wait(5000)
-
-    def broken(*_args, **_kwargs):
-        raise DatasetError("bad line", "x.csv", 3)
-
-    worker = ExperimentWorker(None, runner=broken)
-    with qtbot.waitSignal(worker.errored) as errored:
-        worker.start()
-    worker.wait(5000)
-    assert isinstance(errored.args[0], DatasetError)
-
-
 # -- errors ---------------------------------------------------------------------------------------------
 def test_excepthook_logs_and_shows_a_dialog(qtbot, shown_errors, monkeypatch, tmp_path):
     from cragru_gui import errors
@@ -297,9 +243,11 @@ def test_charts_update_items_in_place(qtbot):
     bars = chart.bars
     assert set(bars.hit.bars) == {"base", "retrain"} and not bars.attack.bars
     assert "appears after the attack" in bars.attack.note.item.textItem.toPlainText()
+    assert bars.attack.note.item.isVisible()  # the note stands in for the attack's bars ...
     bar = bars.hit.bars["base"]
     chart.add_attack_result(AttackResultEvent("base", "mia", 0.97, 0.9, 1.0))
     assert bars.hit.bars["base"] is bar and set(bars.attack.bars) == {"base"}
+    assert not bars.attack.note.item.isVisible()  # ... until they arrive
     assert set(bars.attack.errors) == {"base"}  # the interval is drawn
     chart.add_model_result(ModelResultEvent("base", {}, {"time_s": 2.5}))
     assert bars.models["base"]["extras"]["forgotten_recall@10"] == 0.3  # extras merge, not replace

@@ -8,16 +8,23 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from core.errors import CragruError
+from core.errors import Cancelled, CragruError
 from core.history import RunStore
+from core.split import SplitConfig
 
 OBJECT_NAMES = ("datasetPanel", "forgetPanel", "methodPanel", "startButton", "cancelButton", "progressBar",
                 "metricsChart", "resultsTable", "userInspector", "historyPanel", "exportButton")
 
 
+def _settled(qtbot, window):
+    """Wait until the workspace has resolved the latest request (it works off the GUI thread)."""
+    qtbot.waitUntil(lambda: not window.workspace.state.busy, timeout=10_000)
+    return window.workspace.state
+
+
 def _eligible_users(window, n):
     """Raw IDs of users with training rows (outsiders cannot be forgotten)."""
-    counts = window.dataset.user_counts(window.forget_panel.split.train)
+    counts = window.dataset.user_counts(window.workspace.state.split.train)
     return [str(window.dataset.user_ids[u]) for u in range(window.dataset.n_users) if counts[u] > 0][:n]
 
 
@@ -47,14 +54,16 @@ def test_selecting_users_updates_the_request_summary(make_window, qtbot):
     panel.select_users(chosen)
     assert panel.kind() == "users" and panel.selector() == "ids"
     assert panel.request().ids == tuple(chosen)
+    state = _settled(qtbot, window)
     assert "Forgetting 3 users" in panel.summary.text()
-    n_rows = len(panel.resolved.removed_rows)
+    n_rows = len(state.resolved.removed_rows)
     assert f"{n_rows:,} training interactions" in panel.summary.text()
     assert not panel.banner.isVisibleTo(panel)
     # a held-out outsider cannot be forgotten: the RequestError message is shown as a banner
-    counts = window.dataset.user_counts(panel.split.train)
+    counts = window.dataset.user_counts(state.split.train)
     outsider = str(window.dataset.user_ids[int((counts == 0).nonzero()[0][0])])
     panel.select_users([outsider])
+    _settled(qtbot, window)
     assert panel.banner.isVisibleTo(panel) and "no training interactions" in panel.banner.text()
     assert not window.run_bar.start_button.isEnabled()
     # quick selector: every item of a genre
@@ -62,25 +71,27 @@ def test_selecting_users_updates_the_request_summary(make_window, qtbot):
     panel.selector_combo.setCurrentIndex(panel.selector_combo.findData("genre"))
     panel.genre_combo.setCurrentIndex(0)
     panel.refresh()
+    _settled(qtbot, window)
     genre = panel.genre_combo.currentText()
     n_items = sum(genre in g for g in window.dataset.item_genres())
     assert panel.request().genre == genre and f"Forgetting {n_items} items" in panel.summary.text()
     # share selector: the size follows the spin box
     panel.clear()
+    _settled(qtbot, window)
     assert panel.selector() == "random" and panel.is_valid()
     panel.percent_spin.setValue(20.0)
-    qtbot.waitUntil(lambda: panel.resolved is not None and panel.resolved.request.fraction == 0.2, timeout=3000)
+    qtbot.waitUntil(lambda: window.workspace.state.ready
+                    and window.workspace.state.resolved.request.fraction == 0.2, timeout=3000)
     assert window.run_bar.start_button.isEnabled()
 
 
 def test_retraining_run_fills_charts_results_and_inspector(make_window, qtbot, store_path, shown_errors, tmp_path):
     window = make_window()
-    window.method_panel.mia_check.setChecked(True)
-    window.method_panel.cache_check.setChecked(False)  # train base here, so its curve is drawn
+    window.method_panel.run_form.set_values({"mia": True, "use_cache": False})  # train base here: its curve
     window.start_run()
     assert window.is_running()
     assert not window.run_bar.start_button.isEnabled() and window.run_bar.cancel_button.isEnabled()
-    with qtbot.waitSignal(window.worker.finished, timeout=180_000):
+    with qtbot.waitSignal(window.tasks.finished, timeout=180_000, check_params_cb=lambda kind: kind == "run"):
         pass
     qtbot.waitUntil(lambda: not window.is_running() and window.run_bar.start_button.isEnabled(), timeout=10_000)
     assert not shown_errors, shown_errors.calls
@@ -95,8 +106,8 @@ def test_retraining_run_fills_charts_results_and_inspector(make_window, qtbot, s
     heights = window.charts.bars.hit.bars["base"].opts["height"]
     assert list(heights) == pytest.approx([result.models["base"].groups[g]["hit@10"]
                                            for g in ("retain", "forget", "similar")])
-    if result.models["base"].mia_auc is not None:
-        assert set(window.charts.bars.attack.bars) == {"base", "retrain"}
+    assert result.config["mia"]  # the attack ran, so its bars must be there (not only "if it ran")
+    assert set(window.charts.bars.attack.bars) == {"base", "retrain"}
     assert window.run_bar.progress_bar.value() == window.run_bar.progress_bar.maximum()
     # results table: every metric, with the retrain-vs-base delta column
     table = window.findChild(QWidget, "resultsTable")
@@ -122,13 +133,12 @@ def test_retraining_run_fills_charts_results_and_inspector(make_window, qtbot, s
 def test_cancel_stops_the_run_and_keeps_the_store_consistent(make_window, qtbot, store_path):
     window = make_window()
     window.method_panel.set_epochs(500)
-    window.method_panel.cache_check.setChecked(False)
+    window.method_panel.run_form.set_values({"use_cache": False})
     window.start_run()
     qtbot.waitUntil(lambda: len(window.charts.curve_points("base/train", "loss")[0]) >= 1, timeout=60_000)
     started = time.monotonic()
-    qtbot.mouseClick(window.run_bar.cancel_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(window.worker.finished, timeout=30_000):
-        pass
+    with qtbot.waitSignal(window.tasks.finished, timeout=30_000, check_params_cb=lambda kind: kind == "run"):
+        qtbot.mouseClick(window.run_bar.cancel_button, Qt.MouseButton.LeftButton)
     assert time.monotonic() - started < 10
     qtbot.waitUntil(lambda: window.run_bar.start_button.isEnabled(), timeout=5000)
     assert "Cancelled" in window.run_bar.stage_label.text()
@@ -143,7 +153,7 @@ def test_cancel_stops_the_run_and_keeps_the_store_consistent(make_window, qtbot,
 def test_closing_during_a_run_asks_and_cancels_cleanly(make_window, qtbot, store_path, answers):
     window = make_window()
     window.method_panel.set_epochs(500)
-    window.method_panel.cache_check.setChecked(False)
+    window.method_panel.run_form.set_values({"use_cache": False})
     window.start_run()
     qtbot.waitUntil(lambda: len(window.charts.curve_points("base/train", "loss")[0]) >= 1, timeout=60_000)
     answers.queue.append(False)
@@ -168,19 +178,65 @@ def test_a_malformed_dataset_shows_the_error_and_the_app_keeps_working(make_wind
     assert call["details"] is None  # a user error: message, no traceback
     assert window.dataset.source == "demo"
     assert window.dataset_panel.message.isVisibleTo(window.dataset_panel)
-    qtbot.waitUntil(lambda: window.loader is None or not window.loader.is_running(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.tasks.is_running("load"), timeout=5000)
     # still works: another dataset load and a valid request
     window.load_dataset({"path": "demo"})
     qtbot.waitUntil(lambda: not window.dataset_panel.busy.isVisibleTo(window.dataset_panel), timeout=20_000)
+    _settled(qtbot, window)
     assert window.forget_panel.is_valid() and window.run_bar.start_button.isEnabled()
 
 
 def test_settings_persist_between_sessions(make_window):
     window = make_window()
     window.method_panel.set_epochs(7)
+    window.method_panel.model_form.set_values({"name": "lightgcn"})
     window.forget_panel.percent_spin.setValue(12.0)
+    window.forget_panel.split_form.set_values({"mode": "loo", "outsider_fraction": 0.2})
     window.close()
     again = make_window(tiny=False)
-    assert again.method_panel.epochs_spin.value() == 7
+    assert again.method_panel.model_config().epochs == 7 and again.method_panel.model_config().name == "lightgcn"
+    assert again.forget_panel.split_config() == SplitConfig(mode="loo", outsider_fraction=0.2)
     assert again.forget_panel.percent_spin.value() == 12.0
     assert again.settings.last_dataset() == {"path": "demo"}
+
+
+def test_split_controls_reach_the_split_and_the_run(make_window, qtbot):
+    window = make_window()
+    form = window.forget_panel.split_form
+    assert set(form.editors) == {"mode", "outsider_fraction", "seed"}
+    assert form.editors["outsider_fraction"].maximum() < 0.9  # the spec's open bound
+    form.set_values({"mode": "chrono", "outsider_fraction": 0.25, "seed": 4})
+    qtbot.waitUntil(lambda: window.workspace.state.split_config.mode == "chrono", timeout=3000)
+    state = _settled(qtbot, window)
+    assert state.split.config == SplitConfig(mode="chrono", outsider_fraction=0.25, seed=4)
+    assert len(state.split.outsiders) == round(0.25 * window.dataset.n_users)
+    assert state.resolved.request.seed == 4
+    seen = []
+
+    def engine(config, on_event, should_stop, dataset=None, store=None):
+        seen.append(config)
+        raise Cancelled("only the configuration is checked")
+
+    window.runner = engine
+    with qtbot.waitSignal(window.tasks.finished, timeout=10_000):
+        window.start_run()
+    assert seen[0].split == SplitConfig(mode="chrono", outsider_fraction=0.25, seed=4)
+    assert seen[0].request.seed == 4 and seen[0].model.name == "bpr" and seen[0].device == "auto"
+    assert "Cancelled" in window.run_bar.stage_label.text()
+
+
+def test_base_model_and_device_controls_come_from_the_specs(make_window):
+    from core.config import RUN_PARAMS
+    from core.models.base import MODEL_NAMES, MODEL_PARAMS
+    from core.params import spec_named
+
+    panel = make_window(load_demo=False).method_panel
+    combo = panel.model_form.editors["name"]
+    assert [combo.itemData(i) for i in range(combo.count())] == list(MODEL_NAMES)
+    assert panel.model_form.editors["epochs"].maximum() == spec_named(MODEL_PARAMS, "epochs").high
+    device = panel.device_form.editors["device"]
+    assert [device.itemData(i) for i in range(device.count())] == list(spec_named(RUN_PARAMS, "device").choices)
+    panel.model_form.set_values({"name": "lightgcn", "dim": 32})
+    panel.run_form.set_values({"mia": False})
+    assert panel.model_config().name == "lightgcn" and panel.model_config().dim == 32
+    assert panel.run_settings() == {"device": "auto", "use_cache": True, "mia": False}

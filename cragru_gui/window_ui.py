@@ -1,0 +1,117 @@
+"""The main window's widgets and menus, built once (what a Designer ``setupUi`` would do).
+
+Each function takes the :class:`~cragru_gui.main_window.MainWindow` as ``self`` and sets the
+widgets it names on it; the window does the wiring and the behaviour.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QLabel, QMessageBox, QPlainTextEdit, QTabWidget, QVBoxLayout, QWidget
+
+from cragru_gui import errors
+from cragru_gui.charts import MetricsChart
+from cragru_gui.dataset_panel import DatasetPanel
+from cragru_gui.forget_panel import ForgetPanel
+from cragru_gui.history_panel import HistoryPanel
+from cragru_gui.method_panel import MethodPanel
+from cragru_gui.results_view import ResultsView
+from cragru_gui.run_bar import RunBar
+from cragru_gui.user_inspector import UserInspector
+
+
+def build_setup(self) -> QWidget:
+    """The left side: Dataset / Forget / Method tabs and the run bar."""
+    self.dataset_panel = DatasetPanel(self.workspace)
+    self.forget_panel = ForgetPanel(self.workspace)
+    self.method_panel = MethodPanel(self.tasks)
+    self.setup_tabs = QTabWidget()
+    self.setup_tabs.setObjectName("setupTabs")
+    for panel, title, tip in (
+        (self.dataset_panel, "1 · Dataset", "Which data the recommender learns from"),
+        (self.forget_panel, "2 · Forget", "What must be forgotten (users, items or interactions), on which split"),
+        (self.method_panel, "3 · Method", "How to forget it, with which base model, on which device"),
+    ):
+        self.setup_tabs.addTab(panel, title)
+        self.setup_tabs.setTabToolTip(self.setup_tabs.count() - 1, tip)
+    self.run_bar = RunBar()
+    left = QWidget()
+    layout = QVBoxLayout(left)
+    layout.setContentsMargins(6, 6, 3, 6)
+    layout.addWidget(self.setup_tabs, 1)
+    layout.addWidget(self.run_bar)
+    return left
+
+def build_output(self) -> QWidget:
+    """The right side: the story line over Charts / Results / Inspector / History / Log."""
+    self.charts = MetricsChart()
+    self.results_view = ResultsView()
+    self.inspector = UserInspector()
+    self.history_panel = HistoryPanel(self.store_factory)
+    self.log_view = QPlainTextEdit()
+    self.log_view.setObjectName("logView")
+    self.log_view.setReadOnly(True)
+    self.log_view.setMaximumBlockCount(5000)
+    self.log_view.setToolTip("What the engine reported, with times")
+    self.output_tabs = QTabWidget()
+    self.output_tabs.setObjectName("outputTabs")
+    for widget, title, tip in (
+        (self.charts, "Charts", "Live training curves and, per model, utility, memory, attack and cost"),
+        (self.results_view, "Results", "Every metric, with differences against base and retrain"),
+        (self.inspector, "Inspector", "One user's top-10 before and after unlearning"),
+        (self.history_panel, "History", "Past runs: open, compare, delete"),
+        (self.log_view, "Log", "Messages from the run"),
+    ):
+        self.output_tabs.addTab(widget, title)
+        self.output_tabs.setTabToolTip(self.output_tabs.count() - 1, tip)
+    right = QWidget()
+    layout = QVBoxLayout(right)
+    layout.setContentsMargins(3, 6, 6, 6)
+    self.story = QLabel()
+    self.story.setObjectName("storyLine")
+    self.story.setProperty("role", "info")
+    self.story.setWordWrap(True)
+    layout.addWidget(self.story)
+    layout.addWidget(self.output_tabs, 1)
+    return right
+
+
+def make_menus(self) -> None:
+    """File, Run and Help menus."""
+    def action(text: str, slot, shortcut=None) -> QAction:
+        made = QAction(text, self)
+        made.triggered.connect(slot)
+        if shortcut is not None:
+            made.setShortcut(shortcut)
+        return made
+
+    file_menu = self.menuBar().addMenu("&File")
+    file_menu.addAction(action("Open the &demo dataset", lambda: self.load_dataset({"path": "demo"})))
+    file_menu.addAction(action("Open dataset &folder…", self.dataset_panel.choose_folder,
+                               QKeySequence("Ctrl+Shift+O")))
+    file_menu.addAction(action("&Open dataset file…", self.dataset_panel.choose_file, QKeySequence.StandardKey.Open))
+    file_menu.addSeparator()
+    self.export_action = action("&Export report…", lambda: self.export_report(), QKeySequence("Ctrl+E"))
+    self.export_action.setEnabled(False)
+    file_menu.addAction(self.export_action)
+    file_menu.addSeparator()
+    file_menu.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+    run_menu = self.menuBar().addMenu("&Run")
+    self.start_action = run_menu.addAction("&Start")
+    self.start_action.triggered.connect(self.start_run)
+    self.cancel_action = run_menu.addAction("&Cancel")
+    self.cancel_action.triggered.connect(self.cancel_run)
+    help_menu = self.menuBar().addMenu("&Help")
+    help_menu.addAction(action("Open the &log folder", lambda: QDesktopServices.openUrl(
+        QUrl.fromLocalFile(str(errors.log_dir())))))
+    help_menu.addAction(action("&About CRAGRU Studio", lambda: about(self)))
+
+def about(self) -> None:
+    import core
+
+    QMessageBox.about(
+        self, "About CRAGRU Studio",
+        f"<b>CRAGRU Studio</b> {getattr(core, '__version__', '')}<br>"
+        "Forget users, items or interactions from a recommender and measure what it still "
+        "remembers and who else was hurt.<br><br>Logs: " + str(errors.log_dir()))

@@ -13,19 +13,21 @@ import torch
 from core.data.dataset import Dataset
 from core.data.demo import demo_dataset
 from core.evaluation.full_sort import RowSets
-from core.events import Reporter
+from core.evaluation.grouped import make_targets
+from core.events import MetricEvent, Reporter
 from core.forget_request import ForgetRequest, resolve_request
 from core.groups import make_groups
 from core.methods.dual_memory.method import side_memory_examples
 from core.methods.dual_memory.generative import item_log_probs
 from core.methods.dual_memory.sequences import EOS, ITEM_OFFSET, PAD, next_item_examples, prefix_contexts, serving_contexts
-from core.methods.lora_utils import frozen_state, same_state
+from core.methods.common.lora import frozen_state, same_state
 from core.methods.registry import UnlearnContext, get_method
 from core.models.base import ModelConfig
 from core.split import SplitConfig, make_split
 
 TINY = dict(history_len=10, model_dim=32, model_layers=1, model_heads=2, main_epochs=10, main_lr=0.01, batch_size=512,
             side_epochs=8, use_cache=False)
+EVENTS: list = []
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +37,11 @@ def run():
     split = make_split(ds, SplitConfig(seed=0))
     request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.1"))
     groups = make_groups(ds, split, request)
+    valid = split.valid[~np.isin(ds.users[split.valid], request.forget_users)]
     ctx = UnlearnContext(ds, split, request, groups, base_model=None, model_config=ModelConfig(),
-                         device=torch.device("cpu"), reporter=Reporter(), seed=0, train_model=None)
+                         device=torch.device("cpu"), reporter=Reporter(EVENTS.append).for_model("dual_memory"),
+                         seed=0, train_model=None, targets=make_targets(ds, split, request, groups),
+                         retrain_valid_rows=valid)
     spec = get_method("dual_memory")
     params = spec.validate(TINY)
     prepared = spec.prepare(ctx, params)
@@ -117,8 +122,32 @@ def test_scores_follow_the_router_not_an_id_list(run):
     main = _main_scores(scorer, users.numpy())
     assert torch.allclose(served[routed], side[routed], atol=1e-5)
     assert torch.allclose(served[~routed], main[~routed], atol=1e-5)
-    # the router errs somewhere or is perfect; either way it is not the forget list itself
-    assert routed.dtype == torch.bool
+    # Swap the request features of a routed forgotten user and an unrouted retained user:
+    # the route (and the memory that answers) follows the features, not who the user is.
+    forgotten = torch.as_tensor(ctx.request.forget_users)
+    f = int(forgotten[scorer.routes(forgotten)][0])
+    retain = torch.as_tensor(ctx.groups.retain)
+    r = int(retain[~scorer.routes(retain)][0])
+    original = scorer.features.clone()
+    try:
+        scorer.features[[f, r]] = original[[r, f]]
+        assert scorer.routes(torch.tensor([f, r])).tolist() == [False, True]
+        swapped = scorer.score(torch.tensor([f, r]))
+        assert torch.allclose(swapped[0], main[users == f][0], atol=1e-5)  # the forgotten user now gets the main memory
+        assert torch.allclose(swapped[1], side[users == r][0], atol=1e-5)  # the retained user the side memory
+    finally:
+        scorer.features.copy_(original)
+
+
+def test_every_reported_curve_is_declared(run):
+    metrics = [e for e in EVENTS if isinstance(e, MetricEvent)]
+    declared = {c.key for c in get_method("dual_memory").curves}
+    assert {e.stage for e in metrics} == {"main memory", "side memory"}
+    assert all(e.model == "dual_memory" and set(e.values) <= declared for e in metrics)
+    side = [e for e in metrics if e.stage == "side memory"]
+    assert len(side) == TINY["side_epochs"] and {"unlikelihood", "kl", "retain"} <= set(side[-1].values)
+    main = [e for e in metrics if e.stage == "main memory"]
+    assert all(np.isfinite(e.values["valid_ndcg10"]) for e in main)
 
 
 def test_main_memory_weights_untouched(run):

@@ -17,14 +17,15 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 import core.llm.local as local_llm
 from core.data.demo import demo_dataset
-from core.events import Reporter
+from core.evaluation.grouped import make_targets
+from core.events import MetricEvent, Reporter
 from core.forget_request import ForgetRequest, resolve_request
 from core.groups import make_groups
 from core.llm.local import LocalLLM
 from core.methods.e2urec.distill import forgetting_teacher, jensen_shannon, soft_cross_entropy
 from core.methods.e2urec.llm_rec import answer_logits, candidate_logits
 from core.methods.e2urec.prompts import answer_token_ids
-from core.methods.lora_utils import frozen_state, same_state
+from core.methods.common.lora import frozen_state, same_state
 from core.methods.registry import UnlearnContext, get_method
 from core.models.base import ModelConfig, popularity_of
 from core.split import SplitConfig, make_split
@@ -92,6 +93,9 @@ def test_prefix_cached_candidates_match_full_prompts():
     assert torch.allclose(cached, full, atol=1e-4)
 
 
+EVENTS: list = []
+
+
 @pytest.fixture(scope="module")
 def run():
     ds = demo_dataset(0)
@@ -99,8 +103,10 @@ def run():
     request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.05"))
     groups = make_groups(ds, split, request)
     base = PopularityScorer(ds.n_users, ds.items[split.train], ds.n_items)
+    valid = split.valid[~np.isin(ds.users[split.valid], request.forget_users)]
     ctx = UnlearnContext(ds, split, request, groups, base_model=base, model_config=ModelConfig(),
-                         device=torch.device("cpu"), reporter=Reporter(), seed=0, train_model=None)
+                         device=torch.device("cpu"), reporter=Reporter(EVENTS.append).for_model("e2urec"), seed=0,
+                         train_model=None, targets=make_targets(ds, split, request, groups), retrain_valid_rows=valid)
     model = tiny_llama()
     before = frozen_state(model)
     llm = LocalLLM(model=model, tokenizer=WordTokenizer(), source="tiny", device=torch.device("cpu"), dtype=torch.float32)
@@ -133,7 +139,7 @@ def test_student_leaves_the_frozen_llm_bit_identical(run):
 def test_scorer_reranks_only_the_candidates_of_sampled_users(run):
     ctx, _, outcome, _, _ = run
     scorer = outcome.model
-    sample = scorer.eval_users
+    sample = outcome.eval_sample
     assert set(sample) == {"retain", "forget", "similar", "forgotten"}
     assert all(len(v) <= 3 for v in sample.values())
     user = int(sample["retain"][0])
@@ -155,3 +161,12 @@ def test_own_measures_are_reported(run):
                 "jsd_forget/original_vs_retrained", "student_train_s"):
         assert key in e and np.isfinite(e[key]), key
     assert 0.0 <= e["jsd_forget/student_vs_retrained"] <= 1.0
+
+
+def test_every_reported_curve_is_declared(run):
+    metrics = [e for e in EVENTS if isinstance(e, MetricEvent)]
+    declared = {c.key for c in get_method("e2urec").curves}
+    assert {e.stage for e in metrics} == {"rec adapter", "retrain adapter", "augmented adapter", "student"}
+    assert all(e.model == "e2urec" and set(e.values) <= declared for e in metrics)
+    student = [e for e in metrics if e.stage == "student"]
+    assert len(student) == 2 and {"loss", "label", "remember", "forget"} <= set(student[-1].values)  # one per epoch

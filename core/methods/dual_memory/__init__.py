@@ -15,10 +15,10 @@ side memory must produce a forgotten user's recommendations *from* that history.
 
 from __future__ import annotations
 
+from core.curves import CurveSpec
 from core.methods.registry import MethodSpec, ParamSpec, deferred, register
 
-
-_prepare, _unlearn = deferred("core.methods.dual_memory.method")
+prepare, unlearn = deferred("core.methods.dual_memory.method")
 
 P = ParamSpec
 PARAMS = (
@@ -59,8 +59,19 @@ register(
             "memory answers each user."
         ),
         params=PARAMS,
-        unlearn=_unlearn,
-        prepare=_prepare,
+        unlearn=unlearn,
+        prepare=prepare,
         family="architecture",
+        # stages: "main memory" and "T5 retrained" (loss, valid_ndcg10), "side memory" (loss and its parts)
+        curves=(
+            CurveSpec("loss", "training loss", "loss"),
+            CurveSpec("valid_ndcg10", "validation NDCG@10", "validation"),
+            CurveSpec("unlikelihood", "unlikelihood on forgotten items", "diagnostics"),
+            CurveSpec("margin", "margin below hard negatives", "diagnostics"),
+            CurveSpec("topk", "top-K penalty", "diagnostics"),
+            CurveSpec("suppress", "suppression under 1/n_items", "diagnostics"),
+            CurveSpec("retain", "retention hinge", "diagnostics"),
+            CurveSpec("kl", "KL to the main memory", "diagnostics"),
+        ),
     )
 )

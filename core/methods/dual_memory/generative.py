@@ -17,8 +17,9 @@ from transformers import LogitsProcessor, LogitsProcessorList, T5Config, T5ForCo
 
 from core.evaluation.full_sort import RowSets, evaluate_users
 from core.events import Reporter
+from core.fit_loop import FitPlan, fit
 from core.methods.dual_memory.sequences import EOS, ITEM_OFFSET, PAD, Examples
-from core.methods.lora_utils import autocast
+from core.methods.common.lora import autocast
 
 
 @dataclass(frozen=True)
@@ -165,62 +166,32 @@ def train_main(
     device: torch.device,
     reporter: Reporter,
     validation: tuple[ContextScorer, np.ndarray, RowSets, RowSets] | None = None,
-    series: str = "main memory",
+    stage: str = "main memory",
 ) -> float:
-    """Next-item cross-entropy with Adam; early stopping on valid NDCG@10 (best state kept).
-
-    Dropout draws from a forked, seeded generator: same data and seed, same model.
+    """Next-item cross-entropy with Adam on the shared fit loop; early stopping on valid
+    NDCG@10 (best state kept). Dropout draws from a forked, seeded global generator and
+    batches from the loop's own: same data and seed, same model.
     Returns the best validation NDCG@10 (NaN without validation).
     """
-    devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(int(cfg.seed))
-        return _train_main(model, examples, cfg, device, reporter, validation, series)
-
-
-def _train_main(model, examples, cfg, device, reporter, validation, series) -> float:
     model.to(device)
     contexts = torch.as_tensor(examples.contexts, device=device)
     targets = torch.as_tensor(examples.targets, device=device)
-    generator = torch.Generator(device="cpu").manual_seed(int(cfg.seed))
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    n = len(examples)
-    best, best_state, stale = -1.0, None, 0
-    steps_per_epoch = max(1, -(-n // cfg.batch_size))
-    for epoch in range(1, cfg.epochs + 1):
-        reporter.check()
-        model.train()
-        order = torch.randperm(n, generator=generator).to(device)
-        total = 0.0
-        for b, start in enumerate(range(0, n, cfg.batch_size)):
-            if b % 10 == 0:
-                reporter.check()
-            idx = order[start : start + cfg.batch_size]
-            loss = F.cross_entropy(item_logits(model, contexts[idx]), targets[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * len(idx)
-            reporter.progress((epoch - 1 + (b + 1) / steps_per_epoch) / cfg.epochs, f"main memory epoch {epoch}")
-        mean_loss = total / max(1, n)
-        if validation is None:
-            reporter.metric(series, epoch, loss=mean_loss)
-            continue
-        scorer, users, truth, mask = validation
-        model.eval()
-        values = evaluate_users(scorer, users, truth, mask, ks=(10,))["ndcg@10"]
-        ndcg = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
-        reporter.metric(series, epoch, loss=mean_loss, valid_ndcg10=ndcg)
-        if ndcg > best:
-            best, stale = ndcg, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= cfg.patience:
-                reporter.log(f"main memory: early stop at epoch {epoch}, best valid ndcg@10 {best:.4f}")
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return best if validation is not None else float("nan")
 
+    def step(idx: torch.Tensor, _generator: torch.Generator) -> torch.Tensor:
+        return F.cross_entropy(item_logits(model, contexts[idx]), targets[idx])
+
+    validate = None
+    if validation is not None:
+        scorer, users, truth, mask = validation
+
+        def validate() -> float:
+            values = evaluate_users(scorer, users, truth, mask, ks=(10,))["ndcg@10"]
+            return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+    plan = FitPlan(epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed, stage=stage, patience=cfg.patience)
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(int(cfg.seed))
+        result = fit(step, list(model.parameters()), len(examples), plan, reporter, lr=cfg.lr, validate=validate,
+                     module=model, device=device)
+    return result.best_score

@@ -22,13 +22,13 @@ from core.methods.dual_memory.sequences import (
     serving_contexts,
 )
 from core.methods.dual_memory.side_memory import SideConfig, attach_side_memory, train_side_memory
-from core.methods.lora_utils import count_parameters, lora_parameters
+from core.methods.common.lora import count_parameters, lora_parameters
 from core.methods.registry import UnlearnContext, UnlearnOutcome
 from core.model_cache import atomic_save, cache_key, cached_path
 from core.models.base import known_mask, popularity_of
 
 CACHE_KIND = "dual_memory"
-CACHE_VERSION = "t5-main-v1"
+CACHE_VERSION = "t5-main-v2"  # v2: trained on core.fit_loop
 
 
 @dataclass
@@ -76,7 +76,7 @@ def side_config(params: dict, seed: int) -> SideConfig:
 
 
 def _train_or_load(ctx: UnlearnContext, cfg: MainConfig, rows: np.ndarray, valid_rows: np.ndarray,
-                   key_parts: tuple, series: str, use_cache: bool) -> tuple[torch.nn.Module, bool]:
+                   key_parts: tuple, stage: str, use_cache: bool) -> tuple[torch.nn.Module, bool]:
     """A T5 next-item model on ``rows`` (early stopping on ``valid_rows``), cached on disk."""
     ds, device = ctx.dataset, ctx.device
     model = build_t5(ds.n_items, cfg)
@@ -85,7 +85,7 @@ def _train_or_load(ctx: UnlearnContext, cfg: MainConfig, rows: np.ndarray, valid
     if use_cache and path.exists():
         try:
             model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            ctx.reporter.log(f"{series}: loaded from cache ({path.name})")
+            ctx.reporter.log(f"{stage}: loaded from cache ({path.name})")
             return model.to(device).eval(), True
         except Exception as exc:  # an unreadable cache entry is retrained, not fatal
             ctx.reporter.log(f"ignoring unreadable cached T5 {path.name}: {exc}", "warning")
@@ -95,7 +95,7 @@ def _train_or_load(ctx: UnlearnContext, cfg: MainConfig, rows: np.ndarray, valid
                            popularity_of(ds.items[rows], ds.n_items, device))
     v_users = np.unique(ds.users[valid_rows])
     validation = (scorer, v_users, RowSets.from_rows(ds, valid_rows), RowSets.from_rows(ds, rows)) if len(v_users) else None
-    train_main(model, examples, cfg, device, ctx.reporter, validation, series=series)
+    train_main(model, examples, cfg, device, ctx.reporter, validation, stage=stage)
     if use_cache:
         atomic_save(model.state_dict(), path)
     return model.eval(), False
@@ -126,8 +126,7 @@ def prepare(ctx: UnlearnContext, params: dict) -> DualPrepared:
     notes = ["main memory loaded from cache"] if cached else []
     extras.update(_t5_measures(ctx, main, split.train, cfg.history_len, "t5_main"))
     if params["reference_retrain"]:
-        valid = split.valid[~np.isin(ds.users[split.valid], ctx.request.forget_users)]
-        retrained, _ = _train_or_load(ctx, cfg, ctx.retained_rows, valid, (ctx.request.as_dict(),),
+        retrained, _ = _train_or_load(ctx, cfg, ctx.retained_rows, ctx.retrain_valid_rows, (ctx.request.as_dict(),),
                                       "T5 retrained", params["use_cache"])
         extras.update(_t5_measures(ctx, retrained, ctx.retained_rows, cfg.history_len, "t5_retrain"))
         notes.append("t5_retrain/*: the same T5 retrained from scratch on retained rows (this method's own gold standard)")

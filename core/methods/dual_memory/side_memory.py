@@ -31,6 +31,7 @@ from peft import LoraConfig, get_peft_model
 
 from core.evaluation.full_sort import RowSets
 from core.events import Reporter
+from core.fit_loop import FitPlan, fit
 from core.methods.dual_memory.generative import item_log_probs, item_logits
 from core.methods.dual_memory.sequences import Examples
 
@@ -174,69 +175,69 @@ def train_side_memory(
     cfg: SideConfig,
     device: torch.device,
     reporter: Reporter,
-    series: str = "side memory",
+    stage: str = "side memory",
 ) -> dict[str, float]:
-    """Train the adapter; returns the final values of each loss term.
+    """Train the adapter on the shared fit loop (fixed epochs over the forgotten
+    interactions); returns the last step's value of each loss term.
 
     ``forget``: every forgotten interaction (with its contexts), ``retain``: next-item
     examples from the retained rows, ``stability_contexts``: retained users' request
     inputs for the KL term, ``seen``: each user's training items (retained and
     forgotten), excluded from the competitors of the forget terms.
     """
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=cfg.lr)
-    generator = torch.Generator(device="cpu").manual_seed(int(cfg.seed))
-    f_ctx = torch.as_tensor(forget.contexts, device=device)
-    f_tgt = torch.as_tensor(forget.targets, device=device)
-    r_ctx = torch.as_tensor(retain.contexts, device=device)
-    r_tgt = torch.as_tensor(retain.targets, device=device)
-    s_ctx = torch.as_tensor(stability_contexts, device=device)
-    negatives = hard_negatives(model, f_ctx, seen, forget.users, cfg.hard_negatives)
-    bs = cfg.batch_size
-    n_forget = len(forget)
-    steps_per_epoch = max(1, -(-n_forget // bs))
-    total_steps = cfg.epochs * steps_per_epoch
+    data = _SideData(forget, retain, stability_contexts, device)
+    negatives = hard_negatives(model, data.f_ctx, seen, forget.users, cfg.hard_negatives)
     last: dict[str, float] = {}
-    step = 0
-    model.eval()  # LoRA has no dropout; the frozen main's dropout stays off for exact targets
-    for epoch in range(cfg.epochs):
-        order = torch.randperm(n_forget, generator=generator)
-        for start in range(0, n_forget, bs):
-            reporter.check()
-            step += 1
-            f_idx = order[start : start + bs]
-            f_users = forget.users[f_idx.numpy()]
-            f_idx = f_idx.to(device)
-            r_idx = torch.randint(len(retain), (bs,), generator=generator).to(device) if len(retain) else None
-            s_idx = torch.randint(len(s_ctx), (bs,), generator=generator).to(device) if len(s_ctx) else None
 
-            logits = item_logits(model, f_ctx[f_idx])
-            terms = forget_terms(logits, f_tgt[f_idx], negatives[f_idx], seen.dense(f_users, device), cfg)
-            objective = (
-                cfg.w_unlikelihood * terms["unlikelihood"]
-                + cfg.w_margin * terms["margin"]
-                + cfg.w_topk * terms["topk"]
-                + cfg.w_suppress * terms["suppress"]
-            )
-            parts = ([r_ctx[r_idx]] if r_idx is not None else []) + ([s_ctx[s_idx]] if s_idx is not None else [])
-            if parts:
-                stab_ctx = torch.cat(parts)
-                side = item_logits(model, stab_ctx)
-                side_lp = F.log_softmax(side, dim=-1)
-                with torch.no_grad(), model.disable_adapter():
-                    main_lp = item_log_probs(model, stab_ctx)
-                if r_idx is not None:
-                    n_r = len(r_idx)
-                    terms["retain"] = retention_hinge(side_lp[:n_r], main_lp[:n_r], r_tgt[r_idx])
-                    objective = objective + cfg.w_retain * terms["retain"]
-                if cfg.w_kl > 0:
-                    terms["kl"] = kl_to_main(side_lp, main_lp)
-                    objective = objective + cfg.w_kl * terms["kl"]
-            optimizer.zero_grad(set_to_none=True)
-            objective.backward()
-            optimizer.step()
-            last = {k: float(v.detach()) for k, v in terms.items()}
-            reporter.metric(series, step, loss=float(objective.detach()), **last)
-            reporter.progress(step / total_steps, f"side memory step {step}/{total_steps}")
+    def step(f_idx: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+        f_users = forget.users[f_idx.cpu().numpy()]
+        logits = item_logits(model, data.f_ctx[f_idx])
+        terms = forget_terms(logits, data.f_tgt[f_idx], negatives[f_idx], seen.dense(f_users, device), cfg)
+        objective = (cfg.w_unlikelihood * terms["unlikelihood"] + cfg.w_margin * terms["margin"]
+                     + cfg.w_topk * terms["topk"] + cfg.w_suppress * terms["suppress"])
+        objective = objective + _stability(model, data, cfg, terms, generator)
+        last.clear()
+        last.update({k: float(v.detach()) for k, v in terms.items()})
+        return objective, dict(last)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    plan = FitPlan(epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed, stage=stage)
+    model.eval()  # LoRA has no dropout; the frozen main's dropout stays off for exact targets
+    fit(step, params, len(forget), plan, reporter, lr=cfg.lr, device=device)  # module=None: modes untouched
     model.eval()
     return last
+
+
+class _SideData:
+    """The side memory's training tensors, on the training device."""
+
+    def __init__(self, forget: Examples, retain: Examples, stability_contexts: np.ndarray, device: torch.device) -> None:
+        self.f_ctx = torch.as_tensor(forget.contexts, device=device)
+        self.f_tgt = torch.as_tensor(forget.targets, device=device)
+        self.r_ctx = torch.as_tensor(retain.contexts, device=device)
+        self.r_tgt = torch.as_tensor(retain.targets, device=device)
+        self.s_ctx = torch.as_tensor(stability_contexts, device=device)
+
+
+def _stability(model: torch.nn.Module, data: _SideData, cfg: SideConfig, terms: dict[str, torch.Tensor],
+               generator: torch.Generator) -> torch.Tensor | float:
+    """Retention hinge and KL to the main memory on a random retained batch (adds to ``terms``)."""
+    bs, device = cfg.batch_size, generator.device
+    r_idx = torch.randint(len(data.r_ctx), (bs,), generator=generator, device=device) if len(data.r_ctx) else None
+    s_idx = torch.randint(len(data.s_ctx), (bs,), generator=generator, device=device) if len(data.s_ctx) else None
+    parts = ([data.r_ctx[r_idx]] if r_idx is not None else []) + ([data.s_ctx[s_idx]] if s_idx is not None else [])
+    if not parts:
+        return 0.0
+    stab_ctx = torch.cat(parts)
+    side_lp = F.log_softmax(item_logits(model, stab_ctx), dim=-1)
+    with torch.no_grad(), model.disable_adapter():
+        main_lp = item_log_probs(model, stab_ctx)
+    extra: torch.Tensor | float = 0.0
+    if r_idx is not None:
+        n_r = len(r_idx)
+        terms["retain"] = retention_hinge(side_lp[:n_r], main_lp[:n_r], data.r_tgt[r_idx])
+        extra = extra + cfg.w_retain * terms["retain"]
+    if cfg.w_kl > 0:
+        terms["kl"] = kl_to_main(side_lp, main_lp)
+        extra = extra + cfg.w_kl * terms["kl"]
+    return extra

@@ -17,10 +17,10 @@ JSD measure, a reference recommender tuned on retained data only.
 
 from __future__ import annotations
 
+from core.curves import CurveSpec
 from core.methods.registry import MethodSpec, ParamSpec, deferred, register
 
-
-_prepare, _unlearn = deferred("core.methods.e2urec.method")
+prepare, unlearn = deferred("core.methods.e2urec.method")
 
 P = ParamSpec
 PARAMS = (
@@ -60,8 +60,16 @@ register(
             "(arXiv 2403.03536); the LLM's own weights never change."
         ),
         params=PARAMS,
-        unlearn=_unlearn,
-        prepare=_prepare,
+        unlearn=unlearn,
+        prepare=prepare,
         family="llm",
+        # stages: "rec adapter", "retrain adapter", "augmented adapter" (loss) and "student" (loss and its parts)
+        curves=(
+            CurveSpec("loss", "training loss", "loss"),
+            CurveSpec("label", "student: label loss on retained data", "diagnostics"),
+            CurveSpec("remember", "student: distillation to the original", "diagnostics"),
+            CurveSpec("forget", "student: distillation to the forgetting teacher", "diagnostics"),
+        ),
+        capabilities=frozenset({"samples_users", "uses_llm"}),
     )
 )

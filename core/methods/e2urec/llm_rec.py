@@ -9,14 +9,18 @@ switches the model, and the base weights are shared and never trained.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Union
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
 from core.events import Reporter
-from core.methods.lora_utils import adapter_parameters, autocast
+from core.fit_loop import FitPlan, fit
+from core.methods.common.lora import adapter_parameters, autocast
+
+REC, RETRAIN, AUG, STUDENT = "rec", "retrain", "aug", "student"
+"""The adapters one model carries: recommender, retrained reference, augmented, student."""
 
 
 @dataclass
@@ -32,6 +36,13 @@ class Samples:
 
     def take(self, index: np.ndarray) -> "Samples":
         return Samples(self.users[index], self.items[index], self.labels[index])
+
+
+def pick_rows(rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` rows at random (all when ``n`` is 0 or larger than the pool), sorted."""
+    if n <= 0 or n >= len(rows):
+        return np.asarray(rows)
+    return np.sort(rng.choice(rows, size=n, replace=False))
 
 
 def sample_negatives(users: np.ndarray, seen: sp.csr_matrix, n_items: int, rng: np.random.Generator, tries: int = 20) -> np.ndarray:
@@ -98,48 +109,42 @@ def use_adapter(model: torch.nn.Module, name: str, trainable: bool = False) -> N
             param.requires_grad_(True)
 
 
+LossFn = Callable[[np.ndarray], Union[torch.Tensor, tuple[torch.Tensor, dict[str, float]]]]
+
+
 def train_adapter(
     model: torch.nn.Module,
     adapter: str,
     n_samples: int,
-    loss_fn: Callable[[np.ndarray], torch.Tensor],
+    loss_fn: LossFn,
     *,
     epochs: int,
     batch_size: int,
     lr: float,
     seed: int,
     reporter: Reporter,
-    series: str,
+    stage: str,
 ) -> float:
-    """AdamW on one adapter; ``loss_fn(indices)`` computes a batch's loss. Returns the last loss.
+    """AdamW on one adapter through the shared fit loop; ``loss_fn(indices)`` computes a
+    batch's loss (or ``(loss, parts)``). Returns the last epoch's mean loss.
 
-    Dropout (LoRA dropout) draws from a forked, seeded generator for reproducibility.
+    LoRA dropout draws from a forked, seeded global generator for reproducibility.
     """
     use_adapter(model, adapter, trainable=True)
     params = list(adapter_parameters(model, adapter).values())
-    optimizer = torch.optim.AdamW(params, lr=lr)
-    rng = np.random.default_rng(seed)
-    steps = epochs * max(1, -(-n_samples // batch_size))
-    step, last = 0, float("nan")
-    with torch.random.fork_rng(devices=[]):
+    device = params[0].device
+
+    def step(idx: torch.Tensor, _generator: torch.Generator):
+        return loss_fn(idx.cpu().numpy())
+
+    plan = FitPlan(epochs=epochs, batch_size=batch_size, seed=seed, stage=stage)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(int(seed))
-        model.train()
-        for _ in range(epochs):
-            order = rng.permutation(n_samples)
-            for start in range(0, n_samples, batch_size):
-                reporter.check()
-                loss = loss_fn(order[start : start + batch_size])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                step += 1
-                last = float(loss.detach())
-                reporter.metric(series, step, loss=last)
-                reporter.progress(step / steps, f"{series} step {step}/{steps}")
-    model.eval()
+        result = fit(step, params, n_samples, plan, reporter, optimizer=torch.optim.AdamW(params, lr=lr),
+                     module=model, device=device)
     for param in params:
         param.requires_grad_(False)
-    return last
+    return result.loss
 
 
 @torch.no_grad()

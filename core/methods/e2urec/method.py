@@ -12,25 +12,19 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import ConfigError
-from core.evaluation.full_sort import RowSets
-from core.methods.e2urec.distill import forgetting_teacher, jensen_shannon, student_loss, yes_probability
+from core.methods.common.lora import copy_adapter, count_parameters, frozen_state, same_state
 from core.methods.e2urec.llm_rec import (
-    Samples,
-    answer_logits,
-    answer_logits_batched,
-    labelled_samples,
-    train_adapter,
-    use_adapter,
+    AUG, REC, RETRAIN, STUDENT, Samples, answer_logits, labelled_samples, pick_rows, train_adapter, use_adapter,
 )
+from core.methods.e2urec.measures import own_measures
 from core.methods.e2urec.prompts import PromptBuilder, answer_token_ids
 from core.methods.e2urec.scorer import E2URecScorer
-from core.methods.lora_utils import copy_adapter, count_parameters, frozen_state, same_state
+from core.methods.e2urec.student import train_student
 from core.methods.registry import UnlearnContext, UnlearnOutcome
 from core.model_cache import atomic_save, cache_key, cached_path
 
 CACHE_KIND = "e2urec"
-CACHE_VERSION = "e2urec-v1"
-REC, RETRAIN, AUG, STUDENT = "rec", "retrain", "aug", "student"
+CACHE_VERSION = "e2urec-v2"  # v2: adapters trained on core.fit_loop
 
 
 @dataclass
@@ -59,13 +53,6 @@ def lora_config(params: dict):
 
 def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), stream])
-
-
-def _pick(rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` rows at random (all when ``n`` is 0 or larger than the pool), sorted."""
-    if n <= 0 or n >= len(rows):
-        return np.asarray(rows)
-    return np.sort(rng.choice(rows, size=n, replace=False))
 
 
 def _label_loss(model, prompts: list[list[int]], labels: np.ndarray, prep_ids, device):
@@ -97,12 +84,12 @@ def _train_recommender(ctx, params, model, adapter: str, rows: np.ndarray, promp
             ctx.reporter.log(f"ignoring unreadable cached adapter {path.name}: {exc}", "warning")
     ds = ctx.dataset
     rng = _rng(ctx.seed, 1)  # same stream for rec and retrain: same sampling procedure
-    chosen = _pick(rows, params["rec_samples"], rng)
+    chosen = pick_rows(rows, params["rec_samples"], rng)
     samples = labelled_samples(ds.users[chosen], ds.items[chosen], ds.matrix(rows), ds.n_items, rng)
     texts = prompts.prompts(samples.users, samples.items)
     train_adapter(model, adapter, len(samples), _label_loss(model, texts, samples.labels, ids, ctx.device),
                   epochs=params["rec_epochs"], batch_size=params["batch_size"], lr=params["rec_lr"], seed=ctx.seed,
-                  reporter=ctx.reporter, series=f"{adapter} adapter")
+                  reporter=ctx.reporter, stage=f"{adapter} adapter")
     if params["use_cache"]:
         with warnings.catch_warnings():  # peft looks for a config.json beside a GGUF file
             warnings.simplefilter("ignore", UserWarning)
@@ -145,138 +132,53 @@ def prepare(ctx: UnlearnContext, params: dict) -> E2UPrepared:
                        extras=extras, notes=notes)
 
 
-def train_student(
-    model: torch.nn.Module,
-    retain_prompts: list[list[int]],
-    retain_labels: np.ndarray,
-    forget_prompts: list[list[int]],
-    answer_ids: tuple[int, int],
-    pad_id: int,
-    device: torch.device,
-    *,
-    alpha: float,
-    lam: float,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    seed: int,
-    reporter,
-    teacher: str = REC,
-    augmented: str = AUG,
-    student: str = STUDENT,
-) -> dict[str, float]:
-    """Distil the student adapter from the two teachers (logits precomputed, teachers frozen).
-
-    Steps walk over the forget prompts; each pairs a forget batch with a retain batch
-    (cycling), as the published loop zips the two loaders.
-    """
-    use_adapter(model, teacher)
-    z_o_retain = answer_logits_batched(model, retain_prompts, answer_ids, pad_id, device, reporter=reporter)
-    z_o_forget = answer_logits_batched(model, forget_prompts, answer_ids, pad_id, device, reporter=reporter)
-    use_adapter(model, augmented)
-    z_a_forget = answer_logits_batched(model, forget_prompts, answer_ids, pad_id, device, reporter=reporter)
-    z_f = forgetting_teacher(z_o_forget, z_a_forget, alpha)
-    labels = torch.as_tensor(retain_labels, device=device)
-    copy_adapter(model, teacher, student)
-    rng = np.random.default_rng([int(seed), 7])
-    retain_order = rng.permutation(len(retain_prompts))
-    cursor = 0
-    parts: dict[str, float] = {}
-
-    def loss_fn(f_idx: np.ndarray) -> torch.Tensor:
-        nonlocal cursor, parts
-        r_idx = np.take(retain_order, np.arange(cursor, cursor + batch_size), mode="wrap")
-        cursor += batch_size
-        s_ret = answer_logits(model, [retain_prompts[i] for i in r_idx], answer_ids, pad_id, device)
-        s_for = answer_logits(model, [forget_prompts[i] for i in f_idx], answer_ids, pad_id, device)
-        total, parts = student_loss(s_ret, z_o_retain[r_idx], labels[r_idx], s_for, z_f[f_idx], lam)
-        reporter.metric("student parts", cursor // batch_size, **parts)
-        return total
-
-    last = train_adapter(model, student, len(forget_prompts), loss_fn, epochs=epochs, batch_size=batch_size, lr=lr,
-                         seed=seed, reporter=reporter, series="student")
-    use_adapter(model, student)
-    return {"loss": last, **parts}
-
-
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(labels, scores)) if 0 < labels.sum() < len(labels) else float("nan")
+def _training_samples(ctx: UnlearnContext, params: dict, prompts: PromptBuilder) -> tuple[Samples, Samples, int]:
+    """(forget, retain) labelled samples: removed / retained interactions, one negative each."""
+    ds = ctx.dataset
+    seen = ds.matrix(ctx.split.train)
+    rng = _rng(ctx.seed, 2)
+    f_rows = pick_rows(ctx.removed_rows, params["forget_samples"], rng)
+    forget = labelled_samples(ds.users[f_rows], ds.items[f_rows], seen, ds.n_items, rng)
+    r_rows = pick_rows(ctx.retained_rows, params["retain_samples"], rng)
+    retain = labelled_samples(ds.users[r_rows], ds.items[r_rows], seen, ds.n_items, rng)
+    return forget, retain, len(f_rows)
 
 
 def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutcome:
-    ds, split, device = ctx.dataset, ctx.split, prep.device
-    model, prompts, ids = prep.model, prep.prompts, (prep.answer_ids, prep.pad_id)
-    seen = ds.matrix(split.train)
+    """Augmented model, teachers and the LoRA student; the LLM then re-ranks a user sample."""
+    device, model, prompts, ids = prep.device, prep.model, prep.prompts, (prep.answer_ids, prep.pad_id)
     t0 = time.perf_counter()
-
-    # Forget data: removed interactions (+ one sampled negative each, as labelled prompts).
-    rng = _rng(ctx.seed, 2)
-    f_rows = _pick(ctx.removed_rows, params["forget_samples"], rng)
-    forget = labelled_samples(ds.users[f_rows], ds.items[f_rows], seen, ds.n_items, rng)
+    forget, retain, n_removed = _training_samples(ctx, params, prompts)
     forget_prompts = prompts.prompts(forget.users, forget.items)
-    r_rows = _pick(ctx.retained_rows, params["retain_samples"], rng)
-    retain = labelled_samples(ds.users[r_rows], ds.items[r_rows], seen, ds.n_items, rng)
     retain_prompts = prompts.prompts(retain.users, retain.items)
-
     # 1. augmented model: the recommender fine-tuned further on the forget data.
     copy_adapter(model, REC, AUG)
     train_adapter(model, AUG, len(forget), _label_loss(model, forget_prompts, forget.labels, ids, device),
                   epochs=params["aug_epochs"], batch_size=params["batch_size"], lr=params["aug_lr"], seed=ctx.seed,
-                  reporter=ctx.reporter, series="augmented adapter")
+                  reporter=ctx.reporter, stage="augmented adapter")
     # 2-3. teachers and the student.
     parts = train_student(model, retain_prompts, retain.labels, forget_prompts, *ids, device,
                           alpha=params["alpha"], lam=params["lam"], epochs=params["unlearn_epochs"],
                           batch_size=params["batch_size"], lr=params["unlearn_lr"], seed=ctx.seed, reporter=ctx.reporter)
-    train_s = time.perf_counter() - t0
-
     extras = dict(prep.extras)
-    extras["student_train_s"] = train_s
+    extras["student_train_s"] = time.perf_counter() - t0
     extras.update({f"student_loss/{k}": v for k, v in parts.items()})
     extras["frozen_weights_unchanged"] = float(same_state(prep.frozen_before, frozen_state(model)))
     extras["student_parameters"] = float(count_parameters(p for n, p in model.named_parameters() if f".{STUDENT}." in n))
-    extras.update(_own_measures(ctx, params, prep, forget, forget_prompts))
+    extras.update(own_measures(ctx, params, prep, forget, forget_prompts))
     use_adapter(model, STUDENT)
 
-    eval_users = ctx.eval_sample(params["eval_users_per_group"])
-    scorer = E2URecScorer(model, prompts, prep.answer_ids, prep.pad_id, ctx.base_model,
-                          RowSets.from_rows(ds, ctx.retained_rows), params["candidates"], eval_users, device, ctx.reporter)
-    sizes = ", ".join(f"{k} {len(v)}" for k, v in eval_users.items())
+    sample = ctx.eval_sample(params["eval_users_per_group"])
+    scorer = E2URecScorer(model, prompts, prep.answer_ids, prep.pad_id, ctx.base_model, ctx.targets.mask,
+                          params["candidates"], np.concatenate(list(sample.values())), device, ctx.reporter)
+    sizes = ", ".join(f"{k} {len(v)}" for k, v in sample.items())
     notes = list(prep.notes) + [
         f"LLM re-ranks the base model's top-{params['candidates']} for a user sample ({sizes}); other users keep the base order",
-        f"trained on {len(forget)} forget prompts ({len(f_rows)} removed interactions + negatives) and "
+        f"trained on {len(forget)} forget prompts ({n_removed} removed interactions + negatives) and "
         f"{len(retain)} retain prompts",
         "requests carry the user's training history (forgotten items included): the weights must forget, not the prompt",
         "membership inference sees the base order for users outside the sample",
         "candidates come from the base model, which is not unlearned: a forgotten item leaves the top-10 only "
         "if the student ranks it below the other candidates",
     ]
-    return UnlearnOutcome(model=scorer, extras=extras, notes=notes, eval_sample=eval_users)
-
-
-def _own_measures(ctx, params, prep: E2UPrepared, forget: Samples, forget_prompts) -> dict[str, float]:
-    """E2URec's own figures: test AUC (student and original) and JSD to the retrained reference."""
-    ds, split, device = ctx.dataset, ctx.split, prep.device
-    model, ids = prep.model, (prep.answer_ids, prep.pad_id)
-    out: dict[str, float] = {}
-    rng = _rng(ctx.seed, 3)
-    retained_test = split.test[~np.isin(ds.users[split.test], ctx.request.forget_users)]
-    t_rows = _pick(retained_test, params["test_samples"], rng)
-    test = labelled_samples(ds.users[t_rows], ds.items[t_rows], ds.matrix(np.concatenate([split.train, split.test])),
-                            ds.n_items, rng)
-    test_prompts = prep.prompts.prompts(test.users, test.items)
-    logits = {}
-    for adapter in (STUDENT, REC) + ((RETRAIN,) if prep.has_retrain else ()):
-        use_adapter(model, adapter)
-        logits[adapter] = answer_logits_batched(model, forget_prompts, *ids, device, reporter=ctx.reporter)
-        test_logits = answer_logits_batched(model, test_prompts, *ids, device, reporter=ctx.reporter)
-        name = {STUDENT: "student", REC: "original", RETRAIN: "retrained"}[adapter]
-        out[f"test_auc/{name}"] = _auc(test.labels, yes_probability(test_logits))
-        out[f"forget_auc/{name}"] = _auc(forget.labels, yes_probability(logits[adapter]))
-        out[f"forget_p_yes_positives/{name}"] = float(yes_probability(logits[adapter])[forget.labels == 1].mean())
-    if prep.has_retrain:
-        out["jsd_forget/student_vs_retrained"] = float(jensen_shannon(logits[STUDENT], logits[RETRAIN]).mean())
-        out["jsd_forget/original_vs_retrained"] = float(jensen_shannon(logits[REC], logits[RETRAIN]).mean())
-    use_adapter(model, STUDENT)
-    return out
+    return UnlearnOutcome(model=scorer, extras=extras, notes=notes, eval_sample=sample)

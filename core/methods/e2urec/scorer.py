@@ -5,9 +5,9 @@ Scores: the base recommender's scores for every item, then each of the N candida
 evaluator masks them) lifted above every other item and ordered by P(" Yes"). Items
 outside the candidates keep the base order below them, so the grouped hit/NDCG apply.
 
-The LLM is slow on a CPU: it only scores users in ``eval_users`` (the runner measures
-this model on those users alone, and base/retrain on the very same users); any other
-user gets the base order unchanged. LLM scores are computed on first request and kept.
+The LLM is slow on a CPU: it only scores the ``sampled`` users (the evaluation sample:
+the runner measures this model on those users alone, and base/retrain on the very same
+users); any other user gets the base order unchanged. LLM scores are computed on first request and kept.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class E2URecScorer:
         base: Scorer,
         mask: RowSets,
         n_candidates: int,
-        eval_users: dict[str, np.ndarray] | None,
+        sampled: np.ndarray | None,
         llm_device: torch.device,
         reporter: Reporter = NULL_REPORTER,
     ) -> None:
@@ -43,14 +43,12 @@ class E2URecScorer:
         self.base = base
         self.mask = mask
         self.n_candidates = n_candidates
-        self.eval_users = eval_users
         self.llm_device = llm_device
         self.reporter = reporter
         self.n_users = base.n_users
         self.n_items = base.n_items
-        sampled = np.concatenate(list(eval_users.values())) if eval_users else np.arange(self.n_users)
         self._llm_users = np.zeros(self.n_users, dtype=bool)
-        self._llm_users[sampled.astype(np.int64)] = True
+        self._llm_users[np.arange(self.n_users) if sampled is None else np.asarray(sampled, dtype=np.int64)] = True
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # user -> (candidates, P(yes))
 
     @property

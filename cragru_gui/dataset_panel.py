@@ -64,11 +64,31 @@ class DatasetPanel(QWidget):
         self.setObjectName("datasetPanel")
         self.dataset = None
         self._loading_path = ""
-        workspace.subscribe(self._on_workspace)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._open_box())
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setFormat("Loading…")
+        self.busy.setTextVisible(True)
+        self.busy.hide()
+        layout.addWidget(self.busy)
+        self.message = QLabel(self)
+        self.message.setProperty("role", "banner")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        layout.addWidget(self.message)
+        layout.addWidget(self._summary_box())
+        layout.addWidget(self._histogram(), 1)
 
-        # -- opening ------------------------------------------------------------------
+        self.demo_button.clicked.connect(lambda: self.loadRequested.emit({"path": "demo", **self._options()}))
+        self.folder_button.clicked.connect(self.choose_folder)
+        self.file_button.clicked.connect(self.choose_file)
+        self.recent_combo.activated.connect(self._recent_chosen)
+        self._recent: list[dict] = []
+        workspace.subscribe(self._on_workspace)
+
+    def _open_box(self) -> QGroupBox:
         open_box = QGroupBox("Open a dataset", self)
         grid = QGridLayout(open_box)
         self.demo_button = QPushButton("Demo dataset", open_box)
@@ -110,21 +130,10 @@ class DatasetPanel(QWidget):
         self.kcore_spin.setToolTip("Keep only users and items with at least k interactions (repeated until stable)")
         options.addRow("k-core filter:", self.kcore_spin)
         grid.addLayout(options, 2, 0, 1, 3)
-        layout.addWidget(open_box)
+        return open_box
 
-        self.busy = QProgressBar(self)
-        self.busy.setRange(0, 0)
-        self.busy.setFormat("Loading…")
-        self.busy.setTextVisible(True)
-        self.busy.hide()
-        layout.addWidget(self.busy)
-        self.message = QLabel(self)
-        self.message.setProperty("role", "banner")
-        self.message.setWordWrap(True)
-        self.message.hide()
-        layout.addWidget(self.message)
 
-        # -- summary ----------------------------------------------------------------------
+    def _summary_box(self) -> QGroupBox:
         self.summary_box = QGroupBox("Summary", self)
         self.summary_grid = QGridLayout(self.summary_box)
         self.figures: dict[str, QLabel] = {}
@@ -142,9 +151,10 @@ class DatasetPanel(QWidget):
         self.summary_grid.addWidget(self._cell(self.figures["per_user"], "per user: min / median / mean / max"),
                                     2, 1, 1, 2)
         self.summary_grid.addWidget(self._cell(self.figures["meta"], "metadata"), 3, 0, 1, 3)
-        layout.addWidget(self.summary_box)
+        return self.summary_box
 
-        # -- histogram ------------------------------------------------------------------------
+
+    def _histogram(self) -> pg.PlotWidget:
         self.plot = pg.PlotWidget(self)
         self.plot.setObjectName("userHistogram")
         self.plot.setBackground("w")
@@ -157,13 +167,8 @@ class DatasetPanel(QWidget):
         self.plot.setToolTip("How many users have how many interactions: long tails are typical")
         self.bars = pg.BarGraphItem(x0=[], width=[], height=[], brush="#2f7fb8", pen=pg.mkPen("#ffffff", width=0.5))
         self.plot.addItem(self.bars)
-        layout.addWidget(self.plot, 1)
+        return self.plot
 
-        self.demo_button.clicked.connect(lambda: self.loadRequested.emit({"path": "demo", **self._options()}))
-        self.folder_button.clicked.connect(self.choose_folder)
-        self.file_button.clicked.connect(self.choose_file)
-        self.recent_combo.activated.connect(self._recent_chosen)
-        self._recent: list[dict] = []
 
     @staticmethod
     def _cell(value: QLabel, caption: str) -> QWidget:

@@ -48,6 +48,27 @@ class UserInspector(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(self._controls())
+        self.info = QLabel("Run an experiment (or open one from History) to inspect users.", self)
+        self.info.setObjectName("inspectorInfo")
+        self.info.setWordWrap(True)
+        self.info.setProperty("role", "info")
+        layout.addWidget(self.info)
+        layout.addLayout(self._lists(), 1)
+        legend = QLabel(
+            "<span style='background:#ffe2cc;color:#8a3b00'>&nbsp;✕ forgotten&nbsp;</span> an item this request "
+            "removed for this user &nbsp; <span style='color:#2e7d32'>▲</span> moved up &nbsp; "
+            "<span style='color:#b23b3b'>▼</span> moved down &nbsp; <b>new</b> not in the base top-10 &nbsp; "
+            "<s>gone</s> dropped out", self)
+        legend.setProperty("role", "hint")
+        legend.setWordWrap(True)
+        layout.addWidget(legend)
+        self.group_combo.currentIndexChanged.connect(self._fill_users)
+        self.user_combo.activated.connect(lambda *_: self.refresh())
+        self.user_combo.lineEdit().editingFinished.connect(self._typed_user)
+        self.model_combo.currentIndexChanged.connect(lambda *_: self.refresh())
+
+    def _controls(self) -> QHBoxLayout:
         controls = QHBoxLayout()
         self.group_combo = QComboBox(self)
         self.group_combo.setObjectName("inspectorGroup")
@@ -70,14 +91,9 @@ class UserInspector(QWidget):
         controls.addWidget(self.user_combo, 1)
         controls.addWidget(QLabel("After:", self))
         controls.addWidget(self.model_combo)
-        layout.addLayout(controls)
+        return controls
 
-        self.info = QLabel("Run an experiment (or open one from History) to inspect users.", self)
-        self.info.setObjectName("inspectorInfo")
-        self.info.setWordWrap(True)
-        self.info.setProperty("role", "info")
-        layout.addWidget(self.info)
-
+    def _lists(self) -> QGridLayout:
         lists = QGridLayout()
         self.before_title = QLabel("<b>Before</b> — base model", self)
         self.after_title = QLabel("<b>After</b>", self)
@@ -98,20 +114,7 @@ class UserInspector(QWidget):
         lists.addWidget(self.after_title, 0, 1)
         lists.addWidget(self.before_list, 1, 0)
         lists.addWidget(self.after_list, 1, 1)
-        layout.addLayout(lists, 1)
-        legend = QLabel(
-            "<span style='background:#ffe2cc;color:#8a3b00'>&nbsp;✕ forgotten&nbsp;</span> an item this request "
-            "removed for this user &nbsp; <span style='color:#2e7d32'>▲</span> moved up &nbsp; "
-            "<span style='color:#b23b3b'>▼</span> moved down &nbsp; <b>new</b> not in the base top-10 &nbsp; "
-            "<s>gone</s> dropped out", self)
-        legend.setProperty("role", "hint")
-        legend.setWordWrap(True)
-        layout.addWidget(legend)
-
-        self.group_combo.currentIndexChanged.connect(self._fill_users)
-        self.user_combo.activated.connect(lambda *_: self.refresh())
-        self.user_combo.lineEdit().editingFinished.connect(self._typed_user)
-        self.model_combo.currentIndexChanged.connect(lambda *_: self.refresh())
+        return lists
 
     # -- run --------------------------------------------------------------------------------
     def set_run(self, result, dataset, removed_by_user: dict | None = None) -> None:

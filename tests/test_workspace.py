@@ -151,3 +151,23 @@ def test_removed_items_by_user_matches_the_rows(demo):
     again = removed_for_config(demo, config)
     assert again.keys() == removed.keys()
     assert removed_items_by_user(demo, None) == {}
+
+
+def test_listeners_see_changes_in_order_and_a_new_dataset_is_resolved_once(demo):
+    """A panel that answers a new dataset with its own request: one preview, told after 'dataset'."""
+    tasks = ManualTasks()
+    workspace = Workspace(tasks)
+    first, second = [], []
+    workspace.subscribe(lambda change: first.append(change.what))
+
+    def panel(change):
+        if change.what == "dataset":
+            workspace.set_request(ForgetRequest("items", "popular", 0.1))
+
+    workspace.subscribe(panel)
+    workspace.subscribe(lambda change: second.append(change.what))
+    workspace.set_dataset(demo)
+    assert first == second == ["dataset", "preparing"]
+    assert [q[0] for q in tasks.queued] == ["preview"]
+    tasks.finish(0)
+    assert workspace.state.resolved.request.kind == "items" and second[-1] == "prepared"

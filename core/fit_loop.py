@@ -137,6 +137,7 @@ def fit(
     after_epoch: Callable[[int], EpochEnd] | None = None,
     module: torch.nn.Module | None = None,
     device: torch.device | str | None = None,
+    generator: torch.Generator | None = None,
 ) -> FitResult:
     """Train ``params`` for up to ``plan.epochs`` passes over ``n_rows`` rows.
 
@@ -148,12 +149,14 @@ def fit(
     epoch (before validation) and may add curve values or stop the fit. ``module`` is put
     in train mode for the steps and eval mode for validation and at the end.
     ``device``: where the generator lives (default: the first parameter's device).
+    ``generator``: continue a stream the caller has already drawn from (e.g. fixed probe
+    negatives drawn before training); by default a fresh one seeded with ``plan.seed``.
     Runs with gradients enabled even if the caller holds ``no_grad``.
     Raises :class:`~core.errors.Cancelled` when the reporter's stop flag is set.
     """
     params = list(params)
     device = torch.device(device) if device is not None else params[0].device
-    generator = make_generator(plan.seed, device)
+    generator = generator if generator is not None else make_generator(plan.seed, device)
     if optimizer is None:
         optimizer = torch.optim.Adam(params, lr=lr)
     loop = _Loop(step, params, n_rows, plan, reporter, optimizer, generator, module, device)

@@ -108,3 +108,17 @@ def test_nothing_to_train_returns_at_once():
     weight = torch.zeros(1, requires_grad=True)
     result = fit(lambda idx, g: weight.sum(), [weight], 0, FitPlan(epochs=5, batch_size=4, seed=0), Reporter())
     assert result.epochs == 0
+
+
+def test_a_given_generator_continues_the_callers_stream():
+    from core.fit_loop import make_generator
+
+    results = []
+    for draws_before in (1, 1, 0):
+        weight, step = _regression()
+        generator = make_generator(0, "cpu")
+        torch.rand(draws_before, generator=generator)
+        fit(step, [weight], 64, FitPlan(epochs=2, batch_size=8, seed=0), Reporter(), lr=0.05, generator=generator)
+        results.append(weight.detach().clone())
+    assert torch.equal(results[0], results[1])
+    assert not torch.equal(results[0], results[2])  # the fresh stream (seed 0) is another one

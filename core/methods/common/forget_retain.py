@@ -23,7 +23,6 @@ from core.models.negative_sampling import NegativeSampler
 
 ForgetLoss = Callable[[torch.Tensor], torch.Tensor]  # score gaps s(u,i) − s(u,j) → per-triple loss
 SEED_OFFSET = 0x9E6  # this loop's random stream, apart from the base model's
-PROBE_OFFSET = 0x9E7  # the fixed negatives of the stopping test
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,8 @@ def forget_retain_training(
     model = copy_for_unlearning(ctx, "this method")
     data, s = _Triples(ctx), settings
     user0, item0 = model.layer0()
-    probe_neg = data.forget_sampler.sample(data.f_users, make_generator(ctx.seed + PROBE_OFFSET, ctx.device))
+    generator = make_generator(ctx.seed + SEED_OFFSET, ctx.device)
+    probe_neg = data.forget_sampler.sample(data.f_users, generator)  # fixed negatives of the stopping test
     popularity = model.popularity.to(ctx.device)
     pop_accuracy = _accuracy(popularity[data.f_items] - popularity[probe_neg])
     start_accuracy, _ = _probe(model, data.f_users, data.f_items, probe_neg)
@@ -95,7 +95,7 @@ def forget_retain_training(
     plan = FitPlan(epochs=s.epochs, batch_size=s.forget_batch, seed=ctx.seed + SEED_OFFSET, stage=stage,
                    clip_norm=s.clip_norm)
     result = fit(step, [user0, item0], len(data.f_users), plan, ctx.reporter, lr=s.lr, module=model,
-                 after_epoch=after_epoch, device=ctx.device)
+                 after_epoch=after_epoch, device=ctx.device, generator=generator)
     return model.eval(), {"epochs_run": float(result.epochs), "forget_bpr_loss": last["forget_bpr"],
                           "forget_pair_accuracy_before": start_accuracy,
                           "forget_pair_accuracy": last["forget_pair_accuracy"], "popularity_pair_accuracy": pop_accuracy}

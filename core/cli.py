@@ -13,7 +13,7 @@ from core.errors import Cancelled, CragruError
 from core.events import AttackResultEvent, Event, LogEvent, ModelResultEvent, ProgressEvent, StageEvent
 from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig
-from core.reporting.catalogue import entry_for, figures, summary_keys
+from core.reporting.catalogue import entry_for, summary_keys
 from core.reporting.export import write_html
 from core.split import SplitConfig
 
@@ -129,7 +129,7 @@ class _ProgressPrinter:
 
 def summary_table(result) -> str:
     """The models of a run, one line each, with the catalogue's summary columns."""
-    flats = {name: figures(report) for name, report in result.models.items()}
+    flats = {name: report.flat() for name, report in result.models.items()}
     keys = summary_keys(flats.values())
     header = ["model"] + [entry_for(k).short for k in keys]
     rows = [[name] + [entry_for(k).format(flat.get(k)) for k in keys] for name, flat in flats.items()]

@@ -75,6 +75,7 @@ class ModelResultEvent(Event):
     model: str
     groups: Mapping[str, Mapping[str, float]]
     extras: Mapping[str, float] = field(default_factory=dict)
+    intervals: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # "group/metric" -> (low, high)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,13 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
+ATTACK_KEYS = {
+    "fold-in": "attack/fold_in_auc",
+    "record-level": "attack/record_auc",
+    "record-level calibration (retained users)": "attack/calibration_auc",
+}
+"""``flat()`` key of each attack (names as :mod:`core.attacks` gives them)."""
+
 MAX_CURVE_POINTS = 2000
 """Most points kept per training curve: enough to draw it, small enough for a history row."""
 
@@ -79,6 +86,12 @@ class ModelReport:
     extras: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     per_user: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # group -> metric -> values
+    # forgetting evidence (core/evidence.py); intervals are 95 % user-bootstrap
+    intervals: dict[str, list[float]] = field(default_factory=dict)  # "group/metric" -> [low, high]
+    differences: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # "retrain"|"base" -> key -> [v, lo, hi]
+    agreement: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # group -> "jaccard@10"|"rbo@10" -> [v, lo, hi]
+    attacks: dict[str, dict] = field(default_factory=dict)  # attack name -> AttackResult.as_dict() (+ "vs_retrain")
+    known_users: dict = field(default_factory=dict)  # KnownUserCheck.as_dict(): not an attack
 
     def flat(self) -> dict[str, float | None]:
         """``group/metric`` keys plus the scalar figures: handy for tables and CSV."""
@@ -87,10 +100,33 @@ class ModelReport:
             for name, value in metrics.items():
                 out[f"{group}/{name}"] = value
         out.update(self.forgotten_recall)
-        out["mia_auc"] = self.mia_auc
+        if self.mia_auc is not None:  # runs stored before the attacks were reworked
+            out["mia_auc"] = self.mia_auc
+        for attack, entry in self.attacks.items():
+            out[ATTACK_KEYS.get(attack, f"attack/{attack}")] = entry.get("auc")
+        for group, overlaps in self.agreement.items():
+            for name, (value, _low, _high) in overlaps.items():
+                out[f"agreement/{group}/{name}"] = value
+        if self.known_users:
+            out["known_forgotten_users"] = self.known_users.get("n_known")
         out["time_s"] = self.time_s
+        out["prep_time_s"] = self.prep_time_s
         out["speedup_vs_retrain"] = self.speedup_vs_retrain
         return out
+
+    def interval_of(self, key: str) -> tuple[float, float] | None:
+        """The 95 % interval of a ``flat()`` key, where the evidence has one."""
+        if key in self.intervals:
+            low, high = self.intervals[key]
+            return low, high
+        for attack, entry in self.attacks.items():
+            if ATTACK_KEYS.get(attack, f"attack/{attack}") == key:
+                return entry["interval"]["low"], entry["interval"]["high"]
+        parts = key.split("/")
+        if len(parts) == 3 and parts[0] == "agreement":
+            found = self.agreement.get(parts[1], {}).get(parts[2])
+            return (found[1], found[2]) if found else None
+        return None
 
 
 @dataclass

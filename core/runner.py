@@ -20,6 +20,7 @@ from core.config import ExperimentConfig
 from core.data.dataset import Dataset
 from core.device import describe_device, resolve_device
 from core.errors import Cancelled, CragruError
+from core.evidence import ModelInputs, agreement_evidence, attack_evidence, utility_evidence
 from core.evaluation.grouped import EvalSample, EvalTargets, evaluate_model, make_targets, top_lists
 from core.events import (
     AttackResultEvent, Event, EventSink, MetricEvent, ModelResultEvent, Reporter, StopFlag, split_series,
@@ -29,6 +30,7 @@ from core.groups import GROUPS, Groups, make_groups
 from core.methods.registry import MethodSpec, UnlearnContext, UnlearnOutcome, get_method
 from core.model_cache import cache_key, cached_path
 from core.models.base import Scorer
+from core.models.item_side import HasItemSide
 from core.result import CurveRecorder, ModelReport, RunResult
 from core.split import Split, make_split
 
@@ -157,6 +159,18 @@ def train_base(
     return model, seconds, False
 
 
+def _evidence_inputs(outcome: UnlearnOutcome, measured, top10) -> ModelInputs:
+    """What the evidence needs of a model; the fold-in attack uses its own item side, or
+    the one of the model it says it keeps (an LLM re-ranker), or none at all."""
+    side, note = None, ""
+    if isinstance(outcome.model, HasItemSide):
+        side = outcome.model
+    elif isinstance(outcome.fold_in_model, HasItemSide):
+        side, note = outcome.fold_in_model, "measured on the base model this method re-ranks (it has no item side)"
+    return ModelInputs(scorer=outcome.model, measured=measured, top10=np.asarray(top10, dtype=np.int64),
+                       sample=outcome.eval_sample, item_side=side, item_side_note=note)
+
+
 def _replay(curves: dict[str, list[dict]], reporter: Reporter) -> None:
     """Send a cached model's stored curve again, as the events it was trained with."""
     for series, points in curves.items():
@@ -239,10 +253,11 @@ class _Experiment:
         self.scorers: dict[str, Scorer] = {}
         self.samples: dict[str, EvalSample] = {}
         self.topk: dict[str, list[list[int]]] = {}
+        self.evidence_inputs: dict[str, ModelInputs] = {}
 
     def run(self, specs: list[MethodSpec], params: list[dict], run_id: str, started: float) -> RunResult:
         config, reporter = self.config, self.reporter
-        total = 4 + len(specs) + (1 if config.mia else 0)
+        total = 5 + len(specs)
         torch.manual_seed(config.split.seed)
         self._load_and_prepare(total)
         self.device = resolve_device(config.device)
@@ -258,9 +273,8 @@ class _Experiment:
             self._run_method(spec, values, base, sub)
         self._same_sample_references()
         self._speedups()
-        if config.mia:
-            reporter.stage("Membership inference", total - 1, total)
-            self._membership_inference()
+        reporter.stage("Forgetting evidence: intervals, agreement, membership attacks", total - 1, total)
+        self._forgetting_evidence(attacks=config.mia)
         reporter.stage("Done", total, total)
         reporter.progress(1.0, "done")
         return self._result(run_id, started)
@@ -324,6 +338,7 @@ class _Experiment:
         self.models[name] = report
         self.scorers[name] = outcome.model
         self.topk[name] = top_lists(outcome.model, self.prepared.dataset.n_users, targets.mask)
+        self.evidence_inputs[name] = _evidence_inputs(outcome, measured, self.topk[name])
         if outcome.late_extras is not None:  # figures known only after evaluation
             report.extras.update(outcome.late_extras())
         extras = {**report.forgotten_recall, "time_s": report.time_s, "prep_s": report.prep_time_s}
@@ -351,18 +366,23 @@ class _Experiment:
             elif retrain is not None and report.name != "base" and report.time_s > 0:
                 report.speedup_vs_retrain = retrain.time_s / report.time_s
 
-    def _membership_inference(self) -> None:
-        from core.mia import membership_auc_for_models
-
-        try:
-            aucs = membership_auc_for_models(self.prepared, self.scorers, seed=self.config.split.seed)
-        except CragruError as exc:
-            self.reporter.log(f"membership inference skipped: {exc}", "warning")
-            return
-        for name, auc in aucs.items():
-            if name in self.models:
-                self.models[name].mia_auc = auc
-                self.reporter.emit(AttackResultEvent(name, "mia", auc))
+    def _forgetting_evidence(self, attacks: bool) -> None:
+        """Intervals, paired differences, agreement with retrain and (``attacks``) the
+        membership attacks: one computation for every model (core/evidence.py)."""
+        seed, inputs = self.config.split.seed, self.evidence_inputs
+        evidence = utility_evidence(inputs, seed)
+        agreement_evidence(inputs, {g: self.prepared.groups.get(g) for g in GROUPS}, seed, evidence)
+        notes = attack_evidence(self.prepared, inputs, seed, evidence) if attacks else []
+        for note in notes:
+            self.reporter.log(f"attack skipped: {note}", "warning")
+        for name, found in evidence.items():
+            report = self.models[name]
+            report.intervals, report.differences, report.agreement = found.intervals, found.differences, found.agreement
+            report.attacks, report.known_users = found.attacks, found.known_users
+            self.reporter.emit(ModelResultEvent(name, report.groups, {}, intervals=dict(found.intervals)))
+            for attack, entry in found.attacks.items():
+                interval = entry["interval"]
+                self.reporter.emit(AttackResultEvent(name, attack, entry["auc"], interval["low"], interval["high"]))
 
     def _result(self, run_id: str, started: float) -> RunResult:
         p, ds = self.prepared, self.prepared.dataset

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.reporting.catalogue import entry_for, figures, ordered_keys
+from core.reporting.catalogue import entry_for, ordered_keys
 
 RUN_COLOURS = ("#eef5fc", "#fff4e8")
 
@@ -39,7 +39,7 @@ def comparison_rows(a, b, cutoff: str = "@10") -> tuple[list[str], list[tuple[st
     keys: list[str] = []
     for result in (a, b):
         for report in result.models.values():
-            keys += list(figures(report))
+            keys += list(report.flat())
     keys = [k for k in ordered_keys(keys) if "@" not in k or k.endswith(cutoff)]
     columns = [("A", name) for name in a.models] + [("B", name) for name in b.models]
     return keys, columns
@@ -64,7 +64,7 @@ class CompareDialog(QDialog):
         self.table.setObjectName("compareTable")
         self.table.setHorizontalHeaderLabels([f"{tag}: {name}" for tag, name in columns])
         self.table.setVerticalHeaderLabels([entry_for(k).short for k in keys])
-        flats = {("A", n): figures(r) for n, r in a.models.items()} | {("B", n): figures(r) for n, r in b.models.items()}
+        flats = {("A", n): r.flat() for n, r in a.models.items()} | {("B", n): r.flat() for n, r in b.models.items()}
         for r, key in enumerate(keys):
             for c, col in enumerate(columns):
                 item = QTableWidgetItem(entry_for(key).format(flats[col].get(key)))

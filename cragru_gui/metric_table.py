@@ -13,7 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from core.reporting import judgement
-from core.reporting.catalogue import TARGET_SENTENCES, entry_for, figures, ordered_keys
+from core.reporting.catalogue import TARGET_SENTENCES, entry_for, ordered_keys
 from cragru_gui.table_models import KEY_ROLE, SORT_ROLE, sort_key
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -59,7 +59,7 @@ class MetricTableModel(QAbstractTableModel):
 
     def set_result(self, result) -> None:
         self.beginResetModel()
-        self._values = {name: figures(report) for name, report in result.models.items()}
+        self._values = {name: report.flat() for name, report in result.models.items()}
         self._labels = {name: report.label for name, report in result.models.items()}
         self._deltas = {"delta_base": result.deltas("base"), "delta_retrain": result.deltas("retrain")}
         self._keys = ordered_keys(key for flat in self._values.values() for key in flat)

@@ -156,14 +156,14 @@ def test_cli_report_and_every_runner_key_resolves(isolated_home, tmp_path, capsy
     assert f"report written to {page}" in capsys.readouterr().out
     result = RunResult.from_dict(json.loads(out.read_text()))
     for report in result.models.values():
-        for key in catalogue.figures(report):
+        for key in report.flat():
             assert lookup(key) is not None, f"{key} has no catalogue entry"
     text = page.read_text(encoding="utf-8")
     for name, report in result.models.items():
         assert f"<b>{name}</b>" in text and html.escape(report.label) in text
     measured = catalogue.present_keys(
-        {k for r in result.models.values() for k in catalogue.figures(r)},
-        [catalogue.figures(r) for r in result.models.values()])
+        {k for r in result.models.values() for k in r.flat()},
+        [r.flat() for r in result.models.values()])
     assert measured
     for entry in catalogue.families_in(measured):
         assert html.escape(entry.family.describe(entry.k)) in text

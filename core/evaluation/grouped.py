@@ -7,7 +7,7 @@ items without masking them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,9 +51,15 @@ def make_targets(
 
 @dataclass
 class GroupedMetrics:
+    """Means per group, plus the per-user values behind them and whose they are
+    (``users[group]`` in the order of ``per_user[group][metric]``; ``forgotten`` is the
+    users of ``per_user["forgotten"]["forgotten_recall@10"]``): what intervals and paired
+    differences are computed from."""
+
     groups: dict[str, dict[str, float]]
     forgotten_recall: dict[str, float]
     per_user: dict[str, dict[str, list[float]]]
+    users: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def evaluate_model(model: Scorer, targets: EvalTargets, sample: EvalSample | None = None) -> GroupedMetrics:
@@ -61,6 +67,7 @@ def evaluate_model(model: Scorer, targets: EvalTargets, sample: EvalSample | Non
     forgotten-recall users) to a subset, for slow models that score only some users."""
     groups: dict[str, dict[str, float]] = {}
     per_user: dict[str, dict[str, list[float]]] = {}
+    who: dict[str, np.ndarray] = {}
     for name in GROUPS:
         users = targets.groups.get(name)
         if sample is not None and name in sample:
@@ -68,6 +75,7 @@ def evaluate_model(model: Scorer, targets: EvalTargets, sample: EvalSample | Non
         values = evaluate_users(model, users, targets.truth, targets.mask, targets.ks)
         groups[name] = mean_metrics(values)
         per_user[name] = {m: values[m].tolist() for m in PER_USER_METRICS if m in values}
+        who[name] = np.asarray(users, dtype=np.int64)
     forgotten_users = targets.forget_users
     if sample is not None and "forgotten" in sample:
         forgotten_users = np.intersect1d(forgotten_users, sample["forgotten"])
@@ -75,7 +83,10 @@ def evaluate_model(model: Scorer, targets: EvalTargets, sample: EvalSample | Non
     forgotten = {
         f"forgotten_recall@{k}": mean_metrics({"r": recall[f"recall@{k}"]})["r"] for k in targets.ks
     }
-    return GroupedMetrics(groups=groups, forgotten_recall=forgotten, per_user=per_user)
+    if "recall@10" in recall:
+        per_user["forgotten"] = {"forgotten_recall@10": recall["recall@10"].tolist()}
+        who["forgotten"] = np.asarray(forgotten_users, dtype=np.int64)
+    return GroupedMetrics(groups=groups, forgotten_recall=forgotten, per_user=per_user, users=who)
 
 
 def sample_users(targets: EvalTargets, per_group: int, seed: int) -> EvalSample:

@@ -78,6 +78,9 @@ class UnlearnOutcome:
     notes: list[str] = field(default_factory=list)
     eval_sample: EvalSample | None = None
     late_extras: Callable[[], dict[str, float]] | None = None
+    fold_in_model: Scorer | None = None
+    """For a model with no item side of its own (an LLM re-ranking the base model's
+    candidates): the model whose item side the fold-in attack uses; the results say so."""
 
 
 PrepareFn = Callable[[UnlearnContext, dict], Any]

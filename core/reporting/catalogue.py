@@ -47,7 +47,7 @@ __all__ = [
     "AGREEMENT", "ATTACK", "CLOSE_TO_RETRAIN", "COST", "FAMILIES", "GLOSSARY_CUTOFF", "GROUP_INFO", "HEADLINE_KEYS",
     "HIGHER_IS_BETTER", "JUDGE_BASE", "JUDGE_NONE", "JUDGE_RETRAIN", "JUDGE_THRESHOLD", "LOWER_IS_BETTER", "MEMORY",
     "NOT_JUDGED", "OTHER", "SECTIONS", "SECTION_TITLES", "SUMMARY_KEYS", "TARGET_SENTENCES", "UTILITY", "GroupInfo",
-    "MetricEntry", "MetricFamily", "entry_for", "families_in", "figures", "group_label", "headline_keys", "lookup",
+    "MetricEntry", "MetricFamily", "entry_for", "families_in", "group_label", "headline_keys", "lookup",
     "ordered_keys", "present_keys", "summary_keys",
 ]
 
@@ -182,11 +182,3 @@ def families_in(keys: Iterable[str]) -> list[MetricEntry]:
         if kept is None or abs((entry.k or 0) - GLOSSARY_CUTOFF) < abs((kept.k or 0) - GLOSSARY_CUTOFF):
             seen[entry.family.name] = entry
     return sorted(seen.values(), key=lambda e: FAMILIES.index(e.family))
-
-
-def figures(report) -> dict[str, Any]:
-    """A model's figures by catalogue key: ``report.flat()`` plus the one-off set-up time
-    (``prep_time_s``), which ``flat()`` does not list yet."""
-    flat = dict(report.flat())
-    flat.setdefault("prep_time_s", getattr(report, "prep_time_s", None))
-    return flat

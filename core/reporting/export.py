@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from core.reporting.catalogue import entry_for, figures, ordered_keys
+from core.reporting.catalogue import entry_for, ordered_keys
 from core.reporting.html_report import html_report
 from core.reporting.numbers import is_finite
 
@@ -22,7 +22,7 @@ def metric_rows(result) -> list[dict]:
     vs_base, vs_retrain = result.deltas("base"), result.deltas("retrain")
     rows = []
     for name, report in result.models.items():
-        values = figures(report)
+        values = report.flat()
         for key in ordered_keys(values):
             entry, value = entry_for(key), values[key]
             rows.append({

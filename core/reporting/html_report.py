@@ -19,7 +19,6 @@ from core.reporting.catalogue import (
     TARGET_SENTENCES,
     entry_for,
     families_in,
-    figures,
     headline_keys,
     ordered_keys,
     present_keys,
@@ -156,7 +155,7 @@ def _heading(result, title: str) -> str:
 def _measured(result) -> dict[str, dict]:
     """Each model's figures, keeping only keys some model measured (a figure no model has,
     such as the attack in a run without it, is left out everywhere)."""
-    flats = {name: figures(report) for name, report in result.models.items()}
+    flats = {name: report.flat() for name, report in result.models.items()}
     keep = set(present_keys({k for flat in flats.values() for k in flat}, flats.values()))
     return {name: {k: v for k, v in flat.items() if k in keep} for name, flat in flats.items()}
 

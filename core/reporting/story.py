@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from core.reporting.catalogue import entry_for, figures
+from core.reporting.catalogue import entry_for
 from core.reporting.numbers import format_value, is_finite
 
 STORY_KEYS = ("forgotten_recall@10", "attack/fold_in_auc", "attack/record_auc", "mia_auc", "similar/ndcg@10")
@@ -38,12 +38,12 @@ def result_story(result) -> str:
             f"<b>{html.escape(str(result.dataset.get('name', '?')))}</b>.")
     if "base" not in result.models:
         return head
-    before = figures(result.models["base"])
+    before = result.models["base"].flat()
     lines = [head]
     for name, report in result.models.items():
         if name == "base":
             continue
-        after = figures(report)
+        after = report.flat()
         parts = [text for key in STORY_KEYS if (text := _arrow(key, before.get(key), after.get(key)))]
         parts.append(_cost(after, name))
         lines.append(f"<b>{html.escape(report.label)}</b>: " + "; ".join(parts) + ".")

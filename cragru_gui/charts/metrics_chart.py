@@ -66,7 +66,7 @@ class MetricsChart(QWidget):
 
     def add_model_result(self, event) -> None:
         """A :class:`core.events.ModelResultEvent`: grouped metrics and extras of a model."""
-        self.bars.set_model(event.model, event.groups, event.extras)
+        self.bars.set_model(event.model, event.groups, event.extras, event.intervals)
         self._update_legend()
 
     def add_attack_result(self, event) -> None:
@@ -78,9 +78,10 @@ class MetricsChart(QWidget):
         self.reset(mia_enabled=bool(result.config.get("mia", True)), stored=True)
         for name, report in result.models.items():
             extras = {**report.forgotten_recall, "time_s": report.time_s, "prep_s": report.prep_time_s}
-            self.bars.set_model(name, report.groups, extras)
-            if report.mia_auc is not None:
-                self.bars.set_attack(name, "mia", report.mia_auc)
+            self.bars.set_model(name, report.groups, extras, report.intervals)
+            for attack, entry in report.attacks.items():
+                interval = entry.get("interval", {})
+                self.bars.set_attack(name, attack, entry.get("auc"), interval.get("low"), interval.get("high"))
         self.training.replay(result.curves or {})
         self._update_legend()
 

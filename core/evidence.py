@@ -1,0 +1,163 @@
+"""The forgetting evidence of one experiment, computed once and the same way for every model.
+
+For each model: a user-bootstrap interval on every per-user figure (utility per group,
+forgotten-item recall), paired differences against retrain and against base on the
+same users, agreement of its top-10 lists with retrain's per group, the membership
+attacks (one probe per experiment, the same labels for every model; differences
+against retrain paired over the same resampled users), and the plain known-user count.
+Everything is plain numbers (``[value, low, high]`` lists) ready for JSON and the views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.attacks import (
+    AttackError, attack_difference, attack_result, calibration_probe, fold_in_probe, fold_in_scores,
+    known_user_check, record_probe, record_scores,
+)
+from core.evaluation.agreement import overlap_per_user
+from core.evaluation.bootstrap import Interval, bootstrap_mean, bootstrap_paired_difference
+from core.evaluation.grouped import GroupedMetrics
+from core.groups import GROUPS
+from core.models.item_side import HasItemSide
+
+REFERENCES = ("retrain", "base")
+INTERVAL_METRICS = ("hit@10", "ndcg@10")
+
+
+def triple(interval: Interval) -> list[float]:
+    """``[value, low, high]``: how an interval is stored."""
+    return [float(interval.value), float(interval.low), float(interval.high)]
+
+
+@dataclass
+class ModelInputs:
+    """What the evidence needs of one evaluated model."""
+
+    scorer: object
+    measured: GroupedMetrics
+    top10: np.ndarray  # [n_users, 10]
+    sample: dict[str, np.ndarray] | None = None
+    item_side: HasItemSide | None = None  # for the fold-in attack; None: not applicable
+    item_side_note: str = ""
+
+
+@dataclass
+class ModelEvidence:
+    intervals: dict[str, list[float]] = field(default_factory=dict)  # key -> [low, high]
+    differences: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # ref -> key -> [v, lo, hi]
+    agreement: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # group -> name -> [v, lo, hi]
+    attacks: dict[str, dict] = field(default_factory=dict)  # attack -> {auc, interval, vs_retrain, ...}
+    known_users: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _per_user(measured: GroupedMetrics, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(users, values) behind ``group/metric`` or ``forgotten_recall@10``."""
+    group, metric = ("forgotten", key) if "/" not in key else key.split("/", 1)
+    values = measured.per_user.get(group, {}).get(metric)
+    if values is None or group not in measured.users:
+        return None
+    return measured.users[group], np.asarray(values, dtype=float)
+
+
+def _keys() -> list[str]:
+    return [f"{g}/{m}" for g in GROUPS for m in INTERVAL_METRICS] + ["forgotten_recall@10"]
+
+
+def utility_evidence(models: dict[str, ModelInputs], seed: int) -> dict[str, ModelEvidence]:
+    """Intervals of every per-user figure and paired differences against the references."""
+    out = {name: ModelEvidence() for name in models}
+    for name, inputs in models.items():
+        for key in _keys():
+            own = _per_user(inputs.measured, key)
+            if own is None:
+                continue
+            interval = bootstrap_mean(own[1], seed=seed)
+            out[name].intervals[key] = [interval.low, interval.high]
+            for ref in REFERENCES:
+                if ref == name or ref not in models:
+                    continue
+                other = _per_user(models[ref].measured, key)
+                if other is None:
+                    continue
+                common, mine, theirs = np.intersect1d(own[0], other[0], return_indices=True)
+                diff = bootstrap_paired_difference(own[1][mine], other[1][theirs], seed=seed)
+                out[name].differences.setdefault(ref, {})[key] = triple(diff)
+    return out
+
+
+def agreement_evidence(models: dict[str, ModelInputs], groups: dict[str, np.ndarray], seed: int,
+                       evidence: dict[str, ModelEvidence]) -> None:
+    """Top-10 overlap with retrain's lists per group (base vs retrain is the reference)."""
+    if "retrain" not in models:
+        return
+    reference = models["retrain"].top10
+    for name, inputs in models.items():
+        jaccard, rbo = overlap_per_user(inputs.top10, reference)
+        for group, users in groups.items():
+            if inputs.sample is not None and group in inputs.sample:
+                users = np.intersect1d(users, inputs.sample[group])
+            evidence[name].agreement[group] = {
+                "jaccard@10": triple(bootstrap_mean(jaccard[users], seed=seed)),
+                "rbo@10": triple(bootstrap_mean(rbo[users], seed=seed)),
+            }
+
+
+def attack_evidence(prepared, models: dict[str, ModelInputs], seed: int,
+                    evidence: dict[str, ModelEvidence]) -> list[str]:
+    """Record-level (+ calibration) and fold-in attacks under every model; returns notes
+    on attacks that could not be set up on this experiment."""
+    ds, split, request = prepared.dataset, prepared.split, prepared.request
+    notes: list[str] = []
+    probes = {}
+    for builder in (lambda: record_probe(ds, split, request),
+                    lambda: calibration_probe(ds, split, request, seed=seed),
+                    lambda: fold_in_probe(ds, split, request, seed=seed)):
+        try:
+            probe = builder()
+        except AttackError as exc:
+            notes.append(str(exc))
+            continue
+        probes[probe.name] = probe
+    for probe in probes.values():
+        scores = {name: _attack_scores(probe, inputs) for name, inputs in models.items()}
+        for name, inputs in models.items():
+            if scores[name] is not None:
+                evidence[name].attacks[probe.name] = _attack_entry(probe, scores, name, inputs, seed)
+    for name, inputs in models.items():
+        evidence[name].known_users = known_user_check(inputs.scorer, request.forget_users).as_dict()
+    return notes
+
+
+def _attack_scores(probe, inputs: ModelInputs) -> np.ndarray | None:
+    if probe.items is not None:  # record-level: the model's own score of each row
+        return record_scores(inputs.scorer, probe)
+    if inputs.item_side is None:
+        return None
+    return fold_in_scores(inputs.item_side, probe)
+
+
+def _attack_entry(probe, scores: dict, name: str, inputs: ModelInputs, seed: int) -> dict:
+    keep = np.ones(len(probe.labels), dtype=bool)
+    if probe.items is not None and inputs.sample is not None and "forgotten" in inputs.sample:
+        keep = np.isin(probe.users, inputs.sample["forgotten"])  # a sampled model: its own users only
+    sub = probe if keep.all() else _restrict(probe, keep)
+    result = attack_result(sub, scores[name][keep], seed=seed)
+    entry = result.as_dict()
+    if probe.items is None and inputs.item_side_note:
+        entry["via"] = inputs.item_side_note
+    reference = scores.get("retrain")
+    if reference is not None and name != "retrain":
+        entry["vs_retrain"] = triple(attack_difference(sub, scores[name][keep], reference[keep], seed=seed))
+    return entry
+
+
+def _restrict(probe, keep: np.ndarray):
+    from dataclasses import replace
+
+    return replace(probe, users=probe.users[keep], labels=probe.labels[keep],
+                   items=None if probe.items is None else probe.items[keep])

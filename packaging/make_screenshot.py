@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     window.setup_tabs.setCurrentWidget(window.forget_panel)
     started = time.monotonic()
     window.start_run()
-    if not _wait(app, lambda: window.worker is not None and not window.is_running() and
+    if not _wait(app, lambda: not window.is_running() and
                  window.run_bar.cancel_button.isEnabled() is False, 900):
         print("the run did not finish", file=sys.stderr)
         return 1

@@ -39,7 +39,7 @@ import torch  # noqa: E402
 
 from core.config import DataConfig, ExperimentConfig  # noqa: E402
 from core.device import describe_device, resolve_device  # noqa: E402
-from core.evaluation.grouped import evaluate_model, sample_users  # noqa: E402
+from core.evaluation.grouped import evaluate_model  # noqa: E402
 from core.events import LogEvent, Reporter, StageEvent  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.methods.registry import UnlearnContext, get_method  # noqa: E402
@@ -95,17 +95,15 @@ def run_dataset(name: str, args, device: torch.device) -> dict:
     print(f"base {args.model}: {'from cache' if cached else f'{base_s:.1f} s'}", flush=True)
     trainer = _Trainer(config, prepared, device)  # the runner's own retraining (same hyper-parameters)
     t = time.perf_counter()
-    retrain = trainer(prepared.request.retained_rows, series="train/retrain", reporter=reporter)
+    retrain = trainer(prepared.request.retained_rows, stage="retrain", reporter=reporter)
     retrain_s = time.perf_counter() - t
     print(f"retrain: {retrain_s:.1f} s", flush=True)
 
-    sample = sample_users(prepared.targets, args.users, args.seed)
+    sample = None  # the methods' own sample (the shared one, minus λ's tuning users when everyone is ranked)
     results: dict = {"dataset": name, "device": describe_device(device), "users_per_group": args.users,
-                     "sample": {k: len(v) for k, v in sample.items()}, "retrain_s": retrain_s, "models": {}}
+                     "retrain_s": retrain_s, "models": {}}
     results["models"]["base (all users)"] = row(evaluate_model(base, prepared.targets))
     results["models"]["retrain (all users)"] = row(evaluate_model(retrain, prepared.targets))
-    results["models"]["base"] = row(evaluate_model(base, prepared.targets, sample))
-    results["models"]["retrain"] = row(evaluate_model(retrain, prepared.targets, sample))
 
     spec = get_method("cragru")
     for strategy in args.strategies:
@@ -113,7 +111,8 @@ def run_dataset(name: str, args, device: torch.device) -> dict:
                                 "candidates": args.candidates, "history_budget": args.budget})
         ctx = UnlearnContext(prepared.dataset, prepared.split, prepared.request, prepared.groups, base_model=base,
                              model_config=config.model, device=device, reporter=reporter, seed=args.seed,
-                             train_model=trainer)
+                             train_model=trainer, targets=prepared.targets,
+                             retrain_valid_rows=prepared.retrain_valid_rows)
         t = time.perf_counter()
         prep = spec.prepare(ctx, params)
         prep_s = time.perf_counter() - t
@@ -122,7 +121,12 @@ def run_dataset(name: str, args, device: torch.device) -> dict:
         outcome = spec.unlearn(ctx, params, prep)
         unlearn_s = time.perf_counter() - t
         scorer = outcome.model
-        assert {k: v.tolist() for k, v in scorer.eval_users.items()} == {k: v.tolist() for k, v in sample.items()}
+        if sample is None:
+            sample = outcome.eval_sample
+            results["sample"] = {k: len(v) for k, v in sample.items()}
+            results["models"]["base"] = row(evaluate_model(base, prepared.targets, sample))
+            results["models"]["retrain"] = row(evaluate_model(retrain, prepared.targets, sample))
+        assert {k: v.tolist() for k, v in outcome.eval_sample.items()} == {k: v.tolist() for k, v in sample.items()}
         t = time.perf_counter()
         fused = row(evaluate_model(scorer, prepared.targets, sample))
         eval_s = time.perf_counter() - t

@@ -296,8 +296,8 @@ class ForgetPanel(QWidget):
     def restore(self, state: dict) -> None:
         if not state:
             return
-        if self.genre_combo.count() == 0:
-            self._saved_state = dict(state)  # the genre is set again once a dataset is loaded
+        if self.workspace.state.dataset is None:
+            self._saved_state = dict(state)  # applied again once the first dataset's genres are known
         _set_combo(self.kind_combo, state.get("kind", "users"))
         if state.get("selector") != "ids":
             _set_combo(self.selector_combo, state.get("selector", "random"))

@@ -56,6 +56,7 @@ def test_when_everyone_is_evaluated_the_tuning_users_are_held_out_of_the_evaluat
         everyone = set(ctx.groups.get(group).tolist())
         assert set(prep.eval_users[group].tolist()) == everyone - tuning
     assert np.array_equal(prep.eval_users["forgotten"], ctx.targets.forget_users)
+    assert any("5 tuning users were held out of the evaluation" in n for n in prep.notes)
 
 
 def test_a_fixed_lambda_tunes_nothing_and_keeps_the_shared_sample():

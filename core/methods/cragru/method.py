@@ -100,8 +100,13 @@ def prepare(ctx: UnlearnContext, params: dict, backend=None) -> CragruPrepared:
     n_knapsack, n_fusion = _tuning_sizes(params, ctx.device)
     if n_knapsack is not None or n_fusion is not None:
         n = 0 if 0 in (n_knapsack, n_fusion) else max(n_knapsack or 0, n_fusion or 0)
-        tuning, eval_users = split_tuning_users(_tuning_pool(ctx), eval_users, n, ctx.seed)
+        shared = eval_users
+        tuning, eval_users = split_tuning_users(_tuning_pool(ctx), shared, n, ctx.seed)
         extras["tuning_users"] = float(len(tuning))
+        held_out = int(np.isin(tuning, np.concatenate(list(shared.values()))).sum())
+        if held_out:
+            notes.append(f"{held_out} tuning users were held out of the evaluation sample (too few users outside "
+                         "it), so no choice is tuned on an evaluated user")
     if n_knapsack is not None:
         _tune_ratios(ctx, params, state, tuning[:n_knapsack] if n_knapsack else tuning, extras, notes)
     if n_fusion is not None:

@@ -177,6 +177,11 @@ class ShardedEmbeddings(nn.Module):
     def popularity(self) -> torch.Tensor:
         return self.shard_popularity.sum(0)
 
+    def item_sides(self) -> list[torch.Tensor]:
+        """Each shard's item table (:class:`core.models.item_side.HasItemSide`): the fold-in
+        attack folds a user into every shard and averages, as the ensemble does."""
+        return [self.items[k].detach() for k in range(self.n_shards)]
+
 
 def random_user_shards(train_users: np.ndarray, n_users: int, n_shards: int, seed: int) -> np.ndarray:
     """Users with training rows dealt at random into ``n_shards`` groups of equal size (±1)."""

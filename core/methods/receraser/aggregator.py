@@ -91,6 +91,11 @@ class RecEraserModel(nn.Module):
         users = users.to(self.device)
         return self.user_vectors(users) @ self.item_vectors().T
 
+    @torch.no_grad()
+    def item_sides(self) -> list[torch.Tensor]:
+        """The aggregated item vectors users are scored against (for the fold-in attack)."""
+        return [self.item_vectors().detach()]
+
 
 @dataclass(frozen=True)
 class AggregatorSettings:

@@ -42,6 +42,11 @@ GROUP_INFO: dict[str, GroupInfo] = {
 }
 assert tuple(GROUP_INFO) == GROUPS, "every evaluation group needs its words here"
 
+AUC_TOLERANCE = 0.05
+"""Two attack AUCs closer than this are the same attack outcome (AUC runs 0..1, guessing is 0.5)."""
+AGREEMENT_TOLERANCE = 0.05
+"""Agreement with retrain (0..1) must beat the original model's by more than this to count as closer."""
+
 _GROUP = "(?P<group>" + "|".join(GROUPS) + ")"
 _K = r"@(?P<k>\d+)"
 _HELD_OUT = ("their held-out test items, which no model trained on")
@@ -59,6 +64,7 @@ def _agreement(metric: str, short: str, label: str, measures: str) -> MetricFami
     return MetricFamily(
         name=f"agreement/<group>/{metric}@<K>", pattern=f"agreement/{_GROUP}/{metric}{_K}", short=short,
         label=label, target=HIGHER_IS_BETTER, fmt=SCORE, section=AGREEMENT, judge_by=JUDGE_BASE, interval=True,
+        tolerance=AGREEMENT_TOLERANCE, relative_tolerance=0.0,
         higher_means="closer to what retraining recommends",
         explanation=measures + " Averaged over {group}, with a 95 % interval. 1 means this model recommends "
         "exactly what a model that never saw the forgotten data would; the original model's agreement is the "
@@ -69,10 +75,12 @@ def _agreement(metric: str, short: str, label: str, measures: str) -> MetricFami
 def _attack(key: str, short: str, label: str, measures: str) -> MetricFamily:
     return MetricFamily(
         name=key, pattern=key, short=short, label=label, target=CLOSE_TO_RETRAIN, fmt=AUC,
-        section=ATTACK, interval=True, higher_means="the attacker tells them apart more often",
+        section=ATTACK, interval=True, tolerance=AUC_TOLERANCE, relative_tolerance=0.0,
+        higher_means="the attacker tells them apart more often",
         explanation=measures + " 0.5 means the attacker can only guess; 1.0 means it is always right. The "
-        "target is the retrained model's value, not 0.5: that is near 0.5 only when the forgotten people were "
-        "picked at random. Above the retrained model's value, traces of the forgotten data remain.",
+        "target is the retrained model's value, not 0.5: it is near 0.5 only where the two sides are alike "
+        "(forgotten people or interactions picked at random); for a request to forget items it lies far from "
+        "0.5. Above the retrained model's value, traces of the forgotten data remain.",
     )
 
 
@@ -104,9 +112,11 @@ FORGOTTEN_RECALL = MetricFamily(
 )
 
 ATTACK_FAMILIES = (
-    _attack("mia_auc", "MIA AUC", "membership-inference attack (AUC)",
-            "How well an attacker who sees only the model's scores tells the forgotten users apart from users "
-            "the model never trained on."),
+    _attack("mia_auc", "old MIA AUC", "retired membership classifier (AUC)",
+            "Shown only for runs stored before the attacks were reworked: a classifier that told forgotten "
+            "users from users the model never trained on. It mostly detected whether the model still has a "
+            "personal vector for a user (outsiders all share the popularity fallback), so a model that merely "
+            "marks people unknown passed it; the fold-in and record-level attacks replace it."),
     _attack("attack/fold_in_auc", "fold-in attack AUC", "fold-in attack on forgotten users (AUC)",
             "An attacker adds each person's history to the model in the same way for every person and every "
             "model, then checks how well the model predicts the rest of that history; this tells forgotten "
@@ -119,7 +129,8 @@ ATTACK_FAMILIES = (
 ATTACK_CALIBRATION = MetricFamily(
     name="attack/calibration_auc", pattern="attack/calibration_auc", short="attack check AUC",
     label="record-level attack on kept data (calibration AUC)", target=CLOSE_TO_RETRAIN, fmt=AUC,
-    section=ATTACK, interval=True, higher_means="the model tells its training data from new data more easily",
+    section=ATTACK, interval=True, tolerance=AUC_TOLERANCE, relative_tolerance=0.0,
+    higher_means="the model tells its training data from new data more easily",
     explanation="A check that the record-level attack works: the same attack on data every model keeps — "
     "retained users' training interactions against their held-out ones. Any trained model scores well above "
     "0.5 here, so it is the yardstick for the record-level figure. It should stay close to the retrained "

@@ -1,30 +1,62 @@
-"""Good / bad colouring of a result cell: plain rules read from the metric catalogue.
+"""Good / bad judgement of a figure: by its 95 % interval where it has one, else a point rule.
 
-The retrained model is the target (PROTOCOL.md): for a "close to retrain" figure
-(utility on every group, forgotten-item recall, the attacks) a model is good when it is
-close to retrain — not when a number is high or low. A figure with a neutral point
-(the speed-up: 1×) is judged against it; agreement with retrain against the original
-model's agreement; times are not judged.
+The retrained model is the target (PROTOCOL.md). A "close to retrain" figure (utility on
+every group, forgotten-item recall, the attacks) is judged on its *paired difference
+interval against retrain* and the catalogue's tolerance, through the one verdict rule
+:func:`core.evaluation.bootstrap.verdict`:
+
+* the whole interval inside ±tolerance → equivalent → **good**;
+* the whole interval outside it → different → **bad**;
+* otherwise → **not enough users to tell** (its own state, never coloured good or bad).
+
+Agreement with retrain is judged against the original model's agreement (its interval
+shifted by base's value; base is the reference, its own spread is left out). Only a
+figure without an interval (other cut-offs, runs stored before the evidence, the
+speed-up) falls back to the point rule :func:`judge`; times are not judged.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Mapping
+
+from core.evaluation import bootstrap
 from core.reporting import catalogue
+from core.reporting.intervals import difference, value_interval
 from core.reporting.numbers import is_finite
 
-GOOD, BAD, NEUTRAL = "good", "bad", "neutral"
+GOOD, BAD, NEUTRAL, UNSURE = "good", "bad", "neutral", "unsure"
+VERDICTS = (GOOD, BAD, NEUTRAL, UNSURE)
 
-RELATIVE_TOLERANCE = 0.10  # within 10 % of the reference value ...
+RELATIVE_TOLERANCE = 0.10  # point rule: within 10 % of the reference value ...
 ABSOLUTE_TOLERANCE = 0.005  # ... or within this, whichever is larger
 
 EXPLANATIONS = {
     GOOD: "close to the retrained model (the target)",
     BAD: "far from the retrained model: collateral damage or remaining memory",
-    NEUTRAL: "somewhat away from the retrained model",
+    NEUTRAL: "in between: somewhat away from the target",
+    UNSURE: "not enough users to tell: the 95 % interval is wider than the tolerance allows",
 }
-LEGEND = {GOOD: "close to retrain", NEUTRAL: "somewhat off", BAD: "far from retrain"}
+LEGEND = {GOOD: "close to retrain", NEUTRAL: "in between", BAD: "far from retrain",
+          UNSURE: "not enough users to tell"}
+INTERVAL, POINT = "interval", "point"
+_SAID = {bootstrap.EQUIVALENT: "the same as retraining", bootstrap.DIFFERENT: "clearly different from retraining",
+         bootstrap.UNDECIDED: bootstrap.UNDECIDED}
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """A verdict (None: not judged), the rule used, and one sentence naming the evidence."""
+
+    verdict: str | None
+    rule: str = ""
+    reason: str = ""
+
+
+NOT_JUDGED = Judgement(None)
+
+
+# -- the point rule (figures without an interval) ----------------------------------------------
 def tolerance(reference: float) -> float:
     return max(RELATIVE_TOLERANCE * abs(reference), ABSOLUTE_TOLERANCE)
 
@@ -56,7 +88,8 @@ def _against(value: float, reference, higher_is_better: bool) -> str | None:
 
 
 def judge(key: str, value, base, retrain, model: str = "") -> str | None:
-    """``good``/``bad``/``neutral`` for ``model``'s ``value`` of metric ``key``; None = no opinion."""
+    """The point rule: ``good``/``bad``/``neutral`` for ``model``'s ``value`` of ``key``
+    from the point values alone; None = no opinion."""
     entry = catalogue.entry_for(key)
     family = entry.family
     if model == "retrain" or not is_finite(value):
@@ -72,6 +105,67 @@ def judge(key: str, value, base, retrain, model: str = "") -> str | None:
     if family.judge_by == catalogue.JUDGE_BASE and model != "base":
         return _against(float(value), base, higher)
     return None
+
+
+# -- the interval rule -----------------------------------------------------------------------------
+def _by_interval(low: float, high: float, tol: float) -> str:
+    return bootstrap.verdict(bootstrap.Interval(float("nan"), low, high, 0), tol)
+
+
+def _against_retrain(entry, report, reference_value) -> Judgement | None:
+    found = difference(report, entry.key, "retrain")
+    if found is None:
+        return None
+    value, low, high = found
+    tol = entry.family.tolerance_for(reference_value)
+    decided = _by_interval(low, high, tol)
+    verdict = {bootstrap.EQUIVALENT: GOOD, bootstrap.DIFFERENT: BAD}.get(decided, UNSURE)
+    reason = (f"differs from retrain by {entry.format_delta(value)} (95 % interval "
+              f"{entry.format_delta(low)} to {entry.format_delta(high)}; ±{entry.format(tol)} counts as "
+              f"the same): {_SAID[decided]}")
+    return Judgement(verdict, INTERVAL, reason)
+
+
+def _against_base(entry, report, base_value) -> Judgement | None:
+    found = value_interval(report, entry.key)
+    if found is None or not is_finite(base_value):
+        return None
+    low, high = found[0] - base_value, found[1] - base_value
+    tol = entry.family.tolerance_for(base_value)
+    decided = _by_interval(low, high, tol)
+    higher = entry.target != catalogue.LOWER_IS_BETTER
+    if decided == bootstrap.DIFFERENT:
+        verdict = GOOD if (low > 0) == higher else BAD
+    else:
+        verdict = NEUTRAL if decided == bootstrap.EQUIVALENT else UNSURE
+    words = {GOOD: "closer to retraining than the original model", BAD: "further from retraining than the "
+             "original model", NEUTRAL: "no closer to retraining than the original model", UNSURE: decided}
+    reason = (f"{entry.format_delta(low)} to {entry.format_delta(high)} against the original model's "
+              f"{entry.format(base_value)} (95 % interval; ±{entry.format(tol)} counts as the same): {words[verdict]}")
+    return Judgement(verdict, INTERVAL, reason)
+
+
+def judge_report(key: str, reports: Mapping, model: str) -> Judgement:
+    """Judge ``model``'s figure ``key`` among a run's ``reports`` (name → ModelReport):
+    by interval where the evidence has one, else by :func:`judge`."""
+    report = reports.get(model)
+    if report is None or model == "retrain":
+        return NOT_JUDGED
+    entry = catalogue.entry_for(key)
+    value = report.flat().get(key)
+    if not is_finite(value):
+        return NOT_JUDGED
+    base = reports["base"].flat().get(key) if "base" in reports else None
+    retrain = reports["retrain"].flat().get(key) if "retrain" in reports else None
+    found = None
+    if entry.family.judge_by == catalogue.JUDGE_RETRAIN and "retrain" in reports:
+        found = _against_retrain(entry, report, retrain)
+    elif entry.family.judge_by == catalogue.JUDGE_BASE and model != "base":
+        found = _against_base(entry, report, base)
+    if found is not None:
+        return found
+    verdict = judge(key, value, base, retrain, model)
+    return Judgement(verdict, POINT, explain(verdict)) if verdict else NOT_JUDGED
 
 
 def explain(verdict: str | None) -> str:

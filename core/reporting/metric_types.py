@@ -62,6 +62,13 @@ class MetricFamily:
     judge_by: str = JUDGE_RETRAIN
     threshold: float | None = None  # the neutral point when ``judge_by`` is threshold
     interval: bool = False  # reported with a 95 % user-bootstrap interval
+    tolerance: float = 0.005  # a difference this small (absolute) is "the same" ...
+    relative_tolerance: float = 0.10  # ... or this share of the reference value, whichever is larger
+
+    def tolerance_for(self, reference: float | None) -> float:
+        """How far from ``reference`` a figure may be and still count as equal to it."""
+        scale = abs(float(reference)) if reference is not None and reference == reference else 0.0
+        return max(self.tolerance, self.relative_tolerance * scale)
 
     def match(self, key: str) -> re.Match | None:
         return re.fullmatch(self.pattern, key)

@@ -1,0 +1,107 @@
+"""Verdicts by interval on hand-built reports: forgot, did not, not enough users to tell."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.reporting import judgement
+from core.reporting.catalogue import entry_for
+from core.reporting.intervals import difference, difference_text, value_text
+from core.result import ModelReport
+
+
+def _report(name, forget_ndcg, diff=None, attack=None, vs_retrain=None, agreement=None, known=None):
+    report = ModelReport(name, name.title(), {"forget": {"ndcg@10": forget_ndcg}}, {"forgotten_recall@10": 0.1})
+    report.intervals = {"forget/ndcg@10": [forget_ndcg - 0.01, forget_ndcg + 0.01]}
+    if diff is not None:
+        report.differences = {"retrain": {"forget/ndcg@10": list(diff)}}
+    if attack is not None:
+        entry = {"auc": attack, "interval": {"value": attack, "low": attack - 0.03, "high": attack + 0.03, "n": 40},
+                 "n_members": 40, "n_non_members": 90, "neutral_note": "≈ 0.5 for random users"}
+        if vs_retrain is not None:
+            entry["vs_retrain"] = list(vs_retrain)
+        report.attacks = {"fold-in": entry}
+    if agreement is not None:
+        report.agreement = {"similar": {"rbo@10": list(agreement)}}
+    if known is not None:
+        report.known_users = {"n_users": 42, "n_known": known, "note": "a count", "share": known / 42}
+    return report
+
+
+@pytest.fixture
+def reports():
+    return {
+        "base": _report("base", 0.30, diff=(0.20, 0.17, 0.23), attack=0.95, vs_retrain=(0.45, 0.40, 0.50),
+                        agreement=(0.60, 0.58, 0.62), known=42),
+        "retrain": _report("retrain", 0.10, attack=0.50, agreement=(1.0, 1.0, 1.0), known=0),
+        # forgot: the difference interval lies inside the tolerance (max(0.005, 10 % of 0.10) = 0.01)
+        "forgot": _report("forgot", 0.101, diff=(0.001, -0.004, 0.006), attack=0.51, vs_retrain=(0.01, -0.02, 0.04),
+                          agreement=(0.90, 0.88, 0.92), known=0),
+        # did not: the interval is wholly outside the tolerance
+        "kept": _report("kept", 0.28, diff=(0.18, 0.15, 0.21), attack=0.90, vs_retrain=(0.40, 0.35, 0.45),
+                        agreement=(0.50, 0.47, 0.53), known=42),
+        # a tiny group: the interval straddles the tolerance's edge
+        "few": _report("few", 0.11, diff=(0.01, -0.03, 0.05), attack=0.55, vs_retrain=(0.05, -0.10, 0.20),
+                       agreement=(0.64, 0.50, 0.78), known=3),
+    }
+
+
+def test_close_to_retrain_figures_are_judged_on_their_difference_interval(reports):
+    for key in ("forget/ndcg@10", "attack/fold_in_auc"):
+        assert judgement.judge_report(key, reports, "forgot").verdict == judgement.GOOD, key
+        assert judgement.judge_report(key, reports, "kept").verdict == judgement.BAD, key
+        assert judgement.judge_report(key, reports, "base").verdict == judgement.BAD, key
+        unsure = judgement.judge_report(key, reports, "few")
+        assert unsure.verdict == judgement.UNSURE and unsure.rule == judgement.INTERVAL, key
+        assert "not enough users to tell" in unsure.reason
+        assert judgement.judge_report(key, reports, "retrain") == judgement.NOT_JUDGED
+
+
+def test_the_point_rule_would_have_said_otherwise(reports):
+    """0.11 against retrain's 0.10 is "close" by the point rule; its interval cannot tell."""
+    assert judgement.judge("forget/ndcg@10", 0.11, 0.30, 0.10, "few") == judgement.GOOD
+    assert judgement.judge_report("forget/ndcg@10", reports, "few").verdict == judgement.UNSURE
+
+
+def test_the_reason_names_the_evidence_and_the_tolerance(reports):
+    found = judgement.judge_report("forget/ndcg@10", reports, "kept")
+    assert found.rule == judgement.INTERVAL
+    assert "+0.1800" in found.reason and "+0.1500" in found.reason and "±0.0100" in found.reason
+    assert "clearly different" in found.reason
+    assert "the same as retraining" in judgement.judge_report("attack/fold_in_auc", reports, "forgot").reason
+
+
+def test_agreement_is_judged_against_the_original_models_by_interval(reports):
+    key = "agreement/similar/rbo@10"
+    assert judgement.judge_report(key, reports, "forgot").verdict == judgement.GOOD
+    assert judgement.judge_report(key, reports, "kept").verdict == judgement.BAD
+    assert judgement.judge_report(key, reports, "few").verdict == judgement.UNSURE
+    assert judgement.judge_report(key, reports, "base") == judgement.NOT_JUDGED
+
+
+def test_figures_without_an_interval_fall_back_to_the_point_rule(reports):
+    found = judgement.judge_report("forgotten_recall@10", reports, "kept")
+    assert found.rule == judgement.POINT and found.verdict == judgement.GOOD  # same point value as retrain
+    known = judgement.judge_report("known_forgotten_users", reports, "kept")
+    assert known.rule == judgement.POINT and known.verdict == judgement.BAD
+    assert judgement.judge_report("time_s", reports, "kept") == judgement.NOT_JUDGED
+
+
+def test_catalogue_tolerances():
+    assert entry_for("forget/ndcg@10").family.tolerance_for(0.3) == pytest.approx(0.03)
+    assert entry_for("forget/ndcg@10").family.tolerance_for(0.01) == pytest.approx(0.005)
+    assert entry_for("attack/record_auc").family.tolerance_for(0.0005) == pytest.approx(0.05)
+    assert entry_for("agreement/retain/jaccard@10").family.tolerance_for(0.9) == pytest.approx(0.05)
+
+
+def test_texts_carry_the_intervals(reports):
+    kept = reports["kept"]
+    assert value_text(entry_for("forget/ndcg@10"), kept, 0.28) == "0.2800 [0.2700, 0.2900]"
+    assert value_text(entry_for("attack/fold_in_auc"), kept, 0.9) == "0.900 [0.870, 0.930]"
+    assert value_text(entry_for("known_forgotten_users"), kept, 42) == "42 of 42"
+    assert value_text(entry_for("forgotten_recall@10"), kept, 0.1) == "0.1000"  # no interval stored
+    assert difference(kept, "attack/fold_in_auc", "retrain") == (0.40, 0.35, 0.45)
+    assert difference(kept, "attack/fold_in_auc", "base") is None
+    found = difference(kept, "forget/ndcg@10", "retrain")
+    assert difference_text(entry_for("forget/ndcg@10"), found) == "+0.1800 [+0.1500, +0.2100]"
+    assert difference_text(entry_for("forget/ndcg@10"), None, -0.01) == "-0.0100"

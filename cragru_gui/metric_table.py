@@ -1,7 +1,10 @@
 """The Results table: every metric of a run, each model's value and its deltas, coloured.
 
-Row labels, tooltips and number formats come from the metric catalogue
-(:mod:`core.reporting.catalogue`); colours from :mod:`core.reporting.judgement`.
+Values carry their 95 % user-bootstrap interval and the deltas are the paired differences
+with theirs, where the run's evidence has them (:mod:`core.reporting.intervals`). Row
+labels, tooltips and number formats come from the metric catalogue; colours from
+:func:`core.reporting.judgement.judge_report` (by interval, "not enough users to tell"
+included).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from core.reporting import judgement
 from core.reporting.catalogue import TARGET_SENTENCES, entry_for, ordered_keys
+from core.reporting.intervals import difference, difference_text, value_text
 from cragru_gui.table_models import KEY_ROLE, SORT_ROLE, sort_key
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -22,8 +26,12 @@ VERDICT_COLOURS = {
     judgement.GOOD: QColor("#dff3e4"),
     judgement.BAD: QColor("#fbe0de"),
     judgement.NEUTRAL: QColor("#fff5d6"),
+    judgement.UNSURE: QColor("#e3e9f3"),
 }
 KIND_TEXT = {"value": "value", "delta_base": "difference from base", "delta_retrain": "difference from retrain"}
+REFERENCE = {"delta_base": "base", "delta_retrain": "retrain"}
+INTERVAL_NOTE = ("[low, high] is the 95 % interval: resampling the evaluated users (bootstrap), the figure "
+                 "falls in this range 95 times out of 100. Differences are paired over the same users.")
 
 
 @dataclass(frozen=True)
@@ -56,9 +64,11 @@ class MetricTableModel(QAbstractTableModel):
         self._values: dict[str, dict[str, Any]] = {}
         self._deltas: dict[str, dict[str, dict[str, float]]] = {}
         self._labels: dict[str, str] = {}
+        self._reports: dict = {}
 
     def set_result(self, result) -> None:
         self.beginResetModel()
+        self._reports = dict(result.models)
         self._values = {name: report.flat() for name, report in result.models.items()}
         self._labels = {name: report.label for name, report in result.models.items()}
         self._deltas = {"delta_base": result.deltas("base"), "delta_retrain": result.deltas("retrain")}
@@ -68,7 +78,7 @@ class MetricTableModel(QAbstractTableModel):
 
     def clear(self) -> None:
         self.beginResetModel()
-        self._keys, self._columns, self._values, self._deltas = [], [], {}, {}
+        self._keys, self._columns, self._values, self._deltas, self._reports = [], [], {}, {}, {}
         self.endResetModel()
 
     def metric_keys(self) -> list[str]:
@@ -83,25 +93,33 @@ class MetricTableModel(QAbstractTableModel):
             return self._values.get(col.model, {}).get(key)
         return self._deltas.get(col.kind, {}).get(col.model, {}).get(key)
 
-    def verdict(self, row: int, column: int) -> str | None:
+    def judged(self, row: int, column: int) -> judgement.Judgement:
+        """The cell's judgement: the value's and the Δ-retrain cell's; Δ-base cells are not judged."""
         key, col = self._keys[row], self._columns[column]
         if col.kind == "delta_base":
-            return None
-        value = self._values.get(col.model, {}).get(key)
-        base = self._values.get("base", {}).get(key)
-        retrain = self._values.get("retrain", {}).get(key)
-        return judgement.judge(key, value, base, retrain, col.model)
+            return judgement.NOT_JUDGED
+        return judgement.judge_report(key, self._reports, col.model)
+
+    def verdict(self, row: int, column: int) -> str | None:
+        return self.judged(row, column).verdict
 
     def cell_text(self, row: int, column: int) -> str:
-        entry = entry_for(self._keys[row])
+        key, col = self._keys[row], self._columns[column]
+        entry, report = entry_for(key), self._reports.get(col.model)
         value = self.cell_value(row, column)
-        return entry.format(value) if self._columns[column].kind == "value" else entry.format_delta(value)
+        if col.kind == "value":
+            return value_text(entry, report, value)
+        paired = difference(report, key, REFERENCE[col.kind]) if report is not None else None
+        return difference_text(entry, paired, value)
 
     def cell_tooltip(self, row: int, column: int) -> str:
         entry, col = entry_for(self._keys[row]), self._columns[column]
-        verdict = judgement.explain(self.verdict(row, column))
-        lines = [f"{self._labels.get(col.model, col.model)} — {entry.label}: {KIND_TEXT[col.kind]}"]
-        return "\n".join(lines + ([verdict] if verdict else []) + [entry.explanation])
+        reason = self.judged(row, column).reason
+        lines = [f"{self._labels.get(col.model, col.model)} — {entry.label}: {KIND_TEXT[col.kind]}",
+                 self.cell_text(row, column)]
+        if "[" in lines[1]:
+            lines.append(INTERVAL_NOTE)
+        return "\n".join(lines + ([reason] if reason else []) + [entry.explanation])
 
     # -- Qt interface ------------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:

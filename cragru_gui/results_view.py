@@ -1,4 +1,5 @@
-"""Results: every metric of a run with deltas against base and retrain, coloured good/bad."""
+"""Results: every metric of a run with its 95 % interval and paired differences against base
+and retrain, coloured good / bad / "not enough users to tell" by interval."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.reporting.catalogue import entry_for
-from core.reporting.judgement import LEGEND
+from core.reporting.judgement import EXPLANATIONS, LEGEND
 from cragru_gui.metric_table import VERDICT_COLOURS, MetricTableModel
 from cragru_gui.table_models import KEY_ROLE
 
@@ -55,9 +56,10 @@ class MetricFilterProxy(QSortFilterProxyModel):
         return True
 
 
-def _swatch(colour, text: str) -> QLabel:
+def _swatch(colour, text: str, tip: str) -> QLabel:
     label = QLabel(f"<span style='background:{colour.name()};'>&nbsp;&nbsp;&nbsp;&nbsp;</span> {text}")
     label.setProperty("role", "hint")
+    label.setToolTip(tip)
     return label
 
 
@@ -86,13 +88,13 @@ class ResultsView(QWidget):
             self.cutoff_combo.addItem(label, value)
         self.cutoff_combo.setToolTip("Show the metrics of one cut-off K, or all of them")
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Filter metrics (e.g. similar, ndcg, mia)")
+        self.search.setPlaceholderText("Filter metrics (e.g. similar, ndcg, attack)")
         self.search.setClearButtonEnabled(True)
         filters.addWidget(self.cutoff_combo)
         filters.addWidget(self.search, 1)
         filters.addSpacing(12)
         for verdict, text in LEGEND.items():
-            filters.addWidget(_swatch(VERDICT_COLOURS[verdict], text))
+            filters.addWidget(_swatch(VERDICT_COLOURS[verdict], text, EXPLANATIONS[verdict]))
         layout.addLayout(filters)
 
         self.model = MetricTableModel(self)
@@ -105,8 +107,11 @@ class ResultsView(QWidget):
         self.table.setAlternatingRowColors(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setToolTip("Each model's value, its difference from base and from retrain. Colours judge "
-                              "closeness to the retrained model, the gold standard (hover a cell for details).")
+        self.table.setToolTip("Each model's value with its 95 % interval [low, high], and its difference from "
+                              "base and from retrain (paired over the same users, with its interval). Colours "
+                              "judge closeness to the retrained model, the gold standard, by interval: "
+                              "“not enough users to tell” when the interval is wider than the tolerance "
+                              "(hover a cell for details).")
         layout.addWidget(self.table, 1)
         self.notes = QLabel(self)
         self.notes.setProperty("role", "hint")

@@ -7,43 +7,11 @@ import pytest
 from core.reporting import judgement
 from core.reporting.catalogue import entry_for
 from core.reporting.intervals import difference, difference_text, value_text
-from core.result import ModelReport
-
-
-def _report(name, forget_ndcg, diff=None, attack=None, vs_retrain=None, agreement=None, known=None):
-    report = ModelReport(name, name.title(), {"forget": {"ndcg@10": forget_ndcg}}, {"forgotten_recall@10": 0.1})
-    report.intervals = {"forget/ndcg@10": [forget_ndcg - 0.01, forget_ndcg + 0.01]}
-    if diff is not None:
-        report.differences = {"retrain": {"forget/ndcg@10": list(diff)}}
-    if attack is not None:
-        entry = {"auc": attack, "interval": {"value": attack, "low": attack - 0.03, "high": attack + 0.03, "n": 40},
-                 "n_members": 40, "n_non_members": 90, "neutral_note": "≈ 0.5 for random users"}
-        if vs_retrain is not None:
-            entry["vs_retrain"] = list(vs_retrain)
-        report.attacks = {"fold-in": entry}
-    if agreement is not None:
-        report.agreement = {"similar": {"rbo@10": list(agreement)}}
-    if known is not None:
-        report.known_users = {"n_users": 42, "n_known": known, "note": "a count", "share": known / 42}
-    return report
 
 
 @pytest.fixture
-def reports():
-    return {
-        "base": _report("base", 0.30, diff=(0.20, 0.17, 0.23), attack=0.95, vs_retrain=(0.45, 0.40, 0.50),
-                        agreement=(0.60, 0.58, 0.62), known=42),
-        "retrain": _report("retrain", 0.10, attack=0.50, agreement=(1.0, 1.0, 1.0), known=0),
-        # forgot: the difference interval lies inside the tolerance (max(0.005, 10 % of 0.10) = 0.01)
-        "forgot": _report("forgot", 0.101, diff=(0.001, -0.004, 0.006), attack=0.51, vs_retrain=(0.01, -0.02, 0.04),
-                          agreement=(0.90, 0.88, 0.92), known=0),
-        # did not: the interval is wholly outside the tolerance
-        "kept": _report("kept", 0.28, diff=(0.18, 0.15, 0.21), attack=0.90, vs_retrain=(0.40, 0.35, 0.45),
-                        agreement=(0.50, 0.47, 0.53), known=42),
-        # a tiny group: the interval straddles the tolerance's edge
-        "few": _report("few", 0.11, diff=(0.01, -0.03, 0.05), attack=0.55, vs_retrain=(0.05, -0.10, 0.20),
-                       agreement=(0.64, 0.50, 0.78), known=3),
-    }
+def reports(evidence_result):
+    return evidence_result.models
 
 
 def test_close_to_retrain_figures_are_judged_on_their_difference_interval(reports):

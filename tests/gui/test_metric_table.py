@@ -55,3 +55,46 @@ def test_metric_table_shows_catalogue_labels_and_formats(hand_built_result):
     tooltip = model.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
     assert "Far method" in tooltip and judgement.explain(judgement.BAD) in tooltip
     assert entry_for("forget/ndcg@10").explanation in tooltip
+
+
+def test_metric_table_shows_intervals_and_judges_by_them(qtmodeltester, evidence_result):
+    model = MetricTableModel()
+    model.set_result(evidence_result)
+    qtmodeltester.check(model, force_py=True)
+    good, bad = VERDICT_COLOURS[judgement.GOOD].name(), VERDICT_COLOURS[judgement.BAD].name()
+    unsure = VERDICT_COLOURS[judgement.UNSURE].name()
+    for key in ("forget/ndcg@10", "attack/fold_in_auc", "agreement/similar/rbo@10"):
+        assert _colour(model, *_cell(model, key, "forgot")) == good, key
+        assert _colour(model, *_cell(model, key, "kept")) == bad, key
+        assert _colour(model, *_cell(model, key, "few")) == unsure, key
+        assert _colour(model, *_cell(model, key, "few", "delta_retrain")) == unsure, key
+    row, column = _cell(model, "forget/ndcg@10", "kept")
+    assert model.index(row, column).data() == "0.2800 [0.2700, 0.2900]"
+    tooltip = model.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
+    assert "95 % interval" in tooltip and "clearly different from retraining" in tooltip
+    row, column = _cell(model, "forget/ndcg@10", "kept", "delta_retrain")
+    assert model.index(row, column).data() == "+0.1800 [+0.1500, +0.2100]"
+    row, column = _cell(model, "attack/fold_in_auc", "few", "delta_retrain")
+    assert model.index(row, column).data() == "+0.050 [-0.100, +0.200]"
+    assert "not enough users to tell" in model.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
+    row, column = _cell(model, "attack/fold_in_auc", "kept", "delta_base")
+    assert model.index(row, column).data() == "-0.050"  # no paired difference vs base: the point delta
+    # the known-user count: its own row with a plain label, outside the attack section
+    row, column = _cell(model, "known_forgotten_users", "kept")
+    assert model.index(row, column).data() == "42 of 42"
+    label = model.headerData(row, Qt.Orientation.Vertical)
+    assert "attack" not in label.lower() and entry_for("known_forgotten_users").section != "attack"
+
+
+def test_results_legend_names_every_verdict(qtbot, evidence_result):
+    from PySide6.QtWidgets import QLabel
+
+    from cragru_gui.results_view import ResultsView
+
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.show_result(evidence_result)
+    texts = " ".join(label.text() for label in view.findChildren(QLabel))
+    for text in judgement.LEGEND.values():
+        assert text in texts
+    assert "not enough users to tell" in texts

@@ -93,3 +93,35 @@ def test_record_level_is_neutral_for_retrain_and_blind_to_the_no_op(experiment):
     # Both score forgotten users by the same retained-rows popularity: the record-level
     # attack cannot tell them apart for user requests, which is why fold-in exists.
     assert np.array_equal(scores["no_op"], scores["retrain"])
+
+
+@pytest.fixture(scope="module")
+def run_with_control():
+    """The same control through the product's own path: the runner, the registered
+    ``ids_only`` method and the evidence every run computes."""
+    from core.config import MethodChoice
+    from core.data.paths import real_dataset_path
+    from core.runner import run_experiment
+
+    try:
+        path = real_dataset_path("ml-100k")
+    except DatasetError as exc:
+        pytest.skip(f"real MovieLens-100K not available: {exc}")
+    config = ExperimentConfig(data=DataConfig(path=str(path)), request=ForgetRequest.parse("users:random:0.05"),
+                              methods=(MethodChoice("retrain"), MethodChoice("ids_only")), use_cache=False)
+    return run_experiment(config)
+
+
+def test_the_runner_separates_the_ids_only_control_from_retrain(run_with_control):
+    models = run_with_control.models
+    control, retrain = models["ids_only"], models["retrain"]
+    fold_in = control.attacks["fold-in"]
+    low, high = fold_in["vs_retrain"][1:]
+    assert low > 0, fold_in  # the control still fits forgotten users better than retrain does
+    for attack in ("fold-in", "record-level"):
+        interval = retrain.attacks[attack]["interval"]
+        assert interval["low"] <= 0.5 <= interval["high"], (attack, interval)
+    assert control.known_users["n_known"] == 0 == retrain.known_users["n_known"]
+    assert models["base"].known_users["n_known"] == models["base"].known_users["n_users"] > 0
+    # the old known-user signal cannot see it: forget-group metrics equal retrain's
+    assert control.groups["forget"] == retrain.groups["forget"]

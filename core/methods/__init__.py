@@ -13,7 +13,7 @@ from core.methods.registry import (  # noqa: F401
     list_methods,
     register,
 )
-from core.methods import retrain  # noqa: F401,E402
+from core.methods import retrain, ids_only  # noqa: F401,E402
 from core.methods import finetune, neggrad, reverse_bpr, sisa, receraser  # noqa: F401,E402
 from core.methods import unlearnrec  # noqa: F401,E402
 from core.methods import cragru  # noqa: F401,E402

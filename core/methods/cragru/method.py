@@ -195,7 +195,8 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: CragruPrepared) -> UnlearnO
     })
     scorer = CragruScorer(prep.state, prep.eval_users)
     return UnlearnOutcome(model=scorer, extras=extras, notes=_notes(ctx, params, prep, report),
-                          eval_sample=prep.eval_users, late_extras=scorer.late_extras)
+                          eval_sample=prep.eval_users, late_extras=scorer.late_extras,
+                          fold_in_model=ctx.base_model)  # candidates come from the kept base model
 
 
 def _notes(ctx: UnlearnContext, params: dict, prep: CragruPrepared, report) -> list[str]:

@@ -181,4 +181,5 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
         "candidates come from the base model, which is not unlearned: a forgotten item leaves the top-10 only "
         "if the student ranks it below the other candidates",
     ]
-    return UnlearnOutcome(model=scorer, extras=extras, notes=notes, eval_sample=sample)
+    return UnlearnOutcome(model=scorer, extras=extras, notes=notes, eval_sample=sample,
+                          fold_in_model=ctx.base_model)  # it re-ranks the kept base model's top-N

@@ -43,7 +43,8 @@ from core.evaluation.grouped import evaluate_model  # noqa: E402
 from core.events import LogEvent, Reporter, StageEvent  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.methods.registry import UnlearnContext, get_method  # noqa: E402
-from core.runner import _Trainer, prepare, train_base  # noqa: E402
+from core.base_model import Trainer, train_base  # noqa: E402
+from core.runner import prepare  # noqa: E402
 from bench.tuned import tuned_model  # noqa: E402
 
 PAPER = {
@@ -93,7 +94,7 @@ def run_dataset(name: str, args, device: torch.device) -> dict:
           f"similar {len(prepared.groups.similar)}", flush=True)
     base, base_s, cached = train_base(config, prepared, device, reporter)
     print(f"base {args.model}: {'from cache' if cached else f'{base_s:.1f} s'}", flush=True)
-    trainer = _Trainer(config, prepared, device)  # the runner's own retraining (same hyper-parameters)
+    trainer = Trainer(config, prepared, device)  # the runner's own retraining (same hyper-parameters)
     t = time.perf_counter()
     retrain = trainer(prepared.request.retained_rows, stage="retrain", reporter=reporter)
     retrain_s = time.perf_counter() - t

@@ -19,16 +19,16 @@ import core
 from core.config import ExperimentConfig
 from core.data.dataset import Dataset
 from core.device import describe_device, resolve_device
-from core.errors import Cancelled, CragruError
+from core.errors import Cancelled
+from core.base_model import Trainer, train_base
 from core.evidence import ModelInputs, agreement_evidence, attack_evidence, utility_evidence
 from core.evaluation.grouped import EvalSample, EvalTargets, evaluate_model, make_targets, top_lists
 from core.events import (
-    AttackResultEvent, Event, EventSink, MetricEvent, ModelResultEvent, Reporter, StopFlag, split_series,
+    AttackResultEvent, Event, EventSink, MetricEvent, ModelResultEvent, Reporter, StopFlag,
 )
 from core.forget_request import ResolvedRequest, resolve_request
 from core.groups import GROUPS, Groups, make_groups
 from core.methods.registry import MethodSpec, UnlearnContext, UnlearnOutcome, get_method
-from core.model_cache import cache_key, cached_path
 from core.models.base import Scorer
 from core.models.item_side import HasItemSide
 from core.result import CurveRecorder, ModelReport, RunResult
@@ -77,88 +77,6 @@ def prepare(config: ExperimentConfig, dataset: Dataset | None = None) -> Prepare
     return Prepared(dataset, split, request, groups, targets)
 
 
-class _Trainer:
-    """Trains the experiment's architecture on any rows, with its hyper-parameters."""
-
-    def __init__(self, config: ExperimentConfig, prepared: Prepared, device: torch.device) -> None:
-        self.config = config
-        self.prepared = prepared
-        self.device = device
-
-    def __call__(
-        self,
-        rows: np.ndarray,
-        *,
-        stage: str = "train",
-        reporter: Reporter | None = None,
-        valid_rows: np.ndarray | None = None,
-        epochs: int | None = None,
-        model=None,
-    ):
-        from core.models.training import train_recommender
-
-        ds = self.prepared.dataset
-        if valid_rows is None:
-            valid_rows = self.prepared.retrain_valid_rows
-        return train_recommender(
-            self.config.model,
-            ds.n_users,
-            ds.n_items,
-            ds.users[rows],
-            ds.items[rows],
-            self.device,
-            valid=(ds.users[valid_rows], ds.items[valid_rows]),
-            reporter=reporter or Reporter(),
-            stage=stage,
-            model=model,
-            epochs=epochs,
-        )
-
-
-def train_base(
-    config: ExperimentConfig, prepared: Prepared, device: torch.device, reporter: Reporter
-) -> tuple[Scorer, float, bool]:
-    """The base model on all of train; cached on disk with its training curve, which is
-    replayed when the cached model is used. Returns (model, seconds, from_cache)."""
-    from core.models.persistence import load_model_and_curves, save_model
-    from core.models.training import train_recommender
-
-    ds, split = prepared.dataset, prepared.split
-    key = cache_key(ds.fingerprint(), split.as_dict(), config.model.as_dict(), device.type)
-    path = cached_path(key)
-    if config.use_cache and path.exists():
-        try:
-            model, curves = load_model_and_curves(path, device)
-        except Exception as exc:  # a corrupt cache entry is retrained, not fatal
-            reporter.log(f"ignoring unreadable cached model {path.name}: {exc}", "warning")
-        else:
-            reporter.log(f"base model loaded from cache ({path.name})")
-            _replay(curves, reporter)
-            return model, 0.0, True
-    start = time.perf_counter()
-    recorder = CurveRecorder()
-
-    def keep(event: Event) -> None:
-        if isinstance(event, MetricEvent):
-            recorder.add(event.series, event.step, event.values)
-
-    model = train_recommender(
-        config.model,
-        ds.n_users,
-        ds.n_items,
-        ds.users[split.train],
-        ds.items[split.train],
-        device,
-        valid=(ds.users[split.valid], ds.items[split.valid]),
-        reporter=reporter.tee(keep),
-        stage="train",
-    )
-    seconds = time.perf_counter() - start
-    if config.use_cache:
-        save_model(model, path, curves=recorder.curves())
-    return model, seconds, False
-
-
 def _evidence_inputs(outcome: UnlearnOutcome, measured, top10) -> ModelInputs:
     """What the evidence needs of a model; the fold-in attack uses its own item side, or
     the one of the model it says it keeps (an LLM re-ranker), or none at all."""
@@ -169,15 +87,6 @@ def _evidence_inputs(outcome: UnlearnOutcome, measured, top10) -> ModelInputs:
         side, note = outcome.fold_in_model, "measured on the base model this method re-ranks (it has no item side)"
     return ModelInputs(scorer=outcome.model, measured=measured, top10=np.asarray(top10, dtype=np.int64),
                        sample=outcome.eval_sample, item_side=side, item_side_note=note)
-
-
-def _replay(curves: dict[str, list[dict]], reporter: Reporter) -> None:
-    """Send a cached model's stored curve again, as the events it was trained with."""
-    for series, points in curves.items():
-        model, stage = split_series(series)
-        own = reporter.for_model(model)
-        for point in points:
-            own.metric(stage, int(point["step"]), **{k: v for k, v in point.items() if k != "step"})
 
 
 def _sync(device: torch.device) -> None:
@@ -302,7 +211,7 @@ class _Experiment:
         return UnlearnContext(
             dataset=p.dataset, split=p.split, request=p.request, groups=p.groups, base_model=base,
             model_config=self.config.model, device=self.device, reporter=reporter, seed=self.config.split.seed,
-            train_model=_Trainer(self.config, p, self.device), targets=p.targets,
+            train_model=Trainer(self.config, p, self.device), targets=p.targets,
             retrain_valid_rows=p.retrain_valid_rows,
         )
 

@@ -20,7 +20,8 @@ from core.methods.registry import UnlearnContext, get_method
 from core.methods.common.shards import rows_of_shards
 from core.models.base import ModelConfig
 from core.models.training import train_recommender
-from core.runner import _Trainer, prepare, run_experiment
+from core.base_model import Trainer
+from core.runner import prepare, run_experiment
 
 FAST = ModelConfig(dim=32, lr=0.01, epochs=15, patience=3, batch_size=1024)
 PARAMETRIC = ("finetune", "neggrad", "reverse_bpr", "sisa", "receraser")
@@ -118,7 +119,7 @@ def context():
     base = train_recommender(FAST, ds.n_users, ds.n_items, ds.users[train], ds.items[train], device)
     return UnlearnContext(
         dataset=ds, split=prepared.split, request=prepared.request, groups=prepared.groups, base_model=base,
-        model_config=FAST, device=device, reporter=Reporter(), seed=0, train_model=_Trainer(config, prepared, device),
+        model_config=FAST, device=device, reporter=Reporter(), seed=0, train_model=Trainer(config, prepared, device),
         targets=prepared.targets, retrain_valid_rows=prepared.retrain_valid_rows,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -122,8 +123,8 @@ def test_report_colours_cells_and_explains_measures(hand_built_result, tmp_path)
     for name, report in hand_built_result.models.items():
         assert f"<b>{name}</b>" in page and report.label in page
     close = entry_for("forget/ndcg@10").format(0.11)
-    assert f"<td class='good'>{close}</td>" in page
-    assert f"<td class='bad'>{entry_for('speedup_vs_retrain').format(0.4)}</td>" in page
+    assert re.search(f"<td class='good'[^>]*>{close}</td>", page)
+    assert re.search(f"<td class='bad'[^>]*>{entry_for('speedup_vs_retrain').format(0.4)}</td>", page)
     for entry in catalogue.families_in(hand_built_result.models["base"].flat()):
         assert html.escape(entry.family.describe(entry.k)) in page
     for info in catalogue.GROUP_INFO.values():
@@ -176,3 +177,40 @@ def test_report_path_suffix(hand_built_result, tmp_path, suffix):
 
     path = write_html(hand_built_result, tmp_path / f"r{suffix}")
     assert path.suffix in (".html", ".htm") and path.exists()
+
+
+# -- the forgetting evidence in the story and the report -------------------------------------------
+def _with_neutral_and_via(result):
+    for report in result.models.values():
+        for entry in report.attacks.values():
+            entry["neutral_note"] = "forgotten users and outsiders are exchangeable: ≈ 0.5"
+    result.models["few"].attacks["fold-in"]["via"] = "measured on the base model this method re-ranks"
+    return result
+
+
+def test_story_tells_attacks_with_intervals_agreement_and_known_users(evidence_result):
+    story = result_story(_with_neutral_and_via(evidence_result))
+    fold_in = entry_for("attack/fold_in_auc").short
+    assert f"{fold_in} <b>0.900</b> [0.870, 0.930] (retrain 0.500)" in story
+    assert "top-10 agreement with retraining (RBO): similar 0.50 (original 0.60)" in story
+    assert f"{entry_for('known_forgotten_users').label}: 42 of 42" in story
+    assert "for a users request: forgotten users and outsiders are exchangeable: ≈ 0.5" in story
+    assert "Few: the fold-in attack was measured on the base model this method re-ranks." in story
+    assert "Retrain</b>:" in story and "(retrain" not in story.split("Retrain</b>:")[1].split("<br>")[0]
+
+
+def test_report_has_the_evidence_section(evidence_result):
+    page = html_report(_with_neutral_and_via(evidence_result))
+    assert "<h2>Forgetting evidence</h2>" in page and "<h3>Can an attacker still tell?</h3>" in page
+    assert re.search(r"<td class='bad'[^>]*>0\.900 \[0\.870, 0\.930\]</td><td>\+0\.400 \[\+0\.350, \+0\.450\]</td>",
+                     page)
+    assert re.search(r"<td class='unsure'[^>]*>0\.550 \[0\.520, 0\.580\]</td>", page)
+    assert "not enough users to tell" in page  # legend and reasons
+    assert "exchangeable: ≈ 0.5" in page and "measured on the base model this method re-ranks" in page
+    agreement = page.split("<h3>Agreement with retraining</h3>")[1].split("</table>")[0]
+    assert "(reference)" in agreement and "<b>retrain</b>" not in agreement
+    assert re.search(r"<td class='good'[^>]*>0\.9000 \[0\.8800, 0\.9200\]</td>", agreement)
+    known = page.split("<h3>Forgotten users the model still has a profile for</h3>")[1].split("</table>")[0]
+    assert "42 of 42" in known and "0 of 42" in known
+    # the full table: paired differences with their interval
+    assert "+0.1800 [+0.1500, +0.2100]" in page

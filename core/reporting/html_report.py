@@ -23,6 +23,8 @@ from core.reporting.catalogue import (
     ordered_keys,
     present_keys,
 )
+from core.reporting.evidence_html import evidence_section
+from core.reporting.intervals import difference, difference_text, value_text
 
 CHARTS = {
     "training_loss": ("Training loss", None),
@@ -31,8 +33,8 @@ CHARTS = {
     "hit_by_group": ("Hit@10 by user group", "retain/hit@10"),
     "ndcg_by_group": ("NDCG@10 by user group", "retain/ndcg@10"),
     "forgotten_recall": ("What the model still remembers", "forgotten_recall@10"),
-    "attack_auc": ("Can an attacker still tell? (AUC)", "mia_auc"),
-    "mia_auc": ("Membership inference AUC", "mia_auc"),
+    "attack_auc": ("Can an attacker still tell? (fold-in attack AUC)", "attack/fold_in_auc"),
+    "mia_auc": ("Retired membership classifier (AUC)", "mia_auc"),
     "time": ("Cost: set-up + unlearning vs retraining", "time_s"),
 }
 """Chart name (as the window names its grabs) → (title, the catalogue key it shows)."""
@@ -45,7 +47,7 @@ table { border-collapse: collapse; margin: 0.6em 0 1.2em 0; font-size: 13px; }
 th, td { border: 1px solid #d5d9e0; padding: 4px 8px; text-align: right; vertical-align: top; }
 th { background: #eceff3; } td.name, th.name { text-align: left; }
 td.good, span.good { background: #dff3e4; } td.bad, span.bad { background: #fbe0de; }
-td.neutral, span.neutral { background: #fff5d6; }
+td.neutral, span.neutral { background: #fff5d6; } td.unsure, span.unsure { background: #e3e9f3; }
 .charts { display: grid; grid-template-columns: repeat(2, 1fr); gap: 12px; }
 .charts figure { margin: 0; border: 1px solid #d5d9e0; border-radius: 4px; padding: 4px; }
 .charts img { width: 100%; } figcaption { font-size: 12px; color: #5d6878; }
@@ -59,9 +61,15 @@ def _e(value) -> str:
     return html.escape(str(value))
 
 
-def _verdict(key: str, value, flats: dict, model: str) -> str:
-    base, retrain = flats.get("base", {}), flats.get("retrain", {})
-    return judgement.judge(key, value, base.get(key), retrain.get(key), model) or ""
+def _judged_cell(result, key: str, model: str, text: str) -> str:
+    """A value cell coloured by :func:`judgement.judge_report`, its reason as the hover text."""
+    found = judgement.judge_report(key, result.models, model)
+    title = f" title='{_e(found.reason)}'" if found.reason else ""
+    return f"<td class='{found.verdict or ''}'{title}>{_e(text)}</td>"
+
+
+def _value(result, flats: dict, model: str, key: str) -> str:
+    return value_text(entry_for(key), result.models[model], flats[model].get(key))
 
 
 def _key_table(result, flats: dict) -> str:
@@ -69,14 +77,14 @@ def _key_table(result, flats: dict) -> str:
     head = "".join(f"<th title='{_e(entry_for(k).explanation)}'>{_e(entry_for(k).short)}</th>" for k in keys)
     body = []
     for name, report in result.models.items():
-        cells = "".join(
-            f"<td class='{_verdict(k, flats[name].get(k), flats, name)}'>{entry_for(k).format(flats[name].get(k))}</td>"
-            for k in keys)
+        cells = "".join(_judged_cell(result, k, name, _value(result, flats, name, k)) for k in keys)
         body.append(f"<tr><td class='name'><b>{_e(name)}</b><br><span class='hint'>{_e(report.label)}</span></td>"
                     f"{cells}</tr>")
     legend = " ".join(f"<span class='{v}'>&nbsp;{_e(text)}&nbsp;</span>" for v, text in judgement.LEGEND.items())
     return (f"<p class='hint'>Colours: {legend}. Most figures are judged by closeness to the retrained model, "
-            "the gold standard — not by being high or low; see “What the measures mean” below.</p>"
+            "the gold standard — not by being high or low: where a figure has a 95 % interval [low, high], by "
+            "whether its difference from retraining lies within the tolerance (hover a cell for the numbers); "
+            "see “What the measures mean” below.</p>"
             f"<table><tr><th class='name'>model</th>{head}</tr>{''.join(body)}</table>")
 
 
@@ -88,13 +96,18 @@ def _full_table(result, flats: dict) -> str:
     body = []
     for key in keys:
         entry = entry_for(key)
-        cells = "".join(
-            f"<td class='{_verdict(key, flats[m].get(key), flats, m)}'>{entry.format(flats[m].get(key))}</td>"
-            f"<td>{entry.format_delta(deltas['base'].get(m, {}).get(key))}</td>"
-            f"<td>{entry.format_delta(deltas['retrain'].get(m, {}).get(key))}</td>" for m in models)
+        cells = "".join(_judged_cell(result, key, m, _value(result, flats, m, key))
+                        + "".join(f"<td>{_e(_delta(result, m, key, ref, deltas))}</td>" for ref in ("base", "retrain"))
+                        for m in models)
         name = f"{_e(entry.label)}<br><span class='hint'>{_e(key)}</span>"
         body.append(f"<tr><td class='name'>{name}</td>{cells}</tr>")
     return f"<table><tr><th class='name'>measure</th>{head}</tr>{''.join(body)}</table>"
+
+
+def _delta(result, model: str, key: str, reference: str, deltas: dict) -> str:
+    """Paired difference with its interval where the evidence has one, else the point delta."""
+    plain = deltas[reference].get(model, {}).get(key)
+    return difference_text(entry_for(key), difference(result.models[model], key, reference), plain)
 
 
 def _groups_table(result) -> str:
@@ -172,6 +185,7 @@ def html_report(result, images: dict[str, bytes] | None = None, title: str = "CR
 <h3>Who the figures are measured on</h3>{_groups_table(result)}
 <h2>Key results</h2>{_key_table(result, flats)}
 {f'<ul>{notes}</ul>' if notes else ''}
+{evidence_section(result)}
 {_charts(images or {})}
 <h2>What the measures mean</h2>{_glossary(flats)}
 <h2>Every measure</h2>{_full_table(result, flats)}

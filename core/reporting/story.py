@@ -1,15 +1,23 @@
 """The run told in a few sentences: what was forgotten, what each model still remembers,
-who else was hurt, what it cost. Words and formats come from the metric catalogue."""
+how an attacker fares (with 95 % intervals, retrain's value as the target), how much its
+lists agree with retraining, who else was hurt, what it cost. Words and formats come
+from the metric catalogue; intervals from :mod:`core.reporting.intervals`."""
 
 from __future__ import annotations
 
 import html
 
-from core.reporting.catalogue import entry_for
+from core.groups import GROUPS
+from core.reporting.catalogue import entry_for, group_label
+from core.reporting.intervals import interval_text, value_interval
 from core.reporting.numbers import format_value, is_finite
+from core.result import ATTACK_KEYS
 
-STORY_KEYS = ("forgotten_recall@10", "attack/fold_in_auc", "attack/record_auc", "mia_auc", "similar/ndcg@10")
+STORY_KEYS = ("forgotten_recall@10", "mia_auc", "similar/ndcg@10")
 """Figures told per model, before → after, when the run measured them."""
+ATTACK_STORY_KEYS = ("attack/fold_in_auc", "attack/record_auc")
+"""Attacks told per model with their interval, against retrain's value (the target)."""
+AGREEMENT_KEY = "rbo@10"
 
 
 def _arrow(key: str, before, after) -> str:
@@ -17,6 +25,40 @@ def _arrow(key: str, before, after) -> str:
     if not (is_finite(before) and is_finite(after)):
         return ""
     return f"{entry.short} {entry.format(before)} → <b>{entry.format(after)}</b>"
+
+
+def _attack(key: str, report, retrain) -> str:
+    """``fold-in attack AUC 0.90 [0.87, 0.93] (retrain 0.50)``."""
+    entry, value = entry_for(key), report.flat().get(key)
+    if not is_finite(value):
+        return ""
+    found = value_interval(report, key)
+    text = f"{entry.short} <b>{entry.format(value)}</b>" + (f" {interval_text(entry, *found)}" if found else "")
+    target = retrain.flat().get(key) if retrain is not None and retrain is not report else None
+    return text + (f" (retrain {entry.format(target)})" if is_finite(target) else "")
+
+
+def _agreement(report, base) -> str:
+    """Top-10 agreement with retrain per group, base's as the reference."""
+    mine = report.agreement
+    if not mine:
+        return ""
+    parts = []
+    for group in GROUPS:
+        found = mine.get(group, {}).get(AGREEMENT_KEY)
+        if found is None or not is_finite(found[0]):
+            continue
+        ref = (base.agreement.get(group, {}).get(AGREEMENT_KEY) if base is not None and base is not report else None)
+        parts.append(f"{group_label(group, short=True)} {found[0]:.2f}"
+                     + (f" (original {ref[0]:.2f})" if ref and is_finite(ref[0]) else ""))
+    return "top-10 agreement with retraining (RBO): " + ", ".join(parts) if parts else ""
+
+
+def _known(report) -> str:
+    known = report.known_users
+    if not known or known.get("n_users") in (None, 0):
+        return ""
+    return f"{entry_for('known_forgotten_users').label}: {known['n_known']:,} of {known['n_users']:,}"
 
 
 def _cost(flat: dict, name: str) -> str:
@@ -30,21 +72,52 @@ def _cost(flat: dict, name: str) -> str:
     return cost
 
 
+def neutral_points(result) -> list[str]:
+    """One sentence per attack: where its neutral point lies for this kind of request."""
+    seen: dict[str, str] = {}
+    for report in result.models.values():
+        for name, entry in report.attacks.items():
+            if entry.get("neutral_note") and name not in seen:
+                seen[name] = entry["neutral_note"]
+    kind = result.request.get("kind", "this")
+    return [f"{entry_for(_key_of(name)).short} for a {kind} request: {note}" for name, note in seen.items()]
+
+
+def via_notes(result) -> list[str]:
+    """A sentence for each model whose attack was measured through another model."""
+    return [f"{report.label}: the {name} attack was {entry['via']}."
+            for report in result.models.values() for name, entry in report.attacks.items() if entry.get("via")]
+
+
+def _key_of(attack: str) -> str:
+    return ATTACK_KEYS.get(attack, f"attack/{attack}")
+
+
+def model_line(name: str, report, models: dict) -> str:
+    """One model's sentence: memory, attacks, agreement, known users, harm, cost."""
+    base, retrain = models.get("base"), models.get("retrain")
+    before, after = (base.flat() if base is not None else {}), report.flat()
+    parts = [_arrow(key, before.get(key), after.get(key)) for key in STORY_KEYS[:2]]
+    parts += [_attack(key, report, retrain) for key in ATTACK_STORY_KEYS]
+    parts += [_agreement(report, base), _known(report), _arrow(STORY_KEYS[2], before.get(STORY_KEYS[2]),
+                                                                after.get(STORY_KEYS[2])), _cost(after, name)]
+    return f"<b>{html.escape(report.label)}</b>: " + "; ".join(p for p in parts if p) + "."
+
+
 def result_story(result) -> str:
-    """HTML: one headline sentence and one line per model after the original one."""
+    """HTML: one headline sentence, one line per model after the original one, then where
+    each attack's neutral point lies for this request (and any attack measured "via")."""
     req = result.request
     head = (f"Forgot <b>{html.escape(str(req.get('description', '?')))}</b> "
             f"({req.get('n_removed_rows', 0):,} training interactions) from "
             f"<b>{html.escape(str(result.dataset.get('name', '?')))}</b>.")
     if "base" not in result.models:
         return head
-    before = result.models["base"].flat()
-    lines = [head]
-    for name, report in result.models.items():
-        if name == "base":
-            continue
-        after = report.flat()
-        parts = [text for key in STORY_KEYS if (text := _arrow(key, before.get(key), after.get(key)))]
-        parts.append(_cost(after, name))
-        lines.append(f"<b>{html.escape(report.label)}</b>: " + "; ".join(parts) + ".")
+    lines = [head] + [model_line(name, report, result.models) for name, report in result.models.items()
+                      if name != "base"]
+    notes = neutral_points(result)
+    if notes:
+        lines.append("<i>Attack targets are retrain's values; neutral points — "
+                     + html.escape("; ".join(notes)) + ".</i>")
+    lines += [html.escape(text) for text in via_notes(result)]
     return "<br>".join(lines)

@@ -99,7 +99,7 @@ def model_line(name: str, report, models: dict) -> str:
     before, after = (base.flat() if base is not None else {}), report.flat()
     parts = [_arrow(key, before.get(key), after.get(key)) for key in STORY_KEYS[:2]]
     parts += [_attack(key, report, retrain) for key in ATTACK_STORY_KEYS]
-    parts += [_agreement(report, base), _known(report), _arrow(STORY_KEYS[2], before.get(STORY_KEYS[2]),
+    parts += [_agreement(report, base) if name != "retrain" else "", _known(report), _arrow(STORY_KEYS[2], before.get(STORY_KEYS[2]),
                                                                 after.get(STORY_KEYS[2])), _cost(after, name)]
     return f"<b>{html.escape(report.label)}</b>: " + "; ".join(p for p in parts if p) + "."
 

@@ -1,7 +1,9 @@
 """Per-user inspector: one user's top-10 before (base) and after (a chosen model), side by side.
 
-Forgotten items are highlighted, rank shifts marked (▲ up, ▼ down, new, gone), and the
-user's own NDCG@10 under each model shown when the user is in an evaluation group.
+Forgotten items are highlighted, rank shifts marked (▲ up, ▼ down, new, gone), the user's
+own NDCG@10 under each model shown when the user is in an evaluation group, and the
+overlap of the chosen model's list with the retrained model's (Jaccard, RBO; base's as the
+reference), measured by :func:`core.evaluation.agreement.overlap_per_user`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,27 @@ GROUP_CHOICES = (
 FORGOTTEN_BG = QColor("#ffe2cc")
 FORGOTTEN_FG = QColor("#8a3b00")
 UP, DOWN = "#2e7d32", "#b23b3b"
+
+
+def overlap_with_retrain(topk: dict, user: int, models) -> dict[str, tuple[float, float]]:
+    """model → (Jaccard, RBO) of ``user``'s top-10 under that model with retrain's list
+    (models without a list for this user, and retrain itself, are left out)."""
+    from core.evaluation.agreement import overlap_per_user
+
+    reference = topk.get("retrain")
+    if reference is None or user >= len(reference):
+        return {}
+    out = {}
+    for model in dict.fromkeys(models):
+        lists = topk.get(model)
+        if model == "retrain" or lists is None or user >= len(lists):
+            continue
+        k = min(len(lists[user]), len(reference[user]))
+        if k == 0:
+            continue
+        jaccard, rbo = overlap_per_user(np.asarray([lists[user][:k]]), np.asarray([reference[user][:k]]))
+        out[model] = (float(jaccard[0]), float(rbo[0]))
+    return out
 
 
 def rank_shifts(before: list[int], after: list[int]) -> dict[int, int | None]:
@@ -330,7 +353,18 @@ class UserInspector(QWidget):
         b, a = self._user_metric("base", user), self._user_metric(model, user)
         if b and a:
             parts.append(f"· this user's NDCG@10: {b} before → {a} after")
-        return " ".join(parts)
+        parts.append(self._agreement_text(user, model))
+        return " ".join(p for p in parts if p)
+
+    def _agreement_text(self, user: int, model: str) -> str:
+        """How much of this user's list is what retraining recommends (base as the reference)."""
+        found = overlap_with_retrain(self.result.topk, user, (model, "base"))
+        if not found:
+            return ""
+        models = self.result.models
+        texts = [f"{models[m].label if m in models else m}{' (reference)' if m == 'base' else ''}: "
+                 f"Jaccard {j:.2f}, RBO {r:.2f}" for m, (j, r) in found.items()]
+        return "<br>Top-10 overlap with the retrained model's list: " + "; ".join(texts)
 
     def titles(self, which: str) -> list[str]:
         widget = self.before_list if which == "before" else self.after_list

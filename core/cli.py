@@ -15,6 +15,9 @@ from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig
 from core.reporting.catalogue import entry_for, summary_keys
 from core.reporting.export import write_html
+from core.reporting.numbers import text_table
+from core.seeds import MAX_SEEDS, SeedStarted, run_seeds, seed_configs, summarise, summary_dict
+from core.seeds import summary_table as seeds_summary_table
 from core.split import SplitConfig
 
 PROGRESS_KEYS = ("retain/hit@10", "retain/ndcg@10")
@@ -43,12 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--outsiders", type=float, default=0.1, help="share of users held out of training")
     parser.add_argument("--similar-n", type=int, default=10, help="similar users per forgotten user")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=1, metavar="N",
+                        help=f"repeat the experiment over N split seeds (--seed, --seed + 1, …; 1..{MAX_SEEDS}), one "
+                             "after another, each stored in the history; prints each figure's mean ± std and "
+                             "--out holds every run and the summary")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--no-cache", action="store_true", help="retrain the base model even if cached")
     parser.add_argument("--no-mia", action="store_true", help="skip the membership-inference attack")
     parser.add_argument("--out", default=None, help="write the result JSON here")
     parser.add_argument("--report", default=None, metavar="FILE.html",
-                        help="write the HTML report here (the window's report, without the chart images)")
+                        help="write the HTML report here (the window's report, without the chart images; with "
+                             "--seeds, one report per seed named FILE-seed<S>.html)")
     parser.add_argument("--no-history", action="store_true", help="do not record the run in the history")
     parser.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -115,6 +123,8 @@ class _ProgressPrinter:
             self.bar.refresh()
         elif isinstance(event, LogEvent):
             self.bar.write(f"{event.level}: {event.text}" if event.level != "info" else event.text)
+        elif isinstance(event, SeedStarted):
+            self.bar.write(f"— seed {event.index} of {event.total} (split seed {event.seed})")
         elif isinstance(event, AttackResultEvent):
             self.bar.write(f"  {event.model:>12}: {event.attack} AUC={event.value:.3f}")
         elif isinstance(event, ModelResultEvent) and "retain" in event.groups:
@@ -133,17 +143,63 @@ def summary_table(result) -> str:
     keys = summary_keys(flats.values())
     header = ["model"] + [entry_for(k).short for k in keys]
     rows = [[name] + [entry_for(k).format(flat.get(k)) for k in keys] for name, flat in flats.items()]
-    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    lines = []
-    for row in [header] + rows:
-        cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:], widths[1:])]
-        lines.append("  ".join(cells))
-    return "\n".join(lines)
+    return text_table(header, rows)
 
 
 def _print_summary(result) -> None:
     print(f"run {result.run_id} on {result.dataset['name']} ({result.environment['device']})")
     print(summary_table(result))
+
+
+def _run_all(configs: list, args: argparse.Namespace) -> list:
+    """Every seed's experiment, one after another, through one progress printer."""
+    from core.history import RunStore
+    from core.runner import run_experiment
+
+    printer = _ProgressPrinter(args.quiet)
+    store = None if args.no_history else RunStore()
+    try:
+        return run_seeds(configs, lambda config: run_experiment(config, printer, store=store),
+                         printer if len(configs) > 1 else None)
+    finally:
+        printer.close()
+
+
+def _write_one(result, args: argparse.Namespace) -> None:
+    if args.out:
+        Path(args.out).write_text(result.to_json(include_topk=False))
+    report_path = write_html(result, args.report) if args.report else None
+    _print_summary(result)
+    if args.out:
+        print(f"result written to {args.out}")
+    if report_path is not None:
+        print(f"report written to {report_path}")
+
+
+def seeds_json(results: list) -> str:
+    """Every seed's result (without top-10 lists) and the mean/spread summary, as JSON."""
+    import json
+
+    return json.dumps({"seeds": [r.config.get("split", {}).get("seed") for r in results],
+                       "runs": [r.to_dict(include_topk=False) for r in results],
+                       "summary": summary_dict(summarise(results))}, indent=1, allow_nan=False)
+
+
+def _write_seeds(results: list, args: argparse.Namespace) -> None:
+    for result in results:
+        print(f"run {result.run_id}: split seed {result.config['split']['seed']}")
+    print(f"mean ± std over {len(results)} seeds on {results[0].dataset['name']} "
+          f"({results[0].environment['device']})")
+    print(seeds_summary_table(summarise(results)))
+    if args.out:
+        Path(args.out).write_text(seeds_json(results))
+        print(f"runs and summary written to {args.out}")
+    if args.report:
+        base = Path(args.report)
+        for result in results:
+            seed = result.config["split"]["seed"]
+            path = write_html(result, base.with_name(f"{base.stem}-seed{seed}{base.suffix or '.html'}"))
+            print(f"report written to {path}")
 
 
 def _history(argv: list[str]) -> int:
@@ -178,22 +234,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         config = config_from_args(args)
         config.validate()  # before any progress bar or history row
-        from core.history import RunStore
-        from core.runner import run_experiment
-
-        printer = _ProgressPrinter(args.quiet)
-        try:
-            result = run_experiment(config, printer, store=None if args.no_history else RunStore())
-        finally:
-            printer.close()
-        if args.out:
-            Path(args.out).write_text(result.to_json(include_topk=False))
-        report_path = write_html(result, args.report) if args.report else None
-        _print_summary(result)
-        if args.out:
-            print(f"result written to {args.out}")
-        if report_path is not None:
-            print(f"report written to {report_path}")
+        configs = seed_configs(config, args.seeds)
+        results = _run_all(configs, args)
+        if len(results) == 1:
+            _write_one(results[0], args)
+        else:
+            _write_seeds(results, args)
         return 0
     except Cancelled:
         print("cragru-run: cancelled", file=sys.stderr)

@@ -9,14 +9,32 @@ the run history); the summary is computed from their results only.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Callable
 
 import numpy as np
 
 from core.config import ExperimentConfig
+from core.params import ParamSpec
+from core.reporting.catalogue import entry_for, summary_keys
+from core.reporting.numbers import text_table
 from core.result import RunResult
 
 MAX_SEEDS = 100
+SEEDS_PARAM = ParamSpec(
+    "seeds", int, 1, "Repeat the whole experiment over this many split seeds (seed, seed + 1, …), one after "
+    "another, and report each figure's mean and spread; every seed is stored in the history as its own run",
+    low=1, high=MAX_SEEDS, label="Seeds")
+"""The run setting the window's spin box and ``cragru-run --seeds`` are built from."""
+
+
+@dataclass(frozen=True)
+class SeedStarted:
+    """An engine event: seed ``index`` (1-based) of ``total`` starts, with split seed ``seed``."""
+
+    index: int
+    total: int
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -56,3 +74,41 @@ def _spread(values: list[float]) -> SeedSpread:
     x = np.asarray(values, dtype=float)
     std = float(x.std(ddof=1)) if len(x) > 1 else float("nan")
     return SeedSpread(float(x.mean()), std, float(x.min()), float(x.max()), len(x))
+
+
+def run_seeds(configs: list[ExperimentConfig], run_one: Callable[[ExperimentConfig], RunResult],
+              on_event: Callable[[object], None] | None = None) -> list[RunResult]:
+    """Run ``configs`` one after another (``run_one`` is the caller's ``run_experiment``
+    with its sinks bound); a :class:`SeedStarted` event goes to ``on_event`` before each."""
+    results = []
+    for index, config in enumerate(configs, start=1):
+        if on_event is not None:
+            on_event(SeedStarted(index, len(configs), config.split.seed))
+        results.append(run_one(config))
+    return results
+
+
+def summary_dict(summary: dict[str, dict[str, SeedSpread]]) -> dict[str, dict[str, dict]]:
+    """The summary as plain JSON (NaN standard deviations of a single seed become None)."""
+    return {name: {key: {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                         for k, v in asdict(spread).items()} for key, spread in keys.items()}
+            for name, keys in summary.items()}
+
+
+def spread_text(key: str, spread: SeedSpread | None) -> str:
+    """``0.2140 ± 0.0100`` in the figure's own format (the mean alone for one seed)."""
+    entry = entry_for(key)
+    if spread is None:
+        return entry.format(None)
+    if not math.isfinite(spread.std):
+        return entry.format(spread.mean)
+    return f"{entry.format(spread.mean)} ± {entry.format(spread.std).lstrip('+')}"
+
+
+def summary_table(summary: dict[str, dict[str, SeedSpread]]) -> str:
+    """Mean ± std per model over the seeds, one line each, with the catalogue's summary columns."""
+    means = [{key: spread.mean for key, spread in keys.items()} for keys in summary.values()]
+    keys = summary_keys(means)
+    header = ["model"] + [entry_for(k).short for k in keys]
+    rows = [[name] + [spread_text(k, spreads.get(k)) for k in keys] for name, spreads in summary.items()]
+    return text_table(header, rows)

@@ -24,7 +24,7 @@ from core.errors import CragruError
 from core.reporting.export import export_all
 from core.reporting.story import result_story
 from core.workspace import Change, Workspace, removed_for_config
-from cragru_gui import errors, window_ui
+from cragru_gui import errors, seeds_view, window_ui
 from cragru_gui.compare_view import CompareDialog
 from cragru_gui.dataset_panel import describe_source
 from cragru_gui.resources import app_icon
@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self._run_dataset = None
         self._finish_message = "Finished."
         self._compare_dialogs: list = []
+        self.seed_dialog = None  # the last run over several seeds: its summary
         self._closing = False
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(window_ui.build_setup(self))
@@ -242,10 +243,14 @@ class MainWindow(QMainWindow):
         self._log(f"— run started: {config.request.describe()} with "
                   f"{', '.join(m.name for m in config.methods)} on {config.model.name} "
                   f"(max {config.model.epochs} epochs, device {config.device})")
-        work = experiment_task(config, store=self.store_factory(), dataset=self.dataset, runner=self.runner)
-        self.tasks.start("run", work, on_event=self.engine_events.dispatch, on_done=self._run_done,
-                         on_error=self._run_failed, on_cancelled=self._run_cancelled,
-                         on_finished=self._run_finished)
+        n_seeds, store = self.method_panel.n_seeds(), self.store_factory()
+        if n_seeds > 1:  # the experiment over several split seeds, in turn
+            work, on_event, on_done = seeds_view.seeds_plan(self, config, n_seeds, store)
+        else:
+            work = experiment_task(config, store=store, dataset=self.dataset, runner=self.runner)
+            on_event, on_done = self.engine_events.dispatch, self._run_done
+        self.tasks.start("run", work, on_event=on_event, on_done=on_done, on_error=self._run_failed,
+                         on_cancelled=self._run_cancelled, on_finished=self._run_finished)
         self._set_inputs_enabled(False)
         self.run_bar.set_running(True)
         self.output_tabs.setCurrentWidget(self.charts)

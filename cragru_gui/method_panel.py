@@ -2,7 +2,8 @@
 
 Everything here is generated from specs: the methods from the registry (``list_methods()``)
 and their ParamSpecs, the base model from :data:`core.models.base.MODEL_PARAMS`, the device,
-cache and attack switches from :data:`core.config.RUN_PARAMS`. No method is special-cased.
+cache and attack switches from :data:`core.config.RUN_PARAMS`, the number of split seeds from
+:data:`core.seeds.SEEDS_PARAM`. No method is special-cased.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from core.config import RUN_PARAMS, MethodChoice
 from core.errors import ConfigError
 from core.models.base import MODEL_PARAMS, ModelConfig
 from core.params import spec_named
+from core.seeds import SEEDS_PARAM
 from cragru_gui.param_form import ParamForm
 from cragru_gui.worker import TaskRunner
 
@@ -97,8 +99,11 @@ class MethodPanel(QWidget):
         box = QVBoxLayout(model_box)
         self.model_form = ParamForm([spec_named(MODEL_PARAMS, n) for n in MODEL_FIELDS], model_box)
         self.run_form = ParamForm([spec_named(RUN_PARAMS, n) for n in RUN_FIELDS], model_box)
+        self.seeds_form = ParamForm([SEEDS_PARAM], model_box)
+        self.seeds_spin = self.seeds_form.editors["seeds"]
         box.addWidget(self.model_form)
         box.addWidget(self.run_form)
+        box.addWidget(self.seeds_form)
         outer.addWidget(model_box)
         device_box = QGroupBox("Device", self)
         self.device_form = ParamForm([spec_named(RUN_PARAMS, "device")], device_box)
@@ -107,7 +112,7 @@ class MethodPanel(QWidget):
         _name_the_gpu(self.device_combo)
         outer.addWidget(device_box)
         outer.addWidget(self._methods_box(), 1)
-        for form in (self.model_form, self.run_form, self.device_form):
+        for form in (self.model_form, self.run_form, self.seeds_form, self.device_form):
             form.changed.connect(self.changed.emit)
         if "core.methods" in sys.modules:
             self._populate(_list_methods())
@@ -198,11 +203,16 @@ class MethodPanel(QWidget):
         """``device``, ``use_cache`` and ``mia`` of :class:`core.config.ExperimentConfig`."""
         return {**self.device_form.values(), **self.run_form.values()}
 
+    def n_seeds(self) -> int:
+        """How many split seeds the run repeats the experiment over (1: a single run)."""
+        return int(self.seeds_form.values()["seeds"])
+
     # -- settings --------------------------------------------------------------------------------
     def state(self) -> dict:
         return {
             "base": self.model_form.raw_values(),
             "run": {**self.device_form.raw_values(), **self.run_form.raw_values()},
+            "seeds": self.seeds_form.raw_values(),
             "methods": {
                 name: {"checked": e.is_checked(), "params": e.form.raw_values()} for name, e in self.entries.items()
             },
@@ -219,6 +229,7 @@ class MethodPanel(QWidget):
         if index >= 0 and self.device_combo.model().item(index).isEnabled():
             self.device_combo.setCurrentIndex(index)
         self.run_form.set_values(run)
+        self.seeds_form.set_values(state.get("seeds") or {})
         methods = state.get("methods") or {}
         if isinstance(methods, dict):
             for name, entry in self.entries.items():

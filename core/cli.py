@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "--out holds every run and the summary")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--no-cache", action="store_true", help="retrain the base model even if cached")
-    parser.add_argument("--no-mia", action="store_true", help="skip the membership-inference attack")
+    parser.add_argument("--no-mia", action="store_true", help="skip the membership attacks (fold-in and record-level; the "
+                        "known-user count, agreement and intervals are still measured)")
     parser.add_argument("--out", default=None, help="write the result JSON here")
     parser.add_argument("--report", default=None, metavar="FILE.html",
                         help="write the HTML report here (the window's report, without the chart images; with "

@@ -1,4 +1,5 @@
-"""Two stored runs side by side: their set-up and every @10 metric of every model."""
+"""Two stored runs side by side: their set-up and every @10 metric of every model (with its
+95 % interval where the run has one)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.reporting.catalogue import entry_for, ordered_keys
+from core.reporting.intervals import value_text
 
 RUN_COLOURS = ("#eef5fc", "#fff4e8")
 
@@ -64,10 +66,11 @@ class CompareDialog(QDialog):
         self.table.setObjectName("compareTable")
         self.table.setHorizontalHeaderLabels([f"{tag}: {name}" for tag, name in columns])
         self.table.setVerticalHeaderLabels([entry_for(k).short for k in keys])
-        flats = {("A", n): r.flat() for n, r in a.models.items()} | {("B", n): r.flat() for n, r in b.models.items()}
+        reports = {("A", n): r for n, r in a.models.items()} | {("B", n): r for n, r in b.models.items()}
+        flats = {col: report.flat() for col, report in reports.items()}
         for r, key in enumerate(keys):
             for c, col in enumerate(columns):
-                item = QTableWidgetItem(entry_for(key).format(flats[col].get(key)))
+                item = QTableWidgetItem(value_text(entry_for(key), reports[col], flats[col].get(key)))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setBackground(QColor(RUN_COLOURS[0 if col[0] == "A" else 1]))
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)

@@ -194,7 +194,8 @@ def test_story_tells_attacks_with_intervals_agreement_and_known_users(evidence_r
     assert f"{fold_in} <b>0.900</b> [0.870, 0.930] (retrain 0.500)" in story
     assert "top-10 agreement with retraining (RBO): similar 0.50 (original 0.60)" in story
     assert f"{entry_for('known_forgotten_users').label}: 42 of 42" in story
-    assert "for a users request: forgotten users and outsiders are exchangeable: ≈ 0.5" in story
+    assert "Neutral points for a request to forget users — " in story
+    assert f"{fold_in}: forgotten users and outsiders are exchangeable: ≈ 0.5" in story
     assert "Few: the fold-in attack was measured on the base model this method re-ranks." in story
     assert "Retrain</b>:" in story and "(retrain" not in story.split("Retrain</b>:")[1].split("<br>")[0]
 

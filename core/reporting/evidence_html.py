@@ -55,8 +55,8 @@ def attacks_table(result) -> str:
     notes = "".join(f"<li>{_e(text)}</li>" for text in neutral_points(result) + via_notes(result))
     return (f"<h3>Can an attacker still tell?</h3><table><tr><th class='name'>model</th>{head}</tr>"
             f"{''.join(rows)}</table><p class='hint'>AUC with its 95 % user-bootstrap interval; Δ retrain is paired "
-            "over the same users. The target is the retrained model's value, not 0.5. Neutral points for this "
-            f"request:</p><ul>{notes}</ul>")
+            "over the same users. The target is the retrained model's value, not 0.5. Neutral points for a request to "
+            f"forget {_e(result.request.get('kind', '?'))}:</p><ul>{notes}</ul>")
 
 
 def agreement_table(result) -> str:

@@ -72,15 +72,18 @@ def _cost(flat: dict, name: str) -> str:
     return cost
 
 
-def neutral_points(result) -> list[str]:
-    """One sentence per attack: where its neutral point lies for this kind of request."""
+def neutral_points(result, calibration: bool = True) -> list[str]:
+    """One phrase per attack: where its neutral point lies for this kind of request (the
+    calibration line's note says what it measures instead)."""
     seen: dict[str, str] = {}
     for report in result.models.values():
         for name, entry in report.attacks.items():
             if entry.get("neutral_note") and name not in seen:
                 seen[name] = entry["neutral_note"]
-    kind = result.request.get("kind", "this")
-    return [f"{entry_for(_key_of(name)).short} for a {kind} request: {note}" for name, note in seen.items()]
+    order = list(ATTACK_KEYS)
+    names = sorted(seen, key=lambda n: order.index(n) if n in order else len(order))
+    return [f"{entry_for(_key_of(name)).short}: {seen[name]}" for name in names
+            if calibration or _key_of(name) != "attack/calibration_auc"]
 
 
 def via_notes(result) -> list[str]:
@@ -99,8 +102,9 @@ def model_line(name: str, report, models: dict) -> str:
     before, after = (base.flat() if base is not None else {}), report.flat()
     parts = [_arrow(key, before.get(key), after.get(key)) for key in STORY_KEYS[:2]]
     parts += [_attack(key, report, retrain) for key in ATTACK_STORY_KEYS]
-    parts += [_agreement(report, base) if name != "retrain" else "", _known(report), _arrow(STORY_KEYS[2], before.get(STORY_KEYS[2]),
-                                                                after.get(STORY_KEYS[2])), _cost(after, name)]
+    harm = STORY_KEYS[2]
+    parts += [_agreement(report, base) if name != "retrain" else "", _known(report),
+              _arrow(harm, before.get(harm), after.get(harm)), _cost(after, name)]
     return f"<b>{html.escape(report.label)}</b>: " + "; ".join(p for p in parts if p) + "."
 
 
@@ -115,9 +119,10 @@ def result_story(result) -> str:
         return head
     lines = [head] + [model_line(name, report, result.models) for name, report in result.models.items()
                       if name != "base"]
-    notes = neutral_points(result)
+    notes = neutral_points(result, calibration=False)
     if notes:
-        lines.append("<i>Attack targets are retrain's values; neutral points — "
+        kind = html.escape(str(req.get("kind", "this")))
+        lines.append(f"<i>Attack targets are retrain's values. Neutral points for a request to forget {kind} — "
                      + html.escape("; ".join(notes)) + ".</i>")
     lines += [html.escape(text) for text in via_notes(result)]
     return "<br>".join(lines)

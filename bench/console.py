@@ -38,9 +38,9 @@ def fmt(value: float | None, digits: int = 4) -> str:
 
 
 # The columns every unlearning benchmark table shares: utility per group, memorisation,
-# MIA (before the script's own cost columns), and bias against retrain (after them).
+# the fold-in attack (before the script's own cost columns), and bias against retrain (after them).
 QUALITY_HEADER = (f"{'retain hit@10':>13} {'retain ndcg@10':>14} {'forget ndcg@10':>14} "
-                  f"{'similar ndcg@10':>15} {'forgot rec@10':>13} {'MIA AUC':>8}")
+                  f"{'similar ndcg@10':>15} {'forgot rec@10':>13} {'fold-in':>8}")
 BIAS_HEADER = f"{'|Δret|':>7} {'|Δsim|':>7}"
 
 
@@ -49,7 +49,8 @@ def quality_cells(report) -> str:
     g = report.groups
     return (f"{fmt(g['retain']['hit@10']):>13} {fmt(g['retain']['ndcg@10']):>14} "
             f"{fmt(g['forget']['ndcg@10']):>14} {fmt(g['similar']['ndcg@10']):>15} "
-            f"{fmt(report.forgotten_recall['forgotten_recall@10']):>13} {fmt(report.mia_auc, 3):>8}")
+            f"{fmt(report.forgotten_recall['forgotten_recall@10']):>13} "
+            f"{fmt(report.attacks.get('fold-in', {}).get('auc'), 3):>8}")
 
 
 def bias_cells(result, name: str) -> str:

@@ -94,8 +94,10 @@ RUN_PARAMS: tuple[ParamSpec, ...] = (
               "is one", choices=DEVICE_CHOICES, choice_labels=("Automatic", "CPU", "GPU"), label="Run on"),
     ParamSpec("use_cache", bool, _DEFAULT.use_cache, "Skip training the base model when the same one (same data, "
               "split and settings) was trained before", label="Reuse a cached base model"),
-    ParamSpec("mia", bool, _DEFAULT.mia, "Measure how well an attacker can tell forgotten users from users the "
-              "model never saw (AUC; retraining ≈ 0.5)", label="Membership-inference attack"),
+    ParamSpec("mia", bool, _DEFAULT.mia, "Run the membership attacks (fold-in: forgotten users vs users the model "
+              "never saw; record-level: forgotten rows vs the same users' held-out rows). Retraining's AUC is the "
+              "target; it is near 0.5 only for random user and interaction requests.",
+              label="Membership attacks"),
     ParamSpec("similar_top_n", int, _DEFAULT.similar_top_n, "Neighbours of each forgotten user in the similar "
               "group", low=1, high=1000, label="Similar users per forgotten user"),
 )

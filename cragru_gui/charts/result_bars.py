@@ -14,8 +14,9 @@ from cragru_gui.charts.plotting import TEXT, GrowingRange, ModelColours, Placeho
 
 GROUP_TEXT = {"retain": "retained", "forget": "forgotten", "similar": "similar"}
 WAITING = "appears when the base\nmodel is evaluated"
-ATTACK_WAITING = "MIA AUC appears after the attack\n(last step of the run)"
-ATTACK_OFF = "membership inference is switched off\n(Method panel)"
+ATTACK_WAITING = "attack AUCs appear after the attacks\n(last step of the run)"
+ATTACK_OFF = "membership attacks are switched off\n(Method panel)"
+ATTACKS = ("fold-in", "record-level")  # drawn side by side; retrain's bar is the target
 
 
 class _BarChart:
@@ -80,9 +81,12 @@ class ResultBars:
         self.memory = _BarChart(make_plot("What the model still remembers", "forgotten-item recall@10", "",
                                           "Share of each forgotten user's removed items still in their top-10. Base "
                                           "remembers; the target is retrain's value, not zero."), colours, WAITING, 0.05)
-        self.attack = _BarChart(make_plot("Membership inference AUC", "AUC (dashed: chance, 0.5)", "",
-                                          "How well an attacker tells forgotten users from never-seen users. The "
-                                          "target is retrain's value."), colours, ATTACK_WAITING)
+        self.attack = _BarChart(make_plot("Membership attacks (AUC)", "AUC (dashed: 0.5)", "",
+                                          "Fold-in: can an attacker who holds a forgotten user's history tell, from "
+                                          "the model's item side, that the user was trained on? Record-level: does "
+                                          "the model score the forgotten rows above the same users' held-out rows? "
+                                          "The target is retrain's bar (green), not 0.5: 0.5 is neutral only for "
+                                          "random user and interaction requests."), colours, ATTACK_WAITING)
         self.time = _BarChart(make_plot("Cost: set-up + unlearning vs retraining", "", "seconds",
                                         "Wall time of each method: one-off set-up (light) and the unlearning step "
                                         "(dark); base shows its training time."), colours, "appears as models finish")
@@ -93,6 +97,8 @@ class ResultBars:
         for chart in (self.hit, self.ndcg):
             chart.plot.getAxis("bottom").setTicks([[(i, GROUP_TEXT[g]) for i, g in enumerate(GROUPS)]])
             chart.plot.setXRange(-0.6, len(GROUPS) - 0.4, padding=0)
+        self.attack.plot.getAxis("bottom").setTicks([[(i, a) for i, a in enumerate(ATTACKS)]])
+        self.attack.plot.setXRange(-0.6, len(ATTACKS) - 0.4, padding=0)
         self.models: dict[str, dict] = {}  # name -> {"groups", "extras", "intervals", "attacks"}
         self.order: list[str] = []
         self._category_axes()
@@ -132,18 +138,17 @@ class ResultBars:
     def refresh(self) -> None:
         self._category_axes()
         self._group_bars()
+        self._attack_bars()
         for i, name in enumerate(self.order):
             entry = self.models[name]
             self._memory_bar(i, name, entry)
-            self._attack_bar(i, name, entry)
             self._time_bar(i, name, entry)
 
     def _category_axes(self) -> None:
         ticks = [[(i, n) for i, n in enumerate(self.order)]]
         span = max(len(self.order), 2) - 0.4
-        for chart in (self.memory, self.attack):
-            chart.plot.getAxis("bottom").setTicks(ticks)
-            chart.plot.setXRange(-0.6, span, padding=0)
+        self.memory.plot.getAxis("bottom").setTicks(ticks)
+        self.memory.plot.setXRange(-0.6, span, padding=0)
         self.time.plot.getAxis("left").setTicks(ticks)
         self.time.plot.setYRange(-0.6, span, padding=0)
 
@@ -172,17 +177,20 @@ class ResultBars:
         self.memory.y.include(recall)
         self.memory.note.set(None)
 
-    def _attack_bar(self, i: int, name: str, entry: dict) -> None:
-        if not entry["attacks"]:
-            return
-        attack = sorted(entry["attacks"])[0]
-        value, low, high = entry["attacks"][attack]
-        if value is None or not np.isfinite(value):
-            return
-        self.attack.bar(name).setOpts(x=[i], height=[value], width=0.6)
-        self.attack.error(name, [i], [value], [np.nan if low is None else low], [np.nan if high is None else high])
-        self.attack.label(name, f"{value:.2f}", i, value if high is None else high)
-        self.attack.note.set(None)
+    def _attack_bars(self) -> None:
+        """One bar per model beside each attack, with its interval."""
+        names = [n for n in self.order if self.models[n]["attacks"]]
+        width = 0.8 / max(1, len(names))
+        for j, name in enumerate(names):
+            found = self.models[name]["attacks"]
+            x = np.arange(len(ATTACKS)) + (j - (len(names) - 1) / 2) * width
+            values = [found.get(a, (np.nan, None, None)) for a in ATTACKS]
+            heights = np.asarray([np.nan if v[0] is None else v[0] for v in values], dtype=float)
+            lows = [np.nan if v[1] is None else v[1] for v in values]
+            highs = [np.nan if v[2] is None else v[2] for v in values]
+            self.attack.bar(name).setOpts(x=x, height=np.nan_to_num(heights, nan=0.0), width=width * 0.92)
+            self.attack.error(name, x, heights, lows, highs)
+            self.attack.note.set(None)
 
     def _time_bar(self, i: int, name: str, entry: dict) -> None:
         seconds = entry["extras"].get("time_s")

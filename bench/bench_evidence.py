@@ -82,7 +82,7 @@ def one_run(data: str, model: str, request: str, methods: list[str], args) -> li
     started = time.perf_counter()
     result = run_experiment(config, event_printer(args.verbose))
     lines = [f"== {data} · {model} · {request}: {len(result.groups['forget_users_all'])} forgotten users, "
-             f"{result.request.get('n_removed_rows', len(result.groups.get('forget_items', [])))} removed rows "
+             f"{result.request['n_removed_rows']} removed rows "
              f"({time.perf_counter() - started:.0f} s wall)", HEADER]
     lines += [row(name, report) for name, report in result.models.items()]
     notes = sorted({f"  {name}: {entry['via']}" for name, r in result.models.items()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.attacks import record_level
 from core.attacks import (
     AttackError, attack_difference, attack_result, calibration_probe, fold_in_probe, fold_in_scores,
     known_user_check, record_probe, record_scores,
@@ -25,6 +26,8 @@ from core.groups import GROUPS
 from core.models.item_side import HasItemSide
 
 REFERENCES = ("retrain", "base")
+SAMPLE_OF_PROBE = {record_level.NAME: "forgotten", record_level.CALIBRATION: "retain"}
+"""For a model measured on a user sample: which sampled users each record-level probe keeps."""
 INTERVAL_METRICS = ("hit@10", "ndcg@10")
 
 
@@ -126,8 +129,9 @@ def attack_evidence(prepared, models: dict[str, ModelInputs], seed: int,
     for probe in probes.values():
         scores = {name: _attack_scores(probe, inputs) for name, inputs in models.items()}
         for name, inputs in models.items():
-            if scores[name] is not None:
-                evidence[name].attacks[probe.name] = _attack_entry(probe, scores, name, inputs, seed)
+            entry = _attack_entry(probe, scores, name, inputs, seed) if scores[name] is not None else None
+            if entry is not None:
+                evidence[name].attacks[probe.name] = entry
     for name, inputs in models.items():
         evidence[name].known_users = known_user_check(inputs.scorer, request.forget_users).as_dict()
     return notes
@@ -141,10 +145,13 @@ def _attack_scores(probe, inputs: ModelInputs) -> np.ndarray | None:
     return fold_in_scores(inputs.item_side, probe)
 
 
-def _attack_entry(probe, scores: dict, name: str, inputs: ModelInputs, seed: int) -> dict:
+def _attack_entry(probe, scores: dict, name: str, inputs: ModelInputs, seed: int) -> dict | None:
     keep = np.ones(len(probe.labels), dtype=bool)
-    if probe.items is not None and inputs.sample is not None and "forgotten" in inputs.sample:
-        keep = np.isin(probe.users, inputs.sample["forgotten"])  # a sampled model: its own users only
+    sample_key = SAMPLE_OF_PROBE.get(probe.name)
+    if sample_key and inputs.sample is not None and sample_key in inputs.sample:
+        keep = np.isin(probe.users, inputs.sample[sample_key])  # a sampled model: its own users only
+        if not (probe.labels[keep] == 1).any() or not (probe.labels[keep] == 0).any():
+            return None
     sub = probe if keep.all() else _restrict(probe, keep)
     result = attack_result(sub, scores[name][keep], seed=seed)
     entry = result.as_dict()

@@ -33,25 +33,52 @@ class Groups:
         }
 
 
+_CELLS_PER_BLOCK = 1 << 22  # sources × candidates similarities held at once (dense equivalent)
+MAX_SOURCES = 5000  # forgotten users whose neighbours are searched (a seeded sample above this)
+
+
 def similar_users(
     history: sp.csr_matrix, sources: np.ndarray, candidates: np.ndarray, top_n: int = 10
 ) -> np.ndarray:
     """Union of each source user's ``top_n`` most cosine-similar candidates.
 
-    Sparse products only: the similarity block is |sources|×|candidates|, never N×N.
+    Sparse products over bounded blocks of sources: memory grows with the block's
+    non-zero similarities, never with sources × candidates (let alone N×N).
     Candidates with zero similarity are never picked.
     """
+    sources, candidates = np.asarray(sources, np.int64), np.asarray(candidates, np.int64)
     if len(sources) == 0 or len(candidates) == 0 or top_n <= 0:
         return np.zeros(0, np.int64)
     norms = np.sqrt(np.asarray(history.multiply(history).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
-    normed = sp.diags(1.0 / norms) @ history
-    sims = (normed[sources] @ normed[candidates].T).toarray()
-    n = min(top_n, len(candidates))
-    top = np.argpartition(-sims, n - 1, axis=1)[:, :n]
-    picked_sims = np.take_along_axis(sims, top, axis=1)
-    chosen = candidates[top[picked_sims > 0]]
-    return np.unique(chosen).astype(np.int64)
+    normed = (sp.diags(1.0 / norms) @ history).tocsr()
+    by_item = normed[candidates].T.tocsr()  # items × candidates, built once
+    block = max(1, _CELLS_PER_BLOCK // len(candidates))
+    chosen = [np.zeros(0, np.int64)]
+    for start in range(0, len(sources), block):
+        sims = (normed[sources[start : start + block]] @ by_item).tocsr()
+        chosen.append(candidates[_top_per_row(sims, top_n)])
+    return np.unique(np.concatenate(chosen)).astype(np.int64)
+
+
+def _top_per_row(sims: sp.csr_matrix, top_n: int) -> np.ndarray:
+    """Column indices of each row's ``top_n`` largest positive entries (ties: lower column)."""
+    sims.eliminate_zeros()
+    rows = np.repeat(np.arange(sims.shape[0]), np.diff(sims.indptr))
+    keep = sims.data > 0
+    rows, cols, vals = rows[keep], sims.indices[keep], sims.data[keep]
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols = rows[order], cols[order]
+    first = np.searchsorted(rows, rows, side="left")
+    return cols[np.arange(len(rows)) - first < top_n]
+
+
+def sample_sources(forget: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    """At most ``limit`` forgotten users (a seeded sample): the neighbour search stays
+    linear in the data however many users a request forgets."""
+    if len(forget) <= limit:
+        return forget
+    return np.sort(np.random.default_rng([int(seed), 0x53494D]).choice(forget, limit, replace=False))
 
 
 def make_groups(dataset: Dataset, split: Split, request: ResolvedRequest, top_n: int = 10) -> Groups:
@@ -77,8 +104,11 @@ def make_groups(dataset: Dataset, split: Split, request: ResolvedRequest, top_n:
     else:
         history = dataset.matrix(split.train)
         pool = np.setdiff1d(np.unique(dataset.users[split.train]), excluded)
-        similar = similar_users(history, forget, pool, top_n)
+        sources = sample_sources(forget, MAX_SOURCES, split.config.seed)
+        similar = similar_users(history, sources, pool, top_n)
         rule = f"top-{top_n} cosine neighbours of each forgotten user"
+        if len(sources) < len(forget):
+            rule = f"top-{top_n} cosine neighbours of {len(sources)} forgotten users (a seeded sample)"
     return Groups(
         retain=retain.astype(np.int64),
         forget=np.intersect1d(forget, test_users).astype(np.int64) if len(forget) else forget,

@@ -20,6 +20,7 @@ import numpy as np
 N_BOOT = 1000
 LEVEL = 0.95
 _CELLS_PER_CHUNK = 20_000_000  # bootstrap replicates × groups held in memory at once
+_DRAW_CELLS = 1 << 22  # resamples × users drawn at once (32 MB per int64 block)
 
 EQUIVALENT = "equivalent"
 DIFFERENT = "different"
@@ -93,8 +94,12 @@ def bootstrap_mean(values, *, n_boot: int = N_BOOT, seed: int = 0, level: float 
     if len(x) == 0:
         return _empty()
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(x), size=(n_boot, len(x)))
-    low, high = _percentiles(x[idx].mean(axis=1), level)
+    means = np.empty(n_boot)
+    chunk = max(1, _DRAW_CELLS // len(x))
+    for start in range(0, n_boot, chunk):  # same draws as one (n_boot, n) block, bounded memory
+        rows = min(chunk, n_boot - start)
+        means[start : start + rows] = x[rng.integers(0, len(x), size=(rows, len(x)))].mean(axis=1)
+    low, high = _percentiles(means, level)
     return Interval(float(x.mean()), low, high, len(x))
 
 
@@ -125,14 +130,18 @@ def _cluster_counts(clusters: np.ndarray, labels: np.ndarray, n_boot: int, seed:
     total = np.bincount(inverse, minlength=len(ids))
     stratum = np.where(pos == total, 0, np.where(pos == 0, 1, 2))
     rng = np.random.default_rng(seed)
-    counts = np.zeros((n_boot, len(ids)), dtype=np.float64)
+    counts = np.zeros((n_boot, len(ids)), dtype=np.uint16)  # draws per cluster: small integers
     for s in range(3):  # three strata, not a loop over resamples
         members = np.flatnonzero(stratum == s)
         if len(members) == 0:
             continue
-        draw = rng.integers(0, len(members), size=(n_boot, len(members)))
-        flat = (draw + np.arange(n_boot)[:, None] * len(members)).ravel()
-        counts[:, members] = np.bincount(flat, minlength=n_boot * len(members)).reshape(n_boot, -1)
+        chunk = max(1, _DRAW_CELLS // len(members))
+        for start in range(0, n_boot, chunk):  # same draws as one (n_boot, m) block
+            rows = min(chunk, n_boot - start)
+            draw = rng.integers(0, len(members), size=(rows, len(members)))
+            flat = (draw + np.arange(rows)[:, None] * len(members)).ravel()
+            block = np.bincount(flat, minlength=rows * len(members)).reshape(rows, -1)
+            counts[start : start + rows, members] = np.minimum(block, np.iinfo(np.uint16).max)
     return inverse, counts
 
 
@@ -176,10 +185,10 @@ def auc_replicates(scores, labels, clusters=None, *, n_boot: int = N_BOOT, seed:
     inverse, counts = _cluster_counts(c, y, n_boot, seed)
     pos_m, neg_m = _group_matrix(s, y, inverse, counts.shape[1])
     auc = float(_weighted_auc(np.asarray(pos_m.sum(axis=0)), np.asarray(neg_m.sum(axis=0)))[0])
-    chunk = max(1, _CELLS_PER_CHUNK // max(1, pos_m.shape[1]))
+    chunk = max(1, min(_CELLS_PER_CHUNK // max(1, pos_m.shape[1]), _DRAW_CELLS // counts.shape[1]))
     reps = np.empty(n_boot)
     for start in range(0, n_boot, chunk):  # memory stays bounded; a few chunks at most
-        w = counts[start : start + chunk]
+        w = counts[start : start + chunk].astype(np.float64)
         reps[start : start + chunk] = _weighted_auc(np.asarray((pos_m.T @ w.T).T), np.asarray((neg_m.T @ w.T).T))
     return auc, reps
 

@@ -1,0 +1,184 @@
+"""The three plain verdicts per method, on hand-built runs whose answers are known in advance."""
+
+import pytest
+
+from core.reporting import verdicts as v
+from core.reporting.cost import cost_of
+from core.reporting.people import group_counts
+from core.result import ModelReport, RunResult
+
+RETAIN, SIMILAR, FORGET = list(range(0, 10)), [10, 11, 12, 13], [14, 15]
+N_USERS, N_ITEMS = 16, 40
+
+
+def _attack(auc, vs_retrain=None, width=0.03):
+    entry = {"auc": auc, "interval": {"value": auc, "low": auc - width, "high": auc + width, "n": 40}}
+    if vs_retrain is not None:
+        entry["vs_retrain"] = list(vs_retrain)
+    return {"fold-in": entry}
+
+
+def _report(name, *, recall, recall_diff=None, attack=None, attack_diff=None, ndcg=0.30, ndcg_diff=None,
+            per_user_ndcg=None, time_s=1.0, prep=0.0, extras=None):
+    groups = {g: {"hit@10": 0.5, "ndcg@10": ndcg} for g in ("retain", "forget", "similar")}
+    report = ModelReport(name, name.title(), groups, {"forgotten_recall@10": recall}, time_s=time_s,
+                         prep_time_s=prep, extras=dict(extras or {}))
+    report.intervals = {"forgotten_recall@10": [recall - 0.01, recall + 0.01]}
+    if recall_diff is not None:
+        report.differences.setdefault("retrain", {})["forgotten_recall@10"] = list(recall_diff)
+    if ndcg_diff is not None:
+        for group in ("retain", "similar"):
+            report.differences.setdefault("retrain", {})[f"{group}/ndcg@10"] = list(ndcg_diff)
+    if attack is not None:
+        report.attacks = _attack(attack, attack_diff)
+    values = per_user_ndcg if per_user_ndcg is not None else [ndcg] * 20
+    report.per_user = {"retain": {"ndcg@10": values[:10]}, "similar": {"ndcg@10": values[10:14]}}
+    return report
+
+
+def _lists(shift: int, changed_users=()) -> list[list[int]]:
+    """Top-10 per user: items shift..shift+9, or 30..39 for ``changed_users``."""
+    return [list(range(30, 40)) if u in changed_users else list(range(shift, shift + 10)) for u in range(N_USERS)]
+
+
+def _run(models: dict, topk: dict, kind="users") -> RunResult:
+    return RunResult(
+        run_id="verdicts", config={}, dataset={"name": "hand-built"}, split={},
+        request={"description": "users: 2 chosen", "kind": kind, "n_removed_rows": 20},
+        groups={"n_retain": 10, "n_forget": 2, "n_similar": 4,
+                "users": {"retain": RETAIN, "similar": SIMILAR, "forget": FORGET}},
+        models=models, environment={"device": "cpu"}, timings={}, topk=topk)
+
+
+@pytest.fixture
+def run():
+    """base remembers; retrain is the target; "forgot" matches retrain; "partly" moved more than
+    halfway on recall but stays clearly different; "kept" stays at base's level; "few" has
+    intervals too wide to tell."""
+    same, flat_ndcg = (0.0, -0.003, 0.003), (0.0, -0.004, 0.004)
+    models = {
+        "base": _report("base", recall=0.40, recall_diff=(0.30, 0.27, 0.33), attack=0.95,
+                        attack_diff=(0.45, 0.40, 0.50), time_s=12.0),
+        "retrain": _report("retrain", recall=0.10, attack=0.50, time_s=10.0),
+        "forgot": _report("forgot", recall=0.101, recall_diff=(0.001, -0.004, 0.006), attack=0.51,
+                          attack_diff=(0.01, -0.02, 0.04), ndcg_diff=flat_ndcg, time_s=1.0, prep=2.0),
+        "partly": _report("partly", recall=0.20, recall_diff=(0.10, 0.08, 0.12), attack=0.51,
+                          attack_diff=(0.01, -0.02, 0.04), ndcg_diff=flat_ndcg, time_s=0.01, prep=30.0),
+        "kept": _report("kept", recall=0.39, recall_diff=(0.29, 0.26, 0.32), attack=0.93,
+                        attack_diff=(0.43, 0.38, 0.48), ndcg=0.20, ndcg_diff=(-0.10, -0.12, -0.08),
+                        per_user_ndcg=[0.2] * 20, time_s=20.0),
+        "few": _report("few", recall=0.12, recall_diff=(0.02, -0.05, 0.09), attack=0.55,
+                       attack_diff=(0.05, -0.10, 0.20), ndcg_diff=(0.0, -0.2, 0.2), time_s=1.0),
+    }
+    topk = {"base": _lists(0), "retrain": _lists(0), "forgot": _lists(0), "partly": _lists(0),
+            "kept": _lists(0, changed_users=RETAIN[:6] + SIMILAR), "few": _lists(0)}
+    return _run(models, topk)
+
+
+def _by_model(result):
+    return {mv.model: mv for mv in v.verdicts(result)}
+
+
+def test_every_method_gets_three_answers_but_not_the_references(run):
+    found = _by_model(run)
+    assert set(found) == {"forgot", "partly", "kept", "few"}
+    for mv in found.values():
+        assert [a.question for a in mv.answers] == list(v.QUESTIONS)
+        assert all(a.light in v.LIGHTS and a.sentence for a in mv.answers)
+
+
+def test_forgot_partly_not_and_unsure(run):
+    found = _by_model(run)
+    assert found["forgot"].forgotten.light == v.GREEN
+    assert found["partly"].forgotten.light == v.AMBER
+    assert "moved toward it" in found["partly"].forgotten.sentence
+    assert found["kept"].forgotten.light == v.RED
+    assert found["few"].forgotten.light == v.GREY
+    assert "not enough users to tell" in found["few"].forgotten.sentence.lower()
+
+
+def test_forgetting_sentence_names_its_evidence_with_intervals_and_tolerance(run):
+    answer = _by_model(run)["kept"].forgotten
+    assert "forgotten-item recall@10" in answer.sentence and "fold-in attack" in answer.sentence
+    joined = " ".join(answer.evidence)
+    assert "95 % interval" in joined and "counts as the same" in joined and "retrain 0.500" in joined
+
+
+def test_attack_chosen_by_request_kind():
+    report = ModelReport("m", "M", {}, {})
+    report.attacks = {"fold-in": {"auc": 0.6}, "record-level": {"auc": 0.7}}
+    assert v.attack_key(report, "users") == "attack/fold_in_auc"
+    assert v.attack_key(report, "items") == "attack/record_auc"
+    report.attacks = {"fold-in": {"auc": 0.6}}
+    assert v.attack_key(report, "items") == "attack/fold_in_auc"  # the other one where the preferred is missing
+
+
+def test_people_are_counted(run):
+    counts = {c.group: c for c in group_counts(run, "kept")}
+    assert counts["retain"].moved_further == 6 and counts["retain"].n_users == 10
+    assert counts["similar"].moved_further == 4
+    assert counts["retain"].lost_quality == 10  # 0.2 against retrain's 0.3, beyond the 0.03 tolerance
+    assert counts["retain"].base_lost_quality == 0
+    assert {c.group: c.moved_further for c in group_counts(run, "forgot")} == {"retain": 0, "similar": 0}
+
+
+def test_affected_lights(run):
+    found = _by_model(run)
+    assert found["forgot"].affected.light == v.GREEN
+    assert found["kept"].affected.light == v.RED
+    assert "6 of 10 retained users" in found["kept"].affected.sentence
+    assert found["few"].affected.light == v.GREY
+
+
+def test_collateral_change_without_quality_loss_is_amber(run):
+    run.topk["forgot"] = _lists(0, changed_users=RETAIN[:4])  # 40 % of retained users moved further
+    assert _by_model(run)["forgot"].affected.light == v.AMBER
+
+
+def test_cost_lights_and_never_green_when_total_exceeds_retraining(run):
+    found = _by_model(run)
+    assert found["forgot"].cost.light == v.GREEN  # 2 + 1 s against 10 s
+    partly = found["partly"].cost  # 0.01 s per request, 30 s set-up: over retraining's 10 s
+    assert partly.light == v.AMBER
+    assert "pays for itself after 4 requests" in partly.sentence
+    assert found["kept"].cost.light == v.RED  # 20 s per request
+    cost = cost_of(run.models, "partly")
+    assert cost.speedup_request == pytest.approx(1000.0)
+    assert cost.speedup_incl_setup == pytest.approx(10.0 / 30.01)
+    assert "including set-up" in partly.evidence[0] and "per request" in partly.evidence[0]
+
+
+@pytest.mark.parametrize("prep,time_s", [(9.5, 1.0), (0.0, 10.5), (100.0, 0.0), (5.0, 5.01)])
+def test_cost_is_never_green_over_retraining(run, prep, time_s):
+    run.models["forgot"].prep_time_s, run.models["forgot"].time_s = prep, time_s
+    assert _by_model(run)["forgot"].cost.light != v.GREEN
+
+
+def test_without_retraining_cost_is_grey(run):
+    del run.models["retrain"]
+    assert _by_model(run)["forgot"].cost.light == v.GREY
+
+
+def test_sampled_model_flags_its_sample_and_skips_per_person_quality(run):
+    report = run.models["forgot"]
+    report.extras.update({"eval_sample/retain": 5.0, "eval_sample/similar": 2.0})
+    report.per_user = {"retain": {"ndcg@10": [0.3] * 5}, "similar": {"ndcg@10": [0.3] * 2}}
+    mv = _by_model(run)["forgot"]
+    assert mv.sampled
+    counts = {c.group: c for c in group_counts(run, "forgot")}
+    assert counts["retain"].n_users == 5 and counts["retain"].lost_quality is None
+    assert any("user sample" in line for line in mv.affected.evidence)
+
+
+def test_verdicts_text_and_dict(run):
+    text = v.verdicts_text(v.verdicts(run), evidence=True)
+    assert "[   pass   ] Is the data forgotten?" in text and "[   fail   ]" in text
+    assert "95 % interval" in text
+    assert v.verdicts(run)[0].as_dict()["forgotten"]["light"] in v.LIGHTS
+
+
+def test_run_without_evidence_falls_back_to_point_rule(hand_built_result):
+    found = _by_model(hand_built_result)
+    assert found["close"].forgotten.light == v.GREEN
+    assert found["far"].forgotten.light == v.RED
+    assert found["far"].cost.light == v.RED  # 20 s per request against retraining's 8 s

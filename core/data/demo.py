@@ -70,8 +70,22 @@ def demo_frames(
     ranked = np.argsort(-keys, axis=1, kind="stable")
     chosen = np.arange(n_items)[None, :] < per_user[:, None]
     users = np.repeat(np.arange(n_users), per_user)
-    items = ranked[chosen]
+    return finish_frames(rng, users, ranked[chosen], item_genres, favourites, quality)
 
+
+def finish_frames(
+    rng: np.random.Generator,
+    users: np.ndarray,
+    items: np.ndarray,
+    item_genres: np.ndarray,
+    favourites: np.ndarray,
+    quality: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Timestamps, ratings, raw IDs and metadata for chosen (user, item) rows sorted by
+    user: shared by the demo and the synthetic generator of any size (no users × items
+    array here)."""
+    n_users, n_items = len(favourites), len(item_genres)
+    per_user = np.bincount(users, minlength=n_users)
     # time order inside a user is random; timestamps increase along it
     order = np.lexsort((rng.random(len(users)), users))
     items = items[order]
@@ -82,15 +96,15 @@ def demo_frames(
     first = _START + rng.integers(0, 2 * 365 * 86_400, n_users)
     timestamps = first[users] + elapsed
 
-    liked = overlap[users, items]
+    liked = _shared_genres(favourites, item_genres, users, items)
     score = (
         2.6 + 1.1 * (liked > 0) + 0.3 * (liked > 1) + quality[items]
         + rng.normal(0.0, 0.35, n_users)[users] + rng.normal(0.0, 0.7, len(users))
     )
     ratings = np.clip(np.round(score), 1, 5).astype(np.float32)
 
-    user_ids = np.arange(1, n_users + 1).astype(str)
-    item_ids = np.arange(1, n_items + 1).astype(str)
+    user_ids = np.arange(1, n_users + 1).astype(str).astype(object)
+    item_ids = np.arange(1, n_items + 1).astype(str).astype(object)
     frame = pd.DataFrame(
         {
             "user": user_ids[users],
@@ -100,6 +114,13 @@ def demo_frames(
         }
     )
     return frame, _item_meta(rng, item_ids, item_genres), _user_meta(rng, user_ids, favourites)
+
+
+def _shared_genres(favourites: np.ndarray, item_genres: np.ndarray, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """How many genres each row's user favours among its item's genres (bit masks, per row)."""
+    bits = 1 << np.arange(favourites.shape[1], dtype=np.int64)
+    both = (favourites @ bits)[users] & (item_genres @ bits)[items]
+    return np.unpackbits(both.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1).sum(axis=1)
 
 
 def _pick_genres(

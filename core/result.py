@@ -112,6 +112,9 @@ class ModelReport:
         out["time_s"] = self.time_s
         out["prep_time_s"] = self.prep_time_s
         out["speedup_vs_retrain"] = self.speedup_vs_retrain
+        total = self.time_s + self.prep_time_s  # retraining's time over set-up + request (issue 13)
+        out["speedup_incl_setup"] = (self.speedup_vs_retrain * self.time_s / total
+                                     if self.speedup_vs_retrain is not None and total > 0 else None)
         return out
 
     def interval_of(self, key: str) -> tuple[float, float] | None:
@@ -156,7 +159,7 @@ class RunResult:
             row = {}
             for key, value in report.flat().items():
                 base = ref.get(key)
-                if _is_number(value) and _is_number(base) and key not in ("time_s", "speedup_vs_retrain"):
+                if _is_number(value) and _is_number(base) and key not in ("time_s", "speedup_vs_retrain", "speedup_incl_setup"):
                     row[key] = value - base
             out[name] = row
         return out

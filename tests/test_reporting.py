@@ -113,8 +113,8 @@ def test_story_uses_catalogue_words(hand_built_result):
     story = result_story(hand_built_result)
     recall, speed = entry_for("forgotten_recall@10"), entry_for("speedup_vs_retrain")
     assert f"{recall.short} 0.4000 → <b>0.1100</b>" in story
-    assert f"{speed.format(16.0)} faster than retraining" in story
-    assert f"{speed.format(0.4)}: slower than retraining" in story
+    assert f"{speed.format(16.0)} per request, {speed.format(16.0)} including set-up)" in story
+    assert f"{speed.format(0.4)} per request" in story and "took longer than retraining" in story
     assert "Base model</b>:" not in story  # the original model is the "before"
 
 

@@ -55,7 +55,7 @@ def run():
     """base remembers; retrain is the target; "forgot" matches retrain; "partly" moved more than
     halfway on recall but stays clearly different; "kept" stays at base's level; "few" has
     intervals too wide to tell."""
-    same, flat_ndcg = (0.0, -0.003, 0.003), (0.0, -0.004, 0.004)
+    flat_ndcg = (0.0, -0.004, 0.004)
     models = {
         "base": _report("base", recall=0.40, recall_diff=(0.30, 0.27, 0.33), attack=0.95,
                         attack_diff=(0.45, 0.40, 0.50), time_s=12.0),
@@ -182,3 +182,21 @@ def test_run_without_evidence_falls_back_to_point_rule(hand_built_result):
     assert found["close"].forgotten.light == v.GREEN
     assert found["far"].forgotten.light == v.RED
     assert found["far"].cost.light == v.RED  # 20 s per request against retraining's 8 s
+
+
+def test_both_speedups_are_catalogue_keys_and_total_over_retraining_is_never_good(hand_built_result):
+    from core.reporting import judgement
+    from core.reporting.catalogue import HEADLINE_KEYS, SUMMARY_KEYS, entry_for
+
+    close = hand_built_result.models["close"]  # 0.5 s per request, retraining 8 s: 16×
+    assert close.flat()["speedup_incl_setup"] == pytest.approx(16.0)
+    close.prep_time_s = 20.0  # set-up + request 20.5 s > retraining's 8 s
+    flat = close.flat()
+    assert flat["speedup_vs_retrain"] == pytest.approx(16.0)
+    assert flat["speedup_incl_setup"] == pytest.approx(8.0 / 20.5)
+    assert entry_for("speedup_incl_setup").short == "speed-up incl. set-up"
+    for keys in (HEADLINE_KEYS, SUMMARY_KEYS):
+        assert {"time_s", "prep_time_s", "speedup_vs_retrain", "speedup_incl_setup"} <= set(keys)
+    per_request = judgement.judge_report("speedup_vs_retrain", hand_built_result.models, "close")
+    assert per_request.verdict != judgement.GOOD and "set-up" in per_request.reason
+    assert judgement.judge_report("speedup_incl_setup", hand_built_result.models, "close").verdict == judgement.BAD

@@ -40,6 +40,8 @@ EXPLANATIONS = {
 LEGEND = {GOOD: "close to retrain", NEUTRAL: "in between", BAD: "far from retrain",
           UNSURE: "not enough users to tell"}
 INTERVAL, POINT = "interval", "point"
+SETUP_EXCEEDS = ("faster per request, but set-up + this request took longer than retraining: never judged good "
+                 "(see the speed-up including set-up)")
 _SAID = {bootstrap.EQUIVALENT: "the same as retraining", bootstrap.DIFFERENT: "clearly different from retraining",
          bootstrap.UNDECIDED: bootstrap.UNDECIDED}
 
@@ -165,6 +167,10 @@ def judge_report(key: str, reports: Mapping, model: str) -> Judgement:
     if found is not None:
         return found
     verdict = judge(key, value, base, retrain, model)
+    if verdict == GOOD and entry.section == catalogue.COST:
+        overall = report.flat().get("speedup_incl_setup")
+        if is_finite(overall) and overall < 1.0:  # quick per request, but set-up + request exceeded retraining
+            return Judgement(NEUTRAL, POINT, SETUP_EXCEEDS)
     return Judgement(verdict, POINT, explain(verdict)) if verdict else NOT_JUDGED
 
 

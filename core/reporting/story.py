@@ -65,10 +65,11 @@ def _cost(flat: dict, name: str) -> str:
     cost = f"{entry_for('time_s').short} {format_value('seconds', flat.get('time_s'))}"
     if is_finite(flat.get("prep_time_s")) and flat["prep_time_s"] > 0:
         cost += f" + {entry_for('prep_time_s').short} {format_value('seconds', flat['prep_time_s'])}"
-    speedup = flat.get("speedup_vs_retrain")
-    if name != "retrain" and is_finite(speedup):
-        cost += f" ({entry_for('speedup_vs_retrain').format(speedup)} faster than retraining)" if speedup >= 1 \
-            else f" ({entry_for('speedup_vs_retrain').format(speedup)}: slower than retraining)"
+    speedup, overall = flat.get("speedup_vs_retrain"), flat.get("speedup_incl_setup")
+    if name != "retrain" and is_finite(speedup) and is_finite(overall):
+        per, incl = entry_for("speedup_vs_retrain").format(speedup), entry_for("speedup_incl_setup").format(overall)
+        cost += f" (against retraining: {per} per request, {incl} including set-up"
+        cost += "; set-up + request took longer than retraining)" if overall < 1 else ")"
     return cost
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from core.cancel import cancel_point
 from core.data.dataset import Dataset
 from core.forget_request import ResolvedRequest
 from core.split import Split
@@ -56,6 +57,7 @@ def similar_users(
     block = max(1, _CELLS_PER_BLOCK // len(candidates))
     chosen = [np.zeros(0, np.int64)]
     for start in range(0, len(sources), block):
+        cancel_point()
         sims = (normed[sources[start : start + block]] @ by_item).tocsr()
         chosen.append(candidates[_top_per_row(sims, top_n)])
     return np.unique(np.concatenate(chosen)).astype(np.int64)

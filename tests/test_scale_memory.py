@@ -5,6 +5,7 @@ from __future__ import annotations
 import tracemalloc
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 import core.groups as groups_mod
@@ -89,3 +90,20 @@ def test_auc_bootstrap_counts_stay_compact():
     scores = rng.random(n).round(2)
     peak = _peak(lambda: auc_replicates(scores, labels, users, seed=0))
     assert peak < 800e6 < 1000 * 100_000 * 8 * 3  # float64 counts + draws + bincount: 2.4 GB
+
+
+def test_cancel_point_stops_a_long_stage_only_inside_cancellable():
+    from core.cancel import cancellable
+    from core.errors import Cancelled
+
+    history = _random_history(2000, 100, 5, seed=3)
+    sources, candidates = np.arange(500), np.arange(500, 2000)
+    assert len(similar_users(history, sources, candidates)) > 0  # no hook: runs through
+
+    def stop() -> None:
+        raise Cancelled("stop")
+
+    with cancellable(stop), pytest.raises(Cancelled):
+        similar_users(history, sources, candidates)
+    with cancellable(stop), pytest.raises(Cancelled):
+        bootstrap_mean(np.random.default_rng(0).random(100))

@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from core.cancel import cancel_point
 from core.attacks.common import Probe, check_sides
 from core.models.item_side import HasItemSide
 from core.split import holdout_sizes
@@ -188,6 +189,7 @@ def fold_in_scores(model: HasItemSide, probe: FoldInProbe, config: FoldInConfig 
     history, masks = probe.history, probe.fold_masks
     out = np.empty(len(probe.users))
     for start in range(0, len(probe.users), batch):
+        cancel_point()
         stop = min(start + batch, len(probe.users))
         lo, hi = history.indptr[start], history.indptr[stop]
         out[start:stop] = _fold_in_batch(sides, history[start:stop], masks[:, lo:hi], config, device)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from core.cancel import cancel_point
 from core.attacks.common import Probe, check_sides
 from core.evaluation.full_sort import score_with_fallback
 from core.models.base import Scorer
@@ -96,6 +97,7 @@ def record_scores(model: Scorer, probe: Probe, batch_size: int = 1024) -> np.nda
     out = np.empty(len(users), dtype=np.float64)
     distinct, inverse = np.unique(users, return_inverse=True)
     for start in range(0, len(distinct), batch_size):  # one score matrix per user batch
+        cancel_point()
         batch = distinct[start : start + batch_size]
         scores = score_with_fallback(model, torch.as_tensor(batch, device=model.device)).cpu().numpy()
         rows = np.flatnonzero((inverse >= start) & (inverse < start + len(batch)))

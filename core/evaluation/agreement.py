@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.cancel import cancel_point
 from core.evaluation.bootstrap import N_BOOT, Interval, bootstrap_mean
 
 RBO_P = 0.9
@@ -64,6 +65,7 @@ def overlap_per_user(lists, reference, p: float = RBO_P) -> tuple[np.ndarray, np
     depth = np.arange(1, k + 1, dtype=np.float64)
     weights = (1 - p) / p * p**depth / depth  # (1-p)/p · p^d / d
     for start in range(0, n, _ROWS_PER_CHUNK):
+        cancel_point()
         x = _prefix_overlaps(a[start : start + _ROWS_PER_CHUNK], b[start : start + _ROWS_PER_CHUNK])
         common = x[:, -1] if k else np.zeros(len(x))
         jaccard[start : start + len(x)] = common / np.maximum(2 * k - common, 1)

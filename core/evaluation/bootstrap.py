@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from core.cancel import cancel_point
+
 N_BOOT = 1000
 LEVEL = 0.95
 _CELLS_PER_CHUNK = 20_000_000  # bootstrap replicates × groups held in memory at once
@@ -97,6 +99,7 @@ def bootstrap_mean(values, *, n_boot: int = N_BOOT, seed: int = 0, level: float 
     means = np.empty(n_boot)
     chunk = max(1, _DRAW_CELLS // len(x))
     for start in range(0, n_boot, chunk):  # same draws as one (n_boot, n) block, bounded memory
+        cancel_point()
         rows = min(chunk, n_boot - start)
         means[start : start + rows] = x[rng.integers(0, len(x), size=(rows, len(x)))].mean(axis=1)
     low, high = _percentiles(means, level)
@@ -137,6 +140,7 @@ def _cluster_counts(clusters: np.ndarray, labels: np.ndarray, n_boot: int, seed:
             continue
         chunk = max(1, _DRAW_CELLS // len(members))
         for start in range(0, n_boot, chunk):  # same draws as one (n_boot, m) block
+            cancel_point()
             rows = min(chunk, n_boot - start)
             draw = rng.integers(0, len(members), size=(rows, len(members)))
             flat = (draw + np.arange(rows)[:, None] * len(members)).ravel()
@@ -188,6 +192,7 @@ def auc_replicates(scores, labels, clusters=None, *, n_boot: int = N_BOOT, seed:
     chunk = max(1, min(_CELLS_PER_CHUNK // max(1, pos_m.shape[1]), _DRAW_CELLS // counts.shape[1]))
     reps = np.empty(n_boot)
     for start in range(0, n_boot, chunk):  # memory stays bounded; a few chunks at most
+        cancel_point()
         w = counts[start : start + chunk].astype(np.float64)
         reps[start : start + chunk] = _weighted_auc(np.asarray((pos_m.T @ w.T).T), np.asarray((neg_m.T @ w.T).T))
     return auc, reps

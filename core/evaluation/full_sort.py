@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from core.cancel import cancel_point
 from core.evaluation.metrics import DEFAULT_KS, ranking_metrics
 from core.models.base import Scorer
 
@@ -63,6 +64,7 @@ def top_k(
     device = model.device
     out = np.zeros((len(users), k), dtype=np.int64)
     for start in range(0, len(users), batch_size):
+        cancel_point()
         batch = users[start : start + batch_size]
         users_t = torch.as_tensor(batch, device=device, dtype=torch.long)
         scores = score_with_fallback(model, users_t)
@@ -87,6 +89,7 @@ def evaluate_users(
     per_user: dict[str, list[np.ndarray]] = {}
     device = model.device
     for start in range(0, len(users), batch_size):
+        cancel_point()
         batch = users[start : start + batch_size]
         users_t = torch.as_tensor(batch, device=device, dtype=torch.long)
         scores = score_with_fallback(model, users_t)

@@ -107,3 +107,18 @@ def test_cancel_point_stops_a_long_stage_only_inside_cancellable():
         similar_users(history, sources, candidates)
     with cancellable(stop), pytest.raises(Cancelled):
         bootstrap_mean(np.random.default_rng(0).random(100))
+
+
+def test_fold_in_probe_samples_at_most_max_users_per_side():
+    from core.attacks.fold_in import FoldInConfig, fold_in_probe
+    from core.data.synthetic import synthetic_dataset
+    from core.forget_request import ForgetRequest, resolve_request
+    from core.split import make_split
+
+    ds = synthetic_dataset(0, 3000, 60_000)
+    split = make_split(ds)
+    request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.2"))
+    probe = fold_in_probe(ds, split, request, FoldInConfig(max_users=50), seed=1)
+    assert probe.n_members == 50 and probe.n_non_members == 50
+    again = fold_in_probe(ds, split, request, FoldInConfig(max_users=50), seed=1)
+    assert probe.users.tolist() == again.users.tolist()

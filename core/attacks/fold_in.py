@@ -64,10 +64,12 @@ class FoldInConfig:
     alpha: float = 10.0  # extra confidence on the fold-in items (implicit ALS's α)
     repeats: int = 8  # seeded half-splits averaged per user
     min_rows: int = 4  # histories shorter than this are not probed
+    max_users: int = 2000  # per side; a seeded sample above this keeps cost linear in the data
 
     def __post_init__(self) -> None:
-        if self.min_rows < 2 or self.repeats < 1 or self.ridge <= 0 or self.alpha < 0:
-            raise ValueError("fold-in needs min_rows ≥ 2 (both halves non-empty), repeats ≥ 1, ridge > 0, alpha ≥ 0")
+        if self.min_rows < 2 or self.repeats < 1 or self.ridge <= 0 or self.alpha < 0 or self.max_users < 2:
+            raise ValueError("fold-in needs min_rows ≥ 2 (both halves non-empty), repeats ≥ 1, ridge > 0, "
+                             "alpha ≥ 0, max_users ≥ 2")
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,9 @@ def fold_in_probe(dataset, split, request, config: FoldInConfig = FoldInConfig()
     members = np.unique(dataset.users[removed])
     outsiders = np.unique(dataset.users[outsider_rows])
     members, outsiders = members[sizes[members] >= config.min_rows], outsiders[sizes[outsiders] >= config.min_rows]
+    rng = np.random.default_rng([int(seed), 0x4D4158])
+    members, outsiders = (side if len(side) <= config.max_users else
+                          np.sort(rng.choice(side, config.max_users, replace=False)) for side in (members, outsiders))
     users = np.concatenate([members, outsiders])
     labels = np.concatenate([np.ones(len(members), np.int64), np.zeros(len(outsiders), np.int64)])
     history = matrix[users].tocsr()
@@ -158,20 +163,23 @@ def _fold_in_batch(sides, history: sp.csr_matrix, masks: np.ndarray, config: Fol
         held[indptr_rows[~in_fold], cols[~in_fold]] = True
         scores = torch.zeros(n, n_items, dtype=torch.float64, device=device)
         for v in sides:  # ensembles: fold into each member, average the scores
-            scores += _fold_in_scores(v, fold, config) / len(sides)
+            scores += _fold_in_scores(v, indptr_rows[in_fold], cols[in_fold], n, config) / len(sides)
         total += _held_out_auc(scores, fold, held)
     return (total / masks.shape[0]).cpu().numpy()
 
 
-def _fold_in_scores(v: torch.Tensor, fold: torch.Tensor, config: FoldInConfig) -> torch.Tensor:
-    """Closed-form implicit-ALS user vectors for a batch of fold-in sets, then their scores."""
+def _fold_in_scores(v: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, n: int, config: FoldInConfig) -> torch.Tensor:
+    """Closed-form implicit-ALS user vectors for a batch of fold-in sets (entry ``e`` puts
+    item ``cols[e]`` in user ``rows[e]``'s set), then their scores. Sums over the stored
+    entries only: the cost follows the fold-in items, not users × items × dim²."""
     d = v.shape[1]
     gram = v.T @ v
     lam = config.ridge * torch.trace(gram) / d
-    x = fold.double()
-    local = torch.einsum("bi,id,ie->bde", x, v, v)  # V_Aᵀ V_A per user
+    picked = v[cols]
+    local = torch.zeros(n, d, d, dtype=v.dtype, device=v.device)
+    local.index_add_(0, rows, picked.unsqueeze(2) * picked.unsqueeze(1))  # V_Aᵀ V_A per user
     lhs = gram + config.alpha * local + lam * torch.eye(d, dtype=v.dtype, device=v.device)
-    rhs = (1 + config.alpha) * (x @ v)
+    rhs = torch.zeros(n, d, dtype=v.dtype, device=v.device).index_add_(0, rows, picked) * (1 + config.alpha)
     u = torch.linalg.solve(lhs, rhs.unsqueeze(-1)).squeeze(-1)
     return u @ v.T
 

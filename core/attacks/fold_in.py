@@ -53,7 +53,7 @@ NEUTRAL = {
     "interactions": "only users who lost several rows are probed, with far shorter histories than outsiders: "
                     "the target is retrain's value and the record-level attack is the informative one",
 }
-_CELLS_PER_BATCH = 1 << 23  # users × items × dim floats per fold-in batch
+_CELLS_PER_BATCH = 1 << 22  # users × items scores per fold-in batch
 
 
 @dataclass(frozen=True)
@@ -192,8 +192,8 @@ def fold_in_scores(model: HasItemSide, probe: FoldInProbe, config: FoldInConfig 
     if not sides:
         raise ValueError("the model offers no item side to fold users into")
     device = sides[0].device
-    n_items, dim = sides[0].shape
-    batch = max(1, _CELLS_PER_BATCH // (n_items * dim))
+    n_items = sides[0].shape[0]
+    batch = max(1, _CELLS_PER_BATCH // n_items)
     history, masks = probe.history, probe.fold_masks
     out = np.empty(len(probe.users))
     for start in range(0, len(probe.users), batch):

@@ -200,3 +200,14 @@ def test_both_speedups_are_catalogue_keys_and_total_over_retraining_is_never_goo
     per_request = judgement.judge_report("speedup_vs_retrain", hand_built_result.models, "close")
     assert per_request.verdict != judgement.GOOD and "set-up" in per_request.reason
     assert judgement.judge_report("speedup_incl_setup", hand_built_result.models, "close").verdict == judgement.BAD
+
+
+def test_overshooting_retraining_is_not_called_forgotten_and_a_quality_rise_is_not_harm(run):
+    over = run.models["forgot"]
+    over.forgotten_recall["forgotten_recall@10"] = 0.02  # base 0.40, retrain 0.10: past retrain
+    over.differences["retrain"]["forgotten_recall@10"] = [-0.08, -0.10, -0.06]
+    answer = _by_model(run)["forgot"].forgotten
+    assert answer.light == v.AMBER and "overshot" in answer.sentence
+    over.differences["retrain"]["retain/ndcg@10"] = [0.10, 0.08, 0.12]  # clearly above retrain's
+    affected = _by_model(run)["forgot"].affected
+    assert affected.light == v.AMBER and "rose" in affected.sentence

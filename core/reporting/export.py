@@ -55,14 +55,28 @@ def write_json(result, path: str | Path) -> Path:
     return path
 
 
-def write_html(result, path: str | Path, images: dict[str, bytes] | None = None) -> Path:
-    """The HTML report alone (``.html`` added when the name has no such suffix)."""
+def write_html(result, path: str | Path, images: dict[str, bytes] | None = None, audit=None) -> Path:
+    """The HTML report alone (``.html`` added when the name has no such suffix); ``audit``
+    (:class:`core.reporting.audit.AuditFacts`) adds the subjects, provenance and examples."""
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         path = path.with_suffix(".html")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html_report(result, images), encoding="utf-8")
+    path.write_text(html_report(result, images, audit=audit), encoding="utf-8")
     return path
+
+
+def write_report(result, path: str | Path, images: dict[str, bytes] | None = None, audit=None) -> Path:
+    """The audit report as PDF when ``path`` ends in ``.pdf``, else as HTML; the audit facts are
+    gathered (the dataset re-read from the run's configuration) when not given."""
+    from core.reporting.audit import build_audit
+
+    audit = audit if audit is not None else build_audit(result)
+    if Path(path).suffix.lower() == ".pdf":
+        from core.reporting.pdf_report import write_pdf
+
+        return write_pdf(result, path, images, audit)
+    return write_html(result, path, images, audit)
 
 
 def export_all(result, html_path: str | Path, images: dict[str, bytes] | None = None) -> list[Path]:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from core.reporting import judgement
 from core.reporting.catalogue import entry_for, group_label
 from core.reporting.cost import Cost, cost_of, cost_text
-from core.reporting.intervals import value_text
+from core.reporting.intervals import difference, value_text
 from core.reporting.numbers import format_seconds, is_finite
 from core.reporting.people import GroupCount, group_counts, is_sampled
 
@@ -37,7 +37,7 @@ model's, collateral change is flagged (amber) even when average quality held."""
 UNSURE_WORDS = "not enough users to tell"
 
 # per-measure states for "Is the data forgotten?"
-SAME, MOVED, KEPT, UNSURE = "same", "moved", "kept", "unsure"
+SAME, MOVED, KEPT, OVER, UNSURE = "same", "moved", "kept", "over", "unsure"
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,11 @@ def _state(result, name: str, key: str) -> tuple[str, str] | None:
     state = {judgement.GOOD: SAME, judgement.UNSURE: UNSURE, judgement.NEUTRAL: MOVED}.get(found.verdict, KEPT)
     flats = {m: r.flat() for m, r in result.models.items() if m in (name, "base", "retrain")}
     mine, base, retrain = (flats.get(m, {}).get(key) for m in (name, "base", "retrain"))
-    if state == KEPT and all(is_finite(v) for v in (mine, base, retrain)) and \
-            abs(mine - retrain) < 0.5 * abs(base - retrain):
-        state = MOVED  # clearly different from retraining, but more than halfway there from the original
+    if state in (KEPT, MOVED) and all(is_finite(v) for v in (mine, base, retrain)):
+        if (mine - retrain) * (base - retrain) < 0:
+            state = OVER  # past retraining, away from the original: the deletion itself shows
+        elif state == KEPT and abs(mine - retrain) < 0.5 * abs(base - retrain):
+            state = MOVED  # clearly different from retraining, but more than halfway there from the original
     entry = entry_for(key)
     line = (f"{entry.label}: {value_text(entry, result.models[name], mine)}, retrain {entry.format(retrain)}, "
             f"original {entry.format(base)} — {found.reason}")
@@ -123,16 +125,16 @@ def forgotten_verdict(result, name: str, kind: str) -> Verdict:
     keys = ["forgotten_recall@10", attack_key(result.models[name], kind)]
     states = {k: s for k in keys if k and (s := _state(result, name, k)) is not None}
     evidence = tuple(line for _, line in states.values())
-    by = {state: [k for k, (s, _) in states.items() if s == state] for state in (SAME, MOVED, KEPT, UNSURE)}
+    by = {state: [k for k, (s, _) in states.items() if s == state] for state in (SAME, MOVED, KEPT, OVER, UNSURE)}
     if not states:
         return Verdict(FORGOTTEN, GREY, "Cannot tell: this run measured no forgetting figure for this method.")
     if len(by[SAME]) == len(states):
         return Verdict(FORGOTTEN, GREEN, f"Yes: {_names(by[SAME], 'match', 'matches')} the retrained model within the "
                        "tolerance.", evidence)
-    if by[KEPT] and not (by[SAME] or by[MOVED]):
+    if by[KEPT] and not (by[SAME] or by[MOVED] or by[OVER]):
         return Verdict(FORGOTTEN, RED, f"No: {_names(by[KEPT], 'still differ', 'still differs')} clearly from the retrained model, "
                        "toward the original: traces of the forgotten data remain.", evidence)
-    if by[UNSURE] and not (by[KEPT] or by[MOVED]):
+    if by[UNSURE] and not (by[KEPT] or by[MOVED] or by[OVER]):
         return Verdict(FORGOTTEN, GREY, f"Not enough users to tell: the 95 % interval of {_names(by[UNSURE])} "
                        "is wider than the tolerance.", evidence)
     parts = []
@@ -142,6 +144,9 @@ def forgotten_verdict(result, name: str, kind: str) -> Verdict:
         parts.append(f"{_names(by[MOVED], 'moved', 'moved')} toward it but not all the way")
     if by[KEPT]:
         parts.append(f"{_names(by[KEPT], 'still differ', 'still differs')} clearly from it")
+    if by[OVER]:
+        parts.append(f"{_names(by[OVER], 'overshot', 'overshot')} it, away from the original model: more "
+                     "forgotten than retraining would, which itself shows the deletion")
     if by[UNSURE]:
         parts.append(f"{_names(by[UNSURE])}: {UNSURE_WORDS}")
     return Verdict(FORGOTTEN, AMBER, "Partly: " + "; ".join(parts) + ".", evidence)
@@ -176,9 +181,14 @@ def affected_verdict(result, name: str) -> Verdict:
     share = moved / retained.n_users if moved is not None and retained.n_users else 0.0
     people = _people_phrase(retained)
     bad = [g for g, v in judged.items() if v == judgement.BAD]
-    if bad:
-        return Verdict(AFFECTED, RED, f"Harmed: ranking quality of {' and '.join(group_label(g) for g in bad)} fell "
+    fell = [g for g in bad if _gap(result, name, g) < 0]
+    if fell:
+        return Verdict(AFFECTED, RED, f"Harmed: ranking quality of {' and '.join(group_label(g) for g in fell)} fell "
                        f"beyond the tolerance against retraining{people}.", tuple(evidence))
+    if bad:
+        return Verdict(AFFECTED, AMBER, f"Changed: ranking quality of {' and '.join(group_label(g) for g in bad)} "
+                       f"rose beyond the tolerance above retraining's: not what retraining would give{people}.",
+                       tuple(evidence))
     unsure = [g for g, v in judged.items() if v == judgement.UNSURE]
     if unsure or not judged:
         what = " and ".join(group_label(g) for g in unsure) if unsure else "any group"
@@ -192,6 +202,16 @@ def affected_verdict(result, name: str) -> Verdict:
                        tuple(evidence))
     return Verdict(AFFECTED, GREEN, f"Few: ranking quality of retained and similar users stayed within the tolerance "
                    f"of retraining{people}.", tuple(evidence))
+
+
+def _gap(result, name: str, group: str) -> float:
+    """Method − retrain on the group's NDCG@10 (the paired difference where there is one)."""
+    key = f"{group}/ndcg@10"
+    found = difference(result.models[name], key, "retrain")
+    if found is not None:
+        return found[0]
+    mine, retrain = result.models[name].flat().get(key), result.models["retrain"].flat().get(key)
+    return float(mine - retrain) if is_finite(mine) and is_finite(retrain) else 0.0
 
 
 def _people_phrase(count: GroupCount | None) -> str:

@@ -1,0 +1,130 @@
+"""The audit sections of the HTML report: verdicts first, then the facts a reviewer signs
+(forgotten subjects by real ID, request, data fingerprint, configuration, seeds, package
+versions, erasure audit, before/after examples). Everything from
+:class:`core.reporting.audit.AuditFacts`; the PDF tells the same facts."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from core.reporting.audit import AuditFacts
+from core.reporting.verdicts import LIGHT_COLOURS, MethodVerdict
+
+MAX_LISTED = 500
+"""Subjects listed in the report at most (the receipt always lists all)."""
+
+CSS = """
+.verdicts { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 12px; }
+.card { border: 1px solid #d5d9e0; border-radius: 6px; padding: 8px 12px; }
+.answer { margin: 6px 0; } .light { display: inline-block; min-width: 6.5em; text-align: center; color: white;
+  border-radius: 10px; padding: 1px 8px; font-weight: bold; font-size: 12px; margin-right: 6px; }
+.answer details { font-size: 12px; color: #5d6878; } .ids { font-family: monospace; font-size: 12px; }
+td.removed { background: #fbe0de; }
+"""
+
+
+def _e(value) -> str:
+    return html.escape(str(value))
+
+
+def _card(mv: MethodVerdict) -> str:
+    answers = []
+    for v in mv.answers:
+        evidence = "".join(f"<li>{_e(line)}</li>" for line in v.evidence)
+        answers.append(
+            f"<div class='answer'><span class='light' style='background:{LIGHT_COLOURS[v.light]}'>{_e(v.word)}"
+            f"</span><b>{_e(v.question)}</b> {_e(v.sentence)}"
+            + (f"<details><summary>evidence</summary><ul>{evidence}</ul></details>" if evidence else "") + "</div>")
+    sampled = " <span class='hint'>(measured on a user sample)</span>" if mv.sampled else ""
+    return f"<div class='card'><h3>{_e(mv.label)} <span class='hint'>{_e(mv.model)}</span>{sampled}</h3>" \
+           f"{''.join(answers)}</div>"
+
+
+def verdicts_section(found: list[MethodVerdict]) -> str:
+    if not found:
+        return ""
+    return ("<h2>Verdicts</h2><p class='hint'>Each method against the retrained model (the gold standard), by the "
+            "95 % intervals of its evidence: pass, partly, fail, or can't tell (not enough users to tell).</p>"
+            f"<div class='verdicts'>{''.join(_card(mv) for mv in found)}</div>")
+
+
+def _ids(values: list[str]) -> str:
+    shown = ", ".join(values[:MAX_LISTED])
+    more = f" … and {len(values) - MAX_LISTED:,} more (all in the receipt)" if len(values) > MAX_LISTED else ""
+    return f"<p class='ids'>{_e(shown)}{_e(more)}</p>"
+
+
+def subjects_section(facts: AuditFacts) -> str:
+    s = facts.subjects
+    if s is None:
+        return "".join(f"<p class='hint'>{_e(w)}</p>" for w in facts.warnings)
+    parts = [f"<h2>Who and what was forgotten</h2><div class='request'><b>{_e(s.description)}</b> — "
+             f"{s.n_removed_rows:,} training interactions removed.</div><p>{_e(s.who_counts)}</p>"]
+    if s.items:
+        rows = "".join(f"<tr><td class='name'>{_e(i)}</td><td class='name'>{_e(t)}</td></tr>" for i, t in
+                       s.items[:MAX_LISTED])
+        parts.append(f"<h3>Forgotten items ({len(s.items):,})</h3><table><tr><th class='name'>item ID</th>"
+                     f"<th class='name'>title</th></tr>{rows}</table>")
+    if s.pairs:
+        parts.append(f"<h3>Removed interactions ({len(s.pairs):,}, user:item)</h3>"
+                     + _ids([f"{u}:{i}" for u, i in s.pairs]))
+    parts.append(f"<h3>Forgotten users by their dataset ID ({len(s.forgotten_users):,})</h3>"
+                 + _ids(list(s.forgotten_users)))
+    parts += [f"<p class='hint'>{_e(note)}</p>" for note in facts.sample_notes + facts.warnings]
+    return "".join(parts)
+
+
+def _kv(rows: dict) -> str:
+    return "<table>" + "".join(f"<tr><td class='name'>{_e(k)}</td><td class='name'>{_e(v)}</td></tr>"
+                               for k, v in rows.items()) + "</table>"
+
+
+def provenance_section(facts: AuditFacts) -> str:
+    """Fingerprint, request hash, seeds and package versions."""
+    rows = {"run": facts.run_id, "dataset": facts.dataset_name}
+    if facts.data is not None:
+        rows["data files SHA-256"] = facts.data.sha256
+        rows["data source"] = facts.data.source
+    if facts.subjects is not None:
+        rows["removed interactions SHA-256"] = facts.subjects.request_sha256
+    rows.update({f"{k} seed": v for k, v in facts.seeds.items()})
+    files = ""
+    if facts.data is not None and facts.data.files:
+        files = "<details><summary>every file's SHA-256</summary><pre>" + _e("".join(
+            f"{f.sha256}  {f.path}\n" for f in facts.data.files)) + "</pre></details>"
+    return (f"<h2>Provenance</h2>{_kv(rows)}{files}<h3>Package versions</h3>{_kv(facts.versions)}"
+            f"<h3>Configuration</h3><pre>{_e(json.dumps(facts.config, indent=2, default=str))}</pre>")
+
+
+def erasure_section(facts: AuditFacts) -> str:
+    if not facts.erasure_audits:
+        return ""
+    parts = ["<h2>Erasure audit</h2>"]
+    for name, found in facts.erasure_audits.items():
+        verdict = ("found no trace of the request left" if found.get("audit_findings") == 0
+                   else f"found {int(found['audit_findings'])} trace(s) left")
+        parts.append(f"<p><b>{_e(name)}</b>: after deleting, the audit walked the whole retrieval store, every "
+                     f"retrieved history, cached prompt and cached answer and {verdict}.</p>{_kv(found)}")
+    return "".join(parts)
+
+
+def examples_section(facts: AuditFacts) -> str:
+    if not facts.examples:
+        return ""
+    parts = ["<h2>Before and after: forgotten users' top-10</h2><p class='hint'>Shaded: an item this user asked to "
+             "forget. The retrained model may still recommend one because it is popular with others: that is not "
+             "a memory of this user.</p>"]
+    for ex in facts.examples:
+        head = "".join(f"<th class='name'>{_e(m)}</th>" for m in ex.models)
+        body = "".join(
+            f"<tr><td>{rank + 1}</td>" + "".join(f"<td class='name{' removed' if mark else ''}'>{_e(title)}</td>"
+                                                 for title, mark in zip(row, marks)) + "</tr>"
+            for rank, (row, marks) in enumerate(zip(ex.rows, ex.removed)))
+        parts.append(f"<h3>User {_e(ex.user_id)}</h3><table><tr><th>#</th>{head}</tr>{body}</table>")
+    return "".join(parts)
+
+
+def audit_sections(facts: AuditFacts) -> str:
+    """Subjects, erasure audit and examples; provenance comes at the end of the report."""
+    return subjects_section(facts) + erasure_section(facts) + examples_section(facts)

@@ -14,8 +14,9 @@ from core.events import AttackResultEvent, Event, LogEvent, ModelResultEvent, Pr
 from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig
 from core.reporting.catalogue import entry_for, summary_keys
-from core.reporting.export import write_html
+from core.reporting.export import write_report
 from core.reporting.numbers import text_table
+from core.reporting.verdicts import verdicts, verdicts_text
 from core.seeds import MAX_SEEDS, SeedStarted, run_seeds, seed_configs, summarise, summary_dict
 from core.seeds import summary_table as seeds_summary_table
 from core.split import SplitConfig
@@ -55,9 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-mia", action="store_true", help="skip the membership attacks (fold-in and record-level; the "
                         "known-user count, agreement and intervals are still measured)")
     parser.add_argument("--out", default=None, help="write the result JSON here")
-    parser.add_argument("--report", default=None, metavar="FILE.html",
-                        help="write the HTML report here (the window's report, without the chart images; with "
-                             "--seeds, one report per seed named FILE-seed<S>.html)")
+    parser.add_argument("--report", default=None, metavar="FILE.html|FILE.pdf",
+                        help="write the audit report here, HTML or PDF by the name's suffix (the window's report, "
+                             "without the chart images; with --seeds, one report per seed named FILE-seed<S>.html)")
+    parser.add_argument("--receipt", default=None, metavar="FILE.json",
+                        help="write the JSON receipt (data and request fingerprints, subjects, verdicts, evidence); "
+                             "check it later with: cragru-run verify FILE.json --data PATH")
     parser.add_argument("--no-history", action="store_true", help="do not record the run in the history")
     parser.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -150,6 +154,8 @@ def summary_table(result) -> str:
 def _print_summary(result) -> None:
     print(f"run {result.run_id} on {result.dataset['name']} ({result.environment['device']})")
     print(summary_table(result))
+    print()
+    print(verdicts_text(verdicts(result)))
 
 
 def _run_all(configs: list, args: argparse.Namespace) -> list:
@@ -169,8 +175,14 @@ def _run_all(configs: list, args: argparse.Namespace) -> list:
 def _write_one(result, args: argparse.Namespace) -> None:
     if args.out:
         Path(args.out).write_text(result.to_json(include_topk=False))
-    report_path = write_html(result, args.report) if args.report else None
+    from core.receipt import build_audit, write_receipt
+
+    facts = build_audit(result) if args.report or args.receipt else None
+    report_path = write_report(result, args.report, audit=facts) if args.report else None
+    receipt_path = write_receipt(result, args.receipt, facts) if args.receipt else None
     _print_summary(result)
+    if receipt_path is not None:
+        print(f"receipt written to {receipt_path}")
     if args.out:
         print(f"result written to {args.out}")
     if report_path is not None:
@@ -199,7 +211,7 @@ def _write_seeds(results: list, args: argparse.Namespace) -> None:
         base = Path(args.report)
         for result in results:
             seed = result.config["split"]["seed"]
-            path = write_html(result, base.with_name(f"{base.stem}-seed{seed}{base.suffix or '.html'}"))
+            path = write_report(result, base.with_name(f"{base.stem}-seed{seed}{base.suffix or '.html'}"))
             print(f"report written to {path}")
 
 
@@ -224,6 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["history"]:
             return _history(argv[1:])
+        if argv[:1] == ["verify"]:
+            from core.receipt import verify_main
+
+            return verify_main(argv[1:])
+        if argv[:1] in (["sweep"], ["stream"]):  # core/sweeps/sweep_command.py, stream_command.py
+            from importlib import import_module
+
+            return import_module(f"core.sweeps.{argv[0]}_command").main(argv[1:])
         args = build_parser().parse_args(argv)
         if args.list_methods:
             from core.methods.registry import list_methods

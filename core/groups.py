@@ -34,7 +34,7 @@ class Groups:
         }
 
 
-_CELLS_PER_BLOCK = 1 << 22  # sources × candidates similarities held at once (dense equivalent)
+_CELLS_PER_BLOCK = 1 << 20  # sources × candidates similarities held at once (dense equivalent)
 MAX_SOURCES = 5000  # forgotten users whose neighbours are searched (a seeded sample above this)
 
 

@@ -53,7 +53,7 @@ NEUTRAL = {
     "interactions": "only users who lost several rows are probed, with far shorter histories than outsiders: "
                     "the target is retrain's value and the record-level attack is the informative one",
 }
-_CELLS_PER_BATCH = 1 << 22  # users × items scores per fold-in batch
+_CELLS_PER_BATCH = 1 << 20  # users × items scores per fold-in batch
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,7 @@ def _fold_in_batch(sides, history: sp.csr_matrix, masks: np.ndarray, config: Fol
     cols = torch.as_tensor(history.indices, device=device, dtype=torch.long)
     total = torch.zeros(n, dtype=torch.float64, device=device)
     for r in range(masks.shape[0]):
+        cancel_point()
         in_fold = torch.as_tensor(masks[r], device=device)
         fold = torch.zeros(n, n_items, dtype=torch.bool, device=device)
         held = torch.zeros_like(fold)

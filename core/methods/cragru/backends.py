@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from core.errors import ConfigError, CragruError
+from core.methods.cragru.http_answer import OPENER, AnswerError, candidate_logprob, parse_answer, read_body
 
 
 class LLMBackendError(CragruError):
@@ -146,9 +147,8 @@ class HttpBackend:
         for attempt in range(self.retries + 1):
             request = urllib.request.Request(url, data=data, headers=headers, method="POST")
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    body = response.read()
-                return json.loads(body.decode())
+                with OPENER.open(request, timeout=self.timeout) as response:
+                    return parse_answer(read_body(response, url), url)
             except urllib.error.HTTPError as exc:
                 detail = exc.read()[:300].decode(errors="replace")
                 if exc.code in (401, 403):
@@ -165,8 +165,8 @@ class HttpBackend:
                 if attempt < self.retries:
                     time.sleep(min(4.0, 0.5 * 2**attempt))
                     continue
-            except json.JSONDecodeError as exc:
-                raise LLMBackendError(f"{url}: the answer is not JSON ({exc})") from None
+            except AnswerError as exc:
+                raise LLMBackendError(str(exc)) from None
         reason = getattr(last, "reason", last)
         raise LLMBackendError(f"cannot reach {url} after {self.retries + 1} tries: {reason}")
 
@@ -197,12 +197,16 @@ class HttpBackend:
             })
             try:
                 choices = sorted(answer["choices"], key=lambda c: c.get("index", 0))
-                for j, choice in enumerate(choices[: len(cands)]):
+                if len(choices) != len(cands):
+                    raise LLMBackendError(f"{self.base_url}/completions: {len(choices)} answers for {len(cands)} "
+                                          "candidates; refused rather than ranking on a partial answer")
+                for j, choice in enumerate(choices):
                     lp = choice["logprobs"]
-                    values = [v for v, off in zip(lp["token_logprobs"], lp["text_offset"])
-                              if off >= len(head) and v is not None]
-                    out[row, j] = float(np.mean(values)) if values else -1e9
-            except (KeyError, TypeError, IndexError):
+                    out[row, j] = candidate_logprob(lp["token_logprobs"], lp["text_offset"], len(head),
+                                                    f"{self.base_url}/completions")
+            except AnswerError as exc:
+                raise LLMBackendError(str(exc)) from None
+            except (KeyError, TypeError, IndexError, AttributeError):
                 raise LLMBackendError(
                     f"{self.base_url}/completions: no token log-probabilities in the answer (the server must support "
                     "echo and logprobs; otherwise use mode=generate)") from None

@@ -12,6 +12,7 @@ JSON at all (the last resort before falling back to the base order).
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -37,15 +38,26 @@ class ParsedRanking:
         return self.ok and self.n_unknown == 0 and self.n_duplicates == 0 and self.n_missing == 0
 
 
+MAX_ANSWER_CHARS = 100_000  # a generated answer longer than this is read up to here
+
+
 def _json_values(text: str):
-    """Every JSON object or array that decodes, in order of appearance."""
-    decoder = json.JSONDecoder()
+    """Every JSON object or array that decodes, in order of appearance (NaN/Infinity
+    refused; nesting too deep for the decoder ends the search: such text holds no ranking)."""
+    decoder = json.JSONDecoder(parse_constant=_no_constant)
+    text = text[:MAX_ANSWER_CHARS]
     for match in re.finditer(r"[\[{]", text):
         try:
             value, _ = decoder.raw_decode(text, match.start())
+        except RecursionError:
+            return
         except ValueError:
             continue
         yield value
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a score")
 
 
 def _ids_from_value(value) -> list[str] | None:
@@ -57,9 +69,12 @@ def _ids_from_value(value) -> list[str] | None:
         scored = []
         for position, (key, score) in enumerate(value.items()):
             try:
-                scored.append((-float(score), position, str(key).strip()))
+                number = float(score)
             except (TypeError, ValueError):
                 return None
+            if not math.isfinite(number) or isinstance(score, bool):
+                return None
+            scored.append((-number, position, str(key).strip()))
         return [key for _, _, key in sorted(scored)] if scored else None
     if isinstance(value, list):
         return [_as_id(v) for v in value]

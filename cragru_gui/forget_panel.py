@@ -9,6 +9,8 @@ reports is shown live, and an invalid request shows its message as a banner.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,6 +29,7 @@ from core.forget_request import ForgetRequest
 from core.split import SPLIT_PARAMS, SplitConfig
 from core.workspace import Change, Workspace, WorkspaceState
 from cragru_gui.param_form import ParamForm
+from cragru_gui.run_notes import forgotten_users_sentence
 from cragru_gui.searchable_table import SearchableTable
 from cragru_gui.table_models import ItemTableModel, UserTableModel
 
@@ -60,9 +63,12 @@ def summary_text(state: WorkspaceState) -> str:
         head = f"Forgetting {len(r.target_items):,} items"
     else:
         head = f"Forgetting {len(r.removed_rows):,} interactions"
-    return (f"<b>{head}</b> — {len(r.removed_rows):,} training interactions "
+    text = (f"<b>{head}</b> — {len(r.removed_rows):,} training interactions "
             f"(<b>{share:.1%}</b> of the training data), touching {len(r.forget_users):,} users "
             f"and {len(r.forget_items):,} items.")
+    who = forgotten_users_sentence(r.request.kind, len(r.forget_users),
+                                   state.dataset.n_users if state.dataset is not None else None)
+    return f"{text} {html.escape(who)}" if who else text
 
 
 class ForgetPanel(QWidget):

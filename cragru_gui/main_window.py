@@ -1,5 +1,5 @@
 """The main window: set-up on the left (Dataset / Forget / Method + run bar), what happened
-on the right (Charts / Results / Inspector / History / Log).
+on the right (Verdict / Charts / Results / Inspector / History / Log).
 
 The data side (dataset, split, request, groups) lives in a Qt-free
 :class:`~core.workspace.Workspace` that the panels observe; every slow step (loading,
@@ -22,13 +22,13 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QWidg
 from core.config import DataConfig, ExperimentConfig
 from core.errors import CragruError
 from core.reporting.export import export_all
-from core.reporting.story import result_story
 from core.workspace import Change, Workspace, removed_for_config
 from cragru_gui import errors, seeds_view, window_ui
 from cragru_gui.compare_view import CompareDialog
 from cragru_gui.dataset_panel import describe_source
 from cragru_gui.resources import app_icon
 from cragru_gui.run_bar import format_duration
+from cragru_gui.run_views import CANCELLED, FAILED, RunViews
 from cragru_gui.settings import Settings
 from cragru_gui.worker import EngineEvents, TaskRunner, experiment_task
 
@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([470, 1130])
         self.setCentralWidget(self.splitter)
+        self.views = RunViews(self)
         self.status_label = QLabel()
         self.statusBar().addWidget(self.status_label, 1)
         window_ui.make_menus(self)
@@ -208,21 +209,8 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(self.is_running())
 
     def _update_story(self) -> None:
-        """One sentence at the top saying what this run will do (or did)."""
-        state = self.workspace.state
-        if state.dataset is None:
-            self.story.setText("Open a dataset (the demo is a good start), choose what to forget, pick methods, "
-                               "then press <b>Start</b>.")
-            return
-        req = state.resolved
-        if req is None:
-            self.story.setText(f"<b>{state.dataset.name}</b> loaded. Choose what to forget in the Forget panel.")
-            return
-        methods = ", ".join(self.method_panel.selected_labels())
-        self.story.setText(
-            f"<b>{state.dataset.name}</b>: forget <b>{req.request.describe()}</b> "
-            f"({len(req.removed_rows):,} training interactions) with <b>{methods or 'no method yet'}</b>, "
-            "then compare with the base model: what it still remembers, and who else was hurt.")
+        """One sentence at the top saying what the next run will do."""
+        self.views.idle()
 
     def start_run(self) -> None:
         if self.is_running():
@@ -235,9 +223,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self._run_removed = self.workspace.removed_items_by_user()
         self._run_dataset = self.dataset
-        self.charts.reset(mia_enabled=config.mia)
-        self.results_view.clear()
-        self.inspector.clear()
+        self.views.started(config)
         self.result = None
         self.export_action.setEnabled(False)
         self._log(f"— run started: {config.request.describe()} with "
@@ -254,6 +240,7 @@ class MainWindow(QMainWindow):
         self._set_inputs_enabled(False)
         self.run_bar.set_running(True)
         self.output_tabs.setCurrentWidget(self.charts)
+        self.run_bar.start_button.setFocus()  # never left on a disabled panel
         self._update_ready()
 
     def cancel_run(self) -> None:
@@ -268,6 +255,7 @@ class MainWindow(QMainWindow):
 
     def _on_stage(self, name: str, index: int, total: int) -> None:
         self.run_bar.set_stage(name, index, total)
+        self.presentation.set_detail(f"step {index} of {total}, {name}")
         self._log(f"[{index}/{total}] {name}")
 
     def _on_model_result(self, event) -> None:
@@ -284,22 +272,22 @@ class MainWindow(QMainWindow):
 
     def _run_done(self, result) -> None:
         self.result = result
-        self.results_view.show_result(result)
-        self.inspector.set_run(result, self._run_dataset, self._run_removed)
+        self.views.done(result, self._run_dataset, self._run_removed)
         self.export_action.setEnabled(True)
         took = format_duration(result.finished_at - result.started_at) if result.finished_at else "?"
         self.run_bar.progress_bar.setValue(self.run_bar.progress_bar.maximum())
-        self._finish_message = "Done. See Results and Inspector for the details."
-        self.story.setText(result_story(result))
+        self._finish_message = "Done. The verdict is shown; Results and Inspector have the details."
         self._log(f"— run {result.run_id} finished in {took}")
 
     def _run_failed(self, exc: BaseException) -> None:
         self._finish_message = f"Failed: {errors.user_message(exc)}"
+        self.views.stopped(FAILED, errors.user_message(exc))
         self._log(f"run failed: {errors.user_message(exc)}", "error")
         errors.report_exception(self, exc, "The run failed")
 
     def _run_cancelled(self) -> None:
         self._finish_message = "Cancelled. Nothing from this run was stored as a result."
+        self.views.stopped(CANCELLED)
         self._log("— run cancelled")
 
     def _run_finished(self) -> None:
@@ -322,14 +310,11 @@ class MainWindow(QMainWindow):
         dataset = self.dataset
         same = dataset is not None and dataset.fingerprint() == result.dataset.get("fingerprint")
         self.charts.show_result(result)
-        self.results_view.show_result(result)
-        self.inspector.set_run(result, dataset if same else None, {})
+        self.views.done(result, dataset if same else None, {})
         if same:  # mark the run's removed items once they are recomputed (a nicety: failures are ignored)
             self.tasks.start("removed", lambda task: removed_for_config(dataset, ExperimentConfig.from_dict(
                 result.config)), on_done=lambda removed: self._show_removed(result, dataset, removed))
         self.export_action.setEnabled(True)
-        self.output_tabs.setCurrentWidget(self.results_view)
-        self.story.setText(result_story(result))
         note = "" if same else " (its dataset is not the one loaded: items are shown by index)"
         self.statusBar().showMessage(f"Showing stored run {run_id}{note}", 15000)
 

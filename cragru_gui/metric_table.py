@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor
 from core.reporting import judgement
 from core.reporting.catalogue import TARGET_SENTENCES, entry_for, ordered_keys
 from core.reporting.intervals import difference, difference_text, value_text
+from cragru_gui.run_notes import sampled_models
 from cragru_gui.table_models import KEY_ROLE, SORT_ROLE, sort_key
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -41,11 +42,12 @@ class MetricColumn:
     header: str
 
 
-def metric_columns(models) -> list[MetricColumn]:
-    """Each model's value, then its difference from base and (methods only) from retrain."""
+def metric_columns(models, sampled=()) -> list[MetricColumn]:
+    """Each model's value, then its difference from base and (methods only) from retrain; a
+    model measured on a user sample says so in its value column's header."""
     columns = []
     for name in models:
-        columns.append(MetricColumn(name, "value", name))
+        columns.append(MetricColumn(name, "value", f"{name} (user sample)" if name in sampled else name))
         if name != "base" and "base" in models:
             columns.append(MetricColumn(name, "delta_base", f"{name} Δ base"))
         if name not in ("base", "retrain") and "retrain" in models:
@@ -65,6 +67,7 @@ class MetricTableModel(QAbstractTableModel):
         self._deltas: dict[str, dict[str, dict[str, float]]] = {}
         self._labels: dict[str, str] = {}
         self._reports: dict = {}
+        self._sampled: dict[str, str] = {}
 
     def set_result(self, result) -> None:
         self.beginResetModel()
@@ -73,7 +76,8 @@ class MetricTableModel(QAbstractTableModel):
         self._labels = {name: report.label for name, report in result.models.items()}
         self._deltas = {"delta_base": result.deltas("base"), "delta_retrain": result.deltas("retrain")}
         self._keys = ordered_keys(key for flat in self._values.values() for key in flat)
-        self._columns = metric_columns(result.models)
+        self._sampled = sampled_models(result)
+        self._columns = metric_columns(result.models, self._sampled)
         self.endResetModel()
 
     def clear(self) -> None:
@@ -86,6 +90,18 @@ class MetricTableModel(QAbstractTableModel):
 
     def column_spec(self, column: int) -> MetricColumn:
         return self._columns[column]
+
+    def column_help(self, column: int) -> str:
+        """What a column holds, in a sentence or two (its "?")."""
+        col = self._columns[column]
+        text = {"value": f"{self._labels.get(col.model, col.model)}: each figure as measured, with its 95 % "
+                         "interval where the run has one.",
+                "delta_base": f"{col.model} minus the original model (base), trained on all data.",
+                "delta_retrain": f"{col.model} minus the retrained model, the target: 0 means it behaves "
+                                 "exactly like retraining."}[col.kind]
+        note = self._sampled.get(col.model)
+        return " ".join([text, INTERVAL_NOTE] + ([f"This model was {note}; base and retrain are compared on "
+                                                   "the same users."] if note else []))
 
     def cell_value(self, row: int, column: int) -> Any:
         key, col = self._keys[row], self._columns[column]
@@ -155,9 +171,7 @@ class MetricTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return col.header
             if role == Qt.ItemDataRole.ToolTipRole:
-                return {"value": f"{self._labels.get(col.model, col.model)}: measured value",
-                        "delta_base": f"{col.model} minus base",
-                        "delta_retrain": f"{col.model} minus retrain (0 = behaves exactly like retraining)"}[col.kind]
+                return self.column_help(section) + "\n(Click the header for this explanation in a window.)"
         if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._keys):
             entry = entry_for(self._keys[section])
             if role == Qt.ItemDataRole.DisplayRole:

@@ -3,6 +3,8 @@ and retrain, coloured good / bad / "not enough users to tell" by interval."""
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,9 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.reporting.catalogue import entry_for
+from core.reporting.catalogue import entry_for, families_in
+from core.reporting.numbers import format_seconds
 from core.reporting.judgement import EXPLANATIONS, LEGEND
+from cragru_gui.glossary import HelpButton, explain, keys_html, show_glossary
 from cragru_gui.metric_table import VERDICT_COLOURS, MetricTableModel
+from cragru_gui.run_notes import result_forgotten_users
 from cragru_gui.table_models import KEY_ROLE
 
 CUTOFF_CHOICES = (("@10", "Cut-off @10"), ("", "All cut-offs"), ("@5", "Cut-off @5"), ("@20", "Cut-off @20"))
@@ -90,6 +95,8 @@ class ResultsView(QWidget):
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Filter metrics (e.g. similar, ndcg, attack)")
         self.search.setClearButtonEnabled(True)
+        self.help_button = HelpButton("The figures of this run", opener=self.explain_all, parent=self)
+        filters.addWidget(self.help_button)
         filters.addWidget(self.cutoff_combo)
         filters.addWidget(self.search, 1)
         filters.addSpacing(12)
@@ -97,6 +104,23 @@ class ResultsView(QWidget):
             filters.addWidget(_swatch(VERDICT_COLOURS[verdict], text, EXPLANATIONS[verdict]))
         layout.addLayout(filters)
 
+        self._build_table()
+        hint = QLabel("Click a figure's name (left) or a column's name (top) for what it means — or “?” for all "
+                      "of them.", self)
+        hint.setProperty("role", "hint")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        layout.addWidget(self.table, 1)
+        self.notes = QLabel(self)
+        self.notes.setProperty("role", "hint")
+        self.notes.setWordWrap(True)
+        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.notes)
+
+        self.cutoff_combo.currentIndexChanged.connect(self._refilter)
+        self.search.textChanged.connect(self._refilter)
+
+    def _build_table(self) -> None:
         self.model = MetricTableModel(self)
         self.proxy = MetricFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -112,15 +136,28 @@ class ResultsView(QWidget):
                               "judge closeness to the retrained model, the gold standard, by interval: "
                               "“not enough users to tell” when the interval is wider than the tolerance "
                               "(hover a cell for details).")
-        layout.addWidget(self.table, 1)
-        self.notes = QLabel(self)
-        self.notes.setProperty("role", "hint")
-        self.notes.setWordWrap(True)
-        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.notes)
+        self.table.verticalHeader().setSectionsClickable(True)
+        self.table.verticalHeader().sectionClicked.connect(self.explain_row)
+        self.table.horizontalHeader().setSectionsClickable(True)
+        self.table.horizontalHeader().sectionClicked.connect(self.explain_column)
 
-        self.cutoff_combo.currentIndexChanged.connect(self._refilter)
-        self.search.textChanged.connect(self._refilter)
+    def explain_row(self, section: int) -> None:
+        """The catalogue's explanation of the metric in row ``section`` (proxy order)."""
+        key = self.model.metric_keys()[self.proxy.mapToSource(self.proxy.index(section, 0)).row()]
+        explain(self, entry_for(key).short, keys_html([key]))
+
+    def explain_column(self, section: int) -> None:
+        col = self.model.column_spec(section)
+        explain(self, f"Column “{col.header}”", f"<p>{html.escape(self.model.column_help(section))}</p>")
+
+    def explain_all(self) -> None:
+        """Every kind of figure this run shows (one per family), or the whole glossary before a run."""
+        keys = [e.key for e in families_in(self.model.metric_keys())]
+        if not keys:
+            show_glossary(self)
+            return
+        explain(self, "The figures of this run", keys_html(keys, "Every kind of figure in this table, in plain "
+                                                                 "words (shown at cut-off 10)."))
 
     def _refilter(self, *_args) -> None:
         self.proxy.set_filter(self.cutoff_combo.currentData(), self.search.text())
@@ -134,21 +171,26 @@ class ResultsView(QWidget):
         device = result.environment.get("device", "")
         self.title.setText(f"<b>Run {result.run_id}</b> — {ds}; forgot {req} "
                            f"({result.request.get('n_removed_rows', 0):,} training rows); {device}")
-        notes = []
+        notes = [html.escape(text) for text in (result_forgotten_users(result),) if text]
         for name, report in result.models.items():
             bits = list(report.notes)
             bits += [f"{k} = {v:.4g}" for k, v in report.extras.items()
                      if isinstance(v, (int, float)) and not k.startswith("same_sample/")]
             if report.prep_time_s:
-                bits.append(f"one-off preparation {report.prep_time_s:.2f} s")
+                bits.append(f"one-off set-up {format_seconds(report.prep_time_s)} before the request's "
+                            f"{format_seconds(report.time_s)}")
             if bits:
                 notes.append(f"<b>{name}</b>: " + "; ".join(bits))
         self.notes.setText("<br>".join(notes))
         self.export_button.setEnabled(True)
 
-    def clear(self) -> None:
+    def clear(self, text: str = "Running… results appear here when the run finishes.") -> None:
         self.result = None
         self.model.clear()
-        self.title.setText("Running… results appear here when the run finishes.")
+        self.title.setText(text)
         self.notes.setText("")
         self.export_button.setEnabled(False)
+
+    def stopped(self, text: str) -> None:
+        """The run ended without a result (cancelled or failed)."""
+        self.clear(f"<b>No results</b> — {html.escape(text)}")

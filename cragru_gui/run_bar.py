@@ -59,11 +59,9 @@ class RunBar(QFrame):
         self.start_button.setObjectName("startButton")
         self.start_button.setToolTip("Train the base model, apply the forget request with every ticked method, "
                                      "and measure what each model still remembers (F5)")
-        self.start_button.setShortcut("F5")
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.setToolTip("Stop the run within about a second; nothing half-done is stored (Esc)")
-        self.cancel_button.setShortcut("Esc")
         self.cancel_button.setEnabled(False)
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setObjectName("progressBar")
@@ -105,6 +103,7 @@ class RunBar(QFrame):
         self.cancel_button.setText("Cancel")
         if running:
             self.eta.reset()
+            self.progress_bar.setFormat("%p%")
             self.progress_bar.setValue(0)
             self.stage_label.setText("Starting…")
             self.eta_label.setText("")
@@ -132,6 +131,10 @@ class RunBar(QFrame):
         if remaining is not None and remaining > 0:
             text += f" · about {format_duration(remaining)} left"
         self.eta_label.setText(text)
+
+    def set_stopped(self, how: str) -> None:
+        """The run ended without a result: the bar keeps where it stopped and says so."""
+        self.progress_bar.setFormat(f"{how} at %p%")
 
     def set_finished(self, message: str) -> None:
         self.set_running(False)

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cragru_gui.inspector_marks import legend_text, removed_marker
+
 GROUP_CHOICES = (
     ("forget", "Forgotten users"),
     ("similar", "Similar users (collateral damage)"),
@@ -78,14 +80,12 @@ class UserInspector(QWidget):
         self.info.setProperty("role", "info")
         layout.addWidget(self.info)
         layout.addLayout(self._lists(), 1)
-        legend = QLabel(
-            "<span style='background:#ffe2cc;color:#8a3b00'>&nbsp;✕ forgotten&nbsp;</span> an item this request "
-            "removed for this user &nbsp; <span style='color:#2e7d32'>▲</span> moved up &nbsp; "
-            "<span style='color:#b23b3b'>▼</span> moved down &nbsp; <b>new</b> not in the base top-10 &nbsp; "
-            "<s>gone</s> dropped out", self)
-        legend.setProperty("role", "hint")
-        legend.setWordWrap(True)
-        layout.addWidget(legend)
+        self.legend = QLabel(self)
+        self.legend.setObjectName("inspectorLegend")
+        self.legend.setProperty("role", "hint")
+        self.legend.setWordWrap(True)
+        layout.addWidget(self.legend)
+        self.legend.setText(legend_text("", False))
         self.group_combo.currentIndexChanged.connect(self._fill_users)
         self.user_combo.activated.connect(lambda *_: self.refresh())
         self.user_combo.lineEdit().editingFinished.connect(self._typed_user)
@@ -157,13 +157,13 @@ class UserInspector(QWidget):
         self.model_combo.blockSignals(False)
         self._fill_users()
 
-    def clear(self) -> None:
+    def clear(self, text: str = "") -> None:
         self.result = None
         self.before_list.clear()
         self.after_list.clear()
         self.user_combo.clear()
         self.model_combo.clear()
-        self.info.setText("Run an experiment (or open one from History) to inspect users.")
+        self.info.setText(text or "Run an experiment (or open one from History) to inspect users.")
 
     def _group_users(self, group: str) -> list[int]:
         g = self.result.groups if self.result else {}
@@ -282,10 +282,12 @@ class UserInspector(QWidget):
         forgotten = self._forgotten_items(user)
         shifts = rank_shifts(before, after)
         self.after_title.setText(f"<b>After</b> — {self.result.models[model].label}")
+        kind = str(self.result.request.get("kind", ""))
+        self.legend.setText(legend_text(kind, bool(forgotten)))
         for rank, item in enumerate(before, start=1):
             text = f"{rank:>2}. {self._title(item)}"
             if item in forgotten:
-                text += "   ✕ forgotten"
+                text += "   ✕ removed"
             entry = QListWidgetItem(text)
             entry.setToolTip(self._item_tip(item))
             if item not in after:
@@ -308,8 +310,7 @@ class UserInspector(QWidget):
                 mark, colour, tip = "=", None, "same rank"
             text = f"{rank:>2}. {self._title(item)}   {mark}"
             if item in forgotten:
-                text += "   ✕ forgotten"
-                tip += "; a forgotten item still recommended"
+                text, tip = self._removed_marker(user, model, item, text, tip)
             entry = QListWidgetItem(text)
             entry.setToolTip(f"{self._item_tip(item)} — {tip}")
             if colour and item not in forgotten:
@@ -317,6 +318,14 @@ class UserInspector(QWidget):
             self._decorate(entry, item in forgotten)
             self.after_list.addItem(entry)
         self.info.setText(self._describe(user, model, before, after, forgotten))
+
+    def _retrain_list(self, user: int) -> set[int]:
+        lists = self.result.topk.get("retrain") or []
+        return set(lists[user]) if user < len(lists) else set()
+
+    def _removed_marker(self, user: int, model: str, item: int, text: str, tip: str) -> tuple[str, str]:
+        suffix, why = removed_marker(model, item in self._retrain_list(user))
+        return f"{text}   {suffix}", f"{tip}; {why}"
 
     @staticmethod
     def _decorate(entry: QListWidgetItem, forgotten: bool) -> None:
@@ -347,7 +356,10 @@ class UserInspector(QWidget):
         kept = len(forgotten & set(before))
         still = len(forgotten & set(after))
         if forgotten:
-            parts.append(f"· forgotten items in the top-10: {kept} before, {still} after")
+            parts.append(f"· removed items in the top-10: {kept} before, {still} after")
+            if still and model != "retrain":
+                popular = len(forgotten & set(after) & self._retrain_list(user))
+                parts.append(f"({popular} of them the retrained model recommends too: not memories)")
         overlap = len(set(before) & set(after))
         parts.append(f"· {overlap} of 10 recommendations unchanged")
         b, a = self._user_metric("base", user), self._user_metric(model, user)

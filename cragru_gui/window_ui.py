@@ -14,11 +14,14 @@ from cragru_gui import errors
 from cragru_gui.charts import MetricsChart
 from cragru_gui.dataset_panel import DatasetPanel
 from cragru_gui.forget_panel import ForgetPanel
+from cragru_gui.glossary import show_glossary
 from cragru_gui.history_panel import HistoryPanel
 from cragru_gui.method_panel import MethodPanel
+from cragru_gui.presentation import Presentation
 from cragru_gui.results_view import ResultsView
 from cragru_gui.run_bar import RunBar
 from cragru_gui.user_inspector import UserInspector
+from cragru_gui.verdict_view import VerdictView
 
 
 def build_setup(self) -> QWidget:
@@ -44,8 +47,9 @@ def build_setup(self) -> QWidget:
     return left
 
 def build_output(self) -> QWidget:
-    """The right side: the story line over Charts / Results / Inspector / History / Log."""
+    """The right side: the story line over Verdict / Charts / Results / Inspector / History / Log."""
     self.charts = MetricsChart()
+    self.verdict_view = VerdictView()
     self.results_view = ResultsView()
     self.inspector = UserInspector()
     self.history_panel = HistoryPanel(self.store_factory)
@@ -57,6 +61,7 @@ def build_output(self) -> QWidget:
     self.output_tabs = QTabWidget()
     self.output_tabs.setObjectName("outputTabs")
     for widget, title, tip in (
+        (self.verdict_view, "Verdict", "Per method: is the data forgotten, who else was affected, what did it cost"),
         (self.charts, "Charts", "Live training curves and, per model, utility, memory, attack and cost"),
         (self.results_view, "Results", "Every metric, with differences against base and retrain"),
         (self.inspector, "Inspector", "One user's top-10 before and after unlearning"),
@@ -72,13 +77,15 @@ def build_output(self) -> QWidget:
     self.story.setObjectName("storyLine")
     self.story.setProperty("role", "info")
     self.story.setWordWrap(True)
+    self.presentation = Presentation(self)
+    layout.addWidget(self.presentation.strip)
     layout.addWidget(self.story)
     layout.addWidget(self.output_tabs, 1)
     return right
 
 
 def make_menus(self) -> None:
-    """File, Run and Help menus."""
+    """File, Run, View and Help menus; every shortcut shown beside its command."""
     def action(text: str, slot, shortcut=None) -> QAction:
         made = QAction(text, self)
         made.triggered.connect(slot)
@@ -98,14 +105,31 @@ def make_menus(self) -> None:
     file_menu.addSeparator()
     file_menu.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit))
     run_menu = self.menuBar().addMenu("&Run")
-    self.start_action = run_menu.addAction("&Start")
-    self.start_action.triggered.connect(self.start_run)
-    self.cancel_action = run_menu.addAction("&Cancel")
-    self.cancel_action.triggered.connect(self.cancel_run)
+    self.start_action = action("&Start", self.start_run, QKeySequence("F5"))
+    self.cancel_action = action("&Cancel", self.cancel_run, QKeySequence("Esc"))
+    run_menu.addActions([self.start_action, self.cancel_action])
+    view_menu = self.menuBar().addMenu("&View")
+    next_tab = action("&Next tab", lambda: _step_tab(self.output_tabs, 1), QKeySequence("Ctrl+PgDown"))
+    next_tab.setShortcuts([QKeySequence("Ctrl+PgDown"), QKeySequence("Ctrl+Tab")])
+    previous_tab = action("&Previous tab", lambda: _step_tab(self.output_tabs, -1), QKeySequence("Ctrl+PgUp"))
+    previous_tab.setShortcuts([QKeySequence("Ctrl+PgUp"), QKeySequence("Ctrl+Shift+Tab")])
+    self.presentation_action = action("&Presentation mode", lambda on: self.presentation.toggle(on),
+                                      QKeySequence("F11"))
+    self.presentation_action.setCheckable(True)
+    view_menu.addActions([next_tab, previous_tab])
+    view_menu.addSeparator()
+    view_menu.addAction(self.presentation_action)
     help_menu = self.menuBar().addMenu("&Help")
+    help_menu.addAction(action("&Glossary — what every figure means", lambda: show_glossary(self),
+                               QKeySequence.StandardKey.HelpContents))
     help_menu.addAction(action("Open the &log folder", lambda: QDesktopServices.openUrl(
         QUrl.fromLocalFile(str(errors.log_dir())))))
     help_menu.addAction(action("&About CRAGRU Studio", lambda: about(self)))
+
+def _step_tab(tabs: QTabWidget, by: int) -> None:
+    """The next (``by`` 1) or previous (-1) tab of ``tabs``, round the end."""
+    tabs.setCurrentIndex((tabs.currentIndex() + by) % tabs.count())
+
 
 def about(self) -> None:
     import core

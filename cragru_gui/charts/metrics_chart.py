@@ -11,11 +11,21 @@ import numpy as np
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 import pyqtgraph as pg
+from cragru_gui.charts import result_bars as rb
+from cragru_gui.charts.chart_frame import ChartFrame, legend_html
 from cragru_gui.charts.plotting import ModelColours, widget_png
 from cragru_gui.charts.result_bars import ResultBars
 from cragru_gui.charts.training_curves import TrainingCurves
+from cragru_gui.run_notes import sampled_models
 
 MODEL_TEXT = {"base": "base (trained on all data)", "retrain": "retrain (gold standard)"}
+SHORT_TEXT = {"base": "base", "retrain": "retrain (target)"}
+LOSS_HELP = ("The training objective of each model being trained, per epoch or step, drawn live. It should "
+             "fall and flatten; it says how training went, not how good the model is.")
+VALIDATION_HELP = ("Ranking quality (NDCG@10) on validation data — interactions held apart from training — "
+                   "measured while each model trains. Training stops when it no longer improves.")
+DIAGNOSTICS_HELP = ("What each unlearning method tracks about itself while it runs, as it declares it (for "
+                    "example its loss on the forgotten rows). Outside the shared protocol: not judged.")
 
 
 class MetricsChart(QWidget):
@@ -31,23 +41,41 @@ class MetricsChart(QWidget):
         self.legend.setObjectName("chartLegend")
         self.legend.setWordWrap(True)
         self.legend.setToolTip("Each model keeps its colour in every chart")
+        self.status = QLabel(self)
+        self.status.setObjectName("chartStatus")
+        self.status.setProperty("role", "banner")
+        self.status.setWordWrap(True)
+        self.status.hide()
+        self.sampled: dict[str, str] = {}  # model -> its "measured on a user sample" note
+        panels, bars = self.training.panels, self.bars
+        self.frames = {
+            "training_loss": ChartFrame(panels["loss"].plot, "Training loss", text=LOSS_HELP),
+            "validation_ndcg": ChartFrame(panels["validation"].plot, "Validation NDCG@10", text=VALIDATION_HELP),
+            "diagnostics": ChartFrame(panels["diagnostics"].plot, "Method diagnostics", text=DIAGNOSTICS_HELP),
+            "forgotten_recall": ChartFrame(bars.memory.plot, "What the model still remembers",
+                                           ["forgotten_recall@10"], rb.MEMORY_HELP),
+            "hit_by_group": ChartFrame(bars.hit.plot, "Hit@10 by user group", ["retain/hit@10"], rb.HIT_HELP,
+                                       legend=True),
+            "ndcg_by_group": ChartFrame(bars.ndcg.plot, "NDCG@10 by user group", ["retain/ndcg@10"], rb.NDCG_HELP,
+                                        legend=True),
+            "attack_auc": ChartFrame(bars.attack.plot, "Membership attacks", ["attack/fold_in_auc",
+                                     "attack/record_auc"], rb.ATTACK_HELP, legend=True),
+            "time": ChartFrame(bars.time.plot, "Cost", ["time_s", "prep_time_s", "speedup_vs_retrain"],
+                               rb.TIME_HELP),
+        }
         self._lay_out()
 
     def _lay_out(self) -> None:
         grid = QGridLayout(self)
         grid.setContentsMargins(2, 2, 2, 2)
         grid.setSpacing(6)
-        grid.addWidget(self.legend, 0, 0, 1, 4)
-        panels = self.training.panels
-        grid.addWidget(panels["loss"].plot, 1, 0)
-        grid.addWidget(panels["validation"].plot, 1, 1)
-        grid.addWidget(panels["diagnostics"].plot, 1, 2)
-        grid.addWidget(self.bars.memory.plot, 1, 3)
-        grid.addWidget(self.bars.hit.plot, 2, 0)
-        grid.addWidget(self.bars.ndcg.plot, 2, 1)
-        grid.addWidget(self.bars.attack.plot, 2, 2)
-        grid.addWidget(self.bars.time.plot, 2, 3)
-        for row in (1, 2):
+        grid.addWidget(self.status, 0, 0, 1, 4)
+        grid.addWidget(self.legend, 1, 0, 1, 4)
+        order = ("training_loss", "validation_ndcg", "diagnostics", "forgotten_recall",
+                 "hit_by_group", "ndcg_by_group", "attack_auc", "time")
+        for i, name in enumerate(order):
+            grid.addWidget(self.frames[name], 2 + i // 4, i % 4)
+        for row in (2, 3):
             grid.setRowStretch(row, 1)
         for column in range(4):
             grid.setColumnStretch(column, 1)
@@ -57,6 +85,25 @@ class MetricsChart(QWidget):
         """Start a new run (or show a stored one): every chart emptied."""
         self.training.reset("stored" if stored else None)
         self.bars.reset(attack_enabled=mia_enabled)
+        self.sampled = {}
+        self.set_status("")
+        self._update_legend()
+
+    def set_status(self, text: str) -> None:
+        """A banner over the charts (e.g. "Cancelled …"); empty hides it."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
+    def stopped(self, text: str, note: str) -> None:
+        """The run ended without a result: the banner says so, and so does every empty bar chart."""
+        self.set_status(text)
+        for chart in self.bars.charts().values():
+            if not chart.bars:
+                chart.note.set(note)
+
+    def flag_samples(self, sampled: dict[str, str]) -> None:
+        """Models measured on a user sample (name → note): said in every legend."""
+        self.sampled = dict(sampled)
         self._update_legend()
 
     def add_metric(self, event) -> None:
@@ -83,24 +130,35 @@ class MetricsChart(QWidget):
                 interval = entry.get("interval", {})
                 self.bars.set_attack(name, attack, entry.get("auc"), interval.get("low"), interval.get("high"))
         self.training.replay(result.curves or {})
-        self._update_legend()
+        self.flag_samples(sampled_models(result))
 
     def _update_legend(self) -> None:
         names = list(self.bars.order) + [m for m in self.training.models if m not in self.bars.order]
-        self.legend.setText("&nbsp;&nbsp; ".join(
-            f"<span style='color:{self.colours(n)}; font-size:14px'>■</span> {MODEL_TEXT.get(n, n)}" for n in names))
+        self.legend.setText(legend_html(names, self.colours, self._model_text))
+        bars = legend_html(self.bars.order, self.colours, self._short_text)
+        for frame in self.frames.values():
+            frame.set_legend(bars)
+
+    def _model_text(self, name: str) -> str:
+        sample = " — measured on a user sample" if name in self.sampled else ""
+        return MODEL_TEXT.get(name, name) + sample
+
+    def _short_text(self, name: str) -> str:
+        return SHORT_TEXT.get(name, name) + (" (user sample)" if name in self.sampled else "")
 
     # -- reading back ----------------------------------------------------------------------------
     def plots(self) -> dict[str, pg.PlotWidget]:
-        panels = self.training.panels
-        out = {"training_loss": panels["loss"].plot, "validation_ndcg": panels["validation"].plot,
-               "diagnostics": panels["diagnostics"].plot}
-        out.update({name: chart.plot for name, chart in self.bars.charts().items()})
-        return out
+        return {name: frame.plot for name, frame in self.frames.items()}
 
     def png_images(self) -> dict[str, bytes]:
-        """Every chart as PNG bytes (widget grabs: what the person sees)."""
-        return {name: widget_png(widget) for name, widget in self.plots().items()}
+        """Every chart as PNG bytes: the plot with its colour legend (what the person sees),
+        without the "?" button, which means nothing on paper."""
+        images = {}
+        for name, frame in self.frames.items():
+            frame.help.hide()
+            images[name] = widget_png(frame)
+            frame.help.show()
+        return images
 
     def curve_points(self, series: str, key: str) -> tuple[np.ndarray, np.ndarray]:
         """The data a live curve shows (``series`` = ``model/stage``)."""

@@ -47,7 +47,7 @@ def make_plot(title: str, left: str = "", bottom: str = "", tooltip: str = "") -
     item.setMouseEnabled(x=False, y=False)
     item.hideButtons()
     item.setMenuEnabled(False)
-    widget.setMinimumSize(220, 170)
+    widget.setMinimumSize(150, 130)
     if tooltip:
         widget.setToolTip(tooltip)
     return widget

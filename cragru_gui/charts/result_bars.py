@@ -10,7 +10,8 @@ from PySide6.QtGui import QColor
 
 import pyqtgraph as pg
 from core.groups import GROUPS
-from cragru_gui.charts.plotting import TEXT, GrowingRange, ModelColours, Placeholder, make_plot
+from core.reporting.numbers import format_seconds
+from cragru_gui.charts.plotting import FIXED, TEXT, GrowingRange, ModelColours, Placeholder, make_plot
 
 GROUP_TEXT = {"retain": "retained", "forget": "forgotten", "similar": "similar"}
 WAITING = "appears when the base\nmodel is evaluated"
@@ -22,12 +23,13 @@ ATTACKS = ("fold-in", "record-level")  # drawn side by side; retrain's bar is th
 class _BarChart:
     """One plot holding a bar item (and an error-bar item) per model."""
 
-    def __init__(self, plot: pg.PlotWidget, colours: ModelColours, note: str, y_high: float = 0.1) -> None:
-        self.plot, self.colours = plot, colours
+    def __init__(self, plot: pg.PlotWidget, colours: ModelColours, note: str, y_high: float = 0.1,
+                 horizontal: bool = False) -> None:
+        self.plot, self.colours, self.horizontal = plot, colours, horizontal
         self.bars: dict[str, pg.BarGraphItem] = {}
         self.errors: dict[str, pg.ErrorBarItem] = {}
         self.labels: dict[str, pg.TextItem] = {}
-        self.y = GrowingRange(plot, "y", 0, y_high, 1.15)
+        self.y = GrowingRange(plot, "x" if horizontal else "y", 0, y_high, 1.15)  # the value axis
         self.note = Placeholder(plot, note)
 
     def bar(self, name: str, colour: QColor | None = None) -> pg.BarGraphItem:
@@ -47,8 +49,11 @@ class _BarChart:
         if name not in self.errors:
             self.errors[name] = pg.ErrorBarItem(pen=pg.mkPen(TEXT, width=1), beam=0.08)
             self.plot.addItem(self.errors[name])
-        self.errors[name].setData(x=np.asarray(x, dtype=float)[keep], y=value[keep],
-                                  top=(high - value)[keep], bottom=(value - low)[keep])
+        at = np.asarray(x, dtype=float)[keep]
+        if self.horizontal:  # categories on y, whiskers along x
+            self.errors[name].setData(x=value[keep], y=at, left=(value - low)[keep], right=(high - value)[keep])
+        else:
+            self.errors[name].setData(x=at, y=value[keep], top=(high - value)[keep], bottom=(value - low)[keep])
         self.y.include(float(high[keep].max()))
 
     def label(self, name: str, text: str, x: float, y: float, anchor=(0.5, 1.0)) -> None:
@@ -67,33 +72,41 @@ class _BarChart:
         self.note.set(note)
 
 
+HIT_HELP = ("Share of users with at least one test item in their top-10, per group and model. A good "
+            "unlearning method matches retrain on every group.")
+NDCG_HELP = "Ranking quality per group and model. Similar users are where collateral damage shows first."
+MEMORY_HELP = ("Share of each forgotten user's removed items still in their top-10. Base remembers; the target "
+               "is retrain's value, not zero.")
+ATTACK_HELP = ("Fold-in: can an attacker who holds a forgotten user's history tell, from the model's item side, "
+               "that the user was trained on? Record-level: does the model score the forgotten rows above the same "
+               "users' held-out rows? The target is retrain's bar (green), not 0.5: 0.5 is neutral only for random "
+               "user and interaction requests.")
+TIME_HELP = ("Wall time of each model: one-off set-up (light) plus this request (dark); base shows its training "
+             "time. The dashed line is retraining's time: a bar that reaches past it cost more than retraining.")
+
+
 class ResultBars:
-    """Every bar chart, fed with per-model groups, extras and attack results."""
+    """Every bar chart, fed with per-model groups, extras and attack results. Charts whose
+    categories are models (memory, cost) lie on their side, so model names never collide."""
 
     def __init__(self, colours: ModelColours) -> None:
         self.colours = colours
-        self.hit = _BarChart(make_plot("Hit@10 by user group", "Hit@10", "",
-                                       "Share of users with at least one test item in their top-10, per group and "
-                                       "model. A good unlearning method matches retrain on every group."), colours, WAITING)
-        self.ndcg = _BarChart(make_plot("NDCG@10 by user group", "NDCG@10", "",
-                                        "Ranking quality per group and model. Similar users are where collateral "
-                                        "damage shows first."), colours, WAITING, 0.05)
-        self.memory = _BarChart(make_plot("What the model still remembers", "forgotten-item recall@10", "",
-                                          "Share of each forgotten user's removed items still in their top-10. Base "
-                                          "remembers; the target is retrain's value, not zero."), colours, WAITING, 0.05)
-        self.attack = _BarChart(make_plot("Membership attacks (AUC)", "AUC (dashed: 0.5)", "",
-                                          "Fold-in: can an attacker who holds a forgotten user's history tell, from "
-                                          "the model's item side, that the user was trained on? Record-level: does "
-                                          "the model score the forgotten rows above the same users' held-out rows? "
-                                          "The target is retrain's bar (green), not 0.5: 0.5 is neutral only for "
-                                          "random user and interaction requests."), colours, ATTACK_WAITING)
-        self.time = _BarChart(make_plot("Cost: set-up + unlearning vs retraining", "", "seconds",
-                                        "Wall time of each method: one-off set-up (light) and the unlearning step "
-                                        "(dark); base shows its training time."), colours, "appears as models finish")
-        self.time_x = GrowingRange(self.time.plot, "x", 0, 1.0, 1.25)
+        self.hit = _BarChart(make_plot("Hit@10 by user group", "Hit@10", "", HIT_HELP), colours, WAITING)
+        self.ndcg = _BarChart(make_plot("NDCG@10 by user group", "NDCG@10", "", NDCG_HELP), colours, WAITING, 0.05)
+        self.memory = _BarChart(make_plot("What the model still remembers", "", "forgotten-item recall@10",
+                                          MEMORY_HELP), colours, WAITING, 0.05, horizontal=True)
+        self.attack = _BarChart(make_plot("Membership attacks (AUC)", "AUC (dashed: 0.5)", "", ATTACK_HELP),
+                                colours, ATTACK_WAITING)
+        self.time = _BarChart(make_plot("Cost: set-up + request vs retraining", "", "seconds", TIME_HELP),
+                              colours, "appears as models finish", 1.0, horizontal=True)
         self.attack.plot.setYRange(0, 1.05, padding=0)
         chance = pg.InfiniteLine(pos=0.5, angle=0, pen=pg.mkPen("#b23b3b", width=1, style=Qt.PenStyle.DashLine))
         self.attack.plot.addItem(chance)
+        self.retrain_line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(FIXED["retrain"], width=1.5,
+                                                                          style=Qt.PenStyle.DashLine),
+                                            label="retraining", labelOpts={"position": 0.95, "color": FIXED["retrain"]})
+        self.retrain_line.hide()
+        self.time.plot.addItem(self.retrain_line, ignoreBounds=True)
         for chart in (self.hit, self.ndcg):
             chart.plot.getAxis("bottom").setTicks([[(i, GROUP_TEXT[g]) for i, g in enumerate(GROUPS)]])
             chart.plot.setXRange(-0.6, len(GROUPS) - 0.4, padding=0)
@@ -111,10 +124,15 @@ class ResultBars:
         for chart in (self.hit, self.ndcg, self.memory, self.time):
             chart.reset(WAITING if chart is not self.time else "appears as models finish")
         self.attack.reset(ATTACK_WAITING if attack_enabled else ATTACK_OFF)
-        self.time_x.reset()
+        self.retrain_line.hide()
         self.models.clear()
         self.order.clear()
         self._category_axes()
+
+    def show_note(self, text: str) -> None:
+        """The same words over every bar chart (e.g. the run was cancelled)."""
+        for chart in self.charts().values():
+            chart.note.set(text)
 
     def _entry(self, model: str) -> dict:
         if model not in self.order:
@@ -145,12 +163,13 @@ class ResultBars:
             self._time_bar(i, name, entry)
 
     def _category_axes(self) -> None:
+        """Models top to bottom on the left axis of the memory and cost charts."""
         ticks = [[(i, n) for i, n in enumerate(self.order)]]
         span = max(len(self.order), 2) - 0.4
-        self.memory.plot.getAxis("bottom").setTicks(ticks)
-        self.memory.plot.setXRange(-0.6, span, padding=0)
-        self.time.plot.getAxis("left").setTicks(ticks)
-        self.time.plot.setYRange(-0.6, span, padding=0)
+        for chart in (self.memory, self.time):
+            chart.plot.getAxis("left").setTicks(ticks)
+            chart.plot.setYRange(span, -0.6, padding=0)
+            chart.plot.getViewBox().invertY(True)
 
     def _group_bars(self) -> None:
         names = [n for n in self.order if self.models[n]["groups"]]
@@ -171,7 +190,7 @@ class ResultBars:
         recall = entry["extras"].get("forgotten_recall@10")
         if recall is None or not np.isfinite(recall):
             return
-        self.memory.bar(name).setOpts(x=[i], height=[recall], width=0.6)
+        self.memory.bar(name).setOpts(x0=[0], y=[i], height=[0.6], width=[recall])
         low, high = entry["intervals"].get("forgotten_recall@10", (np.nan, np.nan))
         self.memory.error(name, [i], [recall], [low], [high])
         self.memory.y.include(recall)
@@ -193,17 +212,30 @@ class ResultBars:
             self.attack.note.set(None)
 
     def _time_bar(self, i: int, name: str, entry: dict) -> None:
+        """Set-up (light) then this request (dark), end to end; the words above the bar say
+        both parts and, for a method, their total."""
         seconds = entry["extras"].get("time_s")
         if seconds is None or not np.isfinite(seconds):
             return
         prep = entry["extras"].get("prep_s") or 0.0
-        self.time.bar(name).setOpts(x0=[prep], y=[i], height=[0.6], width=[seconds])
+        self.time.bar(name).setOpts(x0=[prep], y=[i + 0.12], height=[0.5], width=[seconds])
         if prep > 0:
             light = QColor(self.colours(name)).lighter(160)
-            self.time.bar(f"{name} set-up", light).setOpts(x0=[0], y=[i], height=[0.6], width=[prep])
-        what = "training" if name == "base" else "unlearning"
-        text = f" {seconds:.1f} s {what}" + (f" + {prep:.1f} s set-up" if prep > 0 else "")
-        text += " (cached)" if name == "base" and seconds == 0 else ""
-        self.time.label(name, text, prep + seconds, i, anchor=(0.0, 0.5))
-        self.time_x.include((prep + seconds) * 1.3)
+            self.time.bar(f"{name} set-up", light).setOpts(x0=[0], y=[i + 0.12], height=[0.5], width=[prep])
+        self.time.label(name, cost_text(name, seconds, prep), 0, i - 0.14, anchor=(0.0, 0.5))
+        self.time.y.include((prep + seconds) * 1.1)
+        if name == "retrain":
+            self.retrain_line.setPos(prep + seconds)
+            self.retrain_line.show()
         self.time.note.set(None)
+
+
+def cost_text(name: str, seconds: float, prep: float) -> str:
+    """``set-up 12 min 16 s + request 0.03 s = 12 min 16 s``; base: its training time."""
+    if name == "base":
+        return "training " + (format_seconds(seconds) + (" (cached)" if seconds == 0 else ""))
+    if name == "retrain":
+        return "retraining " + format_seconds(seconds + prep)
+    if prep <= 0:
+        return f"set-up none + request {format_seconds(seconds)}"
+    return f"set-up {format_seconds(prep)} + request {format_seconds(seconds)} = {format_seconds(prep + seconds)}"

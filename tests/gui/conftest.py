@@ -107,3 +107,23 @@ def tiny_result():
     users, items = dataset.users[rows], dataset.items[rows]
     removed = {int(u): items[users == u] for u in set(users.tolist())}
     return result, dataset, removed
+
+
+@pytest.fixture(scope="session")
+def method_result():
+    """A finished demo run with an unlearning method (fine-tuning) beside retraining, attacks
+    on, so every verdict question has evidence (3 epochs; about half a minute on a CPU)."""
+    from core.config import ExperimentConfig, MethodChoice
+    from core.data.loaders import load_dataset
+    from core.forget_request import ForgetRequest
+    from core.models.base import ModelConfig
+    from core.runner import run_experiment
+
+    dataset = load_dataset("demo")
+    config = ExperimentConfig(
+        model=replace(ModelConfig(), epochs=TINY_EPOCHS),
+        request=ForgetRequest("users", "random", 0.05),
+        methods=(MethodChoice("retrain"), MethodChoice("finetune")),
+        mia=True,
+    )
+    return run_experiment(config, dataset=dataset), dataset

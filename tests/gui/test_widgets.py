@@ -128,7 +128,7 @@ def test_inspector_shows_before_and_after_lists(qtbot, tiny_result):
     assert f"User {dataset.user_ids[user]}" in inspector.info.text()
     # the user's removed items are highlighted where they appear
     forgotten = set(map(int, removed[user]))
-    marked = [t for t in before if "✕ forgotten" in t]
+    marked = [t for t in before if "✕ removed" in t]
     assert len(marked) == len(forgotten & set(result.topk["base"][user]))
     assert rank_shifts([1, 2, 3], [3, 1, 9]) == {3: 2, 1: -1, 9: None}
     # any user at all, via "All users"

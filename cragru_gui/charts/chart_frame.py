@@ -1,0 +1,46 @@
+"""One chart as the person sees it: the plot, a "?" in its corner that opens what it shows
+(glossary), and — for bar charts — a legend under it mapping each colour to a model, so a
+chart grabbed alone for the report still says which bar is which."""
+
+from __future__ import annotations
+
+import html
+from typing import Iterable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+
+import pyqtgraph as pg
+from cragru_gui.glossary import HelpButton
+
+
+def legend_html(names: Iterable[str], colour, text=lambda name: name) -> str:
+    """Coloured squares with each model's name (``text`` gives its words)."""
+    return "&nbsp;&nbsp; ".join(f"<span style='color:{colour(n)}'>■</span>&nbsp;{html.escape(text(n))}"
+                                for n in names)
+
+
+class ChartFrame(QWidget):
+    """A plot with its "?" button (top right) and, when ``legend``, a colour legend below."""
+
+    def __init__(self, plot: pg.PlotWidget, title: str, keys: Iterable[str] = (), text: str = "",
+                 legend: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chartFrame")
+        self.plot = plot
+        self.help = HelpButton(title, keys, text, parent=self)
+        self.legend = QLabel(self)
+        self.legend.setObjectName("barLegend")
+        self.legend.setProperty("role", "hint")
+        self.legend.setWordWrap(True)
+        self.legend.setVisible(legend)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(0)
+        grid.addWidget(plot, 0, 0)
+        grid.addWidget(self.help, 0, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.legend, 1, 0)
+        grid.setRowStretch(0, 1)
+
+    def set_legend(self, text: str) -> None:
+        self.legend.setText(text)

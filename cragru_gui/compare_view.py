@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 from PySide6.QtCore import Qt
@@ -30,10 +31,11 @@ def describe_run(result) -> str:
     cfg = result.config
     model = cfg.get("model", {})
     methods = ", ".join(m.get("name", "?") for m in cfg.get("methods", []))
-    return (f"<b>{result.run_id}</b> ({when})<br>dataset: {result.dataset.get('name', '?')} · "
-            f"forgot {result.request.get('description', '?')} ({result.request.get('n_removed_rows', 0):,} rows)<br>"
-            f"model: {model.get('name', '?')}, {model.get('epochs', '?')} epochs max · methods: {methods}<br>"
-            f"device: {result.environment.get('device', '?')}")
+    e = lambda value: html.escape(str(value))  # noqa: E731 - names and descriptions come from files
+    return (f"<b>{e(result.run_id)}</b> ({when})<br>dataset: {e(result.dataset.get('name', '?'))} · "
+            f"forgot {e(result.request.get('description', '?'))} ({result.request.get('n_removed_rows', 0):,} rows)<br>"
+            f"model: {e(model.get('name', '?'))}, {e(model.get('epochs', '?'))} epochs max · methods: {e(methods)}<br>"
+            f"device: {e(result.environment.get('device', '?'))}")
 
 
 def comparison_rows(a, b, cutoff: str = "@10") -> tuple[list[str], list[tuple[str, str]]]:

@@ -54,6 +54,7 @@ NEUTRAL = {
                     "the target is retrain's value and the record-level attack is the informative one",
 }
 _CELLS_PER_BATCH = 1 << 20  # users × items scores per fold-in batch
+_MAX_USERS_PER_BATCH = 256  # users per batch: a stop request lands within a fraction of a second
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def fold_in_scores(model: HasItemSide, probe: FoldInProbe, config: FoldInConfig 
         raise ValueError("the model offers no item side to fold users into")
     device = sides[0].device
     n_items = sides[0].shape[0]
-    batch = max(1, _CELLS_PER_BATCH // n_items)
+    batch = max(1, min(_MAX_USERS_PER_BATCH, _CELLS_PER_BATCH // n_items))
     history, masks = probe.history, probe.fold_masks
     out = np.empty(len(probe.users))
     for start in range(0, len(probe.users), batch):

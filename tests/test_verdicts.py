@@ -91,7 +91,7 @@ def test_forgot_partly_not_and_unsure(run):
     found = _by_model(run)
     assert found["forgot"].forgotten.light == v.GREEN
     assert found["partly"].forgotten.light == v.AMBER
-    assert "moved toward it" in found["partly"].forgotten.sentence
+    assert "moved toward the retrained model" in found["partly"].forgotten.sentence
     assert found["kept"].forgotten.light == v.RED
     assert found["few"].forgotten.light == v.GREY
     assert "not enough users to tell" in found["few"].forgotten.sentence.lower()

@@ -141,11 +141,11 @@ def forgotten_verdict(result, name: str, kind: str) -> Verdict:
     if by[SAME]:
         parts.append(f"{_names(by[SAME], 'match', 'matches')} the retrained model")
     if by[MOVED]:
-        parts.append(f"{_names(by[MOVED], 'moved', 'moved')} toward it but not all the way")
+        parts.append(f"{_names(by[MOVED], 'moved', 'moved')} toward the retrained model but not all the way")
     if by[KEPT]:
-        parts.append(f"{_names(by[KEPT], 'still differ', 'still differs')} clearly from it")
+        parts.append(f"{_names(by[KEPT], 'still differ', 'still differs')} clearly from the retrained model")
     if by[OVER]:
-        parts.append(f"{_names(by[OVER], 'overshot', 'overshot')} it, away from the original model: more "
+        parts.append(f"{_names(by[OVER], 'overshot', 'overshot')} the retrained model, away from the original: more "
                      "forgotten than retraining would, which itself shows the deletion")
     if by[UNSURE]:
         parts.append(f"{_names(by[UNSURE])}: {UNSURE_WORDS}")

@@ -116,3 +116,17 @@ def _png() -> bytes:
     import base64
 
     return base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+def test_erasure_audit_and_sample_flag_reach_the_report(hand_built_result):
+    from core.reporting.html_report import html_report
+
+    close = hand_built_result.models["close"]
+    close.extras.update({"audit_findings": 0.0, "rows_deleted": 12.0, "eval_sample/forget": 2.0})
+    facts = build_audit(hand_built_result)
+    assert facts.subjects is None and facts.data is None  # a hand-built run has no data to re-read
+    assert facts.erasure_audits == {"close": {"audit_findings": 0.0, "rows_deleted": 12.0}}
+    assert "measured on a user sample (forget 2)" in facts.sample_notes[0]
+    page = html_report(hand_built_result, audit=facts)
+    assert "found no trace of the request left" in page and "measured on a user sample (forget 2)" in page
+    assert page.index("<h2>Verdicts</h2>") < page.index("<h2>Erasure audit</h2>")

@@ -137,7 +137,7 @@ def examples(result, dataset: Dataset, resolved) -> tuple[Example, ...]:
 def build_audit(result, dataset: Dataset | None = None, data: DataFingerprint | None = None) -> AuditFacts:
     """Gather the facts of ``result``; ``dataset`` is loaded from its configuration when not given,
     ``data`` (the files' hash) computed from its data path."""
-    config = ExperimentConfig.from_dict(result.config) if result.config else None
+    config = ExperimentConfig.from_dict(result.config) if result.config.get("data") else None
     warnings: list[str] = []
     subjects, found_examples = None, ()
     try:

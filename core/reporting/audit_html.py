@@ -58,7 +58,7 @@ def _ids(values: list[str]) -> str:
 def subjects_section(facts: AuditFacts) -> str:
     s = facts.subjects
     if s is None:
-        return "".join(f"<p class='hint'>{_e(w)}</p>" for w in facts.warnings)
+        return "".join(f"<p class='hint'>{_e(w)}</p>" for w in facts.sample_notes + facts.warnings)
     parts = [f"<h2>Who and what was forgotten</h2><div class='request'><b>{_e(s.description)}</b> — "
              f"{s.n_removed_rows:,} training interactions removed.</div><p>{_e(s.who_counts)}</p>"]
     if s.items:

@@ -126,7 +126,7 @@ def _subjects(doc: _Doc, facts: AuditFacts) -> None:
     s = facts.subjects
     doc.heading("Who and what was forgotten")
     if s is None:
-        for warning in facts.warnings:
+        for warning in facts.sample_notes + facts.warnings:
             doc.para(warning, 9, MUTED)
         return
     doc.para(f"{s.description} — {s.n_removed_rows:,} training interactions removed.", 10, bold=True)

@@ -92,6 +92,8 @@ CAPABILITIES = {
     "samples_users": "too slow to rank every user: measured on a seeded user sample",
     "needs_embeddings": "needs a base model with user/item embeddings (BPR, LightGCN)",
     "uses_llm": "runs a language model (slow on a CPU)",
+    "sequential_requests": "a later request can be unlearned from this method's own model of the earlier ones "
+                           "(a request stream; without it every request starts again from the base model)",
 }
 """What a method may declare about itself; the views and the runner read these, never
 ``hasattr`` on the method's objects."""

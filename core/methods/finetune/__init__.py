@@ -25,6 +25,6 @@ register(
         ),
         unlearn=unlearn,
         prepare=prepare,
-        capabilities=frozenset({"needs_embeddings"}),
+        capabilities=frozenset({"needs_embeddings", "sequential_requests"}),
     )
 )

@@ -18,6 +18,6 @@ register(
         unlearn=unlearn,
         prepare=prepare,
         curves=FORGET_RETAIN_CURVES,
-        capabilities=frozenset({"needs_embeddings"}),
+        capabilities=frozenset({"needs_embeddings", "sequential_requests"}),
     )
 )

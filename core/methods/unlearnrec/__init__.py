@@ -67,6 +67,6 @@ SPEC = register(
         unlearn=unlearn,
         prepare=prepare,
         curves=CURVES,
-        capabilities=frozenset({"needs_embeddings"}),
+        capabilities=frozenset({"needs_embeddings", "sequential_requests"}),
     )
 )

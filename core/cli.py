@@ -60,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the audit report here, HTML or PDF by the name's suffix (the window's report, "
                              "without the chart images; with --seeds, one report per seed named FILE-seed<S>.html)")
     parser.add_argument("--receipt", default=None, metavar="FILE.json",
-                        help="write the JSON receipt (data and request fingerprints, subjects, verdicts, evidence); "
-                             "check it later with: cragru-run verify FILE.json --data PATH")
+                        help="write the JSON receipt (data and request fingerprints, subjects, verdicts, evidence; "
+                             "with --seeds, one per seed named FILE-seed<S>.json); check it later with: "
+                             "cragru-run verify FILE.json --data PATH")
     parser.add_argument("--no-history", action="store_true", help="do not record the run in the history")
     parser.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -213,6 +214,13 @@ def _write_seeds(results: list, args: argparse.Namespace) -> None:
             seed = result.config["split"]["seed"]
             path = write_report(result, base.with_name(f"{base.stem}-seed{seed}{base.suffix or '.html'}"))
             print(f"report written to {path}")
+    if args.receipt:
+        from core.receipt import write_receipt
+
+        base = Path(args.receipt)
+        for result in results:
+            seed = result.config["split"]["seed"]
+            print(f"receipt written to {write_receipt(result, base.with_name(f'{base.stem}-seed{seed}.json'))}")
 
 
 def _history(argv: list[str]) -> int:

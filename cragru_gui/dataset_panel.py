@@ -163,7 +163,7 @@ class DatasetPanel(QWidget):
         self.plot.setLabel("left", "users")
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        self.plot.setMinimumHeight(170)
+        self.plot.setMinimumHeight(110)
         self.plot.setToolTip("How many users have how many interactions: long tails are typical")
         self.bars = pg.BarGraphItem(x0=[], width=[], height=[], brush="#2f7fb8", pen=pg.mkPen("#ffffff", width=0.5))
         self.plot.addItem(self.bars)

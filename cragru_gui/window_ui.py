@@ -6,9 +6,19 @@ widgets it names on it; the window does the wiring and the behaviour.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QLabel, QMessageBox, QPlainTextEdit, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QScrollArea,
+    QSizePolicy,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cragru_gui import errors
 from cragru_gui.charts import MetricsChart
@@ -77,11 +87,26 @@ def build_output(self) -> QWidget:
     self.story.setObjectName("storyLine")
     self.story.setProperty("role", "info")
     self.story.setWordWrap(True)
+    self.story.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     self.presentation = Presentation(self)
     layout.addWidget(self.presentation.strip)
-    layout.addWidget(self.story)
+    layout.addWidget(_story_scroll(self.story))
     layout.addWidget(self.output_tabs, 1)
     return right
+
+
+def _story_scroll(story: QLabel) -> QScrollArea:
+    """The story banner, at most about five lines high: a long story scrolls instead of
+    pushing the Verdict off a small screen."""
+    scroll = QScrollArea()
+    scroll.setObjectName("storyScroll")
+    scroll.setWidget(story)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMaximumHeight(story.fontMetrics().lineSpacing() * 5 + 20)
+    scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+    return scroll
 
 
 def make_menus(self) -> None:

@@ -2,6 +2,13 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/make_screenshot.py [--epochs 40] [--out PATH]
 
+The verdict view for reviewers (``docs/verdict_view.png``, 1280×720, methods beside retraining):
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/make_screenshot.py --tab verdict \
+        --size 1280x720 --methods retrain,finetune,neggrad --out docs/verdict_view.png
+
+``QT_SCALE_FACTOR=2`` in the environment gives the same picture at 200 % scaling.
+
 History, cache and settings go to a temporary folder, so a person's own are untouched.
 """
 
@@ -39,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=40, help="max epochs of base and retraining")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
     parser.add_argument("--size", default="1600x960", help="window size WIDTHxHEIGHT")
-    parser.add_argument("--tab", default="charts", choices=["charts", "results", "inspector"],
+    parser.add_argument("--tab", default="charts", choices=["verdict", "charts", "results", "inspector"],
                         help="right-hand tab shown in the picture")
+    parser.add_argument("--methods", default="retrain", help="comma-separated methods to run (registry names)")
+    parser.add_argument("--evidence", action="store_true", help="verdict: open the first card's evidence")
     args = parser.parse_args(argv)
 
     from cragru_gui import errors
@@ -60,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                  and window.method_panel.methods_ready, 180):
         print("the demo dataset did not load", file=sys.stderr)
         return 1
-    window.method_panel.check_only("retrain")
+    window.method_panel.check_only(*args.methods.split(","))
     window.method_panel.set_epochs(args.epochs)
     window.setup_tabs.setCurrentWidget(window.forget_panel)
     started = time.monotonic()
@@ -74,10 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         print("the run produced no result", file=sys.stderr)
         return 1
     print(f"run finished in {time.monotonic() - started:.1f} s")
-    tab = {"charts": window.charts, "results": window.results_view, "inspector": window.inspector}[args.tab]
+    tab = {"verdict": window.verdict_view, "charts": window.charts, "results": window.results_view,
+           "inspector": window.inspector}[args.tab]
     window.output_tabs.setCurrentWidget(tab)
     if args.tab == "inspector":
         window.inspector.select_user(window.result.groups["users"]["forget"][0], "forget")
+    if args.tab == "verdict" and args.evidence and window.verdict_view.cards:
+        window.verdict_view.cards[0].evidence_button.setChecked(True)
     _wait(app, lambda: False, 0.3)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

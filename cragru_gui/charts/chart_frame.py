@@ -21,7 +21,7 @@ def legend_html(names: Iterable[str], colour, text=lambda name: name) -> str:
 
 
 class ChartFrame(QWidget):
-    """A plot with its "?" button (top right) and, when ``legend``, a colour legend below."""
+    """A plot with its "?" button (top left, above the value axis, clear of the title) and, when ``legend``, a colour legend below."""
 
     def __init__(self, plot: pg.PlotWidget, title: str, keys: Iterable[str] = (), text: str = "",
                  legend: bool = False, parent: QWidget | None = None) -> None:
@@ -38,9 +38,10 @@ class ChartFrame(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(0)
         grid.addWidget(plot, 0, 0)
-        grid.addWidget(self.help, 0, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.help, 0, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         grid.addWidget(self.legend, 1, 0)
         grid.setRowStretch(0, 1)
+        self.help.raise_()  # the plot was re-parented after the button was made: keep the "?" on top
 
     def set_legend(self, text: str) -> None:
         self.legend.setText(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
 import pyqtgraph as pg  # noqa: E402  (PySide6 is imported first)
@@ -33,9 +34,12 @@ def make_plot(title: str, left: str = "", bottom: str = "", tooltip: str = "") -
     """A white, non-interactive plot with the app's axis style."""
     widget = pg.PlotWidget()
     widget.setBackground("w")
-    widget.setTitle(title, color=TEXT, size="10pt")
+    widget.setTitle(title, color=TEXT, size="9pt")
     item = widget.getPlotItem()
+    tick_font = QFont()
+    tick_font.setPointSizeF(8)
     for axis in ("left", "bottom"):
+        item.getAxis(axis).setStyle(tickFont=tick_font)
         item.getAxis(axis).setTextPen(AXIS_TEXT)
         item.getAxis(axis).setPen("#b8bec8")
         item.getAxis(axis).enableAutoSIPrefix(False)

@@ -14,9 +14,9 @@ from core.reporting.numbers import format_seconds
 from cragru_gui.charts.plotting import FIXED, TEXT, GrowingRange, ModelColours, Placeholder, make_plot
 
 GROUP_TEXT = {"retain": "retained", "forget": "forgotten", "similar": "similar"}
-WAITING = "appears when the base\nmodel is evaluated"
-ATTACK_WAITING = "attack AUCs appear after the attacks\n(last step of the run)"
-ATTACK_OFF = "membership attacks are switched off\n(Method panel)"
+WAITING = "waiting for\nthe first model"
+ATTACK_WAITING = "after the attacks\n(last step)"
+ATTACK_OFF = "attacks switched off\n(Method panel)"
 ATTACKS = ("fold-in", "record-level")  # drawn side by side; retrain's bar is the target
 
 
@@ -82,7 +82,8 @@ ATTACK_HELP = ("Fold-in: can an attacker who holds a forgotten user's history te
                "users' held-out rows? The target is retrain's bar (green), not 0.5: 0.5 is neutral only for random "
                "user and interaction requests.")
 TIME_HELP = ("Wall time of each model: one-off set-up (light) plus this request (dark); base shows its training "
-             "time. The dashed line is retraining's time: a bar that reaches past it cost more than retraining.")
+             "time. The words above each bar read set-up + request = total. The dashed line is retraining's time: a bar "
+             "that reaches past it cost more than retraining.")
 
 
 class ResultBars:
@@ -91,20 +92,20 @@ class ResultBars:
 
     def __init__(self, colours: ModelColours) -> None:
         self.colours = colours
-        self.hit = _BarChart(make_plot("Hit@10 by user group", "Hit@10", "", HIT_HELP), colours, WAITING)
-        self.ndcg = _BarChart(make_plot("NDCG@10 by user group", "NDCG@10", "", NDCG_HELP), colours, WAITING, 0.05)
-        self.memory = _BarChart(make_plot("What the model still remembers", "", "forgotten-item recall@10",
+        self.hit = _BarChart(make_plot("Hit@10 by group", "Hit@10", "", HIT_HELP), colours, WAITING)
+        self.ndcg = _BarChart(make_plot("NDCG@10 by group", "NDCG@10", "", NDCG_HELP), colours, WAITING, 0.05)
+        self.memory = _BarChart(make_plot("Still remembered", "", "removed-item recall@10",
                                           MEMORY_HELP), colours, WAITING, 0.05, horizontal=True)
-        self.attack = _BarChart(make_plot("Membership attacks (AUC)", "AUC (dashed: 0.5)", "", ATTACK_HELP),
+        self.attack = _BarChart(make_plot("Attacks (AUC)", "AUC (dashed: 0.5)", "", ATTACK_HELP),
                                 colours, ATTACK_WAITING)
-        self.time = _BarChart(make_plot("Cost: set-up + request vs retraining", "", "seconds", TIME_HELP),
+        self.time = _BarChart(make_plot("Cost vs retraining", "", "seconds", TIME_HELP),
                               colours, "appears as models finish", 1.0, horizontal=True)
         self.attack.plot.setYRange(0, 1.05, padding=0)
         chance = pg.InfiniteLine(pos=0.5, angle=0, pen=pg.mkPen("#b23b3b", width=1, style=Qt.PenStyle.DashLine))
         self.attack.plot.addItem(chance)
         self.retrain_line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(FIXED["retrain"], width=1.5,
                                                                           style=Qt.PenStyle.DashLine),
-                                            label="retraining", labelOpts={"position": 0.95, "color": FIXED["retrain"]})
+                                            label="retraining", labelOpts={"position": 0.04, "color": FIXED["retrain"]})
         self.retrain_line.hide()
         self.time.plot.addItem(self.retrain_line, ignoreBounds=True)
         for chart in (self.hit, self.ndcg):
@@ -222,7 +223,7 @@ class ResultBars:
         if prep > 0:
             light = QColor(self.colours(name)).lighter(160)
             self.time.bar(f"{name} set-up", light).setOpts(x0=[0], y=[i + 0.12], height=[0.5], width=[prep])
-        self.time.label(name, cost_text(name, seconds, prep), 0, i - 0.14, anchor=(0.0, 0.5))
+        self.time.label(name, cost_text(name, seconds, prep), 0, i - 0.13, anchor=(0.0, 1.0 if prep > 0 else 0.5))
         self.time.y.include((prep + seconds) * 1.1)
         if name == "retrain":
             self.retrain_line.setPos(prep + seconds)
@@ -231,11 +232,12 @@ class ResultBars:
 
 
 def cost_text(name: str, seconds: float, prep: float) -> str:
-    """``set-up 12 min 16 s + request 0.03 s = 12 min 16 s``; base: its training time."""
+    """Short enough to sit in the chart: ``12 min 16 s + 0.03 s = 12 min 16 s`` (set-up +
+    request = total); base: its training time; retrain: its time."""
     if name == "base":
         return "training " + (format_seconds(seconds) + (" (cached)" if seconds == 0 else ""))
     if name == "retrain":
         return "retraining " + format_seconds(seconds + prep)
     if prep <= 0:
-        return f"set-up none + request {format_seconds(seconds)}"
-    return f"set-up {format_seconds(prep)} + request {format_seconds(seconds)} = {format_seconds(prep + seconds)}"
+        return f"{format_seconds(seconds)} (no set-up)"
+    return f"{format_seconds(prep)} + {format_seconds(seconds)}\n= {format_seconds(prep + seconds)}"

@@ -99,7 +99,8 @@ def test_cost_chart_shows_set_up_plus_request_against_retraining(qtbot, method_r
     from cragru_gui.charts import MetricsChart
     from cragru_gui.charts.result_bars import cost_text
 
-    assert cost_text("cragru", 0.03, 736.0) == "set-up 12 min 16 s + request 0.03 s = 12 min 16 s"
+    assert cost_text("finetune", 1.5, 0.0) == "1.50 s (no set-up)"
+    assert cost_text("cragru", 0.03, 736.0) == "12 min 16 s + 0.03 s\n= 12 min 16 s"  # set-up + request = total
     result, _dataset = method_result
     chart = MetricsChart()
     qtbot.addWidget(chart)
@@ -108,7 +109,8 @@ def test_cost_chart_shows_set_up_plus_request_against_retraining(qtbot, method_r
     retrain = result.models["retrain"]
     assert bars.retrain_line.isVisible()
     assert bars.retrain_line.value() == pytest.approx(retrain.time_s + retrain.prep_time_s)
-    assert bars.time.labels["finetune"].textItem.toPlainText().startswith("set-up")
+    fine = result.models["finetune"]
+    assert bars.time.labels["finetune"].textItem.toPlainText() == cost_text("finetune", fine.time_s, fine.prep_time_s)
     # model names lie on the left axis of the model-by-model charts (they cannot run together)
     for chart_ in (bars.memory, bars.time):
         ticks = chart_.plot.getAxis("left")._tickLevels[0]

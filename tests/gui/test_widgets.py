@@ -242,7 +242,7 @@ def test_charts_update_items_in_place(qtbot):
     chart.add_model_result(ModelResultEvent("retrain", groups, {"forgotten_recall@10": 0.1, "time_s": 3.0}))
     bars = chart.bars
     assert set(bars.hit.bars) == {"base", "retrain"} and not bars.attack.bars
-    assert "appear after the attacks" in bars.attack.note.item.textItem.toPlainText()
+    assert "after the attacks" in bars.attack.note.item.textItem.toPlainText()
     assert bars.attack.note.item.isVisible()  # the note stands in for the attack's bars ...
     bar = bars.hit.bars["base"]
     chart.add_attack_result(AttackResultEvent("base", "fold-in", 0.97, 0.9, 1.0))

@@ -21,6 +21,7 @@ from core.data.dataset import Dataset
 from core.device import describe_device, resolve_device
 from core.errors import Cancelled
 from core.base_model import Trainer, train_base
+from core.cancel import cancellable
 from core.evidence import ModelInputs, agreement_evidence, attack_evidence, utility_evidence
 from core.evaluation.grouped import EvalSample, EvalTargets, evaluate_model, make_targets, top_lists
 from core.events import (
@@ -135,7 +136,8 @@ def run_experiment(
     if store is not None:
         store.begin(run_id, config.to_dict(), started)
     try:
-        result = _Experiment(config, reporter, dataset).run(specs, params, run_id, started)
+        with cancellable(reporter.check):  # long numeric stages stop within a batch
+            result = _Experiment(config, reporter, dataset).run(specs, params, run_id, started)
         result.curves = recorder.curves()
     except (Cancelled, KeyboardInterrupt):
         if store is not None:

@@ -17,13 +17,12 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter
 
 from core.config import DataConfig, ExperimentConfig
 from core.errors import CragruError
-from core.reporting.export import export_all
 from core.workspace import Change, Workspace, removed_for_config
-from cragru_gui import errors, seeds_view, window_ui
+from cragru_gui import errors, exports, seeds_view, window_ui
 from cragru_gui.compare_view import CompareDialog
 from cragru_gui.dataset_panel import describe_source
 from cragru_gui.resources import app_icon
@@ -35,12 +34,6 @@ from cragru_gui.worker import EngineEvents, TaskRunner, experiment_task
 APP_TITLE = "CRAGRU Studio"
 _run_log = logging.getLogger("cragru_gui.run")
 CLOSE_WAIT_S = 30.0
-
-
-def choose_save_path(parent: QWidget | None, suggested: str) -> str | None:
-    """Where to save the report (monkeypatchable in tests)."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Export report", suggested, "HTML report (*.html)")
-    return path or None
 
 
 def _default_store():
@@ -92,6 +85,7 @@ class MainWindow(QMainWindow):
         self.run_bar.startRequested.connect(self.start_run)
         self.run_bar.cancelRequested.connect(self.cancel_run)
         self.results_view.export_button.clicked.connect(lambda: self.export_report())
+        self.results_view.receipt_button.clicked.connect(lambda: self.save_receipt())
         self.history_panel.openRequested.connect(self.open_run)
         self.history_panel.compareRequested.connect(self.compare_runs)
         events = self.engine_events
@@ -226,6 +220,7 @@ class MainWindow(QMainWindow):
         self.views.started(config)
         self.result = None
         self.export_action.setEnabled(False)
+        self.receipt_action.setEnabled(False)
         self._log(f"— run started: {config.request.describe()} with "
                   f"{', '.join(m.name for m in config.methods)} on {config.model.name} "
                   f"(max {config.model.epochs} epochs, device {config.device})")
@@ -274,6 +269,7 @@ class MainWindow(QMainWindow):
         self.result = result
         self.views.done(result, self._run_dataset, self._run_removed)
         self.export_action.setEnabled(True)
+        self.receipt_action.setEnabled(True)
         took = format_duration(result.finished_at - result.started_at) if result.finished_at else "?"
         self.run_bar.progress_bar.setValue(self.run_bar.progress_bar.maximum())
         self._finish_message = "Done. The verdict is shown; Results and Inspector have the details."
@@ -315,6 +311,7 @@ class MainWindow(QMainWindow):
             self.tasks.start("removed", lambda task: removed_for_config(dataset, ExperimentConfig.from_dict(
                 result.config)), on_done=lambda removed: self._show_removed(result, dataset, removed))
         self.export_action.setEnabled(True)
+        self.receipt_action.setEnabled(True)
         note = "" if same else " (its dataset is not the one loaded: items are shown by index)"
         self.statusBar().showMessage(f"Showing stored run {run_id}{note}", 15000)
 
@@ -335,22 +332,10 @@ class MainWindow(QMainWindow):
 
     # -- export ---------------------------------------------------------------------------------------
     def export_report(self, path: str | None = None) -> list[Path]:
-        if self.result is None:
-            errors.show_error(self, "Nothing to export", "Run an experiment or open one from History first.")
-            return []
-        if path is None:
-            stamp = time.strftime("%Y%m%d-%H%M", time.localtime(self.result.started_at or time.time()))
-            path = choose_save_path(self, str(Path.home() / f"cragru-report-{stamp}.html"))
-            if not path:
-                return []
-        try:
-            written = export_all(self.result, path, self.charts.png_images())
-        except OSError as exc:
-            errors.report_exception(self, exc, "Cannot write the report")
-            return []
-        self.statusBar().showMessage("Wrote " + ", ".join(p.name for p in written), 15000)
-        self._log("exported " + ", ".join(str(p) for p in written))
-        return written
+        return exports.export_report(self, path)
+
+    def save_receipt(self, path: str | None = None) -> Path | None:
+        return exports.save_receipt(self, path)
 
     def _log(self, text: str, level: str = "info") -> None:
         _run_log.log(logging.ERROR if level == "error" else logging.WARNING if level == "warning" else logging.INFO,

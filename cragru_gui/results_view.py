@@ -81,10 +81,17 @@ class ResultsView(QWidget):
         top.addWidget(self.title, 1)
         self.export_button = QPushButton("Export report…", self)
         self.export_button.setObjectName("exportButton")
-        self.export_button.setToolTip("Save an HTML report (charts, tables, request, configuration) and the "
-                                      "metrics as CSV and JSON")
+        self.export_button.setToolTip("Save the report: HTML (charts, tables, request, configuration, with the "
+                                      "metrics as CSV and JSON beside it) or the PDF audit report")
         self.export_button.setEnabled(False)
         top.addWidget(self.export_button)
+        self.receipt_button = QPushButton("Save receipt…", self)
+        self.receipt_button.setObjectName("receiptButton")
+        self.receipt_button.setToolTip("Save the JSON receipt: fingerprints of the data and the request, who was "
+                                       "forgotten, the verdicts and their evidence; check it later with "
+                                       "cragru-run verify RECEIPT --data PATH")
+        self.receipt_button.setEnabled(False)
+        top.addWidget(self.receipt_button)
         layout.addLayout(top)
 
         filters = QHBoxLayout()
@@ -183,6 +190,7 @@ class ResultsView(QWidget):
                 notes.append(f"<b>{name}</b>: " + "; ".join(bits))
         self.notes.setText("<br>".join(notes))
         self.export_button.setEnabled(True)
+        self.receipt_button.setEnabled(True)
 
     def clear(self, text: str = "Running… results appear here when the run finishes.") -> None:
         self.result = None
@@ -190,6 +198,7 @@ class ResultsView(QWidget):
         self.title.setText(text)
         self.notes.setText("")
         self.export_button.setEnabled(False)
+        self.receipt_button.setEnabled(False)
 
     def stopped(self, text: str) -> None:
         """The run ended without a result (cancelled or failed)."""

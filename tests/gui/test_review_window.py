@@ -3,6 +3,8 @@ after Cancel, presentation mode, shortcuts shown in the menus."""
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
@@ -13,12 +15,18 @@ def _run_to_end(qtbot, window) -> None:
     qtbot.waitUntil(lambda: window.run_bar.start_button.isEnabled(), timeout=10_000)
 
 
-def test_after_cancel_every_view_says_cancelled(make_window, qtbot):
+def test_after_cancel_every_view_says_cancelled(make_window, qtbot, tmp_path):
     window = make_window()
     _run_to_end(qtbot, window)  # a finished run first: nothing of it may linger after the cancel
     assert window.result is not None
     assert window.output_tabs.currentWidget() is window.verdict_view  # the verdict comes first
     assert "Verdict" in window.verdict_view.heading.text()
+    # the reviewer's files: the PDF report and the receipt, written by core
+    assert window.receipt_action.isEnabled() and window.results_view.receipt_button.isEnabled()
+    receipt = window.save_receipt(str(tmp_path / "receipt.json"))
+    assert json.loads(receipt.read_text())["run_id"] == window.result.run_id
+    [pdf] = window.export_report(str(tmp_path / "report.pdf"))
+    assert pdf.read_bytes().startswith(b"%PDF")
     window.method_panel.set_epochs(500)
     window.method_panel.run_form.set_values({"use_cache": False})
     window.start_run()
@@ -27,7 +35,7 @@ def test_after_cancel_every_view_says_cancelled(make_window, qtbot):
     with qtbot.waitSignal(window.tasks.finished, timeout=30_000, check_params_cb=lambda kind: kind == "run"):
         qtbot.mouseClick(window.run_bar.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.run_bar.start_button.isEnabled(), timeout=5000)
-    assert window.result is None
+    assert window.result is None and not window.receipt_action.isEnabled()
     assert window.story.property("role") == "banner"
     assert window.story.text().startswith("<b>Cancelled</b>") and "Forgot" not in window.story.text()
     assert window.charts.status.isVisibleTo(window.charts) and "Cancelled" in window.charts.status.text()

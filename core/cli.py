@@ -108,6 +108,14 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     )
 
 
+def validate_methods(config: ExperimentConfig) -> None:
+    """Each method's parameters in full (ranges and cross-field checks) before any training."""
+    from core.methods.registry import get_method
+
+    for choice in config.methods:
+        get_method(choice.name).validate(choice.params)
+
+
 class _ProgressPrinter:
     """Turns engine events into a tqdm bar (stderr) and log lines."""
 
@@ -159,13 +167,36 @@ def _print_summary(result) -> None:
     print(verdicts_text(verdicts(result)))
 
 
-def _run_all(configs: list, args: argparse.Namespace) -> list:
-    """Every seed's experiment, one after another, through one progress printer."""
+def _open_history(args: argparse.Namespace):
+    """The history, checked before any computation (a damaged file is set aside and said so)."""
     from core.history import RunStore
+
+    if args.no_history:
+        return None
+    store = RunStore()
+    for note in store.notes:
+        print(f"cragru-run: warning: {note}", file=sys.stderr)
+    return store
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """--out, --report, --receipt and the cache folder, before any computation."""
+    from core.model_cache import cache_problem
+    from core.outputs import check_writable
+
+    for flag in ("out", "report", "receipt"):
+        if getattr(args, flag):
+            check_writable(getattr(args, flag), f"--{flag}")
+    problem = cache_problem() if not args.no_cache else None
+    if problem:
+        print(f"cragru-run: warning: {problem}; models are trained without the cache", file=sys.stderr)
+
+
+def _run_all(configs: list, args: argparse.Namespace, store) -> list:
+    """Every seed's experiment, one after another, through one progress printer."""
     from core.runner import run_experiment
 
     printer = _ProgressPrinter(args.quiet)
-    store = None if args.no_history else RunStore()
     try:
         return run_seeds(configs, lambda config: run_experiment(config, printer, store=store),
                          printer if len(configs) > 1 else None)
@@ -173,21 +204,34 @@ def _run_all(configs: list, args: argparse.Namespace) -> list:
         printer.close()
 
 
+def _save(path: str, write, what: str, name: str) -> Path:
+    """Write one output; when that fails, to the fallback the warning names (nothing is lost)."""
+    from core.outputs import write_or_fallback
+
+    where, warning = write_or_fallback(path, write, what, name)
+    if warning:
+        print(f"cragru-run: warning: {warning}", file=sys.stderr)
+    return where
+
+
 def _write_one(result, args: argparse.Namespace) -> None:
-    if args.out:
-        Path(args.out).write_text(result.to_json(include_topk=False))
+    _print_summary(result)  # first: whatever happens to the files, the figures are on screen
     from core.receipt import build_audit, write_receipt
 
     facts = build_audit(result) if args.report or args.receipt else None
-    report_path = write_report(result, args.report, audit=facts) if args.report else None
-    receipt_path = write_receipt(result, args.receipt, facts) if args.receipt else None
-    _print_summary(result)
-    if receipt_path is not None:
-        print(f"receipt written to {receipt_path}")
     if args.out:
-        print(f"result written to {args.out}")
-    if report_path is not None:
-        print(f"report written to {report_path}")
+        out = _save(args.out, lambda p: p.write_text(result.to_json(include_topk=False)), "the result",
+                    f"{result.run_id}-result.json")
+        print(f"result written to {out}")
+    if args.receipt:
+        receipt_path = _save(args.receipt, lambda p: write_receipt(result, p, facts), "the receipt",
+                             f"{result.run_id}-receipt.json")
+        print(f"receipt written to {receipt_path}")
+    if args.report:
+        holder: list[Path] = []
+        _save(args.report, lambda p: holder.append(write_report(result, p, audit=facts)), "the report",
+              f"{result.run_id}-report{Path(args.report).suffix or '.html'}")
+        print(f"report written to {holder[-1]}")
 
 
 def seeds_json(results: list) -> str:
@@ -206,8 +250,9 @@ def _write_seeds(results: list, args: argparse.Namespace) -> None:
           f"({results[0].environment['device']})")
     print(seeds_summary_table(summarise(results)))
     if args.out:
-        Path(args.out).write_text(seeds_json(results))
-        print(f"runs and summary written to {args.out}")
+        out = _save(args.out, lambda p: p.write_text(seeds_json(results)), "the runs and summary",
+                    f"{results[0].run_id}-seeds.json")
+        print(f"runs and summary written to {out}")
     if args.report:
         base = Path(args.report)
         for result in results:
@@ -229,7 +274,10 @@ def _history(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="cragru-run history", description="List stored runs.")
     parser.add_argument("--limit", type=int, default=50)
     args = parser.parse_args(argv)
-    runs = RunStore().list(args.limit)
+    store = RunStore(read_only=True)
+    for note in store.notes:
+        print(f"cragru-run: warning: {note}", file=sys.stderr)
+    runs = store.list(args.limit)
     if not runs:
         print("no stored runs")
         return 0
@@ -240,36 +288,16 @@ def _history(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every failure ends in one line on stderr and a non-zero exit; an unexpected one also
+    leaves its traceback in the log file, which the line names."""
+    import logging
+
+    from core.logs import log_to_file
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    log_path = log_to_file("cragru-run")
     try:
-        if argv[:1] == ["history"]:
-            return _history(argv[1:])
-        if argv[:1] == ["verify"]:
-            from core.receipt import verify_main
-
-            return verify_main(argv[1:])
-        if argv[:1] in (["sweep"], ["stream"]):  # core/sweeps/sweep_command.py, stream_command.py
-            from importlib import import_module
-
-            return import_module(f"core.sweeps.{argv[0]}_command").main(argv[1:])
-        args = build_parser().parse_args(argv)
-        if args.list_methods:
-            from core.methods.registry import list_methods
-
-            for spec in list_methods():
-                print(f"{spec.name}: {spec.label}")
-                for p in spec.params:
-                    print(f"    {p.name} ({p.type.__name__}, default {p.default}): {p.help}")
-            return 0
-        config = config_from_args(args)
-        config.validate()  # before any progress bar or history row
-        configs = seed_configs(config, args.seeds)
-        results = _run_all(configs, args)
-        if len(results) == 1:
-            _write_one(results[0], args)
-        else:
-            _write_seeds(results, args)
-        return 0
+        return _main(argv)
     except Cancelled:
         print("cragru-run: cancelled", file=sys.stderr)
         return 130
@@ -277,11 +305,53 @@ def main(argv: list[str] | None = None) -> int:
         print("cragru-run: interrupted", file=sys.stderr)
         return 130
     except CragruError as exc:
+        logging.getLogger("cragru-run").info("error: %s", exc, exc_info=True)
         print(f"cragru-run: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"cragru-run: error: {exc}", file=sys.stderr)
+        logging.getLogger("cragru-run").info("error: %s", exc, exc_info=True)
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) not in str(exc) else ""
+        print(f"cragru-run: error: {exc}{where}", file=sys.stderr)
         return 2
+    except (Exception, RecursionError, MemoryError) as exc:  # a bug, not the user's doing: keep the traceback
+        logging.getLogger("cragru-run").exception("unexpected failure")
+        detail = f"; the traceback is in {log_path}" if log_path else ""
+        print(f"cragru-run: internal error: {type(exc).__name__}: {str(exc)[:300]}{detail}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str]) -> int:
+    """The command itself; :func:`main` turns its failures into one line."""
+    if argv[:1] == ["history"]:
+        return _history(argv[1:])
+    if argv[:1] == ["verify"]:
+        from core.receipt import verify_main
+
+        return verify_main(argv[1:])
+    if argv[:1] in (["sweep"], ["stream"]):  # core/sweeps/sweep_command.py, stream_command.py
+        from importlib import import_module
+
+        return import_module(f"core.sweeps.{argv[0]}_command").main(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.list_methods:
+        from core.methods.registry import list_methods
+
+        for spec in list_methods():
+            print(f"{spec.name}: {spec.label}")
+            for p in spec.params:
+                print(f"    {p.name} ({p.type.__name__}, default {p.default}): {p.help}")
+        return 0
+    config = config_from_args(args)
+    config.validate()  # before any progress bar or history row
+    validate_methods(config)
+    _check_outputs(args)
+    configs = seed_configs(config, args.seeds)
+    results = _run_all(configs, args, _open_history(args))
+    if len(results) == 1:
+        _write_one(results[0], args)
+    else:
+        _write_seeds(results, args)
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,12 +8,15 @@ each ``validate()`` checks its ranges through them, so a range is written once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 from core.errors import ConfigError
 
 PARAM_TYPES = (int, float, bool, str)
+MAX_SEED = 2**31 - 1
+"""Largest seed: every generator (numpy, torch) and every spin box takes it."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,10 @@ class ParamSpec:
                     raise ValueError
                 return int(value)
             if self.type is float:
-                return float(value)
+                number = float(value)
+                if not math.isfinite(number):
+                    raise ConfigError(f"parameter {self.name!r} must be a finite number, got {value!r}")
+                return number
             return str(value)
         except (TypeError, ValueError):
             raise ConfigError(f"parameter {self.name!r} must be {self.type.__name__}, got {value!r}") from None

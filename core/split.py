@@ -13,7 +13,7 @@ import numpy as np
 
 from core.data.dataset import Dataset
 from core.errors import ConfigError
-from core.params import ParamSpec, check_fields
+from core.params import MAX_SEED, ParamSpec, check_fields
 
 SPLIT_MODES = ("random", "loo", "chrono")
 SPLIT_MODE_LABELS = ("Random per user", "Leave one out (latest two held out)", "Chronological per user")
@@ -42,7 +42,7 @@ SPLIT_PARAMS: tuple[ParamSpec, ...] = (
               "membership-inference attack (0.1 = 10 %)", low=0.0, high=0.9, high_open=True,
               label="Outsider share"),
     ParamSpec("seed", int, _DEFAULT.seed, "Seed of the train/valid/test split and of random selections: the "
-              "same seed gives the same split, request and numbers", low=0, label="Seed"),
+              "same seed gives the same split, request and numbers", low=0, high=MAX_SEED, label="Seed"),
 )
 
 

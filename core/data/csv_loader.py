@@ -16,6 +16,8 @@ import pandas as pd
 
 from core.errors import DatasetError
 
+MAX_COLUMNS = 1000
+"""More columns than this is not an interaction table (and would cost memory for nothing)."""
 _JOINED_SEP = "\x1f"  # stands in for a multi-character separator such as "::"
 _SNIFF_SEPS = ("\t", ",", ";", "|", " ")
 _ROLES = ("user", "item", "rating", "timestamp")
@@ -41,6 +43,11 @@ def require_file(path: Path) -> None:
         raise DatasetError("file not found", str(path))
     if not path.is_file():
         raise DatasetError("expected a file, found a folder", str(path))
+    with open(path, "rb") as fh:
+        start = fh.read(4096)
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")) or start.count(b"\x00") > len(start) // 4:
+        raise DatasetError("the file is UTF-16 (or another two-byte encoding); save it as UTF-8 and try again",
+                           str(path))
 
 
 def _text_lines(raw: bytes, encoding: str) -> list[str]:
@@ -49,8 +56,12 @@ def _text_lines(raw: bytes, encoding: str) -> list[str]:
 
 
 def _split(line: str, sep: str, quoted: bool) -> list[str]:
+    """Fields of one line; a quoted field beyond the csv module's limit is ValueError."""
     if quoted:
-        return next(csv.reader([line], delimiter=sep), [])
+        try:
+            return next(csv.reader([line], delimiter=sep), [])
+        except csv.Error as exc:
+            raise ValueError(f"a field is too long to read ({exc})") from None
     return line.split(sep)
 
 
@@ -68,7 +79,13 @@ def read_header(
             line = line.rstrip("\r\n")
             if _is_blank(line, sep):
                 continue
-            names = [n.strip() for n in _split(line, sep, quoted)]
+            try:
+                names = [n.strip() for n in _split(line, sep, quoted)]
+            except ValueError as exc:
+                raise DatasetError(f"cannot read the header: {exc}", str(path), number) from None
+            if len(names) > MAX_COLUMNS:
+                raise DatasetError(f"the header has {len(names)} columns; at most {MAX_COLUMNS} are read",
+                                   str(path), number)
             seen: set[str] = set()
             for name in names:
                 if name in seen:
@@ -107,6 +124,11 @@ def read_delimited(
     if header:
         header_line, names = read_header(path, sep, encoding=encoding, quoted=quoted)
         skip = [header_line - 1]
+        wanted = [*id_columns, *numeric_columns, *time_columns]
+        missing = [name for name in wanted if name not in names]
+        if missing:
+            raise DatasetError(f"missing column {', '.join(map(repr, missing))}; the header has: "
+                               f"{', '.join(names[:20])}{' …' if len(names) > 20 else ''}", str(path), header_line)
     names = list(names or [])
     try:
         frame, ctx = _parse(path, raw, sep, names, skip, header, encoding, quoted, set(id_columns) | set(text_columns))
@@ -179,7 +201,10 @@ class _Context:
 
     def raise_field_count(self) -> None:
         for number, line in self._data_lines():
-            found = len(_split(line, self.sep, self.quoted))
+            try:
+                found = len(_split(line, self.sep, self.quoted))
+            except ValueError as exc:
+                raise DatasetError(str(exc), str(self.path), number) from None
             if found != self.n_fields:
                 raise DatasetError(
                     f"expected {self.n_fields} fields, found {found} "
@@ -237,7 +262,10 @@ def sniff_sep(path: Path, encoding: str = "utf-8") -> str:
         raise DatasetError("file is empty", str(path))
     best, best_count = ",", 0
     for sep in _SNIFF_SEPS:
-        counts = {len(_split(line, sep, sep != " ")) for line in lines}
+        try:
+            counts = {len(_split(line, sep, sep != " ")) for line in lines}
+        except ValueError:  # a field over the csv limit: not this separator
+            continue
         if len(counts) == 1 and (n := counts.pop()) > best_count and n > 1:
             best, best_count = sep, n
     return best

@@ -113,6 +113,10 @@ class MethodSpec:
     family: str = "parametric"
     curves: tuple[CurveSpec, ...] = BASE_CURVES
     capabilities: frozenset[str] = frozenset()
+    check: Callable[[dict], None] | None = None
+    """Cross-field checks of the coerced parameters (a template, layer indices against the
+    layer count): raise ``ValueError`` or ``ConfigError``; run by :meth:`validate`, so a bad
+    combination is refused before any training."""
 
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
@@ -130,7 +134,16 @@ class MethodSpec:
                 f"method {self.name!r} has no parameter {', '.join(map(repr, unknown))}"
                 + (f"; it takes {', '.join(sorted(known))}" if known else "; it takes none")
             )
-        return {p.name: p.coerce(values.get(p.name, p.default)) for p in self.params}
+        try:
+            checked = {p.name: p.coerce(values.get(p.name, p.default)) for p in self.params}
+        except ConfigError as exc:
+            raise ConfigError(f"method {self.name!r}: {exc}") from None
+        if self.check is not None:
+            try:
+                self.check(checked)
+            except ValueError as exc:
+                raise ConfigError(f"method {self.name!r}: {exc}") from None
+        return checked
 
 
 METHODS: dict[str, MethodSpec] = {}

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from core.params import ParamSpec, check_fields
+from core.params import MAX_SEED, ParamSpec, check_fields
 
 MODEL_NAMES = ("bpr", "lightgcn")  # the one list of base models (factory.MODEL_CLASSES builds them)
 MODEL_LABELS = ("BPR-MF (matrix factorisation)", "LightGCN (graph convolution)")
@@ -106,7 +106,7 @@ MODEL_PARAMS: tuple[ParamSpec, ...] = (
               "before training stops", low=1, high=100_000),
     ParamSpec("eval_every", int, _DEFAULT.eval_every, "Epochs between validation evaluations", low=1,
               high=100_000),
-    ParamSpec("seed", int, _DEFAULT.seed, "Seed of the model's initialisation and batches", low=0),
+    ParamSpec("seed", int, _DEFAULT.seed, "Seed of the model's initialisation and batches", low=0, high=MAX_SEED),
 )
 
 

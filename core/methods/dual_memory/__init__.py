@@ -20,6 +20,27 @@ from core.methods.registry import MethodSpec, ParamSpec, deferred, register
 
 prepare, unlearn = deferred("core.methods.dual_memory.method")
 
+
+def chosen_blocks(layers: str, n_blocks: int) -> list[int]:
+    """Decoder block indices named by ``layers`` (``all``, ``last`` or ``0,1``); ValueError otherwise."""
+    text = layers.strip().lower()
+    if text == "all":
+        return list(range(n_blocks))
+    if text == "last":
+        return [n_blocks - 1]
+    try:
+        chosen = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise ValueError(f"side-memory layers must be 'all', 'last' or indices such as '0,1', got {layers!r}") from None
+    if not chosen or any(not 0 <= i < n_blocks for i in chosen):
+        raise ValueError(f"side-memory layers must be indices in 0..{n_blocks - 1} (model_layers is {n_blocks}), "
+                         f"got {layers!r}")
+    return chosen
+
+
+def _check(params: dict) -> None:
+    chosen_blocks(params["side_layers"], params["model_layers"])
+
 P = ParamSpec
 PARAMS = (
     P("history_len", int, 20, "Items of the user's history the generative model reads (its input window).", 1, 200, label="History length"),
@@ -73,5 +94,6 @@ register(
             CurveSpec("retain", "retention hinge", "diagnostics"),
             CurveSpec("kl", "KL to the main memory", "diagnostics"),
         ),
+        check=_check,
     )
 )

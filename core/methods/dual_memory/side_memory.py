@@ -32,6 +32,7 @@ from peft import LoraConfig, get_peft_model
 from core.evaluation.full_sort import RowSets
 from core.events import Reporter
 from core.fit_loop import FitPlan, fit
+from core.methods.dual_memory import chosen_blocks
 from core.methods.dual_memory.generative import item_log_probs, item_logits
 from core.methods.dual_memory.sequences import Examples
 
@@ -62,20 +63,7 @@ def decoder_ff_targets(model: torch.nn.Module, layers: str) -> list[str]:
 
     ``layers`` is ``all``, ``last`` or comma-separated block indices (``0,1``).
     """
-    n_blocks = len(model.decoder.block)
-    text = layers.strip().lower()
-    if text == "all":
-        chosen = list(range(n_blocks))
-    elif text == "last":
-        chosen = [n_blocks - 1]
-    else:
-        try:
-            chosen = sorted({int(x) for x in text.split(",") if x.strip()})
-        except ValueError:
-            raise ValueError(f"side-memory layers must be 'all', 'last' or indices such as '0,1', got {layers!r}") from None
-        bad = [i for i in chosen if not 0 <= i < n_blocks]
-        if bad or not chosen:
-            raise ValueError(f"side-memory layers must be indices in 0..{n_blocks - 1}, got {layers!r}")
+    chosen = chosen_blocks(layers, len(model.decoder.block))
     return [f"decoder.block.{i}.layer.2.DenseReluDense.{proj}" for i in chosen for proj in ("wi", "wo")]
 
 

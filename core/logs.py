@@ -1,0 +1,41 @@
+"""The log file the command line writes: full tracebacks go there, one line goes to the user.
+
+Same folder as the window's log (``$CRAGRU_HOME/logs`` when set, else the platform's user
+log folder); a folder that cannot be written means no log file, never a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import platformdirs
+
+from core.paths import APP_NAME
+
+_handlers: dict[str, Path] = {}
+
+
+def log_dir() -> Path:
+    home = os.environ.get("CRAGRU_HOME")
+    return Path(home) / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def log_to_file(name: str) -> Path | None:
+    """Send the root logger to ``<log dir>/<name>.log`` (once per name); None when it cannot be written."""
+    path = log_dir() / f"{name}.log"
+    if _handlers.get(name) == path:
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    _handlers[name] = path
+    return path

@@ -2,7 +2,9 @@
 
 Each state change is one transaction, so a crash leaves either the previous state or
 the next, never half a result. A run starts as ``running`` and ends ``done``,
-``cancelled`` or ``failed``; a ``running`` row left by a crash is shown as interrupted.
+``cancelled`` or ``failed``. Each ``running`` row names its process (``owner``); one whose
+process has died (``kill -9``, a crash) is marked failed as *interrupted* when the history
+is next opened. Faults in the file itself are handled by :mod:`core.history_file`.
 """
 
 from __future__ import annotations
@@ -14,25 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import CragruError
+from core.history_file import connect, owner_alive, owner_tag
 from core.paths import history_path
 from core.result import RunResult
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id      TEXT PRIMARY KEY,
-    started_at  REAL NOT NULL,
-    finished_at REAL,
-    status      TEXT NOT NULL CHECK (status IN ('running', 'done', 'cancelled', 'failed')),
-    dataset     TEXT NOT NULL,
-    methods     TEXT NOT NULL,
-    request     TEXT NOT NULL,
-    config      TEXT NOT NULL,
-    result      TEXT,
-    error       TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);
-"""
-
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -47,13 +33,22 @@ class RunSummary:
 
 
 class RunStore:
-    def __init__(self, path: str | Path | None = None) -> None:
+    """The history file, checked when opened (:func:`core.history_file.connect`): a damaged
+    file is set aside (``notes`` say so), an unwritable one raises ``HistoryError`` at once;
+    ``read_only`` (listing runs) also accepts a file it cannot write."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else history_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+        db, self.notes, self._uri = connect(self.path, read_only)
+        try:
+            if self._uri is None:
+                self.notes += _mark_interrupted(db)
+        finally:
+            db.close()
 
     def _connect(self) -> sqlite3.Connection:
+        if self._uri is not None:
+            return sqlite3.connect(self._uri, uri=True)
         db = sqlite3.connect(self.path, timeout=10)
         db.execute("PRAGMA journal_mode=WAL")
         return db
@@ -72,10 +67,10 @@ class RunStore:
         req = config.get("request", {})
         request = f"{req.get('kind', '?')}:{req.get('selector', '?')}"
         self._write(
-            "INSERT INTO runs (run_id, started_at, status, dataset, methods, request, config) "
-            "VALUES (?, ?, 'running', ?, ?, ?, ?)",
+            "INSERT INTO runs (run_id, started_at, status, dataset, methods, request, config, owner) "
+            "VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
             (run_id, started_at or time.time(), config.get("data", {}).get("path", "?"), methods, request,
-             json.dumps(config)),
+             json.dumps(config), owner_tag()),
         )
 
     def finish_done(self, result: RunResult) -> None:
@@ -120,3 +115,16 @@ class RunStore:
         if status != "done" or payload is None:
             raise CragruError(f"run {run_id} has no results (status: {status})")
         return RunResult.from_dict(json.loads(payload))
+
+
+def _mark_interrupted(db: sqlite3.Connection) -> list[str]:
+    """Rows left ``running`` by a process of this machine that no longer exists become
+    ``failed`` with the error "interrupted"; one note says how many."""
+    rows = db.execute("SELECT run_id, owner FROM runs WHERE status='running'").fetchall()
+    dead = [run_id for run_id, owner in rows if owner and not owner_alive(owner)]
+    if not dead:
+        return []
+    with db:
+        db.executemany("UPDATE runs SET status='failed', finished_at=?, error=? WHERE run_id=? AND status='running'",
+                       [(time.time(), "interrupted: the process running it ended without finishing", r) for r in dead])
+    return [f"{len(dead)} run(s) left 'running' by a process that ended were marked interrupted: {', '.join(dead)}"]

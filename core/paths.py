@@ -20,9 +20,10 @@ def data_dir() -> Path:
     return path
 
 
-def cache_dir() -> Path:
+def cache_dir(create: bool = True) -> Path:
     path = Path(os.environ.get("CRAGRU_CACHE_DIR") or platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.data.dataset import Dataset
-from core.errors import ConfigError
+from core.errors import ConfigError, DatasetError
 from core.params import MAX_SEED, ParamSpec, check_fields
 
 SPLIT_MODES = ("random", "loo", "chrono")
@@ -99,6 +99,11 @@ def make_split(dataset: Dataset, config: SplitConfig | None = None) -> Split:
     in_valid = (~in_train) & (position < (n_train + n_valid)[pos_user])
     in_test = ~(in_train | in_valid)
     inside = ~is_outsider[users]
+    if not (in_test & inside).any():
+        raise DatasetError(
+            f"nothing can be evaluated: no user keeps a test interaction ({dataset.n_users} users, at most "
+            f"{int(counts.max(initial=0))} interactions each; the {config.mode} split needs users with at least "
+            f"{3 if config.mode == 'loo' else 2} and enough of them)", dataset.source or None)
     all_rows = np.arange(len(users))
     return Split(
         config=config,

@@ -80,3 +80,35 @@ def test_unexpected_failure_is_one_line_and_the_traceback_goes_to_the_log(capsys
     assert "KeyError" in err and "cragru-run.log" in err
     log = (isolated_home / "home" / "logs" / "cragru-run.log").read_text()
     assert "Traceback" in log and "a bug" in log
+
+
+# -- data refused with a message (issue 16, "silent nonsense") --------------------------------
+def test_a_dataset_where_nothing_can_be_evaluated(capsys, isolated_home, tmp_path):
+    code, _, err = run_cli(capsys, "--data", str(corpus.one_row_per_user(tmp_path / "one.csv")), *QUICK)
+    assert_one_line_error(code, err, "nothing can be evaluated", "one.csv")
+
+
+def test_timestamps_beyond_64_bits(capsys, isolated_home, tmp_path):
+    path = corpus.ratings(tmp_path / "ts.csv", timestamp=lambda u, i: "9" * 25)
+    code, _, err = run_cli(capsys, "--data", str(path), *QUICK)
+    assert_one_line_error(code, err, "timestamp", "line 2", "64-bit")
+
+
+@pytest.mark.parametrize("bad", ["inf", "-inf", "Infinity"])
+def test_infinite_ratings(capsys, isolated_home, tmp_path, bad):
+    path = corpus.ratings(tmp_path / "inf.csv", rating=lambda u, i: bad if u == 3 else 4)
+    code, _, err = run_cli(capsys, "--data", str(path), *QUICK)
+    assert_one_line_error(code, err, "rating", "finite")
+
+
+@pytest.mark.parametrize("data", ["", "   "])
+def test_an_empty_data_argument_is_not_the_current_folder(capsys, isolated_home, tmp_path, monkeypatch, data):
+    corpus.ratings(tmp_path / "lonely.csv")  # would be picked up as "the single CSV of the folder"
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "--data", data, *QUICK)
+    assert_one_line_error(code, err, "no dataset given")
+
+
+def test_a_utf16_file_is_named_as_such(capsys, isolated_home, tmp_path):
+    code, _, err = run_cli(capsys, "--data", str(corpus.utf16(tmp_path / "wide16.csv")), *QUICK)
+    assert_one_line_error(code, err, "UTF-16", "UTF-8")

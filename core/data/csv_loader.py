@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
+import numpy as np
 import pandas as pd
 
 from core.errors import DatasetError
@@ -230,9 +231,9 @@ class _Context:
         converted = column if pd.api.types.is_numeric_dtype(column) else pd.to_numeric(
             column, errors="coerce"
         )
-        bad = converted.isna()
+        bad = converted.isna() | ~np.isfinite(converted.astype("float64"))  # inf is no rating
         if bad.any():
-            self._raise_first(column, bad, name, "a number")
+            self._raise_first(column, bad, name, "a finite number")
         return converted
 
     def seconds(self, column: pd.Series, name: str) -> pd.Series:
@@ -245,9 +246,9 @@ class _Context:
                 epoch = pd.Timestamp(0, tz="UTC")
                 as_seconds = (dates - epoch) // pd.Timedelta(seconds=1)
                 converted = converted.fillna(as_seconds.astype("float64"))
-        bad = converted.isna()
+        bad = converted.isna() | ~(converted.astype("float64").abs() < 2.0**63)  # beyond int64: overflow
         if bad.any():
-            self._raise_first(column, bad, name, "a number or a date")
+            self._raise_first(column, bad, name, "a number or a date within 64-bit seconds")
         return converted.round().astype("int64")
 
 

@@ -55,6 +55,8 @@ def load_dataset(
     if fmt not in FORMATS:
         raise DatasetError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", path)
     text = str(path).strip()
+    if not text:
+        raise DatasetError("no dataset given: name a file or folder, or 'demo'")
     if text == "demo":
         raw, source, default_name = RawData(*demo_frames()), "demo", "demo"
     else:

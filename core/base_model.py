@@ -11,7 +11,7 @@ import torch
 
 from core.config import ExperimentConfig
 from core.events import Event, MetricEvent, Reporter, split_series
-from core.model_cache import cache_key, cached_path
+from core.model_cache import cache_key, cached_path, load_entry, save_entry
 from core.models.base import Scorer
 from core.result import CurveRecorder
 
@@ -62,21 +62,16 @@ def train_base(
 ) -> tuple[Scorer, float, bool]:
     """The base model on all of train; cached on disk with its training curve, which is
     replayed when the cached model is used. Returns (model, seconds, from_cache)."""
-    from core.models.persistence import load_model_and_curves, save_model
+    from core.models.persistence import model_payload
     from core.models.training import train_recommender
 
     ds, split = prepared.dataset, prepared.split
     key = cache_key(ds.fingerprint(), split.as_dict(), config.model.as_dict(), device.type)
     path = cached_path(key)
-    if config.use_cache and path.exists():
-        try:
-            model, curves = load_model_and_curves(path, device)
-        except Exception as exc:  # a corrupt cache entry is retrained, not fatal
-            reporter.log(f"ignoring unreadable cached model {path.name}: {exc}", "warning")
-        else:
-            reporter.log(f"base model loaded from cache ({path.name})")
-            _replay(curves, reporter)
-            return model, 0.0, True
+    if config.use_cache:
+        cached = _from_cache(path, key, (ds.n_users, ds.n_items), device, reporter)
+        if cached is not None:
+            return cached, 0.0, True
     start = time.perf_counter()
     recorder = CurveRecorder()
 
@@ -97,8 +92,35 @@ def train_base(
     )
     seconds = time.perf_counter() - start
     if config.use_cache:
-        save_model(model, path, curves=recorder.curves())
+        facts = {"data": ds.fingerprint(), "split": split.as_dict(), "model": config.model.as_dict(),
+                 "n_users": ds.n_users, "n_items": ds.n_items}
+        warning = save_entry(path, key, model_payload(model, recorder.curves()), facts)
+        if warning:
+            reporter.log(warning, "warning")
     return model, seconds, False
+
+
+def _from_cache(path, key: str, shape: tuple[int, int], device: torch.device, reporter: Reporter):
+    """The cached base model of ``key`` when its file is that entry, intact and of the
+    data's shape; otherwise None, with a warning saying why it was not used."""
+    from core.models.persistence import model_from_payload
+
+    payload, warning = load_entry(path, key)
+    if payload is not None:
+        try:
+            model, curves = model_from_payload(payload, device)
+            if (model.n_users, model.n_items) != shape:
+                raise ValueError(f"it holds {model.n_users} users × {model.n_items} items, the data has "
+                                 f"{shape[0]} × {shape[1]}")
+        except Exception as exc:  # noqa: BLE001 - a wrong entry is retrained, never used
+            warning = f"cache entry {path.name} not used: {exc}; training again"
+        else:
+            reporter.log(f"base model loaded from cache ({path.name})")
+            _replay(curves, reporter)
+            return model
+    if warning:
+        reporter.log(warning, "warning")
+    return None
 
 
 def _replay(curves: dict[str, list[dict]], reporter: Reporter) -> None:

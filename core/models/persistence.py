@@ -27,7 +27,12 @@ Curves = dict[str, list[dict[str, float]]]
 
 
 def save_model(model: Recommender, path: str | Path, curves: Curves | None = None) -> None:
-    payload = {
+    atomic_save(model_payload(model, curves), Path(path))  # a crash or a second app never sees a half-written file
+
+
+def model_payload(model: Recommender, curves: Curves | None = None) -> dict:
+    """What a model file holds (tensors and plain values only)."""
+    return {
         "format": FORMAT_VERSION,
         "kind": model.kind,
         "config": model.config.as_dict(),
@@ -36,7 +41,6 @@ def save_model(model: Recommender, path: str | Path, curves: Curves | None = Non
         "state": {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()},
         "curves": {series: [dict(point) for point in points] for series, points in (curves or {}).items()},
     }
-    atomic_save(payload, Path(path))  # a crash or a second app never sees a half-written file
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> Recommender:
@@ -45,8 +49,12 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> Recommen
 
 def load_model_and_curves(path: str | Path, device: torch.device | str = "cpu") -> tuple[Recommender, Curves]:
     """The model and its stored training curves (empty for files saved without them)."""
-    payload = torch.load(str(path), map_location="cpu", weights_only=True)
-    if payload.get("format") != FORMAT_VERSION:
+    return model_from_payload(torch.load(str(path), map_location="cpu", weights_only=True), device)
+
+
+def model_from_payload(payload: dict, device: torch.device | str = "cpu") -> tuple[Recommender, Curves]:
+    """The model and curves of a :func:`model_payload`; ValueError/RuntimeError when it is not one."""
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
         raise ValueError(f"unsupported model file format {payload.get('format')!r}")
     fields = {f.name for f in dataclasses.fields(ModelConfig)}
     config = ModelConfig(**{k: v for k, v in payload["config"].items() if k in fields})

@@ -28,7 +28,7 @@ from core.events import Reporter
 from core.fit_loop import FitPlan, fit
 from core.methods.unlearnrec.influence import InfluenceEncoder, influence_graph
 from core.methods.unlearnrec.objective import LossConfig, Objective
-from core.model_cache import atomic_save, cache_key, cached_path
+from core.model_cache import cache_key, cached_path, load_entry, save_entry
 from core.models.negative_sampling import NegativeSampler
 
 FORMAT = "unlearnrec-encoder-4"
@@ -204,15 +204,17 @@ def pretrained_encoder(
         reporter.log("influence encoder reused from memory (pre-trained earlier for this base model)")
         return encoder.eval(), "memory"
     path = cached_path(key, CACHE_KIND) if use_cache else None
-    if path is not None and path.exists():
+    state, warning = load_entry(path, key, device) if path is not None else (None, None)
+    if state is not None:
         try:
-            state = torch.load(str(path), map_location=device, weights_only=True)
-            encoder.load_state_dict(state)
+            encoder.load_state_dict(state)  # shapes checked here: another size is refused
             _remember(key, state)
             reporter.log(f"influence encoder loaded from cache ({path.name})")
             return encoder.eval(), "disk"
-        except Exception as exc:  # a corrupt entry is re-trained, not fatal
-            reporter.log(f"ignoring unreadable cached influence encoder {path.name}: {exc}", "warning")
+        except Exception as exc:  # noqa: BLE001 - a wrong entry is re-trained, never used
+            warning = f"cache entry {path.name} not used: {exc}; training again"
+    if warning:
+        reporter.log(warning, "warning")
     reporter.log("pre-training the influence encoder")
     edges = EdgeSet(users, items, model.n_users, model.n_items, device)
     last = optimise(
@@ -225,7 +227,9 @@ def pretrained_encoder(
     state = {k: v.detach().cpu().clone() for k, v in encoder.state_dict().items()}
     if use_cache:
         _remember(key, state)
-        atomic_save(state, path)
+        warning = save_entry(path, key, state)
+        if warning:
+            reporter.log(warning, "warning")
     return encoder, "trained"
 
 

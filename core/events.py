@@ -31,10 +31,13 @@ class StageEvent(Event):
 
 @dataclass(frozen=True)
 class ProgressEvent(Event):
-    """Progress inside the current stage: ``fraction`` in [0, 1]."""
+    """Progress of the run: ``fraction`` in [0, 1]; ``eta_s``: seconds left, estimated from
+    the measured rate of the current step (:class:`StepRate`; None before any is measured).
+    A heartbeat repeats the last fraction with a fresh ``eta_s`` when nothing else moved."""
 
     fraction: float
     text: str = ""
+    eta_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,62 @@ EventSink = Callable[[Event], None]
 StopFlag = Callable[[], bool]
 
 
+HEARTBEAT_SECONDS = 1.0
+"""A reporter whose progress has not moved for this long repeats it (with a fresh ETA) at
+its next cancel check, so a view never looks frozen while a step works."""
+
+
+class StepRate:
+    """Time left from the measured rate of the *current step* (not of the whole run).
+
+    ``start_step`` marks a step boundary (a new stage); ``update(fraction)`` feeds the run's
+    overall fraction. The rate is the fraction gained since the step began divided by the
+    time since it began, *now included*: between updates the estimate grows, so a stalled
+    step shows a rising number instead of a frozen one, and a step that moves shows the
+    remaining run at its own pace. Before a step has moved, the whole run's rate is used.
+    The GUI's run bar and the engine's progress events use this one rule.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.run_start = clock()
+        self.fraction = 0.0
+        self.start_step()
+
+    def start_step(self) -> None:
+        self.step_start, self.step_fraction = self._clock(), self.fraction
+
+    def update(self, fraction: float) -> None:
+        self.fraction = max(self.fraction, min(max(float(fraction), 0.0), 1.0))
+
+    def elapsed(self) -> float:
+        return self._clock() - self.run_start
+
+    def remaining(self) -> float | None:
+        """Seconds left (None: nothing measured yet; 0 when done)."""
+        if self.fraction >= 1.0:
+            return 0.0
+        if self.fraction < 0.01:
+            return None  # too little of the run to extrapolate from
+        now = self._clock()
+        gained, spent = self.fraction - self.step_fraction, now - self.step_start
+        if gained <= 1e-6 or spent <= 0.5:
+            gained, spent = self.fraction, now - self.run_start
+            if spent < 1.0:
+                return None
+        return (1.0 - self.fraction) * spent / gained
+
+
+class _Pulse:
+    """What every reporter derived from one root shares: the last progress sent, when, and
+    the step rate, so a heartbeat from any of them repeats the run's true state."""
+
+    def __init__(self) -> None:
+        self.rate = StepRate()
+        self.last_emit = time.monotonic()
+        self.value, self.text = 0.0, ""
+
+
 def _ignore(_event: Event) -> None:
     return None
 
@@ -126,8 +185,10 @@ class Reporter:
         span: float = 1.0,
         min_step: float = 0.01,
         model: str = "base",
+        pulse: _Pulse | None = None,
     ) -> None:
         self.model = model
+        self._pulse = pulse or _Pulse()
         self._sink = sink or _ignore
         self._should_stop = should_stop or _never
         self._start = start
@@ -137,9 +198,24 @@ class Reporter:
 
     # -- cancellation -------------------------------------------------------------
     def check(self) -> None:
-        """Raise :class:`Cancelled` if a stop was requested. Call once per step."""
+        """Raise :class:`Cancelled` if a stop was requested. Call once per step (at least
+        every second: it also sends the heartbeat that keeps the views moving)."""
         if self._should_stop():
             raise Cancelled("cancelled by the user")
+        pulse = self._pulse
+        if time.monotonic() - pulse.last_emit >= HEARTBEAT_SECONDS:
+            self._send(pulse.value, pulse.text)
+
+    def stop_requested(self) -> bool:
+        """The stop flag alone (no exception, no event): for code that must wind down
+        cleanly first, e.g. a corpus iterator read by a library's worker thread."""
+        return bool(self._should_stop())
+
+    def _send(self, value: float, text: str) -> None:
+        pulse = self._pulse
+        pulse.rate.update(value)
+        pulse.value, pulse.text, pulse.last_emit = value, text, time.monotonic()
+        self._sink(ProgressEvent(value, text, eta_s=pulse.rate.remaining()))
 
     # -- events --------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -147,14 +223,18 @@ class Reporter:
 
     def stage(self, name: str, index: int = 0, total: int = 0) -> None:
         self.check()
+        self._pulse.rate.start_step()
         self._sink(StageEvent(name, index, total))
 
     def progress(self, fraction: float, text: str = "") -> None:
-        self.check()
         value = self._start + self._span * min(max(fraction, 0.0), 1.0)
-        if value - self._last >= self._min_step or fraction >= 1.0 or fraction <= 0.0:
+        visible = value - self._last >= self._min_step or fraction >= 1.0 or fraction <= 0.0
+        if not visible:  # throttled, but the next heartbeat repeats the latest state
+            self._pulse.value, self._pulse.text = value, text or self._pulse.text
+        self.check()
+        if visible:
             self._last = value
-            self._sink(ProgressEvent(value, text))
+            self._send(value, text)
 
     def metric(self, stage: str, step: int, **values: float) -> None:
         """One curve point of this reporter's model (see :meth:`for_model`)."""
@@ -183,7 +263,7 @@ class Reporter:
         return self._derived(model=model)
 
     def _derived(self, **changes) -> "Reporter":
-        fields = dict(sink=self._sink, start=self._start, span=self._span, model=self.model)
+        fields = dict(sink=self._sink, start=self._start, span=self._span, model=self.model, pulse=self._pulse)
         fields.update(changes)
         return Reporter(fields.pop("sink"), self._should_stop, min_step=self._min_step, **fields)
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from core.data.dataset import Dataset
+from core.events import NULL_REPORTER, Reporter
 from core.model_cache import atomic_save, cache_key, cached_path
 
 CACHE_KIND = "cragru"
@@ -71,6 +72,62 @@ def training_sentences(dataset: Dataset, train_rows: np.ndarray, use_meta: bool 
     return sentences
 
 
+class _CheckedCorpus:
+    """The sentences, read afresh each epoch, ending early once a stop is requested.
+
+    gensim trains in C on a worker thread fed by a producer thread that iterates this
+    corpus; ending the iteration is the one clean way to stop it within milliseconds (an
+    exception there would be swallowed by the thread). Not stopped, it yields exactly the
+    list, so the vectors are the same as from the list itself."""
+
+    def __init__(self, sentences: list[list[str]], reporter: Reporter) -> None:
+        self.sentences, self.reporter, self.stopped = sentences, reporter, False
+
+    def __iter__(self):
+        for n, sentence in enumerate(self.sentences):
+            if n % 64 == 0 and self.reporter.stop_requested():
+                self.stopped = True
+                return
+            yield sentence
+
+
+def _word2vec(sentences: list[list[str]], dim: int, window: int, seed: int, epochs: int, reporter: Reporter):
+    """Word2Vec (skip-gram) that honours a stop request within a fraction of a second."""
+    from gensim.models import Word2Vec
+
+    corpus = _CheckedCorpus(sentences, reporter)
+    model = Word2Vec(vector_size=dim, window=window, min_count=1, sg=1, negative=5, workers=1, seed=int(seed),
+                     epochs=epochs, hashfxn=_stable_hash)
+    model.build_vocab(corpus)
+    reporter.check()
+    model.train(corpus, total_examples=model.corpus_count, epochs=epochs, callbacks=[_Progress(reporter, epochs)])
+    if corpus.stopped:
+        reporter.check()  # raises Cancelled (the flag is set)
+    return model
+
+
+class _Progress:
+    """gensim callback: progress (and the cancel check) once per Word2Vec epoch."""
+
+    def __init__(self, reporter: Reporter, epochs: int) -> None:
+        self.reporter, self.epochs, self.epoch = reporter, epochs, 0
+
+    def on_epoch_begin(self, model) -> None:
+        return None
+
+    def on_epoch_end(self, model) -> None:
+        """Runs on the calling thread once the epoch's workers are done: raising here (a
+        stop request, after :class:`_CheckedCorpus` cut the epoch short) ends ``train``."""
+        self.epoch += 1
+        self.reporter.progress(0.9 * self.epoch / self.epochs, f"item clusters: Word2Vec epoch {self.epoch}")
+
+    def on_train_begin(self, model) -> None:
+        return None
+
+    def on_train_end(self, model) -> None:
+        return None
+
+
 def fit_item_clusters(
     dataset: Dataset,
     train_rows: np.ndarray,
@@ -80,20 +137,18 @@ def fit_item_clusters(
     window: int = 5,
     seed: int = 0,
     use_meta: bool = True,
+    reporter: Reporter = NULL_REPORTER,
 ) -> ItemClusters:
     """Train Word2Vec (skip-gram) on training sequences, then KMeans the item vectors.
 
     Items that never occur (no training row and no metadata) get the mean vector and
-    the label of the nearest centroid: they cannot be in any history anyway.
+    the label of the nearest centroid: they cannot be in any history anyway. A stop
+    request ends Word2Vec within a fraction of a second (:class:`_CheckedCorpus`) and is
+    checked between KMeans restarts.
     """
-    from gensim.models import Word2Vec
-    from sklearn.cluster import KMeans
-
     sentences = training_sentences(dataset, train_rows, use_meta)
-    model = Word2Vec(
-        sentences=sentences, vector_size=dim, window=window, min_count=1, sg=1, negative=5,
-        workers=1, seed=int(seed), epochs=epochs, hashfxn=_stable_hash,
-    )
+    reporter.check()
+    model = _word2vec(sentences, dim, window, seed, epochs, reporter)
     vectors = np.zeros((dataset.n_items, dim), dtype=np.float32)
     present = np.zeros(dataset.n_items, dtype=bool)
     for item in range(dataset.n_items):
@@ -104,10 +159,25 @@ def fit_item_clusters(
     if present.any():
         vectors[~present] = vectors[present].mean(0)
     n_clusters = max(1, min(int(k), int(present.sum())))
-    km = KMeans(n_clusters=n_clusters, n_init=10, random_state=int(seed))
-    km.fit(_unit(vectors[present]) if present.any() else _unit(vectors))
+    km = _kmeans(_unit(vectors[present]) if present.any() else _unit(vectors), n_clusters, seed, reporter)
     labels = km.predict(_unit(vectors)).astype(np.int64)
     return ItemClusters(vectors=vectors, labels=labels, k=n_clusters)
+
+
+def _kmeans(x: np.ndarray, k: int, seed: int, reporter: Reporter, n_init: int = 10):
+    """KMeans with ``n_init`` restarts, the best inertia kept, a stop checked between
+    restarts. The restarts share one generator seeded by ``seed``, as scikit-learn's own
+    ``n_init`` loop does, so the result equals ``KMeans(n_init=10, random_state=seed)``'s."""
+    from sklearn.cluster import KMeans
+
+    rng = np.random.RandomState(int(seed))
+    best = None
+    for _ in range(n_init):
+        reporter.check()
+        km = KMeans(n_clusters=k, n_init=1, random_state=rng).fit(x)
+        if best is None or km.inertia_ < best.inertia_:
+            best = km
+    return best
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -118,9 +188,11 @@ _MEMO: dict[str, ItemClusters] = {}
 
 
 def cached_item_clusters(
-    dataset: Dataset, split_dict: dict, train_rows: np.ndarray, *, use_cache: bool = True, **kwargs
+    dataset: Dataset, split_dict: dict, train_rows: np.ndarray, *, use_cache: bool = True,
+    reporter: Reporter = NULL_REPORTER, **kwargs
 ) -> tuple[ItemClusters, bool]:
-    """Clusters for (dataset fingerprint, split, settings): memory, then disk, then fit.
+    """Clusters for (dataset fingerprint, split, settings): memory, then disk, then fit
+    (``reporter``: progress and the stop flag while fitting).
 
     Returns ``(clusters, from_cache)``.
     """
@@ -136,7 +208,7 @@ def cached_item_clusters(
             return clusters, True
         except Exception:  # an unreadable entry is refitted, not fatal
             pass
-    clusters = fit_item_clusters(dataset, train_rows, **kwargs)
+    clusters = fit_item_clusters(dataset, train_rows, reporter=reporter, **kwargs)
     if use_cache:
         _MEMO[key] = clusters
         atomic_save({"vectors": torch.from_numpy(clusters.vectors), "labels": torch.from_numpy(clusters.labels),

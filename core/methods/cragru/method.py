@@ -59,7 +59,7 @@ def build_state(ctx: UnlearnContext, params: dict, backend=None) -> tuple[Cragru
     notes: list[str] = []
     t = time.perf_counter()
     clusters, cached = cached_item_clusters(
-        ds, split.as_dict(), split.train, use_cache=params["use_cache"], k=params["clusters"],
+        ds, split.as_dict(), split.train, use_cache=params["use_cache"], reporter=ctx.reporter.sub(0.0, 0.1), k=params["clusters"],
         dim=params["w2v_dim"], epochs=params["w2v_epochs"], seed=ctx.seed)
     extras["clusters_s"] = time.perf_counter() - t
     extras["clusters_from_cache"] = float(cached)

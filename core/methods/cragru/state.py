@@ -17,11 +17,12 @@ import numpy as np
 import torch
 
 from core.events import NULL_REPORTER, Reporter
-from core.methods.cragru.backends import LLMBackend
+from core.methods.cragru.backends import LLMBackend, LocalBackend
 from core.methods.cragru.clusters import ItemClusters
 from core.methods.cragru.fusion import fuse
 from core.methods.cragru.generation_parse import parse_ranking
 from core.methods.cragru.prompts import Prompt, PromptBuilder
+from core.methods.cragru.scoring import CachedScorer
 from core.methods.cragru.store import RetrievalStore
 from core.methods.cragru.strategies import select_history
 from core.models.base import Scorer
@@ -82,6 +83,7 @@ class CragruState:
     tuning_llm_prompts: int = 0
     tuned_users: set[int] = field(default_factory=set)  # users whose prompts served tuning only
     prompt_tokens: list[int] = field(default_factory=list)
+    cached_scorer: CachedScorer | None = None
 
     # -- base order and candidates ----------------------------------------------------
     @property
@@ -162,7 +164,10 @@ class CragruState:
     def answers(self, users: np.ndarray, chunk: int = 8) -> dict[int, LlmAnswer]:
         """LLM answers for ``users`` (computed for those not cached yet)."""
         users = [int(u) for u in np.unique(np.asarray(users, dtype=np.int64))]
-        prompts = {u: self.prompt(u) for u in users}
+        prompts = {}
+        for u in users:  # building a prompt tokenises it (budget): a stop is honoured between users
+            self.reporter.check()
+            prompts[u] = self.prompt(u)
         todo = [u for u in users if prompts[u].key not in self.llm_cache]
         self.prompt_tokens.extend(prompts[u].n_tokens for u in todo)
         for start in range(0, len(todo), chunk):
@@ -197,7 +202,10 @@ class CragruState:
             raise RuntimeError("CRAGRU has no LLM backend")
         t0 = time.perf_counter()
         if self.mode == "scoring":
-            scores = self.backend.score([p.text for p in prompts], [p.candidate_texts for p in prompts])
+            if isinstance(self.backend, LocalBackend):
+                scores = self._local_scores(prompts)
+            else:
+                scores = self.backend.score([p.text for p in prompts], [p.candidate_texts for p in prompts])
             out = [self._answer(p, s, "scoring") for p, s in zip(prompts, scores)]
         else:
             out = self._generate(prompts)
@@ -211,6 +219,22 @@ class CragruState:
         for a in out:
             self.path_counts[a.path] += 1
         return out
+
+    def _local_scores(self, prompts: list[Prompt]) -> list[np.ndarray]:
+        """An in-process LLM's scores: one chunked prefill per prompt (a stop honoured
+        between chunks), the prefix every prompt shares prefilled once, candidates scored
+        from the prompt's cache (:class:`~core.methods.cragru.scoring.CachedScorer`)."""
+        backend = self.backend
+        encode = lambda text: backend.tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
+        ids = [encode(backend.format(p.text)) for p in prompts]
+        keep = backend.max_candidate_tokens - len(backend.end_ids)
+        if self.cached_scorer is None:
+            self.cached_scorer = CachedScorer(backend.model, backend.pad_id, backend.device, self.reporter.check)
+            if len(ids) > 1:
+                self.cached_scorer.set_prefix(_common_prefix(ids))
+        self.cached_scorer.check = self.reporter.check
+        return [self.cached_scorer.score(p, [encode(c)[:keep] + backend.end_ids for c in prompt.candidate_texts])
+                for p, prompt in zip(ids, prompts)]
 
     def _answer(self, p: Prompt, scores: np.ndarray, path: str) -> LlmAnswer:
         return LlmAnswer(p.user, p.key, p.candidates, np.asarray(scores, dtype=np.float64), path, p.history_rows)
@@ -268,6 +292,18 @@ class CragruState:
             for key in self.llm_keys_by_user.pop(u, set()):
                 purged += self.llm_cache.pop(key, None) is not None
         return DeletionReport(before - len(self.store), len(users), purged, time.perf_counter() - t0)
+
+
+def _common_prefix(ids: list[list[int]]) -> list[int]:
+    """The tokens every prompt starts with (the chat template and the instruction's head),
+    less the last one (a boundary token may merge differently with what follows)."""
+    n = min(len(i) for i in ids)
+    first = np.asarray(ids[0][:n])
+    same = np.ones(n, dtype=bool)
+    for other in ids[1:]:
+        same &= first == np.asarray(other[:n])
+    length = int(np.argmin(same)) if not same.all() else n
+    return ids[0][: max(0, length - 1)]
 
 
 def _order_scores(order: np.ndarray) -> np.ndarray:

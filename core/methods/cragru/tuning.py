@@ -84,6 +84,7 @@ def proxy_value_table(state: CragruState, users: np.ndarray, truth: list[set[int
         if not true:
             continue
         counted += 1
+        state.reporter.check()
         cands, base = state.candidates([user])[0]
         items = state.store.user_items(user)
         base_order = cands[np.argsort(-base, kind="stable")]

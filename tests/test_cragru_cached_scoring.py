@@ -1,0 +1,75 @@
+"""CRAGRU's cached scoring path (one chunked prefill, a shared prefix, candidates from the
+cache) gives the reference numbers, and the steps of its preparation stop on request."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from core.errors import Cancelled
+from core.events import Reporter
+from core.methods.cragru.clusters import _kmeans, fit_item_clusters
+from core.methods.cragru.scoring import CachedScorer, naive_candidate_logprobs, packed_candidate_logprobs
+from tests.test_cragru_common import _data
+from tests.tiny_llm import tiny_llm
+
+
+def test_cached_scoring_matches_full_sequences():
+    model = tiny_llm().model
+    rng = np.random.RandomState(0)
+    prefix = rng.randint(3, 512, 7).tolist()
+    prompt = prefix + rng.randint(3, 512, 40).tolist()
+    cands = [rng.randint(3, 512, k).tolist() for k in (1, 3, 5, 2)]
+    reference = naive_candidate_logprobs(model, prompt, cands, torch.device("cpu"))
+    checks = []
+    scorer = CachedScorer(model, 0, torch.device("cpu"), check=lambda: checks.append(1), chunk=9)
+    assert np.allclose(scorer.score(prompt, cands), reference, atol=1e-5)
+    assert len(checks) >= 40 // 9  # a check between prefill chunks
+    scorer.set_prefix(prefix)
+    assert np.allclose(scorer.score(prompt, cands), reference, atol=1e-5)
+    assert scorer.timing["prefix_tokens_saved"] == len(prefix)
+    packed = packed_candidate_logprobs(model, [prompt], [cands], 0, torch.device("cpu"))[0]
+    assert np.allclose(packed, reference, atol=1e-5)
+
+
+def test_a_prompt_without_the_shared_prefix_is_scored_in_full():
+    model = tiny_llm().model
+    scorer = CachedScorer(model, 0, torch.device("cpu"))
+    scorer.set_prefix([5, 6, 7])
+    prompt, cands = [9, 10, 11, 12], [[4, 5], [6]]
+    reference = naive_candidate_logprobs(model, prompt, cands, torch.device("cpu"))
+    assert np.allclose(scorer.score(prompt, cands), reference, atol=1e-5)
+    assert scorer.timing["prefix_tokens_saved"] == 0
+
+
+def test_checked_kmeans_equals_scikit_learns_restarts():
+    from sklearn.cluster import KMeans
+
+    x = np.random.RandomState(1).randn(300, 8).astype(np.float32)
+    ours = _kmeans(x, 4, seed=3, reporter=Reporter())
+    theirs = KMeans(4, n_init=10, random_state=3).fit(x)
+    assert ours.inertia_ == pytest.approx(theirs.inertia_) and (ours.labels_ == theirs.labels_).all()
+
+
+def test_word2vec_stops_within_a_fraction_of_a_second():
+    ds, split, _, _ = _data("users:random:0.05")
+    stop = {"at": None}
+    reporter = Reporter(should_stop=lambda: stop["at"] is not None)
+    outcome = {}
+
+    def work() -> None:
+        try:
+            fit_item_clusters(ds, split.train, epochs=100_000, reporter=reporter)  # would run for hours
+        except Cancelled:
+            outcome["at"] = time.perf_counter()
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    time.sleep(1.5)
+    stop["at"] = time.perf_counter()
+    thread.join(10)
+    assert "at" in outcome and outcome["at"] - stop["at"] < 1.0

@@ -15,10 +15,18 @@ from them (:mod:`.state`); :func:`.audit.audit_erasure` proves nothing is left.
 
 from __future__ import annotations
 
+from core.methods.cragru.prompts import parse_template, profile_field_names
 from core.methods.cragru.strategies import STRATEGIES
 from core.methods.registry import MethodSpec, ParamSpec, deferred, register
 
 prepare, unlearn = deferred("core.methods.cragru.method")
+
+
+def _check(params: dict) -> None:
+    """The prompt template and profile fields, refused before any stage runs."""
+    parse_template(params["prompt_template"])
+    profile_field_names(params["profile_fields"])
+
 
 P = ParamSpec
 PARAMS = (
@@ -93,5 +101,6 @@ register(
         family="llm",
         curves=(),  # nothing is trained: no curve
         capabilities=frozenset({"samples_users", "uses_llm"}),
+        check=_check,
     )
 )

@@ -12,6 +12,7 @@ lines until the prompt fits the token budget.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -38,6 +39,8 @@ INSTRUCTIONS = {
     ),
 }
 NO_HISTORY = "(no history may be used for this user)"
+PROFILE_FIELDS = ("age", "occupation", "gender")  # what profile_sentence reads
+MAX_FIELD_WIDTH = 1000  # a placeholder's width or precision in a template
 
 
 @dataclass
@@ -100,22 +103,58 @@ def user_profiles(dataset: Dataset, fields: tuple[str, ...] = ("age", "occupatio
 
 
 def parse_template(template: str) -> str:
-    """The template with ``\\n`` escapes turned into newlines; unknown placeholders refused."""
+    """The template with ``\\n`` escapes turned into newlines, validated completely before a
+    run: known placeholders only, no conversion (``!r``), no nested or oversized format
+    spec (``{history:>999999999999}`` would build a string of that size), and a spec text
+    can take; ``{history}`` and ``{candidates}`` present."""
     import string
 
     text = (template or DEFAULT_TEMPLATE).replace("\\n", "\n")
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
         raise ConfigError(f"cragru: prompt template is not valid: {exc}") from None
+    names = {name for name, _, _ in fields}
     unknown = names - set(PLACEHOLDERS)
     if unknown:
         raise ConfigError(f"cragru: prompt template has unknown placeholder(s) {sorted(unknown)}; "
                           f"use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+    for name, spec, conversion in fields:
+        _check_field(name, spec, conversion)
     for needed in ("history", "candidates"):
         if needed not in names:
             raise ConfigError(f"cragru: prompt template must contain {{{needed}}}")
     return text
+
+
+def _check_field(name: str, spec: str, conversion: str | None) -> None:
+    """One placeholder's conversion and format spec, refused with the reason."""
+    where = f"cragru: prompt template field {{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+    if len(where) > 120:
+        where = where[:117] + "...}"
+    if conversion is not None:
+        raise ConfigError(f"{where}: conversions (!s, !r, !a) are not allowed; write {{{name}}}")
+    if not spec:
+        return
+    if "{" in spec or "}" in spec:
+        raise ConfigError(f"{where}: a format spec may not hold another placeholder")
+    numbers = re.findall(r"\d+", spec)
+    if any(len(n) > 6 or int(n) > MAX_FIELD_WIDTH for n in numbers):
+        raise ConfigError(f"{where}: width and precision may be at most {MAX_FIELD_WIDTH}")
+    try:
+        format("", spec)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: not a format spec for text ({exc})") from None
+
+
+def profile_field_names(text: str) -> tuple[str, ...]:
+    """The comma-separated ``profile_fields`` parameter as names; unknown ones refused."""
+    names = tuple(f.strip() for f in str(text).split(",") if f.strip())
+    unknown = [n for n in names if n not in PROFILE_FIELDS]
+    if unknown:
+        raise ConfigError(f"cragru: unknown profile field(s) {', '.join(map(repr, unknown))} in profile_fields; "
+                          f"the known ones are {', '.join(PROFILE_FIELDS)}")
+    return names
 
 
 class PromptBuilder:

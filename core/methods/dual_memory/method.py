@@ -4,6 +4,7 @@ peft stay out of ``import core.methods``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,11 +25,11 @@ from core.methods.dual_memory.sequences import (
 from core.methods.dual_memory.side_memory import SideConfig, attach_side_memory, train_side_memory
 from core.methods.common.lora import count_parameters, lora_parameters
 from core.methods.registry import UnlearnContext, UnlearnOutcome
-from core.model_cache import atomic_save, cache_key, cached_path
+from core.model_cache import cache_key, cached_path, load_entry, save_entry
 from core.models.base import known_mask, popularity_of
 
 CACHE_KIND = "dual_memory"
-CACHE_VERSION = "t5-main-v2"  # v2: trained on core.fit_loop
+CACHE_VERSION = "t5-main-v3"  # v2: trained on core.fit_loop; v3: entries keyed and checksummed
 
 
 @dataclass
@@ -77,18 +78,16 @@ def side_config(params: dict, seed: int) -> SideConfig:
 
 def _train_or_load(ctx: UnlearnContext, cfg: MainConfig, rows: np.ndarray, valid_rows: np.ndarray,
                    key_parts: tuple, stage: str, use_cache: bool) -> tuple[torch.nn.Module, bool]:
-    """A T5 next-item model on ``rows`` (early stopping on ``valid_rows``), cached on disk."""
+    """A T5 next-item model on ``rows`` (early stopping on ``valid_rows``), cached on disk
+    as a keyed, checksummed entry: another key's, an altered or a wrongly shaped file is
+    refused with a warning and the model trained again."""
     ds, device = ctx.dataset, ctx.device
-    model = build_t5(ds.n_items, cfg)
-    path = cached_path(cache_key(ds.fingerprint(), ctx.split.as_dict(), cfg.as_dict(), device.type,
-                                 CACHE_VERSION, *key_parts), CACHE_KIND)
-    if use_cache and path.exists():
-        try:
-            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            ctx.reporter.log(f"{stage}: loaded from cache ({path.name})")
-            return model.to(device).eval(), True
-        except Exception as exc:  # an unreadable cache entry is retrained, not fatal
-            ctx.reporter.log(f"ignoring unreadable cached T5 {path.name}: {exc}", "warning")
+    key = cache_key(ds.fingerprint(), ctx.split.as_dict(), cfg.as_dict(), device.type, CACHE_VERSION, *key_parts)
+    path = cached_path(key, CACHE_KIND) if use_cache else None
+    cached = _load_cached(ctx, ds.n_items, cfg, path, key, stage) if path is not None else None
+    if cached is not None:
+        return cached.to(device).eval(), True
+    model = build_t5(ds.n_items, cfg)  # fresh: a refused entry never seeds training
     examples = next_item_examples(ds, rows, cfg.history_len)
     contexts = torch.as_tensor(serving_contexts(ds, rows, cfg.history_len), device=device)
     scorer = ContextScorer(model, contexts, known_mask(ds.users[rows], ds.n_users, device),
@@ -96,9 +95,29 @@ def _train_or_load(ctx: UnlearnContext, cfg: MainConfig, rows: np.ndarray, valid
     v_users = np.unique(ds.users[valid_rows])
     validation = (scorer, v_users, RowSets.from_rows(ds, valid_rows), RowSets.from_rows(ds, rows)) if len(v_users) else None
     train_main(model, examples, cfg, device, ctx.reporter, validation, stage=stage)
-    if use_cache:
-        atomic_save(model.state_dict(), path)
+    if path is not None:
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        warning = save_entry(path, key, state, {"n_items": ds.n_items, "rows": len(rows), **cfg.as_dict()})
+        if warning:
+            ctx.reporter.log(warning, "warning")
     return model.eval(), False
+
+
+def _load_cached(ctx: UnlearnContext, n_items: int, cfg: MainConfig, path: Path, key: str,
+                 stage: str) -> torch.nn.Module | None:
+    """The T5 of the intact entry of ``key``, or None (a refused entry is a warning)."""
+    state, warning = load_entry(path, key)
+    if state is not None:
+        try:
+            model = build_t5(n_items, cfg)
+            model.load_state_dict(state)  # shapes checked here: another n_items or width is refused
+            ctx.reporter.log(f"{stage}: loaded from cache ({path.name})")
+            return model
+        except Exception as exc:  # noqa: BLE001 - a wrong entry is retrained, never used
+            warning = f"cache entry {path.name} not used: {type(exc).__name__}: {str(exc)[:200]}; training again"
+    if warning:
+        ctx.reporter.log(f"{stage}: {warning}", "warning")
+    return None
 
 
 def _t5_measures(ctx: UnlearnContext, model: torch.nn.Module, rows: np.ndarray, n: int, prefix: str) -> dict[str, float]:

@@ -112,3 +112,11 @@ def test_an_empty_data_argument_is_not_the_current_folder(capsys, isolated_home,
 def test_a_utf16_file_is_named_as_such(capsys, isolated_home, tmp_path):
     code, _, err = run_cli(capsys, "--data", str(corpus.utf16(tmp_path / "wide16.csv")), *QUICK)
     assert_one_line_error(code, err, "UTF-16", "UTF-8")
+
+
+def test_fewer_items_than_the_largest_cutoff(capsys, isolated_home, tmp_path):
+    # 10 items against K = 5, 10, 20: refused before any training, not "asked for @20" at evaluation
+    path = corpus.ratings(tmp_path / "ten.csv", users=40, per_user=6, items=10)
+    code, out, err = run_cli(capsys, "--data", str(path), *QUICK)
+    assert_one_line_error(code, err, "ten.csv", "10 items", "K = 20", "5, 10, 20")
+    assert "Training" not in out + err

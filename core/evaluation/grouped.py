@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.errors import DatasetError
 from core.evaluation.full_sort import RowSets, evaluate_users, mean_metrics, top_k
 from core.evaluation.metrics import DEFAULT_KS
 from core.forget_request import ResolvedRequest
@@ -39,6 +40,7 @@ class EvalTargets:
 def make_targets(
     dataset: Dataset, split: Split, request: ResolvedRequest, groups: Groups, ks=DEFAULT_KS
 ) -> EvalTargets:
+    check_cutoffs(dataset, ks)
     return EvalTargets(
         groups=groups,
         truth=RowSets.from_rows(dataset, split.test),
@@ -47,6 +49,20 @@ def make_targets(
         forget_users=request.forget_users,
         ks=tuple(ks),
     )
+
+
+def check_cutoffs(dataset: Dataset, ks) -> None:
+    """Refuse, before any training, a catalogue smaller than the largest cut-off K.
+
+    Refused rather than capped: every table, chart, report and comparison reads the same
+    metric names (``ndcg@20``...), and a top-20 list out of 10 items measures nothing."""
+    largest = max(ks)
+    if dataset.n_items < largest:
+        raise DatasetError(
+            f"the dataset has {dataset.n_items} items, fewer than the largest cut-off K = {largest} "
+            f"(cut-offs {', '.join(map(str, ks))}): a top-{largest} list cannot be ranked; use data with at least "
+            f"{largest} items or cut-offs of at most {dataset.n_items} ('ks' in the configuration)",
+            dataset.source or None)
 
 
 @dataclass

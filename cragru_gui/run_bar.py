@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from core.events import StepRate
 
 
 def format_duration(seconds: float) -> str:
@@ -19,31 +19,13 @@ def format_duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-class EtaEstimator:
-    """Remaining time from elapsed time and overall fraction (no estimate before 3 % / 3 s)."""
-
-    def __init__(self, clock=time.monotonic) -> None:
-        self._clock = clock
-        self.start = clock()
-        self.fraction = 0.0
+class EtaEstimator(StepRate):
+    """The run's elapsed time and time left: the engine's own rule (:class:`core.events.StepRate`:
+    the current step's measured rate, re-estimated on every tick so it never freezes)."""
 
     def reset(self) -> None:
-        self.start = self._clock()
-        self.fraction = 0.0
-
-    def update(self, fraction: float) -> None:
-        self.fraction = max(self.fraction, min(max(fraction, 0.0), 1.0))
-
-    def elapsed(self) -> float:
-        return self._clock() - self.start
-
-    def remaining(self) -> float | None:
-        elapsed = self.elapsed()
-        if self.fraction < 0.03 or elapsed < 3.0:
-            return None
-        if self.fraction >= 1.0:
-            return 0.0
-        return elapsed * (1.0 - self.fraction) / self.fraction
+        self.run_start, self.fraction = self._clock(), 0.0
+        self.start_step()
 
 
 class RunBar(QFrame):
@@ -75,7 +57,7 @@ class RunBar(QFrame):
         self.eta_label = QLabel("", self)
         self.eta_label.setObjectName("etaLabel")
         self.eta_label.setProperty("role", "hint")
-        self.eta_label.setToolTip("Elapsed time and time left, estimated from the progress so far. Training "
+        self.eta_label.setToolTip("Elapsed time and time left, estimated from the pace of the current step. Training "
                                   "counts up to its maximum epochs, so a model that stops early (no gain on the "
                                   "validation data) finishes sooner than estimated.")
         grid.addWidget(self.start_button, 0, 0)
@@ -85,6 +67,9 @@ class RunBar(QFrame):
         grid.addWidget(self.eta_label, 1, 2)
         grid.setColumnStretch(2, 1)
         self.eta = EtaEstimator()
+        self._clock = QTimer(self)  # elapsed and time left move every second, events or not
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._tick)
         self.running = False
         self._stage = ""
         self.start_button.clicked.connect(self.startRequested.emit)
@@ -98,10 +83,13 @@ class RunBar(QFrame):
 
     def set_running(self, running: bool) -> None:
         self.running = running
+        if not running:
+            self._clock.stop()
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.cancel_button.setText("Cancel")
         if running:
+            self._clock.start()
             self.eta.reset()
             self.progress_bar.setFormat("%p%")
             self.progress_bar.setValue(0)
@@ -115,6 +103,7 @@ class RunBar(QFrame):
 
     def set_stage(self, name: str, index: int, total: int) -> None:
         self._stage = f"Step {index} of {total}: {name}" if total else name
+        self.eta.start_step()
         self.stage_label.setText(self._stage)
         self._tick()
 
@@ -134,6 +123,7 @@ class RunBar(QFrame):
 
     def set_stopped(self, how: str) -> None:
         """The run ended without a result: the bar keeps where it stopped and says so."""
+        self._clock.stop()
         self.progress_bar.setFormat(f"{how} at %p%")
 
     def set_finished(self, message: str) -> None:

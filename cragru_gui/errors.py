@@ -10,20 +10,18 @@ traceback under "Show Details…" — never a silent exit.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import traceback
 from pathlib import Path
 from typing import Callable
 
-import platformdirs
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from core.errors import CragruError
+from core.logs import log_dir, log_to_file  # noqa: F401 - log_dir: the window's Help names it
 
-APP_NAME = "cragru-studio"
 log = logging.getLogger("cragru_gui")
 
 
@@ -80,33 +78,16 @@ def report_exception(parent: QWidget | None, exc: BaseException, title: str = "E
 _log_path: Path | None = None
 
 
-def log_dir() -> Path:
-    """``$CRAGRU_HOME/logs`` when set (tests), else the platform's user log folder."""
-    home = os.environ.get("CRAGRU_HOME")
-    if home:
-        return Path(home) / "logs"
-    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
-
-
 def setup_logging(level: int = logging.INFO) -> Path | None:
-    """Log to ``<log dir>/cragru-studio.log`` (and keep going if the folder is read-only)."""
+    """Log to ``<log dir>/cragru-studio.log`` (the folder of :func:`core.logs.log_dir`, the
+    command line's too); a read-only folder means no log file, never a failure."""
     global _log_path
-    root = logging.getLogger()
-    if _log_path is not None:
-        return _log_path
-    try:
-        folder = log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "cragru-studio.log"
-        handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
-        return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    if root.level > level or root.level == logging.NOTSET:
-        root.setLevel(level)
-    _log_path = path
-    return path
+    if _log_path is None:
+        _log_path = log_to_file("cragru-studio")
+        root = logging.getLogger()
+        if _log_path is not None and root.level > level:
+            root.setLevel(level)
+    return _log_path
 
 
 def log_file() -> Path | None:

@@ -22,6 +22,8 @@ from cragru_gui.table_models import HistoryTableModel, make_proxy
 class HistoryPanel(QWidget):
     openRequested = Signal(str)
     compareRequested = Signal(str, str)
+    notesFound = Signal(list)
+    """What opening the history did (a damaged file set aside, runs marked interrupted)."""
 
     def __init__(self, store_factory, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +64,8 @@ class HistoryPanel(QWidget):
         self.hint = QLabel("Every run is recorded here, including cancelled and failed ones (they keep no "
                            "results).", self)
         self.hint.setProperty("role", "hint")
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)  # notes name paths: never rich text
+        self.hint.setWordWrap(True)
         layout.addWidget(self.hint)
 
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
@@ -77,11 +81,17 @@ class HistoryPanel(QWidget):
         return self._store_factory()
 
     def refresh(self) -> None:
+        notes: list[str] = []
         try:
-            runs = self.store().list()
+            store = self.store()
+            notes = list(getattr(store, "notes", ()))
+            runs = store.list()
         except Exception as exc:  # noqa: BLE001 - an unreadable database is shown, not fatal
             self.hint.setText(f"Cannot read the run history: {exc}")
             runs = []
+        if notes:
+            self.hint.setText("\n".join(notes))
+            self.notesFound.emit(notes)
         self.model.set_runs(runs)
         self._update_buttons()
 

@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.results_view.receipt_button.clicked.connect(lambda: self.save_receipt())
         self.history_panel.openRequested.connect(self.open_run)
         self.history_panel.compareRequested.connect(self.compare_runs)
+        self.history_panel.notesFound.connect(self._history_notes)
         events = self.engine_events
         events.stage.connect(self._on_stage)
         events.progress.connect(self.run_bar.set_progress)
@@ -342,6 +343,12 @@ class MainWindow(QMainWindow):
                      "%s", text)
         prefix = "" if level == "info" else f"{level.upper()}: "
         self.log_view.appendPlainText(f"[{time.strftime('%H:%M:%S')}] {prefix}{text}")
+
+    def _history_notes(self, notes: list) -> None:
+        """A damaged history set aside or runs marked interrupted: told in the log and the status bar."""
+        for note in notes:
+            self._log(f"run history: {note}", "warning")
+        self.statusBar().showMessage("Run history: " + " ".join(notes), 30_000)
 
     # -- closing -------------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.setup-done
 
-.PHONY: setup run test bench clean screenshot
+.PHONY: setup run test bench bench-demo clean screenshot
 
 setup: $(STAMP)
 
@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml Makefile
 	@touch $(STAMP)
 
 run: setup
+	@# Qt's xcb plugin needs system libraries pip cannot install: check them (installs
+	@# them as root on Debian/Ubuntu; otherwise one message with the packages and command).
+	@$(PY) packaging/qt_system_deps.py
 	$(PY) -m cragru_gui --demo
 
 test: setup
@@ -28,6 +31,9 @@ test: setup
 
 bench: setup
 	$(PY) bench/bench_base_models.py
+
+bench-demo: setup
+	$(PY) bench/bench_demo.py
 
 screenshot: setup
 	QT_QPA_PLATFORM=offscreen $(PY) packaging/make_screenshot.py

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("cragru_gui").info("starting CRAGRU Studio (log: %s)", log_path)
     app = create_app([sys.argv[0]])
     splash = _splash(app)
+    _probe("splash")
     from cragru_gui.main_window import MainWindow
     from cragru_gui.settings import Settings
 
@@ -60,7 +62,35 @@ def main(argv: list[str] | None = None) -> int:
     if splash is not None:
         splash.finish(window)
     window.initial_dataset(demo=args.demo, path=args.data)
+    if os.environ.get(PROBE_ENV):
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, lambda: (_probe("window"), app.quit()))  # first turn of the event loop
     return app.exec()
+
+
+PROBE_ENV = "CRAGRU_STARTUP_PROBE"
+"""Set (bench/bench_demo.py): print ``splash=`` and ``window=`` seconds since the process
+started, and quit once the window is usable (the event loop's first turn)."""
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux: /proc; elsewhere: since this module loaded)."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
+            started = int(stat.read().rsplit(")", 1)[1].split()[19]) / ticks
+            return float(uptime.read().split()[0]) - started
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _LOADED
+
+
+_LOADED = time.monotonic()
+
+
+def _probe(what: str) -> None:
+    if os.environ.get(PROBE_ENV):
+        print(f"{what}={process_age():.3f}", flush=True)
 
 
 def _splash(app: QApplication):
@@ -75,5 +105,7 @@ def _splash(app: QApplication):
     splash.showMessage("Starting CRAGRU Studio…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
                        Qt.GlobalColor.white)
     splash.show()
+    splash.raise_()
+    splash.repaint()  # drawn now, before torch and the engine are imported (several seconds)
     app.processEvents()
     return splash

@@ -41,6 +41,9 @@ MODEL = ModelConfig(dim=32, lr=0.01, epochs=6, patience=3, batch_size=1024)
 
 @pytest.fixture(autouse=True, scope="module")
 def _tiny_llm():
+    from core.fit_loop import warm_up
+
+    warm_up()  # a once-per-process import (~2 s, torch._dynamo), not a step of any method
     llm = tiny_llm()
     patch = pytest.MonkeyPatch()
     patch.setattr(local_llm, "load_local_llm", lambda *a, **k: llm)

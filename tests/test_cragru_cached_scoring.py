@@ -73,3 +73,29 @@ def test_word2vec_stops_within_a_fraction_of_a_second():
     stop["at"] = time.perf_counter()
     thread.join(10)
     assert "at" in outcome and outcome["at"] - stop["at"] < 1.0
+
+
+def test_answers_are_reused_by_prompt_hash_and_purged_on_deletion(monkeypatch):
+    import core.llm.local as local_llm
+    from core.methods.cragru import state as state_module
+    from core.methods.cragru.method import build_state
+    from tests.test_cragru_common import make_context, params
+
+    llm = tiny_llm()
+    monkeypatch.setattr(local_llm, "load_local_llm", lambda *a, **k: llm)
+    ctx = make_context()
+    settings = params(strategy="recent", fusion_weight=1.0, candidates=5, history_budget=4)
+    users = ctx.groups.retain[:3]
+    first, _, _ = build_state(ctx, settings)
+    scores = {u: a.scores for u, a in first.answers(users).items()}
+    assert first.cached_scorer.timing["tokens"] > 0
+    again, _, _ = build_state(ctx, settings)  # a second run in the same process
+    reused = again.answers(users)
+    assert again.cached_scorer is None  # nothing was run through the LLM
+    assert all(np.array_equal(reused[u].scores, scores[u]) for u in scores)
+    user = int(users[0])
+    key = again.prompt(user).key
+    memo = state_module.ANSWER_MEMO[state_module._memo_name(again.backend)]
+    assert key in memo
+    again.delete(again.store.user_rows(user)[:1])
+    assert key not in memo

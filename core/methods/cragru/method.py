@@ -32,6 +32,10 @@ from core.methods.registry import UnlearnContext, UnlearnOutcome
 from core.models.base import EmbeddingModel
 
 CPU_EVAL_USERS = 40
+SMALL_DATA_USERS, SMALL_DATA_EVAL_USERS = 1000, 4
+"""On a CPU, data of at most this many users (the built-in demo has 300) gets the demo's
+sample: 4 users a group, so a live demo with every method ticked stays near a minute
+(the sample size is printed next to the figures)."""
 CPU_BATCH, GPU_BATCH = 4, 64
 
 
@@ -44,11 +48,15 @@ class CragruPrepared:
     notes: list[str] = field(default_factory=list)
 
 
-def resolved_sample_size(params: dict, device: torch.device) -> int:
-    """Users per group the LLM ranks: -1 = auto (everyone on a GPU, 40 on a CPU)."""
+def resolved_sample_size(params: dict, device: torch.device, n_users: int | None = None) -> int:
+    """Users per group the LLM ranks: -1 = auto (everyone on a GPU; on a CPU 40, or 4 on
+    data of at most 1,000 users such as the demo)."""
     n = params["eval_users_per_group"]
     if n < 0:
-        return 0 if device.type == "cuda" else CPU_EVAL_USERS
+        if device.type == "cuda":
+            return 0
+        small = n_users is not None and n_users <= SMALL_DATA_USERS
+        return SMALL_DATA_EVAL_USERS if small else CPU_EVAL_USERS
     return n
 
 
@@ -95,9 +103,9 @@ def prepare(ctx: UnlearnContext, params: dict, backend=None) -> CragruPrepared:
     """The pre-request serving system, with its choices tuned on non-evaluated users."""
     ctx.reporter.log("cragru: building the retrieval store, item clusters and LLM backend")
     state, extras, notes = build_state(ctx, params, backend)
-    eval_users = ctx.eval_sample(resolved_sample_size(params, ctx.device))
+    eval_users = ctx.eval_sample(resolved_sample_size(params, ctx.device, ctx.dataset.n_users))
     tuning = np.zeros(0, np.int64)
-    n_knapsack, n_fusion = _tuning_sizes(params, ctx.device)
+    n_knapsack, n_fusion = _tuning_sizes(params, ctx.device, ctx.dataset.n_users)
     if n_knapsack is not None or n_fusion is not None:
         n = 0 if 0 in (n_knapsack, n_fusion) else max(n_knapsack or 0, n_fusion or 0)
         shared = eval_users
@@ -115,12 +123,12 @@ def prepare(ctx: UnlearnContext, params: dict, backend=None) -> CragruPrepared:
     return CragruPrepared(state=state, eval_users=eval_users, tuning_users=tuning, extras=extras, notes=notes)
 
 
-def _tuning_sizes(params: dict, device: torch.device) -> tuple[int | None, int | None]:
+def _tuning_sizes(params: dict, device: torch.device, n_users: int | None = None) -> tuple[int | None, int | None]:
     """Tuning users of the knapsack and of λ (None: that choice is not tuned)."""
     n_knapsack = params["knapsack_users"] if params["strategy"] == "diversity" else None
     n_fusion = None
     if params["fusion_weight"] < 0:
-        per_group = resolved_sample_size(params, device)
+        per_group = resolved_sample_size(params, device, n_users)
         n_fusion = params["fusion_users"] if params["fusion_users"] >= 0 else (per_group or DEFAULT_HELD_OUT)
     return n_knapsack, n_fusion
 
@@ -188,7 +196,7 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: CragruPrepared) -> UnlearnO
         "cache_entries_purged": float(report.entries_purged),
         "audit_findings": float(len(findings)),
         "audit_ms": audit_s * 1000.0,
-        "eval_users_per_group": float(resolved_sample_size(params, ctx.device)),
+        "eval_users_per_group": float(resolved_sample_size(params, ctx.device, ctx.dataset.n_users)),
         **{f"eval_sample/{k}": float(len(v)) for k, v in prep.eval_users.items()},
         "history_budget": float(params["history_budget"]),
         "candidates": float(params["candidates"]),

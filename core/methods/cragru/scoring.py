@@ -117,9 +117,11 @@ def naive_candidate_logprobs(
     return np.asarray(scores)
 
 
-PREFILL_CHUNK = 96
-"""Prompt tokens per forward pass while prefilling: small enough that a stop request is
-honoured within a fraction of a second on a 2-core CPU (135M model: ~26 GFLOP a chunk)."""
+PREFILL_CHUNK = 256
+"""Prompt tokens per forward pass while prefilling: a stop request is honoured within
+~0.7 s on one core of the 2-core CPU (135M model, ~55 GFLOP a chunk), and the chunked
+prefill costs what one pass over the whole prompt costs (measured with 704 tokens, one
+thread: 1.86 s vs 1.84 s; 96-token chunks: 2.07 s)."""
 
 
 def _clone_cache(cache):
@@ -182,22 +184,28 @@ class CachedScorer:
         return out
 
     def _candidates(self, last: int, offset: int, cache, candidates: list[list[int]]) -> np.ndarray:
-        n, width = len(candidates), max(len(c) for c in candidates)
-        ids = torch.full((n, width + 1), self.pad_id, dtype=torch.long)
-        valid = torch.zeros((n, width), dtype=torch.bool)
-        ids[:, 0] = last
+        """All candidates packed in one row behind the cache (block mask: each sees the
+        prompt and itself), so the cache is read, never copied per candidate."""
+        n, width = len(candidates), max(len(c) for c in candidates) + 1
+        ids = np.full(n * width, self.pad_id, dtype=np.int64)
+        seg = np.full(n * width, -1, dtype=np.int64)
+        pos = np.full(n * width, offset, dtype=np.int64)
         for j, toks in enumerate(candidates):
-            ids[j, 1 : 1 + len(toks)] = torch.as_tensor(toks)
-            valid[j, : len(toks)] = True
-        ids, valid = ids.to(self.device), valid.to(self.device)
-        if cache is not None:
-            cache.batch_repeat_interleave(n)
+            block = [last, *toks]
+            ids[j * width : j * width + len(block)] = block
+            seg[j * width : j * width + len(block)] = j + 1
+            pos[j * width : j * width + len(block)] = offset + np.arange(len(block))
         past = cache.get_seq_length() if cache is not None else 0
-        mask = torch.ones((n, past + width + 1), dtype=torch.long, device=self.device)
-        mask[:, past + 1 :] = valid.long()  # right padding: pads see the rest, nothing sees pads
-        pos = torch.arange(offset, offset + width + 1, device=self.device)[None].expand(n, -1)
-        logits = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, cache=cache,
-                            use_cache=cache is not None).logits[:, :-1].float()
-        token_lp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None])[..., 0]
+        seg_t = torch.as_tensor(seg, device=self.device)
+        dtype = next(self.model.parameters()).dtype
+        mask = torch.zeros((1, 1, n * width, past + n * width), dtype=dtype, device=self.device)
+        mask[:, :, :, past:] = block_mask(seg_t[None], dtype)  # blocks see themselves; all see the cache
+        logits = self.model(input_ids=torch.as_tensor(ids, device=self.device)[None], attention_mask=mask,
+                            position_ids=torch.as_tensor(pos, device=self.device)[None], cache=cache,
+                            use_cache=cache is not None).logits[0].float()
+        logp = torch.log_softmax(logits.reshape(n, width, -1)[:, :-1], -1)
+        target = torch.as_tensor(ids.reshape(n, width)[:, 1:], device=self.device)
+        valid = torch.as_tensor(seg.reshape(n, width)[:, 1:] > 0, device=self.device)
+        token_lp = logp.gather(-1, target[..., None])[..., 0]
         token_lp = torch.where(valid, token_lp, torch.zeros_like(token_lp))
         return (token_lp.sum(-1) / valid.sum(-1).clamp(min=1)).cpu().numpy()

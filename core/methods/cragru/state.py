@@ -28,6 +28,11 @@ from core.methods.cragru.strategies import select_history
 from core.models.base import Scorer
 
 PATHS = ("scoring", "generate_complete", "generate_repaired", "generate_salvaged", "fallback_base")
+ANSWER_MEMO: dict[str, dict[str, np.ndarray]] = {}
+"""Per in-process LLM (name and weights object), candidate scores keyed by the prompt's hash (which
+covers its history, profile and candidates): a run repeated in the same window reuses
+them. A deletion purges the affected users' entries here too (:meth:`CragruState.delete`)."""
+MEMO_KEYS_BY_USER: dict[tuple[str, int], set[str]] = {}
 
 
 @dataclass
@@ -225,16 +230,21 @@ class CragruState:
         between chunks), the prefix every prompt shares prefilled once, candidates scored
         from the prompt's cache (:class:`~core.methods.cragru.scoring.CachedScorer`)."""
         backend = self.backend
+        memo = ANSWER_MEMO.setdefault(_memo_name(backend), {})
+        todo = [p for p in prompts if p.key not in memo]
         encode = lambda text: backend.tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
-        ids = [encode(backend.format(p.text)) for p in prompts]
+        ids = [encode(backend.format(p.text)) for p in todo]
         keep = backend.max_candidate_tokens - len(backend.end_ids)
-        if self.cached_scorer is None:
+        if self.cached_scorer is None and todo:
             self.cached_scorer = CachedScorer(backend.model, backend.pad_id, backend.device, self.reporter.check)
             if len(ids) > 1:
                 self.cached_scorer.set_prefix(_common_prefix(ids))
-        self.cached_scorer.check = self.reporter.check
-        return [self.cached_scorer.score(p, [encode(c)[:keep] + backend.end_ids for c in prompt.candidate_texts])
-                for p, prompt in zip(ids, prompts)]
+        for p, prompt in zip(ids, todo):
+            self.cached_scorer.check = self.reporter.check
+            memo[prompt.key] = self.cached_scorer.score(
+                p, [encode(c)[:keep] + backend.end_ids for c in prompt.candidate_texts])
+            MEMO_KEYS_BY_USER.setdefault((_memo_name(backend), prompt.user), set()).add(prompt.key)
+        return [memo[p.key] for p in prompts]
 
     def _answer(self, p: Prompt, scores: np.ndarray, path: str) -> LlmAnswer:
         return LlmAnswer(p.user, p.key, p.candidates, np.asarray(scores, dtype=np.float64), path, p.history_rows)
@@ -291,7 +301,16 @@ class CragruState:
                 purged += cache.pop(u, None) is not None
             for key in self.llm_keys_by_user.pop(u, set()):
                 purged += self.llm_cache.pop(key, None) is not None
+            if self.backend is not None:
+                memo = ANSWER_MEMO.get(_memo_name(self.backend), {})
+                for key in MEMO_KEYS_BY_USER.pop((_memo_name(self.backend), u), set()):
+                    purged += memo.pop(key, None) is not None
         return DeletionReport(before - len(self.store), len(users), purged, time.perf_counter() - t0)
+
+
+def _memo_name(backend) -> str:
+    """The memo's key for a loaded model: its name and the weights object (loaded once per process)."""
+    return f"{backend.name}@{id(getattr(backend, 'model', backend))}"
 
 
 def _common_prefix(ids: list[list[int]]) -> list[int]:

@@ -19,6 +19,7 @@ from core.attacks import (
     AttackError, attack_difference, attack_result, calibration_probe, fold_in_probe, fold_in_scores,
     known_user_check, record_probe, record_scores,
 )
+from core.cancel import cancel_point
 from core.evaluation.agreement import overlap_per_user
 from core.evaluation.bootstrap import Interval, bootstrap_mean, bootstrap_paired_difference
 from core.evaluation.grouped import GroupedMetrics
@@ -76,6 +77,7 @@ def utility_evidence(models: dict[str, ModelInputs], seed: int) -> dict[str, Mod
     out = {name: ModelEvidence() for name in models}
     for name, inputs in models.items():
         for key in _keys():
+            cancel_point()
             own = _per_user(inputs.measured, key)
             if own is None:
                 continue
@@ -100,6 +102,7 @@ def agreement_evidence(models: dict[str, ModelInputs], groups: dict[str, np.ndar
         return
     reference = models["retrain"].top10
     for name, inputs in models.items():
+        cancel_point()
         jaccard, rbo = overlap_per_user(inputs.top10, reference)
         for group, users in groups.items():
             if inputs.sample is not None and group in inputs.sample:
@@ -121,6 +124,7 @@ def attack_evidence(prepared, models: dict[str, ModelInputs], seed: int,
                     lambda: calibration_probe(ds, split, request, seed=seed),
                     lambda: fold_in_probe(ds, split, request, seed=seed)):
         try:
+            cancel_point()
             probe = builder()
         except AttackError as exc:
             notes.append(str(exc))
@@ -129,6 +133,7 @@ def attack_evidence(prepared, models: dict[str, ModelInputs], seed: int,
     for probe in probes.values():
         scores = {name: _attack_scores(probe, inputs) for name, inputs in models.items()}
         for name, inputs in models.items():
+            cancel_point()
             entry = _attack_entry(probe, scores, name, inputs, seed) if scores[name] is not None else None
             if entry is not None:
                 evidence[name].attacks[probe.name] = entry
@@ -138,6 +143,7 @@ def attack_evidence(prepared, models: dict[str, ModelInputs], seed: int,
 
 
 def _attack_scores(probe, inputs: ModelInputs) -> np.ndarray | None:
+    cancel_point()
     if probe.items is not None:  # record-level: the model's own score of each row
         return record_scores(inputs.scorer, probe)
     if inputs.item_side is None:

@@ -30,6 +30,7 @@ from cragru_gui.method_panel import MethodPanel
 from cragru_gui.presentation import Presentation
 from cragru_gui.results_view import ResultsView
 from cragru_gui.run_bar import RunBar
+from cragru_gui.sweep_tab import SweepTab
 from cragru_gui.user_inspector import UserInspector
 from cragru_gui.verdict_view import VerdictView
 
@@ -63,6 +64,7 @@ def build_output(self) -> QWidget:
     self.results_view = ResultsView()
     self.inspector = UserInspector()
     self.history_panel = HistoryPanel(self.store_factory)
+    self.sweep_tab = SweepTab(self.tasks, self.workspace, self.store_factory, self.history_panel.refresh)
     self.log_view = QPlainTextEdit()
     self.log_view.setObjectName("logView")
     self.log_view.setReadOnly(True)
@@ -76,6 +78,7 @@ def build_output(self) -> QWidget:
         (self.results_view, "Results", "Every metric, with differences against base and retrain"),
         (self.inspector, "Inspector", "One user's top-10 before and after unlearning"),
         (self.history_panel, "History", "Past runs: open, compare, delete"),
+        (self.sweep_tab, "Sweep", "Many experiments: request sizes × methods × seeds on Ray, and request streams"),
         (self.log_view, "Log", "Messages from the run"),
     ):
         self.output_tabs.addTab(widget, title)

@@ -34,6 +34,17 @@ def _ticks(low: float, high: float, n: int = 4) -> list[float]:
     return [low + (high - low) * i / n for i in range(n + 1)]
 
 
+def _x_ticks(xs: list[float], low: float, high: float) -> list[float]:
+    """The data's own x values when few; whole numbers when every x is one (request numbers)."""
+    distinct = sorted(set(xs))
+    if len(distinct) <= 8:
+        return distinct
+    if all(float(x).is_integer() for x in distinct):
+        step = max(1, math.ceil((high - low) / 8))
+        return [float(v) for v in range(int(low), int(high) + 1, step)]
+    return _ticks(low, high)
+
+
 def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
@@ -60,7 +71,7 @@ def _panel(panel: Panel, ox: float, oy: float, colours: dict[str, str]) -> list[
         y = oy + PAD_T + ph - (t - y0) / (y1 - y0) * ph
         shown = 10 ** t if panel.log_y else t
         out.append(f'<text x="{ox + PAD_L - 4}" y="{y + 4}" text-anchor="end">{_fmt(shown)}</text>')
-    for t in sorted(set(xs))[:8] if len(set(xs)) <= 8 else _ticks(x0, x1):
+    for t in _x_ticks(xs, x0, x1):
         out.append(f'<text x="{px(t)}" y="{oy + PAD_T + ph + 14}" text-anchor="middle">{_fmt(t)}</text>')
     for ln in panel.lines:
         colour = colours[ln.label]

@@ -21,10 +21,10 @@ import torch
 
 from core.data.dataset import Dataset
 from core.events import NULL_REPORTER, Reporter
-from core.model_cache import atomic_save, cache_key, cached_path
+from core.model_cache import cache_key, cached_path, load_entry, save_entry
 
 CACHE_KIND = "cragru"
-CACHE_VERSION = "cragru-clusters-v1"
+CACHE_VERSION = "cragru-clusters-v2"  # v2: keyed, checksummed entries
 _STOPWORDS = {"the", "a", "an", "of", "and", "in", "on", "to", "for", "from", "with", "la", "le", "de", "les"}
 _WORD = re.compile(r"[a-z][a-z']+")
 
@@ -192,7 +192,9 @@ def cached_item_clusters(
     reporter: Reporter = NULL_REPORTER, **kwargs
 ) -> tuple[ItemClusters, bool]:
     """Clusters for (dataset fingerprint, split, settings): memory, then disk, then fit
-    (``reporter``: progress and the stop flag while fitting).
+    (``reporter``: progress and the stop flag while fitting). The disk entry is keyed and
+    checksummed: another key's, an altered or a wrongly shaped file is refused with a
+    warning and the clusters fitted again; a cache that cannot be written is a warning.
 
     Returns ``(clusters, from_cache)``.
     """
@@ -200,17 +202,35 @@ def cached_item_clusters(
     if use_cache and key in _MEMO:
         return _MEMO[key], True
     path = cached_path(key, CACHE_KIND)
-    if use_cache and path.exists():
-        try:
-            saved = torch.load(path, map_location="cpu", weights_only=True)
-            clusters = ItemClusters(saved["vectors"].numpy(), saved["labels"].numpy(), int(saved["k"]))
-            _MEMO[key] = clusters
-            return clusters, True
-        except Exception:  # an unreadable entry is refitted, not fatal
-            pass
+    clusters = _load_clusters(path, key, dataset.n_items, reporter) if use_cache else None
+    if clusters is not None:
+        _MEMO[key] = clusters
+        return clusters, True
     clusters = fit_item_clusters(dataset, train_rows, reporter=reporter, **kwargs)
     if use_cache:
         _MEMO[key] = clusters
-        atomic_save({"vectors": torch.from_numpy(clusters.vectors), "labels": torch.from_numpy(clusters.labels),
-                     "k": torch.tensor(clusters.k)}, path)
+        payload = {"vectors": torch.from_numpy(clusters.vectors), "labels": torch.from_numpy(clusters.labels),
+                   "k": torch.tensor(clusters.k)}
+        warning = save_entry(path, key, payload, {"n_items": dataset.n_items, **kwargs})
+        if warning:
+            reporter.log(f"item clusters: {warning}", "warning")
     return clusters, False
+
+
+def _load_clusters(path, key: str, n_items: int, reporter: Reporter) -> ItemClusters | None:
+    """The clusters of the intact entry of ``key`` with ``n_items`` rows, or None (a
+    refused entry is a warning: another key's, altered, unkeyed or of another shape)."""
+    saved, warning = load_entry(path, key)
+    if saved is not None:
+        try:
+            vectors, labels, k = saved["vectors"].numpy(), saved["labels"].numpy(), int(saved["k"])
+            if vectors.ndim != 2 or vectors.shape[0] != n_items or labels.shape != (n_items,):
+                raise ValueError(f"shapes {tuple(vectors.shape)} and {tuple(labels.shape)} for {n_items} items")
+            if k < 1 or labels.min(initial=0) < 0 or labels.max(initial=0) >= k or not np.isfinite(vectors).all():
+                raise ValueError("labels outside 0..k-1 or non-finite vectors")
+            return ItemClusters(vectors.astype(np.float32), labels.astype(np.int64), k)
+        except Exception as exc:  # noqa: BLE001 - a wrong entry is refitted, never used
+            warning = f"cache entry {path.name} not used: {type(exc).__name__}: {str(exc)[:200]}; fitting again"
+    if warning:
+        reporter.log(f"item clusters: {warning.replace('training again', 'fitting again')}", "warning")
+    return None

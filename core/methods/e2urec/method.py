@@ -21,10 +21,10 @@ from core.methods.e2urec.prompts import PromptBuilder, answer_token_ids
 from core.methods.e2urec.scorer import E2URecScorer
 from core.methods.e2urec.student import train_student
 from core.methods.registry import UnlearnContext, UnlearnOutcome
-from core.model_cache import atomic_save, cache_key, cached_path
+from core.model_cache import cache_key, cached_path, load_entry, save_entry
 
 CACHE_KIND = "e2urec"
-CACHE_VERSION = "e2urec-v2"  # v2: adapters trained on core.fit_loop
+CACHE_VERSION = "e2urec-v3"  # v2: adapters trained on core.fit_loop; v3: keyed, checksummed entries
 
 
 @dataclass
@@ -63,25 +63,49 @@ def _label_loss(model, prompts: list[list[int]], labels: np.ndarray, prep_ids, d
     return loss
 
 
-def _adapter_cache(ctx: UnlearnContext, params: dict, name: str, extra: tuple = ()):
+def _adapter_key(ctx: UnlearnContext, params: dict, name: str, extra: tuple = ()) -> str:
     keys = ("n_history", "title_words", "lora_rank", "lora_targets", "lora_dropout", "rec_samples", "rec_epochs", "rec_lr",
             "batch_size", "llm_path")
-    return cached_path(cache_key(ctx.dataset.fingerprint(), ctx.split.as_dict(), {k: params[k] for k in keys},
-                                 ctx.device.type, CACHE_VERSION, name, ctx.seed, *extra), CACHE_KIND)
+    return cache_key(ctx.dataset.fingerprint(), ctx.split.as_dict(), {k: params[k] for k in keys},
+                     ctx.device.type, CACHE_VERSION, name, ctx.seed, *extra)
+
+
+def _adapter_state(model, adapter: str) -> dict[str, torch.Tensor]:
+    from peft import get_peft_model_state_dict
+
+    with warnings.catch_warnings():  # peft looks for a config.json beside a GGUF file
+        warnings.simplefilter("ignore", UserWarning)
+        return {k: v.detach().cpu() for k, v in get_peft_model_state_dict(model, adapter_name=adapter).items()}
+
+
+def _load_adapter(ctx: UnlearnContext, model, adapter: str, path, key: str) -> bool:
+    """Load the intact entry of ``key`` into ``adapter``; False (with a warning when a file
+    was refused: another key's, altered, unkeyed, other names or shapes) leaves the adapter
+    as it was: the names and shapes are checked before anything is copied."""
+    from peft import set_peft_model_state_dict
+
+    state, warning = load_entry(path, key)
+    if state is not None:
+        own = _adapter_state(model, adapter)
+        if not isinstance(state, dict) or state.keys() != own.keys() or any(
+                not isinstance(state[k], torch.Tensor) or state[k].shape != own[k].shape for k in own):
+            warning = f"cache entry {path.name} not used: its tensors do not match adapter {adapter!r}; training again"
+        else:
+            set_peft_model_state_dict(model, state, adapter_name=adapter)
+            ctx.reporter.log(f"e2urec: adapter {adapter!r} loaded from cache")
+            return True
+    if warning:
+        ctx.reporter.log(f"e2urec: {warning}", "warning")
+    return False
 
 
 def _train_recommender(ctx, params, model, adapter: str, rows: np.ndarray, prompts: PromptBuilder, ids, extra_key: tuple) -> bool:
-    """Tune ``adapter`` as a Yes/No recommender on ``rows`` (+ one negative each); cached. Returns from_cache."""
-    from peft import get_peft_model_state_dict, set_peft_model_state_dict
-
-    path = _adapter_cache(ctx, params, adapter, extra_key)
-    if params["use_cache"] and path.exists():
-        try:
-            set_peft_model_state_dict(model, torch.load(path, map_location="cpu", weights_only=True), adapter_name=adapter)
-            ctx.reporter.log(f"e2urec: adapter {adapter!r} loaded from cache")
-            return True
-        except Exception as exc:
-            ctx.reporter.log(f"ignoring unreadable cached adapter {path.name}: {exc}", "warning")
+    """Tune ``adapter`` as a Yes/No recommender on ``rows`` (+ one negative each); cached as
+    a keyed, checksummed entry (an unwritable cache is a warning). Returns from_cache."""
+    key = _adapter_key(ctx, params, adapter, extra_key)
+    path = cached_path(key, CACHE_KIND)
+    if params["use_cache"] and _load_adapter(ctx, model, adapter, path, key):
+        return True
     ds = ctx.dataset
     rng = _rng(ctx.seed, 1)  # same stream for rec and retrain: same sampling procedure
     chosen = pick_rows(rows, params["rec_samples"], rng)
@@ -91,10 +115,9 @@ def _train_recommender(ctx, params, model, adapter: str, rows: np.ndarray, promp
                   epochs=params["rec_epochs"], batch_size=params["batch_size"], lr=params["rec_lr"], seed=ctx.seed,
                   reporter=ctx.reporter, stage=f"{adapter} adapter")
     if params["use_cache"]:
-        with warnings.catch_warnings():  # peft looks for a config.json beside a GGUF file
-            warnings.simplefilter("ignore", UserWarning)
-            state = get_peft_model_state_dict(model, adapter_name=adapter)
-        atomic_save(state, path)
+        warning = save_entry(path, key, _adapter_state(model, adapter), {"adapter": adapter, "rows": len(rows)})
+        if warning:
+            ctx.reporter.log(f"e2urec: {warning}", "warning")
     return False
 
 

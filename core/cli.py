@@ -125,7 +125,7 @@ class _ProgressPrinter:
         if not quiet:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed}<{remaining}", file=sys.stderr)
+            self.bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed}<{remaining}{postfix}", file=sys.stderr)
 
     def __call__(self, event: Event) -> None:
         if self.bar is None:
@@ -134,7 +134,7 @@ class _ProgressPrinter:
             self.bar.set_description(f"[{event.index}/{event.total}] {event.name}"[:70])
         elif isinstance(event, ProgressEvent):
             self.bar.n = int(event.fraction * 1000)
-            self.bar.refresh()
+            self.bar.set_postfix_str("" if event.eta_s is None else f"step ETA {event.eta_s:.0f} s")  # refreshes
         elif isinstance(event, LogEvent):
             self.bar.write(f"{event.level}: {event.text}" if event.level != "info" else event.text)
         elif isinstance(event, SeedStarted):

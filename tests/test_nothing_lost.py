@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ def undo():
         step()
 
 
-def history_file(home) -> "pathlib.Path":  # noqa: F821
+def history_file(home) -> Path:
     return home / "home" / "runs.sqlite"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import replace
 
 import pytest
@@ -23,6 +24,10 @@ GRID = {
 @pytest.fixture(scope="module")
 def ray_cluster():
     """One small local cluster for the module (Ray's start-up paid once), shut down after."""
+    from core.sweeps.on_ray import NO_PHONE_HOME
+
+    for name, value in NO_PHONE_HOME.items():  # nothing leaves the machine, in tests too
+        os.environ.setdefault(name, value)
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray

@@ -8,6 +8,7 @@ the cell's device allows one; Ray hides the GPUs from CPU cells.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable
 
@@ -17,8 +18,14 @@ from core.sweeps.grid import Cell
 POLL_S = 0.2  # how often the driver looks at should_stop while cells run
 
 
+NO_PHONE_HOME = {"RAY_USAGE_STATS_ENABLED": "0"}
+"""Nothing leaves the machine at run time: Ray's usage reporting stays off."""
+
+
 def connect(address: str | None, num_cpus: int | None) -> tuple[bool, float]:
     """Start or join a cluster; returns (started here, seconds it took)."""
+    for name, value in NO_PHONE_HOME.items():
+        os.environ.setdefault(name, value)
     import ray
 
     if ray.is_initialized():

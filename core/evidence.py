@@ -10,7 +10,7 @@ Everything is plain numbers (``[value, low, high]`` lists) ready for JSON and th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -170,7 +170,5 @@ def _attack_entry(probe, scores: dict, name: str, inputs: ModelInputs, seed: int
 
 
 def _restrict(probe, keep: np.ndarray):
-    from dataclasses import replace
-
     return replace(probe, users=probe.users[keep], labels=probe.labels[keep],
                    items=None if probe.items is None else probe.items[keep])

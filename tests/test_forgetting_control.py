@@ -53,8 +53,7 @@ def experiment():
                                      valid=(ds.users[valid], ds.items[valid]))
 
         base = train(split.train, split.valid)
-        valid = split.valid[~np.isin(ds.users[split.valid], request.forget_users)]  # as the runner's retrain
-        retrain = train(request.retained_rows, valid)
+        retrain = train(request.retained_rows, prepared.retrain_valid_rows)  # as the runner's retrain
     finally:
         torch.set_num_threads(threads)
     no_op = copy.deepcopy(base)  # every parameter kept; only who is known and popularity change

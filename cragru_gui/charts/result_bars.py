@@ -10,10 +10,10 @@ from PySide6.QtGui import QColor
 
 import pyqtgraph as pg
 from core.groups import GROUPS
+from core.reporting.catalogue import group_label
 from core.reporting.numbers import format_seconds
 from cragru_gui.charts.plotting import FIXED, TEXT, GrowingRange, ModelColours, Placeholder, make_plot
 
-GROUP_TEXT = {"retain": "retained", "forget": "forgotten", "similar": "similar"}
 WAITING = "waiting for\nthe first model"
 ATTACK_WAITING = "after the attacks\n(last step)"
 ATTACK_OFF = "attacks switched off\n(Method panel)"
@@ -109,7 +109,7 @@ class ResultBars:
         self.retrain_line.hide()
         self.time.plot.addItem(self.retrain_line, ignoreBounds=True)
         for chart in (self.hit, self.ndcg):
-            chart.plot.getAxis("bottom").setTicks([[(i, GROUP_TEXT[g]) for i, g in enumerate(GROUPS)]])
+            chart.plot.getAxis("bottom").setTicks([[(i, group_label(g, short=True)) for i, g in enumerate(GROUPS)]])
             chart.plot.setXRange(-0.6, len(GROUPS) - 0.4, padding=0)
         self.attack.plot.getAxis("bottom").setTicks([[(i, a) for i, a in enumerate(ATTACKS)]])
         self.attack.plot.setXRange(-0.6, len(ATTACKS) - 0.4, padding=0)

@@ -78,7 +78,7 @@ def prepare(config: ExperimentConfig, dataset: Dataset | None = None) -> Prepare
     return Prepared(dataset, split, request, groups, targets)
 
 
-def _evidence_inputs(outcome: UnlearnOutcome, measured, top10) -> ModelInputs:
+def _evidence_inputs(outcome: UnlearnOutcome, measured, top10: np.ndarray) -> ModelInputs:
     """What the evidence needs of a model; the fold-in attack uses its own item side, or
     the one of the model it says it keeps (an LLM re-ranker), or none at all."""
     side, note = None, ""
@@ -86,7 +86,7 @@ def _evidence_inputs(outcome: UnlearnOutcome, measured, top10) -> ModelInputs:
         side = outcome.model
     elif isinstance(outcome.fold_in_model, HasItemSide):
         side, note = outcome.fold_in_model, "measured on the base model this method re-ranks (it has no item side)"
-    return ModelInputs(scorer=outcome.model, measured=measured, top10=np.asarray(top10, dtype=np.int64),
+    return ModelInputs(scorer=outcome.model, measured=measured, top10=top10,
                        sample=outcome.eval_sample, item_side=side, item_side_note=note)
 
 
@@ -248,8 +248,9 @@ class _Experiment:
                              per_user=measured.per_user, extras=dict(outcome.extras), notes=notes, **fields)
         self.models[name] = report
         self.scorers[name] = outcome.model
-        self.topk[name] = top_lists(outcome.model, self.prepared.dataset.n_users, targets.mask)
-        self.evidence_inputs[name] = _evidence_inputs(outcome, measured, self.topk[name])
+        top10 = top_lists(outcome.model, self.prepared.dataset.n_users, targets.mask)
+        self.topk[name] = top10.tolist()  # plain lists in the result (JSON, history)
+        self.evidence_inputs[name] = _evidence_inputs(outcome, measured, top10)
         if outcome.late_extras is not None:  # figures known only after evaluation
             report.extras.update(outcome.late_extras())
         extras = {**report.forgotten_recall, "time_s": report.time_s, "prep_s": report.prep_time_s}

@@ -119,6 +119,7 @@ def sample_users(targets: EvalTargets, per_group: int, seed: int) -> EvalSample:
     return out
 
 
-def top_lists(model: Scorer, n_users: int, mask: RowSets, k: int = 10) -> list[list[int]]:
-    """Top-k for every user (retained train masked): what the per-user inspector shows."""
-    return top_k(model, np.arange(n_users), mask, k).tolist()
+def top_lists(model: Scorer, n_users: int, mask: RowSets, k: int = 10) -> np.ndarray:
+    """Top-k ``[n_users, k]`` for every user (retained train masked): what the per-user
+    inspector shows and what agreement with retrain compares."""
+    return np.asarray(top_k(model, np.arange(n_users), mask, k), dtype=np.int64)

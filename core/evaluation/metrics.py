@@ -36,7 +36,8 @@ def ranking_metrics(hits: torch.Tensor, n_truth: torch.Tensor, ks=DEFAULT_KS) ->
         dcg = (h * discounts[:k]).sum(1)
         ideal_len = torch.clamp(torch.minimum(n_truth, torch.tensor(float(k), device=hits.device)), min=1)
         idcg = cum_ideal[ideal_len.long() - 1]
-        first = torch.where(h.any(1), (h * (1.0 / ranks[:k])).max(1).values, torch.zeros_like(n_hit))
+        # amax, not max(dim): the same values, without max's index pass that stalls on a busy thread pool
+        first = torch.where(h.any(1), (h * (1.0 / ranks[:k])).amax(1), torch.zeros_like(n_hit))
         values = {
             "hit": (n_hit > 0).float(),
             "ndcg": dcg / idcg,

@@ -6,6 +6,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
+from core.reporting.numbers import is_finite
+
 ATTACK_KEYS = {
     "fold-in": "attack/fold_in_auc",
     "record-level": "attack/record_auc",
@@ -159,7 +161,7 @@ class RunResult:
             row = {}
             for key, value in report.flat().items():
                 base = ref.get(key)
-                if _is_number(value) and _is_number(base) and key not in ("time_s", "speedup_vs_retrain", "speedup_incl_setup"):
+                if is_finite(value) and is_finite(base) and key not in ("time_s", "speedup_vs_retrain", "speedup_incl_setup"):
                     row[key] = value - base
             out[name] = row
         return out
@@ -253,10 +255,6 @@ def _current_series_name(series: str) -> str:
         model, _, stage = rest.partition("-")
         return f"{model}/{stage or first}"
     return series
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value))
 
 
 def _clean(value):

@@ -91,6 +91,15 @@ def test_one_finite_number_rule():
     assert numbers.format_value(numbers.SCORE, None) == numbers.MISSING
 
 
+def test_deltas_follow_the_same_finite_rule(hand_built_result):
+    far = hand_built_result.models["far"]
+    far.groups["retain"]["ndcg@10"] = math.inf  # an infinite figure has no meaningful difference
+    far.groups["forget"]["ndcg@10"] = np.float32(0.5)  # numpy scalars do
+    row = hand_built_result.deltas("retrain")["far"]
+    assert "retain/ndcg@10" not in row
+    assert row["forget/ndcg@10"] == pytest.approx(0.5 - 0.10)
+
+
 # -- judgement ------------------------------------------------------------------------------
 def test_judgement_rules():
     assert judgement.judge("retain/ndcg@10", 0.300, 0.31, 0.301) == judgement.GOOD

@@ -34,7 +34,7 @@ class Groups:
         }
 
 
-_CELLS_PER_BLOCK = 1 << 20  # sources × candidates similarities held at once (dense equivalent)
+_PRODUCTS_PER_BLOCK = 1 << 22  # similarity products (≥ non-zeros) of one block of sources
 MAX_SOURCES = 5000  # forgotten users whose neighbours are searched (a seeded sample above this)
 
 
@@ -43,9 +43,10 @@ def similar_users(
 ) -> np.ndarray:
     """Union of each source user's ``top_n`` most cosine-similar candidates.
 
-    Sparse products over bounded blocks of sources: memory grows with the block's
-    non-zero similarities, never with sources × candidates (let alone N×N).
-    Candidates with zero similarity are never picked.
+    Sparse products over blocks of sources sized by the products they cost (the sum,
+    over a source's items, of how many candidates hold each item): memory follows the
+    block's non-zero similarities, never sources × candidates (let alone N×N).
+    Candidates with zero similarity are never picked; ties go to the lower candidate.
     """
     sources, candidates = np.asarray(sources, np.int64), np.asarray(candidates, np.int64)
     if len(sources) == 0 or len(candidates) == 0 or top_n <= 0:
@@ -54,25 +55,65 @@ def similar_users(
     norms[norms == 0] = 1.0
     normed = (sp.diags(1.0 / norms) @ history).tocsr()
     by_item = normed[candidates].T.tocsr()  # items × candidates, built once
-    block = max(1, _CELLS_PER_BLOCK // len(candidates))
     chosen = [np.zeros(0, np.int64)]
-    for start in range(0, len(sources), block):
+    for start, stop in _blocks(normed[sources], np.diff(by_item.indptr), _PRODUCTS_PER_BLOCK):
         cancel_point()
-        sims = (normed[sources[start : start + block]] @ by_item).tocsr()
+        sims = (normed[sources[start:stop]] @ by_item).tocsr()
         chosen.append(candidates[_top_per_row(sims, top_n)])
     return np.unique(np.concatenate(chosen)).astype(np.int64)
 
 
+def _blocks(rows: sp.csr_matrix, per_item: np.ndarray, budget: int) -> list[tuple[int, int]]:
+    """Consecutive ``(start, stop)`` row ranges whose products ``Σ per_item[items of a row]``
+    stay within ``budget`` (a row costing more gets a block of its own)."""
+    owner = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    cost = np.bincount(owner, weights=per_item[rows.indices], minlength=rows.shape[0])
+    ends = np.cumsum(cost)
+    out, start = [], 0
+    while start < len(ends):
+        done = ends[start - 1] if start else 0.0
+        stop = max(start + 1, int(np.searchsorted(ends, done + budget, side="right")))
+        out.append((start, stop))
+        start = stop
+    return out
+
+
 def _top_per_row(sims: sp.csr_matrix, top_n: int) -> np.ndarray:
-    """Column indices of each row's ``top_n`` largest positive entries (ties: lower column)."""
-    sims.eliminate_zeros()
+    """Column indices of each row's ``top_n`` largest positive entries (ties: lower column).
+
+    Linear in the non-zeros: each row's ``top_n``-th largest value comes from a partition
+    of its own entries (rows padded only to the next power of two of their length); then
+    everything above it is kept, and entries equal to it in column order up to ``top_n``."""
     rows = np.repeat(np.arange(sims.shape[0]), np.diff(sims.indptr))
     keep = sims.data > 0
-    rows, cols, vals = rows[keep], sims.indices[keep], sims.data[keep]
-    order = np.lexsort((cols, -vals, rows))
-    rows, cols = rows[order], cols[order]
-    first = np.searchsorted(rows, rows, side="left")
-    return cols[np.arange(len(rows)) - first < top_n]
+    rows, cols, vals = rows[keep], sims.indices[keep].astype(np.int64), sims.data[keep]
+    counts = np.bincount(rows, minlength=sims.shape[0])
+    cut = _nth_largest(rows, vals, counts, top_n)[rows]
+    above = vals > cut
+    tied = np.flatnonzero(vals == cut)
+    tied = tied[np.lexsort((cols[tied], rows[tied]))]
+    room = top_n - np.bincount(rows[above], minlength=sims.shape[0])
+    tie_rows = rows[tied]
+    rank = np.arange(len(tied)) - np.searchsorted(tie_rows, tie_rows, side="left")
+    return np.concatenate([cols[above], cols[tied[rank < room[tie_rows]]]])
+
+
+def _nth_largest(rows: np.ndarray, vals: np.ndarray, counts: np.ndarray, n: int) -> np.ndarray:
+    """Per row, its ``n``-th largest value (−inf for rows with at most ``n`` entries);
+    ``rows`` grouped (ascending), ``vals`` the entries."""
+    out = np.full(len(counts), -np.inf)
+    starts = np.cumsum(counts) - counts
+    full = np.flatnonzero(counts > n)
+    width = 1 << np.ceil(np.log2(counts[full])).astype(np.int64)
+    for size in np.unique(width):  # one padded [rows, size] partition per size class
+        members = full[width == size]
+        lengths = counts[members]
+        local = np.repeat(np.arange(len(members)), lengths)
+        offset = np.arange(len(local)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        padded = np.full((len(members), int(size)), np.inf)
+        padded[local, offset] = -vals[np.repeat(starts[members], lengths) + offset]
+        out[members] = -np.partition(padded, n - 1, axis=1)[:, n - 1]
+    return out
 
 
 def sample_sources(forget: np.ndarray, limit: int, seed: int) -> np.ndarray:

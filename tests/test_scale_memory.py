@@ -37,7 +37,7 @@ def _dense_reference(history, sources, candidates, top_n):
 def test_similar_users_blocked_matches_dense_reference(monkeypatch):
     history = _random_history(300, 40, 5, seed=1)
     sources, candidates = np.arange(0, 300, 7), np.setdiff1d(np.arange(300), np.arange(0, 300, 7))
-    monkeypatch.setattr(groups_mod, "_CELLS_PER_BLOCK", 500)  # many small blocks
+    monkeypatch.setattr(groups_mod, "_PRODUCTS_PER_BLOCK", 50)  # many small blocks
     blocked = similar_users(history, sources, candidates, top_n=4)
     assert blocked.tolist() == _dense_reference(history, sources, candidates, 4)
 
@@ -122,3 +122,28 @@ def test_fold_in_probe_samples_at_most_max_users_per_side():
     assert probe.n_members == 50 and probe.n_non_members == 50
     again = fold_in_probe(ds, split, request, FoldInConfig(max_users=50), seed=1)
     assert probe.users.tolist() == again.users.tolist()
+
+
+def _lexsort_top(sims: sp.csr_matrix, top_n: int) -> list[int]:
+    """The former selection: one lexsort of every entry by (row, −value, column)."""
+    rows = np.repeat(np.arange(sims.shape[0]), np.diff(sims.indptr))
+    keep = sims.data > 0
+    rows, cols, vals = rows[keep], sims.indices[keep], sims.data[keep]
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols = rows[order], cols[order]
+    first = np.searchsorted(rows, rows, side="left")
+    return sorted(cols[np.arange(len(rows)) - first < top_n].tolist())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_top_per_row_keeps_the_lexsort_choice_with_many_ties(seed):
+    rng = np.random.default_rng(seed)
+    n_rows, n_cols = 40, 300
+    lengths = rng.integers(0, 120, n_rows)  # rows shorter and longer than top_n, many size classes
+    rows = np.repeat(np.arange(n_rows), lengths)
+    cols = rng.integers(0, n_cols, len(rows))
+    vals = rng.integers(0, 4, len(rows)) / 4.0  # few distinct values (zeros too): ties everywhere
+    sims = sp.csr_matrix((vals, (rows, cols)), shape=(n_rows, n_cols))
+    sims.data = np.round(sims.data * 4) / 4  # summed duplicates stay on the coarse grid
+    for top_n in (1, 10, 50):
+        assert sorted(groups_mod._top_per_row(sims.copy(), top_n).tolist()) == _lexsort_top(sims, top_n)

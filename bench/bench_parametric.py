@@ -79,14 +79,6 @@ def _cpu_timed(spec: MethodSpec) -> MethodSpec:
                    prepare=timed(spec.prepare, "prep") if spec.prepare else None)
 
 
-def _warm_up() -> None:
-    """Pay torch's one-off costs (the first optimizer step imports sympy: ~2 CPU s) before timing."""
-    weight = torch.nn.Parameter(torch.zeros(4, 4))
-    weight.grad = torch.ones(4, 4)
-    torch.optim.Adam([weight]).step()
-    torch.nn.utils.clip_grad_norm_([weight], 1.0)
-
-
 def sink(verbose: bool):
     """The shared printer, plus the CPU time of base training (for the CPU-time columns)."""
     stage = {"name": None, "cpu": time.process_time()}
@@ -176,7 +168,6 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     for name in args.methods:
         REGISTRY[get_method(name).name] = _cpu_timed(get_method(name))
-    _warm_up()
     gpu = torch.cuda.is_available() and args.device != "cpu"
     results = {}
     for dataset in [d.strip() for d in args.datasets.split(",") if d.strip()]:

@@ -20,7 +20,7 @@ loss of one mini-batch — and the loop owns what must be the same everywhere:
 Optimiser: ``torch.optim.Adam`` (or the caller's). Building the first torch optimiser of a
 process imports ``torch._dynamo`` (measured 2.0–2.2 s on the 2-core CPU, torch 2.13; the
 steps themselves cost nothing extra): :func:`warm_up` pays that once, outside any timed
-step, and the methods call it in their one-off ``prepare``.
+step: the runner (and a request stream) call it once when a run starts.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ _warmed = False
 def warm_up() -> None:
     """Pay torch's one-off optimiser import (``torch._dynamo``, ~2 s on a small CPU) now.
 
-    Idempotent and cheap after the first call; methods call it in ``prepare`` so the cost
+    Idempotent and cheap after the first call; a run calls it when it starts so the cost
     never lands in a timed unlearning step.
     """
     global _warmed

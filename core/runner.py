@@ -24,6 +24,7 @@ from core.base_model import Trainer, train_base
 from core.cancel import cancellable
 from core.evidence import ModelInputs, agreement_evidence, attack_evidence, utility_evidence
 from core.evaluation.grouped import EvalSample, EvalTargets, evaluate_model, make_targets, top_lists
+from core.fit_loop import warm_up
 from core.events import (
     AttackResultEvent, Event, EventSink, MetricEvent, ModelResultEvent, Reporter, StopFlag,
 )
@@ -169,6 +170,7 @@ class _Experiment:
     def run(self, specs: list[MethodSpec], params: list[dict], run_id: str, started: float) -> RunResult:
         config, reporter = self.config, self.reporter
         total = 5 + len(specs)
+        warm_up()  # torch's one-off optimiser import, once, before any timed step
         torch.manual_seed(config.split.seed)
         self._load_and_prepare(total)
         self.device = resolve_device(config.device)

@@ -99,6 +99,7 @@ def run_stream(config: ExperimentConfig, n_steps: int, on_event=None, should_sto
     from core.base_model import train_base
     from core.device import resolve_device
     from core.events import Reporter
+    from core.fit_loop import warm_up
     from core.methods.registry import get_method
     from core.runner import load_data, prepare
     from core.sweeps.stream_steps import StreamState, measure_step, step_context
@@ -106,6 +107,7 @@ def run_stream(config: ExperimentConfig, n_steps: int, on_event=None, should_sto
     config.validate()
     if not 1 <= n_steps <= MAX_STEPS:
         raise ConfigError(f"a stream has 1 to {MAX_STEPS} requests, got {n_steps}")
+    warm_up()  # torch's one-off optimiser import, before any timed request
     reporter = Reporter(on_event, should_stop)
     ds = dataset if dataset is not None else load_data(config)
     torch.manual_seed(config.split.seed)

@@ -126,9 +126,6 @@ def prepare(ctx: UnlearnContext, params: dict) -> E2UPrepared:
 
     from core.llm.local import load_local_llm
 
-    from core.fit_loop import warm_up
-
-    warm_up()  # the first optimiser's one-off import, here rather than inside a timed, checked step
     t0 = time.perf_counter()
     ctx.reporter.log("e2urec: loading the local LLM")
     llm = load_local_llm(params["llm_path"] or None, ctx.device, fresh=True)

@@ -2,7 +2,7 @@
 
 from core.methods.registry import MethodSpec, ParamSpec, deferred, register
 
-prepare, unlearn = deferred("core.methods.finetune.method")
+_, unlearn = deferred("core.methods.finetune.method")
 
 register(
     MethodSpec(
@@ -24,7 +24,6 @@ register(
                       high=100.0, label="Learning-rate scale"),
         ),
         unlearn=unlearn,
-        prepare=prepare,
         capabilities=frozenset({"needs_embeddings", "sequential_requests"}),
     )
 )

@@ -11,14 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from core.fit_loop import warm_up
 from core.methods.common.copies import copy_for_unlearning
 from core.methods.registry import UnlearnContext, UnlearnOutcome
-
-
-def prepare(ctx: UnlearnContext, params: dict) -> None:
-    """Pay torch's one-off optimiser import here, not in the timed fine-tune."""
-    warm_up()
 
 
 def unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:

@@ -5,7 +5,7 @@ import math
 from core.methods.common.forms import FORGET_RETAIN_CURVES, forget_retain_params
 from core.methods.registry import MethodSpec, ParamSpec, deferred, register
 
-prepare, unlearn = deferred("core.methods.neggrad.method")
+_, unlearn = deferred("core.methods.neggrad.method")
 
 register(
     MethodSpec(
@@ -24,7 +24,6 @@ register(
                       low=0.01, high=20.0, label="Loss bound"),
         ),
         unlearn=unlearn,
-        prepare=prepare,
         curves=FORGET_RETAIN_CURVES,
         capabilities=frozenset({"needs_embeddings", "sequential_requests"}),
     )

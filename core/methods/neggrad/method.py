@@ -15,14 +15,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from core.fit_loop import warm_up
 from core.methods.common.forget_retain import run_forget_retain
 from core.methods.registry import UnlearnContext, UnlearnOutcome
-
-
-def prepare(ctx: UnlearnContext, params: dict) -> None:
-    """Pay torch's one-off optimiser import here, not in the timed unlearning."""
-    warm_up()
 
 
 def unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.fit_loop import warm_up
 from core.methods.common.shards import (
     ShardedEmbeddings, retrain_touched_shards, shard_extras, train_shards_from_params,
 )
@@ -43,7 +42,6 @@ def _fit_aggregator(ctx: UnlearnContext, params: dict, model: RecEraserModel, ro
 
 
 def prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
-    warm_up()
     ds, split, k = ctx.dataset, ctx.split, params["n_shards"]
     user_shard, how = user_partition(ctx, params)
     stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(k), split.valid,

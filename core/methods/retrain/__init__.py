@@ -2,7 +2,7 @@
 
 from core.methods.registry import MethodSpec, deferred, register
 
-prepare, unlearn = deferred("core.methods.retrain.method")
+_, unlearn = deferred("core.methods.retrain.method")
 
 register(
     MethodSpec(
@@ -15,7 +15,6 @@ register(
         ),
         params=(),
         unlearn=unlearn,
-        prepare=prepare,
         family="exact",
         capabilities=frozenset({"exact"}),
     )

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from core.fit_loop import warm_up
 from core.methods.registry import UnlearnContext, UnlearnOutcome
-
-
-def prepare(ctx: UnlearnContext, params: dict) -> None:
-    """Pay torch's one-off optimiser import here, not in the timed retraining."""
-    warm_up()
 
 
 def unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:

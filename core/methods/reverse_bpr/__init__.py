@@ -3,7 +3,7 @@
 from core.methods.common.forms import FORGET_RETAIN_CURVES, forget_retain_params
 from core.methods.registry import MethodSpec, deferred, register
 
-prepare, unlearn = deferred("core.methods.reverse_bpr.method")
+_, unlearn = deferred("core.methods.reverse_bpr.method")
 
 register(
     MethodSpec(
@@ -16,7 +16,6 @@ register(
         ),
         params=forget_retain_params("reverse-BPR"),
         unlearn=unlearn,
-        prepare=prepare,
         curves=FORGET_RETAIN_CURVES,
         capabilities=frozenset({"needs_embeddings", "sequential_requests"}),
     )

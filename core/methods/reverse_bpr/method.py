@@ -12,7 +12,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from core.fit_loop import warm_up
 from core.methods.common.forget_retain import run_forget_retain
 from core.methods.registry import UnlearnContext, UnlearnOutcome
 
@@ -20,11 +19,6 @@ from core.methods.registry import UnlearnContext, UnlearnOutcome
 def reverse_bpr_loss(gap: torch.Tensor) -> torch.Tensor:
     """Per-triple ``−log σ(s(u,j) − s(u,i))`` from gaps ``s(u,i) − s(u,j)``."""
     return -F.logsigmoid(-gap)
-
-
-def prepare(ctx: UnlearnContext, params: dict) -> None:
-    """Pay torch's one-off optimiser import here, not in the timed unlearning."""
-    warm_up()
 
 
 def unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:

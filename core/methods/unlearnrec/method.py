@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.fit_loop import warm_up
 from core.methods.common.copies import know_only, require_embeddings
 from core.methods.registry import UnlearnContext, UnlearnOutcome
 from core.methods.unlearnrec.influence import InfluenceEncoder, influence_graph
@@ -71,7 +70,6 @@ def prepare(ctx: UnlearnContext, params: dict) -> PreparedEncoder:
         base, objective, ds.users[train], ds.items[train], settings, ctx.device, ctx.reporter,
         use_cache=params["cache"],
     )
-    warm_up()  # torch's one-off optimiser import, here rather than in the timed fine-tune
     return PreparedEncoder(encoder, source)
 
 

@@ -193,3 +193,31 @@ def test_within_user_auc_matches_sklearn_user_by_user_and_ignores_scale():
     assert within_user_auc(shifted, labels, users)[1] == pytest.approx(auc)
     one_sided = within_user_auc(np.array([1.0, 2.0]), np.array([1, 1]), np.array([5, 5]))[1]
     assert np.isnan(one_sided).all()
+
+
+def test_held_out_auc_counts_ties_as_half_like_a_pairwise_count():
+    from core.attacks.fold_in import _held_out_auc
+
+    rng = np.random.default_rng(7)
+    n, n_items = 6, 30
+    scores = torch.as_tensor(rng.integers(0, 5, (n, n_items)).astype(np.float64))  # ties everywhere
+    rows, cols = [], []
+    for r in range(n):
+        chosen = np.sort(rng.choice(n_items, rng.integers(2, 9), replace=False))
+        rows += [r] * len(chosen)
+        cols += chosen.tolist()
+    rows, cols = torch.as_tensor(rows), torch.as_tensor(cols)
+    fold = torch.as_tensor(rng.random(len(rows)) < 0.5)
+    fold[0] = True  # row 0 keeps something on each side
+    fold[1] = False
+    got = _held_out_auc(scores.clone(), rows, cols, fold)
+    for r in range(n):
+        mine = rows == r
+        held, folded = cols[mine & ~fold].tolist(), cols[mine & fold].tolist()
+        negatives = [i for i in range(n_items) if i not in held and i not in folded]
+        if not held:
+            assert torch.isnan(got[r])
+            continue
+        wins = sum(float(scores[r, h] > scores[r, j]) + 0.5 * float(scores[r, h] == scores[r, j])
+                   for h in held for j in negatives)
+        assert got[r].item() == pytest.approx(wins / (len(held) * len(negatives)))

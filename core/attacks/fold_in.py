@@ -139,48 +139,77 @@ def fold_in_probe(dataset, split, request, config: FoldInConfig = FoldInConfig()
     return check_sides(probe)
 
 
-def _held_out_auc(scores: torch.Tensor, fold: torch.Tensor, held: torch.Tensor) -> torch.Tensor:
-    """Per row: share of items outside the history ranked below each held-out item (ties ½)."""
-    scores = scores.masked_fill(fold, float("-inf"))  # fold-in items rank last, then are discounted
-    ranks = scores.argsort(dim=1).argsort(dim=1).double()  # 0-based ascending rank
-    n_fold = fold.sum(1).double()
-    n_pos = held.sum(1).double()
-    n_neg = scores.shape[1] - n_fold - n_pos
-    below = (ranks * held).sum(1) - n_pos * n_fold - n_pos * (n_pos - 1) / 2
-    return below / (n_pos * n_neg)
+def _held_out_auc(scores: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, fold: torch.Tensor) -> torch.Tensor:
+    """Per row of ``scores``: the share of items outside the history ranked below each of
+    the row's held-out items (ties ½). Entry ``e`` puts item ``cols[e]`` in row ``rows[e]``'s
+    history, in the fold-in half where ``fold[e]``.
+
+    One sort per row and two searches per held-out item (no ranks of every item, no dense
+    masks): with ``lo``/``hi`` the number of items scored below / at most an item's score,
+    ``Σ (lo + hi) / 2`` over a row's held-out items counts its fold-in items (ranked last),
+    the held-out pairs and half of each item's own tie, plus what we want."""
+    n, n_items = scores.shape
+    scores.index_put_((rows[fold], cols[fold]), torch.tensor(float("-inf"), dtype=scores.dtype, device=scores.device))
+    ordered = scores.sort(dim=1).values
+    held_rows, held_cols = rows[~fold], cols[~fold]
+    n_fold = torch.bincount(rows[fold], minlength=n).double()
+    n_pos = torch.bincount(held_rows, minlength=n).double()
+    slot = torch.arange(len(held_rows), device=scores.device) - (torch.cumsum(n_pos, 0) - n_pos).long()[held_rows]
+    width = int(n_pos.max().item()) if n else 0
+    values = torch.full((n, max(1, width)), float("nan"), dtype=scores.dtype, device=scores.device)
+    values[held_rows, slot] = scores[held_rows, held_cols]
+    twice = torch.searchsorted(ordered, values) + torch.searchsorted(ordered, values, right=True)
+    twice_sum = torch.zeros(n, dtype=torch.float64, device=scores.device)
+    twice_sum.index_add_(0, held_rows, twice[held_rows, slot].double())
+    below = twice_sum / 2 - n_pos * n_fold - n_pos * (n_pos - 1) / 2 - n_pos / 2
+    return below / (n_pos * (n_items - n_fold - n_pos))
 
 
 def _fold_in_batch(sides, history: sp.csr_matrix, masks: np.ndarray, config: FoldInConfig, device) -> np.ndarray:
     """Mean held-out AUC over the splits, for one batch of users."""
     n, n_items = history.shape
-    indptr_rows = torch.as_tensor(np.repeat(np.arange(n), np.diff(history.indptr)), device=device)
+    rows = torch.as_tensor(np.repeat(np.arange(n), np.diff(history.indptr)), device=device)
     cols = torch.as_tensor(history.indices, device=device, dtype=torch.long)
     total = torch.zeros(n, dtype=torch.float64, device=device)
     for r in range(masks.shape[0]):
         cancel_point()
         in_fold = torch.as_tensor(masks[r], device=device)
-        fold = torch.zeros(n, n_items, dtype=torch.bool, device=device)
-        held = torch.zeros_like(fold)
-        fold[indptr_rows[in_fold], cols[in_fold]] = True
-        held[indptr_rows[~in_fold], cols[~in_fold]] = True
         scores = torch.zeros(n, n_items, dtype=torch.float64, device=device)
-        for v in sides:  # ensembles: fold into each member, average the scores
-            scores += _fold_in_scores(v, indptr_rows[in_fold], cols[in_fold], n, config) / len(sides)
-        total += _held_out_auc(scores, fold, held)
+        for side in sides:  # ensembles: fold into each member, average the scores
+            scores += _fold_in_scores(side, rows[in_fold], cols[in_fold], n, config) / len(sides)
+        total += _held_out_auc(scores, rows, cols, in_fold)
     return (total / masks.shape[0]).cpu().numpy()
 
 
-def _fold_in_scores(v: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, n: int, config: FoldInConfig) -> torch.Tensor:
+@dataclass(frozen=True)
+class _Side:
+    """One frozen item side with what every fold-in into it shares (computed once)."""
+
+    v: torch.Tensor  # [n_items, d], double
+    gram: torch.Tensor  # VᵀV
+    ridge: torch.Tensor  # λI
+
+    @classmethod
+    def of(cls, v: torch.Tensor, config: FoldInConfig) -> "_Side":
+        d = v.shape[1]
+        gram = v.T @ v
+        lam = config.ridge * torch.trace(gram) / d
+        return cls(v, gram, lam * torch.eye(d, dtype=v.dtype, device=v.device))
+
+
+def _fold_in_scores(side: _Side, rows: torch.Tensor, cols: torch.Tensor, n: int, config: FoldInConfig) -> torch.Tensor:
     """Closed-form implicit-ALS user vectors for a batch of fold-in sets (entry ``e`` puts
     item ``cols[e]`` in user ``rows[e]``'s set), then their scores. Sums over the stored
     entries only: the cost follows the fold-in items, not users × items × dim²."""
+    v = side.v
     d = v.shape[1]
-    gram = v.T @ v
-    lam = config.ridge * torch.trace(gram) / d
     picked = v[cols]
-    local = torch.zeros(n, d, d, dtype=v.dtype, device=v.device)
-    local.index_add_(0, rows, picked.unsqueeze(2) * picked.unsqueeze(1))  # V_Aᵀ V_A per user
-    lhs = gram + config.alpha * local + lam * torch.eye(d, dtype=v.dtype, device=v.device)
+    counts = torch.bincount(rows, minlength=n)
+    slot = torch.arange(len(rows), device=v.device) - (torch.cumsum(counts, 0) - counts)[rows]  # rows ascend
+    padded = torch.zeros(n, int(counts.max().item()) if len(rows) else 1, d, dtype=v.dtype, device=v.device)
+    padded[rows, slot] = picked
+    local = padded.transpose(1, 2) @ padded  # V_Aᵀ V_A per user, one batched product
+    lhs = side.gram + config.alpha * local + side.ridge
     rhs = torch.zeros(n, d, dtype=v.dtype, device=v.device).index_add_(0, rows, picked) * (1 + config.alpha)
     u = torch.linalg.solve(lhs, rhs.unsqueeze(-1)).squeeze(-1)
     return u @ v.T
@@ -190,11 +219,11 @@ def _fold_in_scores(v: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, n: 
 def fold_in_scores(model: HasItemSide, probe: FoldInProbe, config: FoldInConfig = FoldInConfig()) -> np.ndarray:
     """Per probed user, the mean held-out AUC after folding them into ``model``'s item side
     (higher = the model fits this user better = "member")."""
-    sides = [s.detach().double() for s in model.item_sides()]
+    sides = [_Side.of(s.detach().double(), config) for s in model.item_sides()]
     if not sides:
         raise ValueError("the model offers no item side to fold users into")
-    device = sides[0].device
-    n_items = sides[0].shape[0]
+    device = sides[0].v.device
+    n_items = sides[0].v.shape[0]
     batch = max(1, min(_MAX_USERS_PER_BATCH, _CELLS_PER_BATCH // n_items))
     history, masks = probe.history, probe.fold_masks
     out = np.empty(len(probe.users))

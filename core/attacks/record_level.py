@@ -96,10 +96,13 @@ def record_scores(model: Scorer, probe: Probe, batch_size: int = 1024) -> np.nda
     users = np.asarray(probe.users, dtype=np.int64)
     out = np.empty(len(users), dtype=np.float64)
     distinct, inverse = np.unique(users, return_inverse=True)
-    for start in range(0, len(distinct), batch_size):  # one score matrix per user batch
+    by_user = np.argsort(inverse, kind="stable")  # rows grouped by user: each batch's rows are one slice
+    bounds = np.searchsorted(inverse[by_user], np.arange(0, len(distinct) + batch_size, batch_size))
+    for b, start in enumerate(range(0, len(distinct), batch_size)):  # one score matrix per user batch
         cancel_point()
         batch = distinct[start : start + batch_size]
-        scores = score_with_fallback(model, torch.as_tensor(batch, device=model.device)).cpu().numpy()
-        rows = np.flatnonzero((inverse >= start) & (inverse < start + len(batch)))
-        out[rows] = scores[inverse[rows] - start, probe.items[rows]]
+        scores = score_with_fallback(model, torch.as_tensor(batch, device=model.device))
+        rows = by_user[bounds[b] : bounds[b + 1]]
+        picked = scores[torch.as_tensor(inverse[rows] - start), torch.as_tensor(probe.items[rows])]
+        out[rows] = picked.cpu().numpy()
     return out

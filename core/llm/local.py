@@ -6,6 +6,7 @@ that names the path instead of a silent network fetch.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import threading
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class LocalLLM:
     source: str
     device: torch.device
     dtype: torch.dtype
+    notes: tuple[tuple[str, str], ...] = ()  # (level, text): how it was loaded, cache warnings (for the run's log)
 
 
 _CACHE: dict[tuple, LocalLLM] = {}
@@ -64,8 +66,6 @@ def load_local_llm(
     Hugging Face model folder. ``fresh=True`` returns an uncached copy (for methods that
     fine-tune the weights: the cached one must stay pristine).
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     device = torch.device(device)
     dtype = dtype or default_dtype(device)
     path = bundled_gguf_path() if source is None else Path(source).expanduser()
@@ -74,24 +74,40 @@ def load_local_llm(
     key = (str(path), str(device), str(dtype))
     with _LOCK:
         if not fresh and key in _CACHE:
-            return _CACHE[key]
-        if path.is_file():
-            if path.suffix.lower() != ".gguf":
-                raise ConfigError(f"{path} is a file but not a .gguf model")
-            kwargs = {"gguf_file": path.name, "local_files_only": True}
-            folder = str(path.parent)
-        else:
-            kwargs = {"local_files_only": True}
-            folder = str(path)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
-            model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, **kwargs)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot load the LLM from {path}: {exc}") from None
+            return dataclasses.replace(_CACHE[key], notes=())  # loaded earlier: nothing new to report
+        if path.is_file() and path.suffix.lower() != ".gguf":
+            raise ConfigError(f"{path} is a file but not a .gguf model")
+        tokenizer, model, notes = _load_gguf(path, dtype) if path.is_file() else (*_load_folder(path, dtype), ())
         model.to(device).eval()
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        llm = LocalLLM(model=model, tokenizer=tokenizer, source=str(path), device=device, dtype=dtype)
+        llm = LocalLLM(model=model, tokenizer=tokenizer, source=str(path), device=device, dtype=dtype, notes=notes)
         if not fresh:
             _CACHE[key] = llm
         return llm
+
+
+def _load_folder(folder: Path, dtype: torch.dtype, **kwargs):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, local_files_only=True, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load the LLM from {folder}: {exc}") from None
+    return tokenizer, model
+
+
+def _load_gguf(path: Path, dtype: torch.dtype):
+    """From the converted copy when an intact one is cached, else from the GGUF (then cached)."""
+    from core.llm.converted import conversion_key, converted_folder, save_converted, usable
+
+    folder, key = converted_folder(path), conversion_key(path)
+    ok, warning = usable(folder, key)
+    if ok:
+        return (*_load_folder(folder, dtype), (("info", f"LLM read from its converted copy {folder}"),))
+    notes = (("warning", warning),) if warning else ()
+    tokenizer, model = _load_folder(path.parent, dtype, gguf_file=path.name)
+    problem = save_converted(model, tokenizer, folder, key)
+    notes += (("warning", problem),) if problem else (("info", f"LLM de-quantised from {path.name} once and cached in {folder}"),)
+    return tokenizer, model, notes

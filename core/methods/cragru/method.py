@@ -81,6 +81,8 @@ def build_state(ctx: UnlearnContext, params: dict, backend=None) -> tuple[Cragru
             params["llm_batch_size"] = GPU_BATCH if device.type == "cuda" else CPU_BATCH
         backend = make_backend(params, device, ctx.seed)
         extras["llm_load_s"] = time.perf_counter() - t
+        for level, note in getattr(getattr(backend, "llm", None), "notes", ()):
+            ctx.reporter.log(f"cragru: {note}", level)
     builder = PromptBuilder(ds, backend.count_tokens, mode=params["mode"], template=params["prompt_template"],
                             title_words=params["title_words"], max_tokens=params["max_prompt_tokens"])
     item_emb = None

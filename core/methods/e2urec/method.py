@@ -130,6 +130,8 @@ def prepare(ctx: UnlearnContext, params: dict) -> E2UPrepared:
     ctx.reporter.log("e2urec: loading the local LLM")
     llm = load_local_llm(params["llm_path"] or None, ctx.device, fresh=True)
     load_s = time.perf_counter() - t0
+    for level, note in llm.notes:
+        ctx.reporter.log(f"e2urec: {note}", level)
     config = lora_config(params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)

@@ -23,7 +23,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,7 +32,7 @@ import torch  # noqa: E402
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
-from core.models.base import ModelConfig  # noqa: E402
+from core.models.base import model_config  # noqa: E402
 from core.runner import run_experiment  # noqa: E402
 from bench.console import event_printer, fmt  # noqa: E402
 
@@ -77,7 +76,7 @@ def one_run(data: str, model: str, request: str, methods: list[str], args) -> li
     path = "demo" if data == "demo" else str(real_dataset_path(data))
     choices = tuple(MethodChoice(m, {"eval_users_per_group": args.cragru_users} if m == "cragru" else {})
                     for m in methods)
-    config = ExperimentConfig(data=DataConfig(path=path), model=replace(ModelConfig(), name=model),
+    config = ExperimentConfig(data=DataConfig(path=path), model=model_config(model),
                               request=ForgetRequest.parse(request), methods=choices, device=args.device)
     started = time.perf_counter()
     result = run_experiment(config, event_printer(args.verbose))

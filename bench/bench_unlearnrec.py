@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 import time
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
 from core.errors import DatasetError  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
-from core.models.base import ModelConfig  # noqa: E402
+from core.models.base import ModelConfig, model_config  # noqa: E402
 from core.runner import run_experiment  # noqa: E402
 from bench.console import (  # noqa: E402
     BIAS_HEADER,
@@ -78,7 +77,7 @@ def verdict(result) -> str:
 
 def run_one(dataset: str, model_name: str, args) -> dict:
     path = "demo" if dataset == "demo" else str(real_dataset_path(dataset))
-    model = replace(ModelConfig(), name=model_name, epochs=args.epochs)
+    model = model_config(model_name, epochs=args.epochs)
     config = ExperimentConfig(
         data=DataConfig(path=path),
         model=model,

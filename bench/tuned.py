@@ -6,9 +6,7 @@ lr 2e-3 reaches 0.2650 (``bench/bench_base_models.py``).
 
 from __future__ import annotations
 
-import dataclasses
-
-from core.models.base import ModelConfig
+from core.models.base import ModelConfig, model_config
 
 DATASET_OVERRIDES: dict[tuple[str, str], dict] = {
     ("ml-1m", "bpr"): {"lr": 2e-3},
@@ -16,6 +14,6 @@ DATASET_OVERRIDES: dict[tuple[str, str], dict] = {
 
 
 def tuned_model(dataset: str, model: str, **overrides) -> ModelConfig:
-    """The app's defaults for ``model``, with the dataset's tuned fields, then ``overrides``."""
+    """``model``'s registered defaults (what the app uses), the dataset's tuned fields, then ``overrides``."""
     tuned = DATASET_OVERRIDES.get((dataset, model), {})
-    return dataclasses.replace(ModelConfig(name=model), **{**tuned, **overrides})
+    return model_config(model, **{**tuned, **overrides})

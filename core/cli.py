@@ -12,7 +12,7 @@ from core.config import DataConfig, ExperimentConfig, MethodChoice
 from core.errors import Cancelled, CragruError
 from core.events import AttackResultEvent, Event, LogEvent, ModelResultEvent, ProgressEvent, StageEvent
 from core.forget_request import ForgetRequest
-from core.models.base import ModelConfig
+from core.models.base import model_config
 from core.reporting.catalogue import entry_for, summary_keys
 from core.reporting.export import write_report
 from core.reporting.numbers import text_table
@@ -90,7 +90,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         raise CragruError(f"--param given for method(s) not in --methods: {', '.join(unknown)}")
     for name in names:
         get_method(name)  # unknown names fail here with the list of known ones
-    model = ModelConfig(name=args.model, seed=args.seed)
+    model = model_config(args.model, seed=args.seed)
     if args.epochs is not None:
         model = replace(model, epochs=args.epochs)
     if args.dim is not None:

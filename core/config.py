@@ -8,7 +8,7 @@ from core.errors import ConfigError
 from core.evaluation.metrics import DEFAULT_KS
 from core.forget_request import ForgetRequest
 from core.device import DEVICE_CHOICES
-from core.models.base import ModelConfig
+from core.models.base import ModelConfig, model_config
 from core.params import ParamSpec, check_fields
 from core.split import SplitConfig
 
@@ -73,7 +73,7 @@ class ExperimentConfig:
             return cls(
                 data=DataConfig(**raw.get("data", {})),
                 split=SplitConfig(**split),
-                model=ModelConfig(**raw.get("model", {})),
+                model=model_config(**raw.get("model", {})),
                 request=ForgetRequest(**request),
                 methods=tuple(MethodChoice(m["name"], dict(m.get("params", {}))) for m in raw.get("methods", [])),
                 similar_top_n=raw.get("similar_top_n", 10),

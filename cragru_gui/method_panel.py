@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QFrame, QGroupBox, QLabel, QScrollArea,
 
 from core.config import RUN_PARAMS, MethodChoice
 from core.errors import ConfigError
-from core.models.base import MODEL_PARAMS, ModelConfig
+from core.models.base import MODEL_PARAMS, ModelConfig, model_config
 from core.params import spec_named
 from core.seeds import SEEDS_PARAM
 from cragru_gui.param_form import ParamForm
@@ -197,7 +197,9 @@ class MethodPanel(QWidget):
         return [self.entries[name].spec.label for name in self.selected_methods()]
 
     def model_config(self, base: ModelConfig | None = None) -> ModelConfig:
-        return replace(base or ModelConfig(), **self.model_form.values())
+        """The form's fields over ``base``, or over the chosen model's registered defaults."""
+        values = self.model_form.values()
+        return replace(base, **values) if base is not None else model_config(**values)
 
     def run_settings(self) -> dict:
         """``device``, ``use_cache`` and ``mia`` of :class:`core.config.ExperimentConfig`."""

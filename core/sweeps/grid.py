@@ -33,7 +33,7 @@ from pathlib import Path
 from core.config import DataConfig, ExperimentConfig, MethodChoice
 from core.errors import ConfigError
 from core.forget_request import ForgetRequest
-from core.models.base import ModelConfig
+from core.models.base import ModelConfig, model_config
 from core.split import SplitConfig
 
 RUN_KEYS = ("device", "mia", "similar_top_n", "ks", "use_cache")
@@ -101,14 +101,14 @@ def _seeds(raw) -> list[int]:
     raise ConfigError(f"seeds must be a count or a list of integers, got {raw!r}")
 
 
-def _build(cls, raw: dict, what: str):
+def _build(cls, raw: dict, what: str, make=None):
     known = {f.name for f in fields(cls)}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"[{what}] has no field {', '.join(sorted(unknown))}; it takes {', '.join(sorted(known))}")
     if "ratios" in raw:
         raw = {**raw, "ratios": tuple(raw["ratios"])}
-    return cls(**raw)
+    return (make or cls)(**raw)
 
 
 def _cell_id(config: ExperimentConfig, variant: str, request: str, seed: int, model: str) -> str:
@@ -128,7 +128,7 @@ def grid_from_dict(raw: dict) -> Grid:
         raise ConfigError("a grid needs at least one entry in requests and one [[methods]]")
     data = _build(DataConfig, dict(raw.get("data", {})), "data")
     split = _build(SplitConfig, dict(raw.get("split", {})), "split")
-    models = [_build(ModelConfig, dict(m), "models") for m in raw.get("models", [{}])]
+    models = [_build(ModelConfig, dict(m), "models", make=model_config) for m in raw.get("models", [{}])]
     run = {k: (tuple(raw[k]) if k == "ks" else raw[k]) for k in RUN_KEYS if k in raw}
     base = replace(ExperimentConfig(data=data, split=split, label=raw.get("label", "")), **run)
     cells = []

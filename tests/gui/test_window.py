@@ -227,7 +227,7 @@ def test_split_controls_reach_the_split_and_the_run(make_window, qtbot):
 
 def test_base_model_and_device_controls_come_from_the_specs(make_window):
     from core.config import RUN_PARAMS
-    from core.models.base import MODEL_NAMES, MODEL_PARAMS
+    from core.models.base import MODEL_NAMES, MODEL_PARAMS, model_config
     from core.params import spec_named
 
     panel = make_window(load_demo=False).method_panel
@@ -239,4 +239,6 @@ def test_base_model_and_device_controls_come_from_the_specs(make_window):
     panel.model_form.set_values({"name": "lightgcn", "dim": 32})
     panel.run_form.set_values({"mia": False})
     assert panel.model_config().name == "lightgcn" and panel.model_config().dim == 32
+    shown = panel.model_config()
+    assert shown == model_config("lightgcn", dim=32, epochs=shown.epochs)  # LightGCN's own lr, batch, patience
     assert panel.run_settings() == {"device": "auto", "use_cache": True, "mia": False}

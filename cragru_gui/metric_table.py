@@ -12,16 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from core.reporting import judgement
 from core.reporting.catalogue import TARGET_SENTENCES, entry_for, ordered_keys
 from core.reporting.intervals import difference, difference_text, value_text
 from cragru_gui.run_notes import sampled_models
-from cragru_gui.table_models import KEY_ROLE, SORT_ROLE, sort_key
-
-_Index = QModelIndex | QPersistentModelIndex
+from cragru_gui.table_models import KEY_ROLE, SORT_ROLE, KeyedTableModel, TableIndex, sort_key
 
 VERDICT_COLOURS = {
     judgement.GOOD: QColor("#dff3e4"),
@@ -55,13 +53,13 @@ def metric_columns(models, sampled=()) -> list[MetricColumn]:
     return columns
 
 
-class MetricTableModel(QAbstractTableModel):
+class MetricTableModel(KeyedTableModel):
     """Rows: every metric of a run. Columns: each model's value, then its deltas
     against base and against retrain; cells coloured by :func:`judgement.judge`."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._keys: list[str] = []
+        self._keys: list[str] = []  # metric keys, one per row
         self._columns: list[MetricColumn] = []
         self._values: dict[str, dict[str, Any]] = {}
         self._deltas: dict[str, dict[str, dict[str, float]]] = {}
@@ -138,18 +136,11 @@ class MetricTableModel(QAbstractTableModel):
         return "\n".join(lines + ([reason] if reason else []) + [entry.explanation])
 
     # -- Qt interface ------------------------------------------------------------------------
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._keys)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._columns)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._keys)) or not (
-            0 <= index.column() < len(self._columns)
-        ):
+    def data(self, index: TableIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        cell = self.cell(index)
+        if cell is None:
             return None
-        row, column = index.row(), index.column()
+        row, column = cell
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cell_text(row, column)
         if role == SORT_ROLE:
@@ -179,8 +170,3 @@ class MetricTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 return f"{entry.label}\n{entry.explanation}\n{TARGET_SENTENCES[entry.target]}"
         return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

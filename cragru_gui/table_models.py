@@ -3,6 +3,7 @@ are in :mod:`cragru_gui.metric_table`).
 
 Each model serves the display text, a sort key under :data:`SORT_ROLE` (numbers sort
 as numbers) and tooltips; views wrap them in :func:`make_proxy` for search and sorting.
+All of them, and the Results table, share :class:`KeyedTableModel`'s read-only Qt boilerplate.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from core.reporting.numbers import format_plain, is_finite
 SORT_ROLE = Qt.ItemDataRole.UserRole
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's identity (raw ID, metric key, run ID)
 
-_Index = QModelIndex | QPersistentModelIndex
-
+TableIndex = QModelIndex | QPersistentModelIndex
 
 
 def _is_missing(value: Any) -> bool:
@@ -62,6 +62,34 @@ def make_proxy(model: QAbstractTableModel, parent=None) -> QSortFilterProxyModel
     return proxy
 
 
+class KeyedTableModel(QAbstractTableModel):
+    """The Qt boilerplate every read-only table here shares: one row per entry of ``_keys``,
+    one column per entry of ``_columns``, cells selectable and never editable."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._keys: Sequence[Any] = []
+        self._columns: list = []
+
+    def rowCount(self, parent: TableIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._keys)
+
+    def columnCount(self, parent: TableIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._columns)
+
+    def cell(self, index: TableIndex) -> tuple[int, int] | None:
+        """``(row, column)`` of an index inside the table; None for an invalid or stale one."""
+        row, column = index.row(), index.column()
+        if index.isValid() and 0 <= row < len(self._keys) and 0 <= column < len(self._columns):
+            return row, column
+        return None
+
+    def flags(self, index: TableIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
 # -- a generic column table ---------------------------------------------------------------
 @dataclass
 class Column:
@@ -72,14 +100,13 @@ class Column:
     fmt: Callable[[Any], str] | None = None
 
 
-class ColumnTableModel(QAbstractTableModel):
+class ColumnTableModel(KeyedTableModel):
     """A read-only table given as columns of equal length; row keys identify rows."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._columns: list[Column] = []
         self._sort_keys: list[list[Any]] = []
-        self._keys: Sequence[Any] = []
 
     def set_columns(self, columns: list[Column], keys: Sequence[Any]) -> None:
         n = len(keys)
@@ -96,16 +123,8 @@ class ColumnTableModel(QAbstractTableModel):
         self.set_columns([], [])
 
     # -- Qt interface --------------------------------------------------------------------
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._keys)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._columns)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._keys)) or not (
-            0 <= index.column() < len(self._columns)
-        ):
+    def data(self, index: TableIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if self.cell(index) is None:
             return None
         col = self._columns[index.column()]
         value = col.values[index.row()]
@@ -134,11 +153,6 @@ class ColumnTableModel(QAbstractTableModel):
         ):
             return str(section + 1)
         return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def key(self, row: int) -> Any:
         return self._keys[row]
@@ -231,12 +245,13 @@ class HistoryTableModel(ColumnTableModel):
     def status(self, row: int) -> str:
         return self._status[row]
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and 0 <= index.row() < len(self._keys):
+    def data(self, index: TableIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        inside = self.cell(index) is not None
+        if role == Qt.ItemDataRole.ToolTipRole and inside:
             error = self._errors[index.row()]
             if error:
                 return f"failed: {error}"
-        if role == Qt.ItemDataRole.ForegroundRole and index.isValid() and 0 <= index.row() < len(self._keys):
+        if role == Qt.ItemDataRole.ForegroundRole and inside:
             status = self._status[index.row()]
             if status in ("failed", "cancelled", "running"):
                 return QBrush(QColor("#8a8f98"))

@@ -146,3 +146,24 @@ def test_groups_are_disjoint_and_computed():
     assert np.isin(groups.similar, groups.retain).all()
     assert not np.isin(groups.retain, split.outsiders).any()
     assert 0 < len(groups.similar) <= 3 * len(req.forget_users)
+
+
+@pytest.mark.parametrize("mode", ["random", "chrono"])
+def test_split_sorted_in_slices_is_the_same_split_and_can_be_stopped(monkeypatch, mode):
+    import core.split as split_mod
+    from core.cancel import cancellable
+    from core.data.synthetic import synthetic_dataset
+    from core.errors import Cancelled
+
+    ds = synthetic_dataset(0, 400, 8000)
+    whole = make_split(ds, SplitConfig(mode=mode, seed=3))
+    monkeypatch.setattr(split_mod, "ROWS_PER_SORT", 500)  # ~16 slices, each ending on a user boundary
+    sliced = make_split(ds, SplitConfig(mode=mode, seed=3))
+    for part in ("train", "valid", "test", "outsiders"):
+        assert np.array_equal(getattr(whole, part), getattr(sliced, part))
+
+    def stop() -> None:
+        raise Cancelled("stop")
+
+    with cancellable(stop), pytest.raises(Cancelled):
+        make_split(ds, SplitConfig(mode=mode, seed=3))

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from core.data.demo import _shared_genres, demo_frames
-from core.data.synthetic import synthetic_dataset, synthetic_frames
+import core.data.synthetic as synthetic_mod
+from core.cancel import cancellable
+from core.data.dataset import Dataset
+from core.data.demo import _shared_genres, demo_dataset
+from core.data.synthetic import synthetic_dataset
+from core.errors import Cancelled
 
 
 def test_same_seed_same_data_other_seed_other_data():
@@ -25,15 +30,15 @@ def test_size_and_shape_follow_the_request():
     assert set(np.unique(ds.ratings)) <= {1.0, 2.0, 3.0, 4.0, 5.0}
 
 
-def _liked_share(frame, items, users) -> float:
-    fav = users["favourite_genres"].reindex(frame["user"]).to_numpy()
-    genres = items["genres"].reindex(frame["item"]).to_numpy()
+def _liked_share(ds) -> float:
+    fav = ds.user_meta["favourite_genres"].to_numpy()[ds.users]
+    genres = ds.item_meta["genres"].to_numpy()[ds.items]
     return float(np.mean([bool(set(f) & set(g)) for f, g in zip(fav, genres)]))
 
 
 def test_users_mostly_pick_their_genres_like_the_demo():
-    syn = _liked_share(*synthetic_frames(1, 300, 15_000))
-    demo = _liked_share(*demo_frames(1, 300, 400))
+    syn = _liked_share(synthetic_dataset(1, 300, 15_000))
+    demo = _liked_share(demo_dataset(1, 300, 400))
     assert syn > 0.75 and abs(syn - demo) < 0.1
 
 
@@ -45,4 +50,42 @@ def test_shared_genre_count_is_a_popcount():
 
 def test_refuses_fewer_interactions_than_users():
     with pytest.raises(ValueError):
-        synthetic_frames(0, 100, 50)
+        synthetic_dataset(0, 100, 50)
+
+
+def test_chunks_each_have_a_cancel_point_and_keep_the_engine_order(monkeypatch):
+    monkeypatch.setattr(synthetic_mod, "ROWS_PER_CHUNK", 2000)  # ~20 chunks
+    ds = synthetic_dataset(2, 2000, 40_000)
+    assert (np.bincount(ds.users, minlength=ds.n_users) > 0).all()
+    assert (np.diff(ds.users) >= 0).all()
+    same_user = np.diff(ds.users) == 0
+    assert (np.diff(ds.timestamps)[same_user] > 0).all()
+    assert ds.user_ids[ds.users[0]] == "1" and len(ds.user_meta) == ds.n_users == 2000
+    calls = []
+
+    def stop_at_the_third() -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise Cancelled("stop")
+
+    with cancellable(stop_at_the_third), pytest.raises(Cancelled):
+        synthetic_dataset(2, 2000, 40_000)
+
+
+def test_from_codes_holds_what_from_frame_would_build():
+    ds = synthetic_dataset(5, 300, 6000)
+    frame = pd.DataFrame({"user": ds.user_ids[ds.users], "item": ds.item_ids[ds.items], "rating": ds.ratings,
+                          "timestamp": ds.timestamps})
+    again = Dataset.from_frame(frame, "again")
+    rows = lambda d: set(zip(d.user_ids[d.users], d.item_ids[d.items], d.ratings.tolist(), d.timestamps.tolist()))
+    assert rows(again) == rows(ds) and again.n_users == ds.n_users and again.n_items == ds.n_items
+
+
+def test_from_codes_refuses_rows_out_of_order():
+    ids = np.array(["a", "b"], dtype=object)
+    with pytest.raises(ValueError):
+        Dataset.from_codes("x", [1, 0], [0, 1], [1, 1], [0, 0], ids, ids)
+    with pytest.raises(ValueError):
+        Dataset.from_codes("x", [0, 0], [0, 1], [1, 1], [5, 3], ids, ids)
+    with pytest.raises(ValueError):
+        Dataset.from_codes("x", [0, 2], [0, 1], [1, 1], [0, 0], ids, ids)

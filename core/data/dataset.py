@@ -107,6 +107,43 @@ class Dataset:
             ds.user_meta = meta.reindex(pd.Index(ds.user_ids)).reset_index(drop=True)
         return ds
 
+    @classmethod
+    def from_codes(
+        cls,
+        name: str,
+        users: np.ndarray,
+        items: np.ndarray,
+        ratings: np.ndarray,
+        timestamps: np.ndarray,
+        user_ids: np.ndarray,
+        item_ids: np.ndarray,
+        *,
+        item_meta: pd.DataFrame | None = None,
+        user_meta: pd.DataFrame | None = None,
+        source: str = "",
+    ) -> "Dataset":
+        """Build from contiguous indices already in the engine's order — rows sorted by
+        user, then time, one row per (user, item) — with metadata in index order.
+
+        What a generator of any size hands over: no raw-ID string per row and no pandas
+        pass over the interactions (``from_frame`` takes ~30 s and cannot be interrupted
+        at 10M rows). The order and the index ranges are checked; duplicate pairs are
+        the caller's promise (checking them would cost a sort)."""
+        users, items = np.asarray(users, np.int64), np.asarray(items, np.int64)
+        ratings, timestamps = np.asarray(ratings, np.float32), np.asarray(timestamps, np.int64)
+        if len(users) == 0:
+            raise DatasetError("no interactions", source or None)
+        if not len(users) == len(items) == len(ratings) == len(timestamps):
+            raise ValueError("users, items, ratings and timestamps need one entry per row")
+        if users.min() < 0 or users.max() >= len(user_ids) or items.min() < 0 or items.max() >= len(item_ids):
+            raise ValueError("user or item index outside the ID lists")
+        step, later = np.diff(users), np.diff(timestamps)
+        if (step < 0).any() or ((step == 0) & (later < 0)).any():
+            raise ValueError("rows must be sorted by user, then by time")
+        return cls(name=name, users=users, items=items, ratings=ratings, timestamps=timestamps,
+                   user_ids=np.asarray(user_ids, dtype=object), item_ids=np.asarray(item_ids, dtype=object),
+                   item_meta=item_meta, user_meta=user_meta, source=source)
+
     # -- sizes --------------------------------------------------------------------------
     @property
     def n_users(self) -> int:

@@ -82,9 +82,33 @@ def finish_frames(
     quality: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Timestamps, ratings, raw IDs and metadata for chosen (user, item) rows sorted by
-    user: shared by the demo and the synthetic generator of any size (no users × items
-    array here)."""
+    user (no users × items array here)."""
     n_users, n_items = len(favourites), len(item_genres)
+    items, timestamps, ratings = finish_rows(rng, users, items, item_genres, favourites, quality)
+    user_ids = np.arange(1, n_users + 1).astype(str).astype(object)
+    item_ids = np.arange(1, n_items + 1).astype(str).astype(object)
+    frame = pd.DataFrame(
+        {
+            "user": user_ids[users],
+            "item": item_ids[items],
+            "rating": ratings,
+            "timestamp": timestamps,
+        }
+    )
+    return frame, _item_meta(rng, item_ids, item_genres), _user_meta(rng, user_ids, favourites)
+
+
+def finish_rows(
+    rng: np.random.Generator,
+    users: np.ndarray,
+    items: np.ndarray,
+    item_genres: np.ndarray,
+    favourites: np.ndarray,
+    quality: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(items, timestamps, ratings)`` of rows sorted by user, put in a random time order
+    inside each user: shared by the demo and the synthetic generator of any size."""
+    n_users = len(favourites)
     per_user = np.bincount(users, minlength=n_users)
     # time order inside a user is random; timestamps increase along it
     order = np.lexsort((rng.random(len(users)), users))
@@ -101,19 +125,7 @@ def finish_frames(
         2.6 + 1.1 * (liked > 0) + 0.3 * (liked > 1) + quality[items]
         + rng.normal(0.0, 0.35, n_users)[users] + rng.normal(0.0, 0.7, len(users))
     )
-    ratings = np.clip(np.round(score), 1, 5).astype(np.float32)
-
-    user_ids = np.arange(1, n_users + 1).astype(str).astype(object)
-    item_ids = np.arange(1, n_items + 1).astype(str).astype(object)
-    frame = pd.DataFrame(
-        {
-            "user": user_ids[users],
-            "item": item_ids[items],
-            "rating": ratings,
-            "timestamp": timestamps,
-        }
-    )
-    return frame, _item_meta(rng, item_ids, item_genres), _user_meta(rng, user_ids, favourites)
+    return items, timestamps, np.clip(np.round(score), 1, 5).astype(np.float32)
 
 
 def _shared_genres(favourites: np.ndarray, item_genres: np.ndarray, users: np.ndarray, items: np.ndarray) -> np.ndarray:

@@ -6,6 +6,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from core.reporting.numbers import is_finite
 
 ATTACK_KEYS = {
@@ -145,11 +147,15 @@ class RunResult:
     models: dict[str, ModelReport]
     environment: dict
     timings: dict[str, float]
-    topk: dict[str, list[list[int]]] = field(default_factory=dict)  # model -> top-10 per user index
+    # model -> top-10 per user index, int32 [n_users, 10] (40 MB a model at 1M users; lists only in JSON)
+    topk: dict[str, np.ndarray] = field(default_factory=dict)
     started_at: float = 0.0
     finished_at: float = 0.0
     # series "model/stage" (e.g. "base/train") -> [{"step": int, **values}], thinned; empty for runs stored before curves
     curves: dict[str, list[CurvePoint]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.topk = {name: top_array(lists) for name, lists in self.topk.items()}
 
     def deltas(self, reference: str) -> dict[str, dict[str, float]]:
         """model -> ``group/metric`` -> value − reference's value."""
@@ -196,9 +202,10 @@ class RunResult:
             out["models"][name] = entry
         out["deltas_vs_base"] = self.deltas("base")
         out["deltas_vs_retrain"] = self.deltas("retrain")
-        if include_topk:
-            out["topk"] = self.topk
-        return _clean(out)
+        out = _clean(out)
+        if include_topk:  # whole numbers only: nothing for _clean to do in 10M entries
+            out["topk"] = {name: lists.tolist() for name, lists in self.topk.items()}
+        return out
 
     def to_json(self, include_topk: bool = True) -> str:
         return json.dumps(self.to_dict(include_topk), indent=1, allow_nan=False)
@@ -255,6 +262,12 @@ def _current_series_name(series: str) -> str:
         model, _, stage = rest.partition("-")
         return f"{model}/{stage or first}"
     return series
+
+
+def top_array(lists) -> np.ndarray:
+    """Top-k lists (nested lists from JSON, or an array) as a compact int32 ``[n_users, k]``."""
+    out = np.asarray(lists, dtype=np.int32)
+    return out.reshape(len(out), 0) if out.ndim != 2 and out.size == 0 else out
 
 
 def _clean(value):

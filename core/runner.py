@@ -122,7 +122,7 @@ def run_experiment(
     """
     config.validate()
     specs = [get_method(m.name) for m in config.methods]
-    params = [spec.validate(m.params) for spec, m in zip(specs, config.methods)]
+    params = [spec.validate(m.params, demo=config.data.is_demo) for spec, m in zip(specs, config.methods)]
     recorder = CurveRecorder()
 
     def sink(event: Event) -> None:
@@ -164,7 +164,7 @@ class _Experiment:
         self.models: dict[str, ModelReport] = {}
         self.scorers: dict[str, Scorer] = {}
         self.samples: dict[str, EvalSample] = {}
-        self.topk: dict[str, list[list[int]]] = {}
+        self.topk: dict[str, np.ndarray] = {}
         self.evidence_inputs: dict[str, ModelInputs] = {}
 
     def run(self, specs: list[MethodSpec], params: list[dict], run_id: str, started: float) -> RunResult:
@@ -251,7 +251,7 @@ class _Experiment:
         self.models[name] = report
         self.scorers[name] = outcome.model
         top10 = top_lists(outcome.model, self.prepared.dataset.n_users, targets.mask)
-        self.topk[name] = top10.tolist()  # plain lists in the result (JSON, history)
+        self.topk[name] = top10.astype(np.int32)  # compact in memory; lists only when written as JSON
         self.evidence_inputs[name] = _evidence_inputs(outcome, measured, top10)
         if outcome.late_extras is not None:  # figures known only after evaluation
             report.extras.update(outcome.late_extras())

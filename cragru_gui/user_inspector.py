@@ -197,7 +197,7 @@ class UserInspector(QWidget):
 
     def _telling_user(self) -> int:
         """The user whose lists say most: most forgotten items in the base top-10 (first on ties)."""
-        base = self.result.topk.get("base") or []
+        base = self.result.topk.get("base", ())
         best, best_score = self._users[0], -1
         for u in self._users[:2000]:
             forgotten = self._forgotten_items(u)
@@ -277,8 +277,8 @@ class UserInspector(QWidget):
             if self.result is not None:
                 self.info.setText("No user in this group.")
             return
-        before = list(self.result.topk.get("base", [[]] * (user + 1))[user])
-        after = list(self.result.topk.get(model, [[]] * (user + 1))[user])
+        before = [int(i) for i in self.result.topk.get("base", [[]] * (user + 1))[user]]
+        after = [int(i) for i in self.result.topk.get(model, [[]] * (user + 1))[user]]
         forgotten = self._forgotten_items(user)
         shifts = rank_shifts(before, after)
         self.after_title.setText(f"<b>After</b> — {self.result.models[model].label}")
@@ -320,8 +320,8 @@ class UserInspector(QWidget):
         self.info.setText(self._describe(user, model, before, after, forgotten))
 
     def _retrain_list(self, user: int) -> set[int]:
-        lists = self.result.topk.get("retrain") or []
-        return set(lists[user]) if user < len(lists) else set()
+        lists = self.result.topk.get("retrain", ())
+        return {int(i) for i in lists[user]} if user < len(lists) else set()
 
     def _removed_marker(self, user: int, model: str, item: int, text: str, tip: str) -> tuple[str, str]:
         suffix, why = removed_marker(model, item in self._retrain_list(user))

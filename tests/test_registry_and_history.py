@@ -97,3 +97,22 @@ def test_result_json_has_no_nan():
     data = json.loads(result.to_json())
     assert data["models"]["base"]["groups"]["forget"]["hit@10"] is None
     assert data["models"]["base"]["forgotten_recall@10"] == 0.2
+
+
+def test_top_lists_are_compact_arrays_and_lists_only_in_json():
+    import json
+
+    import numpy as np
+
+    from core.result import RunResult
+
+    lists = [[3, 1, 2], [0, 4, 5]]
+    result = RunResult(run_id="r", config={}, dataset={}, split={}, request={}, groups={}, models={},
+                       environment={}, timings={}, topk={"base": lists, "empty": []})
+    assert result.topk["base"].dtype == np.int32 and result.topk["base"].shape == (2, 3)
+    assert result.topk["empty"].shape == (0, 0)
+    raw = json.loads(result.to_json())
+    assert raw["topk"]["base"] == lists and raw["topk"]["empty"] == []
+    again = RunResult.from_dict(raw)
+    assert np.array_equal(again.topk["base"], result.topk["base"]) and again.topk["base"].dtype == np.int32
+    assert "topk" not in result.to_dict(include_topk=False)

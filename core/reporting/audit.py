@@ -121,12 +121,12 @@ def _example_users(result, forgotten: np.ndarray) -> list[int]:
 
 def examples(result, dataset: Dataset, resolved) -> tuple[Example, ...]:
     names = ["base", *[n for n in result.models if n not in ("base", "retrain")], "retrain"]
-    names = [n for n in names if result.topk.get(n)]
+    names = [n for n in names if len(result.topk.get(n, ()))]
     forgotten = np.asarray(result.groups.get("users", {}).get("forget", []), dtype=np.int64)
     out = []
     for user in _example_users(result, forgotten):
         removed = removed_items_of(dataset, resolved, user)
-        lists = [result.topk[n][user] for n in names]
+        lists = [[int(i) for i in result.topk[n][user]] for n in names]
         depth = max((len(x) for x in lists), default=0)
         rows = tuple(tuple(dataset.item_title(x[rank]) if rank < len(x) else "" for x in lists) for rank in range(depth))
         marks = tuple(tuple(rank < len(x) and x[rank] in removed for x in lists) for rank in range(depth))

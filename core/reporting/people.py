@@ -45,7 +45,7 @@ class GroupCount:
 
 def _lists(result, name: str) -> np.ndarray | None:
     found = result.topk.get(name)
-    if not found:
+    if found is None or not len(found):
         return None
     lists = np.asarray(found, dtype=np.int64)
     return lists if lists.ndim == 2 else None

@@ -144,24 +144,24 @@ def _held_out_auc(scores: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, 
     the row's held-out items (ties ½). Entry ``e`` puts item ``cols[e]`` in row ``rows[e]``'s
     history, in the fold-in half where ``fold[e]``.
 
-    One sort per row and two searches per held-out item (no ranks of every item, no dense
-    masks): with ``lo``/``hi`` the number of items scored below / at most an item's score,
-    ``Σ (lo + hi) / 2`` over a row's held-out items counts its fold-in items (ranked last),
-    the held-out pairs and half of each item's own tie, plus what we want."""
+    No row is sorted and no dense mask built: each row's few held-out scores are sorted
+    and every item is placed among them. With ``m`` held-out items and ``lt``/``le`` the
+    number of them below / at most an item's score, ``Σ_items (2m − lt − le) / 2`` is the
+    sum over held-out items of (items below + ½ items tied): it counts the row's fold-in
+    items (ranked last), the held-out pairs and half of each item's own tie, plus what we want."""
     n, n_items = scores.shape
     scores.index_put_((rows[fold], cols[fold]), torch.tensor(float("-inf"), dtype=scores.dtype, device=scores.device))
-    ordered = scores.sort(dim=1).values
     held_rows, held_cols = rows[~fold], cols[~fold]
     n_fold = torch.bincount(rows[fold], minlength=n).double()
     n_pos = torch.bincount(held_rows, minlength=n).double()
     slot = torch.arange(len(held_rows), device=scores.device) - (torch.cumsum(n_pos, 0) - n_pos).long()[held_rows]
     width = int(n_pos.max().item()) if n else 0
-    values = torch.full((n, max(1, width)), float("nan"), dtype=scores.dtype, device=scores.device)
-    values[held_rows, slot] = scores[held_rows, held_cols]
-    twice = torch.searchsorted(ordered, values) + torch.searchsorted(ordered, values, right=True)
-    twice_sum = torch.zeros(n, dtype=torch.float64, device=scores.device)
-    twice_sum.index_add_(0, held_rows, twice[held_rows, slot].double())
-    below = twice_sum / 2 - n_pos * n_fold - n_pos * (n_pos - 1) / 2 - n_pos / 2
+    held = torch.full((n, max(1, width)), float("inf"), dtype=scores.dtype, device=scores.device)  # +inf: no item
+    held[held_rows, slot] = scores[held_rows, held_cols]
+    held = held.sort(dim=1).values
+    placed = (torch.searchsorted(held, scores, out_int32=True)
+              + torch.searchsorted(held, scores, right=True, out_int32=True)).sum(1).double()
+    below = (2 * n_pos * n_items - placed) / 2 - n_pos * n_fold - n_pos * (n_pos - 1) / 2 - n_pos / 2
     return below / (n_pos * (n_items - n_fold - n_pos))
 
 
@@ -210,7 +210,7 @@ def _fold_in_scores(side: _Side, rows: torch.Tensor, cols: torch.Tensor, n: int,
     padded[rows, slot] = picked
     local = padded.transpose(1, 2) @ padded  # V_Aᵀ V_A per user, one batched product
     lhs = side.gram + config.alpha * local + side.ridge
-    rhs = torch.zeros(n, d, dtype=v.dtype, device=v.device).index_add_(0, rows, picked) * (1 + config.alpha)
+    rhs = padded.sum(1) * (1 + config.alpha)  # V_Aᵀ1, summed in entry order like an index_add
     u = torch.linalg.solve(lhs, rhs.unsqueeze(-1)).squeeze(-1)
     return u @ v.T
 

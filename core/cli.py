@@ -113,7 +113,7 @@ def validate_methods(config: ExperimentConfig) -> None:
     from core.methods.registry import get_method
 
     for choice in config.methods:
-        get_method(choice.name).validate(choice.params)
+        get_method(choice.name).validate(choice.params, demo=config.data.is_demo)
 
 
 class _ProgressPrinter:
@@ -339,7 +339,8 @@ def _main(argv: list[str]) -> int:
         for spec in list_methods():
             print(f"{spec.name}: {spec.label}")
             for p in spec.params:
-                print(f"    {p.name} ({p.type.__name__}, default {p.default}): {p.help}")
+                demo = f"; demo preset {p.demo}" if p.demo is not None and p.demo != p.default else ""
+                print(f"    {p.name} ({p.type.__name__}, default {p.default}{demo}): {p.help}")
         return 0
     config = config_from_args(args)
     config.validate()  # before any progress bar or history row

@@ -28,6 +28,11 @@ class DataConfig:
     implicit_threshold: float | None = None
     k_core: int = 0
 
+    @property
+    def is_demo(self) -> bool:
+        """The built-in demo data: methods take their demo preset (``ParamSpec.demo``)."""
+        return str(self.path).strip().lower() == "demo"
+
 
 @dataclass(frozen=True)
 class ExperimentConfig:

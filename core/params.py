@@ -25,7 +25,8 @@ class ParamSpec:
 
     ``low``/``high`` are inclusive unless ``low_open``/``high_open`` say the bound itself
     is excluded (a learning rate must be above 0). ``choice_labels``, when given, are the
-    words shown for ``choices`` (same order).
+    words shown for ``choices`` (same order). ``demo``, when given, is the default on the
+    built-in demo data (the demo preset: sized so every method runs live on a laptop CPU).
     """
 
     name: str
@@ -39,6 +40,11 @@ class ParamSpec:
     choice_labels: tuple[str, ...] = ()
     low_open: bool = False
     high_open: bool = False
+    demo: Any = None
+
+    def default_for(self, demo: bool) -> Any:
+        """The default of the demo preset (``demo``) or of the standard settings."""
+        return self.demo if demo and self.demo is not None else self.default
 
     def coerce(self, value: Any) -> Any:
         """Convert and range-check ``value``; errors name the parameter and the range."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 import platform
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 import core
-from core.config import ExperimentConfig
+from core.config import ExperimentConfig, MethodChoice
 from core.data.dataset import Dataset
 from core.device import describe_device, resolve_device
 from core.errors import Cancelled
@@ -123,6 +123,8 @@ def run_experiment(
     config.validate()
     specs = [get_method(m.name) for m in config.methods]
     params = [spec.validate(m.params, demo=config.data.is_demo) for spec, m in zip(specs, config.methods)]
+    # the run records every value it used (demo preset and defaults included), not just the ones given
+    config = replace(config, methods=tuple(MethodChoice(m.name, p) for m, p in zip(config.methods, params)))
     recorder = CurveRecorder()
 
     def sink(event: Event) -> None:

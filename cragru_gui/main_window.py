@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
                                   f"{s.n_interactions:,} interactions")
         self._log(f"dataset {s.name}: {s.n_users} users, {s.n_items} items, {s.n_interactions} interactions")
         self.setWindowTitle(f"{APP_TITLE} — {s.name}")
+        self.method_panel.use_demo_preset(self.data_config.is_demo)
 
     # -- run ------------------------------------------------------------------------------------------
     def is_running(self) -> bool:

@@ -64,13 +64,36 @@ class MethodEntry(QFrame):
         layout.addWidget(self.description)
         self.form = ParamForm(spec.params, self)
         self.form.setVisible(False)
+        self.preset_note = QLabel(self)
+        self.preset_note.setObjectName(f"presetNote_{spec.name}")
+        self.preset_note.setWordWrap(True)
+        self.preset_note.setProperty("role", "hint")
+        self.preset_note.hide()
+        self.demo_preset = False
         if spec.params:
+            layout.addWidget(self.preset_note)
             layout.addWidget(self.form)
         self.checkbox.toggled.connect(self._on_toggled)
 
     def _on_toggled(self, checked: bool) -> None:
         self.form.setVisible(checked and bool(self.spec.params))
+        self.preset_note.setVisible(checked and self.demo_preset and bool(self.spec.demo_changes()))
         self.toggled.emit(checked)
+
+    def use_demo_preset(self, demo: bool) -> None:
+        """Switch the preset-bearing fields to the demo preset (built-in demo) or back to the
+        standard defaults, and say which fields the preset changed."""
+        changes = self.spec.demo_changes()
+        if demo == self.demo_preset or not changes:
+            self.demo_preset = demo
+            return
+        self.demo_preset = demo
+        self.form.set_values({name: (pair[1] if demo else pair[0]) for name, pair in changes.items()})
+        labels = {p.name: p.label or p.name for p in self.spec.params}
+        listed = "; ".join(f"{labels[n]} {d} (standard {s})" for n, (s, d) in changes.items())
+        self.preset_note.setText(f"Demo preset — sized so this method runs live on a laptop CPU: {listed}. "
+                                 "Other datasets use the standard values.")
+        self.preset_note.setVisible(demo and self.is_checked())
 
     def is_checked(self) -> bool:
         return self.checkbox.isChecked()
@@ -138,6 +161,7 @@ class MethodPanel(QWidget):
         self.entries: dict[str, MethodEntry] = {}
         self.methods_ready = False
         self._pending_state: dict | None = None
+        self._demo_preset = False
         self.loading_label = QLabel("Loading the unlearning methods…", holder)
         self.loading_label.setProperty("role", "hint")
         self._methods_layout.addWidget(self.loading_label)
@@ -163,8 +187,15 @@ class MethodPanel(QWidget):
         if self._pending_state is not None:
             state, self._pending_state = self._pending_state, None
             self.restore(state)
+        self.use_demo_preset(self._demo_preset)
         self.methodsLoaded.emit()
         self.changed.emit()
+
+    def use_demo_preset(self, demo: bool) -> None:
+        """The built-in demo takes every method's demo preset; other data the standard defaults."""
+        self._demo_preset = demo
+        for entry in self.entries.values():
+            entry.use_demo_preset(demo)
 
     def _entry_toggled(self, _checked: bool) -> None:
         self.changed.emit()

@@ -121,11 +121,16 @@ class MethodSpec:
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
 
-    def defaults(self) -> dict:
-        return {p.name: p.default for p in self.params}
+    def defaults(self, demo: bool = False) -> dict:
+        return {p.name: p.default_for(demo) for p in self.params}
 
-    def validate(self, values: dict | None) -> dict:
-        """Defaults filled in, unknown names refused, every value coerced and range-checked."""
+    def demo_changes(self) -> dict:
+        """``name -> (standard, demo)`` for the parameters the demo preset sizes down."""
+        return {p.name: (p.default, p.demo) for p in self.params if p.demo is not None and p.demo != p.default}
+
+    def validate(self, values: dict | None, demo: bool = False) -> dict:
+        """Defaults filled in (the demo preset's with ``demo``), unknown names refused, every
+        value coerced and range-checked."""
         values = dict(values or {})
         known = {p.name for p in self.params}
         unknown = sorted(set(values) - known)
@@ -135,7 +140,7 @@ class MethodSpec:
                 + (f"; it takes {', '.join(sorted(known))}" if known else "; it takes none")
             )
         try:
-            checked = {p.name: p.coerce(values.get(p.name, p.default)) for p in self.params}
+            checked = {p.name: p.coerce(values.get(p.name, p.default_for(demo))) for p in self.params}
         except ConfigError as exc:
             raise ConfigError(f"method {self.name!r}: {exc}") from None
         if self.check is not None:
@@ -156,6 +161,8 @@ def register(spec: MethodSpec) -> MethodSpec:
         if p.type not in PARAM_TYPES:
             raise ValueError(f"{spec.name}.{p.name}: unsupported parameter type {p.type}")
         p.coerce(p.default)  # a default outside its own range is a programming error
+        if p.demo is not None:
+            p.coerce(p.demo)
     unknown = set(spec.capabilities) - set(CAPABILITIES)
     if unknown:
         raise ValueError(f"{spec.name}: unknown capabilities {sorted(unknown)}")

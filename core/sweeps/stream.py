@@ -120,7 +120,7 @@ def run_stream(config: ExperimentConfig, n_steps: int, on_event=None, should_sto
     for choice in config.methods:
         spec = get_method(choice.name)
         mode = "incremental" if spec.has(SEQUENTIAL) else "from base"
-        states.append(StreamState(spec, spec.validate(choice.params), mode, base))
+        states.append(StreamState(spec, spec.validate(choice.params, demo=config.data.is_demo), mode, base))
         result.modes[spec.name] = mode
     for k in range(n_steps):
         sub = reporter.sub(0.1 + 0.9 * k / n_steps, 0.1 + 0.9 * (k + 1) / n_steps)

@@ -120,6 +120,8 @@ def run():
         prepared = spec.prepare(ctx, params)
         rec_before = {n: p.detach().clone() for n, p in prepared.model.named_parameters() if ".rec." in n}
         outcome = spec.unlearn(ctx, params, prepared)
+        assert "test_auc/student" not in outcome.extras  # own measures are not part of the timed step
+        outcome.extras.update(outcome.late_extras())  # as the runner does once the model is measured
     finally:
         patch.undo()
     return ctx, prepared, outcome, before, rec_before
@@ -170,3 +172,37 @@ def test_every_reported_curve_is_declared(run):
     assert all(e.model == "e2urec" and set(e.values) <= declared for e in metrics)
     student = [e for e in metrics if e.stage == "student"]
     assert len(student) == 2 and {"loss", "label", "remember", "forget"} <= set(student[-1].values)  # one per epoch
+
+
+def test_answers_are_remembered_only_under_the_same_weights(run):
+    from core.methods.e2urec import answers
+    from core.methods.e2urec.llm_rec import STUDENT
+
+    ctx, prepared, outcome, _, _ = run
+    scorer = outcome.model
+    user = int(next(iter(outcome.eval_sample.values()))[0])
+    items = scorer.candidates(np.array([user]))[0]
+    first = scorer.llm_scores(user, items)
+    size = answers.memo_size()
+    assert np.array_equal(scorer.llm_scores(user, items), first) and answers.memo_size() == size  # reused
+    student = dict(prepared.model.named_parameters())
+    name = next(n for n in student if f".{STUDENT}." in n and "lora_B" in n)
+    saved = student[name].detach().clone()
+    try:
+        with torch.no_grad():
+            student[name].add_(0.5)
+        other = answers.adapter_digest(prepared.model, STUDENT)
+        assert other != scorer.weights  # changed weights: another key, never an old answer
+    finally:
+        with torch.no_grad():
+            student[name].copy_(saved)
+    assert answers.adapter_digest(prepared.model, STUDENT) == scorer.weights
+
+
+def test_lora_on_the_last_blocks_only():
+    from core.methods.e2urec.method import lora_config
+
+    params = get_method("e2urec").validate({"lora_last_layers": 2})
+    assert lora_config(params, 30).layers_to_transform == [28, 29]
+    assert lora_config(get_method("e2urec").validate({}), 30).layers_to_transform is None  # all blocks
+    assert get_method("e2urec").validate({}, demo=True)["lora_last_layers"] == 4

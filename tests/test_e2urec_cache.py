@@ -50,7 +50,8 @@ def tune(setup, seed: int = 0):
     ctx = replace(ctx, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = get_peft_model(tiny_llama(), lora_config(params), adapter_name=REC)
+        llm = tiny_llama()
+        model = get_peft_model(llm, lora_config(params, llm.config.num_hidden_layers), adapter_name=REC)
     LOGS.clear()
     cached = _train_recommender(ctx, params, model, REC, ctx.split.train, prompts, ids, ())
     return _adapter_state(model, REC), cached, [e.text for e in LOGS if e.level == "warning"]

@@ -97,3 +97,23 @@ def save_converted(model, tokenizer, folder: Path, key: str) -> str | None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return None
+
+
+def main() -> int:
+    """``python -m core.llm.converted``: convert the bundled LLM now (``make setup`` does),
+    so the first demo does not pay for it."""
+    from core.errors import ConfigError
+    from core.llm.local import load_local_llm
+
+    try:
+        llm = load_local_llm(None, "cpu", fresh=True)
+    except ConfigError as exc:
+        print(f"bundled LLM not prepared: {exc}")
+        return 1
+    for _, note in llm.notes:
+        print(note)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.methods.e2urec.answers import remembered_logits
 from core.methods.e2urec.distill import jensen_shannon, yes_probability
-from core.methods.e2urec.llm_rec import (
-    REC, RETRAIN, STUDENT, Samples, answer_logits_batched, labelled_samples, pick_rows, use_adapter,
-)
+from core.methods.e2urec.llm_rec import REC, RETRAIN, STUDENT, Samples, labelled_samples, pick_rows, use_adapter
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -22,7 +21,10 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def own_measures(ctx, params: dict, prep, forget: Samples, forget_prompts: list[list[int]]) -> dict[str, float]:
-    """E2URec's own figures: test AUC (student and original) and JSD to the retrained reference."""
+    """E2URec's own figures: test AUC (student and original) and JSD to the retrained reference.
+
+    Measured after the timed step (``UnlearnOutcome.late_extras``): they are not part of
+    what a request costs; answers asked before under the same weights are reused."""
     ds, split, device = ctx.dataset, ctx.split, prep.device
     model, ids = prep.model, (prep.answer_ids, prep.pad_id)
     out: dict[str, float] = {}
@@ -34,9 +36,8 @@ def own_measures(ctx, params: dict, prep, forget: Samples, forget_prompts: list[
     test_prompts = prep.prompts.prompts(test.users, test.items)
     logits = {}
     for adapter in (STUDENT, REC) + ((RETRAIN,) if prep.has_retrain else ()):
-        use_adapter(model, adapter)
-        logits[adapter] = answer_logits_batched(model, forget_prompts, *ids, device, reporter=ctx.reporter)
-        test_logits = answer_logits_batched(model, test_prompts, *ids, device, reporter=ctx.reporter)
+        logits[adapter] = remembered_logits(model, adapter, forget_prompts, *ids, device, reporter=ctx.reporter)
+        test_logits = remembered_logits(model, adapter, test_prompts, *ids, device, reporter=ctx.reporter)
         name = {STUDENT: "student", REC: "original", RETRAIN: "retrained"}[adapter]
         out[f"test_auc/{name}"] = _auc(test.labels, yes_probability(test_logits))
         out[f"forget_auc/{name}"] = _auc(forget.labels, yes_probability(logits[adapter]))

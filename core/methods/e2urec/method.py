@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from core.errors import ConfigError
 from core.methods.common.lora import copy_adapter, count_parameters, frozen_state, same_state
+from core.methods.e2urec.answers import adapter_digest
 from core.methods.e2urec.llm_rec import (
     AUG, REC, RETRAIN, STUDENT, Samples, answer_logits, labelled_samples, pick_rows, train_adapter, use_adapter,
 )
@@ -41,14 +42,18 @@ class E2UPrepared:
     notes: list[str]
 
 
-def lora_config(params: dict):
+def lora_config(params: dict, n_layers: int):
+    """LoRA on the named modules of every block, or of the last ``lora_last_layers`` blocks
+    (gradients then stop at the lowest adapted block: a much cheaper backward pass)."""
     from peft import LoraConfig
 
     targets = [t.strip() for t in params["lora_targets"].split(",") if t.strip()]
     if not targets:
         raise ConfigError("e2urec: lora_targets names no module (e.g. q_proj,v_proj)")
+    last = params["lora_last_layers"]
+    layers = list(range(max(0, n_layers - last), n_layers)) if 0 < last < n_layers else None
     return LoraConfig(r=params["lora_rank"], lora_alpha=2 * params["lora_rank"], lora_dropout=params["lora_dropout"],
-                      target_modules=targets, bias="none")
+                      target_modules=targets, bias="none", layers_to_transform=layers)
 
 
 def _rng(seed: int, stream: int) -> np.random.Generator:
@@ -64,8 +69,8 @@ def _label_loss(model, prompts: list[list[int]], labels: np.ndarray, prep_ids, d
 
 
 def _adapter_key(ctx: UnlearnContext, params: dict, name: str, extra: tuple = ()) -> str:
-    keys = ("n_history", "title_words", "lora_rank", "lora_targets", "lora_dropout", "rec_samples", "rec_epochs", "rec_lr",
-            "batch_size", "llm_path")
+    keys = ("n_history", "title_words", "lora_rank", "lora_targets", "lora_last_layers", "lora_dropout", "rec_samples",
+            "rec_epochs", "rec_lr", "batch_size", "llm_path")
     return cache_key(ctx.dataset.fingerprint(), ctx.split.as_dict(), {k: params[k] for k in keys},
                      ctx.device.type, CACHE_VERSION, name, ctx.seed, *extra)
 
@@ -132,7 +137,7 @@ def prepare(ctx: UnlearnContext, params: dict) -> E2UPrepared:
     load_s = time.perf_counter() - t0
     for level, note in llm.notes:
         ctx.reporter.log(f"e2urec: {note}", level)
-    config = lora_config(params)
+    config = lora_config(params, llm.model.config.num_hidden_layers)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         ctx.reporter.check()
@@ -193,14 +198,19 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
     extras = dict(prep.extras)
     extras["student_train_s"] = time.perf_counter() - t0
     extras.update({f"student_loss/{k}": v for k, v in parts.items()})
-    extras["frozen_weights_unchanged"] = float(same_state(prep.frozen_before, frozen_state(model)))
     extras["student_parameters"] = float(count_parameters(p for n, p in model.named_parameters() if f".{STUDENT}." in n))
-    extras.update(own_measures(ctx, params, prep, forget, forget_prompts))
     use_adapter(model, STUDENT)
+
+    def late_extras() -> dict[str, float]:  # checks and E2URec's own figures: not part of a request's cost
+        late = {"frozen_weights_unchanged": float(same_state(prep.frozen_before, frozen_state(model)))}
+        late.update(own_measures(ctx, params, prep, forget, forget_prompts))
+        use_adapter(model, STUDENT)
+        return late
 
     sample = ctx.eval_sample(params["eval_users_per_group"])
     scorer = E2URecScorer(model, prompts, prep.answer_ids, prep.pad_id, ctx.base_model, ctx.targets.mask,
-                          params["candidates"], np.concatenate(list(sample.values())), device, ctx.reporter)
+                          params["candidates"], np.concatenate(list(sample.values())), device, ctx.reporter,
+                          weights=adapter_digest(model, STUDENT))
     sizes = ", ".join(f"{k} {len(v)}" for k, v in sample.items())
     notes = list(prep.notes) + [
         f"LLM re-ranks the base model's top-{params['candidates']} for a user sample ({sizes}); other users keep the base order",
@@ -211,5 +221,5 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
         "candidates come from the base model, which is not unlearned: a forgotten item leaves the top-10 only "
         "if the student ranks it below the other candidates",
     ]
-    return UnlearnOutcome(model=scorer, extras=extras, notes=notes, eval_sample=sample,
+    return UnlearnOutcome(model=scorer, extras=extras, notes=notes, eval_sample=sample, late_extras=late_extras,
                           fold_in_model=ctx.base_model)  # it re-ranks the kept base model's top-N

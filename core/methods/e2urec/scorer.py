@@ -17,6 +17,7 @@ import torch
 
 from core.evaluation.full_sort import RowSets, score_with_fallback
 from core.events import NULL_REPORTER, Reporter
+from core.methods.e2urec import answers
 from core.methods.e2urec.llm_rec import candidate_logits
 from core.methods.e2urec.prompts import PromptBuilder
 from core.models.base import Scorer
@@ -35,6 +36,7 @@ class E2URecScorer:
         sampled: np.ndarray | None,
         llm_device: torch.device,
         reporter: Reporter = NULL_REPORTER,
+        weights: bytes | None = None,
     ) -> None:
         self.llm = llm
         self.prompts = prompts
@@ -45,6 +47,7 @@ class E2URecScorer:
         self.n_candidates = n_candidates
         self.llm_device = llm_device
         self.reporter = reporter
+        self.weights = weights  # digest of the scoring adapter: answers under it are remembered across runs
         self.n_users = base.n_users
         self.n_items = base.n_items
         self._llm_users = np.zeros(self.n_users, dtype=bool)
@@ -76,8 +79,14 @@ class E2URecScorer:
         self.reporter.check()
         prefix = self.prompts.prefix(int(user))
         suffixes = [self.prompts.suffix(int(i)) for i in items]
-        logits = candidate_logits(self.llm, prefix, suffixes, self.answer_ids, self.pad_id, self.llm_device)
-        return torch.softmax(logits, -1)[:, 1].cpu().numpy()
+        key = answers.prompt_key(self.weights, prefix, *suffixes) if self.weights is not None else None
+        probs = answers.recall(key) if key is not None else None
+        if probs is None:
+            logits = candidate_logits(self.llm, prefix, suffixes, self.answer_ids, self.pad_id, self.llm_device)
+            probs = torch.softmax(logits, -1)[:, 1].cpu().numpy()
+            if key is not None:
+                answers.remember(key, probs)
+        return probs
 
     def precompute(self, users: np.ndarray) -> None:
         """Run the LLM for ``users`` not scored yet (the slow part)."""

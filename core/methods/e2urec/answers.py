@@ -1,0 +1,84 @@
+"""LLM answers remembered by (adapter weights, prompt): a rerun reuses identical forward passes.
+
+Evaluation and E2URec's own measures ask the LLM the same prompts under the same adapter
+weights every time a demo is run again. The key is a digest of the active adapter's
+tensors plus the prompt's token ids, so a changed adapter (another request, another
+seed) can never be answered from memory. Only work outside the timed unlearning step
+uses this: the per-request time always includes the method's own forward passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+from core.methods.common.lora import adapter_parameters
+
+MAX_ENTRIES = 50_000  # ~ a few MB: two floats and a 16-byte key each
+_MEMO: OrderedDict[bytes, np.ndarray] = OrderedDict()
+
+
+def adapter_digest(model: torch.nn.Module, adapter: str) -> bytes:
+    """A digest of ``adapter``'s weights (names, shapes and values)."""
+    digest = hashlib.blake2b(adapter.encode(), digest_size=16)
+    for name, param in sorted(adapter_parameters(model, adapter).items()):
+        digest.update(name.encode())
+        digest.update(param.detach().float().cpu().numpy().tobytes())
+    return digest.digest()
+
+
+def prompt_key(weights: bytes, *pieces: list[int]) -> bytes:
+    digest = hashlib.blake2b(weights, digest_size=16)
+    for ids in pieces:
+        digest.update(np.asarray(ids, dtype=np.int64).tobytes())
+        digest.update(b"|")
+    return digest.digest()
+
+
+def recall(key: bytes) -> np.ndarray | None:
+    hit = _MEMO.get(key)
+    if hit is not None:
+        _MEMO.move_to_end(key)
+    return hit
+
+
+def remember(key: bytes, value: np.ndarray) -> None:
+    _MEMO[key] = value
+    while len(_MEMO) > MAX_ENTRIES:
+        _MEMO.popitem(last=False)
+
+
+def forget_all() -> None:
+    _MEMO.clear()
+
+
+def memo_size() -> int:
+    return len(_MEMO)
+
+
+def remembered_logits(model: torch.nn.Module, adapter: str, prompts: list[list[int]], answer_ids: tuple[int, int],
+                      pad_id: int, device: torch.device, reporter=None) -> torch.Tensor:
+    """``[B, 2]`` answer logits under ``adapter``: remembered ones reused, the rest computed."""
+    from core.methods.e2urec.llm_rec import answer_logits_batched, use_adapter
+
+    use_adapter(model, adapter)
+    weights = adapter_digest(model, adapter)
+    keys = [prompt_key(weights, p) for p in prompts]
+    out = np.zeros((len(prompts), 2), dtype=np.float32)
+    todo = []
+    for row, key in enumerate(keys):
+        hit = recall(key)
+        if hit is None:
+            todo.append(row)
+        else:
+            out[row] = hit
+    if todo:
+        fresh = answer_logits_batched(model, [prompts[i] for i in todo], answer_ids, pad_id, device,
+                                      reporter=reporter).cpu().numpy()
+        for row, value in zip(todo, fresh):
+            out[row] = value
+            remember(keys[row], value.copy())
+    return torch.as_tensor(out, device=device)

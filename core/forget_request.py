@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.arrays import unique
 from core.data.dataset import Dataset
 from core.errors import RequestError
 from core.split import Split
@@ -131,15 +132,15 @@ def resolve_request(dataset: Dataset, split: Split, request: ForgetRequest) -> R
     retained = np.sort(train[~removed_mask])
     if len(retained) == 0:
         raise RequestError("the request would remove every training interaction")
-    retained_users = np.unique(dataset.users[retained])
-    if len(retained_users) == 0 or len(np.unique(dataset.items[retained])) == 0:
+    retained_users = unique(dataset.users[retained])
+    if len(retained_users) == 0 or len(unique(dataset.items[retained])) == 0:
         raise RequestError("the request would remove every user or every item")
     return ResolvedRequest(
         request=request,
         removed_rows=removed,
         retained_rows=retained,
-        forget_users=np.unique(dataset.users[removed]),
-        forget_items=np.unique(dataset.items[removed]),
+        forget_users=unique(dataset.users[removed]),
+        forget_items=unique(dataset.items[removed]),
         target_users=target_users,
         target_items=target_items,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from core.arrays import difference, intersection, union, unique
 from core.cancel import cancel_point
 from core.data.dataset import Dataset
 from core.forget_request import ResolvedRequest
@@ -54,13 +55,14 @@ def similar_users(
     norms = np.sqrt(np.asarray(history.multiply(history).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     normed = (sp.diags(1.0 / norms) @ history).tocsr()
+    cancel_point()
     by_item = normed[candidates].T.tocsr()  # items × candidates, built once
     chosen = [np.zeros(0, np.int64)]
     for start, stop in _blocks(normed[sources], np.diff(by_item.indptr), _PRODUCTS_PER_BLOCK):
         cancel_point()
         sims = (normed[sources[start:stop]] @ by_item).tocsr()
         chosen.append(candidates[_top_per_row(sims, top_n)])
-    return np.unique(np.concatenate(chosen)).astype(np.int64)
+    return unique(np.concatenate(chosen)).astype(np.int64)
 
 
 def _blocks(rows: sp.csr_matrix, per_item: np.ndarray, budget: int) -> list[tuple[int, int]]:
@@ -134,19 +136,20 @@ def make_groups(dataset: Dataset, split: Split, request: ResolvedRequest, top_n:
     collateral-damage probe. For interaction-level requests: retained users outside the
     forget group who still have a retained training row with a forgotten item.
     """
-    test_users = np.unique(dataset.users[split.test])
+    test_users = unique(dataset.users[split.test])
     forget = request.forget_users
-    excluded = np.union1d(forget, split.outsiders)
-    retain = np.setdiff1d(test_users, excluded)
+    excluded = union(forget, split.outsiders)
+    retain = difference(test_users, excluded)
     if request.request.kind == "interactions":
         retained_items = dataset.items[request.retained_rows]
         touched = np.isin(retained_items, request.forget_items)
-        candidates = np.unique(dataset.users[request.retained_rows][touched])
-        similar = np.setdiff1d(candidates, excluded)
+        candidates = unique(dataset.users[request.retained_rows][touched])
+        similar = difference(candidates, excluded)
         rule = "retained users sharing a forgotten item"
     else:
         history = dataset.matrix(split.train)
-        pool = np.setdiff1d(np.unique(dataset.users[split.train]), excluded)
+        cancel_point()
+        pool = difference(dataset.users[split.train], excluded)
         sources = sample_sources(forget, MAX_SOURCES, split.config.seed)
         similar = similar_users(history, sources, pool, top_n)
         rule = f"top-{top_n} cosine neighbours of each forgotten user"
@@ -154,7 +157,7 @@ def make_groups(dataset: Dataset, split: Split, request: ResolvedRequest, top_n:
             rule = f"top-{top_n} cosine neighbours of {len(sources)} forgotten users (a seeded sample)"
     return Groups(
         retain=retain.astype(np.int64),
-        forget=np.intersect1d(forget, test_users).astype(np.int64) if len(forget) else forget,
-        similar=np.intersect1d(similar, test_users).astype(np.int64),
+        forget=intersection(forget, test_users).astype(np.int64) if len(forget) else forget,
+        similar=intersection(similar, test_users).astype(np.int64),
         similar_rule=rule,
     )

@@ -89,6 +89,7 @@ def make_split(dataset: Dataset, config: SplitConfig | None = None) -> Split:
     else:
         key = dataset.timestamps.astype(np.float64) + rng.random(len(users)) * 1e-3
     order = _order_by_user(key, users)
+    cancel_point()
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     position = np.empty(len(users), dtype=np.int64)
     position[order] = np.arange(len(users)) - np.repeat(starts, counts)
@@ -100,6 +101,7 @@ def make_split(dataset: Dataset, config: SplitConfig | None = None) -> Split:
     in_valid = (~in_train) & (position < (n_train + n_valid)[pos_user])
     in_test = ~(in_train | in_valid)
     inside = ~is_outsider[users]
+    cancel_point()
     if not (in_test & inside).any():
         raise DatasetError(
             f"nothing can be evaluated: no user keeps a test interaction ({dataset.n_users} users, at most "

@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from core.arrays import unique
 from core.cancel import cancel_point
 from core.attacks.common import Probe, check_sides
 from core.models.item_side import HasItemSide
@@ -122,8 +123,8 @@ def fold_in_probe(dataset, split, request, config: FoldInConfig = FoldInConfig()
     matrix = dataset.matrix(rows).tocsr()
     matrix.data[:] = 1.0
     sizes = np.diff(matrix.indptr)
-    members = np.unique(dataset.users[removed])
-    outsiders = np.unique(dataset.users[outsider_rows])
+    members = unique(dataset.users[removed])
+    outsiders = unique(dataset.users[outsider_rows])
     members, outsiders = members[sizes[members] >= config.min_rows], outsiders[sizes[outsiders] >= config.min_rows]
     rng = np.random.default_rng([int(seed), 0x4D4158])
     members, outsiders = (side if len(side) <= config.max_users else

@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from core.arrays import difference, unique
 from core.cancel import cancel_point
 from core.attacks.common import Probe, check_sides
 from core.evaluation.full_sort import score_with_fallback
@@ -65,7 +66,7 @@ def _probe(name: str, note: str, users, items, labels) -> Probe:
 def record_probe(dataset, split, request) -> Probe:
     """Forgotten rows (label 1) vs the same users' held-out valid + test rows (label 0)."""
     removed = np.asarray(request.removed_rows)
-    users = np.unique(dataset.users[removed])
+    users = unique(dataset.users[removed])
     held = np.concatenate([split.valid, split.test])
     held = held[np.isin(dataset.users[held], users)]
     rows = np.concatenate([removed, held])
@@ -78,8 +79,7 @@ def calibration_probe(dataset, split, request, *, max_users: int = MAX_CALIBRATI
     """Retained users' (neither forgotten nor outsiders) retained train rows vs their
     held-out rows; at most ``max_users`` users, a seeded sample."""
     retained = np.asarray(request.retained_rows)
-    pool = np.setdiff1d(np.unique(dataset.users[retained]), request.forget_users)
-    pool = np.setdiff1d(pool, split.outsiders)
+    pool = difference(difference(dataset.users[retained], request.forget_users), split.outsiders)
     if len(pool) > max_users:
         pool = np.sort(np.random.default_rng([int(seed), 0x43414C]).choice(pool, max_users, replace=False))
     train = retained[np.isin(dataset.users[retained], pool)]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.arrays import union
 from core.cancel import cancel_point
 from core.data.dataset import Dataset
 from core.data.demo import (
@@ -29,7 +30,7 @@ from core.data.demo import (
 
 _MAX_FAVOURITES = 3
 _ROUNDS = 4
-ROWS_PER_CHUNK = 400_000  # rows generated between two cancel points
+ROWS_PER_CHUNK = 150_000  # rows generated between two cancel points (~0.1 s)
 
 
 def synthetic_dataset(seed: int = 0, n_users: int = 10_000, n_interactions: int = 100_000,
@@ -113,7 +114,7 @@ def _chunk(rng: np.random.Generator, per_user: np.ndarray, first: int, tables: _
             break
         users = np.repeat(np.arange(n_users), np.maximum(missing, 0))
         items = _draw_items(rng, users, favourites, tables)
-        pairs = np.union1d(pairs, users * np.int64(n_items) + items)  # sorted by user, no duplicates
+        pairs = union(pairs, users * np.int64(n_items) + items)  # sorted by user, no duplicates
     users = pairs // n_items
     items, timestamps, ratings = finish_rows(rng, users, pairs % n_items, tables.item_genres, favourites,
                                              tables.quality)

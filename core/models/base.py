@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from core.arrays import unique
 from core.params import MAX_SEED, ParamSpec, check_fields
 
 MODEL_NAMES = ("bpr", "lightgcn")  # the one list of base models (factory.MODEL_CLASSES builds them)
@@ -140,5 +141,5 @@ def popularity_of(items: np.ndarray, n_items: int, device: torch.device | str = 
 def known_mask(users: np.ndarray, n_users: int, device: torch.device | str = "cpu") -> torch.Tensor:
     mask = torch.zeros(n_users, dtype=torch.bool, device=device)
     if len(users):
-        mask[torch.as_tensor(np.unique(users), device=device)] = True
+        mask[torch.as_tensor(unique(users), device=device)] = True
     return mask

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from core.arrays import unique
+
 
 class NegativeSampler:
     """Draws one negative per (user) entry, excluding that user's positives."""
@@ -30,7 +32,7 @@ class NegativeSampler:
         users = np.asarray(users, dtype=np.int64)
         items = np.asarray(items, dtype=np.int64)
         self.n_items = int(n_items)
-        keys = np.unique(users * self.n_items + items)  # sorted, duplicates removed
+        keys = unique(users * self.n_items + items)  # sorted, duplicates removed
         key_users = keys // self.n_items
         key_items = keys % self.n_items
         counts = np.bincount(key_users, minlength=n_users)

@@ -114,6 +114,7 @@ def fit_recommender(
         model = build_model(config, n_users, n_items, train_users, train_items, device)
     else:
         model = model.to(device)
+    reporter.check()  # building a model of 1M users and its sampler take ~1 s each: a stop lands between
     validator = _Validator(valid, train_users, train_items, n_users, n_items) if valid is not None else None
     if validator is not None and len(validator.users) == 0:
         validator = None  # nothing to stop on: train the full epoch budget

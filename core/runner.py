@@ -218,7 +218,7 @@ class _Experiment:
             dataset=p.dataset, split=p.split, request=p.request, groups=p.groups, base_model=base,
             model_config=self.config.model, device=self.device, reporter=reporter, seed=self.config.split.seed,
             train_model=Trainer(self.config, p, self.device), targets=p.targets,
-            retrain_valid_rows=p.retrain_valid_rows,
+            retrain_valid_rows=p.retrain_valid_rows, use_cache=self.config.use_cache,
         )
 
     def _run_method(self, spec: MethodSpec, values: dict, base: Scorer, reporter: Reporter) -> None:

@@ -48,6 +48,7 @@ class UnlearnContext:
     targets: EvalTargets
     retrain_valid_rows: np.ndarray
     cache_dir: str | None = None
+    use_cache: bool = True  # the run's "reuse cached models" switch (one-off preparation work)
 
     @property
     def retained_rows(self) -> np.ndarray:

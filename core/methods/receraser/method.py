@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.methods.common.shard_cache import prepared_shards
 from core.methods.common.shards import (
-    ShardedEmbeddings, retrain_touched_shards, shard_extras, train_shards_from_params,
+    ShardedEmbeddings, retrain_touched_shards, shard_extras,
 )
 from core.methods.receraser.aggregator import AggregatorSettings, RecEraserModel, train_aggregator
 from core.methods.receraser.partition import user_partition
@@ -44,8 +45,9 @@ def _fit_aggregator(ctx: UnlearnContext, params: dict, model: RecEraserModel, ro
 def prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
     ds, split, k = ctx.dataset, ctx.split, params["n_shards"]
     user_shard, how = user_partition(ctx, params)
-    stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(k), split.valid,
-                                     ctx.reporter.sub(0.0, 0.4), "shard")
+    stack, cached = prepared_shards(ctx, params, user_shard, ctx.reporter.sub(0.0, 0.4), "receraser")
+    if cached:
+        ctx.reporter.log("receraser: shards trained earlier on the same data and settings reused")
     shards = ShardedEmbeddings(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device)
     shards.replace(stack)
     model = RecEraserModel(copy.deepcopy(shards), params["attention_dim"], ctx.seed)

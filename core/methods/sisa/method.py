@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from core.methods.common.shard_cache import prepared_shards
 from core.methods.common.shards import (
-    ShardedEmbeddings, random_user_shards, retrain_touched_shards, shard_extras, train_shards_from_params,
+    ShardedEmbeddings, random_user_shards, retrain_touched_shards, shard_extras,
 )
 from core.methods.registry import UnlearnContext, UnlearnOutcome
 
@@ -63,8 +64,9 @@ def prepare(ctx: UnlearnContext, params: dict) -> SisaState:
     ds, split = ctx.dataset, ctx.split
     k = params["n_shards"]
     user_shard = random_user_shards(ds.users[split.train], ds.n_users, k, ctx.seed)
-    stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(k), split.valid,
-                                     ctx.reporter.sub(0.0, 0.5), "shard")
+    stack, cached = prepared_shards(ctx, params, user_shard, ctx.reporter.sub(0.0, 0.5), "sisa")
+    if cached:
+        ctx.reporter.log("sisa: shards trained earlier on the same data and settings reused")
     model = SisaModel(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device, params["aggregate"])
     model.replace(stack)
     return SisaState(user_shard, model.eval())

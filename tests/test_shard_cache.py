@@ -1,0 +1,31 @@
+"""Sharded methods reuse the shards their preparation trained, never the per-request retraining."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import ExperimentConfig, MethodChoice
+from core.events import LogEvent
+from core.models.base import ModelConfig
+from core.runner import run_experiment
+
+
+def _run(name: str, use_cache: bool = True):
+    logs = []
+    config = ExperimentConfig(model=ModelConfig(epochs=3, patience=1, dim=8), methods=(MethodChoice(name),),
+                              mia=False, use_cache=use_cache)
+    result = run_experiment(config, lambda e: logs.append(e.text) if isinstance(e, LogEvent) else None)
+    return result.models[name], logs
+
+
+@pytest.mark.parametrize("name", ["sisa", "receraser"])
+def test_prepared_shards_are_reused_with_the_same_result(name, isolated_home):
+    first, logs = _run(name)
+    assert not any("reused" in line for line in logs)
+    second, logs = _run(name)
+    assert any("shards trained earlier" in line for line in logs)
+    same = lambda report: {k: v for k, v in report.flat().items() if not k.endswith("time_s")}  # noqa: E731
+    assert same(second) == same(first)  # the same shards and the same (really retrained) request
+    assert second.extras["shards_retrained"] == first.extras["shards_retrained"] > 0
+    _, logs = _run(name, use_cache=False)
+    assert not any("shards trained earlier" in line for line in logs)

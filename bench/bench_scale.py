@@ -4,8 +4,9 @@ A seeded synthetic catalogue in the demo's shape (``core.data.synthetic``) goes 
 load, split, request, groups, one BPR epoch, evaluation (retain / forget / similar)
 and the attacks (record-level, fold-in, calibration, with their bootstrap intervals).
 Per stage: seconds, peak RSS during the stage (the kernel's high-water mark, reset as
-the stage starts) and the process's peak so far (stages and stop runs alike). ``--cancel`` also measures, per stage, how long a stop request
-raised 0.3 s into the stage takes to end it (``Reporter.check`` / ``core.cancel``).
+the stage starts) and the process's peak so far (stages and stop runs alike).
+``--cancel`` also measures, per stage, how long a stop request raised 0.3 s into the
+stage takes to end it (``Reporter.check`` / ``core.cancel``).
 
     .venv/bin/python bench/bench_scale.py                          # 100k and 1M interactions
     .venv/bin/python bench/bench_scale.py --sizes 10000000 --cancel

@@ -59,6 +59,7 @@ def synthetic_dataset(seed: int = 0, n_users: int = 10_000, n_interactions: int 
                             user_ids[start:stop]))
     cancel_point()
     users, items, timestamps, ratings = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    cancel_point()
     item_ids = np.arange(1, n_items + 1).astype(str).astype(object)
     item_meta = _item_meta(rng, item_ids, item_genres).reset_index(drop=True)
     drawn = np.bincount(items, minlength=n_items) > 0  # like a loaded file: only items someone has

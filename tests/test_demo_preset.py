@@ -20,7 +20,7 @@ def test_demo_values_apply_only_on_the_demo_data():
 def test_the_preset_sizes_down_the_slow_methods_and_says_what_it_changed():
     changed = {spec.name: spec.demo_changes() for spec in list_methods()}
     assert changed["e2urec"]["lora_last_layers"] == (0, 4)
-    assert changed["dual_memory"]["side_epochs"] == (10, 4)
+    assert changed["dual_memory"]["side_epochs"] == (10, 3)
     for name, changes in changed.items():
         spec = get_method(name)
         for param, (standard, demo) in changes.items():
@@ -50,7 +50,7 @@ def test_runner_takes_the_preset_on_the_demo(monkeypatch):
     monkeypatch.setattr(runner._Experiment, "run", spy)
     with pytest.raises(Stop):
         runner.run_experiment(ExperimentConfig(methods=(MethodChoice("dual_memory"),)))
-    assert seen["side_epochs"] == 4
+    assert seen["side_epochs"] == 3
 
 
 def test_the_result_records_every_value_used(isolated_home):

@@ -73,7 +73,7 @@ PARAMS = (
     P("eval_users_per_group", int, -1, "Users per group (retain, forget, similar, forgotten) the LLM ranks for "
       "evaluation; 0 = all; -1 = auto (all on a GPU; on a CPU 40, or 4 on data of at most 1,000 users such as the "
       "demo, so a live demo stays near a minute; the sample size is shown beside the figures).", -1, 1_000_000,
-      label="Evaluation users per group"),
+      label="Evaluation users per group", demo=2),
     P("backend", str, "local", "local: a transformers model in this process; http: an OpenAI-compatible server.",
       choices=("local", "http"), label="LLM backend"),
     P("llm_path", str, "", "Local model: a .gguf file or Hugging Face folder; empty = the bundled SmolLM2-135M-Instruct.",

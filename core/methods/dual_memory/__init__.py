@@ -43,16 +43,16 @@ def _check(params: dict) -> None:
 
 P = ParamSpec
 PARAMS = (
-    P("history_len", int, 20, "Items of the user's history the generative model reads (its input window).", 1, 200, label="History length"),
+    P("history_len", int, 20, "Items of the user's history the generative model reads (its input window).", 1, 200, label="History length", demo=10),
     P("model_dim", int, 64, "Width of the T5 main memory (d_model; feed-forward is twice this).", 8, 1024, label="Model width"),
     P("model_layers", int, 2, "Encoder and decoder blocks of the T5 main memory.", 1, 12, label="Model layers"),
     P("model_heads", int, 4, "Attention heads of the T5 main memory.", 1, 16, label="Attention heads"),
-    P("main_epochs", int, 20, "Most epochs for the main memory (early stopping on valid NDCG@10; one-off, cached).", 1, 500, label="Main epochs", demo=8),
+    P("main_epochs", int, 20, "Most epochs for the main memory (early stopping on valid NDCG@10; one-off, cached).", 1, 500, label="Main epochs", demo=5),
     P("main_lr", float, 3e-3, "Adam learning rate of the main memory (ML-100K: 3e-3 reaches valid NDCG@10 0.131, 1e-2 only 0.113).", 1e-5, 1.0, label="Main learning rate"),
     P("batch_size", int, 256, "Examples per step for both memories.", 8, 65536, label="Batch size"),
     P("side_rank", int, 8, "LoRA rank of the side memory.", 1, 256, label="Side-memory rank"),
     P("side_layers", str, "all", "Decoder blocks whose feed-forward layers get the side memory: 'all', 'last' or indices like '0,1'.", label="Side-memory layers"),
-    P("side_epochs", int, 10, "Passes over every forgotten interaction while training the side memory.", 1, 1000, label="Side epochs", demo=4),
+    P("side_epochs", int, 10, "Passes over every forgotten interaction while training the side memory.", 1, 1000, label="Side epochs", demo=3),
     P("side_lr", float, 1e-2, "Adam learning rate of the side memory.", 1e-5, 1.0, label="Side learning rate"),
     P("w_retain", float, 0.5, "Weight of the retention hinge: retained rows may not become less likely than under the main memory.", 0.0, 100.0, label="Retention weight"),
     P("w_unlikelihood", float, 1.0, "Weight of the unlikelihood loss −log(1−p) on forgotten items.", 0.0, 100.0, label="Unlikelihood weight"),

@@ -11,7 +11,7 @@ from core.methods.registry import MethodSpec, ParamSpec, get_method, list_method
 
 def test_demo_values_apply_only_on_the_demo_data():
     spec = get_method("e2urec")
-    assert spec.validate({}, demo=True)["forget_samples"] == 4
+    assert spec.validate({}, demo=True)["forget_samples"] == 3
     assert spec.validate({}, demo=False)["forget_samples"] == 16
     assert spec.validate({"forget_samples": 9}, demo=True)["forget_samples"] == 9  # what the user set wins
     assert DataConfig("demo").is_demo and DataConfig(" Demo ").is_demo and not DataConfig("ml-100k").is_demo

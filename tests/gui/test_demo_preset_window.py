@@ -12,9 +12,9 @@ def test_demo_preset_on_the_demo_and_standard_values_elsewhere(make_window, qtbo
     window = make_window()
     entry = window.method_panel.entries["e2urec"]
     entry.set_checked(True)
-    assert entry.form.values()["forget_samples"] == 4 and entry.form.values()["lora_last_layers"] == 4
+    assert entry.form.values()["forget_samples"] == 3 and entry.form.values()["lora_last_layers"] == 4
     note = entry.preset_note
-    assert note.isVisibleTo(entry) and "Demo preset" in note.text() and "Forget samples 4 (standard 16)" in note.text()
+    assert note.isVisibleTo(entry) and "Demo preset" in note.text() and "Forget samples 3 (standard 16)" in note.text()
     assert not window.method_panel.entries["retrain"].preset_note.isVisibleTo(window.method_panel)  # nothing sized
     data = tmp_path / "small.csv"
     _write_small_csv(data)

@@ -34,8 +34,8 @@ PARAMS = (
     P("unlearn_lr", float, 5e-4, "AdamW learning rate of the student (paper: 5e-4).", 1e-6, 1.0, label="Unlearning learning rate"),
     P("aug_epochs", int, 1, "Epochs of the augmented model on the forget data.", 1, 100, label="Augmented epochs"),
     P("aug_lr", float, 1e-3, "Learning rate of the augmented model.", 1e-6, 1.0, label="Augmented learning rate"),
-    P("forget_samples", int, 16, "Removed interactions used as forget prompts (0 = all; CPU-sized default).", 0, 10_000_000, label="Forget samples", demo=4),
-    P("retain_samples", int, 16, "Retained interactions used as retain prompts (0 = all; CPU-sized default).", 0, 10_000_000, label="Retain samples", demo=4),
+    P("forget_samples", int, 16, "Removed interactions used as forget prompts (0 = all; CPU-sized default).", 0, 10_000_000, label="Forget samples", demo=3),
+    P("retain_samples", int, 16, "Retained interactions used as retain prompts (0 = all; CPU-sized default).", 0, 10_000_000, label="Retain samples", demo=3),
     P("rec_samples", int, 32, "Training interactions the LLM recommender is tuned on (one-off; 0 = all).", 0, 10_000_000, label="Recommender samples", demo=16),
     P("rec_epochs", int, 1, "Epochs of the LLM recommender's tuning (one-off, cached).", 1, 100, label="Recommender epochs"),
     P("rec_lr", float, 1e-3, "Learning rate of the LLM recommender's tuning.", 1e-6, 1.0, label="Recommender learning rate"),
@@ -46,6 +46,7 @@ PARAMS = (
     P("eval_users_per_group", int, 5, "Users per group (retain, forget, similar, forgotten) the LLM scores for evaluation; 0 = all.", 0, 1_000_000, label="Evaluation users per group", demo=3),
     P("test_samples", int, 16, "Test interactions (+ negatives) for E2URec's own AUC.", 1, 1_000_000, label="AUC test samples", demo=4),
     P("reference_retrain", bool, True, "Tune a reference recommender on retained data only (in preparation) for the JSD measure.", label="Retrained reference", demo=False),
+    P("check_frozen", bool, True, "Copy the LLM's weights before and compare them after unlearning (bit-identical proof; costs ~1 s and one model copy of memory).", label="Check frozen weights", demo=False),
     P("llm_path", str, "", "A .gguf file or Hugging Face folder; empty = the bundled SmolLM2-135M-Instruct.", label="LLM"),
     P("use_cache", bool, True, "Reuse recommender adapters tuned earlier with the same data and settings.", label="Cache adapters"),
 )

@@ -37,7 +37,7 @@ class E2UPrepared:
     pad_id: int
     device: torch.device
     has_retrain: bool
-    frozen_before: dict[str, torch.Tensor]
+    frozen_before: dict[str, torch.Tensor] | None  # a copy of the LLM's own weights, when they are checked
     extras: dict[str, float]
     notes: list[str]
 
@@ -146,7 +146,7 @@ def prepare(ctx: UnlearnContext, params: dict) -> E2UPrepared:
             ctx.reporter.check()  # each adapter is a pass over the model: a stop is honoured between them
             model.add_adapter(name, config)
     ctx.reporter.check()
-    frozen_before = frozen_state(model)
+    frozen_before = frozen_state(model) if params["check_frozen"] else None
     ctx.reporter.check()
     ids = answer_token_ids(llm.tokenizer), llm.tokenizer.pad_token_id
     ds, split = ctx.dataset, ctx.split
@@ -202,7 +202,9 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
     use_adapter(model, STUDENT)
 
     def late_extras() -> dict[str, float]:  # checks and E2URec's own figures: not part of a request's cost
-        late = {"frozen_weights_unchanged": float(same_state(prep.frozen_before, frozen_state(model)))}
+        late = {}
+        if prep.frozen_before is not None:
+            late["frozen_weights_unchanged"] = float(same_state(prep.frozen_before, frozen_state(model)))
         late.update(own_measures(ctx, params, prep, forget, forget_prompts))
         use_adapter(model, STUDENT)
         return late
@@ -218,6 +220,8 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
         f"{len(retain)} retain prompts",
         "requests carry the user's training history (forgotten items included): the weights must forget, not the prompt",
         "membership inference sees the base order for users outside the sample",
+        "the LLM's own weights were compared before/after (frozen_weights_unchanged)" if params["check_frozen"]
+        else "the LLM's own weights were not compared before/after this time (check_frozen is off; they get no gradient)",
         "candidates come from the base model, which is not unlearned: a forgotten item leaves the top-10 only "
         "if the student ranks it below the other candidates",
     ]

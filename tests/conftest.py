@@ -11,6 +11,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 _session_dir = tempfile.mkdtemp(prefix="cragru-tests-")
 os.environ["CRAGRU_HOME"] = os.path.join(_session_dir, "home")
 os.environ["CRAGRU_CACHE_DIR"] = os.path.join(_session_dir, "cache")
+# The bundled LLM's converted copy (keyed and checksummed, only ever read): the one `make
+# setup` wrote, so a test session does not de-quantise the GGUF again.
+if "CRAGRU_LLM_CACHE" not in os.environ:
+    import platformdirs
+
+    os.environ["CRAGRU_LLM_CACHE"] = os.path.join(platformdirs.user_cache_dir("cragru-studio", appauthor=False), "llm")
 
 import pytest  # noqa: E402
 

@@ -70,9 +70,10 @@ def test_unwritable_cache_is_a_warning(tmp_path):
 
 
 @pytest.mark.slow
-def test_bundled_gguf_is_converted_once_then_read_back(bundled_llm, isolated_home):
+def test_bundled_gguf_is_converted_once_then_read_back(bundled_llm, isolated_home, monkeypatch):
     from core.llm.local import load_local_llm
 
+    monkeypatch.setenv("CRAGRU_LLM_CACHE", str(isolated_home / "cache" / "llm"))
     first = load_local_llm(None, "cpu", fresh=True)
     assert any("de-quantised" in text for _, text in first.notes)
     second = load_local_llm(None, "cpu", fresh=True)

@@ -47,8 +47,15 @@ def conversion_key(gguf: Path) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def converted_root() -> Path:
+    """``$CRAGRU_LLM_CACHE``, else ``llm/`` in the cache folder. Its own variable, so test
+    sessions with throw-away model caches still share the conversion ``make setup`` made."""
+    override = os.environ.get("CRAGRU_LLM_CACHE")
+    return Path(override) if override else cache_dir(create=False) / "llm"
+
+
 def converted_folder(gguf: Path) -> Path:
-    return cache_dir(create=False) / "llm" / conversion_key(gguf)
+    return converted_root() / conversion_key(gguf)
 
 
 def usable(folder: Path, key: str) -> tuple[bool, str | None]:

@@ -9,6 +9,7 @@ points of its own duration and the delay from the stop flag to ``Cancelled`` is 
 
 from __future__ import annotations
 
+import copy
 import sys
 import threading
 import time
@@ -50,7 +51,8 @@ def _tiny_llm():
     warm_up()  # a once-per-process import (~2 s, torch._dynamo), not a step of any method
     llm = tiny_llm()
     patch = pytest.MonkeyPatch()
-    patch.setattr(local_llm, "load_local_llm", lambda *a, **k: llm)
+    # fresh=True (a method that wraps the model with adapters) gets its own copy, as it does for real
+    patch.setattr(local_llm, "load_local_llm", lambda *a, **k: copy.deepcopy(llm) if k.get("fresh") else llm)
     yield
     patch.undo()
 

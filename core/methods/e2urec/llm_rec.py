@@ -160,13 +160,13 @@ def candidate_logits(model: torch.nn.Module, prefix: list[int], suffixes: list[l
     pre = torch.as_tensor([prefix], device=device)
     with autocast(device):
         out = model(input_ids=pre, use_cache=True, logits_to_keep=1)
-    cache = out.past_key_values
+    cache = out.cache
     cache.batch_repeat_interleave(len(suffixes))
     ids, mask = left_pad(suffixes, pad_id, device)
     p = pre.shape[1]
     position = p + (mask.cumsum(1) - 1).clamp(min=0)
     full_mask = torch.cat([torch.ones(len(suffixes), p, dtype=mask.dtype, device=device), mask], 1)
     with autocast(device):
-        out = model(input_ids=ids, attention_mask=full_mask, position_ids=position, past_key_values=cache,
+        out = model(input_ids=ids, attention_mask=full_mask, position_ids=position, cache=cache,
                     use_cache=True, logits_to_keep=1)
     return out.logits[:, -1, list(answer_ids)].float()

@@ -73,9 +73,11 @@ def main(argv: list[str]) -> int:
     if apt and os.geteuid() == 0 and "--dry-run" not in argv:
         print(f"Qt's window plugin needs {', '.join(missing)}: installing {' '.join(packages)}", flush=True)
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        if subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *packages], env=env).returncode:
+        # --reinstall: a package dpkg lists as installed whose library file is gone is restored too
+        install = ["apt-get", "install", "-y", "--reinstall", "--no-install-recommends", *packages]
+        if subprocess.run(install, env=env).returncode:
             subprocess.run(["apt-get", "update"], env=env, check=False)
-            subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *packages], env=env, check=False)
+            subprocess.run(install, env=env, check=False)
         if not missing_libraries(plugin):
             return 0
     how = f"sudo {command}" if apt else f"your package manager (Debian/Ubuntu names: {' '.join(packages)})"

@@ -19,6 +19,7 @@ from core.groups import make_groups
 from core.methods.registry import UnlearnContext
 from core.models.base import ModelConfig
 from core.split import SplitConfig, make_split
+from core.runner import Prepared
 
 import torch
 
@@ -81,10 +82,11 @@ def make_context(request_text: str = "users:random:0.05", *, epochs: int = 0, se
     """A demo-dataset context; ``epochs=0`` uses an untrained (seeded) BPR base model."""
     ds, split, request, groups = _data(request_text, seed)
     base = _base(epochs, seed)
-    valid = split.valid[~np.isin(ds.users[split.valid], request.forget_users)]
+    targets = make_targets(ds, split, request, groups)
+    valid = Prepared(ds, split, request, groups, targets).retrain_valid_rows  # the runner's own rule
     return UnlearnContext(ds, split, request, groups, base_model=base, model_config=ModelConfig(),
                           device=torch.device("cpu"), reporter=Reporter(), seed=seed, train_model=None,
-                          targets=make_targets(ds, split, request, groups), retrain_valid_rows=valid)
+                          targets=targets, retrain_valid_rows=valid)
 
 
 def params(**changes) -> dict:

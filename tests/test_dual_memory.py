@@ -24,6 +24,7 @@ from core.methods.common.lora import frozen_state, same_state
 from core.methods.registry import UnlearnContext, get_method
 from core.models.base import ModelConfig
 from core.split import SplitConfig, make_split
+from core.runner import Prepared
 
 TINY = dict(history_len=10, model_dim=32, model_layers=1, model_heads=2, main_epochs=10, main_lr=0.01, batch_size=512,
             side_epochs=8, use_cache=False)
@@ -37,10 +38,11 @@ def run():
     split = make_split(ds, SplitConfig(seed=0))
     request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.1"))
     groups = make_groups(ds, split, request)
-    valid = split.valid[~np.isin(ds.users[split.valid], request.forget_users)]
+    targets = make_targets(ds, split, request, groups)
+    valid = Prepared(ds, split, request, groups, targets).retrain_valid_rows  # the runner's own rule
     ctx = UnlearnContext(ds, split, request, groups, base_model=None, model_config=ModelConfig(),
                          device=torch.device("cpu"), reporter=Reporter(EVENTS.append).for_model("dual_memory"),
-                         seed=0, train_model=None, targets=make_targets(ds, split, request, groups),
+                         seed=0, train_model=None, targets=targets,
                          retrain_valid_rows=valid)
     spec = get_method("dual_memory")
     params = spec.validate(TINY)

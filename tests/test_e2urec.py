@@ -29,6 +29,7 @@ from core.methods.common.lora import frozen_state, same_state
 from core.methods.registry import UnlearnContext, get_method
 from core.models.base import ModelConfig, popularity_of
 from core.split import SplitConfig, make_split
+from core.runner import Prepared
 
 VOCAB = 512
 
@@ -103,10 +104,11 @@ def run():
     request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.05"))
     groups = make_groups(ds, split, request)
     base = PopularityScorer(ds.n_users, ds.items[split.train], ds.n_items)
-    valid = split.valid[~np.isin(ds.users[split.valid], request.forget_users)]
+    targets = make_targets(ds, split, request, groups)
+    valid = Prepared(ds, split, request, groups, targets).retrain_valid_rows  # the runner's own rule
     ctx = UnlearnContext(ds, split, request, groups, base_model=base, model_config=ModelConfig(),
                          device=torch.device("cpu"), reporter=Reporter(EVENTS.append).for_model("e2urec"), seed=0,
-                         train_model=None, targets=make_targets(ds, split, request, groups), retrain_valid_rows=valid)
+                         train_model=None, targets=targets, retrain_valid_rows=valid)
     model = tiny_llama()
     before = frozen_state(model)
     llm = LocalLLM(model=model, tokenizer=WordTokenizer(), source="tiny", device=torch.device("cpu"), dtype=torch.float32)

@@ -67,13 +67,24 @@ def method_choices(names: list[str], gpu: bool, quick: bool) -> tuple[MethodChoi
 
 
 def table(result) -> str:
-    cols = ("retain/hit@10", "retain/ndcg@10", "forget/hit@10", "similar/hit@10", "forgotten_recall@10", "mia_auc")
-    lines = [f"{'model':<12} " + " ".join(f"{c:>20}" for c in cols) + f" {'time_s':>9} {'prep_s':>9}"]
+    cols = ("retain/hit@10", "retain/ndcg@10", "forget/hit@10", "similar/hit@10", "forgotten_recall@10")
+    attacks = ("record-level", "fold-in")
+    lines = [f"{'model':<12} " + " ".join(f"{c:>20}" for c in cols + attacks) + f" {'time_s':>9} {'prep_s':>9}"]
     for name, report in result.models.items():
         flat = report.flat()
         lines.append(f"{name:<12} " + " ".join(f"{fmt(flat.get(c)):>20}" for c in cols)
+                     + " " + " ".join(f"{_attack(report, a):>20}" for a in attacks)
                      + f" {report.time_s:9.1f} {report.prep_time_s:9.1f}")
     return "\n".join(lines)
+
+
+def _attack(report, name: str) -> str:
+    """``AUC [low, high]`` of one attack (the evidence the runner attaches), or –."""
+    entry = (report.attacks or {}).get(name) or {}
+    interval = entry.get("interval") or {}
+    if "auc" not in entry:
+        return "–"
+    return f"{entry['auc']:.3f} [{interval.get('low', float('nan')):.2f},{interval.get('high', float('nan')):.2f}]"
 
 
 def extras_block(result) -> str:

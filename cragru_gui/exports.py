@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -34,30 +35,44 @@ def _ready(window) -> bool:
     return True
 
 
-def export_report(window, path: str | None = None) -> list[Path]:
+def _write_in_background(window, what: str, path: str, write: Callable[[], object], said: Callable[[object], str]):
+    """Write off the GUI thread (hashing a large dataset for the receipt or laying out a PDF
+    must not freeze the window); the outcome is said on the GUI thread. Returns the task."""
+
+    def done(written) -> None:
+        window.statusBar().showMessage(said(written), 15000)
+        window._log(said(written))
+
+    def failed(exc: BaseException) -> None:
+        errors.report_exception(window, exc, f"Cannot write the {what}")
+
+    window.statusBar().showMessage(f"Writing the {what} {Path(path).name}…")
+    return window.tasks.start(f"save {what} {path}", lambda task: write(), on_done=done, on_error=failed)
+
+
+def export_report(window, path: str | None = None):
     """``.pdf``: the audit report as PDF; otherwise the HTML report with CSV and JSON beside it.
-    Charts go in as the person sees them."""
+    Charts go in as the person sees them (captured here, on the GUI thread). Returns the
+    writing task (its ``value``: the files written), or None when nothing is to be written."""
     if not _ready(window):
-        return []
+        return None
     path = path or choose_save_path(window, _suggested(window, "report", ".html"))
     if not path:
-        return []
-    images = window.charts.png_images()
-    try:
+        return None
+    images, result = window.charts.png_images(), window.result
+
+    def write() -> list[Path]:
         if Path(path).suffix.lower() == ".pdf":
-            written = [write_report(window.result, path, images)]
-        else:
-            written = export_all(window.result, path, images)
-    except Exception as exc:  # noqa: BLE001 - a file that cannot be written is said, not raised
-        errors.report_exception(window, exc, "Cannot write the report")
-        return []
-    window.statusBar().showMessage("Wrote " + ", ".join(p.name for p in written), 15000)
-    window._log("exported " + ", ".join(str(p) for p in written))
-    return written
+            return [write_report(result, path, images)]
+        return export_all(result, path, images)
+
+    return _write_in_background(window, "report", path, write,
+                                lambda written: "exported " + ", ".join(str(p) for p in written))
 
 
-def save_receipt(window, path: str | None = None) -> Path | None:
-    """The JSON receipt: data and request fingerprints, subjects, verdicts, evidence."""
+def save_receipt(window, path: str | None = None):
+    """The JSON receipt: data and request fingerprints, subjects, verdicts, evidence.
+    Returns the writing task (its ``value``: the receipt's path), or None."""
     if not _ready(window):
         return None
     path = path or choose_save_path(window, _suggested(window, "receipt", ".json"), RECEIPT_FILTER)
@@ -65,12 +80,7 @@ def save_receipt(window, path: str | None = None) -> Path | None:
         return None
     from core.receipt import write_receipt
 
-    try:
-        written = write_receipt(window.result, path)
-    except Exception as exc:  # noqa: BLE001
-        errors.report_exception(window, exc, "Cannot write the receipt")
-        return None
-    window.statusBar().showMessage(f"Wrote the receipt {written.name} (check it with: cragru-run verify "
-                                   f"{written.name} --data …)", 15000)
-    window._log(f"receipt written to {written}")
-    return written
+    result = window.result
+    return _write_in_background(window, "receipt", path, lambda: write_receipt(result, path),
+                                lambda written: f"receipt written to {written} (check it with: cragru-run verify "
+                                                f"{Path(written).name} --data …)")

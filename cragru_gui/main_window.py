@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
@@ -333,10 +332,12 @@ class MainWindow(QMainWindow):
         dialog.show()
 
     # -- export ---------------------------------------------------------------------------------------
-    def export_report(self, path: str | None = None) -> list[Path]:
+    def export_report(self, path: str | None = None):
+        """The report written off the GUI thread: the task (``value``: the files), or None."""
         return exports.export_report(self, path)
 
-    def save_receipt(self, path: str | None = None) -> Path | None:
+    def save_receipt(self, path: str | None = None):
+        """The receipt written off the GUI thread: the task (``value``: its path), or None."""
         return exports.save_receipt(self, path)
 
     def _log(self, text: str, level: str = "info") -> None:

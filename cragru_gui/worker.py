@@ -40,6 +40,7 @@ class Task:
         self._stop = threading.Event()
         self.superseded = False  # a newer task of this kind (or shutdown) took over: deliver nothing
         self.thread: threading.Thread | None = None
+        self.value: Any = None  # what ``fn`` returned, once it has (also handed to ``on_done``)
 
     def should_stop(self) -> bool:
         return self._stop.is_set()
@@ -59,7 +60,7 @@ class Task:
 
     def _run(self) -> None:
         try:
-            value = self._fn(self)
+            value = self.value = self._fn(self)
         except (Cancelled, KeyboardInterrupt):
             self._send("cancelled", None)
         except BaseException as exc:  # noqa: BLE001 - every failure is reported, none escapes the thread

@@ -23,10 +23,14 @@ def test_after_cancel_every_view_says_cancelled(make_window, qtbot, tmp_path):
     assert "Verdict" in window.verdict_view.heading.text()
     # the reviewer's files: the PDF report and the receipt, written by core
     assert window.receipt_action.isEnabled() and window.results_view.receipt_button.isEnabled()
-    receipt = window.save_receipt(str(tmp_path / "receipt.json"))
-    assert json.loads(receipt.read_text())["run_id"] == window.result.run_id
-    [pdf] = window.export_report(str(tmp_path / "report.pdf"))
+    task = window.save_receipt(str(tmp_path / "receipt.json"))  # written off the GUI thread
+    assert task.wait(30)
+    assert json.loads(task.value.read_text())["run_id"] == window.result.run_id
+    task = window.export_report(str(tmp_path / "report.pdf"))
+    assert task.wait(60)
+    [pdf] = task.value
     assert pdf.read_bytes().startswith(b"%PDF")
+    qtbot.waitUntil(lambda: "report.pdf" in window.statusBar().currentMessage(), timeout=5000)
     window.method_panel.set_epochs(500)
     window.method_panel.run_form.set_values({"use_cache": False})
     window.start_run()

@@ -124,7 +124,9 @@ def test_retraining_run_fills_charts_results_and_inspector(make_window, qtbot, s
     assert [r.status for r in runs] == ["done"]
     assert window.history_panel.model.rowCount() == 1
     # export: HTML with the charts, CSV and JSON
-    written = window.export_report(str(tmp_path / "report.html"))
+    task = window.export_report(str(tmp_path / "report.html"))
+    assert task.wait(30)
+    written = task.value
     assert [p.name for p in written] == ["report.html", "report-metrics.csv", "report.json"]
     html = written[0].read_text()
     assert "data:image/png;base64," in html and result.run_id in html

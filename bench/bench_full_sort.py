@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="ml-1m", help="dataset folder or name (default: ml-1m from CRAGRU_DATA_DIR "
                                                         "or shared/data beside the checkout)")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     parser.add_argument("--epochs", type=int, default=0, help="BPR epochs before timing (0: seeded init)")
     args = parser.parse_args(argv)

@@ -122,5 +122,5 @@ def test_entries_and_contains_follow_the_sets():
     sets = RowSets(sp.csr_matrix(np.array([[0, 1, 1, 0], [0, 0, 0, 0], [1, 0, 0, 1]])))
     rows, items = sets.entries(np.array([2, 1, 0]))
     assert rows.tolist() == [0, 0, 2, 2] and items.tolist() == [0, 3, 1, 2]
-    ranked = np.array([[3, 1], [0, 2], [2, 0]])
+    ranked = torch.tensor([[3, 1], [0, 2], [2, 0]])
     assert sets.contains(np.array([2, 1, 0]), ranked).tolist() == [[True, False], [False, False], [True, False]]

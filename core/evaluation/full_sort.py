@@ -42,10 +42,12 @@ class RowSets:
         ``users`` (ascending, items ascending within a row)."""
         users = np.asarray(users, dtype=np.int64)
         lengths = self.sizes[users]
-        total = int(lengths.sum())
         rows = np.repeat(np.arange(len(users)), lengths)
-        offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        return rows, self.matrix.indices[np.repeat(self.matrix.indptr[users], lengths) + offsets].astype(np.int64)
+        indptr, indices = self.matrix.indptr, self.matrix.indices
+        if len(users) and users[-1] - users[0] == len(users) - 1 and (len(users) == 1 or (np.diff(users) == 1).all()):
+            return rows, indices[indptr[users[0]] : indptr[users[-1] + 1]].astype(np.int64)  # a run of users: a slice
+        shift = np.repeat(indptr[users] - (np.cumsum(lengths) - lengths), lengths)
+        return rows, indices[np.arange(len(rows)) + shift].astype(np.int64)
 
     def fill_(self, scores: torch.Tensor, users: np.ndarray, value: float) -> torch.Tensor:
         """Set ``scores[j, i] = value`` for every item ``i`` in ``users[j]``'s set, in place."""
@@ -55,16 +57,16 @@ class RowSets:
             scores.index_put_(index, torch.tensor(value, dtype=scores.dtype, device=scores.device))
         return scores
 
-    def contains(self, users: np.ndarray, ranked: np.ndarray) -> np.ndarray:
+    def contains(self, users: np.ndarray, ranked: torch.Tensor) -> torch.Tensor:
         """Bool like ``ranked`` ``[len(users), k]``: whether ``ranked[j, r]`` is in ``users[j]``'s
         set (a sorted-key search over the batch's entries, not a dense lookup table)."""
         rows, items = self.entries(users)
         if len(rows) == 0:
-            return np.zeros(ranked.shape, dtype=bool)
+            return torch.zeros(ranked.shape, dtype=torch.bool, device=ranked.device)
         n_items = self.matrix.shape[1]
-        keys = rows * n_items + items  # ascending: rows ascend, items ascend within a row
-        wanted = np.arange(len(users), dtype=np.int64)[:, None] * n_items + ranked
-        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        keys = torch.as_tensor(rows * n_items + items, device=ranked.device)  # ascending: by row, then item
+        wanted = torch.arange(len(users), device=ranked.device).unsqueeze(1) * n_items + ranked
+        at = torch.searchsorted(keys, wanted).clamp_(max=len(keys) - 1)
         return keys[at] == wanted
 
     def dense(self, users: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -155,8 +157,8 @@ def evaluate_users(
     for start in range(0, len(users), step):
         cancel_point()
         batch = users[start : start + step]
-        top = torch.topk(_masked_scores(model, batch, mask), max_k, dim=1).indices.cpu().numpy()
-        hits[start : start + len(batch)] = truth.contains(batch, top)
+        top = torch.topk(_masked_scores(model, batch, mask), max_k, dim=1).indices
+        hits[start : start + len(batch)] = truth.contains(batch, top).cpu().numpy()
     out = {name: np.zeros(len(users), dtype=np.float32) for name in metric_names(ks)}
     n_truth = torch.as_tensor(truth.sizes[users])
     rows = max(1, _SERIAL_CELLS // max_k)

@@ -76,7 +76,7 @@ class PeakRss:
             self.peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM"))
 
 
-def stages(n_rows: int, seed: int):
+def stages(n_rows: int, seed: int, row_wise: bool = False):
     """(name, function of the state dict) in pipeline order; each stores what it makes."""
     n_users = max(1000, int(n_rows * USERS_PER_ROW))
     n_items = min(MAX_ITEMS, max(400, n_rows // ROWS_PER_ITEM))
@@ -86,7 +86,7 @@ def stages(n_rows: int, seed: int):
         ds, split = s["ds"], s["split"]
         rows = s["request"].retained_rows
         s["model"] = train_recommender(config, ds.n_users, ds.n_items, ds.users[rows], ds.items[rows], "cpu",
-                                       reporter=reporter, epochs=1)
+                                       reporter=reporter, epochs=1, row_wise=row_wise)
 
     def evaluate(s, _):
         s["targets"] = make_targets(s["ds"], s["split"], s["request"], s["groups"])
@@ -115,10 +115,10 @@ def stages(n_rows: int, seed: int):
     ]
 
 
-def run_size(n_rows: int, seed: int, cancel: bool, process_peak: list[int]) -> list[str]:
+def run_size(n_rows: int, seed: int, cancel: bool, process_peak: list[int], row_wise: bool = False) -> list[str]:
     state: dict = {}
     lines = []
-    for name, fn in stages(n_rows, seed):
+    for name, fn in stages(n_rows, seed, row_wise):
         latency = None
         if cancel:
             with PeakRss() as stopped:
@@ -188,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cancel", action="store_true", help="also measure cancel latency per stage")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    parser.add_argument("--row-wise", action="store_true",
+                        help="train the BPR epoch with sparse gradients + SparseAdam (rows a batch touches only)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -195,10 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     print(_header(argv), flush=True)
     print(f"bench_scale: {torch.get_num_threads()} torch threads, users = {USERS_PER_ROW} × interactions, "
           f"items = interactions / {ROWS_PER_ITEM} capped at {MAX_ITEMS:,}, request users:random:0.05, "
-          f"BPR dim 64 batch 8192", flush=True)
+          f"BPR dim 64 batch 8192{', row-wise (SparseAdam)' if args.row_wise else ', Adam'}", flush=True)
     process_peak = [0]
     for size in (int(s) for s in args.sizes.split(",")):
-        run_size(size, args.seed, args.cancel, process_peak)
+        run_size(size, args.seed, args.cancel, process_peak, args.row_wise)
     return 0
 
 

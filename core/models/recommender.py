@@ -89,19 +89,22 @@ class Recommender(nn.Module):
 
     # -- training objective ---------------------------------------------------------
     def bpr_loss(
-        self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor
+        self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, sparse: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(loss, reg)`` for a batch of (user, positive, negative) triples.
 
         ``loss`` is the mean of ``-log σ(s(u,i) − s(u,j))`` on final embeddings; ``reg`` is
         ``(‖u‖² + ‖i‖² + ‖j‖²) / 2 / batch`` on the raw tables (RecBole's EmbLoss), left
-        unweighted so the caller multiplies it by its own ``reg``.
+        unweighted so the caller multiplies it by its own ``reg``. ``sparse``: the gathers
+        give sparse gradients (raw tables only, i.e. BPR-MF), for ``torch.optim.SparseAdam``.
         """
         user_emb, item_emb = self.embeddings()
         batch = len(users)
         both = torch.cat([pos, neg])  # one gather (and one scatter in backward) for i and j
-        u = user_emb.index_select(0, users)
-        ij = item_emb.index_select(0, both)
+        if sparse:  # gradients of the touched rows only (for a row-wise optimiser on very large tables)
+            u, ij = F.embedding(users, user_emb, sparse=True), F.embedding(both, item_emb, sparse=True)
+        else:
+            u, ij = user_emb.index_select(0, users), item_emb.index_select(0, both)
         diff = (u * (ij[:batch] - ij[batch:])).sum(-1)
         loss = -F.logsigmoid(diff).mean()
         user0, item0 = self.layer0()

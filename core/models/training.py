@@ -14,6 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from core.errors import ConfigError
+
 from core.evaluation.full_sort import RowSets, evaluate_users
 from core.events import NULL_REPORTER, Reporter
 from core.fit_loop import FitPlan, FitResult, fit
@@ -76,6 +78,7 @@ def train_recommender(
     stage: str = "train",
     model: Recommender | None = None,
     epochs: int | None = None,
+    row_wise: bool = False,
 ) -> Recommender:
     """Train (or, with ``model=``, continue training) on the given rows.
 
@@ -85,9 +88,14 @@ def train_recommender(
     its ``known_users``/``popularity`` and (LightGCN) its graph: the caller decides
     what it should know. Raises :class:`~core.errors.Cancelled` when the reporter's
     stop flag is set (checked at least every 0.2 s).
+
+    ``row_wise`` (BPR-MF only): sparse gradients and ``torch.optim.SparseAdam``, which
+    updates only the rows a batch touches — a step costs the batch, not the tables, so an
+    epoch grows with the rows instead of users × steps. Not the default: its moments
+    differ from Adam's (untouched rows keep theirs), so every published figure uses Adam.
     """
     return fit_recommender(config, n_users, n_items, train_users, train_items, device, valid=valid,
-                           reporter=reporter, stage=stage, model=model, epochs=epochs)[0]
+                           reporter=reporter, stage=stage, model=model, epochs=epochs, row_wise=row_wise)[0]
 
 
 def fit_recommender(
@@ -103,9 +111,12 @@ def fit_recommender(
     stage: str = "train",
     model: Recommender | None = None,
     epochs: int | None = None,
+    row_wise: bool = False,
 ) -> tuple[Recommender, FitResult]:
     """:func:`train_recommender`, also returning how the fit went (epochs run, best epoch)."""
     config.validate()
+    if row_wise and config.name != "bpr":
+        raise ConfigError(f"row-wise updates need raw embedding tables (BPR-MF), not {config.name}")
     device = torch.device(device)
     train_users = np.asarray(train_users, dtype=np.int64)
     train_items = np.asarray(train_items, dtype=np.int64)
@@ -126,11 +137,13 @@ def fit_recommender(
 
     def step(idx: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         users = users_t[idx]
-        loss, reg = model.bpr_loss(users, items_t[idx], sampler.sample(users, generator))
+        loss, reg = model.bpr_loss(users, items_t[idx], sampler.sample(users, generator), sparse=row_wise)
         return loss + config.reg * reg
 
     plan = FitPlan(epochs=int(epochs if epochs is not None else config.epochs), batch_size=int(config.batch_size),
                    seed=int(config.seed), stage=stage, patience=config.patience, eval_every=config.eval_every)
-    result = fit(step, list(model.parameters()), len(train_users), plan, reporter, lr=config.lr, module=model,
-                 device=device, validate=(lambda: validator(model)) if validator is not None else None)
+    params = list(model.parameters())
+    optimizer = torch.optim.SparseAdam(params, lr=config.lr) if row_wise else None
+    result = fit(step, params, len(train_users), plan, reporter, lr=config.lr, module=model, device=device,
+                 optimizer=optimizer, validate=(lambda: validator(model)) if validator is not None else None)
     return model.eval(), result

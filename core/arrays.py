@@ -35,3 +35,17 @@ def intersection(a, b) -> np.ndarray:
     """``np.intersect1d(a, b)``: sorted distinct values in both."""
     a = unique(a)
     return a[np.isin(a, np.asarray(b))]
+
+
+def consecutive_ranges(weights: np.ndarray, budget: float) -> list[tuple[int, int]]:
+    """``(start, stop)`` ranges of consecutive positions whose ``weights`` add up to about
+    ``budget`` each (a position weighing more gets a range of its own): work cut into
+    bounded blocks with a cancel point between them."""
+    ends = np.cumsum(weights)
+    out, start = [], 0
+    while start < len(ends):
+        done = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, done + budget, side="right")))
+        out.append((start, stop))
+        start = stop
+    return out

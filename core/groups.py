@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from core.arrays import difference, intersection, union, unique
+from core.arrays import consecutive_ranges, difference, intersection, union, unique
 from core.cancel import cancel_point
 from core.data.dataset import Dataset
 from core.forget_request import ResolvedRequest
@@ -70,14 +70,7 @@ def _blocks(rows: sp.csr_matrix, per_item: np.ndarray, budget: int) -> list[tupl
     stay within ``budget`` (a row costing more gets a block of its own)."""
     owner = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
     cost = np.bincount(owner, weights=per_item[rows.indices], minlength=rows.shape[0])
-    ends = np.cumsum(cost)
-    out, start = [], 0
-    while start < len(ends):
-        done = ends[start - 1] if start else 0.0
-        stop = max(start + 1, int(np.searchsorted(ends, done + budget, side="right")))
-        out.append((start, stop))
-        start = stop
-    return out
+    return consecutive_ranges(cost, budget)
 
 
 def _top_per_row(sims: sp.csr_matrix, top_n: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.arrays import union
+from core.arrays import consecutive_ranges, union
 from core.cancel import cancel_point
 from core.data.dataset import Dataset
 from core.data.demo import (
@@ -94,14 +94,7 @@ class _Tables:
 
 def _chunks(per_user: np.ndarray, rows: int) -> list[tuple[int, int]]:
     """Consecutive user ranges of about ``rows`` rows each (at least one user)."""
-    ends = np.cumsum(per_user)
-    out, start = [], 0
-    while start < len(per_user):
-        done = ends[start - 1] if start else 0
-        stop = max(start + 1, int(np.searchsorted(ends, done + rows, side="right")))
-        out.append((start, stop))
-        start = stop
-    return out
+    return consecutive_ranges(per_user, rows)
 
 
 def _chunk(rng: np.random.Generator, per_user: np.ndarray, first: int, tables: _Tables, user_ids: np.ndarray):

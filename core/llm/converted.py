@@ -16,20 +16,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from core.data.fingerprint import file_sha256
 from core.paths import cache_dir
 
 MANIFEST = "cragru-manifest.json"
 WEIGHTS = "model.safetensors"
 _VERIFIED: dict[str, tuple[int, int]] = {}  # folder -> (size, mtime_ns) of weights checked this process
 _GGUF_SHA: dict[tuple[str, int, int], str] = {}
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _gguf_sha(path: Path) -> str:

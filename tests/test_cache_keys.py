@@ -100,3 +100,17 @@ def test_an_unwritable_cache_folder_is_a_warning(isolated_home, prepared, tmp_pa
     monkeypatch.setenv("CRAGRU_CACHE_DIR", str(blocker))
     model, cached, warnings = base(CONFIG, prepared)
     assert model is not None and not cached and any("not saved" in w for w in warnings)
+
+
+def test_memory_cache_keeps_the_most_recently_used():
+    from core.model_cache import MemoryCache
+
+    memo = MemoryCache(2)
+    memo.put("a", 1)
+    memo.put("b", 2)
+    assert memo.get("a") == 1  # a is now the most recent
+    memo.put("c", 3)
+    assert "b" not in memo and memo.get("a") == 1 and memo.get("c") == 3 and len(memo) == 2
+    assert memo.get("missing") is None
+    memo.clear()
+    assert len(memo) == 0

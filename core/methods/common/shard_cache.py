@@ -17,12 +17,11 @@ import torch
 from core.events import Reporter
 from core.methods.common.shards import ShardStack, train_shards_from_params
 from core.methods.registry import UnlearnContext
-from core.model_cache import cache_key, cached_path, load_entry, save_entry
+from core.model_cache import MemoryCache, cache_key, cached_path, load_entry, save_entry
 
 CACHE_KIND = "shards"
 CACHE_VERSION = "shards-v1"
-_MEMORY: dict[str, ShardStack] = {}
-_MEMORY_LIMIT = 4
+_MEMORY = MemoryCache(4)
 
 
 def _key(ctx: UnlearnContext, params: dict, user_shard: np.ndarray, method: str) -> str:
@@ -58,7 +57,7 @@ def prepared_shards(ctx: UnlearnContext, params: dict, user_shard: np.ndarray, r
     """Every shard trained on the training rows, or reused; ``(stack, from_cache)``."""
     key = _key(ctx, params, user_shard, method)
     if ctx.use_cache and key in _MEMORY:
-        return _copy(_MEMORY[key]), True
+        return _copy(_MEMORY.get(key)), True
     path = cached_path(key, CACHE_KIND)
     if ctx.use_cache:
         payload, warning = load_entry(path, key, map_location="cpu")
@@ -66,20 +65,15 @@ def prepared_shards(ctx: UnlearnContext, params: dict, user_shard: np.ndarray, r
             reporter.log(f"{method}: {warning}", "warning")
         stack = _from_payload(payload, params["n_shards"], ctx.device) if payload is not None else None
         if stack is not None:
-            _remember(key, _copy(stack))
+            _MEMORY.put(key, _copy(stack))
             return stack, True
     split = ctx.split
     stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(params["n_shards"]),
                                      split.valid, reporter, "shard")
     if ctx.use_cache:
-        _remember(key, _copy(stack))
+        _MEMORY.put(key, _copy(stack))
         warning = save_entry(path, key, _as_payload(stack), {"shards": params["n_shards"]})
         if warning:
             reporter.log(f"{method}: {warning}", "warning")
     return stack, False
 
-
-def _remember(key: str, stack: ShardStack) -> None:
-    _MEMORY[key] = stack
-    while len(_MEMORY) > _MEMORY_LIMIT:
-        _MEMORY.pop(next(iter(_MEMORY)))

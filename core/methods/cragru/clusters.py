@@ -21,7 +21,7 @@ import torch
 
 from core.data.dataset import Dataset
 from core.events import NULL_REPORTER, Reporter
-from core.model_cache import cache_key, cached_path, load_entry, save_entry
+from core.model_cache import MemoryCache, cache_key, cached_path, load_entry, save_entry
 
 CACHE_KIND = "cragru"
 CACHE_VERSION = "cragru-clusters-v2"  # v2: keyed, checksummed entries
@@ -184,7 +184,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-8)
 
 
-_MEMO: dict[str, ItemClusters] = {}
+_MEMO = MemoryCache(8)
 
 
 def cached_item_clusters(
@@ -200,15 +200,15 @@ def cached_item_clusters(
     """
     key = cache_key(dataset.fingerprint(), split_dict, kwargs, CACHE_VERSION)
     if use_cache and key in _MEMO:
-        return _MEMO[key], True
+        return _MEMO.get(key), True
     path = cached_path(key, CACHE_KIND)
     clusters = _load_clusters(path, key, dataset.n_items, reporter) if use_cache else None
     if clusters is not None:
-        _MEMO[key] = clusters
+        _MEMO.put(key, clusters)
         return clusters, True
     clusters = fit_item_clusters(dataset, train_rows, reporter=reporter, **kwargs)
     if use_cache:
-        _MEMO[key] = clusters
+        _MEMO.put(key, clusters)
         payload = {"vectors": torch.from_numpy(clusters.vectors), "labels": torch.from_numpy(clusters.labels),
                    "k": torch.tensor(clusters.k)}
         warning = save_entry(path, key, payload, {"n_items": dataset.n_items, **kwargs})

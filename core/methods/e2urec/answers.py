@@ -10,15 +10,15 @@ uses this: the per-request time always includes the method's own forward passes.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 
 import numpy as np
 import torch
 
 from core.methods.common.lora import adapter_parameters
+from core.model_cache import MemoryCache
 
 MAX_ENTRIES = 50_000  # ~ a few MB: two floats and a 16-byte key each
-_MEMO: OrderedDict[bytes, np.ndarray] = OrderedDict()
+_MEMO = MemoryCache(MAX_ENTRIES)
 
 
 def adapter_digest(model: torch.nn.Module, adapter: str) -> bytes:
@@ -39,16 +39,11 @@ def prompt_key(weights: bytes, *pieces: list[int]) -> bytes:
 
 
 def recall(key: bytes) -> np.ndarray | None:
-    hit = _MEMO.get(key)
-    if hit is not None:
-        _MEMO.move_to_end(key)
-    return hit
+    return _MEMO.get(key)
 
 
 def remember(key: bytes, value: np.ndarray) -> None:
-    _MEMO[key] = value
-    while len(_MEMO) > MAX_ENTRIES:
-        _MEMO.popitem(last=False)
+    _MEMO.put(key, value)
 
 
 def forget_all() -> None:

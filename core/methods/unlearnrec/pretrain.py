@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -28,7 +27,7 @@ from core.events import Reporter
 from core.fit_loop import FitPlan, fit
 from core.methods.unlearnrec.influence import InfluenceEncoder, influence_graph
 from core.methods.unlearnrec.objective import LossConfig, Objective
-from core.model_cache import cache_key, cached_path, load_entry, save_entry
+from core.model_cache import MemoryCache, cache_key, cached_path, load_entry, save_entry
 from core.models.negative_sampling import NegativeSampler
 
 FORMAT = "unlearnrec-encoder-4"
@@ -37,7 +36,7 @@ MEMORY_ENTRIES = 4
 METRIC_EVERY = 5
 CLIP_NORM = 5.0
 
-_memory: OrderedDict[str, dict] = OrderedDict()
+_memory = MemoryCache(MEMORY_ENTRIES)
 
 
 @dataclass(frozen=True)
@@ -199,8 +198,7 @@ def pretrained_encoder(
                                seed=settings.seed).to(device)
     key = pretrain_key(model, users, items, settings, device) if use_cache else ""
     if use_cache and key in _memory:
-        _memory.move_to_end(key)
-        encoder.load_state_dict(_memory[key])
+        encoder.load_state_dict(_memory.get(key))
         reporter.log("influence encoder reused from memory (pre-trained earlier for this base model)")
         return encoder.eval(), "memory"
     path = cached_path(key, CACHE_KIND) if use_cache else None
@@ -240,10 +238,7 @@ def fine_tuned(encoder: InfluenceEncoder, **kwargs) -> tuple[InfluenceEncoder, d
 
 
 def _remember(key: str, state: dict) -> None:
-    _memory[key] = {k: v.detach().cpu() for k, v in state.items()}
-    _memory.move_to_end(key)
-    while len(_memory) > MEMORY_ENTRIES:
-        _memory.popitem(last=False)
+    _memory.put(key, {k: v.detach().cpu() for k, v in state.items()})
 
 
 def clear_memory_cache() -> None:

@@ -14,7 +14,7 @@ from core.errors import Cancelled
 from core.events import Reporter
 from core.methods.cragru.clusters import _kmeans, fit_item_clusters
 from core.methods.cragru.scoring import CachedScorer, naive_candidate_logprobs, packed_candidate_logprobs
-from tests.test_cragru_common import _data
+from tests.demo_context import demo_data
 from tests.tiny_llm import tiny_llm
 
 
@@ -56,7 +56,7 @@ def test_checked_kmeans_equals_scikit_learns_restarts():
 
 
 def test_word2vec_stops_within_a_fraction_of_a_second():
-    ds, split, _, _ = _data("users:random:0.05")
+    ds, split, _, _ = demo_data("users:random:0.05")
     stop = {"at": None}
     reporter = Reporter(should_stop=lambda: stop["at"] is not None)
     outcome = {}

@@ -11,17 +11,9 @@ import functools
 
 import numpy as np
 
-from core.data.demo import demo_dataset
-from core.events import Reporter
-from core.evaluation.grouped import make_targets
-from core.forget_request import ForgetRequest, resolve_request
-from core.groups import make_groups
 from core.methods.registry import UnlearnContext
 from core.models.base import ModelConfig
-from core.split import SplitConfig, make_split
-from core.runner import Prepared
-
-import torch
+from tests.demo_context import demo_context, demo_data
 
 
 class FakeBackend:
@@ -55,20 +47,11 @@ class FakeBackend:
         return out
 
 
-@functools.lru_cache(maxsize=4)
-def _data(request_text: str, seed: int = 0):
-    ds = demo_dataset(seed)
-    split = make_split(ds, SplitConfig(seed=seed))
-    request = resolve_request(ds, split, ForgetRequest.parse(request_text, seed=seed))
-    groups = make_groups(ds, split, request)
-    return ds, split, request, groups
-
-
 @functools.lru_cache(maxsize=2)
 def _base(epochs: int, seed: int = 0):
     from core.models.training import train_recommender
 
-    ds, split, _, _ = _data("users:random:0.05", seed)
+    ds, split, _, _ = demo_data("users:random:0.05", seed)
     config = ModelConfig(epochs=epochs, patience=3, batch_size=1024, lr=5e-3, seed=seed) if epochs else ModelConfig(seed=seed)
     if epochs == 0:
         from core.models.training import build_model
@@ -80,13 +63,7 @@ def _base(epochs: int, seed: int = 0):
 
 def make_context(request_text: str = "users:random:0.05", *, epochs: int = 0, seed: int = 0) -> UnlearnContext:
     """A demo-dataset context; ``epochs=0`` uses an untrained (seeded) BPR base model."""
-    ds, split, request, groups = _data(request_text, seed)
-    base = _base(epochs, seed)
-    targets = make_targets(ds, split, request, groups)
-    valid = Prepared(ds, split, request, groups, targets).retrain_valid_rows  # the runner's own rule
-    return UnlearnContext(ds, split, request, groups, base_model=base, model_config=ModelConfig(),
-                          device=torch.device("cpu"), reporter=Reporter(), seed=seed, train_model=None,
-                          targets=targets, retrain_valid_rows=valid)
+    return demo_context(request_text, base_model=_base(epochs, seed), seed=seed)
 
 
 def params(**changes) -> dict:

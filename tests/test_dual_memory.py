@@ -4,27 +4,20 @@ One tiny experiment on the demo data is shared by the module (a 1-block T5 of wi
 trained for a few epochs; ~20 s on a slow CPU).
 """
 
-from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
 from core.data.dataset import Dataset
-from core.data.demo import demo_dataset
 from core.evaluation.full_sort import RowSets
-from core.evaluation.grouped import make_targets
 from core.events import MetricEvent, Reporter
-from core.forget_request import ForgetRequest, resolve_request
-from core.groups import make_groups
 from core.methods.dual_memory.method import side_memory_examples
 from core.methods.dual_memory.generative import item_log_probs
 from core.methods.dual_memory.sequences import EOS, ITEM_OFFSET, PAD, next_item_examples, prefix_contexts, serving_contexts
 from core.methods.common.lora import frozen_state, same_state
-from core.methods.registry import UnlearnContext, get_method
-from core.models.base import ModelConfig
-from core.split import SplitConfig, make_split
-from core.runner import Prepared
+from core.methods.registry import get_method
+from tests.demo_context import demo_context
 
 TINY = dict(history_len=10, model_dim=32, model_layers=1, model_heads=2, main_epochs=10, main_lr=0.01, batch_size=512,
             side_epochs=8, use_cache=False)
@@ -34,16 +27,7 @@ EVENTS: list = []
 @pytest.fixture(scope="module")
 def run():
     torch.manual_seed(0)
-    ds = demo_dataset(0)
-    split = make_split(ds, SplitConfig(seed=0))
-    request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.1"))
-    groups = make_groups(ds, split, request)
-    targets = make_targets(ds, split, request, groups)
-    valid = Prepared(ds, split, request, groups, targets).retrain_valid_rows  # the runner's own rule
-    ctx = UnlearnContext(ds, split, request, groups, base_model=None, model_config=ModelConfig(),
-                         device=torch.device("cpu"), reporter=Reporter(EVENTS.append).for_model("dual_memory"),
-                         seed=0, train_model=None, targets=targets,
-                         retrain_valid_rows=valid)
+    ctx = demo_context("users:random:0.1", reporter=Reporter(EVENTS.append).for_model("dual_memory"))
     spec = get_method("dual_memory")
     params = spec.validate(TINY)
     prepared = spec.prepare(ctx, params)

@@ -2,7 +2,6 @@
 another key's file planted under its name, an altered file, an older unkeyed one or one of
 another shape is refused with a warning and the T5 trained again, never used."""
 
-from __future__ import annotations
 
 from dataclasses import replace
 
@@ -10,16 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.data.demo import demo_dataset
 from core.events import LogEvent, Reporter
-from core.forget_request import ForgetRequest, resolve_request
-from core.groups import make_groups
 from core.methods.dual_memory.generative import build_t5
 from core.methods.dual_memory.method import CACHE_KIND, CACHE_VERSION, _train_or_load, main_config
-from core.methods.registry import UnlearnContext, get_method
+from core.methods.registry import get_method
 from core.model_cache import ENTRY_MAGIC, cache_key, cached_path, save_entry
-from core.models.base import ModelConfig
-from core.split import SplitConfig, make_split
+from tests.demo_context import demo_context
 
 TINY = dict(history_len=5, model_dim=16, model_layers=1, model_heads=2, main_epochs=1, batch_size=1024)
 LOGS: list[LogEvent] = []
@@ -27,14 +22,7 @@ LOGS: list[LogEvent] = []
 
 @pytest.fixture(scope="module")
 def ctx():
-    ds = demo_dataset(0)
-    split = make_split(ds, SplitConfig(seed=0))
-    request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.1"))
-    groups = make_groups(ds, split, request)
-    reporter = Reporter(lambda e: LOGS.append(e) if isinstance(e, LogEvent) else None)
-    return UnlearnContext(ds, split, request, groups, base_model=None, model_config=ModelConfig(),
-                          device=torch.device("cpu"), reporter=reporter, seed=0, train_model=None, targets=None,
-                          retrain_valid_rows=split.valid)
+    return demo_context("users:random:0.1", reporter=Reporter(lambda e: LOGS.append(e) if isinstance(e, LogEvent) else None))
 
 
 def main_memory(ctx, cfg):

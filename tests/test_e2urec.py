@@ -5,7 +5,6 @@ code paths (prepare, augmented model, teachers, student, scorer) on a 2-layer Ll
 width 32 with a word-hash tokenizer; the bench runs the real model.
 """
 
-from __future__ import annotations
 
 import re
 import zlib
@@ -16,20 +15,15 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
 import core.llm.local as local_llm
-from core.data.demo import demo_dataset
-from core.evaluation.grouped import make_targets
 from core.events import MetricEvent, Reporter
-from core.forget_request import ForgetRequest, resolve_request
-from core.groups import make_groups
 from core.llm.local import LocalLLM
 from core.methods.e2urec.distill import forgetting_teacher, jensen_shannon, soft_cross_entropy
 from core.methods.e2urec.llm_rec import answer_logits, candidate_logits
 from core.methods.e2urec.prompts import answer_token_ids
 from core.methods.common.lora import frozen_state, same_state
-from core.methods.registry import UnlearnContext, get_method
-from core.models.base import ModelConfig, popularity_of
-from core.split import SplitConfig, make_split
-from core.runner import Prepared
+from core.methods.registry import get_method
+from core.models.base import popularity_of
+from tests.demo_context import demo_context, demo_data
 
 VOCAB = 512
 
@@ -99,16 +93,9 @@ EVENTS: list = []
 
 @pytest.fixture(scope="module")
 def run():
-    ds = demo_dataset(0)
-    split = make_split(ds, SplitConfig(seed=0))
-    request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.05"))
-    groups = make_groups(ds, split, request)
+    ds, split, _, _ = demo_data()
     base = PopularityScorer(ds.n_users, ds.items[split.train], ds.n_items)
-    targets = make_targets(ds, split, request, groups)
-    valid = Prepared(ds, split, request, groups, targets).retrain_valid_rows  # the runner's own rule
-    ctx = UnlearnContext(ds, split, request, groups, base_model=base, model_config=ModelConfig(),
-                         device=torch.device("cpu"), reporter=Reporter(EVENTS.append).for_model("e2urec"), seed=0,
-                         train_model=None, targets=targets, retrain_valid_rows=valid)
+    ctx = demo_context(base_model=base, reporter=Reporter(EVENTS.append).for_model("e2urec"))
     model = tiny_llama()
     before = frozen_state(model)
     llm = LocalLLM(model=model, tokenizer=WordTokenizer(), source="tiny", device=torch.device("cpu"), dtype=torch.float32)

@@ -3,7 +3,6 @@ key's file planted under its name, an altered, an unkeyed or a wrongly shaped on
 with a warning and the adapter tuned again (nothing of it copied); an unwritable cache is a
 warning. A tiny random Llama (tests/test_e2urec.py) stands in for the bundled LLM."""
 
-from __future__ import annotations
 
 import warnings
 from dataclasses import replace
@@ -11,17 +10,13 @@ from dataclasses import replace
 import pytest
 import torch
 
-from core.data.demo import demo_dataset
 from core.events import LogEvent, Reporter
-from core.forget_request import ForgetRequest, resolve_request
-from core.groups import make_groups
 from core.methods.e2urec.llm_rec import REC
 from core.methods.e2urec.method import CACHE_KIND, _adapter_key, _adapter_state, _train_recommender, lora_config
 from core.methods.e2urec.prompts import PromptBuilder, answer_token_ids
-from core.methods.registry import UnlearnContext, get_method
+from core.methods.registry import get_method
 from core.model_cache import ENTRY_MAGIC, cached_path, save_entry
-from core.models.base import ModelConfig
-from core.split import SplitConfig, make_split
+from tests.demo_context import demo_context
 from tests.test_e2urec import WordTokenizer, tiny_llama
 
 LOGS: list[LogEvent] = []
@@ -29,13 +24,8 @@ LOGS: list[LogEvent] = []
 
 @pytest.fixture(scope="module")
 def setup():
-    ds = demo_dataset(0)
-    split = make_split(ds, SplitConfig(seed=0))
-    request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.05"))
-    reporter = Reporter(lambda e: LOGS.append(e) if isinstance(e, LogEvent) else None)
-    ctx = UnlearnContext(ds, split, request, make_groups(ds, split, request), base_model=None,
-                         model_config=ModelConfig(), device=torch.device("cpu"), reporter=reporter, seed=0,
-                         train_model=None, targets=None, retrain_valid_rows=split.valid)
+    ctx = demo_context(reporter=Reporter(lambda e: LOGS.append(e) if isinstance(e, LogEvent) else None))
+    ds, split = ctx.dataset, ctx.split
     params = get_method("e2urec").validate(dict(rec_samples=16, lora_rank=4, use_cache=True))
     tokenizer = WordTokenizer()
     prompts = PromptBuilder(ds, tokenizer, split.train, params["n_history"], params["title_words"])

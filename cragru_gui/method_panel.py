@@ -90,7 +90,8 @@ class MethodEntry(QFrame):
         self.demo_preset = demo
         self.form.set_values({name: (pair[1] if demo else pair[0]) for name, pair in changes.items()})
         labels = {p.name: p.label or p.name for p in self.spec.params}
-        listed = "; ".join(f"{labels[n]} {d} (standard {s})" for n, (s, d) in changes.items())
+        shown = lambda v: ("on" if v else "off") if isinstance(v, bool) else v  # noqa: E731 - words, not True/False
+        listed = "; ".join(f"{labels[n]} {shown(d)} (standard {shown(s)})" for n, (s, d) in changes.items())
         self.preset_note.setText(f"Demo preset — sized so this method runs live on a laptop CPU: {listed}. "
                                  "Other datasets use the standard values.")
         self.preset_note.setVisible(demo and self.is_checked())

@@ -29,6 +29,8 @@ run: setup
 	$(PY) -m cragru_gui --demo
 
 test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 bench: setup

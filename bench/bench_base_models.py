@@ -39,6 +39,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.tuned import tuned_model  # noqa: E402
 from core.data.loaders import load_dataset  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
 from core.device import describe_device, resolve_device  # noqa: E402
@@ -47,7 +48,6 @@ from core.events import LogEvent, MetricEvent, Reporter  # noqa: E402
 from core.models.base import ModelConfig  # noqa: E402
 from core.models.training import row_sets, train_recommender  # noqa: E402
 from core.split import SplitConfig, make_split  # noqa: E402
-from bench.tuned import tuned_model  # noqa: E402
 
 # RecBole's published test figures (hit@10, ndcg@10).
 PUBLISHED = {
@@ -101,8 +101,14 @@ def run_one(ds, split, config: ModelConfig, device: torch.device, log_every: int
 
     start, cpu_start = time.perf_counter(), time.process_time()
     model = train_recommender(
-        config, ds.n_users, ds.n_items, users[split.train], items[split.train], device,
-        valid=(users[split.valid], items[split.valid]), reporter=Reporter(sink),
+        config,
+        ds.n_users,
+        ds.n_items,
+        users[split.train],
+        items[split.train],
+        device,
+        valid=(users[split.valid], items[split.valid]),
+        reporter=Reporter(sink),
     )
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -128,8 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="bpr,lightgcn")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                        help="override a ModelConfig field for every model, e.g. --set lr=0.002")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a ModelConfig field for every model, e.g. --set lr=0.002",
+    )
     parser.add_argument("--log-every", type=int, default=10, help="print every N-th epoch")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
@@ -143,8 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.datasets.split(","):
         ds = load_dataset(str(real_dataset_path(name)), name=name)
         split = make_split(ds, SplitConfig(outsider_fraction=0.0, seed=0))
-        print(f"{name}: {ds.n_users} users, {ds.n_items} items, {ds.n_interactions} rows; "
-              f"train {len(split.train)} valid {len(split.valid)} test {len(split.test)}", flush=True)
+        print(
+            f"{name}: {ds.n_users} users, {ds.n_items} items, {ds.n_interactions} rows; "
+            f"train {len(split.train)} valid {len(split.valid)} test {len(split.test)}",
+            flush=True,
+        )
         for model_name in args.models.split(","):
             # the app's defaults (what users get), the dataset's tuned fields, then --set
             config = tuned_model(name, model_name, **overrides)
@@ -160,17 +174,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_published(rows: list[dict]) -> None:
-    header = (f"{'dataset':8} {'model':8} {'epochs':>6} {'train s':>8} {'cpu s':>7} | {'HR@10':>6} {'NDCG@10':>7} "
-              f"(mask=train) | {'HR@10':>6} {'NDCG@10':>7} (mask=train+valid) | {'RecBole publ.':>13} | {'Δ HR':>6} {'Δ NDCG':>6}")
+    header = (
+        f"{'dataset':8} {'model':8} {'epochs':>6} {'train s':>8} {'cpu s':>7} | {'HR@10':>6} {'NDCG@10':>7} "
+        f"(mask=train) | {'HR@10':>6} {'NDCG@10':>7} (mask=train+valid) | "
+        f"{'RecBole publ.':>13} | {'Δ HR':>6} {'Δ NDCG':>6}"
+    )
     print()
     print(header)
     print("-" * len(header))
     for row in rows:
         a, b = row["train"], row["train+valid"]
         hit, ndcg = PUBLISHED.get((row["dataset"], row["model"]), (float("nan"), float("nan")))
-        print(f"{row['dataset']:8} {row['model']:8} {row['epochs']:6d} {row['seconds']:8.1f} {row['cpu_seconds']:7.1f} | "
-              f"{a['hit@10']:6.4f} {a['ndcg@10']:7.4f}              | {b['hit@10']:6.4f} {b['ndcg@10']:7.4f}"
-              f"                    | {hit:.4f}/{ndcg:.4f} | {b['hit@10'] / hit - 1:+6.1%} {b['ndcg@10'] / ndcg - 1:+6.1%}")
+        print(
+            f"{row['dataset']:8} {row['model']:8} {row['epochs']:6d} {row['seconds']:8.1f} {row['cpu_seconds']:7.1f} | "
+            f"{a['hit@10']:6.4f} {a['ndcg@10']:7.4f}              | {b['hit@10']:6.4f} {b['ndcg@10']:7.4f}"
+            f"                    | {hit:.4f}/{ndcg:.4f} | "
+            f"{b['hit@10'] / hit - 1:+6.1%} {b['ndcg@10'] / ndcg - 1:+6.1%}"
+        )
 
 
 def _print_recbole_here(rows: list[dict]) -> None:
@@ -178,10 +198,14 @@ def _print_recbole_here(rows: list[dict]) -> None:
     rows = [row for row in rows if (row["dataset"], row["model"]) in RECBOLE_HERE]
     if not rows:
         return
-    print(f"\nvs RecBole 1.2.1 on this machine (one thread, mask=train+valid); target: NDCG@10 and HR@10 "
-          f">= RecBole's, CPU >= {MIN_CPU_RATIO:g}x less")
-    header = (f"{'dataset':8} {'model':8} | {'NDCG@10 ours/RecBole':>20} | {'HR@10 ours/RecBole':>18} | "
-              f"{'CPU s ours/RecBole':>18} | {'less CPU':>8} | target")
+    print(
+        f"\nvs RecBole 1.2.1 on this machine (one thread, mask=train+valid); target: NDCG@10 and HR@10 "
+        f">= RecBole's, CPU >= {MIN_CPU_RATIO:g}x less"
+    )
+    header = (
+        f"{'dataset':8} {'model':8} | {'NDCG@10 ours/RecBole':>20} | {'HR@10 ours/RecBole':>18} | "
+        f"{'CPU s ours/RecBole':>18} | {'less CPU':>8} | target"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -191,8 +215,10 @@ def _print_recbole_here(rows: list[dict]) -> None:
         met = ours["ndcg@10"] >= ndcg and (hit is None or ours["hit@10"] >= hit) and ratio >= MIN_CPU_RATIO
         hit_text = f"{ours['hit@10']:.4f}/{hit:.4f}" if hit is not None else f"{ours['hit@10']:.4f}/–"
         cells = (f"{ours['ndcg@10']:.4f}/{ndcg:.4f}", hit_text, f"{row['cpu_seconds']:.1f}/{cpu:.1f}", f"{ratio:.1f}x")
-        print(f"{row['dataset']:8} {row['model']:8} | {cells[0]:>20} | {cells[1]:>18} | {cells[2]:>18} | "
-              f"{cells[3]:>8} | {'met' if met else 'NOT met'}{' (no HR@10 given)' if hit is None else ''}")
+        print(
+            f"{row['dataset']:8} {row['model']:8} | {cells[0]:>20} | {cells[1]:>18} | {cells[2]:>18} | "
+            f"{cells[3]:>8} | {'met' if met else 'NOT met'}{' (no HR@10 given)' if hit is None else ''}"
+        )
 
 
 if __name__ == "__main__":

@@ -37,15 +37,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bench.tuned import tuned_model  # noqa: E402
+from core.base_model import Trainer, train_base  # noqa: E402
 from core.config import DataConfig, ExperimentConfig  # noqa: E402
 from core.device import describe_device, resolve_device  # noqa: E402
 from core.evaluation.grouped import evaluate_model  # noqa: E402
 from core.events import LogEvent, Reporter, StageEvent  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.methods.registry import UnlearnContext, get_method  # noqa: E402
-from core.base_model import Trainer, train_base  # noqa: E402
 from core.runner import prepare  # noqa: E402
-from bench.tuned import tuned_model  # noqa: E402
 
 PAPER = {
     "ml-100k": {"cragru": (0.7116, 0.2801), "retrain": (0.7845, 0.2910)},
@@ -60,6 +60,7 @@ def log_sink(start: float):
         if isinstance(event, (StageEvent, LogEvent)):
             text = event.name if isinstance(event, StageEvent) else event.text
             print(f"[{time.perf_counter() - start:7.1f}s] {text}", flush=True)
+
     return on_event
 
 
@@ -83,15 +84,21 @@ def run_dataset(name: str, args, device: torch.device) -> dict:
         from core.data.paths import real_dataset_path
 
         data = DataConfig(path=str(real_dataset_path(name)))
-    config = ExperimentConfig(data=data, model=tuned_model(name, args.model),
-                              request=ForgetRequest("users", "random", args.forget_fraction, seed=args.seed),
-                              mia=False)
+    config = ExperimentConfig(
+        data=data,
+        model=tuned_model(name, args.model),
+        request=ForgetRequest("users", "random", args.forget_fraction, seed=args.seed),
+        mia=False,
+    )
     prepared = prepare(config)
     ds = prepared.dataset
-    print(f"{name}: {ds.n_users} users, {ds.n_items} items, {ds.n_interactions} interactions; "
-          f"forgetting {len(prepared.request.target_users)} users ({len(prepared.request.removed_rows)} rows); "
-          f"groups retain {len(prepared.groups.retain)}, forget {len(prepared.groups.forget)}, "
-          f"similar {len(prepared.groups.similar)}", flush=True)
+    print(
+        f"{name}: {ds.n_users} users, {ds.n_items} items, {ds.n_interactions} interactions; "
+        f"forgetting {len(prepared.request.target_users)} users ({len(prepared.request.removed_rows)} rows); "
+        f"groups retain {len(prepared.groups.retain)}, forget {len(prepared.groups.forget)}, "
+        f"similar {len(prepared.groups.similar)}",
+        flush=True,
+    )
     base, base_s, cached = train_base(config, prepared, device, reporter)
     print(f"base {args.model}: {'from cache' if cached else f'{base_s:.1f} s'}", flush=True)
     trainer = Trainer(config, prepared, device)  # the runner's own retraining (same hyper-parameters)
@@ -101,19 +108,41 @@ def run_dataset(name: str, args, device: torch.device) -> dict:
     print(f"retrain: {retrain_s:.1f} s", flush=True)
 
     sample = None  # the methods' own sample (the shared one, minus λ's tuning users when everyone is ranked)
-    results: dict = {"dataset": name, "device": describe_device(device), "users_per_group": args.users,
-                     "retrain_s": retrain_s, "models": {}}
+    results: dict = {
+        "dataset": name,
+        "device": describe_device(device),
+        "users_per_group": args.users,
+        "retrain_s": retrain_s,
+        "models": {},
+    }
     results["models"]["base (all users)"] = row(evaluate_model(base, prepared.targets))
     results["models"]["retrain (all users)"] = row(evaluate_model(retrain, prepared.targets))
 
     spec = get_method("cragru")
     for strategy in args.strategies:
-        params = spec.validate({"strategy": strategy, "eval_users_per_group": args.users, "mode": args.mode,
-                                "candidates": args.candidates, "history_budget": args.budget})
-        ctx = UnlearnContext(prepared.dataset, prepared.split, prepared.request, prepared.groups, base_model=base,
-                             model_config=config.model, device=device, reporter=reporter, seed=args.seed,
-                             train_model=trainer, targets=prepared.targets,
-                             retrain_valid_rows=prepared.retrain_valid_rows)
+        params = spec.validate(
+            {
+                "strategy": strategy,
+                "eval_users_per_group": args.users,
+                "mode": args.mode,
+                "candidates": args.candidates,
+                "history_budget": args.budget,
+            }
+        )
+        ctx = UnlearnContext(
+            prepared.dataset,
+            prepared.split,
+            prepared.request,
+            prepared.groups,
+            base_model=base,
+            model_config=config.model,
+            device=device,
+            reporter=reporter,
+            seed=args.seed,
+            train_model=trainer,
+            targets=prepared.targets,
+            retrain_valid_rows=prepared.retrain_valid_rows,
+        )
         t = time.perf_counter()
         prep = spec.prepare(ctx, params)
         prep_s = time.perf_counter() - t
@@ -139,15 +168,26 @@ def run_dataset(name: str, args, device: torch.device) -> dict:
         key = f"cragru-{strategy}"
         results["models"][f"{key} (λ={weight:g})"] = fused
         results["models"][f"{key} (LLM only)"] = pure
-        results[key] = {"prepare_s": prep_s, "unlearn_s": unlearn_s, "eval_s": eval_s, "fusion_weight": weight,
-                        **{k: v for k, v in outcome.extras.items() if not k.startswith("valid_")},
-                        **{k: v for k, v in outcome.extras.items() if k.startswith("valid_")}, **late, **warm}
-        print(f"{key}: prepare {prep_s:.1f} s, unlearn {unlearn_s * 1000:.1f} ms "
-              f"(deletion {outcome.extras['deletion_ms']:.2f} ms of {outcome.extras['rows_deleted']:.0f} rows, "
-              f"{outcome.extras['cache_entries_purged']:.0f} cache entries purged; audit "
-              f"{outcome.extras['audit_ms']:.2f} ms over {warm.get('warm_prompts', 0):.0f} cached prompts), LLM {late['llm_users_ranked']:.0f} users at "
-              f"{late['llm_users_per_s']:.3f} users/s, λ={weight:g}; fused {fmt(fused)}; LLM only {fmt(pure)}; "
-              f"lists from {paths(late)}", flush=True)
+        results[key] = {
+            "prepare_s": prep_s,
+            "unlearn_s": unlearn_s,
+            "eval_s": eval_s,
+            "fusion_weight": weight,
+            **{k: v for k, v in outcome.extras.items() if not k.startswith("valid_")},
+            **{k: v for k, v in outcome.extras.items() if k.startswith("valid_")},
+            **late,
+            **warm,
+        }
+        print(
+            f"{key}: prepare {prep_s:.1f} s, unlearn {unlearn_s * 1000:.1f} ms "
+            f"(deletion {outcome.extras['deletion_ms']:.2f} ms of {outcome.extras['rows_deleted']:.0f} rows, "
+            f"{outcome.extras['cache_entries_purged']:.0f} cache entries purged; audit "
+            f"{outcome.extras['audit_ms']:.2f} ms over {warm.get('warm_prompts', 0):.0f} cached prompts), "
+            f"LLM {late['llm_users_ranked']:.0f} users at "
+            f"{late['llm_users_per_s']:.3f} users/s, λ={weight:g}; fused {fmt(fused)}; LLM only {fmt(pure)}; "
+            f"lists from {paths(late)}",
+            flush=True,
+        )
     return results
 
 
@@ -170,8 +210,10 @@ def warm_every_prompt(state) -> dict[str, float]:
 
 def report(results: dict) -> None:
     name = results["dataset"]
-    print(f"\n=== {name} on {results['device']}: hit@10/NDCG@10 per group, forgotten recall@10; LLM sample "
-          f"{results['sample']} ===")
+    print(
+        f"\n=== {name} on {results['device']}: hit@10/NDCG@10 per group, forgotten recall@10; LLM sample "
+        f"{results['sample']} ==="
+    )
     print(f"{'model':34s}  {'retain':>15}  {'forget':>15}  {'similar':>15}  {'f-rec@10':>8}")
     for model, values in results["models"].items():
         print(f"{model:34s}  {fmt(values)}")
@@ -183,31 +225,44 @@ def report(results: dict) -> None:
             continue
         key = model.split(" ")[0]
         info = results[key]
-        bias = "  ".join(f"{g} {abs(values[g]['hit@10'] - retrain[g]['hit@10']):.4f}/"
-                         f"{abs(values[g]['ndcg@10'] - retrain[g]['ndcg@10']):.4f}" for g in ("retain", "similar"))
-        print(f"  {model:34s} {bias}  unlearn {info['unlearn_s'] * 1000:.1f} ms (deletion "
-              f"{info['deletion_ms']:.2f} ms, {results['retrain_s'] / max(info['unlearn_s'], 1e-9):,.0f}× faster "
-              f"than retrain)  LLM {info['llm_users_per_s']:.3f} users/s")
+        bias = "  ".join(
+            f"{g} {abs(values[g]['hit@10'] - retrain[g]['hit@10']):.4f}/"
+            f"{abs(values[g]['ndcg@10'] - retrain[g]['ndcg@10']):.4f}"
+            for g in ("retain", "similar")
+        )
+        print(
+            f"  {model:34s} {bias}  unlearn {info['unlearn_s'] * 1000:.1f} ms (deletion "
+            f"{info['deletion_ms']:.2f} ms, {results['retrain_s'] / max(info['unlearn_s'], 1e-9):,.0f}× faster "
+            f"than retrain)  LLM {info['llm_users_per_s']:.3f} users/s"
+        )
     paper = PAPER.get(name)
     if paper:
-        print(f"\npaper (BPR, own protocol, larger LLM): CRAGRU HR@10 {paper['cragru'][0]} / NDCG@10 "
-              f"{paper['cragru'][1]}; retrain {paper['retrain'][0]} / {paper['retrain'][1]}; unlearning "
-              f"time {PAPER_UNLEARN_S}")
+        print(
+            f"\npaper (BPR, own protocol, larger LLM): CRAGRU HR@10 {paper['cragru'][0]} / NDCG@10 "
+            f"{paper['cragru'][1]}; retrain {paper['retrain'][0]} / {paper['retrain'][1]}; unlearning "
+            f"time {PAPER_UNLEARN_S}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="ml-100k,ml-1m")
     parser.add_argument("--strategies", default="diversity,preference,attention,recent,none")
-    parser.add_argument("--users", type=int, default=-1, help="users per group the LLM ranks (-1: 20 on a CPU, all on a GPU)")
+    parser.add_argument(
+        "--users", type=int, default=-1, help="users per group the LLM ranks (-1: 20 on a CPU, all on a GPU)"
+    )
     parser.add_argument("--candidates", type=int, default=20)
     parser.add_argument("--budget", type=int, default=10, help="history items per prompt")
     parser.add_argument("--mode", default="scoring", choices=("scoring", "generate"))
     parser.add_argument("--model", default="bpr", choices=("bpr", "lightgcn"))
     parser.add_argument("--forget-fraction", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--warm-prompts", action=argparse.BooleanOptionalAction, default=True,
-                        help="build every user's prompt before the request, so deletion purges a full cache")
+    parser.add_argument(
+        "--warm-prompts",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="build every user's prompt before the request, so deletion purges a full cache",
+    )
     parser.add_argument("--out", help="write all figures as JSON here")
     args = parser.parse_args(argv)
     args.strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]

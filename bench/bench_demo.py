@@ -75,8 +75,10 @@ def bench_llm(n_users: int, threads: int) -> None:
     cands = [[encode(c) for c in p.candidate_texts] for p in prompts]
     tok_s = time.perf_counter() - t
     tokens = sum(len(i) for i in ids) + sum(len(c) + 1 for cs in cands for c in cs)
-    print(f"{len(users)} users: prompt building {build_s:.2f} s (tokenising for the budget included), "
-          f"tokenisation {tok_s:.3f} s, {tokens / len(users):.0f} tokens a user")
+    print(
+        f"{len(users)} users: prompt building {build_s:.2f} s (tokenising for the budget included), "
+        f"tokenisation {tok_s:.3f} s, {tokens / len(users):.0f} tokens a user"
+    )
     backend.score([prompts[0].text], [prompts[0].candidate_texts])  # first call: one-off kernel set-up
     w0, c0 = time.perf_counter(), time.process_time()
     before = backend.score([p.text for p in prompts], [p.candidate_texts for p in prompts])
@@ -93,14 +95,20 @@ def bench_llm(n_users: int, threads: int) -> None:
     params = sum(p.numel() for p in backend.model.parameters())
     flops = cpu_flops()
     limit = flops / (2 * params * tokens / len(users))
-    print(f"before (packed batches of {backend.batch_size}): {len(users) / b_wall:.3f} users/s wall, "
-          f"{b_cpu / len(users):.2f} CPU s a user")
-    print(f"after  (one chunked prefill, shared prefix, candidates from the cache): {len(users) / a_wall:.3f} users/s "
-          f"wall, {a_cpu / len(users):.2f} CPU s a user; prefill {scorer.timing['prefill_s']:.1f} s, candidates "
-          f"{scorer.timing['candidates_s']:.1f} s, prefix tokens reused {scorer.timing['prefix_tokens_saved']:.0f}; "
-          f"largest score difference {same:.2e}")
-    print(f"arithmetic limit: {params / 1e6:.0f}M parameters × 2 FLOP × {tokens / len(users):.0f} tokens a user "
-          f"÷ {flops / 1e9:.1f} GFLOP/s measured = {limit:.3f} users/s")
+    print(
+        f"before (packed batches of {backend.batch_size}): {len(users) / b_wall:.3f} users/s wall, "
+        f"{b_cpu / len(users):.2f} CPU s a user"
+    )
+    print(
+        f"after  (one chunked prefill, shared prefix, candidates from the cache): {len(users) / a_wall:.3f} users/s "
+        f"wall, {a_cpu / len(users):.2f} CPU s a user; prefill {scorer.timing['prefill_s']:.1f} s, candidates "
+        f"{scorer.timing['candidates_s']:.1f} s, prefix tokens reused {scorer.timing['prefix_tokens_saved']:.0f}; "
+        f"largest score difference {same:.2e}"
+    )
+    print(
+        f"arithmetic limit: {params / 1e6:.0f}M parameters × 2 FLOP × {tokens / len(users):.0f} tokens a user "
+        f"÷ {flops / 1e9:.1f} GFLOP/s measured = {limit:.3f} users/s"
+    )
 
 
 def bench_e2urec_llm(threads: int, n_prompts: int = 32) -> None:
@@ -133,14 +141,16 @@ def bench_e2urec_llm(threads: int, n_prompts: int = 32) -> None:
     use_adapter(model, REC, trainable=True)
     w0 = time.perf_counter()
     for start in range(0, n_prompts, 8):
-        answer_logits(model, prompts[start:start + 8], *ids, torch.device("cpu")).sum().backward()
+        answer_logits(model, prompts[start : start + 8], *ids, torch.device("cpu")).sum().backward()
     train = time.perf_counter() - w0
     tokens = sum(len(p) for p in prompts)
     n_params = sum(p.numel() for p in llm.model.parameters())
     flops = cpu_flops()
-    print(f"E2URec LLM ({threads} threads, {n_prompts} demo prompts, {tokens / n_prompts:.0f} tokens each): answers "
-          f"{n_prompts / fwd:.1f} prompts/s (arithmetic limit {flops / (2 * n_params * tokens / n_prompts):.1f}); "
-          f"training step forward+backward {n_prompts / train:.1f} prompts/s")
+    print(
+        f"E2URec LLM ({threads} threads, {n_prompts} demo prompts, {tokens / n_prompts:.0f} tokens each): answers "
+        f"{n_prompts / fwd:.1f} prompts/s (arithmetic limit {flops / (2 * n_params * tokens / n_prompts):.1f}); "
+        f"training step forward+backward {n_prompts / train:.1f} prompts/s"
+    )
 
 
 def bench_demo() -> None:
@@ -162,8 +172,10 @@ def bench_demo() -> None:
 
     t = time.perf_counter()
     llm = load_local_llm(None, "cpu", fresh=True)
-    print(f"one-off at make setup: bundled LLM converted in {time.perf_counter() - t:.1f} s "
-          f"({'; '.join(note for _, note in llm.notes)})")
+    print(
+        f"one-off at make setup: bundled LLM converted in {time.perf_counter() - t:.1f} s "
+        f"({'; '.join(note for _, note in llm.notes)})"
+    )
     t = time.perf_counter()
     load_local_llm(None, "cpu", fresh=True)
     print(f"LLM load from the converted copy: {time.perf_counter() - t:.2f} s")
@@ -172,14 +184,18 @@ def bench_demo() -> None:
     for spec in specs:
         changes = spec.demo_changes()
         if changes:
-            print(f"  demo preset {spec.name}: " + ", ".join(f"{k} {d} (standard {s})" for k, (s, d) in changes.items()))
+            print(
+                f"  demo preset {spec.name}: " + ", ".join(f"{k} {d} (standard {s})" for k, (s, d) in changes.items())
+            )
     config = ExperimentConfig(methods=tuple(MethodChoice(m.name) for m in specs))
     for label in ("cold", "warm"):
         w0, c0 = time.perf_counter(), time.process_time()
         result = run_experiment(config)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-        print(f"demo run ({label}): {wall:.1f} s wall, {cpu:.1f} s CPU; {wall - _method_seconds(result):.1f} s outside "
-              "the methods (data, base model, evaluation, evidence)")
+        print(
+            f"demo run ({label}): {wall:.1f} s wall, {cpu:.1f} s CPU; {wall - _method_seconds(result):.1f} s outside "
+            "the methods (data, base model, evaluation, evidence)"
+        )
         for name, report in result.models.items():
             sample = next((n for n in report.notes if n.startswith("measured on a user sample")), "")
             extra = f"  ({sample})" if sample else ""
@@ -194,12 +210,15 @@ def bench_startup() -> None:
     """Seconds to the splash and to a usable window, from a fresh process (offscreen Qt)."""
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"), CRAGRU_STARTUP_PROBE="1")
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "cragru_gui", "--demo"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "cragru_gui", "--demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     total = time.perf_counter() - t
     marks = dict(line.split("=", 1) for line in out.stdout.splitlines() if line.startswith(("splash=", "window=")))
-    print(f"start-up: splash on screen after {float(marks.get('splash', 'nan')):.2f} s, window usable after "
-          f"{float(marks.get('window', 'nan')):.2f} s (process {total:.1f} s incl. interpreter and exit)")
+    print(
+        f"start-up: splash on screen after {float(marks.get('splash', 'nan')):.2f} s, window usable after "
+        f"{float(marks.get('window', 'nan')):.2f} s (process {total:.1f} s incl. interpreter and exit)"
+    )
     if out.returncode:
         print(out.stderr[-2000:])
 
@@ -208,8 +227,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("llm", "demo", "startup"), default=None)
     parser.add_argument("--users", type=int, default=8, help="users for the LLM users/s figures")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="torch threads for the LLM figures (1 on a busy machine: a second thread waits)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="torch threads for the LLM figures (1 on a busy machine: a second thread waits)",
+    )
     args = parser.parse_args()
     if args.only in (None, "startup"):
         bench_startup()

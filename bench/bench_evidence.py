@@ -20,7 +20,6 @@ model it keeps (fold-in), as the table notes.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -29,19 +28,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from bench.console import event_printer, fmt  # noqa: E402
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.models.base import model_config  # noqa: E402
 from core.runner import run_experiment  # noqa: E402
-from bench.console import event_printer, fmt  # noqa: E402
 
-DEFAULT_METHODS = ("retrain", "ids_only", "finetune", "neggrad", "reverse_bpr", "sisa", "receraser", "unlearnrec",
-                   "cragru")
+DEFAULT_METHODS = (
+    "retrain",
+    "ids_only",
+    "finetune",
+    "neggrad",
+    "reverse_bpr",
+    "sisa",
+    "receraser",
+    "unlearnrec",
+    "cragru",
+)
 DEFAULT_REQUESTS = ("users:random:0.05", "items:random:0.02", "interactions:random:0.01")
-HEADER = (f"{'model':<12} {'fold-in AUC [95% CI]':>22} {'Δ retrain':>20} {'record AUC [95% CI]':>22} "
-          f"{'Δ retrain':>20} {'Jacc forget/retain/sim':>23} {'forgot rec@10':>13} {'Δ retain ndcg@10':>22} "
-          f"{'known':>7} {'prep s':>7} {'time s':>7}")
+HEADER = (
+    f"{'model':<12} {'fold-in AUC [95% CI]':>22} {'Δ retrain':>20} {'record AUC [95% CI]':>22} "
+    f"{'Δ retrain':>20} {'Jacc forget/retain/sim':>23} {'forgot rec@10':>13} {'Δ retain ndcg@10':>22} "
+    f"{'known':>7} {'prep s':>7} {'time s':>7}"
+)
 
 
 def _ci(triple) -> str:
@@ -62,30 +72,48 @@ def _attack_cells(report, attack: str) -> tuple[str, str]:
 def row(name: str, report) -> str:
     fold, fold_d = _attack_cells(report, "fold-in")
     rec, rec_d = _attack_cells(report, "record-level")
-    jac = "/".join(fmt(report.agreement.get(g, {}).get("jaccard@10", [None])[0], 2)
-                   for g in ("forget", "retain", "similar"))
+    jac = "/".join(
+        fmt(report.agreement.get(g, {}).get("jaccard@10", [None])[0], 2) for g in ("forget", "retain", "similar")
+    )
     known = report.known_users
     known_cell = f"{known.get('n_known', '–')}/{known.get('n_users', '–')}" if known else "–"
     d_ret = _ci(report.differences.get("retrain", {}).get("retain/ndcg@10"))
-    return (f"{name:<12} {fold:>22} {fold_d:>20} {rec:>22} {rec_d:>20} {jac:>23} "
-            f"{fmt(report.forgotten_recall.get('forgotten_recall@10')):>13} {d_ret:>22} {known_cell:>7} "
-            f"{report.prep_time_s:>7.1f} {report.time_s:>7.1f}")
+    return (
+        f"{name:<12} {fold:>22} {fold_d:>20} {rec:>22} {rec_d:>20} {jac:>23} "
+        f"{fmt(report.forgotten_recall.get('forgotten_recall@10')):>13} {d_ret:>22} {known_cell:>7} "
+        f"{report.prep_time_s:>7.1f} {report.time_s:>7.1f}"
+    )
 
 
 def one_run(data: str, model: str, request: str, methods: list[str], args) -> list[str]:
     path = "demo" if data == "demo" else str(real_dataset_path(data))
-    choices = tuple(MethodChoice(m, {"eval_users_per_group": args.cragru_users} if m == "cragru" else {})
-                    for m in methods)
-    config = ExperimentConfig(data=DataConfig(path=path), model=model_config(model),
-                              request=ForgetRequest.parse(request), methods=choices, device=args.device)
+    choices = tuple(
+        MethodChoice(m, {"eval_users_per_group": args.cragru_users} if m == "cragru" else {}) for m in methods
+    )
+    config = ExperimentConfig(
+        data=DataConfig(path=path),
+        model=model_config(model),
+        request=ForgetRequest.parse(request),
+        methods=choices,
+        device=args.device,
+    )
     started = time.perf_counter()
     result = run_experiment(config, event_printer(args.verbose))
-    lines = [f"== {data} · {model} · {request}: {len(result.groups['forget_users_all'])} forgotten users, "
-             f"{result.request['n_removed_rows']} removed rows "
-             f"({time.perf_counter() - started:.0f} s wall)", HEADER]
+    lines = [
+        f"== {data} · {model} · {request}: {len(result.groups['forget_users_all'])} forgotten users, "
+        f"{result.request['n_removed_rows']} removed rows "
+        f"({time.perf_counter() - started:.0f} s wall)",
+        HEADER,
+    ]
     lines += [row(name, report) for name, report in result.models.items()]
-    notes = sorted({f"  {name}: {entry['via']}" for name, r in result.models.items()
-                    for entry in r.attacks.values() if entry.get("via")})
+    notes = sorted(
+        {
+            f"  {name}: {entry['via']}"
+            for name, r in result.models.items()
+            for entry in r.attacks.values()
+            if entry.get("via")
+        }
+    )
     notes += [f"  {name}: {note}" for name, r in result.models.items() for note in r.notes if "sample" in note]
     neutral = {a: e["neutral_note"] for r in result.models.values() for a, e in r.attacks.items()}
     lines += ["notes:"] + notes + [f"  neutral point, {a}: {n}" for a, n in neutral.items()]

@@ -69,8 +69,11 @@ def _time(fn, repeats: int) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="ml-1m", help="dataset folder or name (default: ml-1m from CRAGRU_DATA_DIR "
-                                                        "or shared/data beside the checkout)")
+    parser.add_argument(
+        "--data",
+        default="ml-1m",
+        help="dataset folder or name (default: ml-1m from CRAGRU_DATA_DIR or shared/data beside the checkout)",
+    )
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     parser.add_argument("--epochs", type=int, default=0, help="BPR epochs before timing (0: seeded init)")
@@ -80,15 +83,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ds = load_dataset(args.data)
     except CragruError as exc:
-        print(f"bench_full_sort: cannot load {args.data!r}: {exc}. Pass --data PATH (an ML-1M folder) or set "
-              "CRAGRU_DATA_DIR.", file=sys.stderr)
+        print(
+            f"bench_full_sort: cannot load {args.data!r}: {exc}. Pass --data PATH (an ML-1M folder) or set "
+            "CRAGRU_DATA_DIR.",
+            file=sys.stderr,
+        )
         return 2
     split = make_split(ds, SplitConfig(outsider_fraction=0.0))
     mask, truth = RowSets.from_rows(ds, split.train), RowSets.from_rows(ds, split.test)
     config = ModelConfig(name="bpr", dim=64, epochs=max(1, args.epochs), seed=0)
     train = (ds.users[split.train], ds.items[split.train])
-    model = (train_recommender(config, ds.n_users, ds.n_items, *train, "cpu") if args.epochs
-             else build_model(config, ds.n_users, ds.n_items, *train, "cpu")).eval()
+    model = (
+        train_recommender(config, ds.n_users, ds.n_items, *train, "cpu")
+        if args.epochs
+        else build_model(config, ds.n_users, ds.n_items, *train, "cpu")
+    ).eval()
     users = np.arange(ds.n_users)
     step = batch_rows(ds.n_items)
     batches = [torch.as_tensor(users[s : s + step]) for s in range(0, len(users), step)]
@@ -107,15 +116,21 @@ def main(argv: list[str] | None = None) -> int:
             for name, fn in runs.items():
                 times[name] += _time(fn, 1)
     median = {name: statistics.median(t) for name, t in times.items()}
-    print(f"bench_full_sort: {ds.name} {ds.n_users} users x {ds.n_items} items, {len(split.train)} masked train rows, "
-          f"{len(split.test)} test rows; {torch.get_num_threads()} torch threads, "
-          f"{platform.processor() or platform.machine()}, torch {torch.__version__}; batch {step} users; "
-          f"median of {args.repeats}")
+    print(
+        f"bench_full_sort: {ds.name} {ds.n_users} users x {ds.n_items} items, {len(split.train)} masked train rows, "
+        f"{len(split.test)} test rows; {torch.get_num_threads()} torch threads, "
+        f"{platform.processor() or platform.machine()}, torch {torch.__version__}; batch {step} users; "
+        f"median of {args.repeats}"
+    )
     print(f"  bare matmul + in-place mask + top-{max(KS)}   {median['bare'] * 1e3:8.1f} ms")
-    print(f"  ours (evaluate_users, all metrics)   {median['ours'] * 1e3:8.1f} ms   "
-          f"{median['ours'] / median['bare']:.2f}x bare (target <= 1.20x)")
-    print(f"  dense mask + masked_fill (former)    {median['dense'] * 1e3:8.1f} ms   "
-          f"{median['dense'] / median['bare']:.2f}x bare")
+    print(
+        f"  ours (evaluate_users, all metrics)   {median['ours'] * 1e3:8.1f} ms   "
+        f"{median['ours'] / median['bare']:.2f}x bare (target <= 1.20x)"
+    )
+    print(
+        f"  dense mask + masked_fill (former)    {median['dense'] * 1e3:8.1f} ms   "
+        f"{median['dense'] / median['bare']:.2f}x bare"
+    )
     return 0
 
 

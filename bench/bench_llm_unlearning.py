@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from bench.console import event_printer, fmt  # noqa: E402
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.models.base import ModelConfig  # noqa: E402
 from core.runner import run_experiment  # noqa: E402
-from bench.console import event_printer, fmt  # noqa: E402
 from core.split import SplitConfig  # noqa: E402
 
 PUBLISHED = "published dual-memory README (own protocol): forget hit@10 0.4867 → 0.1400, retain hit@10 0.35 → 0.35"
@@ -46,8 +46,16 @@ PUBLISHED = "published dual-memory README (own protocol): forget hit@10 0.4867 �
 DUAL_GPU = {"reference_retrain": True}
 DUAL_CPU = {"reference_retrain": True, "main_epochs": 8}  # ~40 s per T5 epoch on ML-100K, 2-core CPU
 E2U_CPU = {"eval_users_per_group": 8, "rec_samples": 64, "forget_samples": 32, "retain_samples": 32, "test_samples": 32}
-E2U_GPU = {"eval_users_per_group": 200, "rec_samples": 4096, "rec_epochs": 2, "forget_samples": 0,
-           "retain_samples": 2048, "test_samples": 1024, "batch_size": 32, "unlearn_epochs": 2}
+E2U_GPU = {
+    "eval_users_per_group": 200,
+    "rec_samples": 4096,
+    "rec_epochs": 2,
+    "forget_samples": 0,
+    "retain_samples": 2048,
+    "test_samples": 1024,
+    "batch_size": 32,
+    "unlearn_epochs": 2,
+}
 QUICK_DUAL = {"main_epochs": 4, "side_epochs": 5, "model_dim": 32, "history_len": 10}
 
 
@@ -59,7 +67,9 @@ def method_choices(names: list[str], gpu: bool, quick: bool) -> tuple[MethodChoi
         elif name == "e2urec":
             params = dict(E2U_GPU if gpu else E2U_CPU)
             if quick:
-                params.update(eval_users_per_group=4, rec_samples=32, forget_samples=16, retain_samples=16, test_samples=16)
+                params.update(
+                    eval_users_per_group=4, rec_samples=32, forget_samples=16, retain_samples=16, test_samples=16
+                )
             out.append(MethodChoice(name, params))
         else:
             out.append(MethodChoice(name))
@@ -72,9 +82,13 @@ def table(result) -> str:
     lines = [f"{'model':<12} " + " ".join(f"{c:>20}" for c in cols + attacks) + f" {'time_s':>9} {'prep_s':>9}"]
     for name, report in result.models.items():
         flat = report.flat()
-        lines.append(f"{name:<12} " + " ".join(f"{fmt(flat.get(c)):>20}" for c in cols)
-                     + " " + " ".join(f"{_attack(report, a):>20}" for a in attacks)
-                     + f" {report.time_s:9.1f} {report.prep_time_s:9.1f}")
+        lines.append(
+            f"{name:<12} "
+            + " ".join(f"{fmt(flat.get(c)):>20}" for c in cols)
+            + " "
+            + " ".join(f"{_attack(report, a):>20}" for a in attacks)
+            + f" {report.time_s:9.1f} {report.prep_time_s:9.1f}"
+        )
     return "\n".join(lines)
 
 
@@ -114,7 +128,9 @@ def run_one(dataset: str, names: list[str], args) -> dict:
         device="auto",
         label=f"bench_llm_unlearning {dataset}",
     )
-    print(f"\n##### {dataset} on {'GPU ' + torch.cuda.get_device_name(0) if gpu else 'CPU'} — {args.forget}", flush=True)
+    print(
+        f"\n##### {dataset} on {'GPU ' + torch.cuda.get_device_name(0) if gpu else 'CPU'} — {args.forget}", flush=True
+    )
     started = time.perf_counter()
     result = run_experiment(config, event_printer(args.verbose))
     print(table(result))
@@ -142,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         if torch.cuda.is_available():
             datasets.append("ml-1m")
         else:
-            print("note: no GPU here — ML-1M is skipped (the LLM recommender needs a GPU at that size); "
-                  "ML-100K runs on the CPU with CPU-sized settings", flush=True)
+            print(
+                "note: no GPU here — ML-1M is skipped (the LLM recommender needs a GPU at that size); "
+                "ML-100K runs on the CPU with CPU-sized settings",
+                flush=True,
+            )
     print(PUBLISHED)
     runs = [run_one(d, names, args) for d in datasets]
     if args.out:

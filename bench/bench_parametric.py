@@ -26,31 +26,34 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 import time
-from typing import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
-from core.data.paths import real_dataset_path  # noqa: E402
-from core.errors import DatasetError  # noqa: E402
-from core.forget_request import ForgetRequest  # noqa: E402
-from core.methods.registry import METHODS as REGISTRY, MethodSpec, get_method  # noqa: E402
-from core.models.base import ModelConfig  # noqa: E402
-from core.runner import run_experiment  # noqa: E402
 from bench.console import (  # noqa: E402
     BIAS_HEADER,
     QUALITY_HEADER,
     bias_cells,
     event_printer,
     extras_footer,
-    fmt as _fmt,
     quality_cells,
 )
+from bench.console import (
+    fmt as _fmt,
+)
+from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
+from core.data.paths import real_dataset_path  # noqa: E402
+from core.errors import DatasetError  # noqa: E402
+from core.forget_request import ForgetRequest  # noqa: E402
+from core.methods.registry import METHODS as REGISTRY  # noqa: E402
+from core.methods.registry import MethodSpec, get_method
+from core.models.base import ModelConfig  # noqa: E402
+from core.runner import run_experiment  # noqa: E402
 
 DEFAULT_METHODS = ("retrain", "finetune", "neggrad", "reverse_bpr", "sisa", "receraser")
 PUBLISHED = (
@@ -75,8 +78,9 @@ def _cpu_timed(spec: MethodSpec) -> MethodSpec:
 
         return run
 
-    return replace(spec, unlearn=timed(spec.unlearn, "unlearn"),
-                   prepare=timed(spec.prepare, "prep") if spec.prepare else None)
+    return replace(
+        spec, unlearn=timed(spec.unlearn, "unlearn"), prepare=timed(spec.prepare, "prep") if spec.prepare else None
+    )
 
 
 def sink(verbose: bool):
@@ -94,8 +98,10 @@ def sink(verbose: bool):
 
 def table(result) -> str:
     """One row per model: utility per group, memorisation, MIA, cost, and bias vs retrain."""
-    head = (f"{'model':<12} {QUALITY_HEADER} {'time s':>8} {'prep s':>7} "
-            f"{'speed-up':>8} {'cpu s':>7} {'cpu prep':>8} {'cpu x':>6} {BIAS_HEADER}")
+    head = (
+        f"{'model':<12} {QUALITY_HEADER} {'time s':>8} {'prep s':>7} "
+        f"{'speed-up':>8} {'cpu s':>7} {'cpu prep':>8} {'cpu x':>6} {BIAS_HEADER}"
+    )
     lines = [head, "-" * len(head)]
     retrain_cpu = CPU.get("retrain", {}).get("unlearn")
     for name, m in result.models.items():
@@ -132,12 +138,16 @@ def run_one(dataset: str, args) -> dict:
     result = run_experiment(config, sink(args.verbose))
     wall = time.perf_counter() - started
     print()
-    print(f"== {dataset}: {result.dataset['n_users']} users, {result.dataset['n_items']} items, "
-          f"{result.dataset['n_interactions']} interactions; request {args.request} → "
-          f"{result.request['n_removed_rows']} rows of {result.request['n_forget_users']} users; "
-          f"device {result.environment['device']}; torch threads {torch.get_num_threads()}; wall {wall:.0f} s")
-    print(f"model {model.name} dim {model.dim} lr {model.lr} epochs≤{model.epochs} patience {model.patience}; "
-          f"base trained in {result.models['base'].time_s:.1f} s")
+    print(
+        f"== {dataset}: {result.dataset['n_users']} users, {result.dataset['n_items']} items, "
+        f"{result.dataset['n_interactions']} interactions; request {args.request} → "
+        f"{result.request['n_removed_rows']} rows of {result.request['n_forget_users']} users; "
+        f"device {result.environment['device']}; torch threads {torch.get_num_threads()}; wall {wall:.0f} s"
+    )
+    print(
+        f"model {model.name} dim {model.dim} lr {model.lr} epochs≤{model.epochs} patience {model.patience}; "
+        f"base trained in {result.models['base'].time_s:.1f} s"
+    )
     print(table(result))
     print(PUBLISHED)
     out = json.loads(result.to_json(include_topk=False))

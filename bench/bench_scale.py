@@ -83,16 +83,26 @@ def stages(n_rows: int, seed: int, row_wise: bool = False):
     config = ModelConfig(name="bpr", dim=64, batch_size=8192, epochs=1, seed=seed)
 
     def train(s, reporter):
-        ds, split = s["ds"], s["split"]
+        ds = s["ds"]
         rows = s["request"].retained_rows
-        s["model"] = train_recommender(config, ds.n_users, ds.n_items, ds.users[rows], ds.items[rows], "cpu",
-                                       reporter=reporter, epochs=1, row_wise=row_wise)
+        s["model"] = train_recommender(
+            config,
+            ds.n_users,
+            ds.n_items,
+            ds.users[rows],
+            ds.items[rows],
+            "cpu",
+            reporter=reporter,
+            epochs=1,
+            row_wise=row_wise,
+        )
 
     def evaluate(s, _):
         s["targets"] = make_targets(s["ds"], s["split"], s["request"], s["groups"])
         measured = evaluate_model(s["model"], s["targets"])
-        s["ndcg"] = {g: bootstrap_mean(measured.per_user[g]["ndcg@10"], seed=seed)
-                     for g in ("retain", "forget", "similar")}
+        s["ndcg"] = {
+            g: bootstrap_mean(measured.per_user[g]["ndcg@10"], seed=seed) for g in ("retain", "forget", "similar")
+        }
 
     def attacks(s, _):
         ds, split, request, model = s["ds"], s["split"], s["request"], s["model"]
@@ -106,8 +116,12 @@ def stages(n_rows: int, seed: int, row_wise: bool = False):
     return [
         ("load", lambda s, _: s.update(ds=synthetic_dataset(seed, n_users, n_rows, n_items))),
         ("split", lambda s, _: s.update(split=make_split(s["ds"]))),
-        ("request", lambda s, _: s.update(request=resolve_request(
-            s["ds"], s["split"], ForgetRequest.parse("users:random:0.05")))),
+        (
+            "request",
+            lambda s, _: s.update(
+                request=resolve_request(s["ds"], s["split"], ForgetRequest.parse("users:random:0.05"))
+            ),
+        ),
         ("groups", lambda s, _: s.update(groups=make_groups(s["ds"], s["split"], s["request"]))),
         ("bpr epoch", train),
         ("evaluation", evaluate),
@@ -129,17 +143,21 @@ def run_size(n_rows: int, seed: int, cancel: bool, process_peak: list[int], row_
             fn(state, Reporter())
         seconds = time.perf_counter() - started
         process_peak[0] = max(process_peak[0], rss.peak)  # the reset clears the kernel's own process peak
-        line = f"{n_rows:>10,} {name:<11} {seconds:8.2f} s  stage peak {rss.peak / 2**30:6.2f} GiB" \
-               f"{'' if rss.exact else ' (since start)'}  process peak {process_peak[0] / 2**30:6.2f} GiB"
+        line = (
+            f"{n_rows:>10,} {name:<11} {seconds:8.2f} s  stage peak {rss.peak / 2**30:6.2f} GiB"
+            f"{'' if rss.exact else ' (since start)'}  process peak {process_peak[0] / 2**30:6.2f} GiB"
+        )
         if cancel:
             line += f"  cancel {latency:5.2f} s" if latency is not None else "  cancel  (ended before the request)"
         print(line, flush=True)
         lines.append(line)
     ds, groups = state["ds"], state["groups"]
-    summary = (f"{n_rows:>10,} data: {ds.n_users:,} users, {ds.n_items:,} items, {ds.n_interactions:,} rows; "
-               f"groups retain {len(groups.retain):,} forget {len(groups.forget):,} similar {len(groups.similar):,} "
-               f"({groups.similar_rule}); retain NDCG@10 {state['ndcg']['retain'].value:.4f}; "
-               + ", ".join(f"{k} AUC {v.auc:.3f}" for k, v in state["attacks"].items()))
+    summary = (
+        f"{n_rows:>10,} data: {ds.n_users:,} users, {ds.n_items:,} items, {ds.n_interactions:,} rows; "
+        f"groups retain {len(groups.retain):,} forget {len(groups.forget):,} similar {len(groups.similar):,} "
+        f"({groups.similar_rule}); retain NDCG@10 {state['ndcg']['retain'].value:.4f}; "
+        + ", ".join(f"{k} AUC {v.auc:.3f}" for k, v in state["attacks"].items())
+    )
     print(summary, flush=True)
     return lines + [summary]
 
@@ -173,13 +191,17 @@ def _cancel_latency(fn, state: dict, delay: float = 0.3) -> float | None:
 def _header(argv: list[str] | None) -> str:
     """The exact command, the machine and the date, as the results file's first lines."""
     command = " ".join(shlex.quote(a) for a in ["bench/bench_scale.py", *(sys.argv[1:] if argv is None else argv)])
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+        platform.processor(),
+    )
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"# .venv/bin/python {command}\n# {platform.node()}: {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, "
-            f"{platform.system()} {platform.release()}; torch {torch.__version__}, numpy {np.__version__}\n"
-            f"# {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; load average at start {load}")
+    return (
+        f"# .venv/bin/python {command}\n# {platform.node()}: {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, "
+        f"{platform.system()} {platform.release()}; torch {torch.__version__}, numpy {np.__version__}\n"
+        f"# {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; load average at start {load}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,16 +210,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cancel", action="store_true", help="also measure cancel latency per stage")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
-    parser.add_argument("--row-wise", action="store_true",
-                        help="train the BPR epoch with sparse gradients + SparseAdam (rows a batch touches only)")
+    parser.add_argument(
+        "--row-wise",
+        action="store_true",
+        help="train the BPR epoch with sparse gradients + SparseAdam (rows a batch touches only)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     warm_up()  # torch's one-off optimiser import (~2 s), as every method's prepare does
     print(_header(argv), flush=True)
-    print(f"bench_scale: {torch.get_num_threads()} torch threads, users = {USERS_PER_ROW} × interactions, "
-          f"items = interactions / {ROWS_PER_ITEM} capped at {MAX_ITEMS:,}, request users:random:0.05, "
-          f"BPR dim 64 batch 8192{', row-wise (SparseAdam)' if args.row_wise else ', Adam'}", flush=True)
+    print(
+        f"bench_scale: {torch.get_num_threads()} torch threads, users = {USERS_PER_ROW} × interactions, "
+        f"items = interactions / {ROWS_PER_ITEM} capped at {MAX_ITEMS:,}, request users:random:0.05, "
+        f"BPR dim 64 batch 8192{', row-wise (SparseAdam)' if args.row_wise else ', Adam'}",
+        flush=True,
+    )
     process_peak = [0]
     for size in (int(s) for s in args.sizes.split(",")):
         run_size(size, args.seed, args.cancel, process_peak, args.row_wise)

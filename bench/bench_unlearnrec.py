@@ -31,21 +31,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
-from core.data.paths import real_dataset_path  # noqa: E402
-from core.errors import DatasetError  # noqa: E402
-from core.forget_request import ForgetRequest  # noqa: E402
-from core.models.base import ModelConfig, model_config  # noqa: E402
-from core.runner import run_experiment  # noqa: E402
 from bench.console import (  # noqa: E402
     BIAS_HEADER,
     QUALITY_HEADER,
     bias_cells,
     event_printer,
     extras_footer,
-    fmt as _fmt,
     quality_cells,
 )
+from bench.console import (
+    fmt as _fmt,
+)
+from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
+from core.data.paths import real_dataset_path  # noqa: E402
+from core.errors import DatasetError  # noqa: E402
+from core.forget_request import ForgetRequest  # noqa: E402
+from core.models.base import ModelConfig, model_config  # noqa: E402
+from core.runner import run_experiment  # noqa: E402
 
 SPEEDUP_TARGET = 10.0
 RETAIN_TOLERANCE = 0.05
@@ -71,8 +73,10 @@ def verdict(result) -> str:
     ref = retrain.groups["retain"]["ndcg@10"]
     gap = abs(ours.groups["retain"]["ndcg@10"] - ref) / ref if ref > 0 else float("nan")
     fast, close = speedup >= SPEEDUP_TARGET, gap <= RETAIN_TOLERANCE
-    return (f"target: speed-up {speedup:.1f}x (≥ {SPEEDUP_TARGET:.0f}x: {'met' if fast else 'NOT met'}); "
-            f"retain NDCG@10 within {gap:.1%} of retrain (≤ {RETAIN_TOLERANCE:.0%}: {'met' if close else 'NOT met'})")
+    return (
+        f"target: speed-up {speedup:.1f}x (≥ {SPEEDUP_TARGET:.0f}x: {'met' if fast else 'NOT met'}); "
+        f"retain NDCG@10 within {gap:.1%} of retrain (≤ {RETAIN_TOLERANCE:.0%}: {'met' if close else 'NOT met'})"
+    )
 
 
 def run_one(dataset: str, model_name: str, args) -> dict:
@@ -91,12 +95,16 @@ def run_one(dataset: str, model_name: str, args) -> dict:
     result = run_experiment(config, event_printer(args.verbose, every=25))
     wall = time.perf_counter() - started
     print()
-    print(f"== {dataset} / {model_name}: {result.dataset['n_users']} users, {result.dataset['n_items']} items, "
-          f"{result.dataset['n_interactions']} interactions; request {args.request} → "
-          f"{result.request['n_removed_rows']} rows of {result.request['n_forget_users']} users; "
-          f"device {result.environment['device']}; torch threads {torch.get_num_threads()}; wall {wall:.0f} s")
-    print(f"model {model.name} dim {model.dim} lr {model.lr} epochs≤{model.epochs} patience {model.patience}; "
-          f"base trained in {result.models['base'].time_s:.1f} s; unlearnrec params {args.params or 'defaults'}")
+    print(
+        f"== {dataset} / {model_name}: {result.dataset['n_users']} users, {result.dataset['n_items']} items, "
+        f"{result.dataset['n_interactions']} interactions; request {args.request} → "
+        f"{result.request['n_removed_rows']} rows of {result.request['n_forget_users']} users; "
+        f"device {result.environment['device']}; torch threads {torch.get_num_threads()}; wall {wall:.0f} s"
+    )
+    print(
+        f"model {model.name} dim {model.dim} lr {model.lr} epochs≤{model.epochs} patience {model.patience}; "
+        f"base trained in {result.models['base'].time_s:.1f} s; unlearnrec params {args.params or 'defaults'}"
+    )
     print(table(result))
     print(verdict(result))
     return json.loads(result.to_json(include_topk=False))

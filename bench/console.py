@@ -10,7 +10,9 @@ from typing import Callable
 from core.events import Event, LogEvent, MetricEvent, StageEvent
 
 
-def event_printer(verbose: bool, every: int = 10, on_stage: Callable[[str], None] | None = None) -> Callable[[Event], None]:
+def event_printer(
+    verbose: bool, every: int = 10, on_stage: Callable[[str], None] | None = None
+) -> Callable[[Event], None]:
     """A run_experiment sink: stages and logs always, metric events every ``every`` steps
     when ``verbose``; ``on_stage`` sees each stage name first (e.g. to split CPU time)."""
     start = time.perf_counter()
@@ -39,18 +41,22 @@ def fmt(value: float | None, digits: int = 4) -> str:
 
 # The columns every unlearning benchmark table shares: utility per group, memorisation,
 # the fold-in attack (before the script's own cost columns), and bias against retrain (after them).
-QUALITY_HEADER = (f"{'retain hit@10':>13} {'retain ndcg@10':>14} {'forget ndcg@10':>14} "
-                  f"{'similar ndcg@10':>15} {'forgot rec@10':>13} {'fold-in':>8}")
+QUALITY_HEADER = (
+    f"{'retain hit@10':>13} {'retain ndcg@10':>14} {'forget ndcg@10':>14} "
+    f"{'similar ndcg@10':>15} {'forgot rec@10':>13} {'fold-in':>8}"
+)
 BIAS_HEADER = f"{'|Δret|':>7} {'|Δsim|':>7}"
 
 
 def quality_cells(report) -> str:
     """A ModelReport's cells under :data:`QUALITY_HEADER`."""
     g = report.groups
-    return (f"{fmt(g['retain']['hit@10']):>13} {fmt(g['retain']['ndcg@10']):>14} "
-            f"{fmt(g['forget']['ndcg@10']):>14} {fmt(g['similar']['ndcg@10']):>15} "
-            f"{fmt(report.forgotten_recall['forgotten_recall@10']):>13} "
-            f"{fmt(report.attacks.get('fold-in', {}).get('auc'), 3):>8}")
+    return (
+        f"{fmt(g['retain']['hit@10']):>13} {fmt(g['retain']['ndcg@10']):>14} "
+        f"{fmt(g['forget']['ndcg@10']):>14} {fmt(g['similar']['ndcg@10']):>15} "
+        f"{fmt(report.forgotten_recall['forgotten_recall@10']):>13} "
+        f"{fmt(report.attacks.get('fold-in', {}).get('auc'), 3):>8}"
+    )
 
 
 def bias_cells(result, name: str) -> str:
@@ -66,6 +72,9 @@ def bias_cells(result, name: str) -> str:
 
 def extras_footer(result) -> list[str]:
     """An ``extras:`` block listing each model's method-specific figures (empty when none)."""
-    extras = [f"  {name}: " + ", ".join(f"{k}={v:g}" for k, v in m.extras.items())
-              for name, m in result.models.items() if m.extras]
+    extras = [
+        f"  {name}: " + ", ".join(f"{k}={v:g}" for k, v in m.extras.items())
+        for name, m in result.models.items()
+        if m.extras
+    ]
     return ["extras:"] + extras if extras else []

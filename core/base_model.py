@@ -92,8 +92,13 @@ def train_base(
     )
     seconds = time.perf_counter() - start
     if config.use_cache:
-        facts = {"data": ds.fingerprint(), "split": split.as_dict(), "model": config.model.as_dict(),
-                 "n_users": ds.n_users, "n_items": ds.n_items}
+        facts = {
+            "data": ds.fingerprint(),
+            "split": split.as_dict(),
+            "model": config.model.as_dict(),
+            "n_users": ds.n_users,
+            "n_items": ds.n_items,
+        }
         warning = save_entry(path, key, model_payload(model, recorder.curves()), facts)
         if warning:
             reporter.log(warning, "warning")
@@ -110,8 +115,9 @@ def _from_cache(path, key: str, shape: tuple[int, int], device: torch.device, re
         try:
             model, curves = model_from_payload(payload, device)
             if (model.n_users, model.n_items) != shape:
-                raise ValueError(f"it holds {model.n_users} users × {model.n_items} items, the data has "
-                                 f"{shape[0]} × {shape[1]}")
+                raise ValueError(
+                    f"it holds {model.n_users} users × {model.n_items} items, the data has {shape[0]} × {shape[1]}"
+                )
         except Exception as exc:  # noqa: BLE001 - a wrong entry is retrained, never used
             warning = f"cache entry {path.name} not used: {exc}; training again"
         else:

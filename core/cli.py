@@ -37,32 +37,57 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", default="bpr", choices=["bpr", "lightgcn"])
     parser.add_argument("--epochs", type=int, default=None, help="max training epochs of the base model")
     parser.add_argument("--dim", type=int, default=None, help="embedding size")
-    parser.add_argument("--forget", default="users:random:0.05",
-                        help="kind:selector:value, e.g. users:random:0.05, users:core:0.05, users:ids:1,2,3, "
-                             "items:ids:50,100, items:genre:Horror, interactions:random:0.01")
+    parser.add_argument(
+        "--forget",
+        default="users:random:0.05",
+        help="kind:selector:value, e.g. users:random:0.05, users:core:0.05, users:ids:1,2,3, "
+        "items:ids:50,100, items:genre:Horror, interactions:random:0.01",
+    )
     parser.add_argument("--methods", default="retrain", help="comma-separated method names (see --list-methods)")
-    parser.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE",
-                        help="a method parameter, e.g. --param finetune.epochs=3 (repeatable)")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="METHOD.NAME=VALUE",
+        help="a method parameter, e.g. --param finetune.epochs=3 (repeatable)",
+    )
     parser.add_argument("--split", default="random", choices=["random", "loo", "chrono"])
     parser.add_argument("--outsiders", type=float, default=0.1, help="share of users held out of training")
     parser.add_argument("--similar-n", type=int, default=10, help="similar users per forgotten user")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seeds", type=int, default=1, metavar="N",
-                        help=f"repeat the experiment over N split seeds (--seed, --seed + 1, …; 1..{MAX_SEEDS}), one "
-                             "after another, each stored in the history; prints each figure's mean ± std and "
-                             "--out holds every run and the summary")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        metavar="N",
+        help=f"repeat the experiment over N split seeds (--seed, --seed + 1, …; 1..{MAX_SEEDS}), one "
+        "after another, each stored in the history; prints each figure's mean ± std and "
+        "--out holds every run and the summary",
+    )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--no-cache", action="store_true", help="retrain the base model even if cached")
-    parser.add_argument("--no-mia", action="store_true", help="skip the membership attacks (fold-in and record-level; the "
-                        "known-user count, agreement and intervals are still measured)")
+    parser.add_argument(
+        "--no-mia",
+        action="store_true",
+        help="skip the membership attacks (fold-in and record-level; the "
+        "known-user count, agreement and intervals are still measured)",
+    )
     parser.add_argument("--out", default=None, help="write the result JSON here")
-    parser.add_argument("--report", default=None, metavar="FILE.html|FILE.pdf",
-                        help="write the audit report here, HTML or PDF by the name's suffix (the window's report, "
-                             "without the chart images; with --seeds, one report per seed named FILE-seed<S>.html)")
-    parser.add_argument("--receipt", default=None, metavar="FILE.json",
-                        help="write the JSON receipt (data and request fingerprints, subjects, verdicts, evidence; "
-                             "with --seeds, one per seed named FILE-seed<S>.json); check it later with: "
-                             "cragru-run verify FILE.json --data PATH")
+    parser.add_argument(
+        "--report",
+        default=None,
+        metavar="FILE.html|FILE.pdf",
+        help="write the audit report here, HTML or PDF by the name's suffix (the window's report, "
+        "without the chart images; with --seeds, one report per seed named FILE-seed<S>.html)",
+    )
+    parser.add_argument(
+        "--receipt",
+        default=None,
+        metavar="FILE.json",
+        help="write the JSON receipt (data and request fingerprints, subjects, verdicts, evidence; "
+        "with --seeds, one per seed named FILE-seed<S>.json); check it later with: "
+        "cragru-run verify FILE.json --data PATH",
+    )
     parser.add_argument("--no-history", action="store_true", help="do not record the run in the history")
     parser.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -125,7 +150,9 @@ class _ProgressPrinter:
         if not quiet:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed}<{remaining}{postfix}", file=sys.stderr)
+            self.bar = tqdm(
+                total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed}<{remaining}{postfix}", file=sys.stderr
+            )
 
     def __call__(self, event: Event) -> None:
         if self.bar is None:
@@ -143,8 +170,10 @@ class _ProgressPrinter:
             self.bar.write(f"  {event.model:>12}: {event.attack} AUC={event.value:.3f}")
         elif isinstance(event, ModelResultEvent) and "retain" in event.groups:
             values = {f"retain/{name}": v for name, v in event.groups["retain"].items()}
-            self.bar.write(f"  {event.model:>12}: " + ", ".join(
-                f"{entry_for(k).short} {entry_for(k).format(values.get(k))}" for k in PROGRESS_KEYS))
+            self.bar.write(
+                f"  {event.model:>12}: "
+                + ", ".join(f"{entry_for(k).short} {entry_for(k).format(values.get(k))}" for k in PROGRESS_KEYS)
+            )
 
     def close(self) -> None:
         if self.bar is not None:
@@ -198,8 +227,9 @@ def _run_all(configs: list, args: argparse.Namespace, store) -> list:
 
     printer = _ProgressPrinter(args.quiet)
     try:
-        return run_seeds(configs, lambda config: run_experiment(config, printer, store=store),
-                         printer if len(configs) > 1 else None)
+        return run_seeds(
+            configs, lambda config: run_experiment(config, printer, store=store), printer if len(configs) > 1 else None
+        )
     finally:
         printer.close()
 
@@ -220,17 +250,26 @@ def _write_one(result, args: argparse.Namespace) -> None:
 
     facts = build_audit(result) if args.report or args.receipt else None
     if args.out:
-        out = _save(args.out, lambda p: p.write_text(result.to_json(include_topk=False)), "the result",
-                    f"{result.run_id}-result.json")
+        out = _save(
+            args.out,
+            lambda p: p.write_text(result.to_json(include_topk=False)),
+            "the result",
+            f"{result.run_id}-result.json",
+        )
         print(f"result written to {out}")
     if args.receipt:
-        receipt_path = _save(args.receipt, lambda p: write_receipt(result, p, facts), "the receipt",
-                             f"{result.run_id}-receipt.json")
+        receipt_path = _save(
+            args.receipt, lambda p: write_receipt(result, p, facts), "the receipt", f"{result.run_id}-receipt.json"
+        )
         print(f"receipt written to {receipt_path}")
     if args.report:
         holder: list[Path] = []
-        _save(args.report, lambda p: holder.append(write_report(result, p, audit=facts)), "the report",
-              f"{result.run_id}-report{Path(args.report).suffix or '.html'}")
+        _save(
+            args.report,
+            lambda p: holder.append(write_report(result, p, audit=facts)),
+            "the report",
+            f"{result.run_id}-report{Path(args.report).suffix or '.html'}",
+        )
         print(f"report written to {holder[-1]}")
 
 
@@ -238,20 +277,29 @@ def seeds_json(results: list) -> str:
     """Every seed's result (without top-10 lists) and the mean/spread summary, as JSON."""
     import json
 
-    return json.dumps({"seeds": [r.config.get("split", {}).get("seed") for r in results],
-                       "runs": [r.to_dict(include_topk=False) for r in results],
-                       "summary": summary_dict(summarise(results))}, indent=1, allow_nan=False)
+    return json.dumps(
+        {
+            "seeds": [r.config.get("split", {}).get("seed") for r in results],
+            "runs": [r.to_dict(include_topk=False) for r in results],
+            "summary": summary_dict(summarise(results)),
+        },
+        indent=1,
+        allow_nan=False,
+    )
 
 
 def _write_seeds(results: list, args: argparse.Namespace) -> None:
     for result in results:
         print(f"run {result.run_id}: split seed {result.config['split']['seed']}")
-    print(f"mean ± std over {len(results)} seeds on {results[0].dataset['name']} "
-          f"({results[0].environment['device']})")
+    print(f"mean ± std over {len(results)} seeds on {results[0].dataset['name']} ({results[0].environment['device']})")
     print(seeds_summary_table(summarise(results)))
     if args.out:
-        out = _save(args.out, lambda p: p.write_text(seeds_json(results)), "the runs and summary",
-                    f"{results[0].run_id}-seeds.json")
+        out = _save(
+            args.out,
+            lambda p: p.write_text(seeds_json(results)),
+            "the runs and summary",
+            f"{results[0].run_id}-seeds.json",
+        )
         print(f"runs and summary written to {out}")
     if args.report:
         base = Path(args.report)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from core.device import DEVICE_CHOICES
 from core.errors import ConfigError
 from core.evaluation.metrics import DEFAULT_KS
 from core.forget_request import ForgetRequest
-from core.device import DEVICE_CHOICES
 from core.models.base import ModelConfig, model_config
 from core.params import ParamSpec, check_fields
 from core.split import SplitConfig
@@ -95,14 +95,38 @@ class ExperimentConfig:
 _DEFAULT = ExperimentConfig()
 # Run-level settings beside the model and the split; validate() checks them, the window builds its inputs.
 RUN_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("device", str, _DEFAULT.device, "Where models train and score: automatic picks the GPU when there "
-              "is one", choices=DEVICE_CHOICES, choice_labels=("Automatic", "CPU", "GPU"), label="Run on"),
-    ParamSpec("use_cache", bool, _DEFAULT.use_cache, "Skip training the base model when the same one (same data, "
-              "split and settings) was trained before", label="Reuse a cached base model"),
-    ParamSpec("mia", bool, _DEFAULT.mia, "Run the membership attacks (fold-in: forgotten users vs users the model "
-              "never saw; record-level: forgotten rows vs the same users' held-out rows). Retraining's AUC is the "
-              "target; it is near 0.5 only for random user and interaction requests.",
-              label="Membership attacks"),
-    ParamSpec("similar_top_n", int, _DEFAULT.similar_top_n, "Neighbours of each forgotten user in the similar "
-              "group", low=1, high=1000, label="Similar users per forgotten user"),
+    ParamSpec(
+        "device",
+        str,
+        _DEFAULT.device,
+        "Where models train and score: automatic picks the GPU when there is one",
+        choices=DEVICE_CHOICES,
+        choice_labels=("Automatic", "CPU", "GPU"),
+        label="Run on",
+    ),
+    ParamSpec(
+        "use_cache",
+        bool,
+        _DEFAULT.use_cache,
+        "Skip training the base model when the same one (same data, split and settings) was trained before",
+        label="Reuse a cached base model",
+    ),
+    ParamSpec(
+        "mia",
+        bool,
+        _DEFAULT.mia,
+        "Run the membership attacks (fold-in: forgotten users vs users the model "
+        "never saw; record-level: forgotten rows vs the same users' held-out rows). Retraining's AUC is the "
+        "target; it is near 0.5 only for random user and interaction requests.",
+        label="Membership attacks",
+    ),
+    ParamSpec(
+        "similar_top_n",
+        int,
+        _DEFAULT.similar_top_n,
+        "Neighbours of each forgotten user in the similar group",
+        low=1,
+        high=1000,
+        label="Similar users per forgotten user",
+    ),
 )

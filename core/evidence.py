@@ -14,10 +14,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from core.attacks import record_level
 from core.attacks import (
-    AttackError, attack_difference, attack_result, calibration_probe, fold_in_probe, fold_in_scores,
-    known_user_check, record_probe, record_scores,
+    AttackError,
+    attack_difference,
+    attack_result,
+    calibration_probe,
+    fold_in_probe,
+    fold_in_scores,
+    known_user_check,
+    record_level,
+    record_probe,
+    record_scores,
 )
 from core.cancel import cancel_point
 from core.evaluation.agreement import overlap_per_user
@@ -95,8 +102,9 @@ def utility_evidence(models: dict[str, ModelInputs], seed: int) -> dict[str, Mod
     return out
 
 
-def agreement_evidence(models: dict[str, ModelInputs], groups: dict[str, np.ndarray], seed: int,
-                       evidence: dict[str, ModelEvidence]) -> None:
+def agreement_evidence(
+    models: dict[str, ModelInputs], groups: dict[str, np.ndarray], seed: int, evidence: dict[str, ModelEvidence]
+) -> None:
     """Top-10 overlap with retrain's lists per group (base vs retrain is the reference)."""
     if "retrain" not in models:
         return
@@ -113,16 +121,19 @@ def agreement_evidence(models: dict[str, ModelInputs], groups: dict[str, np.ndar
             }
 
 
-def attack_evidence(prepared, models: dict[str, ModelInputs], seed: int,
-                    evidence: dict[str, ModelEvidence]) -> list[str]:
+def attack_evidence(
+    prepared, models: dict[str, ModelInputs], seed: int, evidence: dict[str, ModelEvidence]
+) -> list[str]:
     """Record-level (+ calibration) and fold-in attacks under every model; returns notes
     on attacks that could not be set up on this experiment."""
     ds, split, request = prepared.dataset, prepared.split, prepared.request
     notes: list[str] = []
     probes = {}
-    for builder in (lambda: record_probe(ds, split, request),
-                    lambda: calibration_probe(ds, split, request, seed=seed),
-                    lambda: fold_in_probe(ds, split, request, seed=seed)):
+    for builder in (
+        lambda: record_probe(ds, split, request),
+        lambda: calibration_probe(ds, split, request, seed=seed),
+        lambda: fold_in_probe(ds, split, request, seed=seed),
+    ):
         try:
             cancel_point()
             probe = builder()
@@ -170,5 +181,9 @@ def _attack_entry(probe, scores: dict, name: str, inputs: ModelInputs, seed: int
 
 
 def _restrict(probe, keep: np.ndarray):
-    return replace(probe, users=probe.users[keep], labels=probe.labels[keep],
-                   items=None if probe.items is None else probe.items[keep])
+    return replace(
+        probe,
+        users=probe.users[keep],
+        labels=probe.labels[keep],
+        items=None if probe.items is None else probe.items[keep],
+    )

@@ -196,7 +196,9 @@ class _Loop:
                 else:
                     stale += 1
                     if stale >= plan.patience and not stopped:
-                        stopped = f"early stop at epoch {epoch}: best valid ndcg@10 {best_score:.4f} at epoch {best_epoch}"
+                        stopped = (
+                            f"early stop at epoch {epoch}: best valid ndcg@10 {best_score:.4f} at epoch {best_epoch}"
+                        )
             self._report(epoch, values)
             if stopped:
                 reporter.log(f"{plan.stage}: {stopped}")

@@ -150,9 +150,7 @@ def _check_kind(kind: str, selector: str) -> None:
     if kind not in KINDS:
         raise RequestError(f"request kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if selector not in SELECTORS[kind]:
-        raise RequestError(
-            f"selector {selector!r} does not apply to {kind}; use one of {', '.join(SELECTORS[kind])}"
-        )
+        raise RequestError(f"selector {selector!r} does not apply to {kind}; use one of {', '.join(SELECTORS[kind])}")
 
 
 def _count(fraction: float, population: int, what: str) -> int:

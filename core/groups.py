@@ -39,9 +39,7 @@ _PRODUCTS_PER_BLOCK = 1 << 22  # similarity products (≥ non-zeros) of one bloc
 MAX_SOURCES = 5000  # forgotten users whose neighbours are searched (a seeded sample above this)
 
 
-def similar_users(
-    history: sp.csr_matrix, sources: np.ndarray, candidates: np.ndarray, top_n: int = 10
-) -> np.ndarray:
+def similar_users(history: sp.csr_matrix, sources: np.ndarray, candidates: np.ndarray, top_n: int = 10) -> np.ndarray:
     """Union of each source user's ``top_n`` most cosine-similar candidates.
 
     Sparse products over blocks of sources sized by the products they cost (the sum,

@@ -20,6 +20,7 @@ from core.history_file import connect, owner_alive, owner_tag
 from core.paths import history_path
 from core.result import RunResult
 
+
 @dataclass(frozen=True)
 class RunSummary:
     run_id: str
@@ -69,8 +70,15 @@ class RunStore:
         self._write(
             "INSERT INTO runs (run_id, started_at, status, dataset, methods, request, config, owner) "
             "VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
-            (run_id, started_at or time.time(), config.get("data", {}).get("path", "?"), methods, request,
-             json.dumps(config), owner_tag()),
+            (
+                run_id,
+                started_at or time.time(),
+                config.get("data", {}).get("path", "?"),
+                methods,
+                request,
+                json.dumps(config),
+                owner_tag(),
+            ),
         )
 
     def finish_done(self, result: RunResult) -> None:
@@ -125,6 +133,8 @@ def _mark_interrupted(db: sqlite3.Connection) -> list[str]:
     if not dead:
         return []
     with db:
-        db.executemany("UPDATE runs SET status='failed', finished_at=?, error=? WHERE run_id=? AND status='running'",
-                       [(time.time(), "interrupted: the process running it ended without finishing", r) for r in dead])
+        db.executemany(
+            "UPDATE runs SET status='failed', finished_at=?, error=? WHERE run_id=? AND status='running'",
+            [(time.time(), "interrupted: the process running it ended without finishing", r) for r in dead],
+        )
     return [f"{len(dead)} run(s) left 'running' by a process that ended were marked interrupted: {', '.join(dead)}"]

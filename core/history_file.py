@@ -33,8 +33,18 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);
 """
-COLUMNS = {"run_id", "started_at", "finished_at", "status", "dataset", "methods", "request", "config", "result",
-           "error"}
+COLUMNS = {
+    "run_id",
+    "started_at",
+    "finished_at",
+    "status",
+    "dataset",
+    "methods",
+    "request",
+    "config",
+    "result",
+    "error",
+}
 """Columns every history file must have (``owner`` is added to older files)."""
 
 _DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
@@ -106,8 +116,9 @@ def _start_anew(path: Path, reason: str) -> tuple[sqlite3.Connection, list[str],
                 extra.replace(aside.with_name(aside.name + suffix))
         path.replace(aside)
     except OSError as exc:
-        raise HistoryError(f"the run history {path} is damaged ({reason}) and cannot be set aside: "
-                           f"{exc.strerror}; {_HINT}") from None
+        raise HistoryError(
+            f"the run history {path} is damaged ({reason}) and cannot be set aside: {exc.strerror}; {_HINT}"
+        ) from None
     note = f"the run history {path} was damaged ({reason}); it was set aside as {aside} and a new one started"
     try:
         return _open_checked(path), [note], None

@@ -138,7 +138,8 @@ def load_entry(path: Path, key: str, map_location: Any = "cpu") -> tuple[Any | N
     except (OSError, ValueError) as exc:
         return None, f"{refused}: unreadable ({exc}); training again"
     if not isinstance(header, dict) or header.get("key") != key:
-        return None, f"{refused}: it belongs to another key ({str(header.get('key'))[:24] if isinstance(header, dict) else '?'}); training again"
+        other = str(header.get("key"))[:24] if isinstance(header, dict) else "?"
+        return None, f"{refused}: it belongs to another key ({other}); training again"
     if header.get("sha256") != hashlib.sha256(body).hexdigest():
         return None, f"{refused}: its checksum does not match its contents (damaged or altered); training again"
     try:

@@ -52,8 +52,9 @@ def fallback_path(name: str) -> Path:
     return Path(tempfile.gettempdir()) / name
 
 
-def write_or_fallback(path: str | os.PathLike, write: Callable[[Path], object], what: str,
-                      fallback_name: str) -> tuple[Path, str | None]:
+def write_or_fallback(
+    path: str | os.PathLike, write: Callable[[Path], object], what: str, fallback_name: str
+) -> tuple[Path, str | None]:
     """Call ``write(path)``; when it fails, ``write(fallback)``. Returns (where it went,
     a warning naming both, or None). A failure of both raises :class:`ConfigError`."""
     try:
@@ -65,6 +66,7 @@ def write_or_fallback(path: str | os.PathLike, write: Callable[[Path], object], 
     try:
         write(spare)
     except OSError as exc:
-        raise ConfigError(f"{what} could not be written to {path} ({first.strerror or first}) "
-                          f"nor to {spare} ({exc.strerror or exc})") from None
+        raise ConfigError(
+            f"{what} could not be written to {path} ({first.strerror or first}) nor to {spare} ({exc.strerror or exc})"
+        ) from None
     return spare, f"{what} could not be written to {path} ({first.strerror or first}); saved to {spare} instead"

@@ -88,7 +88,9 @@ class ParamSpec:
         """``[low, high]`` with ``(``/``)`` for excluded bounds and ∞ for missing ones."""
         low = "−∞" if self.low is None else self.low
         high = "∞" if self.high is None else self.high
-        return f"{'(' if self.low_open or self.low is None else '['}{low}, {high}{')' if self.high_open or self.high is None else ']'}"
+        opening = "(" if self.low_open or self.low is None else "["
+        closing = ")" if self.high_open or self.high is None else "]"
+        return f"{opening}{low}, {high}{closing}"
 
     def choice_label(self, choice: str) -> str:
         """The word shown for ``choice`` (the choice itself when no labels are given)."""

@@ -33,21 +33,32 @@ def _evidence(result) -> dict:
     for name, report in result.models.items():
         for key in headline_keys(flats.values()):
             value = flats[name].get(key)
-            out.setdefault(name, {})[key] = {"value": value, "interval": value_interval(report, key),
-                                             "vs_retrain": difference(report, key, "retrain")}
+            out.setdefault(name, {})[key] = {
+                "value": value,
+                "interval": value_interval(report, key),
+                "vs_retrain": difference(report, key, "retrain"),
+            }
     return out
 
 
 def receipt_dict(result, facts: AuditFacts) -> dict:
     """Every fact a reviewer signs, as plain JSON."""
     return {
-        "receipt_version": RECEIPT_VERSION, "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "run_id": result.run_id, "dataset": facts.dataset_name,
+        "receipt_version": RECEIPT_VERSION,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "run_id": result.run_id,
+        "dataset": facts.dataset_name,
         "data": facts.data.as_dict() if facts.data is not None else None,
-        "request": facts.request, "subjects": facts.subjects.as_dict() if facts.subjects is not None else None,
-        "verdicts": [mv.as_dict() for mv in facts.verdicts], "config": facts.config, "seeds": facts.seeds,
-        "versions": facts.versions, "environment": result.environment, "evidence": _evidence(result),
-        "erasure_audits": facts.erasure_audits, "sample_notes": list(facts.sample_notes),
+        "request": facts.request,
+        "subjects": facts.subjects.as_dict() if facts.subjects is not None else None,
+        "verdicts": [mv.as_dict() for mv in facts.verdicts],
+        "config": facts.config,
+        "seeds": facts.seeds,
+        "versions": facts.versions,
+        "environment": result.environment,
+        "evidence": _evidence(result),
+        "erasure_audits": facts.erasure_audits,
+        "sample_notes": list(facts.sample_notes),
         "warnings": list(facts.warnings),
     }
 
@@ -57,8 +68,9 @@ def write_receipt(result, path: str | Path, facts: AuditFacts | None = None) -> 
     facts = facts if facts is not None else build_audit(result)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(receipt_dict(result, facts), indent=1, default=str, allow_nan=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(receipt_dict(result, facts), indent=1, default=str, allow_nan=False) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -95,19 +107,27 @@ def verify(receipt_path: str | Path, data_path: str | None = None) -> Verificati
     config = replace(config, data=replace(config.data, path=str(path)))
     subjects = forgotten_subjects(load_data(config), config)
     expected = receipt["subjects"]
-    if subjects.request_sha256 != expected["request_sha256"] or \
-            list(subjects.forgotten_users) != list(expected["forgotten_users"]):
-        return Verification(False, "the request no longer resolves to the recorded interactions "
-                                   f"({subjects.n_removed_rows:,} now, {expected['n_removed_rows']:,} recorded)")
-    return Verification(True, f"receipt {receipt.get('run_id', '?')} verified: data SHA-256 {current.sha256[:16]}… "
-                              f"and the request ({subjects.n_removed_rows:,} interactions of "
-                              f"{len(subjects.forgotten_users):,} users) match")
+    if subjects.request_sha256 != expected["request_sha256"] or list(subjects.forgotten_users) != list(
+        expected["forgotten_users"]
+    ):
+        return Verification(
+            False,
+            "the request no longer resolves to the recorded interactions "
+            f"({subjects.n_removed_rows:,} now, {expected['n_removed_rows']:,} recorded)",
+        )
+    return Verification(
+        True,
+        f"receipt {receipt.get('run_id', '?')} verified: data SHA-256 {current.sha256[:16]}… "
+        f"and the request ({subjects.n_removed_rows:,} interactions of "
+        f"{len(subjects.forgotten_users):,} users) match",
+    )
 
 
 def verify_main(argv: list[str]) -> int:
     """``cragru-run verify RECEIPT [--data PATH]``: exit 0 when both match, else a one-line error and 1."""
-    parser = argparse.ArgumentParser(prog="cragru-run verify",
-                                     description="Check that a receipt's data and request still match.")
+    parser = argparse.ArgumentParser(
+        prog="cragru-run verify", description="Check that a receipt's data and request still match."
+    )
     parser.add_argument("receipt", help="the JSON receipt written by --receipt")
     parser.add_argument("--data", default=None, help="dataset folder or file to check (default: the receipt's)")
     args = parser.parse_args(argv)

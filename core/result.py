@@ -92,8 +92,12 @@ class ModelReport:
     per_user: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # group -> metric -> values
     # forgetting evidence (core/evidence.py); intervals are 95 % user-bootstrap
     intervals: dict[str, list[float]] = field(default_factory=dict)  # "group/metric" -> [low, high]
-    differences: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # "retrain"|"base" -> key -> [v, lo, hi]
-    agreement: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # group -> "jaccard@10"|"rbo@10" -> [v, lo, hi]
+    differences: dict[str, dict[str, list[float]]] = field(
+        default_factory=dict
+    )  # "retrain"|"base" -> key -> [v, lo, hi]
+    agreement: dict[str, dict[str, list[float]]] = field(
+        default_factory=dict
+    )  # group -> "jaccard@10"|"rbo@10" -> [v, lo, hi]
     attacks: dict[str, dict] = field(default_factory=dict)  # attack name -> AttackResult.as_dict() (+ "vs_retrain")
     known_users: dict = field(default_factory=dict)  # KnownUserCheck.as_dict(): not an attack
 
@@ -117,8 +121,9 @@ class ModelReport:
         out["prep_time_s"] = self.prep_time_s
         out["speedup_vs_retrain"] = self.speedup_vs_retrain
         total = self.time_s + self.prep_time_s  # retraining's time over set-up + request (issue 13)
-        out["speedup_incl_setup"] = (self.speedup_vs_retrain * self.time_s / total
-                                     if self.speedup_vs_retrain is not None and total > 0 else None)
+        out["speedup_incl_setup"] = (
+            self.speedup_vs_retrain * self.time_s / total if self.speedup_vs_retrain is not None and total > 0 else None
+        )
         return out
 
     def interval_of(self, key: str) -> tuple[float, float] | None:
@@ -151,7 +156,8 @@ class RunResult:
     topk: dict[str, np.ndarray] = field(default_factory=dict)
     started_at: float = 0.0
     finished_at: float = 0.0
-    # series "model/stage" (e.g. "base/train") -> [{"step": int, **values}], thinned; empty for runs stored before curves
+    # series "model/stage" (e.g. "base/train") -> [{"step": int, **values}], thinned;
+    # empty for runs stored before curves
     curves: dict[str, list[CurvePoint]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -167,7 +173,11 @@ class RunResult:
             row = {}
             for key, value in report.flat().items():
                 base = ref.get(key)
-                if is_finite(value) and is_finite(base) and key not in ("time_s", "speedup_vs_retrain", "speedup_incl_setup"):
+                if (
+                    is_finite(value)
+                    and is_finite(base)
+                    and key not in ("time_s", "speedup_vs_retrain", "speedup_incl_setup")
+                ):
                     row[key] = value - base
             out[name] = row
         return out
@@ -176,9 +186,7 @@ class RunResult:
         """|method − retrain| per ``group/metric`` on the retain and similar groups."""
         out = {}
         for name, row in self.deltas("retrain").items():
-            out[name] = {
-                k: abs(v) for k, v in row.items() if k.split("/")[0] in ("retain", "similar")
-            }
+            out[name] = {k: abs(v) for k, v in row.items() if k.split("/")[0] in ("retain", "similar")}
         return out
 
     def to_dict(self, include_topk: bool = True) -> dict:

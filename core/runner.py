@@ -16,18 +16,24 @@ import numpy as np
 import torch
 
 import core
+from core.base_model import Trainer, train_base
+from core.cancel import cancellable
 from core.config import ExperimentConfig, MethodChoice
 from core.data.dataset import Dataset
 from core.device import describe_device, resolve_device
 from core.errors import Cancelled
-from core.base_model import Trainer, train_base
-from core.cancel import cancellable
-from core.evidence import ModelInputs, agreement_evidence, attack_evidence, utility_evidence
 from core.evaluation.grouped import EvalSample, EvalTargets, evaluate_model, make_targets, top_lists
-from core.fit_loop import warm_up
 from core.events import (
-    AttackResultEvent, Event, EventSink, MetricEvent, ModelResultEvent, Reporter, StopFlag,
+    AttackResultEvent,
+    Event,
+    EventSink,
+    MetricEvent,
+    ModelResultEvent,
+    Reporter,
+    StopFlag,
 )
+from core.evidence import ModelInputs, agreement_evidence, attack_evidence, utility_evidence
+from core.fit_loop import warm_up
 from core.forget_request import ResolvedRequest, resolve_request
 from core.groups import GROUPS, Groups, make_groups
 from core.methods.registry import MethodSpec, UnlearnContext, UnlearnOutcome, get_method
@@ -87,8 +93,14 @@ def _evidence_inputs(outcome: UnlearnOutcome, measured, top10: np.ndarray) -> Mo
         side = outcome.model
     elif isinstance(outcome.fold_in_model, HasItemSide):
         side, note = outcome.fold_in_model, "measured on the base model this method re-ranks (it has no item side)"
-    return ModelInputs(scorer=outcome.model, measured=measured, top10=top10,
-                       sample=outcome.eval_sample, item_side=side, item_side_note=note)
+    return ModelInputs(
+        scorer=outcome.model,
+        measured=measured,
+        top10=top10,
+        sample=outcome.eval_sample,
+        item_side=side,
+        item_side_note=note,
+    )
 
 
 def _sync(device: torch.device) -> None:
@@ -179,8 +191,12 @@ class _Experiment:
         reporter.stage(f"Training the base {config.model.name} model on {describe_device(self.device)}", 3, total)
         base, base_s, cached = train_base(config, self.prepared, self.device, reporter.sub(0.0, 0.35))
         self.timings["base_train_s"] = base_s
-        self._record("base", "Base (trained on all data)", UnlearnOutcome(base, notes=["loaded from cache"] if cached else []),
-                     time_s=base_s)
+        self._record(
+            "base",
+            "Base (trained on all data)",
+            UnlearnOutcome(base, notes=["loaded from cache"] if cached else []),
+            time_s=base_s,
+        )
         span = 0.55 / max(1, len(specs))
         for index, (spec, values) in enumerate(zip(specs, params)):
             reporter.stage(f"Unlearning with {spec.label}", 4 + index, total)
@@ -208,17 +224,28 @@ class _Experiment:
         self.prepared = prepare(self.config, ds)
         self.timings["split_s"] = time.perf_counter() - t
         g = self.prepared.groups
-        reporter.log(f"request: {self.config.request.describe()} → {len(self.prepared.request.removed_rows)} rows, "
-                     f"{len(self.prepared.request.forget_users)} users; groups retain={len(g.retain)} "
-                     f"forget={len(g.forget)} similar={len(g.similar)}")
+        reporter.log(
+            f"request: {self.config.request.describe()} → {len(self.prepared.request.removed_rows)} rows, "
+            f"{len(self.prepared.request.forget_users)} users; groups retain={len(g.retain)} "
+            f"forget={len(g.forget)} similar={len(g.similar)}"
+        )
 
     def _context(self, base: Scorer, reporter: Reporter) -> UnlearnContext:
         p = self.prepared
         return UnlearnContext(
-            dataset=p.dataset, split=p.split, request=p.request, groups=p.groups, base_model=base,
-            model_config=self.config.model, device=self.device, reporter=reporter, seed=self.config.split.seed,
-            train_model=Trainer(self.config, p, self.device), targets=p.targets,
-            retrain_valid_rows=p.retrain_valid_rows, use_cache=self.config.use_cache,
+            dataset=p.dataset,
+            split=p.split,
+            request=p.request,
+            groups=p.groups,
+            base_model=base,
+            model_config=self.config.model,
+            device=self.device,
+            reporter=reporter,
+            seed=self.config.split.seed,
+            train_model=Trainer(self.config, p, self.device),
+            targets=p.targets,
+            retrain_valid_rows=p.retrain_valid_rows,
+            use_cache=self.config.use_cache,
         )
 
     def _run_method(self, spec: MethodSpec, values: dict, base: Scorer, reporter: Reporter) -> None:
@@ -248,8 +275,16 @@ class _Experiment:
         if sample is not None:
             notes.append("measured on a user sample (" + ", ".join(f"{k} {len(v)}" for k, v in sample.items()) + ")")
             self.samples[name] = sample
-        report = ModelReport(name=name, label=label, groups=measured.groups, forgotten_recall=measured.forgotten_recall,
-                             per_user=measured.per_user, extras=dict(outcome.extras), notes=notes, **fields)
+        report = ModelReport(
+            name=name,
+            label=label,
+            groups=measured.groups,
+            forgotten_recall=measured.forgotten_recall,
+            per_user=measured.per_user,
+            extras=dict(outcome.extras),
+            notes=notes,
+            **fields,
+        )
         self.models[name] = report
         self.scorers[name] = outcome.model
         top10 = top_lists(outcome.model, self.prepared.dataset.n_users, targets.mask)

@@ -22,9 +22,15 @@ from core.result import RunResult
 
 MAX_SEEDS = 100
 SEEDS_PARAM = ParamSpec(
-    "seeds", int, 1, "Repeat the whole experiment over this many split seeds (seed, seed + 1, …), one after "
+    "seeds",
+    int,
+    1,
+    "Repeat the whole experiment over this many split seeds (seed, seed + 1, …), one after "
     "another, and report each figure's mean and spread; every seed is stored in the history as its own run",
-    low=1, high=MAX_SEEDS, label="Seeds")
+    low=1,
+    high=MAX_SEEDS,
+    label="Seeds",
+)
 """The run setting the window's spin box and ``cragru-run --seeds`` are built from."""
 
 
@@ -76,8 +82,11 @@ def _spread(values: list[float]) -> SeedSpread:
     return SeedSpread(float(x.mean()), std, float(x.min()), float(x.max()), len(x))
 
 
-def run_seeds(configs: list[ExperimentConfig], run_one: Callable[[ExperimentConfig], RunResult],
-              on_event: Callable[[object], None] | None = None) -> list[RunResult]:
+def run_seeds(
+    configs: list[ExperimentConfig],
+    run_one: Callable[[ExperimentConfig], RunResult],
+    on_event: Callable[[object], None] | None = None,
+) -> list[RunResult]:
     """Run ``configs`` one after another (``run_one`` is the caller's ``run_experiment``
     with its sinks bound); a :class:`SeedStarted` event goes to ``on_event`` before each."""
     results = []
@@ -90,9 +99,13 @@ def run_seeds(configs: list[ExperimentConfig], run_one: Callable[[ExperimentConf
 
 def summary_dict(summary: dict[str, dict[str, SeedSpread]]) -> dict[str, dict[str, dict]]:
     """The summary as plain JSON (NaN standard deviations of a single seed become None)."""
-    return {name: {key: {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                         for k, v in asdict(spread).items()} for key, spread in keys.items()}
-            for name, keys in summary.items()}
+    return {
+        name: {
+            key: {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(spread).items()}
+            for key, spread in keys.items()
+        }
+        for name, keys in summary.items()
+    }
 
 
 def spread_text(key: str, spread: SeedSpread | None) -> str:

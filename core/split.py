@@ -36,14 +36,36 @@ class SplitConfig:
 _DEFAULT = SplitConfig()
 # What the window and the CLI may set (the ratios stay a fixed triple, checked in validate()).
 SPLIT_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("mode", str, _DEFAULT.mode, "How each user's interactions are divided into train, valid and test",
-              choices=SPLIT_MODES, choice_labels=SPLIT_MODE_LABELS, label="Split"),
-    ParamSpec("outsider_fraction", float, _DEFAULT.outsider_fraction,
-              "Share of users held out of every training set: the 'never seen' side of the "
-              "membership-inference attack (0.1 = 10 %)", low=0.0, high=0.9, high_open=True,
-              label="Outsider share"),
-    ParamSpec("seed", int, _DEFAULT.seed, "Seed of the train/valid/test split and of random selections: the "
-              "same seed gives the same split, request and numbers", low=0, high=MAX_SEED, label="Seed"),
+    ParamSpec(
+        "mode",
+        str,
+        _DEFAULT.mode,
+        "How each user's interactions are divided into train, valid and test",
+        choices=SPLIT_MODES,
+        choice_labels=SPLIT_MODE_LABELS,
+        label="Split",
+    ),
+    ParamSpec(
+        "outsider_fraction",
+        float,
+        _DEFAULT.outsider_fraction,
+        "Share of users held out of every training set: the 'never seen' side of the "
+        "membership-inference attack (0.1 = 10 %)",
+        low=0.0,
+        high=0.9,
+        high_open=True,
+        label="Outsider share",
+    ),
+    ParamSpec(
+        "seed",
+        int,
+        _DEFAULT.seed,
+        "Seed of the train/valid/test split and of random selections: the "
+        "same seed gives the same split, request and numbers",
+        low=0,
+        high=MAX_SEED,
+        label="Seed",
+    ),
 )
 
 
@@ -106,7 +128,9 @@ def make_split(dataset: Dataset, config: SplitConfig | None = None) -> Split:
         raise DatasetError(
             f"nothing can be evaluated: no user keeps a test interaction ({dataset.n_users} users, at most "
             f"{int(counts.max(initial=0))} interactions each; the {config.mode} split needs users with at least "
-            f"{3 if config.mode == 'loo' else 2} and enough of them)", dataset.source or None)
+            f"{3 if config.mode == 'loo' else 2} and enough of them)",
+            dataset.source or None,
+        )
     all_rows = np.arange(len(users))
     return Split(
         config=config,

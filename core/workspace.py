@@ -29,8 +29,14 @@ class TaskStarter(Protocol):
     or ``on_error(exc)`` on the caller's thread. Starting a task of a kind supersedes the
     running one of that kind."""
 
-    def start(self, kind: str, fn: Callable[[Any], Any], *, on_done: Callable[[Any], None],
-              on_error: Callable[[BaseException], None]) -> Any: ...
+    def start(
+        self,
+        kind: str,
+        fn: Callable[[Any], Any],
+        *,
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+    ) -> Any: ...
 
 
 class _NeverStop:
@@ -168,9 +174,12 @@ class Workspace:
         self._load_version += 1
         version = self._load_version
         self._set("loading", loading=data)
-        self._tasks.start("load", lambda task: load_dataset(data),
-                          on_done=lambda dataset: self._loaded(version, data, dataset),
-                          on_error=lambda exc: self._load_failed(version, exc))
+        self._tasks.start(
+            "load",
+            lambda task: load_dataset(data),
+            on_done=lambda dataset: self._loaded(version, data, dataset),
+            on_error=lambda exc: self._load_failed(version, exc),
+        )
 
     def _loaded(self, version: int, data: DataConfig, dataset: Dataset) -> None:
         if version == self._load_version:
@@ -183,8 +192,14 @@ class Workspace:
     def set_dataset(self, dataset: Dataset, data: DataConfig | None = None) -> None:
         """Use an already loaded dataset (the split and request are recomputed for it)."""
         version = self._version
-        self._set("dataset", dataset=dataset, data_config=data or DataConfig(path=dataset.source),
-                  loading=None, prepared=None, error=None)
+        self._set(
+            "dataset",
+            dataset=dataset,
+            data_config=data or DataConfig(path=dataset.source),
+            loading=None,
+            prepared=None,
+            error=None,
+        )
         if self._version == version:  # no listener has changed the request for the new dataset
             self._prepare()
 
@@ -206,17 +221,25 @@ class Workspace:
         self._version += 1
         state = self._state
         if state.dataset is None or state.request is None:
-            self._set("prepared", prepared=None, busy=False,
-                      error=None if state.dataset is None else self._hint or "Choose what to forget.")
+            self._set(
+                "prepared",
+                prepared=None,
+                busy=False,
+                error=None if state.dataset is None else self._hint or "Choose what to forget.",
+            )
             return
         version = self._version
-        config = ExperimentConfig(data=state.data_config, split=state.split_config, request=state.request,
-                                  similar_top_n=self._similar_top_n)
+        config = ExperimentConfig(
+            data=state.data_config, split=state.split_config, request=state.request, similar_top_n=self._similar_top_n
+        )
         dataset = state.dataset
         self._set("preparing", prepared=None, busy=True, error=None)
-        self._tasks.start("preview", lambda task: _prepare(config, dataset),
-                          on_done=lambda prepared: self._prepared(version, prepared, None),
-                          on_error=lambda exc: self._prepared(version, None, exc))
+        self._tasks.start(
+            "preview",
+            lambda task: _prepare(config, dataset),
+            on_done=lambda prepared: self._prepared(version, prepared, None),
+            on_error=lambda exc: self._prepared(version, None, exc),
+        )
 
     def _prepared(self, version: int, prepared, exc: BaseException | None) -> None:
         if version != self._version:
@@ -239,8 +262,13 @@ class Workspace:
             raise CragruError("open a dataset first (Dataset panel)")
         if not state.ready:
             raise CragruError(state.error or "the forget request is still being checked")
-        config = ExperimentConfig(data=state.data_config, split=state.split_config, request=state.request,
-                                  similar_top_n=self._similar_top_n, **settings)
+        config = ExperimentConfig(
+            data=state.data_config,
+            split=state.split_config,
+            request=state.request,
+            similar_top_n=self._similar_top_n,
+            **settings,
+        )
         config.validate()
         return config
 

@@ -21,8 +21,9 @@ DESKTOP_ID = "io.cragru.Studio"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="cragru", description="CRAGRU Studio: recommendation unlearning, "
-                                                                "made visible.")
+    parser = argparse.ArgumentParser(
+        prog="cragru", description="CRAGRU Studio: recommendation unlearning, made visible."
+    )
     parser.add_argument("--demo", action="store_true", help="open on the built-in demo dataset")
     parser.add_argument("--data", default=None, help="open this dataset folder or file")
     parser.add_argument("--reset-settings", action="store_true", help="forget window layout and last parameters")
@@ -102,8 +103,9 @@ def _splash(app: QApplication):
     if pixmap.isNull():
         return None
     splash = QSplashScreen(pixmap)
-    splash.showMessage("Starting CRAGRU Studio…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
-                       Qt.GlobalColor.white)
+    splash.showMessage(
+        "Starting CRAGRU Studio…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter, Qt.GlobalColor.white
+    )
     splash.show()
     splash.raise_()
     splash.repaint()  # drawn now, before torch and the engine are imported (several seconds)

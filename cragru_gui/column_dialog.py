@@ -22,7 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-SEPARATORS = (("\t", "Tab"), (",", "Comma ,"), (";", "Semicolon ;"), ("|", "Pipe |"), (" ", "Space"), ("::", "Double colon ::"))
+SEPARATORS = (
+    ("\t", "Tab"),
+    (",", "Comma ,"),
+    (";", "Semicolon ;"),
+    ("|", "Pipe |"),
+    (" ", "Space"),
+    ("::", "Double colon ::"),
+)
 ROLES = (
     ("user", "User column", True, "the column holding user IDs"),
     ("item", "Item column", True, "the column holding item IDs"),
@@ -174,8 +181,9 @@ class ColumnMappingDialog(QDialog):
         return not problem
 
     def mapping(self) -> tuple[dict, str]:
-        columns = {role: combo.currentData() for role, combo in self.role_combos.items()
-                   if combo.currentData() is not None}
+        columns = {
+            role: combo.currentData() for role, combo in self.role_combos.items() if combo.currentData() is not None
+        }
         return columns, self.separator()
 
 

@@ -32,10 +32,12 @@ def describe_run(result) -> str:
     model = cfg.get("model", {})
     methods = ", ".join(m.get("name", "?") for m in cfg.get("methods", []))
     e = lambda value: html.escape(str(value))  # noqa: E731 - names and descriptions come from files
-    return (f"<b>{e(result.run_id)}</b> ({when})<br>dataset: {e(result.dataset.get('name', '?'))} · "
-            f"forgot {e(result.request.get('description', '?'))} ({result.request.get('n_removed_rows', 0):,} rows)<br>"
-            f"model: {e(model.get('name', '?'))}, {e(model.get('epochs', '?'))} epochs max · methods: {e(methods)}<br>"
-            f"device: {e(result.environment.get('device', '?'))}")
+    return (
+        f"<b>{e(result.run_id)}</b> ({when})<br>dataset: {e(result.dataset.get('name', '?'))} · "
+        f"forgot {e(result.request.get('description', '?'))} ({result.request.get('n_removed_rows', 0):,} rows)<br>"
+        f"model: {e(model.get('name', '?'))}, {e(model.get('epochs', '?'))} epochs max · methods: {e(methods)}<br>"
+        f"device: {e(result.environment.get('device', '?'))}"
+    )
 
 
 def comparison_rows(a, b, cutoff: str = "@10") -> tuple[list[str], list[tuple[str, str]]]:

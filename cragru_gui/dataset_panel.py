@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg  # noqa: E402  (PySide6 is imported first)
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,8 +28,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-import pyqtgraph as pg  # noqa: E402  (PySide6 is imported first)
 
 from core.workspace import Change, Workspace
 from cragru_gui import column_dialog, errors
@@ -93,13 +92,17 @@ class DatasetPanel(QWidget):
         grid = QGridLayout(open_box)
         self.demo_button = QPushButton("Demo dataset", open_box)
         self.demo_button.setObjectName("demoButton")
-        self.demo_button.setToolTip("A small synthetic movie dataset built in: 300 users, 400 items, genres and "
-                                    "titles — good for a live demonstration")
+        self.demo_button.setToolTip(
+            "A small synthetic movie dataset built in: 300 users, 400 items, genres and "
+            "titles — good for a live demonstration"
+        )
         self.folder_button = QPushButton("Open folder…", open_box)
         self.folder_button.setToolTip("A MovieLens (100K, 1M, CSV), HetRec Last.fm or RecBole atomic-file folder")
         self.file_button = QPushButton("Open file…", open_box)
-        self.file_button.setToolTip("One interactions file: RecBole .inter, MovieLens u.data/ratings.dat, or any "
-                                    "CSV/TSV (you will map its columns)")
+        self.file_button.setToolTip(
+            "One interactions file: RecBole .inter, MovieLens u.data/ratings.dat, or any "
+            "CSV/TSV (you will map its columns)"
+        )
         grid.addWidget(self.demo_button, 0, 0)
         grid.addWidget(self.folder_button, 0, 1)
         grid.addWidget(self.file_button, 0, 2)
@@ -112,8 +115,10 @@ class DatasetPanel(QWidget):
 
         options = QFormLayout()
         self.threshold_check = QCheckBox("Keep only ratings ≥", open_box)
-        self.threshold_check.setToolTip("Turn explicit ratings into implicit feedback: keep ratings at or above "
-                                        "the threshold (off: every rating counts as an interaction)")
+        self.threshold_check.setToolTip(
+            "Turn explicit ratings into implicit feedback: keep ratings at or above "
+            "the threshold (off: every rating counts as an interaction)"
+        )
         self.threshold_spin = QDoubleSpinBox(open_box)
         self.threshold_spin.setRange(-1e9, 1e9)
         self.threshold_spin.setValue(4.0)
@@ -132,7 +137,6 @@ class DatasetPanel(QWidget):
         grid.addLayout(options, 2, 0, 1, 3)
         return open_box
 
-
     def _summary_box(self) -> QGroupBox:
         self.summary_box = QGroupBox("Summary", self)
         self.summary_grid = QGridLayout(self.summary_box)
@@ -148,11 +152,11 @@ class DatasetPanel(QWidget):
         self.summary_grid.addWidget(self._cell(self.figures["n_items"], "items"), 1, 1)
         self.summary_grid.addWidget(self._cell(self.figures["n_interactions"], "interactions"), 1, 2)
         self.summary_grid.addWidget(self._cell(self.figures["density"], "density"), 2, 0)
-        self.summary_grid.addWidget(self._cell(self.figures["per_user"], "per user: min / median / mean / max"),
-                                    2, 1, 1, 2)
+        self.summary_grid.addWidget(
+            self._cell(self.figures["per_user"], "per user: min / median / mean / max"), 2, 1, 1, 2
+        )
         self.summary_grid.addWidget(self._cell(self.figures["meta"], "metadata"), 3, 0, 1, 3)
         return self.summary_box
-
 
     def _histogram(self) -> pg.PlotWidget:
         self.plot = pg.PlotWidget(self)
@@ -168,7 +172,6 @@ class DatasetPanel(QWidget):
         self.bars = pg.BarGraphItem(x0=[], width=[], height=[], brush="#2f7fb8", pen=pg.mkPen("#ffffff", width=0.5))
         self.plot.addItem(self.bars)
         return self.plot
-
 
     @staticmethod
     def _cell(value: QLabel, caption: str) -> QWidget:
@@ -199,8 +202,11 @@ class DatasetPanel(QWidget):
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open an interactions file", "",
-            "Interaction files (*.inter *.csv *.tsv *.txt *.data *.dat);;All files (*)")
+            self,
+            "Open an interactions file",
+            "",
+            "Interaction files (*.inter *.csv *.tsv *.txt *.data *.dat);;All files (*)",
+        )
         if path:
             self.request_file(path)
 
@@ -226,8 +232,9 @@ class DatasetPanel(QWidget):
         self.recent_combo.clear()
         for data in self._recent:
             self.recent_combo.addItem(describe_source(data))
-            self.recent_combo.setItemData(self.recent_combo.count() - 1, data.get("path", ""),
-                                          Qt.ItemDataRole.ToolTipRole)
+            self.recent_combo.setItemData(
+                self.recent_combo.count() - 1, data.get("path", ""), Qt.ItemDataRole.ToolTipRole
+            )
         self.recent_combo.setCurrentIndex(-1)
         self.recent_combo.blockSignals(False)
 
@@ -266,7 +273,8 @@ class DatasetPanel(QWidget):
         self.figures["n_interactions"].setText(f"{s.n_interactions:,}")
         self.figures["density"].setText(f"{s.density:.2%}")
         self.figures["per_user"].setText(
-            f"{s.per_user_min} / {s.per_user_median:g} / {s.per_user_mean:.1f} / {s.per_user_max}")
+            f"{s.per_user_min} / {s.per_user_median:g} / {s.per_user_mean:.1f} / {s.per_user_max}"
+        )
         meta = []
         if s.has_item_meta and dataset.item_meta is not None:
             meta.append("items: " + ", ".join(map(str, dataset.item_meta.columns)))

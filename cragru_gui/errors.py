@@ -41,7 +41,9 @@ def show_error(parent: QWidget | None, title: str, message: str, details: str | 
 def ask(parent: QWidget | None, title: str, question: str) -> bool:
     """A yes/no question; True for yes."""
     answer = QMessageBox.question(
-        parent, title, question,
+        parent,
+        title,
+        question,
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No,
     )

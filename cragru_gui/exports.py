@@ -66,8 +66,9 @@ def export_report(window, path: str | None = None):
             return [write_report(result, path, images)]
         return export_all(result, path, images)
 
-    return _write_in_background(window, "report", path, write,
-                                lambda written: "exported " + ", ".join(str(p) for p in written))
+    return _write_in_background(
+        window, "report", path, write, lambda written: "exported " + ", ".join(str(p) for p in written)
+    )
 
 
 def save_receipt(window, path: str | None = None):
@@ -81,6 +82,12 @@ def save_receipt(window, path: str | None = None):
     from core.receipt import write_receipt
 
     result = window.result
-    return _write_in_background(window, "receipt", path, lambda: write_receipt(result, path),
-                                lambda written: f"receipt written to {written} (check it with: cragru-run verify "
-                                                f"{Path(written).name} --data …)")
+    return _write_in_background(
+        window,
+        "receipt",
+        path,
+        lambda: write_receipt(result, path),
+        lambda written: (
+            f"receipt written to {written} (check it with: cragru-run verify {Path(written).name} --data …)"
+        ),
+    )

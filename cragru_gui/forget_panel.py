@@ -35,10 +35,18 @@ from cragru_gui.table_models import ItemTableModel, UserTableModel
 
 KIND_LABELS = (("users", "Users"), ("items", "Items"), ("interactions", "Interactions"))
 SELECTOR_LABELS = {
-    "users": (("random", "Random share of users"), ("core", "Most active users (core)"),
-              ("edge", "Least active users (edge)"), ("ids", "Users chosen in the table")),
-    "items": (("random", "Random share of items"), ("popular", "Most popular items"),
-              ("genre", "Every item of a genre"), ("ids", "Items chosen in the table")),
+    "users": (
+        ("random", "Random share of users"),
+        ("core", "Most active users (core)"),
+        ("edge", "Least active users (edge)"),
+        ("ids", "Users chosen in the table"),
+    ),
+    "items": (
+        ("random", "Random share of items"),
+        ("popular", "Most popular items"),
+        ("genre", "Every item of a genre"),
+        ("ids", "Items chosen in the table"),
+    ),
     "interactions": (("random", "Random share of training interactions"),),
 }
 SELECTOR_HELP = {
@@ -63,11 +71,14 @@ def summary_text(state: WorkspaceState) -> str:
         head = f"Forgetting {len(r.target_items):,} items"
     else:
         head = f"Forgetting {len(r.removed_rows):,} interactions"
-    text = (f"<b>{head}</b> — {len(r.removed_rows):,} training interactions "
-            f"(<b>{share:.1%}</b> of the training data), touching {len(r.forget_users):,} users "
-            f"and {len(r.forget_items):,} items.")
-    who = forgotten_users_sentence(r.request.kind, len(r.forget_users),
-                                   state.dataset.n_users if state.dataset is not None else None)
+    text = (
+        f"<b>{head}</b> — {len(r.removed_rows):,} training interactions "
+        f"(<b>{share:.1%}</b> of the training data), touching {len(r.forget_users):,} users "
+        f"and {len(r.forget_items):,} items."
+    )
+    who = forgotten_users_sentence(
+        r.request.kind, len(r.forget_users), state.dataset.n_users if state.dataset is not None else None
+    )
     return f"{text} {html.escape(who)}" if who else text
 
 
@@ -90,8 +101,10 @@ class ForgetPanel(QWidget):
         self.summary.setObjectName("requestSummary")
         self.summary.setProperty("role", "requestSummary")
         self.summary.setWordWrap(True)
-        self.summary.setToolTip("What this request removes from the training data (valid and test rows are "
-                                "never removed: they stay as ground truth)")
+        self.summary.setToolTip(
+            "What this request removes from the training data (valid and test rows are "
+            "never removed: they stay as ground truth)"
+        )
         layout.addWidget(self.summary)
         self.banner = QLabel(self)
         self.banner.setObjectName("requestBanner")
@@ -116,8 +129,10 @@ class ForgetPanel(QWidget):
         self.kind_combo.setObjectName("kindCombo")
         for kind, label in KIND_LABELS:
             self.kind_combo.addItem(label, kind)
-        self.kind_combo.setToolTip("Users: delete whole profiles. Items: delete everything about some items. "
-                                   "Interactions: delete single user–item records.")
+        self.kind_combo.setToolTip(
+            "Users: delete whole profiles. Items: delete everything about some items. "
+            "Interactions: delete single user–item records."
+        )
         form.addRow("Forget:", self.kind_combo)
         self.selector_combo = QComboBox(box)
         self.selector_combo.setObjectName("selectorCombo")
@@ -178,8 +193,9 @@ class ForgetPanel(QWidget):
         self.selector_combo.clear()
         for selector, label in SELECTOR_LABELS[self.kind()]:
             self.selector_combo.addItem(label, selector)
-            self.selector_combo.setItemData(self.selector_combo.count() - 1, SELECTOR_HELP[selector],
-                                            Qt.ItemDataRole.ToolTipRole)
+            self.selector_combo.setItemData(
+                self.selector_combo.count() - 1, SELECTOR_HELP[selector], Qt.ItemDataRole.ToolTipRole
+            )
         self.selector_combo.setCurrentIndex(max(0, self.selector_combo.findData(current)))
         self.selector_combo.blockSignals(False)
 
@@ -240,8 +256,9 @@ class ForgetPanel(QWidget):
         request = self.request()
         if request.selector == "ids" and not request.ids:
             what = "users" if request.kind == "users" else "items"
-            self.workspace.set_request(None, hint=f"Select {what} in the table below (Ctrl- or Shift-click "
-                                                  "for several).")
+            self.workspace.set_request(
+                None, hint=f"Select {what} in the table below (Ctrl- or Shift-click for several)."
+            )
         else:
             self.workspace.set_request(request)
 
@@ -296,8 +313,13 @@ class ForgetPanel(QWidget):
 
     # -- settings ------------------------------------------------------------------------------
     def state(self) -> dict:
-        return {"kind": self.kind(), "selector": self.selector(), "percent": self.percent_spin.value(),
-                "genre": self.genre_combo.currentText(), "split": self.split_form.raw_values()}
+        return {
+            "kind": self.kind(),
+            "selector": self.selector(),
+            "percent": self.percent_spin.value(),
+            "genre": self.genre_combo.currentText(),
+            "split": self.split_form.raw_values(),
+        }
 
     def restore(self, state: dict) -> None:
         if not state:

@@ -27,13 +27,17 @@ from core.reporting.catalogue import (
 
 
 def _entry_html(entry: MetricEntry) -> str:
-    return (f"<h3 style='margin-bottom:2px'>{html.escape(entry.label[:1].upper() + entry.label[1:])}</h3>"
-            f"<p style='margin-top:2px'>{html.escape(entry.explanation)}</p>")
+    return (
+        f"<h3 style='margin-bottom:2px'>{html.escape(entry.label[:1].upper() + entry.label[1:])}</h3>"
+        f"<p style='margin-top:2px'>{html.escape(entry.explanation)}</p>"
+    )
 
 
 def _groups_html() -> str:
-    items = "".join(f"<li><b>{html.escape(info.label.capitalize())}</b>: {html.escape(info.explanation)}</li>"
-                    for info in GROUP_INFO.values())
+    items = "".join(
+        f"<li><b>{html.escape(info.label.capitalize())}</b>: {html.escape(info.explanation)}</li>"
+        for info in GROUP_INFO.values()
+    )
     return f"<h3>Who is measured</h3><ul>{items}</ul>"
 
 
@@ -56,8 +60,10 @@ def keys_html(keys: Iterable[str], intro: str = "") -> str:
 
 def glossary_html() -> str:
     """Every measure of the catalogue, by section, then who the groups are (Help → Glossary)."""
-    parts = ["<p>Every figure CRAGRU Studio reports, in plain words. The retrained model — trained again "
-             "without the forgotten data — is the target: a good unlearning method behaves like it.</p>"]
+    parts = [
+        "<p>Every figure CRAGRU Studio reports, in plain words. The retrained model — trained again "
+        "without the forgotten data — is the target: a good unlearning method behaves like it.</p>"
+    ]
     for section in SECTIONS:
         families = [f for f in FAMILIES if f.section == section]
         if not families:
@@ -116,8 +122,9 @@ class HelpButton(QToolButton):
     (``keys``) or, for a chart that shows no catalogue figure, from ``text``; ``opener``
     replaces what a click does (a view that knows its figures only at run time)."""
 
-    def __init__(self, title: str, keys: Iterable[str] = (), text: str = "", opener=None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, title: str, keys: Iterable[str] = (), text: str = "", opener=None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("helpButton")
         self.setText("?")

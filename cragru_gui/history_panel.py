@@ -61,8 +61,9 @@ class HistoryPanel(QWidget):
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.view.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.view, 1)
-        self.hint = QLabel("Every run is recorded here, including cancelled and failed ones (they keep no "
-                           "results).", self)
+        self.hint = QLabel(
+            "Every run is recorded here, including cancelled and failed ones (they keep no results).", self
+        )
         self.hint.setProperty("role", "hint")
         self.hint.setTextFormat(Qt.TextFormat.PlainText)  # notes name paths: never rich text
         self.hint.setWordWrap(True)
@@ -109,7 +110,8 @@ class HistoryPanel(QWidget):
                 index = self.proxy.mapFromSource(self.model.index(row, 0))
                 selection.select(index, index)
         self.view.selectionModel().select(
-            selection, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            selection, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
 
     def _update_buttons(self, *_args) -> None:
         chosen = self.selected()

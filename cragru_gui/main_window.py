@@ -140,8 +140,9 @@ class MainWindow(QMainWindow):
     def load_dataset(self, data: dict) -> None:
         """Load off the UI thread; the current dataset stays until the new one is ready."""
         if self.is_running():
-            errors.show_error(self, "Run in progress", "Wait for the run to finish (or cancel it) before "
-                                                       "opening another dataset.")
+            errors.show_error(
+                self, "Run in progress", "Wait for the run to finish (or cancel it) before opening another dataset."
+            )
             return
         self.workspace.load(DataConfig(**{k: v for k, v in data.items() if v is not None}))
 
@@ -154,8 +155,11 @@ class MainWindow(QMainWindow):
             self._dataset_loaded()
         elif change.what == "load_failed":
             message = errors.user_message(change.exc)
-            self.status_label.setText("The dataset could not be opened." if state.dataset is None else
-                                      f"Kept {state.dataset.name}: the new dataset could not be opened.")
+            self.status_label.setText(
+                "The dataset could not be opened."
+                if state.dataset is None
+                else f"Kept {state.dataset.name}: the new dataset could not be opened."
+            )
             self._log(f"could not open the dataset: {message}", "error")
             if not self._closing:
                 errors.report_exception(self, change.exc, "Cannot open the dataset")
@@ -166,8 +170,9 @@ class MainWindow(QMainWindow):
         self.settings.remember_dataset(_data_dict(self.data_config))
         self.dataset_panel.set_recent(self.settings.recent_datasets())
         s = dataset.summary()
-        self.status_label.setText(f"{s.name}: {s.n_users:,} users · {s.n_items:,} items · "
-                                  f"{s.n_interactions:,} interactions")
+        self.status_label.setText(
+            f"{s.name}: {s.n_users:,} users · {s.n_items:,} items · {s.n_interactions:,} interactions"
+        )
         self._log(f"dataset {s.name}: {s.n_users} users, {s.n_items} items, {s.n_interactions} interactions")
         self.setWindowTitle(f"{APP_TITLE} — {s.name}")
         self.method_panel.use_demo_preset(self.data_config.is_demo)
@@ -178,8 +183,10 @@ class MainWindow(QMainWindow):
 
     def build_config(self) -> ExperimentConfig:
         return self.workspace.experiment_config(
-            model=self.method_panel.model_config(), methods=self.method_panel.choices(),
-            **self.method_panel.run_settings())
+            model=self.method_panel.model_config(),
+            methods=self.method_panel.choices(),
+            **self.method_panel.run_settings(),
+        )
 
     def _inputs_changed(self) -> None:
         self._update_ready()
@@ -222,17 +229,26 @@ class MainWindow(QMainWindow):
         self.result = None
         self.export_action.setEnabled(False)
         self.receipt_action.setEnabled(False)
-        self._log(f"— run started: {config.request.describe()} with "
-                  f"{', '.join(m.name for m in config.methods)} on {config.model.name} "
-                  f"(max {config.model.epochs} epochs, device {config.device})")
+        self._log(
+            f"— run started: {config.request.describe()} with "
+            f"{', '.join(m.name for m in config.methods)} on {config.model.name} "
+            f"(max {config.model.epochs} epochs, device {config.device})"
+        )
         n_seeds, store = self.method_panel.n_seeds(), self.store_factory()
         if n_seeds > 1:  # the experiment over several split seeds, in turn
             work, on_event, on_done = seeds_view.seeds_plan(self, config, n_seeds, store)
         else:
             work = experiment_task(config, store=store, dataset=self.dataset, runner=self.runner)
             on_event, on_done = self.engine_events.dispatch, self._run_done
-        self.tasks.start("run", work, on_event=on_event, on_done=on_done, on_error=self._run_failed,
-                         on_cancelled=self._run_cancelled, on_finished=self._run_finished)
+        self.tasks.start(
+            "run",
+            work,
+            on_event=on_event,
+            on_done=on_done,
+            on_error=self._run_failed,
+            on_cancelled=self._run_cancelled,
+            on_finished=self._run_finished,
+        )
         self._set_inputs_enabled(False)
         self.run_bar.set_running(True)
         self.output_tabs.setCurrentWidget(self.charts)
@@ -258,9 +274,11 @@ class MainWindow(QMainWindow):
         self.charts.add_model_result(event)
         g = event.groups
         if "retain" in g:
-            self._log(f"{event.model}: NDCG@10 retained {g['retain'].get('ndcg@10', float('nan')):.4f}, "
-                      f"forgotten {g.get('forget', {}).get('ndcg@10', float('nan')):.4f}, "
-                      f"similar {g.get('similar', {}).get('ndcg@10', float('nan')):.4f}")
+            self._log(
+                f"{event.model}: NDCG@10 retained {g['retain'].get('ndcg@10', float('nan')):.4f}, "
+                f"forgotten {g.get('forget', {}).get('ndcg@10', float('nan')):.4f}, "
+                f"similar {g.get('similar', {}).get('ndcg@10', float('nan')):.4f}"
+            )
 
     def _on_attack_result(self, event) -> None:
         self.charts.add_attack_result(event)
@@ -309,8 +327,11 @@ class MainWindow(QMainWindow):
         self.charts.show_result(result)
         self.views.done(result, dataset if same else None, {})
         if same:  # mark the run's removed items once they are recomputed (a nicety: failures are ignored)
-            self.tasks.start("removed", lambda task: removed_for_config(dataset, ExperimentConfig.from_dict(
-                result.config)), on_done=lambda removed: self._show_removed(result, dataset, removed))
+            self.tasks.start(
+                "removed",
+                lambda task: removed_for_config(dataset, ExperimentConfig.from_dict(result.config)),
+                on_done=lambda removed: self._show_removed(result, dataset, removed),
+            )
         self.export_action.setEnabled(True)
         self.receipt_action.setEnabled(True)
         note = "" if same else " (its dataset is not the one loaded: items are shown by index)"
@@ -341,8 +362,9 @@ class MainWindow(QMainWindow):
         return exports.save_receipt(self, path)
 
     def _log(self, text: str, level: str = "info") -> None:
-        _run_log.log(logging.ERROR if level == "error" else logging.WARNING if level == "warning" else logging.INFO,
-                     "%s", text)
+        _run_log.log(
+            logging.ERROR if level == "error" else logging.WARNING if level == "warning" else logging.INFO, "%s", text
+        )
         prefix = "" if level == "info" else f"{level.upper()}: "
         self.log_view.appendPlainText(f"[{time.strftime('%H:%M:%S')}] {prefix}{text}")
 
@@ -355,8 +377,10 @@ class MainWindow(QMainWindow):
     # -- closing -------------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.is_running() and not errors.ask(
-                self, "A run is in progress",
-                "A run is still in progress. Cancel it and quit? Runs already finished stay in the history."):
+            self,
+            "A run is in progress",
+            "A run is still in progress. Cancel it and quit? Runs already finished stay in the history.",
+        ):
             event.ignore()
             return
         self._closing = True
@@ -368,5 +392,8 @@ class MainWindow(QMainWindow):
 
 
 def _data_dict(config: DataConfig) -> dict:
-    return {k: v for k, v in asdict(config).items() if v is not None and not (k == "fmt" and v == "auto")
-            and not (k == "k_core" and v == 0)}
+    return {
+        k: v
+        for k, v in asdict(config).items()
+        if v is not None and not (k == "fmt" and v == "auto") and not (k == "k_core" and v == 0)
+    }

@@ -92,8 +92,10 @@ class MethodEntry(QFrame):
         labels = {p.name: p.label or p.name for p in self.spec.params}
         shown = lambda v: ("on" if v else "off") if isinstance(v, bool) else v  # noqa: E731 - words, not True/False
         listed = "; ".join(f"{labels[n]} {shown(d)} (standard {shown(s)})" for n, (s, d) in changes.items())
-        self.preset_note.setText(f"Demo preset — sized so this method runs live on a laptop CPU: {listed}. "
-                                 "Other datasets use the standard values.")
+        self.preset_note.setText(
+            f"Demo preset — sized so this method runs live on a laptop CPU: {listed}. "
+            "Other datasets use the standard values."
+        )
         self.preset_note.setVisible(demo and self.is_checked())
 
     def is_checked(self) -> bool:
@@ -142,13 +144,16 @@ class MethodPanel(QWidget):
             self._populate(_list_methods())
         else:  # importing every method (LLM libraries included) can take seconds: off the UI thread
             self._tasks = tasks or TaskRunner(self)
-            self._tasks.start("methods", lambda task: _list_methods(), on_done=self._populate,
-                              on_error=self._methods_failed)
+            self._tasks.start(
+                "methods", lambda task: _list_methods(), on_done=self._populate, on_error=self._methods_failed
+            )
 
     def _methods_box(self) -> QGroupBox:
         methods_box = QGroupBox("Unlearning methods (tick one or more)", self)
-        methods_box.setToolTip("Every ticked method unlearns the same request in one run; retraining is the "
-                               "reference the others are compared with")
+        methods_box.setToolTip(
+            "Every ticked method unlearns the same request in one run; retraining is the "
+            "reference the others are compared with"
+        )
         box_layout = QVBoxLayout(methods_box)
         box_layout.setContentsMargins(2, 2, 2, 2)
         scroll = QScrollArea(methods_box)
@@ -183,8 +188,9 @@ class MethodPanel(QWidget):
         if "retrain" in self.entries:
             self.entries["retrain"].set_checked(True)
         self.methods_ready = True
-        logging.getLogger("cragru_gui").info("%d unlearning methods available: %s", len(self.entries),
-                                             ", ".join(self.entries))
+        logging.getLogger("cragru_gui").info(
+            "%d unlearning methods available: %s", len(self.entries), ", ".join(self.entries)
+        )
         if self._pending_state is not None:
             state, self._pending_state = self._pending_state, None
             self.restore(state)

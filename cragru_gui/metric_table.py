@@ -29,8 +29,10 @@ VERDICT_COLOURS = {
 }
 KIND_TEXT = {"value": "value", "delta_base": "difference from base", "delta_retrain": "difference from retrain"}
 REFERENCE = {"delta_base": "base", "delta_retrain": "retrain"}
-INTERVAL_NOTE = ("[low, high] is the 95 % interval: resampling the evaluated users (bootstrap), the figure "
-                 "falls in this range 95 times out of 100. Differences are paired over the same users.")
+INTERVAL_NOTE = (
+    "[low, high] is the 95 % interval: resampling the evaluated users (bootstrap), the figure "
+    "falls in this range 95 times out of 100. Differences are paired over the same users."
+)
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,18 @@ class MetricTableModel(KeyedTableModel):
     def column_help(self, column: int) -> str:
         """What a column holds, in a sentence or two (its "?")."""
         col = self._columns[column]
-        text = {"value": f"{self._labels.get(col.model, col.model)}: each figure as measured, with its 95 % "
-                         "interval where the run has one.",
-                "delta_base": f"{col.model} minus the original model (base), trained on all data.",
-                "delta_retrain": f"{col.model} minus the retrained model, the target: 0 means it behaves "
-                                 "exactly like retraining."}[col.kind]
+        text = {
+            "value": f"{self._labels.get(col.model, col.model)}: each figure as measured, with its 95 % "
+            "interval where the run has one.",
+            "delta_base": f"{col.model} minus the original model (base), trained on all data.",
+            "delta_retrain": f"{col.model} minus the retrained model, the target: 0 means it behaves "
+            "exactly like retraining.",
+        }[col.kind]
         note = self._sampled.get(col.model)
-        return " ".join([text, INTERVAL_NOTE] + ([f"This model was {note}; base and retrain are compared on "
-                                                   "the same users."] if note else []))
+        return " ".join(
+            [text, INTERVAL_NOTE]
+            + ([f"This model was {note}; base and retrain are compared on the same users."] if note else [])
+        )
 
     def cell_value(self, row: int, column: int) -> Any:
         key, col = self._keys[row], self._columns[column]
@@ -129,8 +135,10 @@ class MetricTableModel(KeyedTableModel):
     def cell_tooltip(self, row: int, column: int) -> str:
         entry, col = entry_for(self._keys[row]), self._columns[column]
         reason = self.judged(row, column).reason
-        lines = [f"{self._labels.get(col.model, col.model)} — {entry.label}: {KIND_TEXT[col.kind]}",
-                 self.cell_text(row, column)]
+        lines = [
+            f"{self._labels.get(col.model, col.model)} — {entry.label}: {KIND_TEXT[col.kind]}",
+            self.cell_text(row, column),
+        ]
         if "[" in lines[1]:
             lines.append(INTERVAL_NOTE)
         return "\n".join(lines + ([reason] if reason else []) + [entry.explanation])

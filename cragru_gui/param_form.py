@@ -44,14 +44,18 @@ def make_editor(spec, parent: QWidget | None = None) -> QWidget:
         editor = QCheckBox(spec.label, parent) if spec.label else QCheckBox(parent)
     elif spec.type is int:
         editor = QSpinBox(parent)
-        editor.setRange(int(spec.low) if spec.low is not None else -INT_LIMIT,
-                        int(spec.high) if spec.high is not None else INT_LIMIT)
+        editor.setRange(
+            int(spec.low) if spec.low is not None else -INT_LIMIT,
+            int(spec.high) if spec.high is not None else INT_LIMIT,
+        )
     elif spec.type is float:
         editor = QDoubleSpinBox(parent)
         editor.setDecimals(_decimals(spec))
         tick = 10 ** -editor.decimals()  # an excluded bound is one displayed step inside
-        editor.setRange(float(spec.low) + (tick if spec.low_open else 0) if spec.low is not None else -FLOAT_LIMIT,
-                        float(spec.high) - (tick if spec.high_open else 0) if spec.high is not None else FLOAT_LIMIT)
+        editor.setRange(
+            float(spec.low) + (tick if spec.low_open else 0) if spec.low is not None else -FLOAT_LIMIT,
+            float(spec.high) - (tick if spec.high_open else 0) if spec.high is not None else FLOAT_LIMIT,
+        )
         step = abs(spec.default) / 10 if spec.default else 10 ** -min(editor.decimals(), 3)
         editor.setSingleStep(step)
     else:

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.reporting.catalogue import entry_for, families_in
-from core.reporting.numbers import format_seconds
 from core.reporting.judgement import EXPLANATIONS, LEGEND
+from core.reporting.numbers import format_seconds
 from cragru_gui.glossary import HelpButton, explain, keys_html, show_glossary
 from cragru_gui.metric_table import VERDICT_COLOURS, MetricTableModel
 from cragru_gui.run_notes import result_forgotten_users
@@ -81,15 +81,19 @@ class ResultsView(QWidget):
         top.addWidget(self.title, 1)
         self.export_button = QPushButton("Export report…", self)
         self.export_button.setObjectName("exportButton")
-        self.export_button.setToolTip("Save the report: HTML (charts, tables, request, configuration, with the "
-                                      "metrics as CSV and JSON beside it) or the PDF audit report")
+        self.export_button.setToolTip(
+            "Save the report: HTML (charts, tables, request, configuration, with the "
+            "metrics as CSV and JSON beside it) or the PDF audit report"
+        )
         self.export_button.setEnabled(False)
         top.addWidget(self.export_button)
         self.receipt_button = QPushButton("Save receipt…", self)
         self.receipt_button.setObjectName("receiptButton")
-        self.receipt_button.setToolTip("Save the JSON receipt: fingerprints of the data and the request, who was "
-                                       "forgotten, the verdicts and their evidence; check it later with "
-                                       "cragru-run verify RECEIPT --data PATH")
+        self.receipt_button.setToolTip(
+            "Save the JSON receipt: fingerprints of the data and the request, who was "
+            "forgotten, the verdicts and their evidence; check it later with "
+            "cragru-run verify RECEIPT --data PATH"
+        )
         self.receipt_button.setEnabled(False)
         top.addWidget(self.receipt_button)
         layout.addLayout(top)
@@ -112,8 +116,9 @@ class ResultsView(QWidget):
         layout.addLayout(filters)
 
         self._build_table()
-        hint = QLabel("Click a figure's name (left) or a column's name (top) for what it means — or “?” for all "
-                      "of them.", self)
+        hint = QLabel(
+            "Click a figure's name (left) or a column's name (top) for what it means — or “?” for all of them.", self
+        )
         hint.setProperty("role", "hint")
         hint.setWordWrap(True)
         layout.addWidget(hint)
@@ -138,11 +143,13 @@ class ResultsView(QWidget):
         self.table.setAlternatingRowColors(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setToolTip("Each model's value with its 95 % interval [low, high], and its difference from "
-                              "base and from retrain (paired over the same users, with its interval). Colours "
-                              "judge closeness to the retrained model, the gold standard, by interval: "
-                              "“not enough users to tell” when the interval is wider than the tolerance "
-                              "(hover a cell for details).")
+        self.table.setToolTip(
+            "Each model's value with its 95 % interval [low, high], and its difference from "
+            "base and from retrain (paired over the same users, with its interval). Colours "
+            "judge closeness to the retrained model, the gold standard, by interval: "
+            "“not enough users to tell” when the interval is wider than the tolerance "
+            "(hover a cell for details)."
+        )
         self.table.verticalHeader().setSectionsClickable(True)
         self.table.verticalHeader().sectionClicked.connect(self.explain_row)
         self.table.horizontalHeader().setSectionsClickable(True)
@@ -163,8 +170,11 @@ class ResultsView(QWidget):
         if not keys:
             show_glossary(self)
             return
-        explain(self, "The figures of this run", keys_html(keys, "Every kind of figure in this table, in plain "
-                                                                 "words (shown at cut-off 10)."))
+        explain(
+            self,
+            "The figures of this run",
+            keys_html(keys, "Every kind of figure in this table, in plain words (shown at cut-off 10)."),
+        )
 
     def _refilter(self, *_args) -> None:
         self.proxy.set_filter(self.cutoff_combo.currentData(), self.search.text())
@@ -176,16 +186,23 @@ class ResultsView(QWidget):
         ds = result.dataset.get("name", "?")
         req = result.request.get("description", "")
         device = result.environment.get("device", "")
-        self.title.setText(f"<b>Run {result.run_id}</b> — {ds}; forgot {req} "
-                           f"({result.request.get('n_removed_rows', 0):,} training rows); {device}")
+        self.title.setText(
+            f"<b>Run {result.run_id}</b> — {ds}; forgot {req} "
+            f"({result.request.get('n_removed_rows', 0):,} training rows); {device}"
+        )
         notes = [html.escape(text) for text in (result_forgotten_users(result),) if text]
         for name, report in result.models.items():
             bits = list(report.notes)
-            bits += [f"{k} = {v:.4g}" for k, v in report.extras.items()
-                     if isinstance(v, (int, float)) and not k.startswith("same_sample/")]
+            bits += [
+                f"{k} = {v:.4g}"
+                for k, v in report.extras.items()
+                if isinstance(v, (int, float)) and not k.startswith("same_sample/")
+            ]
             if report.prep_time_s:
-                bits.append(f"one-off set-up {format_seconds(report.prep_time_s)} before the request's "
-                            f"{format_seconds(report.time_s)}")
+                bits.append(
+                    f"one-off set-up {format_seconds(report.prep_time_s)} before the request's "
+                    f"{format_seconds(report.time_s)}"
+                )
             if bits:
                 notes.append(f"<b>{name}</b>: " + "; ".join(bits))
         self.notes.setText("<br>".join(notes))

@@ -39,8 +39,10 @@ class RunBar(QFrame):
         grid.setContentsMargins(8, 6, 8, 6)
         self.start_button = QPushButton("▶  Start", self)
         self.start_button.setObjectName("startButton")
-        self.start_button.setToolTip("Train the base model, apply the forget request with every ticked method, "
-                                     "and measure what each model still remembers (F5)")
+        self.start_button.setToolTip(
+            "Train the base model, apply the forget request with every ticked method, "
+            "and measure what each model still remembers (F5)"
+        )
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.setToolTip("Stop the run within about a second; nothing half-done is stored (Esc)")
@@ -57,9 +59,11 @@ class RunBar(QFrame):
         self.eta_label = QLabel("", self)
         self.eta_label.setObjectName("etaLabel")
         self.eta_label.setProperty("role", "hint")
-        self.eta_label.setToolTip("Elapsed time and time left, estimated from the pace of the current step. Training "
-                                  "counts up to its maximum epochs, so a model that stops early (no gain on the "
-                                  "validation data) finishes sooner than estimated.")
+        self.eta_label.setToolTip(
+            "Elapsed time and time left, estimated from the pace of the current step. Training "
+            "counts up to its maximum epochs, so a model that stops early (no gain on the "
+            "validation data) finishes sooner than estimated."
+        )
         grid.addWidget(self.start_button, 0, 0)
         grid.addWidget(self.cancel_button, 0, 1)
         grid.addWidget(self.progress_bar, 0, 2)

@@ -26,12 +26,16 @@ def forgotten_users_sentence(kind: str, n_touched: int, n_users: int | None = No
     """Who the "forgotten users" are for a request of ``kind`` ("" for a request to forget users)."""
     of = f" of {n_users:,}" if n_users else ""
     if kind == "items":
-        return (f"For a request to forget items, every user who had trained on one of these items counts as a "
-                f"forgotten user — {n_touched:,}{of} users here: they lose those interactions and keep the rest "
-                "of their history.")
+        return (
+            f"For a request to forget items, every user who had trained on one of these items counts as a "
+            f"forgotten user — {n_touched:,}{of} users here: they lose those interactions and keep the rest "
+            "of their history."
+        )
     if kind == "interactions":
-        return (f"Every user who lost at least one interaction counts as a forgotten user — {n_touched:,}{of} "
-                "users here; they keep their other interactions.")
+        return (
+            f"Every user who lost at least one interaction counts as a forgotten user — {n_touched:,}{of} "
+            "users here; they keep their other interactions."
+        )
     return ""
 
 

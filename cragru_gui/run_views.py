@@ -29,15 +29,18 @@ def planned_story(window) -> str:
     """One sentence saying what the next run will do (before it starts, and while it runs)."""
     state = window.workspace.state
     if state.dataset is None:
-        return ("Open a dataset (the demo is a good start), choose what to forget, pick methods, then press "
-                "<b>Start</b>.")
+        return (
+            "Open a dataset (the demo is a good start), choose what to forget, pick methods, then press <b>Start</b>."
+        )
     req = state.resolved
     if req is None:
         return f"<b>{html.escape(state.dataset.name)}</b> loaded. Choose what to forget in the Forget panel."
     methods = ", ".join(window.method_panel.selected_labels())
-    return (f"<b>{html.escape(state.dataset.name)}</b>: forget <b>{html.escape(req.request.describe())}</b> "
-            f"({len(req.removed_rows):,} training interactions) with <b>{html.escape(methods or 'no method yet')}"
-            "</b>, then compare with the base model: what it still remembers, and who else was hurt.")
+    return (
+        f"<b>{html.escape(state.dataset.name)}</b>: forget <b>{html.escape(req.request.describe())}</b> "
+        f"({len(req.removed_rows):,} training interactions) with <b>{html.escape(methods or 'no method yet')}"
+        "</b>, then compare with the base model: what it still remembers, and who else was hurt."
+    )
 
 
 class RunViews:

@@ -92,9 +92,12 @@ class SeedSummaryDialog(QDialog):
         seeds = [r.config.get("split", {}).get("seed") for r in results]
         self.setWindowTitle(f"Mean and spread over {len(results)} seeds")
         layout = QVBoxLayout(self)
-        head = QLabel(f"{len(results)} runs of the same experiment with split seeds "
-                      f"{', '.join(map(str, seeds))} (runs {', '.join(r.run_id for r in results)}, each in the "
-                      "history). Each cell: mean ± standard deviation over the seeds.", self)
+        head = QLabel(
+            f"{len(results)} runs of the same experiment with split seeds "
+            f"{', '.join(map(str, seeds))} (runs {', '.join(r.run_id for r in results)}, each in the "
+            "history). Each cell: mean ± standard deviation over the seeds.",
+            self,
+        )
         head.setWordWrap(True)
         layout.addWidget(head)
         self.keys = summary_keys(self.summary)
@@ -120,8 +123,10 @@ class SeedSummaryDialog(QDialog):
         item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
         if spread is not None:
             entry = entry_for(key)
-            item.setToolTip(f"{entry.label}: mean {entry.format(spread.mean)} over {spread.n} seeds, from "
-                            f"{entry.format(spread.low)} to {entry.format(spread.high)}")
+            item.setToolTip(
+                f"{entry.label}: mean {entry.format(spread.mean)} over {spread.n} seeds, from "
+                f"{entry.format(spread.low)} to {entry.format(spread.high)}"
+            )
         return item
 
     def cell_text(self, key: str, model: str) -> str:

@@ -31,8 +31,9 @@ def stream_task(config, n_steps: int, out: Path | None = None):
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             (out / "stream.json").write_text(json.dumps(result.as_dict(), indent=1))
-            (out / "stream.svg").write_text(panels_svg(stream_panels(result), title=f"{n_steps} × {result.request} "
-                                                       f"on {result.dataset}"))
+            (out / "stream.svg").write_text(
+                panels_svg(stream_panels(result), title=f"{n_steps} × {result.request} on {result.dataset}")
+            )
         return result
 
     return run
@@ -44,8 +45,9 @@ class StreamView(QWidget):
 
     busyChanged = Signal(bool)
 
-    def __init__(self, tasks, build: Callable[[float], object], out: Callable[[], Path],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, tasks, build: Callable[[float], object], out: Callable[[], Path], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("streamView")
         self.tasks, self._build, self._out = tasks, build, out
@@ -66,15 +68,24 @@ class StreamView(QWidget):
         self.start_button.setObjectName("streamStart")
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setEnabled(False)
-        self.status = QLabel("Methods that can unlearn a request from their own model of the earlier ones do so "
-                             "(incremental); the others start again from the base model with every request so far "
-                             "(from base) and pay for it in latency.", self)
+        self.status = QLabel(
+            "Methods that can unlearn a request from their own model of the earlier ones do so "
+            "(incremental); the others start again from the base model with every request so far "
+            "(from base) and pay for it in latency.",
+            self,
+        )
         self.status.setWordWrap(True)
         self.status.setProperty("role", "hint")
         self.plots = StreamPlots(self)
         row = QHBoxLayout()
-        for widget in (QLabel("Requests:"), self.steps_spin, QLabel("each of size:"), self.size_spin,
-                       self.start_button, self.cancel_button):
+        for widget in (
+            QLabel("Requests:"),
+            self.steps_spin,
+            QLabel("each of size:"),
+            self.size_spin,
+            self.start_button,
+            self.cancel_button,
+        ):
             row.addWidget(widget)
         row.addStretch(1)
         layout = QVBoxLayout(self)
@@ -96,10 +107,19 @@ class StreamView(QWidget):
             return
         self.result = None
         self.plots.start(n_steps)
-        self.status.setText(f"{n_steps} × {config.request.describe()} for "
-                            f"{', '.join(m.name for m in config.methods)}: training the base model…")
-        self.tasks.start(KIND, stream_task(config, n_steps, out), on_event=self._on_event, on_done=self._done,
-                         on_error=self._failed, on_cancelled=self._cancelled, on_finished=self._finished)
+        self.status.setText(
+            f"{n_steps} × {config.request.describe()} for "
+            f"{', '.join(m.name for m in config.methods)}: training the base model…"
+        )
+        self.tasks.start(
+            KIND,
+            stream_task(config, n_steps, out),
+            on_event=self._on_event,
+            on_done=self._done,
+            on_error=self._failed,
+            on_cancelled=self._cancelled,
+            on_finished=self._finished,
+        )
         self._set_busy(True)
 
     def cancel(self) -> None:
@@ -110,8 +130,10 @@ class StreamView(QWidget):
     def _on_event(self, event) -> None:
         if isinstance(event, StreamStep):
             self.plots.add_step(event)
-            self.status.setText(f"request {event.step} of {self.steps_spin.value()}: {event.method} "
-                                f"{event.latency_s:.2f} s, drift top-10 {event.drift_top10:.3f}")
+            self.status.setText(
+                f"request {event.step} of {self.steps_spin.value()}: {event.method} "
+                f"{event.latency_s:.2f} s, drift top-10 {event.drift_top10:.3f}"
+            )
         elif isinstance(event, ProgressEvent) and event.text:
             self.status.setText(event.text)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-import pyqtgraph as pg
 from core.reporting.catalogue import entry_for
 from core.sweeps.aggregate import PLOTTED_KEYS, Series
 from core.sweeps.stream import StreamStep
@@ -89,10 +89,19 @@ class SweepPlots(QWidget):
                 y = np.array([p.mean for p in s.points])
                 low = np.array([p.low for p in s.points])
                 high = np.array([p.high for p in s.points])
-                plot.plot(x, y, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6, symbolBrush=colour,
-                          symbolPen=colour, name=s.label)
-                plot.addItem(pg.ErrorBarItem(x=x, y=y, top=high - y, bottom=y - low, beam=0.0,
-                                             pen=pg.mkPen(colour, width=1)))
+                plot.plot(
+                    x,
+                    y,
+                    pen=pg.mkPen(colour, width=2),
+                    symbol="o",
+                    symbolSize=6,
+                    symbolBrush=colour,
+                    symbolPen=colour,
+                    name=s.label,
+                )
+                plot.addItem(
+                    pg.ErrorBarItem(x=x, y=y, top=high - y, bottom=y - low, beam=0.0, pen=pg.mkPen(colour, width=1))
+                )
             sizes = sorted({p.size for s in mine for p in s.points})
             if sizes:
                 plot.getPlotItem().getAxis("bottom").setTicks([[(v, f"{v:g}") for v in sizes]])
@@ -103,8 +112,7 @@ class SweepPlots(QWidget):
         """Plotted points per figure (what a test checks)."""
         counts = {}
         for key, plot in self.plots.items():
-            counts[key] = sum(len(item.xData) for item in plot.getPlotItem().listDataItems()
-                              if item.xData is not None)
+            counts[key] = sum(len(item.xData) for item in plot.getPlotItem().listDataItems() if item.xData is not None)
         return counts
 
 
@@ -148,8 +156,16 @@ class StreamPlots(QWidget):
             curve = self.curves.get((label, key))
             if curve is None:
                 colour = self.colours(step.method)
-                curve = plot.plot([], [], pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
-                                  symbolBrush=colour, symbolPen=colour, name=label)
+                curve = plot.plot(
+                    [],
+                    [],
+                    pen=pg.mkPen(colour, width=2),
+                    symbol="o",
+                    symbolSize=5,
+                    symbolBrush=colour,
+                    symbolPen=colour,
+                    name=label,
+                )
                 self.curves[(label, key)] = curve
             curve.setData(np.array(xs), np.array(ys))
         self.legend.setText(legend_html(list(self.data), lambda text: self.colours(text.split(" (")[0])))

@@ -14,7 +14,6 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -38,8 +37,10 @@ from cragru_gui.param_form import ParamForm
 
 SIZED_SELECTORS = ("random", "core", "edge", "popular")  # the selectors that take a share, a size
 DEFAULT_SIZES = "0.05, 0.1"
-EXECUTOR_LABELS = (("ray", "Ray (local cluster, or the address below)"),
-                   ("serial", "In this process, one cell after another"))
+EXECUTOR_LABELS = (
+    ("ray", "Ray (local cluster, or the address below)"),
+    ("serial", "In this process, one cell after another"),
+)
 
 
 def request_kinds() -> list[str]:
@@ -58,8 +59,9 @@ def parse_sizes(text: str) -> list[float]:
         raise ConfigError("give at least one request size, e.g. 0.05, 0.1")
     bad = [s for s in sizes if not 0.0 < s < 1.0]
     if bad:
-        raise ConfigError(f"a request size is a share (of the users, items or interactions) strictly between "
-                          f"0 and 1, got {bad[0]}")
+        raise ConfigError(
+            f"a request size is a share (of the users, items or interactions) strictly between 0 and 1, got {bad[0]}"
+        )
     return list(dict.fromkeys(sizes))
 
 
@@ -97,8 +99,10 @@ class SweepSetup(QWidget):
         self.kind_combo.setToolTip("What each request forgets and how it is chosen (as in the Forget panel)")
         self.sizes_edit = QLineEdit(DEFAULT_SIZES, box)
         self.sizes_edit.setObjectName("sweepSizes")
-        self.sizes_edit.setToolTip("Request sizes, shares of the users / items / interactions, separated by commas; "
-                                   "the plots draw every figure against them")
+        self.sizes_edit.setToolTip(
+            "Request sizes, shares of the users / items / interactions, separated by commas; "
+            "the plots draw every figure against them"
+        )
         form.addRow("Forget:", self.kind_combo)
         form.addRow("Sizes:", self.sizes_edit)
         return box
@@ -123,8 +127,10 @@ class SweepSetup(QWidget):
         self.seeds_spin.setObjectName("sweepSeeds")
         self.seeds_spin.setRange(1, 50)
         self.seeds_spin.setValue(2)
-        self.seeds_spin.setToolTip("Every cell runs with seeds 0, 1, …: the plots show the mean and its 95 % "
-                                   "interval over them (one seed: no interval)")
+        self.seeds_spin.setToolTip(
+            "Every cell runs with seeds 0, 1, …: the plots show the mean and its 95 % "
+            "interval over them (one seed: no interval)"
+        )
         seeds = QFormLayout()
         seeds.addRow("Seeds:", self.seeds_spin)
         for part in (self.model_form, self.run_form):
@@ -144,7 +150,8 @@ class SweepSetup(QWidget):
         self.address_edit.setPlaceholderText("empty: a local cluster on this machine's cores")
         self.address_edit.setToolTip("An existing Ray cluster, e.g. ray://head-node:10001 or auto")
         self.executor_combo.currentIndexChanged.connect(
-            lambda: self.address_edit.setEnabled(self.executor_combo.currentData() == "ray"))
+            lambda: self.address_edit.setEnabled(self.executor_combo.currentData() == "ray")
+        )
         self.out_edit = QLineEdit(str(default_out), box)
         self.out_edit.setObjectName("sweepOut")
         self.out_edit.setToolTip("One JSON per finished cell goes here; starting the same sweep again skips them")
@@ -197,8 +204,9 @@ class SweepSetup(QWidget):
             raise ConfigError("tick at least one base model")
         return [{"name": n, **self.model_form.values()} for n in names]
 
-    def grid_dict(self, data: DataConfig, split: SplitConfig, sizes: list[float] | None = None,
-                  seeds: list[int] | None = None) -> dict:
+    def grid_dict(
+        self, data: DataConfig, split: SplitConfig, sizes: list[float] | None = None, seeds: list[int] | None = None
+    ) -> dict:
         """The grid as ``cragru-run sweep`` reads it from TOML (sizes and seeds as given here when None)."""
         kind = self.kind_combo.currentData()
         sizes = parse_sizes(self.sizes_edit.text()) if sizes is None else sizes

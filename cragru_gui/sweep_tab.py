@@ -40,8 +40,16 @@ from cragru_gui.sweep_setup import SweepSetup
 
 KIND = "sweep"
 FIGURE_KEYS = ("retain/ndcg@10", "forgotten_recall@10", "time_s")  # the key figures of a finished cell
-COLUMNS = ("Method", "Model", "Request", "Size", "Seed", "Status", "Seconds",
-           *(entry_for(k).short for k in FIGURE_KEYS))
+COLUMNS = (
+    "Method",
+    "Model",
+    "Request",
+    "Size",
+    "Seed",
+    "Status",
+    "Seconds",
+    *(entry_for(k).short for k in FIGURE_KEYS),
+)
 STATUS_COLUMN = COLUMNS.index("Status")
 
 
@@ -64,8 +72,15 @@ def sweep_task(grid: Grid, out: Path, executor: str, options: RayOptions, store=
                 result = finished_result(out, cell) if event.status in ("done", "skipped") else None
                 task.emit((event, result))
 
-        report = run_sweep(grid.cells, out, executor=executor, ray_options=options, store=store,
-                           on_event=on_event, should_stop=task.should_stop)
+        report = run_sweep(
+            grid.cells,
+            out,
+            executor=executor,
+            ray_options=options,
+            store=store,
+            on_event=on_event,
+            should_stop=task.should_stop,
+        )
         return report, write_summary(grid, report, out)
 
     return run
@@ -88,8 +103,18 @@ class CellTable(QTableWidget):
         self.setRowCount(len(cells))
         self.rows = {c.cell_id: i for i, c in enumerate(cells)}
         for i, cell in enumerate(cells):
-            for j, text in enumerate((cell.variant, cell.model, cell.request, f"{cell.size:g}", str(cell.seed),
-                                      "waiting", "", *[""] * len(FIGURE_KEYS))):
+            for j, text in enumerate(
+                (
+                    cell.variant,
+                    cell.model,
+                    cell.request,
+                    f"{cell.size:g}",
+                    str(cell.seed),
+                    "waiting",
+                    "",
+                    *[""] * len(FIGURE_KEYS),
+                )
+            ):
                 self.setItem(i, j, QTableWidgetItem(text))
             self.item(i, 0).setToolTip(cell.cell_id)
 
@@ -111,8 +136,14 @@ class CellTable(QTableWidget):
 class SweepTab(QWidget):
     """Set-up on the left; Sweep (cells + series) and Stream pages on the right."""
 
-    def __init__(self, tasks, workspace, store_factory: Callable | None = None,
-                 on_finished: Callable[[], None] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks,
+        workspace,
+        store_factory: Callable | None = None,
+        on_finished: Callable[[], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("sweepTab")
         self.tasks, self.workspace = tasks, workspace
@@ -137,8 +168,12 @@ class SweepTab(QWidget):
         splitter.setSizes([380, 900])
         QVBoxLayout(self).addWidget(splitter)
         self.stream_view.busyChanged.connect(self._busy)
-        tasks.start("sweep_methods", lambda task: _list_methods(), on_done=self.setup.populate,
-                    on_error=lambda exc: self.status.setText(f"No methods: {errors.user_message(exc)}"))
+        tasks.start(
+            "sweep_methods",
+            lambda task: _list_methods(),
+            on_done=self.setup.populate,
+            on_error=lambda exc: self.status.setText(f"No methods: {errors.user_message(exc)}"),
+        )
 
     def _sweep_page(self) -> QWidget:
         page = QWidget()
@@ -149,8 +184,10 @@ class SweepTab(QWidget):
         self.cancel_button.setObjectName("sweepCancel")
         self.cancel_button.setToolTip("Cells not started yet are cancelled; finished ones stay")
         self.cancel_button.setEnabled(False)
-        self.status = QLabel("Build a grid on the left: every request size × method × base model × seed is one "
-                             "ordinary experiment, stored in the history.")
+        self.status = QLabel(
+            "Build a grid on the left: every request size × method × base model × seed is one "
+            "ordinary experiment, stored in the history."
+        )
         self.status.setObjectName("sweepStatus")
         self.status.setWordWrap(True)
         self.table = CellTable()
@@ -196,12 +233,20 @@ class SweepTab(QWidget):
         self.grid, self.report, self.series = grid, None, []
         self.table.set_cells(grid.cells)
         self.plots.clear()
-        self.status.setText(f"{len(grid.cells)} cells on {self.setup.executor_combo.currentText().lower()}; "
-                            f"results in {where['out']}")
+        self.status.setText(
+            f"{len(grid.cells)} cells on {self.setup.executor_combo.currentText().lower()}; results in {where['out']}"
+        )
         store = self.store_factory() if self.store_factory is not None else None
         task = sweep_task(grid, where["out"], where["executor"], RayOptions(address=where["address"]), store)
-        self.tasks.start(KIND, task, on_event=self._cell_finished, on_done=self._done, on_error=self._failed,
-                         on_cancelled=self._cancelled, on_finished=self._finished)
+        self.tasks.start(
+            KIND,
+            task,
+            on_event=self._cell_finished,
+            on_done=self._done,
+            on_error=self._failed,
+            on_cancelled=self._cancelled,
+            on_finished=self._finished,
+        )
         self._busy(True)
         self.cancel_button.setEnabled(True)
 
@@ -214,15 +259,19 @@ class SweepTab(QWidget):
         event, result = payload
         cell = next(c for c in self.grid.cells if c.cell_id == event.cell_id)
         self.table.finish(cell, event, result)
-        self.status.setText(f"[{event.index}/{event.total}] {cell.variant} · {cell.request} {cell.size:g} · "
-                            f"seed {cell.seed}: {event.status}")
+        self.status.setText(
+            f"[{event.index}/{event.total}] {cell.variant} · {cell.request} {cell.size:g} · "
+            f"seed {cell.seed}: {event.status}"
+        )
 
     def _done(self, value) -> None:
         self.report, self.series = value
         self.plots.show_series(self.series)
         counts = {s: len(self.report.by_status(s)) for s in ("done", "skipped", "failed", "cancelled")}
-        self.status.setText(", ".join(f"{n} {s}" for s, n in counts.items() if n) +
-                            f" in {self.report.wall_s:.1f} s. Lines: mean over seeds, bars: 95 % interval.")
+        self.status.setText(
+            ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+            + f" in {self.report.wall_s:.1f} s. Lines: mean over seeds, bars: 95 % interval."
+        )
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText(f"The sweep failed: {errors.user_message(exc)}")

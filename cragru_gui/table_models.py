@@ -148,8 +148,10 @@ class ColumnTableModel(KeyedTableModel):
                 return self._columns[section].header
             if role == Qt.ItemDataRole.ToolTipRole:
                 return self._columns[section].tooltip or None
-        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(
-            self._keys
+        if (
+            orientation == Qt.Orientation.Vertical
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self._keys)
         ):
             return str(section + 1)
         return None
@@ -189,9 +191,14 @@ class UserTableModel(ColumnTableModel):
             Column("Interactions", counts.tolist(), "all interactions of this user in the dataset", True),
         ]
         if train_counts is not None:
-            columns.append(Column("In training", train_counts.tolist(),
-                                  "interactions in the training split (0 = held-out outsider, cannot be forgotten)",
-                                  True))
+            columns.append(
+                Column(
+                    "In training",
+                    train_counts.tolist(),
+                    "interactions in the training split (0 = held-out outsider, cannot be forgotten)",
+                    True,
+                )
+            )
         columns += _meta_columns(dataset.user_meta, set())
         self.set_columns(columns, list(map(str, dataset.user_ids)))
 
@@ -209,8 +216,9 @@ class ItemTableModel(ColumnTableModel):
             columns.append(Column("Year", years, "release year", True, fmt=lambda y: "" if y is None else str(y)))
         if meta is not None and "genres" in meta:
             columns.append(Column("Genres", [", ".join(g) for g in dataset.item_genres()], "genres of the item"))
-        columns.append(Column("Popularity", dataset.item_counts().tolist(),
-                              "number of users who interacted with the item", True))
+        columns.append(
+            Column("Popularity", dataset.item_counts().tolist(), "number of users who interacted with the item", True)
+        )
         columns += _meta_columns(meta, {"title", "year", "genres"})
         self.set_columns(columns, list(map(str, dataset.item_ids)))
 
@@ -224,18 +232,24 @@ class HistoryTableModel(ColumnTableModel):
     STATUS_TEXT = {"done": "done", "cancelled": "cancelled", "failed": "failed", "running": "running / interrupted"}
 
     def set_runs(self, runs) -> None:
-        durations = [
-            (r.finished_at - r.started_at) if r.finished_at and r.started_at else None for r in runs
-        ]
+        durations = [(r.finished_at - r.started_at) if r.finished_at and r.started_at else None for r in runs]
         columns = [
             Column("Started", [r.started_at for r in runs], "when the run started", fmt=_when),
-            Column("Status", [self.STATUS_TEXT.get(r.status, r.status) for r in runs],
-                   "done runs can be opened; cancelled and failed runs keep no results"),
+            Column(
+                "Status",
+                [self.STATUS_TEXT.get(r.status, r.status) for r in runs],
+                "done runs can be opened; cancelled and failed runs keep no results",
+            ),
             Column("Dataset", [r.dataset for r in runs], "dataset path or 'demo'"),
             Column("Request", [r.request for r in runs], "what was forgotten (kind:selector)"),
             Column("Methods", [r.methods.replace(",", ", ") for r in runs], "unlearning methods of the run"),
-            Column("Duration", durations, "wall time of the whole run", True,
-                   fmt=lambda s: "" if s is None else f"{s:.1f} s"),
+            Column(
+                "Duration",
+                durations,
+                "wall time of the whole run",
+                True,
+                fmt=lambda s: "" if s is None else f"{s:.1f} s",
+            ),
             Column("Run ID", [r.run_id for r in runs], "identifier in the history database"),
         ]
         self._status = [r.status for r in runs]

@@ -97,8 +97,10 @@ class UserInspector(QWidget):
         self.group_combo.setObjectName("inspectorGroup")
         for key, label in GROUP_CHOICES:
             self.group_combo.addItem(label, key)
-        self.group_combo.setToolTip("Which users to pick from: the forgotten ones, their most similar retained "
-                                    "users (where collateral damage shows), or anyone")
+        self.group_combo.setToolTip(
+            "Which users to pick from: the forgotten ones, their most similar retained "
+            "users (where collateral damage shows), or anyone"
+        )
         self.user_combo = QComboBox(self)
         self.user_combo.setObjectName("inspectorUser")
         self.user_combo.setEditable(True)
@@ -342,7 +344,9 @@ class UserInspector(QWidget):
             row = self.dataset.user_meta.iloc[user]
             profile = ", ".join(
                 f"{str(k).replace('_', ' ')} {', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
-                for k, v in row.items() if isinstance(v, (list, tuple)) or (v == v and v is not None))
+                for k, v in row.items()
+                if isinstance(v, (list, tuple)) or (v == v and v is not None)
+            )
             if profile:
                 parts.append(f"({profile})")
         groups = [name for name, users in self.result.groups.get("users", {}).items() if user in users]
@@ -374,8 +378,11 @@ class UserInspector(QWidget):
         if not found:
             return ""
         models = self.result.models
-        texts = [f"{models[m].label if m in models else m}{' (reference)' if m == 'base' else ''}: "
-                 f"Jaccard {j:.2f}, RBO {r:.2f}" for m, (j, r) in found.items()]
+        texts = [
+            f"{models[m].label if m in models else m}{' (reference)' if m == 'base' else ''}: "
+            f"Jaccard {j:.2f}, RBO {r:.2f}"
+            for m, (j, r) in found.items()
+        ]
         return "<br>Top-10 overlap with the retrained model's list: " + "; ".join(texts)
 
     def titles(self, which: str) -> list[str]:

@@ -27,19 +27,25 @@ from core.reporting.verdicts import LIGHT_COLOURS, LIGHT_WORDS, MethodVerdict, V
 from cragru_gui.glossary import HelpButton
 from cragru_gui.run_notes import result_forgotten_users, sample_note
 
-WAITING = "The verdict appears here when a run ends: for each method, is the data forgotten, who else was " \
-          "affected, and what did it cost."
-NO_METHOD = ("This run has no unlearning method to judge — only the original and the retrained model (the "
-             "target) ran. Tick a method in the Method panel and start again.")
-HELP = ("Each card answers three questions about one unlearning method, always against the retrained model — a "
-        "model trained again without the forgotten data, the gold standard. "
-        f"Green = {LIGHT_WORDS['green']}, amber = {LIGHT_WORDS['amber']}, red = {LIGHT_WORDS['red']}, grey = "
-        f"{LIGHT_WORDS['grey']}: when a figure's 95 % interval is wider than its tolerance there are not enough "
-        "users to tell, and the card says so rather than guess. Is the data forgotten? reads what the model still "
-        "recommends of the removed data and a membership attack. Who else was affected? counts the people who "
-        "asked for nothing whose recommendations or ranking quality changed. What did it cost? adds the one-off "
-        "set-up to the time for this request and sets the total against retraining's. “Evidence” lists the "
-        "figures behind each answer; the Results tab has every figure.")
+WAITING = (
+    "The verdict appears here when a run ends: for each method, is the data forgotten, who else was "
+    "affected, and what did it cost."
+)
+NO_METHOD = (
+    "This run has no unlearning method to judge — only the original and the retrained model (the "
+    "target) ran. Tick a method in the Method panel and start again."
+)
+HELP = (
+    "Each card answers three questions about one unlearning method, always against the retrained model — a "
+    "model trained again without the forgotten data, the gold standard. "
+    f"Green = {LIGHT_WORDS['green']}, amber = {LIGHT_WORDS['amber']}, red = {LIGHT_WORDS['red']}, grey = "
+    f"{LIGHT_WORDS['grey']}: when a figure's 95 % interval is wider than its tolerance there are not enough "
+    "users to tell, and the card says so rather than guess. Is the data forgotten? reads what the model still "
+    "recommends of the removed data and a membership attack. Who else was affected? counts the people who "
+    "asked for nothing whose recommendations or ranking quality changed. What did it cost? adds the one-off "
+    "set-up to the time for this request and sets the total against retraining's. “Evidence” lists the "
+    "figures behind each answer; the Results tab has every figure."
+)
 
 
 class TrafficLight(QLabel):
@@ -49,8 +55,10 @@ class TrafficLight(QLabel):
         super().__init__(parent)
         self.light = light
         self.setObjectName("trafficLight")
-        self.setText(f"<span style='color:{LIGHT_COLOURS[light]}; font-size:20px'>●</span>&nbsp;"
-                     f"<b>{html.escape(LIGHT_WORDS[light], quote=False)}</b>")
+        self.setText(
+            f"<span style='color:{LIGHT_COLOURS[light]}; font-size:20px'>●</span>&nbsp;"
+            f"<b>{html.escape(LIGHT_WORDS[light], quote=False)}</b>"
+        )
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("●  can't tell") + 12)
         self.setAccessibleName(f"verdict: {LIGHT_WORDS[light]}")
 
@@ -70,8 +78,9 @@ class VerdictCard(QFrame):
         title.setObjectName("verdictTitle")
         head.addWidget(title)
         if sample or verdict.sampled:
-            badge = QLabel(f"measured on a user sample — {html.escape(sample)}" if sample else "measured on a "
-                           "user sample")
+            badge = QLabel(
+                f"measured on a user sample — {html.escape(sample)}" if sample else "measured on a user sample"
+            )
             badge.setObjectName("sampleBadge")
             badge.setProperty("role", "hint")
             badge.setWordWrap(True)
@@ -175,15 +184,22 @@ class VerdictView(QWidget):
     @staticmethod
     def _heading(result, found: list[MethodVerdict]) -> str:
         req = result.request
-        text = (f"<b>Verdict</b> — forgot <b>{html.escape(str(req.get('description', '?')))}</b> "
-                f"({req.get('n_removed_rows', 0):,} training interactions) from "
-                f"<b>{html.escape(str(result.dataset.get('name', '?')))}</b>. Each method against the retrained "
-                "model, the gold standard.")
+        text = (
+            f"<b>Verdict</b> — forgot <b>{html.escape(str(req.get('description', '?')))}</b> "
+            f"({req.get('n_removed_rows', 0):,} training interactions) from "
+            f"<b>{html.escape(str(result.dataset.get('name', '?')))}</b>. Each method against the retrained "
+            "model, the gold standard."
+        )
         who = result_forgotten_users(result)
         text += f"<br><span style='color:#5d6878'>{html.escape(who)}</span>" if who else ""
         return text if found else text + "<br>" + NO_METHOD
 
     def answers(self) -> dict[str, list[tuple[str, str, str]]]:
         """model → [(question, light, sentence)] as shown (for tests and screenshots)."""
-        return {card.verdict.model: [(v.question, light.light, s.text()) for v, light, s in
-                                     zip(card.verdict.answers, card.lights, card.sentences)] for card in self.cards}
+        return {
+            card.verdict.model: [
+                (v.question, light.light, s.text())
+                for v, light, s in zip(card.verdict.answers, card.lights, card.sentences)
+            ]
+            for card in self.cards
+        }

@@ -57,6 +57,7 @@ def build_setup(self) -> QWidget:
     layout.addWidget(self.run_bar)
     return left
 
+
 def build_output(self) -> QWidget:
     """The right side: the story line over Verdict / Charts / Results / Inspector / History / Log."""
     self.charts = MetricsChart()
@@ -114,6 +115,7 @@ def _story_scroll(story: QLabel) -> QScrollArea:
 
 def make_menus(self) -> None:
     """File, Run, View and Help menus; every shortcut shown beside its command."""
+
     def action(text: str, slot, shortcut=None) -> QAction:
         made = QAction(text, self)
         made.triggered.connect(slot)
@@ -123,8 +125,7 @@ def make_menus(self) -> None:
 
     file_menu = self.menuBar().addMenu("&File")
     file_menu.addAction(action("Open the &demo dataset", lambda: self.load_dataset({"path": "demo"})))
-    file_menu.addAction(action("Open dataset &folder…", self.dataset_panel.choose_folder,
-                               QKeySequence("Ctrl+Shift+O")))
+    file_menu.addAction(action("Open dataset &folder…", self.dataset_panel.choose_folder, QKeySequence("Ctrl+Shift+O")))
     file_menu.addAction(action("&Open dataset file…", self.dataset_panel.choose_file, QKeySequence.StandardKey.Open))
     file_menu.addSeparator()
     self.export_action = action("&Export report (HTML or PDF)…", lambda: self.export_report(), QKeySequence("Ctrl+E"))
@@ -144,18 +145,24 @@ def make_menus(self) -> None:
     next_tab.setShortcuts([QKeySequence("Ctrl+PgDown"), QKeySequence("Ctrl+Tab")])
     previous_tab = action("&Previous tab", lambda: _step_tab(self.output_tabs, -1), QKeySequence("Ctrl+PgUp"))
     previous_tab.setShortcuts([QKeySequence("Ctrl+PgUp"), QKeySequence("Ctrl+Shift+Tab")])
-    self.presentation_action = action("&Presentation mode", lambda on: self.presentation.toggle(on),
-                                      QKeySequence("F11"))
+    self.presentation_action = action(
+        "&Presentation mode", lambda on: self.presentation.toggle(on), QKeySequence("F11")
+    )
     self.presentation_action.setCheckable(True)
     view_menu.addActions([next_tab, previous_tab])
     view_menu.addSeparator()
     view_menu.addAction(self.presentation_action)
     help_menu = self.menuBar().addMenu("&Help")
-    help_menu.addAction(action("&Glossary — what every figure means", lambda: show_glossary(self),
-                               QKeySequence.StandardKey.HelpContents))
-    help_menu.addAction(action("Open the &log folder", lambda: QDesktopServices.openUrl(
-        QUrl.fromLocalFile(str(errors.log_dir())))))
+    help_menu.addAction(
+        action(
+            "&Glossary — what every figure means", lambda: show_glossary(self), QKeySequence.StandardKey.HelpContents
+        )
+    )
+    help_menu.addAction(
+        action("Open the &log folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(errors.log_dir()))))
+    )
     help_menu.addAction(action("&About CRAGRU Studio", lambda: about(self)))
+
 
 def _step_tab(tabs: QTabWidget, by: int) -> None:
     """The next (``by`` 1) or previous (-1) tab of ``tabs``, round the end."""
@@ -166,7 +173,9 @@ def about(self) -> None:
     import core
 
     QMessageBox.about(
-        self, "About CRAGRU Studio",
+        self,
+        "About CRAGRU Studio",
         f"<b>CRAGRU Studio</b> {getattr(core, '__version__', '')}<br>"
         "Forget users, items or interactions from a recommender and measure what it still "
-        "remembers and who else was hurt.<br><br>Logs: " + str(errors.log_dir()))
+        "remembers and who else was hurt.<br><br>Logs: " + str(errors.log_dir()),
+    )

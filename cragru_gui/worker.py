@@ -134,8 +134,9 @@ class TaskRunner(QObject):
             return
         if task.superseded or self._closed:
             return
-        callback = task.callback({"event": "on_event", "done": "on_done", "error": "on_error",
-                                  "cancelled": "on_cancelled"}[what])
+        callback = task.callback(
+            {"event": "on_event", "done": "on_done", "error": "on_error", "cancelled": "on_cancelled"}[what]
+        )
         if callback is not None:
             callback() if what == "cancelled" else callback(payload)
 

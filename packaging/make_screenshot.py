@@ -46,8 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=40, help="max epochs of base and retraining")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
     parser.add_argument("--size", default="1600x960", help="window size WIDTHxHEIGHT")
-    parser.add_argument("--tab", default="charts", choices=["verdict", "charts", "results", "inspector"],
-                        help="right-hand tab shown in the picture")
+    parser.add_argument(
+        "--tab",
+        default="charts",
+        choices=["verdict", "charts", "results", "inspector"],
+        help="right-hand tab shown in the picture",
+    )
     parser.add_argument("--methods", default="retrain", help="comma-separated methods to run (registry names)")
     parser.add_argument("--evidence", action="store_true", help="verdict: open the first card's evidence")
     args = parser.parse_args(argv)
@@ -58,15 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     from cragru_gui.settings import Settings
 
     app = create_app([sys.argv[0]])
-    errors.show_error = lambda parent, title, message, details=None: print(f"error: {title}: {message}",
-                                                                          file=sys.stderr)
+    errors.show_error = lambda parent, title, message, details=None: print(
+        f"error: {title}: {message}", file=sys.stderr
+    )
     window = MainWindow(settings=Settings(os.path.join(_tmp, "settings.ini")))
     width, height = (int(v) for v in args.size.lower().split("x"))
     window.resize(width, height)
     window.show()
     window.initial_dataset(demo=True)
-    if not _wait(app, lambda: window.dataset is not None and window.forget_panel.is_valid()
-                 and window.method_panel.methods_ready, 180):
+    if not _wait(
+        app,
+        lambda: window.dataset is not None and window.forget_panel.is_valid() and window.method_panel.methods_ready,
+        180,
+    ):
         print("the demo dataset did not load", file=sys.stderr)
         return 1
     window.method_panel.check_only(*args.methods.split(","))
@@ -74,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     window.setup_tabs.setCurrentWidget(window.forget_panel)
     started = time.monotonic()
     window.start_run()
-    if not _wait(app, lambda: not window.is_running() and
-                 window.run_bar.cancel_button.isEnabled() is False, 900):
+    if not _wait(app, lambda: not window.is_running() and window.run_bar.cancel_button.isEnabled() is False, 900):
         print("the run did not finish", file=sys.stderr)
         return 1
     _wait(app, lambda: False, 0.5)
@@ -83,8 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         print("the run produced no result", file=sys.stderr)
         return 1
     print(f"run finished in {time.monotonic() - started:.1f} s")
-    tab = {"verdict": window.verdict_view, "charts": window.charts, "results": window.results_view,
-           "inspector": window.inspector}[args.tab]
+    tab = {
+        "verdict": window.verdict_view,
+        "charts": window.charts,
+        "results": window.results_view,
+        "inspector": window.inspector,
+    }[args.tab]
     window.output_tabs.setCurrentWidget(tab)
     if args.tab == "inspector":
         window.inspector.select_user(window.result.groups["users"]["forget"][0], "forget")

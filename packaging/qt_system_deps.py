@@ -19,18 +19,36 @@ import sys
 from pathlib import Path
 
 PACKAGES = {  # library soname -> Debian/Ubuntu package
-    "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",
-    "libxcb-image.so.0": "libxcb-image0", "libxcb-keysyms.so.1": "libxcb-keysyms1",
-    "libxcb-randr.so.0": "libxcb-randr0", "libxcb-render-util.so.0": "libxcb-render-util0",
-    "libxcb-shape.so.0": "libxcb-shape0", "libxcb-xinerama.so.0": "libxcb-xinerama0",
-    "libxcb-xkb.so.1": "libxcb-xkb1", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
-    "libxkbcommon.so.0": "libxkbcommon0", "libxcb.so.1": "libxcb1", "libX11-xcb.so.1": "libx11-xcb1",
-    "libX11.so.6": "libx11-6", "libxcb-xfixes.so.0": "libxcb-xfixes0", "libxcb-sync.so.1": "libxcb-sync1",
-    "libxcb-shm.so.0": "libxcb-shm0", "libxcb-render.so.0": "libxcb-render0", "libxcb-util.so.1": "libxcb-util1",
-    "libxcb-glx.so.0": "libxcb-glx0", "libEGL.so.1": "libegl1", "libGL.so.1": "libgl1",
-    "libOpenGL.so.0": "libopengl0", "libGLX.so.0": "libglx0", "libfontconfig.so.1": "libfontconfig1",
-    "libfreetype.so.6": "libfreetype6", "libdbus-1.so.3": "libdbus-1-3", "libglib-2.0.so.0": "libglib2.0-0",
-    "libSM.so.6": "libsm6", "libICE.so.6": "libice6",
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-xinerama.so.0": "libxcb-xinerama0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxcb.so.1": "libxcb1",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libX11.so.6": "libx11-6",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-glx.so.0": "libxcb-glx0",
+    "libEGL.so.1": "libegl1",
+    "libGL.so.1": "libgl1",
+    "libOpenGL.so.0": "libopengl0",
+    "libGLX.so.0": "libglx0",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libSM.so.6": "libsm6",
+    "libICE.so.6": "libice6",
 }
 PLUGIN = Path("Qt") / "plugins" / "platforms" / "libqxcb.so"
 
@@ -81,8 +99,11 @@ def main(argv: list[str]) -> int:
         if not missing_libraries(plugin):
             return 0
     how = f"sudo {command}" if apt else f"your package manager (Debian/Ubuntu names: {' '.join(packages)})"
-    print(f"CRAGRU Studio cannot open a window: Qt's xcb plugin is missing {', '.join(missing)}. "
-          f"Install them with: {how}", file=sys.stderr)
+    print(
+        f"CRAGRU Studio cannot open a window: Qt's xcb plugin is missing {', '.join(missing)}. "
+        f"Install them with: {how}",
+        file=sys.stderr,
+    )
     return 1
 
 

@@ -1,6 +1,6 @@
 """Render the application icon's PNG sizes from ``icons/cragru.svg`` (run after editing it).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/render_icons.py
+QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/render_icons.py
 """
 
 from __future__ import annotations

@@ -49,10 +49,20 @@ def hand_built_result():
     from core.result import ModelReport, RunResult
 
     def report(name, label, retain, forget, similar, recall, mia, time_s, speedup):
-        groups = {g: {"hit@10": 2 * v, "ndcg@10": v} for g, v in
-                  (("retain", retain), ("forget", forget), ("similar", similar))}
-        return ModelReport(name, label, groups, {"forgotten_recall@10": recall}, time_s=time_s,
-                           speedup_vs_retrain=speedup, mia_auc=mia, notes=[f"{name} note"] if name == "far" else [])
+        groups = {
+            g: {"hit@10": 2 * v, "ndcg@10": v}
+            for g, v in (("retain", retain), ("forget", forget), ("similar", similar))
+        }
+        return ModelReport(
+            name,
+            label,
+            groups,
+            {"forgotten_recall@10": recall},
+            time_s=time_s,
+            speedup_vs_retrain=speedup,
+            mia_auc=mia,
+            notes=[f"{name} note"] if name == "far" else [],
+        )
 
     models = {
         "base": report("base", "Base model", 0.30, 0.30, 0.30, 0.40, 0.90, 10.0, None),
@@ -61,10 +71,16 @@ def hand_built_result():
         "far": report("far", "Far method", 0.15, 0.30, 0.14, 0.40, 0.90, 20.0, 0.4),
     }
     return RunResult(
-        run_id="handmade", config={"mia": True}, dataset={"name": "hand-built", "n_users": 10},
-        split={"mode": "random"}, request={"description": "users: ids 1,2", "n_removed_rows": 12},
+        run_id="handmade",
+        config={"mia": True},
+        dataset={"name": "hand-built", "n_users": 10},
+        split={"mode": "random"},
+        request={"description": "users: ids 1,2", "n_removed_rows": 12},
         groups={"n_retain": 6, "n_forget": 2, "n_similar": 2, "similar_rule": "top-10 neighbours"},
-        models=models, environment={"device": "cpu"}, timings={}, started_at=1.0e9,
+        models=models,
+        environment={"device": "cpu"},
+        timings={},
+        started_at=1.0e9,
     )
 
 
@@ -73,14 +89,20 @@ def _evidence_report(name, forget_ndcg, diff=None, attack=None, vs_retrain=None,
     attack, agreement, the known-user count) as core/evidence.py stores it."""
     from core.result import ModelReport
 
-    report = ModelReport(name, name.title(), {"forget": {"ndcg@10": forget_ndcg}}, {"forgotten_recall@10": 0.1},
-                         time_s=1.0)
+    report = ModelReport(
+        name, name.title(), {"forget": {"ndcg@10": forget_ndcg}}, {"forgotten_recall@10": 0.1}, time_s=1.0
+    )
     report.intervals = {"forget/ndcg@10": [forget_ndcg - 0.01, forget_ndcg + 0.01]}
     if diff is not None:
         report.differences = {"retrain": {"forget/ndcg@10": list(diff)}}
     if attack is not None:
-        entry = {"auc": attack, "interval": {"value": attack, "low": attack - 0.03, "high": attack + 0.03, "n": 40},
-                 "n_members": 40, "n_non_members": 90, "neutral_note": "≈ 0.5 for random users"}
+        entry = {
+            "auc": attack,
+            "interval": {"value": attack, "low": attack - 0.03, "high": attack + 0.03, "n": 40},
+            "n_members": 40,
+            "n_non_members": 90,
+            "neutral_note": "≈ 0.5 for random users",
+        }
         if vs_retrain is not None:
             entry["vs_retrain"] = list(vs_retrain)
         report.attacks = {"fold-in": entry}
@@ -99,19 +121,52 @@ def evidence_result():
 
     r = _evidence_report
     models = {
-        "base": r("base", 0.30, diff=(0.20, 0.17, 0.23), attack=0.95, vs_retrain=(0.45, 0.40, 0.50),
-                  agreement=(0.60, 0.58, 0.62), known=42),
+        "base": r(
+            "base",
+            0.30,
+            diff=(0.20, 0.17, 0.23),
+            attack=0.95,
+            vs_retrain=(0.45, 0.40, 0.50),
+            agreement=(0.60, 0.58, 0.62),
+            known=42,
+        ),
         "retrain": r("retrain", 0.10, attack=0.50, agreement=(1.0, 1.0, 1.0), known=0),
-        "forgot": r("forgot", 0.101, diff=(0.001, -0.004, 0.006), attack=0.51, vs_retrain=(0.01, -0.02, 0.04),
-                    agreement=(0.90, 0.88, 0.92), known=0),
-        "kept": r("kept", 0.28, diff=(0.18, 0.15, 0.21), attack=0.90, vs_retrain=(0.40, 0.35, 0.45),
-                  agreement=(0.50, 0.47, 0.53), known=42),
-        "few": r("few", 0.11, diff=(0.01, -0.03, 0.05), attack=0.55, vs_retrain=(0.05, -0.10, 0.20),
-                 agreement=(0.64, 0.50, 0.78), known=3),
+        "forgot": r(
+            "forgot",
+            0.101,
+            diff=(0.001, -0.004, 0.006),
+            attack=0.51,
+            vs_retrain=(0.01, -0.02, 0.04),
+            agreement=(0.90, 0.88, 0.92),
+            known=0,
+        ),
+        "kept": r(
+            "kept",
+            0.28,
+            diff=(0.18, 0.15, 0.21),
+            attack=0.90,
+            vs_retrain=(0.40, 0.35, 0.45),
+            agreement=(0.50, 0.47, 0.53),
+            known=42,
+        ),
+        "few": r(
+            "few",
+            0.11,
+            diff=(0.01, -0.03, 0.05),
+            attack=0.55,
+            vs_retrain=(0.05, -0.10, 0.20),
+            agreement=(0.64, 0.50, 0.78),
+            known=3,
+        ),
     }
     return RunResult(
-        run_id="evidence", config={"mia": True}, dataset={"name": "hand-built"}, split={},
+        run_id="evidence",
+        config={"mia": True},
+        dataset={"name": "hand-built"},
+        split={},
         request={"description": "users: 42 at random", "kind": "users", "n_removed_rows": 300},
-        groups={"n_retain": 100, "n_forget": 42, "n_similar": 30}, models=models, environment={"device": "cpu"},
+        groups={"n_retain": 100, "n_forget": 42, "n_similar": 30},
+        models=models,
+        environment={"device": "cpu"},
         timings={},
     )

@@ -27,12 +27,24 @@ def demo_data(request_text: str = "users:random:0.05", seed: int = 0):
     return ds, split, request, make_groups(ds, split, request)
 
 
-def demo_context(request_text: str = "users:random:0.05", *, base_model=None, reporter: Reporter | None = None,
-                 seed: int = 0) -> UnlearnContext:
+def demo_context(
+    request_text: str = "users:random:0.05", *, base_model=None, reporter: Reporter | None = None, seed: int = 0
+) -> UnlearnContext:
     """What a method's ``prepare``/``unlearn`` gets from the runner, on the demo, on the CPU."""
     ds, split, request, groups = demo_data(request_text, seed)
     targets = make_targets(ds, split, request, groups)
     valid = Prepared(ds, split, request, groups, targets).retrain_valid_rows  # the runner's own rule
-    return UnlearnContext(ds, split, request, groups, base_model=base_model, model_config=ModelConfig(),
-                          device=torch.device("cpu"), reporter=reporter or Reporter(), seed=seed, train_model=None,
-                          targets=targets, retrain_valid_rows=valid)
+    return UnlearnContext(
+        ds,
+        split,
+        request,
+        groups,
+        base_model=base_model,
+        model_config=ModelConfig(),
+        device=torch.device("cpu"),
+        reporter=reporter or Reporter(),
+        seed=seed,
+        train_model=None,
+        targets=targets,
+        retrain_valid_rows=valid,
+    )

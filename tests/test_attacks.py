@@ -124,8 +124,14 @@ def _probe_from(histories, n_items, masks):
     cols = np.concatenate(histories)
     history = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(histories), n_items))
     history.sort_indices()
-    return FoldInProbe(name="fold-in", users=np.arange(len(histories)), labels=np.array([1, 0] * (len(histories) // 2)),
-                       neutral_note="", history=history, fold_masks=masks)
+    return FoldInProbe(
+        name="fold-in",
+        users=np.arange(len(histories)),
+        labels=np.array([1, 0] * (len(histories) // 2)),
+        neutral_note="",
+        history=history,
+        fold_masks=masks,
+    )
 
 
 def test_fold_in_matches_a_written_out_reference_and_ensembles_average():
@@ -218,6 +224,9 @@ def test_held_out_auc_counts_ties_as_half_like_a_pairwise_count():
         if not held:
             assert torch.isnan(got[r])
             continue
-        wins = sum(float(scores[r, h] > scores[r, j]) + 0.5 * float(scores[r, h] == scores[r, j])
-                   for h in held for j in negatives)
+        wins = sum(
+            float(scores[r, h] > scores[r, j]) + 0.5 * float(scores[r, h] == scores[r, j])
+            for h in held
+            for j in negatives
+        )
         assert got[r].item() == pytest.approx(wins / (len(held) * len(negatives)))

@@ -27,8 +27,21 @@ def _write_csv(path, n_users=40, n_items=30, per_user=12, seed=0):
     return path
 
 
-ARGS = ["--methods", "retrain,finetune", "--epochs", "2", "--dim", "8", "--device", "cpu", "--no-history", "--quiet",
-        "--no-cache", "--forget", "users:ids:" + ",".join(FORGOTTEN)]
+ARGS = [
+    "--methods",
+    "retrain,finetune",
+    "--epochs",
+    "2",
+    "--dim",
+    "8",
+    "--device",
+    "cpu",
+    "--no-history",
+    "--quiet",
+    "--no-cache",
+    "--forget",
+    "users:ids:" + ",".join(FORGOTTEN),
+]
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +128,9 @@ def _png() -> bytes:
     """A 1×1 PNG, enough to check a chart image goes into the PDF."""
     import base64
 
-    return base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    return base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    )
 
 
 def test_erasure_audit_and_sample_flag_reach_the_report(hand_built_result):

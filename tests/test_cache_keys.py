@@ -16,8 +16,11 @@ from core.model_cache import ENTRY_MAGIC, cache_key, cached_path, load_entry, sa
 from core.models.base import ModelConfig
 from core.runner import prepare
 
-CONFIG = ExperimentConfig(model=ModelConfig(epochs=2, patience=1, batch_size=2048, dim=8),
-                          request=ForgetRequest("users", "random", 0.05, seed=0), methods=(MethodChoice("retrain"),))
+CONFIG = ExperimentConfig(
+    model=ModelConfig(epochs=2, patience=1, batch_size=2048, dim=8),
+    request=ForgetRequest("users", "random", 0.05, seed=0),
+    methods=(MethodChoice("retrain"),),
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +30,9 @@ def prepared():
 
 def base(config, prepared):
     logs: list[LogEvent] = []
-    model, _, cached = train_base(config, prepared, torch.device("cpu"),
-                                  Reporter(lambda e: logs.append(e) if isinstance(e, LogEvent) else None))
+    model, _, cached = train_base(
+        config, prepared, torch.device("cpu"), Reporter(lambda e: logs.append(e) if isinstance(e, LogEvent) else None)
+    )
     return model, cached, [e.text for e in logs if e.level == "warning"]
 
 

@@ -23,7 +23,6 @@ from core.forget_request import ForgetRequest
 from core.methods.registry import list_methods
 from core.models.base import ModelConfig
 from core.runner import run_experiment
-
 from tests.tiny_llm import tiny_llm
 
 LIMIT_S = 1.0
@@ -32,11 +31,26 @@ and in process CPU time: on a machine whose cores are busy with other jobs, wall
 measures the neighbours, while the CPU time spent between two checks is the work this
 run did without looking at the stop flag (what an idle machine's wall time would be)."""
 SMALL = {  # small data settings per method (defaults elsewhere)
-    "cragru": {"eval_users_per_group": 4, "knapsack_values": "llm", "knapsack_users": 2, "knapsack_levels": 2,
-               "fusion_users": 4, "w2v_epochs": 3, "use_cache": False},
+    "cragru": {
+        "eval_users_per_group": 4,
+        "knapsack_values": "llm",
+        "knapsack_users": 2,
+        "knapsack_levels": 2,
+        "fusion_users": 4,
+        "w2v_epochs": 3,
+        "use_cache": False,
+    },
     "dual_memory": {"main_epochs": 2, "side_epochs": 2, "use_cache": False},
-    "e2urec": {"rec_samples": 32, "forget_samples": 16, "retain_samples": 16, "test_samples": 16,
-               "eval_users_per_group": 3, "candidates": 10, "lora_rank": 4, "use_cache": False},
+    "e2urec": {
+        "rec_samples": 32,
+        "forget_samples": 16,
+        "retain_samples": 16,
+        "test_samples": 16,
+        "eval_users_per_group": 3,
+        "candidates": 10,
+        "lora_rank": 4,
+        "use_cache": False,
+    },
     "sisa": {"n_shards": 3, "epochs": 4},
     "receraser": {"n_shards": 3, "epochs": 4, "agg_epochs": 2},
     "unlearnrec": {"cache": False, "pretrain_steps": 20},
@@ -58,8 +72,11 @@ def _tiny_llm():
 
 
 def _config(name: str) -> ExperimentConfig:
-    return ExperimentConfig(model=MODEL, request=ForgetRequest.parse("users:random:0.05"),
-                            methods=(MethodChoice(name, SMALL.get(name, {})),))
+    return ExperimentConfig(
+        model=MODEL,
+        request=ForgetRequest.parse("users:random:0.05"),
+        methods=(MethodChoice(name, SMALL.get(name, {})),),
+    )
 
 
 class Flag:
@@ -119,11 +136,12 @@ def test_every_step_checks_for_cancel_within_a_second(name):
     marks = [start, *flag.reads, time.perf_counter()]
     cpu = [flag.cpu[0] if flag.cpu else time.process_time(), *flag.cpu, time.process_time()]
     places = ["start", *flag.where, "end"]
-    gaps = [(min(b - a, cb - ca), b - a, i) for i, (a, b, ca, cb) in
-            enumerate(zip(marks, marks[1:], cpu, cpu[1:]))]
+    gaps = [(min(b - a, cb - ca), b - a, i) for i, (a, b, ca, cb) in enumerate(zip(marks, marks[1:], cpu, cpu[1:]))]
     gap, wall, i = max(gaps)
-    assert gap < LIMIT_S, (f"{name}: {wall:.2f} s ({gap:.2f} s of CPU) without a cancel check between {places[i]} "
-                           f"and {places[i + 1]} ({(marks[i] - start) / total:.0%} into a {total:.1f} s run)")
+    assert gap < LIMIT_S, (
+        f"{name}: {wall:.2f} s ({gap:.2f} s of CPU) without a cancel check between {places[i]} "
+        f"and {places[i + 1]} ({(marks[i] - start) / total:.0%} into a {total:.1f} s run)"
+    )
     delay = _cancelled_after(name, 0.5 * total)
     if delay is not None:  # None: this run was faster than the reference one
         assert min(delay) < LIMIT_S, f"{name}: cancel took {delay[0]:.2f} s ({delay[1]:.2f} s of CPU)"

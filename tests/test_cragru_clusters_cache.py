@@ -65,8 +65,14 @@ def test_clusters_entry_is_keyed_and_refuses_what_is_not_its_own(isolated_home, 
     _, cached, warnings = clusters(data)
     assert not cached and any("checksum" in w for w in warnings)
 
-    torch.save({"vectors": torch.from_numpy(fitted.vectors), "labels": torch.from_numpy(fitted.labels),
-                "k": torch.tensor(fitted.k)}, path)  # the older format: valid contents, no key
+    torch.save(
+        {
+            "vectors": torch.from_numpy(fitted.vectors),
+            "labels": torch.from_numpy(fitted.labels),
+            "k": torch.tensor(fitted.k),
+        },
+        path,
+    )  # the older format: valid contents, no key
     _, cached, warnings = clusters(data)
     assert not cached and any("no key" in w for w in warnings)
 

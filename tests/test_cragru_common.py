@@ -52,13 +52,24 @@ def _base(epochs: int, seed: int = 0):
     from core.models.training import train_recommender
 
     ds, split, _, _ = demo_data("users:random:0.05", seed)
-    config = ModelConfig(epochs=epochs, patience=3, batch_size=1024, lr=5e-3, seed=seed) if epochs else ModelConfig(seed=seed)
+    config = (
+        ModelConfig(epochs=epochs, patience=3, batch_size=1024, lr=5e-3, seed=seed)
+        if epochs
+        else ModelConfig(seed=seed)
+    )
     if epochs == 0:
         from core.models.training import build_model
 
         return build_model(config, ds.n_users, ds.n_items, ds.users[split.train], ds.items[split.train], "cpu").eval()
-    return train_recommender(config, ds.n_users, ds.n_items, ds.users[split.train], ds.items[split.train], "cpu",
-                             valid=(ds.users[split.valid], ds.items[split.valid]))
+    return train_recommender(
+        config,
+        ds.n_users,
+        ds.n_items,
+        ds.users[split.train],
+        ds.items[split.train],
+        "cpu",
+        valid=(ds.users[split.valid], ds.items[split.valid]),
+    )
 
 
 def make_context(request_text: str = "users:random:0.05", *, epochs: int = 0, seed: int = 0) -> UnlearnContext:

@@ -15,8 +15,15 @@ from core.runner import run_experiment
 @pytest.mark.parametrize("mode, strategy", [("scoring", "attention"), ("generate", "recent")])
 def test_cragru_runs_with_the_bundled_llm(isolated_home, bundled_llm, mode, strategy):
     params = {
-        "strategy": strategy, "mode": mode, "eval_users_per_group": 1, "candidates": 6, "history_budget": 4,
-        "max_prompt_tokens": 256, "title_words": 4, "fusion_weight": 0.5, "w2v_epochs": 2,
+        "strategy": strategy,
+        "mode": mode,
+        "eval_users_per_group": 1,
+        "candidates": 6,
+        "history_budget": 4,
+        "max_prompt_tokens": 256,
+        "title_words": 4,
+        "fusion_weight": 0.5,
+        "w2v_epochs": 2,
     }
     config = ExperimentConfig(
         model=ModelConfig(epochs=6, patience=3, batch_size=1024, lr=5e-3),

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_cragru_common import FakeBackend, make_context, params
 
 from core.errors import ConfigError
 from core.methods.cragru.audit import audit_erasure
 from core.methods.cragru.method import build_state, prepare, unlearn
 from core.methods.cragru.prompts import NO_HISTORY, PromptBuilder, parse_template, profile_sentence
-from test_cragru_common import FakeBackend, make_context, params
 
 REQUESTS = ("users:random:0.05", "items:random:0.05", "interactions:random:0.05")
 
@@ -82,12 +82,12 @@ def test_audit_finds_planted_rows_then_none_after_deletion():
 
 def test_audit_catches_a_stale_cache():
     ctx = make_context("items:random:0.05")
-    state, _, _ = build_state(ctx, params(strategy="recent", history_budget=200, max_prompt_tokens=32768),
-                              backend=FakeBackend())
+    state, _, _ = build_state(
+        ctx, params(strategy="recent", history_budget=200, max_prompt_tokens=32768), backend=FakeBackend()
+    )
     removed = set(ctx.removed_rows.tolist())
     # a user whose prompt shows a forgotten interaction (every history row fits the budget)
-    user = next(int(u) for u in ctx.request.forget_users
-                if set(state.prompt(int(u)).history_rows.tolist()) & removed)
+    user = next(int(u) for u in ctx.request.forget_users if set(state.prompt(int(u)).history_rows.tolist()) & removed)
     stale = state.prompt_cache[user]
     state.delete(ctx.removed_rows)
     assert audit_erasure(state, ctx.request) == []
@@ -117,7 +117,7 @@ def test_prompt_respects_the_token_budget_and_template():
     prompt = state.prompt(user)
     assert prompt.n_tokens <= 330 and backend.count_tokens(prompt.text) == prompt.n_tokens
     assert 0 < len(prompt.history_rows) < 40  # lines were dropped, newest kept
-    newest = state.store.user_rows(user)[-len(prompt.history_rows):]
+    newest = state.store.user_rows(user)[-len(prompt.history_rows) :]
     assert sorted(prompt.history_rows.tolist()) == sorted(newest.tolist())
     with pytest.raises(ConfigError):
         parse_template("{history} {nope}")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_cragru_common import FakeBackend, make_context, params
 
 from core.methods.cragru.generation_parse import parse_ranking
 from core.methods.cragru.method import build_state
-from test_cragru_common import FakeBackend, make_context, params
 
 IDS = ["10", "20", "30", "40"]
 
@@ -35,8 +35,9 @@ def test_parser_counts_the_repairs():
     assert (parsed.n_known, parsed.n_unknown, parsed.n_duplicates, parsed.n_missing) == (2, 2, 1, 2)
 
 
-@pytest.mark.parametrize("text", ["", "I like movies", '{"ranking": [30, 10', "[1, 2, 3]",
-                                  '{"ranking": "30, 10"}', "null", '{"a": "b"}'])
+@pytest.mark.parametrize(
+    "text", ["", "I like movies", '{"ranking": [30, 10', "[1, 2, 3]", '{"ranking": "30, 10"}', "null", '{"a": "b"}']
+)
 def test_parser_rejects_what_is_not_a_ranking(text):
     parsed = parse_ranking(text, IDS)
     assert not parsed.ok and parsed.order.tolist() == [0, 1, 2, 3]

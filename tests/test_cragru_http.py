@@ -10,11 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
+from test_cragru_common import make_context, params
 
 from core.errors import ConfigError
 from core.methods.cragru.backends import HttpBackend, LLMBackendError
 from core.methods.cragru.method import build_state
-from test_cragru_common import make_context, params
 
 
 class FakeOpenAI(BaseHTTPRequestHandler):
@@ -53,8 +53,13 @@ class FakeOpenAI(BaseHTTPRequestHandler):
                     offsets.append(m.start())
                     logprobs.append(-0.1 * len(m.group()))
                 logprobs[0] = None  # the first token has no log-probability, as in real servers
-                choices.append({"index": k, "text": prompt, "logprobs": {
-                    "tokens": tokens, "token_logprobs": logprobs, "text_offset": offsets}})
+                choices.append(
+                    {
+                        "index": k,
+                        "text": prompt,
+                        "logprobs": {"tokens": tokens, "token_logprobs": logprobs, "text_offset": offsets},
+                    }
+                )
             self._send(200, {"choices": choices})
         else:
             self._send(404, {"error": "no such path"})
@@ -100,8 +105,9 @@ def test_generate_and_score_over_http(server, monkeypatch):
 def test_the_whole_generation_stage_over_http(server):
     _, url = server
     ctx = make_context()
-    state, extras, _ = build_state(ctx, params(backend="http", http_base_url=url, http_model="tiny",
-                                               mode="generate", strategy="recent"))
+    state, extras, _ = build_state(
+        ctx, params(backend="http", http_base_url=url, http_model="tiny", mode="generate", strategy="recent")
+    )
     users = ctx.groups.retain[:2]
     answers = state.answers(users)
     for u in users.tolist():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_cragru_common import FakeBackend, make_context, params
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from core.evaluation.grouped import evaluate_model
@@ -13,7 +14,6 @@ from core.methods.cragru.fusion import choose_weight, fuse, rank_scores
 from core.methods.cragru.method import prepare, unlearn
 from core.methods.cragru.scoring import naive_candidate_logprobs, packed_candidate_logprobs
 from core.models.base import Scorer
-from test_cragru_common import FakeBackend, make_context, params
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +71,14 @@ def test_the_shared_evaluator_measures_it_on_the_sample(run):
 
 def tiny_llama(impl: str) -> LlamaForCausalLM:
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2)
+    config = LlamaConfig(
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+    )
     config._attn_implementation = impl
     return LlamaForCausalLM(config).eval()
 
@@ -131,8 +137,13 @@ def test_item_clusters_are_deterministic_and_use_training_rows_only():
 @pytest.mark.parametrize("how", ["proxy", "llm"])
 def test_diversity_ratios_come_from_the_knapsack_on_validation(how):
     ctx = make_context()
-    p = params(strategy="diversity", knapsack_values=how, knapsack_users=4 if how == "llm" else 40,
-               knapsack_levels=4, fusion_weight=1.0)
+    p = params(
+        strategy="diversity",
+        knapsack_values=how,
+        knapsack_users=4 if how == "llm" else 40,
+        knapsack_levels=4,
+        fusion_weight=1.0,
+    )
     prep = prepare(ctx, p, backend=FakeBackend())
     ratios = prep.state.ratios
     assert len(ratios) == prep.state.clusters.k and ratios.sum() <= 1.0 + 1e-9

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from test_cragru_common import FakeBackend, make_context, params
 
 from core.evaluation.grouped import evaluate_model
 from core.methods.cragru.method import prepare, unlearn
 from core.methods.cragru.tuning import split_tuning_users
-from test_cragru_common import FakeBackend, make_context, params
 
 
 def _evaluated(sample) -> set[int]:
@@ -29,8 +29,15 @@ def test_split_takes_users_outside_the_sample_first_and_holds_out_the_rest():
 
 def test_lambda_and_knapsack_are_tuned_on_users_disjoint_from_the_evaluated_ones():
     ctx = make_context("users:random:0.05")
-    p = params(strategy="diversity", knapsack_values="llm", knapsack_users=4, knapsack_levels=2, fusion_weight=-1.0,
-               fusion_users=6, eval_users_per_group=6)
+    p = params(
+        strategy="diversity",
+        knapsack_values="llm",
+        knapsack_users=4,
+        knapsack_levels=2,
+        fusion_weight=-1.0,
+        fusion_users=6,
+        eval_users_per_group=6,
+    )
     prep = prepare(ctx, p, backend=FakeBackend())
     outcome = unlearn(ctx, p, prep)
     evaluate_model(outcome.model, ctx.targets, outcome.eval_sample)  # the LLM serves the evaluated users

@@ -29,8 +29,13 @@ def test_the_preset_sizes_down_the_slow_methods_and_says_what_it_changed():
 
 
 def test_a_demo_value_outside_its_range_is_refused_at_registration():
-    spec = MethodSpec(name="bad_demo_preset", label="x", description="x", unlearn=lambda *a: None,
-                      params=(ParamSpec("n", int, 3, "n", low=1, high=5, demo=9),))
+    spec = MethodSpec(
+        name="bad_demo_preset",
+        label="x",
+        description="x",
+        unlearn=lambda *a: None,
+        params=(ParamSpec("n", int, 3, "n", low=1, high=5, demo=9),),
+    )
     with pytest.raises(ConfigError, match="'n'"):
         register(spec)
 

@@ -4,7 +4,6 @@ One tiny experiment on the demo data is shared by the module (a 1-block T5 of wi
 trained for a few epochs; ~20 s on a slow CPU).
 """
 
-
 import numpy as np
 import pytest
 import torch
@@ -12,15 +11,31 @@ import torch
 from core.data.dataset import Dataset
 from core.evaluation.full_sort import RowSets
 from core.events import MetricEvent, Reporter
-from core.methods.dual_memory.method import side_memory_examples
-from core.methods.dual_memory.generative import item_log_probs
-from core.methods.dual_memory.sequences import EOS, ITEM_OFFSET, PAD, next_item_examples, prefix_contexts, serving_contexts
 from core.methods.common.lora import frozen_state, same_state
+from core.methods.dual_memory.generative import item_log_probs
+from core.methods.dual_memory.method import side_memory_examples
+from core.methods.dual_memory.sequences import (
+    EOS,
+    ITEM_OFFSET,
+    PAD,
+    next_item_examples,
+    prefix_contexts,
+    serving_contexts,
+)
 from core.methods.registry import get_method
 from tests.demo_context import demo_context
 
-TINY = dict(history_len=10, model_dim=32, model_layers=1, model_heads=2, main_epochs=10, main_lr=0.01, batch_size=512,
-            side_epochs=8, use_cache=False)
+TINY = dict(
+    history_len=10,
+    model_dim=32,
+    model_layers=1,
+    model_heads=2,
+    main_epochs=10,
+    main_lr=0.01,
+    batch_size=512,
+    side_epochs=8,
+    use_cache=False,
+)
 EVENTS: list = []
 
 
@@ -166,8 +181,9 @@ def test_beam_search_gives_the_one_step_top_k(run):
 def test_sequences_by_hand():
     import pandas as pd
 
-    frame = pd.DataFrame({"user": ["a", "a", "a", "b", "b"], "item": ["x", "y", "z", "y", "x"],
-                          "timestamp": [3, 1, 2, 5, 4]})
+    frame = pd.DataFrame(
+        {"user": ["a", "a", "a", "b", "b"], "item": ["x", "y", "z", "y", "x"], "timestamp": [3, 1, 2, 5, 4]}
+    )
     ds = Dataset.from_frame(frame, "hand")  # items x=0 y=1 z=2; a: y z x, b: x y
     rows = np.arange(ds.n_interactions)
     ex = next_item_examples(ds, rows, 2)

@@ -2,7 +2,6 @@
 another key's file planted under its name, an altered file, an older unkeyed one or one of
 another shape is refused with a warning and the T5 trained again, never used."""
 
-
 from dataclasses import replace
 
 import numpy as np
@@ -22,7 +21,9 @@ LOGS: list[LogEvent] = []
 
 @pytest.fixture(scope="module")
 def ctx():
-    return demo_context("users:random:0.1", reporter=Reporter(lambda e: LOGS.append(e) if isinstance(e, LogEvent) else None))
+    return demo_context(
+        "users:random:0.1", reporter=Reporter(lambda e: LOGS.append(e) if isinstance(e, LogEvent) else None)
+    )
 
 
 def main_memory(ctx, cfg):

@@ -5,7 +5,6 @@ code paths (prepare, augmented model, teachers, student, scorer) on a 2-layer Ll
 width 32 with a word-hash tokenizer; the bench runs the real model.
 """
 
-
 import re
 import zlib
 
@@ -17,10 +16,10 @@ from transformers import LlamaConfig, LlamaForCausalLM
 import core.llm.local as local_llm
 from core.events import MetricEvent, Reporter
 from core.llm.local import LocalLLM
+from core.methods.common.lora import frozen_state, same_state
 from core.methods.e2urec.distill import forgetting_teacher, jensen_shannon, soft_cross_entropy
 from core.methods.e2urec.llm_rec import answer_logits, candidate_logits
 from core.methods.e2urec.prompts import answer_token_ids
-from core.methods.common.lora import frozen_state, same_state
 from core.methods.registry import get_method
 from core.models.base import popularity_of
 from tests.demo_context import demo_context, demo_data
@@ -51,8 +50,16 @@ class PopularityScorer:
 
 
 def tiny_llama() -> LlamaForCausalLM:
-    config = LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, pad_token_id=0)
+    config = LlamaConfig(
+        vocab_size=VOCAB,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        pad_token_id=0,
+    )
     torch.manual_seed(0)
     return LlamaForCausalLM(config).eval()
 
@@ -74,7 +81,9 @@ def test_losses_by_hand():
     assert soft_cross_entropy(teacher, student).item() == pytest.approx(expected, rel=1e-6)
     same = torch.tensor([[0.3, -0.2]])
     assert jensen_shannon(same, same)[0] == pytest.approx(0.0, abs=1e-7)
-    assert jensen_shannon(torch.tensor([[30.0, -30.0]]), torch.tensor([[-30.0, 30.0]]))[0] == pytest.approx(1.0, abs=1e-6)
+    assert jensen_shannon(torch.tensor([[30.0, -30.0]]), torch.tensor([[-30.0, 30.0]]))[0] == pytest.approx(
+        1.0, abs=1e-6
+    )
 
 
 def test_prefix_cached_candidates_match_full_prompts():
@@ -98,14 +107,27 @@ def run():
     ctx = demo_context(base_model=base, reporter=Reporter(EVENTS.append).for_model("e2urec"))
     model = tiny_llama()
     before = frozen_state(model)
-    llm = LocalLLM(model=model, tokenizer=WordTokenizer(), source="tiny", device=torch.device("cpu"), dtype=torch.float32)
+    llm = LocalLLM(
+        model=model, tokenizer=WordTokenizer(), source="tiny", device=torch.device("cpu"), dtype=torch.float32
+    )
     patch = pytest.MonkeyPatch()
     patch.setattr(local_llm, "load_local_llm", lambda *a, **k: llm)
     try:
         spec = get_method("e2urec")
-        params = spec.validate(dict(rec_samples=32, forget_samples=16, retain_samples=16, test_samples=16,
-                                    eval_users_per_group=3, candidates=10, lora_rank=4, unlearn_epochs=2,
-                                    unlearn_lr=5e-3, use_cache=False))
+        params = spec.validate(
+            dict(
+                rec_samples=32,
+                forget_samples=16,
+                retain_samples=16,
+                test_samples=16,
+                eval_users_per_group=3,
+                candidates=10,
+                lora_rank=4,
+                unlearn_epochs=2,
+                unlearn_lr=5e-3,
+                use_cache=False,
+            )
+        )
         prepared = spec.prepare(ctx, params)
         rec_before = {n: p.detach().clone() for n, p in prepared.model.named_parameters() if ".rec." in n}
         outcome = spec.unlearn(ctx, params, prepared)
@@ -148,8 +170,13 @@ def test_scorer_reranks_only_the_candidates_of_sampled_users(run):
 def test_own_measures_are_reported(run):
     _, _, outcome, _, _ = run
     e = outcome.extras
-    for key in ("test_auc/student", "test_auc/original", "jsd_forget/student_vs_retrained",
-                "jsd_forget/original_vs_retrained", "student_train_s"):
+    for key in (
+        "test_auc/student",
+        "test_auc/original",
+        "jsd_forget/student_vs_retrained",
+        "jsd_forget/original_vs_retrained",
+        "student_train_s",
+    ):
         assert key in e and np.isfinite(e[key]), key
     assert 0.0 <= e["jsd_forget/student_vs_retrained"] <= 1.0
 

@@ -3,7 +3,6 @@ key's file planted under its name, an altered, an unkeyed or a wrongly shaped on
 with a warning and the adapter tuned again (nothing of it copied); an unwritable cache is a
 warning. A tiny random Llama (tests/test_e2urec.py) stands in for the bundled LLM."""
 
-
 import warnings
 from dataclasses import replace
 

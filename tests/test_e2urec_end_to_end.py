@@ -14,8 +14,16 @@ from core.runner import run_experiment
 @pytest.mark.slow
 def test_e2urec_runs_with_the_bundled_llm(isolated_home, bundled_llm):
     params = {
-        "rec_samples": 8, "forget_samples": 4, "retain_samples": 4, "test_samples": 4, "batch_size": 4,
-        "eval_users_per_group": 1, "candidates": 12, "reference_retrain": True, "n_history": 2, "title_words": 3,
+        "rec_samples": 8,
+        "forget_samples": 4,
+        "retain_samples": 4,
+        "test_samples": 4,
+        "batch_size": 4,
+        "eval_users_per_group": 1,
+        "candidates": 12,
+        "reference_retrain": True,
+        "n_history": 2,
+        "title_words": 3,
         "check_frozen": True,
     }
     config = ExperimentConfig(

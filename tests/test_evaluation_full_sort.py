@@ -72,8 +72,13 @@ def _by_hand(model, user: int, truth: RowSets, mask: RowSets, k: int) -> dict[st
     dcg = sum(h / math.log2(r + 2) for r, h in enumerate(hits))
     ideal = sum(1 / math.log2(r + 2) for r in range(min(len(relevant), k)))
     first = next((1 / (r + 1) for r, h in enumerate(hits) if h), 0.0)
-    return {f"hit@{k}": float(any(hits)), f"ndcg@{k}": dcg / ideal, f"recall@{k}": sum(hits) / len(relevant),
-            f"precision@{k}": sum(hits) / k, f"mrr@{k}": first}
+    return {
+        f"hit@{k}": float(any(hits)),
+        f"ndcg@{k}": dcg / ideal,
+        f"recall@{k}": sum(hits) / len(relevant),
+        f"precision@{k}": sum(hits) / k,
+        f"mrr@{k}": first,
+    }
 
 
 @pytest.mark.parametrize("batch_size", [None, 1, 7, 64])

@@ -39,8 +39,14 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
 def test_fixed_budget_without_validation_runs_every_epoch_and_reports_loss():
     events = []
     weight, step = _regression()
-    result = fit(step, [weight], 64, FitPlan(epochs=4, batch_size=16, seed=0, stage="train"),
-                 Reporter(events.append).for_model("m"), lr=0.05)
+    result = fit(
+        step,
+        [weight],
+        64,
+        FitPlan(epochs=4, batch_size=16, seed=0, stage="train"),
+        Reporter(events.append).for_model("m"),
+        lr=0.05,
+    )
     points = [e for e in events if isinstance(e, MetricEvent)]
     assert result.epochs == 4 and result.stopped == ""
     assert [p.step for p in points] == [1, 2, 3, 4]
@@ -57,8 +63,9 @@ def test_early_stopping_restores_the_best_state():
         states.append(weight.detach().clone())
         return next(scores)
 
-    result = fit(step, [weight], 64, FitPlan(epochs=6, batch_size=16, seed=0, patience=3), Reporter(),
-                 lr=0.05, validate=validate)
+    result = fit(
+        step, [weight], 64, FitPlan(epochs=6, batch_size=16, seed=0, patience=3), Reporter(), lr=0.05, validate=validate
+    )
     assert result.epochs == 5 and result.best_epoch == 2 and result.best_score == 0.5
     assert "early stop at epoch 5" in result.stopped
     assert torch.equal(weight.detach(), states[1])
@@ -67,9 +74,15 @@ def test_early_stopping_restores_the_best_state():
 def test_after_epoch_adds_values_and_can_stop():
     events = []
     weight, step = _regression()
-    result = fit(step, [weight], 64, FitPlan(epochs=10, batch_size=16, seed=0, stage="unlearn"),
-                 Reporter(events.append), lr=0.05,
-                 after_epoch=lambda epoch: EpochEnd({"probe": float(epoch)}, "enough" if epoch == 2 else ""))
+    result = fit(
+        step,
+        [weight],
+        64,
+        FitPlan(epochs=10, batch_size=16, seed=0, stage="unlearn"),
+        Reporter(events.append),
+        lr=0.05,
+        after_epoch=lambda epoch: EpochEnd({"probe": float(epoch)}, "enough" if epoch == 2 else ""),
+    )
     points = [e for e in events if isinstance(e, MetricEvent)]
     assert result.epochs == 2 and result.stopped == "enough"
     assert [p.values["probe"] for p in points] == [1.0, 2.0]

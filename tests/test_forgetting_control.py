@@ -49,8 +49,15 @@ def experiment():
         ds, split, request = prepared.dataset, prepared.split, prepared.request
 
         def train(rows, valid):
-            return train_recommender(config.model, ds.n_users, ds.n_items, ds.users[rows], ds.items[rows], "cpu",
-                                     valid=(ds.users[valid], ds.items[valid]))
+            return train_recommender(
+                config.model,
+                ds.n_users,
+                ds.n_items,
+                ds.users[rows],
+                ds.items[rows],
+                "cpu",
+                valid=(ds.users[valid], ds.items[valid]),
+            )
 
         base = train(split.train, split.valid)
         retrain = train(request.retained_rows, prepared.retrain_valid_rows)  # as the runner's retrain
@@ -106,8 +113,12 @@ def run_with_control():
         path = real_dataset_path("ml-100k")
     except DatasetError as exc:
         pytest.skip(f"real MovieLens-100K not available: {exc}")
-    config = ExperimentConfig(data=DataConfig(path=str(path)), request=ForgetRequest.parse("users:random:0.05"),
-                              methods=(MethodChoice("retrain"), MethodChoice("ids_only")), use_cache=False)
+    config = ExperimentConfig(
+        data=DataConfig(path=str(path)),
+        request=ForgetRequest.parse("users:random:0.05"),
+        methods=(MethodChoice("retrain"), MethodChoice("ids_only")),
+        use_cache=False,
+    )
     return run_experiment(config)
 
 

@@ -69,18 +69,33 @@ def test_redirect_to_another_origin_never_carries_the_key(servers, monkeypatch, 
 
 
 def _completions(logprobs) -> bytes:
-    return json.dumps({"choices": [{"index": 0, "text": "x", "logprobs": {
-        "tokens": ["a"] * len(logprobs), "token_logprobs": logprobs,
-        "text_offset": [10_000 + i for i in range(len(logprobs))]}}]}).encode()
+    return json.dumps(
+        {
+            "choices": [
+                {
+                    "index": 0,
+                    "text": "x",
+                    "logprobs": {
+                        "tokens": ["a"] * len(logprobs),
+                        "token_logprobs": logprobs,
+                        "text_offset": [10_000 + i for i in range(len(logprobs))],
+                    },
+                }
+            ]
+        }
+    ).encode()
 
 
-@pytest.mark.parametrize("body, message", [
-    (b"\xff\xfe{\x00}", "not UTF-8"),
-    (b"[" * 100_000 + b"]" * 100_000, "deeper|not a JSON object"),
-    (b'{"a":' * 500 + b"1" + b"}" * 500, "deeper|not a JSON object"),
-    (b"not json at all", "not valid JSON"),
-    (b'{"choices": [{"message": {"content": NaN}}]}', "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"\xff\xfe{\x00}", "not UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "deeper|not a JSON object"),
+        (b'{"a":' * 500 + b"1" + b"}" * 500, "deeper|not a JSON object"),
+        (b"not json at all", "not valid JSON"),
+        (b'{"choices": [{"message": {"content": NaN}}]}', "not valid JSON"),
+    ],
+)
 def test_malformed_answers_are_clear_errors(servers, monkeypatch, body, message):
     backend = _backend(servers(body=body), monkeypatch)
     with pytest.raises(LLMBackendError, match=message):
@@ -115,8 +130,9 @@ def test_sane_log_probabilities_still_score(servers, monkeypatch):
     assert np.allclose(backend.score(["p"], [["c"]]), [[-1.0]])
 
 
-@pytest.mark.parametrize("text", ["[" * 50_000 + "]" * 50_000, '{"1": NaN, "2": 1}', '{"1": 1e999, "2": 1}',
-                                  "x" * 1_000_000])
+@pytest.mark.parametrize(
+    "text", ["[" * 50_000 + "]" * 50_000, '{"1": NaN, "2": 1}', '{"1": 1e999, "2": 1}', "x" * 1_000_000]
+)
 def test_generated_text_that_holds_no_sane_ranking_parses_to_nothing(text):
     from core.methods.cragru.generation_parse import parse_ranking
 

@@ -31,11 +31,14 @@ def test_the_contract_sees_an_import_inside_a_function(tmp_path):
     package = tmp_path / "src" / "core"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    (package / "sneaky.py").write_text(textwrap.dedent("""
+    (package / "sneaky.py").write_text(
+        textwrap.dedent("""
         def later():
             import PySide6.QtWidgets  # noqa: F401
-    """))
-    (tmp_path / ".importlinter").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / ".importlinter").write_text(
+        textwrap.dedent("""
         [importlinter]
         root_package = core
         include_external_packages = True
@@ -45,6 +48,7 @@ def test_the_contract_sees_an_import_inside_a_function(tmp_path):
         type = forbidden
         source_modules = core
         forbidden_modules = PySide6
-    """))
+    """)
+    )
     out = _lint_imports(tmp_path, tmp_path / "src")
     assert out.returncode != 0 and "BROKEN" in out.stdout, out.stdout + out.stderr

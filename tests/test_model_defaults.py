@@ -50,7 +50,6 @@ def test_a_config_file_naming_only_the_model_gets_its_defaults():
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_a_sweep_grid_gets_each_models_defaults(name):
-    raw = {"requests": ["users:random:0.05"], "methods": [{"name": "retrain"}],
-           "models": [{"name": name, "epochs": 2}]}
+    raw = {"requests": ["users:random:0.05"], "methods": [{"name": "retrain"}], "models": [{"name": name, "epochs": 2}]}
     (cell,) = grid_from_dict(raw).cells
     assert cell.config.model == model_config(name, epochs=2, seed=cell.config.model.seed)

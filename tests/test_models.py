@@ -205,8 +205,14 @@ def test_early_stopping_restores_the_best_evaluated_state(data):
     events = []
     config = _config("bpr", lr=0.05, epochs=40, patience=3)
     model = train_recommender(
-        config, N_USERS, N_ITEMS, *data["train"], "cpu", valid=data["valid"],
-        reporter=Reporter(events.append).for_model("test"), stage="train",
+        config,
+        N_USERS,
+        N_ITEMS,
+        *data["train"],
+        "cpu",
+        valid=data["valid"],
+        reporter=Reporter(events.append).for_model("test"),
+        stage="train",
     )
     curve = [e for e in events if isinstance(e, MetricEvent)]
     assert curve and all(e.series == "test/train" for e in curve)
@@ -228,7 +234,11 @@ def test_continue_training_an_existing_model(data):
 def test_cancellation_stops_training_quickly(data):
     with pytest.raises(Cancelled):
         train_recommender(
-            _config("lightgcn", epochs=10_000), N_USERS, N_ITEMS, *data["train"], "cpu",
+            _config("lightgcn", epochs=10_000),
+            N_USERS,
+            N_ITEMS,
+            *data["train"],
+            "cpu",
             reporter=Reporter(should_stop=lambda: True),
         )
     calls = {"n": 0}
@@ -240,8 +250,13 @@ def test_cancellation_stops_training_quickly(data):
     start = time.perf_counter()
     with pytest.raises(Cancelled):
         train_recommender(
-            _config("bpr", epochs=10_000, batch_size=8), N_USERS, N_ITEMS, *data["train"], "cpu",
-            valid=data["valid"], reporter=Reporter(should_stop=stop_after_a_few_checks),
+            _config("bpr", epochs=10_000, batch_size=8),
+            N_USERS,
+            N_ITEMS,
+            *data["train"],
+            "cpu",
+            valid=data["valid"],
+            reporter=Reporter(should_stop=stop_after_a_few_checks),
         )
     assert time.perf_counter() - start < 10
 

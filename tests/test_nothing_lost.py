@@ -53,8 +53,7 @@ def test_output_into_a_read_only_path_fails_at_once(capsys, isolated_home, tmp_p
     assert "cannot be written" in one_line(capsys.readouterr().err)
 
 
-def test_a_failed_write_after_the_run_still_prints_and_saves_the_result(capsys, isolated_home, tmp_path,
-                                                                         monkeypatch):
+def test_a_failed_write_after_the_run_still_prints_and_saves_the_result(capsys, isolated_home, tmp_path, monkeypatch):
     import core.outputs
 
     monkeypatch.setattr(core.outputs, "check_writable", lambda path, what: path)  # as if it vanished mid-run
@@ -138,9 +137,11 @@ def test_an_older_history_without_owners_is_upgraded(isolated_home):
     path = history_file(isolated_home)
     path.parent.mkdir(parents=True)
     db = sqlite3.connect(path)
-    db.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY, started_at REAL NOT NULL, finished_at REAL, "
-               "status TEXT NOT NULL, dataset TEXT NOT NULL, methods TEXT NOT NULL, request TEXT NOT NULL, "
-               "config TEXT NOT NULL, result TEXT, error TEXT)")
+    db.execute(
+        "CREATE TABLE runs (run_id TEXT PRIMARY KEY, started_at REAL NOT NULL, finished_at REAL, "
+        "status TEXT NOT NULL, dataset TEXT NOT NULL, methods TEXT NOT NULL, request TEXT NOT NULL, "
+        "config TEXT NOT NULL, result TEXT, error TEXT)"
+    )
     db.execute("INSERT INTO runs VALUES ('x', 1, NULL, 'running', 'demo', 'retrain', 'users:random', '{}', NULL, NULL)")
     db.commit()
     db.close()

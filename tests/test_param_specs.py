@@ -14,19 +14,23 @@ from core.params import ParamSpec, spec_named
 from core.split import SPLIT_MODES, SPLIT_PARAMS, SplitConfig
 
 
-@pytest.mark.parametrize("specs, config", [(MODEL_PARAMS, ModelConfig()), (SPLIT_PARAMS, SplitConfig()),
-                                           (RUN_PARAMS, ExperimentConfig())])
+@pytest.mark.parametrize(
+    "specs, config", [(MODEL_PARAMS, ModelConfig()), (SPLIT_PARAMS, SplitConfig()), (RUN_PARAMS, ExperimentConfig())]
+)
 def test_spec_defaults_are_the_config_defaults(specs, config):
     for spec in specs:
         assert spec.default == getattr(config, spec.name), spec.name
         assert spec.help
 
 
-@pytest.mark.parametrize("specs, make", [
-    (MODEL_PARAMS, lambda **kw: replace(ModelConfig(), **kw)),
-    (SPLIT_PARAMS, lambda **kw: replace(SplitConfig(), **kw)),
-    (RUN_PARAMS, lambda **kw: replace(ExperimentConfig(), **kw)),
-])
+@pytest.mark.parametrize(
+    "specs, make",
+    [
+        (MODEL_PARAMS, lambda **kw: replace(ModelConfig(), **kw)),
+        (SPLIT_PARAMS, lambda **kw: replace(SplitConfig(), **kw)),
+        (RUN_PARAMS, lambda **kw: replace(ExperimentConfig(), **kw)),
+    ],
+)
 def test_validate_refuses_just_outside_every_spec_bound(specs, make):
     for spec in specs:
         outside = []

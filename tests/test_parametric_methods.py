@@ -10,17 +10,17 @@ import numpy as np
 import pytest
 import torch
 
+from core.base_model import Trainer
 from core.config import ExperimentConfig, MethodChoice
 from core.data.demo import demo_dataset
 from core.errors import ConfigError
 from core.events import Reporter
 from core.forget_request import ForgetRequest
+from core.methods.common.shards import rows_of_shards
 from core.methods.receraser.partition import balanced_partition, capacity_assign
 from core.methods.registry import UnlearnContext, get_method
-from core.methods.common.shards import rows_of_shards
 from core.models.base import ModelConfig
 from core.models.training import train_recommender
-from core.base_model import Trainer
 from core.runner import prepare, run_experiment
 
 FAST = ModelConfig(dim=32, lr=0.01, epochs=15, patience=3, batch_size=1024)
@@ -68,8 +68,11 @@ def test_finetuning_forgets_items_nobody_trains_on_any_more():
     # weakness, left visible). Forgotten *items* only appear as negatives in retained
     # training, so their scores fall: that is where fine-tuning does forget.
     config = ExperimentConfig(
-        model=FAST, request=ForgetRequest.parse("items:random:0.05"),
-        methods=(MethodChoice("finetune", {"epochs": 3}),), mia=False, use_cache=False,
+        model=FAST,
+        request=ForgetRequest.parse("items:random:0.05"),
+        methods=(MethodChoice("finetune", {"epochs": 3}),),
+        mia=False,
+        use_cache=False,
     )
     models = run_experiment(config).models
     base = models["base"].forgotten_recall["forgotten_recall@10"]
@@ -118,9 +121,18 @@ def context():
     device = torch.device("cpu")
     base = train_recommender(FAST, ds.n_users, ds.n_items, ds.users[train], ds.items[train], device)
     return UnlearnContext(
-        dataset=ds, split=prepared.split, request=prepared.request, groups=prepared.groups, base_model=base,
-        model_config=FAST, device=device, reporter=Reporter(), seed=0, train_model=Trainer(config, prepared, device),
-        targets=prepared.targets, retrain_valid_rows=prepared.retrain_valid_rows,
+        dataset=ds,
+        split=prepared.split,
+        request=prepared.request,
+        groups=prepared.groups,
+        base_model=base,
+        model_config=FAST,
+        device=device,
+        reporter=Reporter(),
+        seed=0,
+        train_model=Trainer(config, prepared, device),
+        targets=prepared.targets,
+        retrain_valid_rows=prepared.retrain_valid_rows,
     )
 
 

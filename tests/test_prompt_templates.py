@@ -40,8 +40,9 @@ def test_good_templates_pass_and_format():
     assert spec.validate({})["prompt_template"] == ""
     template = "{profile:<20}|{noun_title:.3}\\n{history:>40}\\n{candidates}\\n{instruction}"
     assert spec.validate({"prompt_template": template})["prompt_template"] == template
-    text = parse_template(template).format(profile="p", noun_title="Movie", history="h", candidates="c",
-                                           instruction="i")
+    text = parse_template(template).format(
+        profile="p", noun_title="Movie", history="h", candidates="c", instruction="i"
+    )
     assert text.splitlines() == ["p" + " " * 19 + "|Mov", " " * 39 + "h", "c", "i"]
     assert parse_template("") == DEFAULT_TEMPLATE
 
@@ -56,12 +57,15 @@ def test_unknown_profile_fields_are_named_with_the_known_ones():
     assert "'zipcode', 'income'" in message and "age, occupation, gender" in message
 
 
-@pytest.mark.parametrize("param, words", [
-    ("prompt_template={profile!x} {history} {candidates}", ("cragru", "conversions")),
-    ("prompt_template={profile:{profile}} {history} {candidates}", ("cragru", "another placeholder")),
-    ("prompt_template={history:>999999999999} {candidates}", ("cragru", "at most")),
-    ("profile_fields=age,zipcode", ("cragru", "zipcode", "age, occupation, gender")),
-])
+@pytest.mark.parametrize(
+    "param, words",
+    [
+        ("prompt_template={profile!x} {history} {candidates}", ("cragru", "conversions")),
+        ("prompt_template={profile:{profile}} {history} {candidates}", ("cragru", "another placeholder")),
+        ("prompt_template={history:>999999999999} {candidates}", ("cragru", "at most")),
+        ("profile_fields=age,zipcode", ("cragru", "zipcode", "age, occupation, gender")),
+    ],
+)
 def test_cli_refuses_before_any_stage(capsys, isolated_home, param, words):
     code, out, err = run_cli(capsys, "--methods", "cragru", "--param", f"cragru.{param}", *QUICK)
     assert_one_line_error(code, err, *words)

@@ -6,7 +6,9 @@ import importlib.util
 import subprocess
 from pathlib import Path
 
-spec = importlib.util.spec_from_file_location("qt_system_deps", Path(__file__).parents[1] / "packaging" / "qt_system_deps.py")
+spec = importlib.util.spec_from_file_location(
+    "qt_system_deps", Path(__file__).parents[1] / "packaging" / "qt_system_deps.py"
+)
 deps = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(deps)
 

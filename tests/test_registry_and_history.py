@@ -107,8 +107,18 @@ def test_top_lists_are_compact_arrays_and_lists_only_in_json():
     from core.result import RunResult
 
     lists = [[3, 1, 2], [0, 4, 5]]
-    result = RunResult(run_id="r", config={}, dataset={}, split={}, request={}, groups={}, models={},
-                       environment={}, timings={}, topk={"base": lists, "empty": []})
+    result = RunResult(
+        run_id="r",
+        config={},
+        dataset={},
+        split={},
+        request={},
+        groups={},
+        models={},
+        environment={},
+        timings={},
+        topk={"base": lists, "empty": []},
+    )
     assert result.topk["base"].dtype == np.int32 and result.topk["base"].shape == (2, 3)
     assert result.topk["empty"].shape == (0, 0)
     raw = json.loads(result.to_json())

@@ -21,7 +21,10 @@ from core.reporting.story import result_story
 from core.result import RunResult
 
 ISSUE_12_KEYS = (
-    "attack/fold_in_auc", "attack/record_auc", "attack/calibration_auc", "known_forgotten_users",
+    "attack/fold_in_auc",
+    "attack/record_auc",
+    "attack/calibration_auc",
+    "known_forgotten_users",
     *(f"agreement/{g}/{m}@10" for g in GROUPS for m in ("jaccard", "rbo")),
 )
 
@@ -65,11 +68,31 @@ def test_unknown_keys_get_a_plain_entry_and_sort_last():
     assert lookup("clusters_s") is None and lookup("retain/ndcg") is None and lookup("elsewhere/ndcg@10") is None
     other = entry_for("clusters_s")
     assert other.label == "clusters_s" and other.target == catalogue.NOT_JUDGED
-    keys = ["speedup_vs_retrain", "clusters_s", "similar/hit@10", "forgotten_recall@10", "retain/ndcg@20",
-            "agreement/retain/rbo@10", "mia_auc", "retain/ndcg@10", "retain/hit@10", "time_s", "retain/ndcg@10"]
-    assert ordered_keys(keys) == ["retain/hit@10", "retain/ndcg@10", "retain/ndcg@20", "similar/hit@10",
-                                  "forgotten_recall@10", "mia_auc", "agreement/retain/rbo@10", "time_s",
-                                  "speedup_vs_retrain", "clusters_s"]
+    keys = [
+        "speedup_vs_retrain",
+        "clusters_s",
+        "similar/hit@10",
+        "forgotten_recall@10",
+        "retain/ndcg@20",
+        "agreement/retain/rbo@10",
+        "mia_auc",
+        "retain/ndcg@10",
+        "retain/hit@10",
+        "time_s",
+        "retain/ndcg@10",
+    ]
+    assert ordered_keys(keys) == [
+        "retain/hit@10",
+        "retain/ndcg@10",
+        "retain/ndcg@20",
+        "similar/hit@10",
+        "forgotten_recall@10",
+        "mia_auc",
+        "agreement/retain/rbo@10",
+        "time_s",
+        "speedup_vs_retrain",
+        "clusters_s",
+    ]
 
 
 def test_every_group_is_named_once_in_the_catalogue():
@@ -160,8 +183,24 @@ def test_cli_summary_uses_catalogue_labels(hand_built_result):
 # -- end to end: the runner's keys and the CLI's --report ----------------------------------------
 def test_cli_report_and_every_runner_key_resolves(isolated_home, tmp_path, capsys):
     out, page = tmp_path / "result.json", tmp_path / "report.html"
-    code = main(["--data", "demo", "--forget", "users:random:0.05", "--methods", "retrain,finetune",
-                 "--epochs", "4", "--quiet", "--no-history", "--out", str(out), "--report", str(page)])
+    code = main(
+        [
+            "--data",
+            "demo",
+            "--forget",
+            "users:random:0.05",
+            "--methods",
+            "retrain,finetune",
+            "--epochs",
+            "4",
+            "--quiet",
+            "--no-history",
+            "--out",
+            str(out),
+            "--report",
+            str(page),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert f"report written to {page}" in capsys.readouterr().out
     result = RunResult.from_dict(json.loads(out.read_text()))
@@ -172,8 +211,8 @@ def test_cli_report_and_every_runner_key_resolves(isolated_home, tmp_path, capsy
     for name, report in result.models.items():
         assert f"<b>{name}</b>" in text and html.escape(report.label) in text
     measured = catalogue.present_keys(
-        {k for r in result.models.values() for k in r.flat()},
-        [r.flat() for r in result.models.values()])
+        {k for r in result.models.values() for k in r.flat()}, [r.flat() for r in result.models.values()]
+    )
     assert measured
     for entry in catalogue.families_in(measured):
         assert html.escape(entry.family.describe(entry.k)) in text
@@ -212,8 +251,9 @@ def test_story_tells_attacks_with_intervals_agreement_and_known_users(evidence_r
 def test_report_has_the_evidence_section(evidence_result):
     page = html_report(_with_neutral_and_via(evidence_result))
     assert "<h2>Forgetting evidence</h2>" in page and "<h3>Can an attacker still tell?</h3>" in page
-    assert re.search(r"<td class='bad'[^>]*>0\.900 \[0\.870, 0\.930\]</td><td>\+0\.400 \[\+0\.350, \+0\.450\]</td>",
-                     page)
+    assert re.search(
+        r"<td class='bad'[^>]*>0\.900 \[0\.870, 0\.930\]</td><td>\+0\.400 \[\+0\.350, \+0\.450\]</td>", page
+    )
     assert re.search(r"<td class='unsure'[^>]*>0\.550 \[0\.520, 0\.580\]</td>", page)
     assert "not enough users to tell" in page  # legend and reasons
     assert "exchangeable: ≈ 0.5" in page and "measured on the base model this method re-ranks" in page

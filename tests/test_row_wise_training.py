@@ -39,8 +39,16 @@ def test_row_wise_training_reaches_adams_quality_on_the_demo():
     users = np.unique(ds.users[split.test])
     scores = []
     for row_wise in (False, True):
-        model, _ = fit_recommender(ModelConfig(), ds.n_users, ds.n_items, ds.users[split.train], ds.items[split.train],
-                                   "cpu", valid=(ds.users[split.valid], ds.items[split.valid]), row_wise=row_wise)
+        model, _ = fit_recommender(
+            ModelConfig(),
+            ds.n_users,
+            ds.n_items,
+            ds.users[split.train],
+            ds.items[split.train],
+            "cpu",
+            valid=(ds.users[split.valid], ds.items[split.valid]),
+            row_wise=row_wise,
+        )
         per_user = evaluate_users(model, users, RowSets.from_rows(ds, split.test), RowSets.from_rows(ds, split.train))
         scores.append(mean_metrics(per_user)["ndcg@10"])
     assert abs(scores[1] - scores[0]) < 0.02 and scores[1] > 0.2

@@ -36,8 +36,7 @@ def _config() -> ExperimentConfig:
 def test_run_keeps_its_curves_through_json_and_history(isolated_home):
     events: list[MetricEvent] = []
     store = RunStore()
-    result = run_experiment(_config(), lambda e: events.append(e) if isinstance(e, MetricEvent) else None,
-                            store=store)
+    result = run_experiment(_config(), lambda e: events.append(e) if isinstance(e, MetricEvent) else None, store=store)
     for series in ("base/train", "retrain/train"):
         points = result.curves[series]
         assert 1 <= len(points) <= TINY.epochs
@@ -81,7 +80,9 @@ def test_model_files_without_curves_still_load(tmp_path):
     payload.pop("curves")  # as written before curves were stored
     torch.save(payload, tmp_path / "old.pt")
     loaded, curves = load_model_and_curves(tmp_path / "old.pt")
-    assert curves == {} and torch.equal(loaded.state_dict()["user_embedding.weight"], model.state_dict()["user_embedding.weight"])
+    assert curves == {} and torch.equal(
+        loaded.state_dict()["user_embedding.weight"], model.state_dict()["user_embedding.weight"]
+    )
 
 
 def test_runs_stored_without_curves_still_load(isolated_home):
@@ -97,16 +98,31 @@ def test_runs_stored_without_curves_still_load(isolated_home):
 
 
 def test_nan_values_survive_json():
-    result = RunResult("r", {}, {}, {}, {}, {}, {}, {}, {},
-                       curves={"x/train": [{"step": 1, "loss": math.nan}, {"step": 2, "loss": 0.5}]})
+    result = RunResult(
+        "r",
+        {},
+        {},
+        {},
+        {},
+        {},
+        {},
+        {},
+        {},
+        curves={"x/train": [{"step": 1, "loss": math.nan}, {"step": 2, "loss": 0.5}]},
+    )
     again = RunResult.from_dict(json.loads(result.to_json()))
     assert math.isnan(again.curves["x/train"][0]["loss"]) and again.curves["x/train"][1] == {"step": 2, "loss": 0.5}
 
 
 def test_runs_stored_with_stage_first_names_are_read_as_model_and_stage():
-    old = {"run_id": "r", "curves": {"train/base": [{"step": 1, "loss": 0.5}],
-                                     "train/sisa-shards": [{"step": 1, "loss": 0.4}],
-                                     "unlearn/neggrad": [{"step": 1, "forget_bpr": 0.3}]}}
+    old = {
+        "run_id": "r",
+        "curves": {
+            "train/base": [{"step": 1, "loss": 0.5}],
+            "train/sisa-shards": [{"step": 1, "loss": 0.4}],
+            "unlearn/neggrad": [{"step": 1, "forget_bpr": 0.3}],
+        },
+    }
     curves = RunResult.from_dict(old).curves
     assert set(curves) == {"base/train", "sisa/shards", "neggrad/unlearn"}
 

@@ -48,9 +48,7 @@ def test_run_experiment_on_demo_produces_grouped_metrics(isolated_home):
     assert {StageEvent, ProgressEvent, MetricEvent, ModelResultEvent, LogEvent} <= kinds
     assert any(isinstance(e, MetricEvent) and e.series == "retrain/train" for e in events)
     stored = store.load(result.run_id)
-    assert stored.models["retrain"].groups["retain"]["ndcg@10"] == pytest.approx(
-        retrain.groups["retain"]["ndcg@10"]
-    )
+    assert stored.models["retrain"].groups["retain"]["ndcg@10"] == pytest.approx(retrain.groups["retain"]["ndcg@10"])
     assert len(result.topk["base"]) == result.dataset["n_users"]
 
 
@@ -77,8 +75,22 @@ def test_cancel_is_prompt_and_store_consistent(isolated_home):
 
 def test_cli_writes_json_and_history(isolated_home, tmp_path, capsys):
     out = tmp_path / "result.json"
-    code = main(["--data", "demo", "--forget", "users:random:0.05", "--methods", "retrain", "--epochs", "6",
-                 "--no-mia", "--quiet", "--out", str(out)])
+    code = main(
+        [
+            "--data",
+            "demo",
+            "--forget",
+            "users:random:0.05",
+            "--methods",
+            "retrain",
+            "--epochs",
+            "6",
+            "--no-mia",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     data = json.loads(out.read_text())
     for key in ("dataset", "split", "request", "models"):

@@ -11,8 +11,16 @@ import pytest
 from core.config import ExperimentConfig
 from core.errors import ConfigError
 from core.reporting.catalogue import entry_for
-from core.seeds import SEEDS_PARAM, SeedStarted, run_seeds, seed_configs, spread_text, summarise, summary_dict
-from core.seeds import summary_table
+from core.seeds import (
+    SEEDS_PARAM,
+    SeedStarted,
+    run_seeds,
+    seed_configs,
+    spread_text,
+    summarise,
+    summary_dict,
+    summary_table,
+)
 
 
 def _results(hand_built_result, values):
@@ -63,8 +71,28 @@ def test_cli_seeds_writes_every_run_and_the_summary(isolated_home, tmp_path, cap
     from core.history import RunStore
 
     out, page = tmp_path / "seeds.json", tmp_path / "report.html"
-    code = main(["--data", "demo", "--forget", "users:random:0.05", "--methods", "retrain", "--epochs", "2",
-                 "--no-mia", "--quiet", "--seed", "3", "--seeds", "2", "--out", str(out), "--report", str(page)])
+    code = main(
+        [
+            "--data",
+            "demo",
+            "--forget",
+            "users:random:0.05",
+            "--methods",
+            "retrain",
+            "--epochs",
+            "2",
+            "--no-mia",
+            "--quiet",
+            "--seed",
+            "3",
+            "--seeds",
+            "2",
+            "--out",
+            str(out),
+            "--report",
+            str(page),
+        ]
+    )
     printed = capsys.readouterr()
     assert code == 0, printed.err
     raw = json.loads(out.read_text())

@@ -12,8 +12,9 @@ from core.runner import run_experiment
 
 def _run(name: str, use_cache: bool = True):
     logs = []
-    config = ExperimentConfig(model=ModelConfig(epochs=3, patience=1, dim=8), methods=(MethodChoice(name),),
-                              mia=False, use_cache=use_cache)
+    config = ExperimentConfig(
+        model=ModelConfig(epochs=3, patience=1, dim=8), methods=(MethodChoice(name),), mia=False, use_cache=use_cache
+    )
     result = run_experiment(config, lambda e: logs.append(e.text) if isinstance(e, LogEvent) else None)
     return result.models[name], logs
 

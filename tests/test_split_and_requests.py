@@ -22,8 +22,10 @@ def tiny_dataset(n_users=40, n_items=30, per_user=12, seed=0) -> Dataset:
             rows.append((f"u{u}", f"i{i}", float(rng.integers(1, 6)), int(rng.integers(0, 10_000))))
     frame = pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
     meta = pd.DataFrame(
-        {"title": [f"Film {i}" for i in range(n_items)],
-         "genres": [["Horror"] if i % 5 == 0 else ["Comedy"] for i in range(n_items)]},
+        {
+            "title": [f"Film {i}" for i in range(n_items)],
+            "genres": [["Horror"] if i % 5 == 0 else ["Comedy"] for i in range(n_items)],
+        },
         index=[f"i{i}" for i in range(n_items)],
     )
     return Dataset.from_frame(frame, "tiny", item_meta=meta)

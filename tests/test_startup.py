@@ -19,8 +19,9 @@ def test_the_splash_module_imports_no_torch():
 
 def test_the_startup_probe_reports_splash_before_window():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CRAGRU_STARTUP_PROBE="1")
-    out = subprocess.run([sys.executable, "-m", "cragru_gui", "--demo"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "cragru_gui", "--demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     marks = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
     assert out.returncode == 0, out.stderr[-2000:]
     assert 0 < float(marks["splash"]) < float(marks["window"])

@@ -11,7 +11,7 @@ import pytest
 
 from core.config import ExperimentConfig, MethodChoice
 from core.forget_request import ForgetRequest
-from core.methods.registry import METHODS, CAPABILITIES, MethodSpec, UnlearnOutcome
+from core.methods.registry import CAPABILITIES, METHODS, MethodSpec, UnlearnOutcome
 from core.models.base import ModelConfig
 from core.sweeps.stream import run_stream, step_requests
 
@@ -40,8 +40,13 @@ def spies(monkeypatch):
 
 
 def _config(methods) -> ExperimentConfig:
-    return ExperimentConfig(model=ModelConfig(epochs=2), request=ForgetRequest.parse("users:random:0.05"),
-                            methods=tuple(MethodChoice(m) for m in methods), device="cpu", mia=False)
+    return ExperimentConfig(
+        model=ModelConfig(epochs=2),
+        request=ForgetRequest.parse("users:random:0.05"),
+        methods=tuple(MethodChoice(m) for m in methods),
+        device="cpu",
+        mia=False,
+    )
 
 
 def test_steps_are_disjoint_and_leave_what_remains():
@@ -82,8 +87,26 @@ def test_incremental_starts_from_its_own_model_the_others_from_base(spies, isola
 def test_cli_stream_writes_json_and_plot(isolated_home, tmp_path, capsys):
     from core.cli import main
 
-    code = main(["stream", "--data", "demo", "--epochs", "2", "--forget", "users:random:0.05", "--steps", "2",
-                 "--methods", "retrain,finetune", "--device", "cpu", "--no-mia", "--out", str(tmp_path)])
+    code = main(
+        [
+            "stream",
+            "--data",
+            "demo",
+            "--epochs",
+            "2",
+            "--forget",
+            "users:random:0.05",
+            "--steps",
+            "2",
+            "--methods",
+            "retrain,finetune",
+            "--device",
+            "cpu",
+            "--no-mia",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     raw = json.loads((tmp_path / "stream.json").read_text())
     assert raw["modes"] == {"retrain": "from base", "finetune": "incremental"}

@@ -15,8 +15,12 @@ from core.history import RunStore
 from core.sweeps.grid import expand_braces, grid_from_dict, load_grid
 
 GRID = {
-    "requests": ["users:random:{0.05,0.1}"], "seeds": [0, 1], "mia": False, "device": "cpu",
-    "data": {"path": "demo"}, "models": [{"name": "bpr", "epochs": 2}],
+    "requests": ["users:random:{0.05,0.1}"],
+    "seeds": [0, 1],
+    "mia": False,
+    "device": "cpu",
+    "data": {"path": "demo"},
+    "models": [{"name": "bpr", "epochs": 2}],
     "methods": [{"name": "retrain"}, {"name": "finetune", "params": {"epochs": 1}}],
 }
 
@@ -96,8 +100,9 @@ def test_sweep_on_ray_equals_runs_alone_reports_failure_and_skips_on_rerun(swept
 
     again = run_sweep(cells + [_bad_cell(cells)], out / "out", store=store)
     assert [o.status for o in again.outcomes] == ["skipped"] * 8 + ["failed"]
-    assert [_figures(o.result, c.method) for c, o in zip(cells, again.outcomes)] == \
-           [_figures(o.result, c.method) for c, o in zip(cells, report.outcomes)]
+    assert [_figures(o.result, c.method) for c, o in zip(cells, again.outcomes)] == [
+        _figures(o.result, c.method) for c, o in zip(cells, report.outcomes)
+    ]
     assert len(store.list()) == 10  # skipped cells are not stored twice
 
 
@@ -128,8 +133,10 @@ def test_cli_sweep_writes_cells_summary_and_plot(ray_cluster, tmp_path, isolated
     from core.cli import main
 
     grid = tmp_path / "grid.toml"
-    grid.write_text('requests = ["users:random:{0.05,0.1}"]\nseeds = 1\nmia = false\ndevice = "cpu"\n'
-                    '[data]\npath = "demo"\n[[models]]\nname = "bpr"\nepochs = 2\n[[methods]]\nname = "retrain"\n')
+    grid.write_text(
+        'requests = ["users:random:{0.05,0.1}"]\nseeds = 1\nmia = false\ndevice = "cpu"\n'
+        '[data]\npath = "demo"\n[[models]]\nname = "bpr"\nepochs = 2\n[[methods]]\nname = "retrain"\n'
+    )
     assert main(["sweep", str(grid), "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
     assert "2 done, 0 skipped, 0 failed" in printed

@@ -74,10 +74,14 @@ def test_chunks_each_have_a_cancel_point_and_keep_the_engine_order(monkeypatch):
 
 def test_from_codes_holds_what_from_frame_would_build():
     ds = synthetic_dataset(5, 300, 6000)
-    frame = pd.DataFrame({"user": ds.user_ids[ds.users], "item": ds.item_ids[ds.items], "rating": ds.ratings,
-                          "timestamp": ds.timestamps})
+    frame = pd.DataFrame(
+        {"user": ds.user_ids[ds.users], "item": ds.item_ids[ds.items], "rating": ds.ratings, "timestamp": ds.timestamps}
+    )
     again = Dataset.from_frame(frame, "again")
-    rows = lambda d: set(zip(d.user_ids[d.users], d.item_ids[d.items], d.ratings.tolist(), d.timestamps.tolist()))
+
+    def rows(d):
+        return set(zip(d.user_ids[d.users], d.item_ids[d.items], d.ratings.tolist(), d.timestamps.tolist()))
+
     assert rows(again) == rows(ds) and again.n_users == ds.n_users and again.n_items == ds.n_items
 
 

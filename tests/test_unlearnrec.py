@@ -10,7 +10,7 @@ import torch
 from core.config import ExperimentConfig
 from core.data.demo import demo_dataset
 from core.errors import ConfigError
-from core.events import MetricEvent, LogEvent, Reporter
+from core.events import LogEvent, MetricEvent, Reporter
 from core.forget_request import ForgetRequest
 from core.methods.registry import UnlearnContext, get_method
 from core.methods.unlearnrec.influence import InfluenceEncoder, influence_graph
@@ -108,10 +108,18 @@ def _context(model_name: str, reporter: Reporter | None = None) -> UnlearnContex
     ds, train = prepared.dataset, prepared.split.train
     base = train_recommender(config.model, ds.n_users, ds.n_items, ds.users[train], ds.items[train], "cpu")
     return UnlearnContext(
-        dataset=ds, split=prepared.split, request=prepared.request, groups=prepared.groups,
-        base_model=base, model_config=config.model, device=torch.device("cpu"),
-        reporter=reporter or Reporter(), seed=0, train_model=lambda *a, **k: None,
-        targets=prepared.targets, retrain_valid_rows=prepared.retrain_valid_rows,
+        dataset=ds,
+        split=prepared.split,
+        request=prepared.request,
+        groups=prepared.groups,
+        base_model=base,
+        model_config=config.model,
+        device=torch.device("cpu"),
+        reporter=reporter or Reporter(),
+        seed=0,
+        train_model=lambda *a, **k: None,
+        targets=prepared.targets,
+        retrain_valid_rows=prepared.retrain_valid_rows,
     )
 
 
@@ -225,6 +233,13 @@ def test_defaults_are_valid_and_cover_the_issue_knobs():
     spec = get_method("unlearnrec")
     defaults = spec.validate({})
     assert spec.prepare is not None
-    assert {"layers", "pretrain_steps", "finetune_epochs", "unlearn_weight", "preserve_weight",
-            "contrast_weight", "model_weight"} <= set(defaults)
+    assert {
+        "layers",
+        "pretrain_steps",
+        "finetune_epochs",
+        "unlearn_weight",
+        "preserve_weight",
+        "contrast_weight",
+        "model_weight",
+    } <= set(defaults)
     assert 0 < defaults["finetune_epochs"] <= 10

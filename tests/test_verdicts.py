@@ -18,11 +18,30 @@ def _attack(auc, vs_retrain=None, width=0.03):
     return {"fold-in": entry}
 
 
-def _report(name, *, recall, recall_diff=None, attack=None, attack_diff=None, ndcg=0.30, ndcg_diff=None,
-            per_user_ndcg=None, time_s=1.0, prep=0.0, extras=None):
+def _report(
+    name,
+    *,
+    recall,
+    recall_diff=None,
+    attack=None,
+    attack_diff=None,
+    ndcg=0.30,
+    ndcg_diff=None,
+    per_user_ndcg=None,
+    time_s=1.0,
+    prep=0.0,
+    extras=None,
+):
     groups = {g: {"hit@10": 0.5, "ndcg@10": ndcg} for g in ("retain", "forget", "similar")}
-    report = ModelReport(name, name.title(), groups, {"forgotten_recall@10": recall}, time_s=time_s,
-                         prep_time_s=prep, extras=dict(extras or {}))
+    report = ModelReport(
+        name,
+        name.title(),
+        groups,
+        {"forgotten_recall@10": recall},
+        time_s=time_s,
+        prep_time_s=prep,
+        extras=dict(extras or {}),
+    )
     report.intervals = {"forgotten_recall@10": [recall - 0.01, recall + 0.01]}
     if recall_diff is not None:
         report.differences.setdefault("retrain", {})["forgotten_recall@10"] = list(recall_diff)
@@ -43,11 +62,22 @@ def _lists(shift: int, changed_users=()) -> list[list[int]]:
 
 def _run(models: dict, topk: dict, kind="users") -> RunResult:
     return RunResult(
-        run_id="verdicts", config={}, dataset={"name": "hand-built"}, split={},
+        run_id="verdicts",
+        config={},
+        dataset={"name": "hand-built"},
+        split={},
         request={"description": "users: 2 chosen", "kind": kind, "n_removed_rows": 20},
-        groups={"n_retain": 10, "n_forget": 2, "n_similar": 4,
-                "users": {"retain": RETAIN, "similar": SIMILAR, "forget": FORGET}},
-        models=models, environment={"device": "cpu"}, timings={}, topk=topk)
+        groups={
+            "n_retain": 10,
+            "n_forget": 2,
+            "n_similar": 4,
+            "users": {"retain": RETAIN, "similar": SIMILAR, "forget": FORGET},
+        },
+        models=models,
+        environment={"device": "cpu"},
+        timings={},
+        topk=topk,
+    )
 
 
 @pytest.fixture
@@ -57,21 +87,64 @@ def run():
     intervals too wide to tell."""
     flat_ndcg = (0.0, -0.004, 0.004)
     models = {
-        "base": _report("base", recall=0.40, recall_diff=(0.30, 0.27, 0.33), attack=0.95,
-                        attack_diff=(0.45, 0.40, 0.50), time_s=12.0),
+        "base": _report(
+            "base",
+            recall=0.40,
+            recall_diff=(0.30, 0.27, 0.33),
+            attack=0.95,
+            attack_diff=(0.45, 0.40, 0.50),
+            time_s=12.0,
+        ),
         "retrain": _report("retrain", recall=0.10, attack=0.50, time_s=10.0),
-        "forgot": _report("forgot", recall=0.101, recall_diff=(0.001, -0.004, 0.006), attack=0.51,
-                          attack_diff=(0.01, -0.02, 0.04), ndcg_diff=flat_ndcg, time_s=1.0, prep=2.0),
-        "partly": _report("partly", recall=0.20, recall_diff=(0.10, 0.08, 0.12), attack=0.51,
-                          attack_diff=(0.01, -0.02, 0.04), ndcg_diff=flat_ndcg, time_s=0.01, prep=30.0),
-        "kept": _report("kept", recall=0.39, recall_diff=(0.29, 0.26, 0.32), attack=0.93,
-                        attack_diff=(0.43, 0.38, 0.48), ndcg=0.20, ndcg_diff=(-0.10, -0.12, -0.08),
-                        per_user_ndcg=[0.2] * 20, time_s=20.0),
-        "few": _report("few", recall=0.12, recall_diff=(0.02, -0.05, 0.09), attack=0.55,
-                       attack_diff=(0.05, -0.10, 0.20), ndcg_diff=(0.0, -0.2, 0.2), time_s=1.0),
+        "forgot": _report(
+            "forgot",
+            recall=0.101,
+            recall_diff=(0.001, -0.004, 0.006),
+            attack=0.51,
+            attack_diff=(0.01, -0.02, 0.04),
+            ndcg_diff=flat_ndcg,
+            time_s=1.0,
+            prep=2.0,
+        ),
+        "partly": _report(
+            "partly",
+            recall=0.20,
+            recall_diff=(0.10, 0.08, 0.12),
+            attack=0.51,
+            attack_diff=(0.01, -0.02, 0.04),
+            ndcg_diff=flat_ndcg,
+            time_s=0.01,
+            prep=30.0,
+        ),
+        "kept": _report(
+            "kept",
+            recall=0.39,
+            recall_diff=(0.29, 0.26, 0.32),
+            attack=0.93,
+            attack_diff=(0.43, 0.38, 0.48),
+            ndcg=0.20,
+            ndcg_diff=(-0.10, -0.12, -0.08),
+            per_user_ndcg=[0.2] * 20,
+            time_s=20.0,
+        ),
+        "few": _report(
+            "few",
+            recall=0.12,
+            recall_diff=(0.02, -0.05, 0.09),
+            attack=0.55,
+            attack_diff=(0.05, -0.10, 0.20),
+            ndcg_diff=(0.0, -0.2, 0.2),
+            time_s=1.0,
+        ),
     }
-    topk = {"base": _lists(0), "retrain": _lists(0), "forgot": _lists(0), "partly": _lists(0),
-            "kept": _lists(0, changed_users=RETAIN[:6] + SIMILAR), "few": _lists(0)}
+    topk = {
+        "base": _lists(0),
+        "retrain": _lists(0),
+        "forgot": _lists(0),
+        "partly": _lists(0),
+        "kept": _lists(0, changed_users=RETAIN[:6] + SIMILAR),
+        "few": _lists(0),
+    }
     return _run(models, topk)
 
 

@@ -29,9 +29,18 @@ class WordTokenizer:
 
 
 def tiny_llm(layers: int = 2, width: int = 32) -> LocalLLM:
-    config = LlamaConfig(vocab_size=VOCAB, hidden_size=width, intermediate_size=2 * width, num_hidden_layers=layers,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096, pad_token_id=0)
+    config = LlamaConfig(
+        vocab_size=VOCAB,
+        hidden_size=width,
+        intermediate_size=2 * width,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        pad_token_id=0,
+    )
     torch.manual_seed(0)
     model = LlamaForCausalLM(config).eval()
-    return LocalLLM(model=model, tokenizer=WordTokenizer(), source="tiny", device=torch.device("cpu"),
-                    dtype=torch.float32)
+    return LocalLLM(
+        model=model, tokenizer=WordTokenizer(), source="tiny", device=torch.device("cpu"), dtype=torch.float32
+    )

@@ -41,8 +41,8 @@ import scipy.sparse as sp
 import torch
 
 from core.arrays import unique
-from core.cancel import cancel_point
 from core.attacks.common import Probe, check_sides
+from core.cancel import cancel_point
 from core.models.item_side import HasItemSide
 from core.split import holdout_sizes
 
@@ -50,9 +50,9 @@ NAME = "fold-in"
 NEUTRAL = {
     "users": "forgotten users and outsiders are exchangeable for a model that never saw either: ≈ 0.5",
     "items": "forgotten users' histories hold only the forgotten items, untrained in a retrained model: "
-             "the target is retrain's value, far from 0.5",
+    "the target is retrain's value, far from 0.5",
     "interactions": "only users who lost several rows are probed, with far shorter histories than outsiders: "
-                    "the target is retrain's value and the record-level attack is the informative one",
+    "the target is retrain's value and the record-level attack is the informative one",
 }
 _CELLS_PER_BATCH = 1 << 20  # users × items scores per fold-in batch
 _MAX_USERS_PER_BATCH = 256  # users per batch: a stop request lands within a fraction of a second
@@ -70,8 +70,9 @@ class FoldInConfig:
 
     def __post_init__(self) -> None:
         if self.min_rows < 2 or self.repeats < 1 or self.ridge <= 0 or self.alpha < 0 or self.max_users < 2:
-            raise ValueError("fold-in needs min_rows ≥ 2 (both halves non-empty), repeats ≥ 1, ridge > 0, "
-                             "alpha ≥ 0, max_users ≥ 2")
+            raise ValueError(
+                "fold-in needs min_rows ≥ 2 (both halves non-empty), repeats ≥ 1, ridge > 0, alpha ≥ 0, max_users ≥ 2"
+            )
 
 
 @dataclass(frozen=True)
@@ -127,15 +128,21 @@ def fold_in_probe(dataset, split, request, config: FoldInConfig = FoldInConfig()
     outsiders = unique(dataset.users[outsider_rows])
     members, outsiders = members[sizes[members] >= config.min_rows], outsiders[sizes[outsiders] >= config.min_rows]
     rng = np.random.default_rng([int(seed), 0x4D4158])
-    members, outsiders = (side if len(side) <= config.max_users else
-                          np.sort(rng.choice(side, config.max_users, replace=False)) for side in (members, outsiders))
+    members, outsiders = (
+        side if len(side) <= config.max_users else np.sort(rng.choice(side, config.max_users, replace=False))
+        for side in (members, outsiders)
+    )
     users = np.concatenate([members, outsiders])
     labels = np.concatenate([np.ones(len(members), np.int64), np.zeros(len(outsiders), np.int64)])
     history = matrix[users].tocsr()
     history.sort_indices()
     probe = FoldInProbe(
-        name=NAME, users=users, labels=labels, neutral_note=NEUTRAL.get(request.request.kind, ""),
-        history=history, fold_masks=_fold_masks(history, config.repeats, seed),
+        name=NAME,
+        users=users,
+        labels=labels,
+        neutral_note=NEUTRAL.get(request.request.kind, ""),
+        history=history,
+        fold_masks=_fold_masks(history, config.repeats, seed),
     )
     return check_sides(probe)
 
@@ -160,8 +167,14 @@ def _held_out_auc(scores: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, 
     held = torch.full((n, max(1, width)), float("inf"), dtype=scores.dtype, device=scores.device)  # +inf: no item
     held[held_rows, slot] = scores[held_rows, held_cols]
     held = held.sort(dim=1).values
-    placed = (torch.searchsorted(held, scores, out_int32=True)
-              + torch.searchsorted(held, scores, right=True, out_int32=True)).sum(1).double()
+    placed = (
+        (
+            torch.searchsorted(held, scores, out_int32=True)
+            + torch.searchsorted(held, scores, right=True, out_int32=True)
+        )
+        .sum(1)
+        .double()
+    )
     below = (2 * n_pos * n_items - placed) / 2 - n_pos * n_fold - n_pos * (n_pos - 1) / 2 - n_pos / 2
     return below / (n_pos * (n_items - n_fold - n_pos))
 

@@ -38,8 +38,8 @@ import numpy as np
 import torch
 
 from core.arrays import difference, unique
-from core.cancel import cancel_point
 from core.attacks.common import Probe, check_sides
+from core.cancel import cancel_point
 from core.evaluation.full_sort import score_with_fallback
 from core.models.base import Scorer
 
@@ -49,14 +49,16 @@ MAX_CALIBRATION_USERS = 1000
 
 NEUTRAL = {
     "users": "forgotten rows and held-out rows are a random split of the same histories: "
-             "a model that never saw them scores ≈ 0.5",
+    "a model that never saw them scores ≈ 0.5",
     "interactions": "forgotten rows are a random share of train, exchangeable with held-out rows "
-                    "for a model that never saw them: ≈ 0.5",
+    "for a model that never saw them: ≈ 0.5",
     "items": "forgotten rows all hold the forgotten items, held-out rows mostly other items: a model "
-             "that never trained those items scores far below 0.5; the target is retrain's value",
+    "that never trained those items scores far below 0.5; the target is retrain's value",
 }
-CALIBRATION_NOTE = ("retained users' train rows vs their held-out rows: the generalisation gap on "
-                    "data every model keeps (well above 0.5 for any trained model)")
+CALIBRATION_NOTE = (
+    "retained users' train rows vs their held-out rows: the generalisation gap on "
+    "data every model keeps (well above 0.5 for any trained model)"
+)
 
 
 def _probe(name: str, note: str, users, items, labels) -> Probe:

@@ -47,8 +47,9 @@ def require_file(path: Path) -> None:
     with open(path, "rb") as fh:
         start = fh.read(4096)
     if start.startswith((b"\xff\xfe", b"\xfe\xff")) or start.count(b"\x00") > len(start) // 4:
-        raise DatasetError("the file is UTF-16 (or another two-byte encoding); save it as UTF-8 and try again",
-                           str(path))
+        raise DatasetError(
+            "the file is UTF-16 (or another two-byte encoding); save it as UTF-8 and try again", str(path)
+        )
 
 
 def _text_lines(raw: bytes, encoding: str) -> list[str]:
@@ -70,9 +71,7 @@ def _is_blank(line: str, sep: str) -> bool:
     return not line.strip() and sep not in line
 
 
-def read_header(
-    path: Path, sep: str, *, encoding: str = "utf-8", quoted: bool = False
-) -> tuple[int, list[str]]:
+def read_header(path: Path, sep: str, *, encoding: str = "utf-8", quoted: bool = False) -> tuple[int, list[str]]:
     """(line number, stripped names) of the first non-blank line; a repeated name is an error."""
     require_file(path)
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
@@ -85,8 +84,9 @@ def read_header(
             except ValueError as exc:
                 raise DatasetError(f"cannot read the header: {exc}", str(path), number) from None
             if len(names) > MAX_COLUMNS:
-                raise DatasetError(f"the header has {len(names)} columns; at most {MAX_COLUMNS} are read",
-                                   str(path), number)
+                raise DatasetError(
+                    f"the header has {len(names)} columns; at most {MAX_COLUMNS} are read", str(path), number
+                )
             seen: set[str] = set()
             for name in names:
                 if name in seen:
@@ -128,8 +128,12 @@ def read_delimited(
         wanted = [*id_columns, *numeric_columns, *time_columns]
         missing = [name for name in wanted if name not in names]
         if missing:
-            raise DatasetError(f"missing column {', '.join(map(repr, missing))}; the header has: "
-                               f"{', '.join(names[:20])}{' …' if len(names) > 20 else ''}", str(path), header_line)
+            raise DatasetError(
+                f"missing column {', '.join(map(repr, missing))}; the header has: "
+                f"{', '.join(names[:20])}{' …' if len(names) > 20 else ''}",
+                str(path),
+                header_line,
+            )
     names = list(names or [])
     try:
         frame, ctx = _parse(path, raw, sep, names, skip, header, encoding, quoted, set(id_columns) | set(text_columns))
@@ -137,9 +141,16 @@ def read_delimited(
         if encoding == "latin-1":
             raise
         return read_delimited(
-            path, sep=sep, names=names, header=header, encoding="latin-1", quoted=quoted,
-            id_columns=id_columns, text_columns=text_columns,
-            numeric_columns=numeric_columns, time_columns=time_columns,
+            path,
+            sep=sep,
+            names=names,
+            header=header,
+            encoding="latin-1",
+            quoted=quoted,
+            id_columns=id_columns,
+            text_columns=text_columns,
+            numeric_columns=numeric_columns,
+            time_columns=time_columns,
         )
     for name in id_columns:
         bad = frame[name].isna()
@@ -152,8 +163,17 @@ def read_delimited(
     return frame
 
 
-def _parse(path: Path, raw: bytes, sep: str, names: list[str], skip: list[int], header: bool, encoding: str,
-           quoted: bool, text: set[str]) -> tuple[pd.DataFrame, "_Context"]:
+def _parse(
+    path: Path,
+    raw: bytes,
+    sep: str,
+    names: list[str],
+    skip: list[int],
+    header: bool,
+    encoding: str,
+    quoted: bool,
+    text: set[str],
+) -> tuple[pd.DataFrame, "_Context"]:
     """pandas' C parser over the bytes, every field-count problem reported at its line."""
     ctx = _Context(path, raw, sep, header, encoding, quoted, len(names))
     data, pd_sep = raw, sep
@@ -161,10 +181,16 @@ def _parse(path: Path, raw: bytes, sep: str, names: list[str], skip: list[int], 
         data, pd_sep = raw.replace(sep.encode(encoding), _JOINED_SEP.encode()), _JOINED_SEP
     try:
         frame = pd.read_csv(
-            io.BytesIO(data), sep=pd_sep, header=None, skiprows=skip, engine="c", encoding=encoding,
+            io.BytesIO(data),
+            sep=pd_sep,
+            header=None,
+            skiprows=skip,
+            engine="c",
+            encoding=encoding,
             dtype={i: str for i, n in enumerate(names) if n in text},
             quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
-            keep_default_na=False, na_values=[""],
+            keep_default_na=False,
+            na_values=[""],
             low_memory=False,  # one type per column, not one per chunk
         )
     except pd.errors.EmptyDataError:
@@ -208,8 +234,7 @@ class _Context:
                 raise DatasetError(str(exc), str(self.path), number) from None
             if found != self.n_fields:
                 raise DatasetError(
-                    f"expected {self.n_fields} fields, found {found} "
-                    f"(fields are separated by {self.sep!r})",
+                    f"expected {self.n_fields} fields, found {found} (fields are separated by {self.sep!r})",
                     str(self.path),
                     number,
                 )
@@ -228,9 +253,7 @@ class _Context:
         self.raise_at_row(row, problem)
 
     def numbers(self, column: pd.Series, name: str) -> pd.Series:
-        converted = column if pd.api.types.is_numeric_dtype(column) else pd.to_numeric(
-            column, errors="coerce"
-        )
+        converted = column if pd.api.types.is_numeric_dtype(column) else pd.to_numeric(column, errors="coerce")
         bad = converted.isna() | ~np.isfinite(converted.astype("float64"))  # inf is no rating
         if bad.any():
             self._raise_first(column, bad, name, "a finite number")
@@ -295,9 +318,7 @@ def _looks_numeric(values: list[str]) -> bool:
     return True
 
 
-def load_csv(
-    path: Path, *, columns: dict | None = None, sep: str | None = None
-) -> RawData:
+def load_csv(path: Path, *, columns: dict | None = None, sep: str | None = None) -> RawData:
     """Interactions from a CSV/TSV file, columns chosen by ``columns`` or by their header names.
 
     A file whose first line is all numbers has no header: its fields are taken as
@@ -355,8 +376,7 @@ def _load_positional(path: Path, sep: str, quoted: bool, n_fields: int, columns:
     for role, pos in roles.items():
         if not 0 <= pos < n_fields:
             raise DatasetError(
-                f"missing column: position {pos} given for {role}, "
-                f"but lines have {n_fields} fields",
+                f"missing column: position {pos} given for {role}, but lines have {n_fields} fields",
                 str(path),
             )
     if "user" not in roles or "item" not in roles:

@@ -140,9 +140,18 @@ class Dataset:
         step, later = np.diff(users), np.diff(timestamps)
         if (step < 0).any() or ((step == 0) & (later < 0)).any():
             raise ValueError("rows must be sorted by user, then by time")
-        return cls(name=name, users=users, items=items, ratings=ratings, timestamps=timestamps,
-                   user_ids=np.asarray(user_ids, dtype=object), item_ids=np.asarray(item_ids, dtype=object),
-                   item_meta=item_meta, user_meta=user_meta, source=source)
+        return cls(
+            name=name,
+            users=users,
+            items=items,
+            ratings=ratings,
+            timestamps=timestamps,
+            user_ids=np.asarray(user_ids, dtype=object),
+            item_ids=np.asarray(item_ids, dtype=object),
+            item_meta=item_meta,
+            user_meta=user_meta,
+            source=source,
+        )
 
     # -- sizes --------------------------------------------------------------------------
     @property
@@ -201,9 +210,7 @@ class Dataset:
         if rows is None:
             rows = np.arange(self.n_interactions)
         data = np.ones(len(rows), dtype=np.float32)
-        m = sp.csr_matrix(
-            (data, (self.users[rows], self.items[rows])), shape=(self.n_users, self.n_items)
-        )
+        m = sp.csr_matrix((data, (self.users[rows], self.items[rows])), shape=(self.n_users, self.n_items))
         m.sum_duplicates()
         m.data[:] = 1.0
         return m

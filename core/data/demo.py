@@ -13,31 +13,108 @@ import pandas as pd
 from core.data.dataset import Dataset
 
 GENRES = [
-    "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary",
-    "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
-    "Thriller", "War", "Western",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ]
 # how common each genre is in the catalogue (roughly MovieLens' shares)
 _GENRE_SHARE = np.array([10, 6, 2, 3, 16, 5, 2, 20, 2, 1, 4, 2, 3, 7, 5, 9, 2, 1], float)
 OCCUPATIONS = [
-    "student", "other", "educator", "engineer", "programmer", "administrator", "writer",
-    "librarian", "technician", "executive", "healthcare", "artist", "scientist",
-    "marketing", "entertainment", "retired", "lawyer", "salesman", "homemaker", "doctor",
+    "student",
+    "other",
+    "educator",
+    "engineer",
+    "programmer",
+    "administrator",
+    "writer",
+    "librarian",
+    "technician",
+    "executive",
+    "healthcare",
+    "artist",
+    "scientist",
+    "marketing",
+    "entertainment",
+    "retired",
+    "lawyer",
+    "salesman",
+    "homemaker",
+    "doctor",
     "none",
 ]
-_OCCUPATION_SHARE = np.array(
-    [20, 10, 9, 7, 7, 8, 5, 5, 3, 3, 2, 3, 3, 3, 2, 1, 1, 1, 1, 1, 1], float
-)
+_OCCUPATION_SHARE = np.array([20, 10, 9, 7, 7, 8, 5, 5, 3, 3, 2, 3, 3, 3, 2, 1, 1, 1, 1, 1, 1], float)
 _ADJECTIVES = [
-    "Silent", "Midnight", "Crimson", "Broken", "Hidden", "Last", "Golden", "Frozen",
-    "Electric", "Wild", "Lonely", "Burning", "Distant", "Secret", "Savage", "Quiet",
-    "Endless", "Velvet", "Iron", "Paper", "Lucky", "Dark", "Bright", "Restless",
+    "Silent",
+    "Midnight",
+    "Crimson",
+    "Broken",
+    "Hidden",
+    "Last",
+    "Golden",
+    "Frozen",
+    "Electric",
+    "Wild",
+    "Lonely",
+    "Burning",
+    "Distant",
+    "Secret",
+    "Savage",
+    "Quiet",
+    "Endless",
+    "Velvet",
+    "Iron",
+    "Paper",
+    "Lucky",
+    "Dark",
+    "Bright",
+    "Restless",
 ]
 _NOUNS = [
-    "Harbor", "Protocol", "Garden", "Horizon", "Empire", "River", "Detective", "Summer",
-    "Kingdom", "Signal", "Stranger", "Circus", "Frontier", "Mirror", "Orchard", "Voyage",
-    "Machine", "Heart", "Shadow", "Island", "Letter", "Station", "Dream", "Witness",
-    "Season", "Promise", "Outlaw", "Planet", "Melody", "Alibi",
+    "Harbor",
+    "Protocol",
+    "Garden",
+    "Horizon",
+    "Empire",
+    "River",
+    "Detective",
+    "Summer",
+    "Kingdom",
+    "Signal",
+    "Stranger",
+    "Circus",
+    "Frontier",
+    "Mirror",
+    "Orchard",
+    "Voyage",
+    "Machine",
+    "Heart",
+    "Shadow",
+    "Island",
+    "Letter",
+    "Station",
+    "Dream",
+    "Witness",
+    "Season",
+    "Promise",
+    "Outlaw",
+    "Planet",
+    "Melody",
+    "Alibi",
 ]
 _PLACES = ["Paris", "Nowhere", "Brooklyn", "the North", "Tomorrow", "Avalon", "Rio", "Mars"]
 _LIKED_WEIGHT, _OTHER_WEIGHT = 1.0, 0.02  # affinity of an item in / outside a user's genres
@@ -122,8 +199,12 @@ def finish_rows(
 
     liked = _shared_genres(favourites, item_genres, users, items)
     score = (
-        2.6 + 1.1 * (liked > 0) + 0.3 * (liked > 1) + quality[items]
-        + rng.normal(0.0, 0.35, n_users)[users] + rng.normal(0.0, 0.7, len(users))
+        2.6
+        + 1.1 * (liked > 0)
+        + 0.3 * (liked > 1)
+        + quality[items]
+        + rng.normal(0.0, 0.35, n_users)[users]
+        + rng.normal(0.0, 0.7, len(users))
     )
     return items, timestamps, np.clip(np.round(score), 1, 5).astype(np.float32)
 
@@ -135,9 +216,7 @@ def _shared_genres(favourites: np.ndarray, item_genres: np.ndarray, users: np.nd
     return np.unpackbits(both.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1).sum(axis=1)
 
 
-def _pick_genres(
-    rng: np.random.Generator, n: int, share: np.ndarray, k_probs: np.ndarray
-) -> np.ndarray:
+def _pick_genres(rng: np.random.Generator, n: int, share: np.ndarray, k_probs: np.ndarray) -> np.ndarray:
     """n × genres boolean matrix, 1-3 genres per row drawn without replacement ∝ share."""
     k = rng.choice(np.arange(1, len(k_probs) + 1), size=n, p=k_probs)
     keys = np.log(share / share.sum()) + rng.gumbel(size=(n, len(share)))

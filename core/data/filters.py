@@ -24,9 +24,7 @@ def drop_duplicate_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop_duplicates(["user", "item"], keep="last")
 
 
-def apply_implicit_threshold(
-    frame: pd.DataFrame, threshold: float | None, source: str | None = None
-) -> pd.DataFrame:
+def apply_implicit_threshold(frame: pd.DataFrame, threshold: float | None, source: str | None = None) -> pd.DataFrame:
     """Keep interactions rated ``>= threshold``.
 
     None keeps all: every rating counts as an interaction, as in the CRAGRU paper.

@@ -36,8 +36,11 @@ class DataFingerprint:
     files: tuple[FileHash, ...]
 
     def as_dict(self) -> dict:
-        return {"source": self.source, "sha256": self.sha256,
-                "files": [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in self.files]}
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "files": [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in self.files],
+        }
 
 
 def resolve_data_path(path: str) -> Path | None:
@@ -64,8 +67,11 @@ def file_sha256(path: Path) -> str:
 def _files(where: Path) -> list[tuple[str, Path]]:
     if where.is_file():
         return [(where.name, where)]
-    found = [p for p in where.rglob("*") if p.is_file()
-             and not any(part.startswith(".") for part in p.relative_to(where).parts)]
+    found = [
+        p
+        for p in where.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(where).parts)
+    ]
     return sorted((p.relative_to(where).as_posix(), p) for p in found)
 
 

@@ -15,7 +15,7 @@ from core.data.csv_loader import RawData, load_csv, read_delimited
 from core.data.dataset import Dataset
 from core.data.demo import demo_frames
 from core.data.filters import apply_implicit_threshold, apply_k_core, drop_duplicate_pairs
-from core.data.movielens import load_ml100k, load_ml1m, load_ml_csv
+from core.data.movielens import load_ml1m, load_ml100k, load_ml_csv
 from core.data.paths import REAL_DATASETS, real_dataset_path
 from core.data.recbole import find_inter, load_recbole
 from core.errors import DatasetError
@@ -104,17 +104,21 @@ def detect_format(path: Path, fmt: str = "auto", columns: dict | None = None) ->
 def load_lastfm(folder: Path) -> RawData:
     """HetRec 2011 Last.fm-2k: ``user_artists.dat`` play counts (as ratings), artist names."""
     plays = read_delimited(
-        folder / "user_artists.dat", sep="\t", header=True,
-        id_columns=["userID", "artistID"], numeric_columns=["weight"],
+        folder / "user_artists.dat",
+        sep="\t",
+        header=True,
+        id_columns=["userID", "artistID"],
+        numeric_columns=["weight"],
     )
-    frame = pd.DataFrame(
-        {"user": plays["userID"], "item": plays["artistID"], "rating": plays["weight"]}
-    )
+    frame = pd.DataFrame({"user": plays["userID"], "item": plays["artistID"], "rating": plays["weight"]})
     items = None
     if (folder / "artists.dat").is_file():
         artists = read_delimited(
-            folder / "artists.dat", sep="\t", header=True,
-            id_columns=["id"], text_columns=["name", "url", "pictureURL"],
+            folder / "artists.dat",
+            sep="\t",
+            header=True,
+            id_columns=["id"],
+            text_columns=["name", "url", "pictureURL"],
         )
         items = pd.DataFrame(
             {"title": artists["name"].fillna("").to_numpy(dtype=object)},

@@ -16,16 +16,49 @@ import pandas as pd
 from core.data.csv_loader import RawData, read_delimited
 
 ML100K_GENRES = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
-    "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ]
 # ML-1M README: users.dat occupation codes
 ML1M_OCCUPATIONS = [
-    "other", "academic/educator", "artist", "clerical/admin", "college/grad student",
-    "customer service", "doctor/health care", "executive/managerial", "farmer", "homemaker",
-    "K-12 student", "lawyer", "programmer", "retired", "sales/marketing", "scientist",
-    "self-employed", "technician/engineer", "tradesman/craftsman", "unemployed", "writer",
+    "other",
+    "academic/educator",
+    "artist",
+    "clerical/admin",
+    "college/grad student",
+    "customer service",
+    "doctor/health care",
+    "executive/managerial",
+    "farmer",
+    "homemaker",
+    "K-12 student",
+    "lawyer",
+    "programmer",
+    "retired",
+    "sales/marketing",
+    "scientist",
+    "self-employed",
+    "technician/engineer",
+    "tradesman/craftsman",
+    "unemployed",
+    "writer",
 ]
 _NO_GENRE = {"unknown", "(no genres listed)", ""}
 _INTER = ["user", "item", "rating", "timestamp"]
@@ -33,7 +66,7 @@ _YEAR_SUFFIX = re.compile(r"^(.*?)\s*\((\d{4})\)\s*$")
 
 
 def split_title_year(titles: pd.Series) -> tuple[list[str], list]:
-    """"Toy Story (1995)" → ("Toy Story", 1995); no year → (title, NaN)."""
+    """ "Toy Story (1995)" → ("Toy Story", 1995); no year → (title, NaN)."""
     names, years = [], []
     for title in titles.fillna("").astype(str):
         match = _YEAR_SUFFIX.match(title)
@@ -44,8 +77,12 @@ def split_title_year(titles: pd.Series) -> tuple[list[str], list]:
 
 def _interactions(path: Path, sep: str) -> pd.DataFrame:
     return read_delimited(
-        path, sep=sep, names=_INTER, id_columns=["user", "item"],
-        numeric_columns=["rating"], time_columns=["timestamp"],
+        path,
+        sep=sep,
+        names=_INTER,
+        id_columns=["user", "item"],
+        numeric_columns=["rating"],
+        time_columns=["timestamp"],
     )
 
 
@@ -63,8 +100,12 @@ def _ml100k_genre_names(folder: Path) -> list[str]:
     if not path.is_file():
         return ML100K_GENRES
     table = read_delimited(
-        path, sep="|", names=["name", "index"], encoding="latin-1",
-        id_columns=["name"], numeric_columns=["index"],
+        path,
+        sep="|",
+        names=["name", "index"],
+        encoding="latin-1",
+        id_columns=["name"],
+        numeric_columns=["index"],
     )
     return list(table.sort_values("index")["name"])
 
@@ -73,9 +114,12 @@ def _ml100k_items(folder: Path) -> pd.DataFrame:
     genres = _ml100k_genre_names(folder)
     flags = [f"genre{i}" for i in range(len(genres))]
     table = read_delimited(
-        folder / "u.item", sep="|", encoding="latin-1",
+        folder / "u.item",
+        sep="|",
+        encoding="latin-1",
         names=["item", "title", "release", "video", "url", *flags],
-        id_columns=["item"], text_columns=["title", "release", "video", "url"],
+        id_columns=["item"],
+        text_columns=["title", "release", "video", "url"],
         numeric_columns=flags,
     )
     titles, years = split_title_year(table["title"])
@@ -89,9 +133,12 @@ def _ml100k_items(folder: Path) -> pd.DataFrame:
 
 def _ml100k_users(path: Path) -> pd.DataFrame:
     table = read_delimited(
-        path, sep="|", encoding="latin-1",
+        path,
+        sep="|",
+        encoding="latin-1",
         names=["user", "age", "gender", "occupation", "zip"],
-        id_columns=["user"], text_columns=["gender", "occupation", "zip"],
+        id_columns=["user"],
+        text_columns=["gender", "occupation", "zip"],
         numeric_columns=["age"],
     )
     return table.set_index("user")[["age", "gender", "occupation"]]
@@ -108,23 +155,28 @@ def load_ml1m(folder: Path) -> RawData:
 
 def _ml1m_items(path: Path) -> pd.DataFrame:
     table = read_delimited(
-        path, sep="::", encoding="latin-1", names=["item", "title", "genres"],
-        id_columns=["item"], text_columns=["title", "genres"],
+        path,
+        sep="::",
+        encoding="latin-1",
+        names=["item", "title", "genres"],
+        id_columns=["item"],
+        text_columns=["title", "genres"],
     )
     return _titled_genres(table, "|")
 
 
 def _ml1m_users(path: Path) -> pd.DataFrame:
     table = read_delimited(
-        path, sep="::", encoding="latin-1",
+        path,
+        sep="::",
+        encoding="latin-1",
         names=["user", "gender", "age", "occupation", "zip"],
-        id_columns=["user"], text_columns=["gender", "zip"],
+        id_columns=["user"],
+        text_columns=["gender", "zip"],
         numeric_columns=["age", "occupation"],
     )
     codes = table["occupation"].astype(int)
-    table["occupation"] = [
-        ML1M_OCCUPATIONS[c] if 0 <= c < len(ML1M_OCCUPATIONS) else f"code {c}" for c in codes
-    ]
+    table["occupation"] = [ML1M_OCCUPATIONS[c] if 0 <= c < len(ML1M_OCCUPATIONS) else f"code {c}" for c in codes]
     table["age"] = table["age"].astype(int)  # the README's bracket codes: 1, 18, 25, ... 56
     return table.set_index("user")[["age", "gender", "occupation"]]
 
@@ -133,15 +185,24 @@ def _ml1m_users(path: Path) -> pd.DataFrame:
 def load_ml_csv(folder: Path) -> RawData:
     """``ratings.csv`` (userId,movieId,rating,timestamp) plus ``movies.csv`` when present."""
     frame = read_delimited(
-        folder / "ratings.csv", sep=",", header=True, quoted=True,
-        id_columns=["userId", "movieId"], numeric_columns=["rating"], time_columns=["timestamp"],
+        folder / "ratings.csv",
+        sep=",",
+        header=True,
+        quoted=True,
+        id_columns=["userId", "movieId"],
+        numeric_columns=["rating"],
+        time_columns=["timestamp"],
     )
     frame = frame.rename(columns={"userId": "user", "movieId": "item"})
     items = None
     if (folder / "movies.csv").is_file():
         table = read_delimited(
-            folder / "movies.csv", sep=",", header=True, quoted=True,
-            id_columns=["movieId"], text_columns=["title", "genres"],
+            folder / "movies.csv",
+            sep=",",
+            header=True,
+            quoted=True,
+            id_columns=["movieId"],
+            text_columns=["title", "genres"],
         )
         items = _titled_genres(table.rename(columns={"movieId": "item"}), "|")
     return RawData(frame[_INTER], items, None)
@@ -150,8 +211,7 @@ def load_ml_csv(folder: Path) -> RawData:
 def _titled_genres(table: pd.DataFrame, sep: str) -> pd.DataFrame:
     titles, years = split_title_year(table["title"])
     genre_lists = [
-        [g for g in str(gs).split(sep) if g not in _NO_GENRE] if isinstance(gs, str) else []
-        for gs in table["genres"]
+        [g for g in str(gs).split(sep) if g not in _NO_GENRE] if isinstance(gs, str) else [] for gs in table["genres"]
     ]
     return _item_meta(table["item"], titles, years, genre_lists)
 

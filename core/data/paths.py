@@ -30,8 +30,7 @@ def real_dataset_path(name: str) -> Path:
     path = shared_data_dir() / name
     if not path.is_dir():
         raise DatasetError(
-            f"{name} is not installed here: set CRAGRU_DATA_DIR to the folder holding "
-            f"{'/, '.join(REAL_DATASETS)}/",
+            f"{name} is not installed here: set CRAGRU_DATA_DIR to the folder holding {'/, '.join(REAL_DATASETS)}/",
             str(path),
         )
     return path

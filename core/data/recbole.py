@@ -74,7 +74,9 @@ def load_recbole(path: Path) -> RawData:
     rating, stamp = head.find(_RATING), head.find(_TIMESTAMP)
     full = head.base
     table = read_delimited(
-        inter, sep="\t", header=True,
+        inter,
+        sep="\t",
+        header=True,
         id_columns=[full[user], full[item]],
         numeric_columns=[full[rating]] if rating else [],
         time_columns=[full[stamp]] if stamp else [],
@@ -103,8 +105,7 @@ def _items(path: Path, item: str) -> pd.DataFrame:
     if genres:
         seq = head.types[genres] == "token_seq"
         meta["genres"] = [
-            (g.split() if seq else [g.strip()]) if isinstance(g, str) and g.strip() else []
-            for g in table[full[genres]]
+            (g.split() if seq else [g.strip()]) if isinstance(g, str) and g.strip() else [] for g in table[full[genres]]
         ]
     return meta
 
@@ -115,7 +116,10 @@ def _users(path: Path, user: str) -> pd.DataFrame:
     wanted = [c for c in ("age", "gender", "occupation") if c in head.base]
     full = head.base
     table = read_delimited(
-        path, sep="\t", header=True, id_columns=[full[key]],
+        path,
+        sep="\t",
+        header=True,
+        id_columns=[full[key]],
         text_columns=[full[c] for c in wanted if c != "age"],
     )
     meta = pd.DataFrame(index=pd.Index(table[full[key]].to_numpy(), name="user"))

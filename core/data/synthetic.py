@@ -25,7 +25,14 @@ from core.arrays import consecutive_ranges, union
 from core.cancel import cancel_point
 from core.data.dataset import Dataset
 from core.data.demo import (
-    _GENRE_SHARE, _LIKED_WEIGHT, _OTHER_WEIGHT, _POP_EXPONENT, _item_meta, _pick_genres, _user_meta, finish_rows,
+    _GENRE_SHARE,
+    _LIKED_WEIGHT,
+    _OTHER_WEIGHT,
+    _POP_EXPONENT,
+    _item_meta,
+    _pick_genres,
+    _user_meta,
+    finish_rows,
 )
 
 _MAX_FAVOURITES = 3
@@ -33,8 +40,9 @@ _ROUNDS = 4
 ROWS_PER_CHUNK = 150_000  # rows generated between two cancel points (~0.1 s)
 
 
-def synthetic_dataset(seed: int = 0, n_users: int = 10_000, n_interactions: int = 100_000,
-                      n_items: int | None = None) -> Dataset:
+def synthetic_dataset(
+    seed: int = 0, n_users: int = 10_000, n_interactions: int = 100_000, n_items: int | None = None
+) -> Dataset:
     """The synthetic catalogue as a :class:`Dataset` named "synthetic": about
     ``n_interactions`` rows (a little fewer after duplicates are dropped); ``n_items``
     defaults to one per 200 rows (items nobody drew are left out, as a loaded file would).
@@ -55,8 +63,9 @@ def synthetic_dataset(seed: int = 0, n_users: int = 10_000, n_interactions: int 
     parts = []
     for chunk, (start, stop) in enumerate(_chunks(per_user, ROWS_PER_CHUNK)):
         cancel_point()
-        parts.append(_chunk(np.random.default_rng([int(seed), chunk]), per_user[start:stop], start, tables,
-                            user_ids[start:stop]))
+        parts.append(
+            _chunk(np.random.default_rng([int(seed), chunk]), per_user[start:stop], start, tables, user_ids[start:stop])
+        )
     cancel_point()
     users, items, timestamps, ratings = (np.concatenate([p[k] for p in parts]) for k in range(4))
     cancel_point()
@@ -64,9 +73,16 @@ def synthetic_dataset(seed: int = 0, n_users: int = 10_000, n_interactions: int 
     item_meta = _item_meta(rng, item_ids, item_genres).reset_index(drop=True)
     drawn = np.bincount(items, minlength=n_items) > 0  # like a loaded file: only items someone has
     return Dataset.from_codes(
-        "synthetic", users, (np.cumsum(drawn) - 1)[items], ratings, timestamps, user_ids, item_ids[drawn],
+        "synthetic",
+        users,
+        (np.cumsum(drawn) - 1)[items],
+        ratings,
+        timestamps,
+        user_ids,
+        item_ids[drawn],
         item_meta=item_meta[drawn].reset_index(drop=True),
-        user_meta=pd.concat([p[4] for p in parts]).reset_index(drop=True), source="synthetic",
+        user_meta=pd.concat([p[4] for p in parts]).reset_index(drop=True),
+        source="synthetic",
     )
 
 
@@ -88,8 +104,16 @@ class _Tables:
     def of(cls, item_genres: np.ndarray, popularity: np.ndarray, quality: np.ndarray) -> "_Tables":
         mass = popularity @ item_genres
         _, member_item = np.nonzero(item_genres.T)
-        return cls(item_genres, popularity, quality, mass, member_item, np.cumsum(popularity[member_item]),
-                   np.concatenate(([0.0], np.cumsum(mass)))[: item_genres.shape[1]], np.cumsum(popularity))
+        return cls(
+            item_genres,
+            popularity,
+            quality,
+            mass,
+            member_item,
+            np.cumsum(popularity[member_item]),
+            np.concatenate(([0.0], np.cumsum(mass)))[: item_genres.shape[1]],
+            np.cumsum(popularity),
+        )
 
 
 def _chunks(per_user: np.ndarray, rows: int) -> list[tuple[int, int]]:
@@ -110,8 +134,9 @@ def _chunk(rng: np.random.Generator, per_user: np.ndarray, first: int, tables: _
         items = _draw_items(rng, users, favourites, tables)
         pairs = union(pairs, users * np.int64(n_items) + items)  # sorted by user, no duplicates
     users = pairs // n_items
-    items, timestamps, ratings = finish_rows(rng, users, pairs % n_items, tables.item_genres, favourites,
-                                             tables.quality)
+    items, timestamps, ratings = finish_rows(
+        rng, users, pairs % n_items, tables.item_genres, favourites, tables.quality
+    )
     return users + first, items, timestamps, ratings, _user_meta(rng, user_ids, favourites)
 
 

@@ -159,9 +159,9 @@ def _group_matrix(scores: np.ndarray, labels: np.ndarray, inverse: np.ndarray, n
     out = []
     for side in (1, 0):
         rows = labels == side
-        out.append(sp.csr_matrix(
-            (np.ones(int(rows.sum())), (inverse[rows], group[rows])), shape=(n_clusters, n_groups)
-        ))
+        out.append(
+            sp.csr_matrix((np.ones(int(rows.sum())), (inverse[rows], group[rows])), shape=(n_clusters, n_groups))
+        )
     return out
 
 

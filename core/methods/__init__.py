@@ -3,6 +3,19 @@
 The list is explicit (no importlib strings): a new method adds one import line here.
 """
 
+from core.methods import (  # noqa: F401,E402  # noqa: F401,E402  # noqa: F401,E402
+    cragru,  # noqa: F401,E402
+    dual_memory,
+    e2urec,
+    finetune,
+    ids_only,
+    neggrad,
+    receraser,
+    retrain,
+    reverse_bpr,
+    sisa,
+    unlearnrec,  # noqa: F401,E402
+)
 from core.methods.registry import (  # noqa: F401
     METHODS,
     MethodSpec,
@@ -13,8 +26,3 @@ from core.methods.registry import (  # noqa: F401
     list_methods,
     register,
 )
-from core.methods import retrain, ids_only  # noqa: F401,E402
-from core.methods import finetune, neggrad, reverse_bpr, sisa, receraser  # noqa: F401,E402
-from core.methods import unlearnrec  # noqa: F401,E402
-from core.methods import cragru  # noqa: F401,E402
-from core.methods import dual_memory, e2urec  # noqa: F401,E402

@@ -25,6 +25,7 @@ from core.models.base import ModelConfig, Scorer
 from core.params import PARAM_TYPES, ParamSpec  # noqa: F401 - re-exported for methods
 from core.split import Split
 
+
 @dataclass
 class UnlearnContext:
     """Everything a method may read. ``train_model`` trains the experiment's base
@@ -94,7 +95,7 @@ CAPABILITIES = {
     "needs_embeddings": "needs a base model with user/item embeddings (BPR, LightGCN)",
     "uses_llm": "runs a language model (slow on a CPU)",
     "sequential_requests": "a later request can be unlearned from this method's own model of the earlier ones "
-                           "(a request stream; without it every request starts again from the base model)",
+    "(a request stream; without it every request starts again from the base model)",
 }
 """What a method may declare about itself; the views and the runner read these, never
 ``hasattr`` on the method's objects."""

@@ -113,23 +113,44 @@ def model_config(name: str = "bpr", **fields) -> ModelConfig:
 _DEFAULT = ModelConfig()
 # Ranges of every ModelConfig field: validate() checks them, the window builds its inputs from them.
 MODEL_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("name", str, _DEFAULT.name, "Architecture of the base model; retraining uses the same one",
-              choices=MODEL_NAMES, choice_labels=MODEL_LABELS, label="Model"),
-    ParamSpec("epochs", int, _DEFAULT.epochs, "Maximum training epochs of the base model (and of retraining). "
-              f"Training stops earlier when validation NDCG@10 has not improved for {_DEFAULT.patience} "
-              "evaluations", low=1, high=100_000, label="Max epochs"),
-    ParamSpec("dim", int, _DEFAULT.dim, "Embedding size of users and items", low=1, high=4096,
-              label="Embedding size"),
+    ParamSpec(
+        "name",
+        str,
+        _DEFAULT.name,
+        "Architecture of the base model; retraining uses the same one",
+        choices=MODEL_NAMES,
+        choice_labels=MODEL_LABELS,
+        label="Model",
+    ),
+    ParamSpec(
+        "epochs",
+        int,
+        _DEFAULT.epochs,
+        "Maximum training epochs of the base model (and of retraining). "
+        f"Training stops earlier when validation NDCG@10 has not improved for {_DEFAULT.patience} "
+        "evaluations",
+        low=1,
+        high=100_000,
+        label="Max epochs",
+    ),
+    ParamSpec("dim", int, _DEFAULT.dim, "Embedding size of users and items", low=1, high=4096, label="Embedding size"),
     ParamSpec("layers", int, _DEFAULT.layers, "LightGCN propagation layers", low=0, high=8),
-    ParamSpec("lr", float, _DEFAULT.lr, "Learning rate (Adam)", low=0.0, high=1.0, low_open=True,
-              label="Learning rate"),
-    ParamSpec("reg", float, _DEFAULT.reg, "L2 regularisation on the batch's embeddings", low=0.0,
-              label="Regularisation"),
+    ParamSpec(
+        "lr", float, _DEFAULT.lr, "Learning rate (Adam)", low=0.0, high=1.0, low_open=True, label="Learning rate"
+    ),
+    ParamSpec(
+        "reg", float, _DEFAULT.reg, "L2 regularisation on the batch's embeddings", low=0.0, label="Regularisation"
+    ),
     ParamSpec("batch_size", int, _DEFAULT.batch_size, "Training pairs per batch", low=1, high=10_000_000),
-    ParamSpec("patience", int, _DEFAULT.patience, "Evaluations without validation NDCG@10 improvement "
-              "before training stops", low=1, high=100_000),
-    ParamSpec("eval_every", int, _DEFAULT.eval_every, "Epochs between validation evaluations", low=1,
-              high=100_000),
+    ParamSpec(
+        "patience",
+        int,
+        _DEFAULT.patience,
+        "Evaluations without validation NDCG@10 improvement before training stops",
+        low=1,
+        high=100_000,
+    ),
+    ParamSpec("eval_every", int, _DEFAULT.eval_every, "Epochs between validation evaluations", low=1, high=100_000),
     ParamSpec("seed", int, _DEFAULT.seed, "Seed of the model's initialisation and batches", low=0, high=MAX_SEED),
 )
 

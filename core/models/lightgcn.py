@@ -19,9 +19,7 @@ from core.models.recommender import Recommender
 _DEGREE_EPS = 1e-7  # RecBole adds this so isolated nodes do not divide by zero
 
 
-def normalized_adjacency(
-    users: torch.Tensor, items: torch.Tensor, n_users: int, n_items: int
-) -> torch.Tensor:
+def normalized_adjacency(users: torch.Tensor, items: torch.Tensor, n_users: int, n_items: int) -> torch.Tensor:
     """Sparse COO ``[(n_users+n_items)]²`` with entries ``1/sqrt(deg(u)·deg(i))``.
 
     Users occupy indices ``0..n_users-1`` and items follow; duplicate rows count once.
@@ -36,9 +34,7 @@ def normalized_adjacency(
     degree = torch.bincount(rows, minlength=n).float() + _DEGREE_EPS
     inv_sqrt = degree.pow(-0.5)
     values = inv_sqrt[rows] * inv_sqrt[cols]
-    adj = torch.sparse_coo_tensor(
-        torch.stack([rows, cols]), values, (n, n), device=device, check_invariants=False
-    )
+    adj = torch.sparse_coo_tensor(torch.stack([rows, cols]), values, (n, n), device=device, check_invariants=False)
     return adj.coalesce()
 
 
@@ -108,9 +104,11 @@ class LightGCN(Recommender):
     def adjacency(self) -> torch.Tensor:
         """The normalised adjacency (CSR) on the model's device, rebuilt after a change."""
         if self._adjacency is None or self._adjacency.device != self.device:
-            self._adjacency = to_csr(normalized_adjacency(
-                self.graph_users.to(self.device), self.graph_items.to(self.device), self.n_users, self.n_items
-            ))
+            self._adjacency = to_csr(
+                normalized_adjacency(
+                    self.graph_users.to(self.device), self.graph_items.to(self.device), self.n_users, self.n_items
+                )
+            )
             self._cache = None
         return self._adjacency
 

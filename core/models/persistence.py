@@ -61,6 +61,8 @@ def model_from_payload(payload: dict, device: torch.device | str = "cpu") -> tup
     empty = np.zeros(0, dtype=np.int64)
     model = create_model(config, payload["n_users"], payload["n_items"], empty, empty, "cpu")
     model.load_state_dict(payload["state"])
-    curves = {str(series): [{str(k): float(v) for k, v in point.items()} for point in points]
-              for series, points in payload.get("curves", {}).items()}
+    curves = {
+        str(series): [{str(k): float(v) for k, v in point.items()} for point in points]
+        for series, points in payload.get("curves", {}).items()
+    }
     return model.to(torch.device(device)).eval(), curves

@@ -15,7 +15,6 @@ import scipy.sparse as sp
 import torch
 
 from core.errors import ConfigError
-
 from core.evaluation.full_sort import RowSets, evaluate_users
 from core.events import NULL_REPORTER, Reporter
 from core.fit_loop import FitPlan, FitResult, fit
@@ -94,8 +93,20 @@ def train_recommender(
     epoch grows with the rows instead of users × steps. Not the default: its moments
     differ from Adam's (untouched rows keep theirs), so every published figure uses Adam.
     """
-    return fit_recommender(config, n_users, n_items, train_users, train_items, device, valid=valid,
-                           reporter=reporter, stage=stage, model=model, epochs=epochs, row_wise=row_wise)[0]
+    return fit_recommender(
+        config,
+        n_users,
+        n_items,
+        train_users,
+        train_items,
+        device,
+        valid=valid,
+        reporter=reporter,
+        stage=stage,
+        model=model,
+        epochs=epochs,
+        row_wise=row_wise,
+    )[0]
 
 
 def fit_recommender(
@@ -140,10 +151,26 @@ def fit_recommender(
         loss, reg = model.bpr_loss(users, items_t[idx], sampler.sample(users, generator), sparse=row_wise)
         return loss + config.reg * reg
 
-    plan = FitPlan(epochs=int(epochs if epochs is not None else config.epochs), batch_size=int(config.batch_size),
-                   seed=int(config.seed), stage=stage, patience=config.patience, eval_every=config.eval_every)
+    plan = FitPlan(
+        epochs=int(epochs if epochs is not None else config.epochs),
+        batch_size=int(config.batch_size),
+        seed=int(config.seed),
+        stage=stage,
+        patience=config.patience,
+        eval_every=config.eval_every,
+    )
     params = list(model.parameters())
     optimizer = torch.optim.SparseAdam(params, lr=config.lr) if row_wise else None
-    result = fit(step, params, len(train_users), plan, reporter, lr=config.lr, module=model, device=device,
-                 optimizer=optimizer, validate=(lambda: validator(model)) if validator is not None else None)
+    result = fit(
+        step,
+        params,
+        len(train_users),
+        plan,
+        reporter,
+        lr=config.lr,
+        module=model,
+        device=device,
+        optimizer=optimizer,
+        validate=(lambda: validator(model)) if validator is not None else None,
+    )
     return model.eval(), result

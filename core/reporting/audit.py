@@ -25,8 +25,18 @@ from core.reporting.people import is_sampled, sample_size
 from core.reporting.subjects import ForgottenSubjects, forgotten_subjects, removed_items_of, resolve
 from core.reporting.verdicts import MethodVerdict, verdicts
 
-PACKAGES = ("cragru-studio", "torch", "numpy", "pandas", "scipy", "scikit-learn", "transformers", "peft", "gguf",
-            "fpdf2")
+PACKAGES = (
+    "cragru-studio",
+    "torch",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "transformers",
+    "peft",
+    "gguf",
+    "fpdf2",
+)
 N_EXAMPLES = 3
 AUDIT_EXTRAS = ("audit_findings", "rows_deleted", "users_affected", "cache_entries_purged", "deletion_ms", "audit_ms")
 """A method's extras that make up an erasure audit (CRAGRU's, see core/methods/cragru/audit.py)."""
@@ -71,8 +81,11 @@ def package_versions(names=PACKAGES) -> dict[str, str]:
 
 
 def seeds_of(config: dict) -> dict:
-    return {"split": config.get("split", {}).get("seed"), "request": config.get("request", {}).get("seed"),
-            "model": config.get("model", {}).get("seed")}
+    return {
+        "split": config.get("split", {}).get("seed"),
+        "request": config.get("request", {}).get("seed"),
+        "model": config.get("model", {}).get("seed"),
+    }
 
 
 def evidence_rows(result) -> tuple[tuple[str, ...], ...]:
@@ -82,29 +95,38 @@ def evidence_rows(result) -> tuple[tuple[str, ...], ...]:
     rows = [header]
     for key in headline_keys(flats.values()):
         entry = entry_for(key)
-        rows.append((entry.label, *(value_text(entry, report, flats[name].get(key))
-                                    for name, report in result.models.items())))
+        rows.append(
+            (entry.label, *(value_text(entry, report, flats[name].get(key)) for name, report in result.models.items()))
+        )
         if entry.family.section not in ("cost",):
-            diffs = [difference(report, key, "retrain") if name != "retrain" else None
-                     for name, report in result.models.items()]
+            diffs = [
+                difference(report, key, "retrain") if name != "retrain" else None
+                for name, report in result.models.items()
+            ]
             if any(diffs):
                 rows.append(("   Δ retrain", *(difference_text(entry, d) if d else "" for d in diffs)))
     return tuple(rows)
 
 
 def erasure_audits(result) -> dict[str, dict[str, float]]:
-    return {name: {k: float(report.extras[k]) for k in AUDIT_EXTRAS if k in report.extras}
-            for name, report in result.models.items() if "audit_findings" in report.extras}
+    return {
+        name: {k: float(report.extras[k]) for k in AUDIT_EXTRAS if k in report.extras}
+        for name, report in result.models.items()
+        if "audit_findings" in report.extras
+    }
 
 
 def sample_notes(result) -> tuple[str, ...]:
     notes = []
     for name, report in result.models.items():
         if is_sampled(report):
-            sizes = ", ".join(f"{g} {n}" for g in ("retain", "forget", "similar")
-                              if (n := sample_size(report, g)) is not None)
-            notes.append(f"{report.label} ({name}) is measured on a user sample{f' ({sizes})' if sizes else ''}, "
-                         "the others on every user; its differences are paired on its own sample.")
+            sizes = ", ".join(
+                f"{g} {n}" for g in ("retain", "forget", "similar") if (n := sample_size(report, g)) is not None
+            )
+            notes.append(
+                f"{report.label} ({name}) is measured on a user sample{f' ({sizes})' if sizes else ''}, "
+                "the others on every user; its differences are paired on its own sample."
+            )
     return tuple(notes)
 
 
@@ -128,7 +150,9 @@ def examples(result, dataset: Dataset, resolved) -> tuple[Example, ...]:
         removed = removed_items_of(dataset, resolved, user)
         lists = [[int(i) for i in result.topk[n][user]] for n in names]
         depth = max((len(x) for x in lists), default=0)
-        rows = tuple(tuple(dataset.item_title(x[rank]) if rank < len(x) else "" for x in lists) for rank in range(depth))
+        rows = tuple(
+            tuple(dataset.item_title(x[rank]) if rank < len(x) else "" for x in lists) for rank in range(depth)
+        )
         marks = tuple(tuple(rank < len(x) and x[rank] in removed for x in lists) for rank in range(depth))
         out.append(Example(str(dataset.user_ids[user]), tuple(names), rows, marks))
     return tuple(out)
@@ -157,9 +181,18 @@ def build_audit(result, dataset: Dataset | None = None, data: DataFingerprint | 
     except (CragruError, OSError) as exc:
         warnings.append(f"the data could not be read again ({exc}): subjects by ID and the fingerprint are missing")
     return AuditFacts(
-        run_id=result.run_id, dataset_name=str(result.dataset.get("name", "?")), verdicts=verdicts(result),
-        subjects=subjects, request=dict(result.request), data=data, config=dict(result.config),
-        seeds=seeds_of(result.config), versions=package_versions(), evidence=evidence_rows(result),
-        erasure_audits=erasure_audits(result), examples=found_examples, sample_notes=sample_notes(result),
+        run_id=result.run_id,
+        dataset_name=str(result.dataset.get("name", "?")),
+        verdicts=verdicts(result),
+        subjects=subjects,
+        request=dict(result.request),
+        data=data,
+        config=dict(result.config),
+        seeds=seeds_of(result.config),
+        versions=package_versions(),
+        evidence=evidence_rows(result),
+        erasure_audits=erasure_audits(result),
+        examples=found_examples,
+        sample_notes=sample_notes(result),
         warnings=tuple(warnings),
     )

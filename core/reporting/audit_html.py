@@ -35,18 +35,24 @@ def _card(mv: MethodVerdict) -> str:
         answers.append(
             f"<div class='answer'><span class='light' style='background:{LIGHT_COLOURS[v.light]}'>{_e(v.word)}"
             f"</span><b>{_e(v.question)}</b> {_e(v.sentence)}"
-            + (f"<details><summary>evidence</summary><ul>{evidence}</ul></details>" if evidence else "") + "</div>")
+            + (f"<details><summary>evidence</summary><ul>{evidence}</ul></details>" if evidence else "")
+            + "</div>"
+        )
     sampled = " <span class='hint'>(measured on a user sample)</span>" if mv.sampled else ""
-    return f"<div class='card'><h3>{_e(mv.label)} <span class='hint'>{_e(mv.model)}</span>{sampled}</h3>" \
-           f"{''.join(answers)}</div>"
+    return (
+        f"<div class='card'><h3>{_e(mv.label)} <span class='hint'>{_e(mv.model)}</span>{sampled}</h3>"
+        f"{''.join(answers)}</div>"
+    )
 
 
 def verdicts_section(found: list[MethodVerdict]) -> str:
     if not found:
         return ""
-    return ("<h2>Verdicts</h2><p class='hint'>Each method against the retrained model (the gold standard), by the "
-            "95 % intervals of its evidence: pass, partly, fail, or can't tell (not enough users to tell).</p>"
-            f"<div class='verdicts'>{''.join(_card(mv) for mv in found)}</div>")
+    return (
+        "<h2>Verdicts</h2><p class='hint'>Each method against the retrained model (the gold standard), by the "
+        "95 % intervals of its evidence: pass, partly, fail, or can't tell (not enough users to tell).</p>"
+        f"<div class='verdicts'>{''.join(_card(mv) for mv in found)}</div>"
+    )
 
 
 def _ids(values: list[str]) -> str:
@@ -59,25 +65,35 @@ def subjects_section(facts: AuditFacts) -> str:
     s = facts.subjects
     if s is None:
         return "".join(f"<p class='hint'>{_e(w)}</p>" for w in facts.sample_notes + facts.warnings)
-    parts = [f"<h2>Who and what was forgotten</h2><div class='request'><b>{_e(s.description)}</b> — "
-             f"{s.n_removed_rows:,} training interactions removed.</div><p>{_e(s.who_counts)}</p>"]
+    parts = [
+        f"<h2>Who and what was forgotten</h2><div class='request'><b>{_e(s.description)}</b> — "
+        f"{s.n_removed_rows:,} training interactions removed.</div><p>{_e(s.who_counts)}</p>"
+    ]
     if s.items:
-        rows = "".join(f"<tr><td class='name'>{_e(i)}</td><td class='name'>{_e(t)}</td></tr>" for i, t in
-                       s.items[:MAX_LISTED])
-        parts.append(f"<h3>Forgotten items ({len(s.items):,})</h3><table><tr><th class='name'>item ID</th>"
-                     f"<th class='name'>title</th></tr>{rows}</table>")
+        rows = "".join(
+            f"<tr><td class='name'>{_e(i)}</td><td class='name'>{_e(t)}</td></tr>" for i, t in s.items[:MAX_LISTED]
+        )
+        parts.append(
+            f"<h3>Forgotten items ({len(s.items):,})</h3><table><tr><th class='name'>item ID</th>"
+            f"<th class='name'>title</th></tr>{rows}</table>"
+        )
     if s.pairs:
-        parts.append(f"<h3>Removed interactions ({len(s.pairs):,}, user:item)</h3>"
-                     + _ids([f"{u}:{i}" for u, i in s.pairs]))
-    parts.append(f"<h3>Forgotten users by their dataset ID ({len(s.forgotten_users):,})</h3>"
-                 + _ids(list(s.forgotten_users)))
+        parts.append(
+            f"<h3>Removed interactions ({len(s.pairs):,}, user:item)</h3>" + _ids([f"{u}:{i}" for u, i in s.pairs])
+        )
+    parts.append(
+        f"<h3>Forgotten users by their dataset ID ({len(s.forgotten_users):,})</h3>" + _ids(list(s.forgotten_users))
+    )
     parts += [f"<p class='hint'>{_e(note)}</p>" for note in facts.sample_notes + facts.warnings]
     return "".join(parts)
 
 
 def _kv(rows: dict) -> str:
-    return "<table>" + "".join(f"<tr><td class='name'>{_e(k)}</td><td class='name'>{_e(v)}</td></tr>"
-                               for k, v in rows.items()) + "</table>"
+    return (
+        "<table>"
+        + "".join(f"<tr><td class='name'>{_e(k)}</td><td class='name'>{_e(v)}</td></tr>" for k, v in rows.items())
+        + "</table>"
+    )
 
 
 def provenance_section(facts: AuditFacts) -> str:
@@ -91,10 +107,15 @@ def provenance_section(facts: AuditFacts) -> str:
     rows.update({f"{k} seed": v for k, v in facts.seeds.items()})
     files = ""
     if facts.data is not None and facts.data.files:
-        files = "<details><summary>every file's SHA-256</summary><pre>" + _e("".join(
-            f"{f.sha256}  {f.path}\n" for f in facts.data.files)) + "</pre></details>"
-    return (f"<h2>Provenance</h2>{_kv(rows)}{files}<h3>Package versions</h3>{_kv(facts.versions)}"
-            f"<h3>Configuration</h3><pre>{_e(json.dumps(facts.config, indent=2, default=str))}</pre>")
+        files = (
+            "<details><summary>every file's SHA-256</summary><pre>"
+            + _e("".join(f"{f.sha256}  {f.path}\n" for f in facts.data.files))
+            + "</pre></details>"
+        )
+    return (
+        f"<h2>Provenance</h2>{_kv(rows)}{files}<h3>Package versions</h3>{_kv(facts.versions)}"
+        f"<h3>Configuration</h3><pre>{_e(json.dumps(facts.config, indent=2, default=str))}</pre>"
+    )
 
 
 def erasure_section(facts: AuditFacts) -> str:
@@ -102,25 +123,36 @@ def erasure_section(facts: AuditFacts) -> str:
         return ""
     parts = ["<h2>Erasure audit</h2>"]
     for name, found in facts.erasure_audits.items():
-        verdict = ("found no trace of the request left" if found.get("audit_findings") == 0
-                   else f"found {int(found['audit_findings'])} trace(s) left")
-        parts.append(f"<p><b>{_e(name)}</b>: after deleting, the audit walked the whole retrieval store, every "
-                     f"retrieved history, cached prompt and cached answer and {verdict}.</p>{_kv(found)}")
+        verdict = (
+            "found no trace of the request left"
+            if found.get("audit_findings") == 0
+            else f"found {int(found['audit_findings'])} trace(s) left"
+        )
+        parts.append(
+            f"<p><b>{_e(name)}</b>: after deleting, the audit walked the whole retrieval store, every "
+            f"retrieved history, cached prompt and cached answer and {verdict}.</p>{_kv(found)}"
+        )
     return "".join(parts)
 
 
 def examples_section(facts: AuditFacts) -> str:
     if not facts.examples:
         return ""
-    parts = ["<h2>Before and after: forgotten users' top-10</h2><p class='hint'>Shaded: an item this user asked to "
-             "forget. The retrained model may still recommend one because it is popular with others: that is not "
-             "a memory of this user.</p>"]
+    parts = [
+        "<h2>Before and after: forgotten users' top-10</h2><p class='hint'>Shaded: an item this user asked to "
+        "forget. The retrained model may still recommend one because it is popular with others: that is not "
+        "a memory of this user.</p>"
+    ]
     for ex in facts.examples:
         head = "".join(f"<th class='name'>{_e(m)}</th>" for m in ex.models)
         body = "".join(
-            f"<tr><td>{rank + 1}</td>" + "".join(f"<td class='name{' removed' if mark else ''}'>{_e(title)}</td>"
-                                                 for title, mark in zip(row, marks)) + "</tr>"
-            for rank, (row, marks) in enumerate(zip(ex.rows, ex.removed)))
+            f"<tr><td>{rank + 1}</td>"
+            + "".join(
+                f"<td class='name{' removed' if mark else ''}'>{_e(title)}</td>" for title, mark in zip(row, marks)
+            )
+            + "</tr>"
+            for rank, (row, marks) in enumerate(zip(ex.rows, ex.removed))
+        )
         parts.append(f"<h3>User {_e(ex.user_id)}</h3><table><tr><th>#</th>{head}</tr>{body}</table>")
     return "".join(parts)
 

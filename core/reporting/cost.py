@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Mapping
 
-from core.reporting.numbers import format_seconds, format_value, is_finite, SPEEDUP
+from core.reporting.numbers import SPEEDUP, format_seconds, format_value, is_finite
 
 
 @dataclass(frozen=True)
@@ -56,16 +56,19 @@ def cost_of(reports: Mapping, name: str) -> Cost:
     break_even = None
     if saved is not None and saved > 0 and setup > 0:
         break_even = max(1, math.ceil(setup / saved))
-    return Cost(setup, request, retrain_s, speedup(retrain_s, request), speedup(retrain_s, setup + request),
-                break_even)
+    return Cost(setup, request, retrain_s, speedup(retrain_s, request), speedup(retrain_s, setup + request), break_even)
 
 
 def cost_text(cost: Cost) -> str:
     """``set-up 2.00 s + request 0.50 s = 2.50 s; retraining 8.00 s (3.2× incl. set-up, 16.0× per request)``."""
-    text = (f"set-up {format_seconds(cost.setup_s)} + this request {format_seconds(cost.request_s)} = "
-            f"{format_seconds(cost.total_s)}")
+    text = (
+        f"set-up {format_seconds(cost.setup_s)} + this request {format_seconds(cost.request_s)} = "
+        f"{format_seconds(cost.total_s)}"
+    )
     if cost.retrain_s is None:
         return text + "; no retraining in this run to compare with"
-    return (text + f"; retraining {format_seconds(cost.retrain_s)} (speed-up "
-            f"{format_value(SPEEDUP, cost.speedup_incl_setup)} including set-up, "
-            f"{format_value(SPEEDUP, cost.speedup_request)} per request)")
+    return (
+        text + f"; retraining {format_seconds(cost.retrain_s)} (speed-up "
+        f"{format_value(SPEEDUP, cost.speedup_incl_setup)} including set-up, "
+        f"{format_value(SPEEDUP, cost.speedup_request)} per request)"
+    )

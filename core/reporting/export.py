@@ -13,8 +13,17 @@ from core.reporting.catalogue import entry_for, ordered_keys
 from core.reporting.html_report import html_report
 from core.reporting.numbers import is_finite
 
-CSV_FIELDS = ("run_id", "model", "label", "metric", "metric_label", "target", "value", "delta_vs_base",
-              "delta_vs_retrain")
+CSV_FIELDS = (
+    "run_id",
+    "model",
+    "label",
+    "metric",
+    "metric_label",
+    "target",
+    "value",
+    "delta_vs_base",
+    "delta_vs_retrain",
+)
 
 
 def metric_rows(result) -> list[dict]:
@@ -25,17 +34,19 @@ def metric_rows(result) -> list[dict]:
         values = report.flat()
         for key in ordered_keys(values):
             entry, value = entry_for(key), values[key]
-            rows.append({
-                "run_id": result.run_id,
-                "model": name,
-                "label": report.label,
-                "metric": key,
-                "metric_label": entry.label,
-                "target": entry.target,
-                "value": float(value) if is_finite(value) else None,
-                "delta_vs_base": vs_base.get(name, {}).get(key),
-                "delta_vs_retrain": vs_retrain.get(name, {}).get(key),
-            })
+            rows.append(
+                {
+                    "run_id": result.run_id,
+                    "model": name,
+                    "label": report.label,
+                    "metric": key,
+                    "metric_label": entry.label,
+                    "target": entry.target,
+                    "value": float(value) if is_finite(value) else None,
+                    "delta_vs_base": vs_base.get(name, {}).get(key),
+                    "delta_vs_retrain": vs_retrain.get(name, {}).get(key),
+                }
+            )
     return rows
 
 

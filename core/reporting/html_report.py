@@ -13,6 +13,8 @@ import json
 from datetime import datetime
 
 from core.reporting import judgement
+from core.reporting.audit_html import CSS as AUDIT_CSS
+from core.reporting.audit_html import audit_sections, provenance_section, verdicts_section
 from core.reporting.catalogue import (
     GROUP_INFO,
     SECTION_TITLES,
@@ -23,11 +25,9 @@ from core.reporting.catalogue import (
     ordered_keys,
     present_keys,
 )
-from core.reporting.audit_html import CSS as AUDIT_CSS
-from core.reporting.audit_html import audit_sections, provenance_section, verdicts_section
 from core.reporting.evidence_html import evidence_section
-from core.reporting.verdicts import verdicts
 from core.reporting.intervals import difference, difference_text, value_text
+from core.reporting.verdicts import verdicts
 
 CHARTS = {
     "training_loss": ("Training loss", None),
@@ -81,14 +81,17 @@ def _key_table(result, flats: dict) -> str:
     body = []
     for name, report in result.models.items():
         cells = "".join(_judged_cell(result, k, name, _value(result, flats, name, k)) for k in keys)
-        body.append(f"<tr><td class='name'><b>{_e(name)}</b><br><span class='hint'>{_e(report.label)}</span></td>"
-                    f"{cells}</tr>")
+        body.append(
+            f"<tr><td class='name'><b>{_e(name)}</b><br><span class='hint'>{_e(report.label)}</span></td>{cells}</tr>"
+        )
     legend = " ".join(f"<span class='{v}'>&nbsp;{_e(text)}&nbsp;</span>" for v, text in judgement.LEGEND.items())
-    return (f"<p class='hint'>Colours: {legend}. Most figures are judged by closeness to the retrained model, "
-            "the gold standard — not by being high or low: where a figure has a 95 % interval [low, high], by "
-            "whether its difference from retraining lies within the tolerance (hover a cell for the numbers); "
-            "see “What the measures mean” below.</p>"
-            f"<table><tr><th class='name'>model</th>{head}</tr>{''.join(body)}</table>")
+    return (
+        f"<p class='hint'>Colours: {legend}. Most figures are judged by closeness to the retrained model, "
+        "the gold standard — not by being high or low: where a figure has a 95 % interval [low, high], by "
+        "whether its difference from retraining lies within the tolerance (hover a cell for the numbers); "
+        "see “What the measures mean” below.</p>"
+        f"<table><tr><th class='name'>model</th>{head}</tr>{''.join(body)}</table>"
+    )
 
 
 def _full_table(result, flats: dict) -> str:
@@ -99,9 +102,11 @@ def _full_table(result, flats: dict) -> str:
     body = []
     for key in keys:
         entry = entry_for(key)
-        cells = "".join(_judged_cell(result, key, m, _value(result, flats, m, key))
-                        + "".join(f"<td>{_e(_delta(result, m, key, ref, deltas))}</td>" for ref in ("base", "retrain"))
-                        for m in models)
+        cells = "".join(
+            _judged_cell(result, key, m, _value(result, flats, m, key))
+            + "".join(f"<td>{_e(_delta(result, m, key, ref, deltas))}</td>" for ref in ("base", "retrain"))
+            for m in models
+        )
         name = f"{_e(entry.label)}<br><span class='hint'>{_e(key)}</span>"
         body.append(f"<tr><td class='name'>{name}</td>{cells}</tr>")
     return f"<table><tr><th class='name'>measure</th>{head}</tr>{''.join(body)}</table>"
@@ -117,12 +122,16 @@ def _groups_table(result) -> str:
     rows = []
     for name, info in GROUP_INFO.items():
         count = result.groups.get(f"n_{name}", "?")
-        rows.append(f"<tr><td class='name'><b>{_e(info.label)}</b></td><td>{_e(count)}</td>"
-                    f"<td class='name'>{_e(info.explanation)}</td></tr>")
+        rows.append(
+            f"<tr><td class='name'><b>{_e(info.label)}</b></td><td>{_e(count)}</td>"
+            f"<td class='name'>{_e(info.explanation)}</td></tr>"
+        )
     rule = result.groups.get("similar_rule")
     note = f"<p class='hint'>Similar users: {_e(rule)}.</p>" if rule else ""
-    return f"<table><tr><th class='name'>group</th><th>users</th><th class='name'>who they are</th></tr>" \
-           f"{''.join(rows)}</table>{note}"
+    return (
+        f"<table><tr><th class='name'>group</th><th>users</th><th class='name'>who they are</th></tr>"
+        f"{''.join(rows)}</table>{note}"
+    )
 
 
 def _glossary(flats: dict) -> str:
@@ -133,8 +142,10 @@ def _glossary(flats: dict) -> str:
             section = entry.section
             parts.append(f"</dl><h3>{_e(SECTION_TITLES[section])}</h3><dl>")
         family = entry.family
-        parts.append(f"<dt>{_e(family.label.format(k=entry.k, group='', key=entry.key))}</dt>"
-                     f"<dd>{_e(family.describe(entry.k))} <i>{_e(TARGET_SENTENCES[entry.target])}</i></dd>")
+        parts.append(
+            f"<dt>{_e(family.label.format(k=entry.k, group='', key=entry.key))}</dt>"
+            f"<dd>{_e(family.describe(entry.k))} <i>{_e(TARGET_SENTENCES[entry.target])}</i></dd>"
+        )
     return ("<dl>" + "".join(parts) + "</dl>").replace("<dl></dl>", "")
 
 
@@ -145,27 +156,34 @@ def _charts(images: dict[str, bytes]) -> str:
             continue
         title, key = CHARTS.get(name, (name, None))
         caption = f"<b>{_e(title)}</b>" + (f" — {_e(entry_for(key).family.describe())}" if key else "")
-        figures_html.append(f"<figure><img alt='{_e(title)}' src='data:image/png;base64,"
-                            f"{base64.b64encode(png).decode('ascii')}'><figcaption>{caption}</figcaption></figure>")
+        figures_html.append(
+            f"<figure><img alt='{_e(title)}' src='data:image/png;base64,"
+            f"{base64.b64encode(png).decode('ascii')}'><figcaption>{caption}</figcaption></figure>"
+        )
     return f"<h2>Charts</h2><div class='charts'>{''.join(figures_html)}</div>" if figures_html else ""
 
 
 def _kv_table(values: dict) -> str:
-    rows = "".join(f"<tr><td class='name'>{_e(k)}</td><td class='name'>{_e(v)}</td></tr>"
-                   for k, v in values.items() if not isinstance(v, (list, dict)))
+    rows = "".join(
+        f"<tr><td class='name'>{_e(k)}</td><td class='name'>{_e(v)}</td></tr>"
+        for k, v in values.items()
+        if not isinstance(v, (list, dict))
+    )
     return f"<table>{rows}</table>"
 
 
 def _heading(result, title: str) -> str:
     when = datetime.fromtimestamp(result.started_at).strftime("%Y-%m-%d %H:%M:%S") if result.started_at else ""
     ds, req = result.dataset, result.request
-    return (f"<h1>{_e(title)}</h1><p>Run <b>{_e(result.run_id)}</b>, started {when}, on {_e(ds.get('name', '?'))} "
-            f"({_e(ds.get('n_users', '?'))} users, {_e(ds.get('n_items', '?'))} items, "
-            f"{_e(ds.get('n_interactions', '?'))} interactions); "
-            f"device {_e(result.environment.get('device', '?'))}.</p>"
-            f"<h2>What was asked to be forgotten</h2><div class='request'><b>{_e(req.get('description', '?'))}</b> — "
-            f"{req.get('n_removed_rows', 0):,} training interactions removed, {req.get('n_forget_users', 0):,} users "
-            f"and {req.get('n_forget_items', 0):,} items touched.</div>")
+    return (
+        f"<h1>{_e(title)}</h1><p>Run <b>{_e(result.run_id)}</b>, started {when}, on {_e(ds.get('name', '?'))} "
+        f"({_e(ds.get('n_users', '?'))} users, {_e(ds.get('n_items', '?'))} items, "
+        f"{_e(ds.get('n_interactions', '?'))} interactions); "
+        f"device {_e(result.environment.get('device', '?'))}.</p>"
+        f"<h2>What was asked to be forgotten</h2><div class='request'><b>{_e(req.get('description', '?'))}</b> — "
+        f"{req.get('n_removed_rows', 0):,} training interactions removed, {req.get('n_forget_users', 0):,} users "
+        f"and {req.get('n_forget_items', 0):,} items touched.</div>"
+    )
 
 
 def _measured(result) -> dict[str, dict]:
@@ -176,30 +194,33 @@ def _measured(result) -> dict[str, dict]:
     return {name: {k: v for k, v in flat.items() if k in keep} for name, flat in flats.items()}
 
 
-def html_report(result, images: dict[str, bytes] | None = None, title: str = "CRAGRU Studio report",
-                audit=None) -> str:
+def html_report(result, images: dict[str, bytes] | None = None, title: str = "CRAGRU Studio report", audit=None) -> str:
     """The whole report as one HTML string (images embedded): the verdicts first, then, with
     ``audit`` (:class:`core.reporting.audit.AuditFacts`), the forgotten subjects by real ID, the
     erasure audit and before/after examples; the evidence; provenance at the end."""
     flats = _measured(result)
     found = audit.verdicts if audit is not None else verdicts(result)
-    notes = "".join(f"<li><b>{_e(name)}</b>: {_e('; '.join(r.notes))}</li>"
-                    for name, r in result.models.items() if r.notes)
+    notes = "".join(
+        f"<li><b>{_e(name)}</b>: {_e('; '.join(r.notes))}</li>" for name, r in result.models.items() if r.notes
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(title)} — run {_e(result.run_id)}</title>
 <style>{_CSS}{AUDIT_CSS}</style></head><body>
 {_heading(result, title)}
 {verdicts_section(found)}
-{audit_sections(audit) if audit is not None else ''}
+{audit_sections(audit) if audit is not None else ""}
 <h3>Who the figures are measured on</h3>{_groups_table(result)}
 <h2>Key results</h2>{_key_table(result, flats)}
-{f'<ul>{notes}</ul>' if notes else ''}
+{f"<ul>{notes}</ul>" if notes else ""}
 {evidence_section(result)}
 {_charts(images or {})}
 <h2>What the measures mean</h2>{_glossary(flats)}
 <h2>Every measure</h2>{_full_table(result, flats)}
-{provenance_section(audit) if audit is not None else
- f'<h2>Configuration</h2><pre>{_e(json.dumps(result.config, indent=2, default=str))}</pre>'}
+{
+        provenance_section(audit)
+        if audit is not None
+        else f"<h2>Configuration</h2><pre>{_e(json.dumps(result.config, indent=2, default=str))}</pre>"
+    }
 <h2>Split and environment</h2>{_kv_table(result.split)}{_kv_table(result.environment)}{_kv_table(result.timings)}
 <p class="hint">Generated by CRAGRU Studio.</p>
 </body></html>

@@ -37,13 +37,17 @@ EXPLANATIONS = {
     NEUTRAL: "in between: somewhat away from the target",
     UNSURE: "not enough users to tell: the 95 % interval is wider than the tolerance allows",
 }
-LEGEND = {GOOD: "close to retrain", NEUTRAL: "in between", BAD: "far from retrain",
-          UNSURE: "not enough users to tell"}
+LEGEND = {GOOD: "close to retrain", NEUTRAL: "in between", BAD: "far from retrain", UNSURE: "not enough users to tell"}
 INTERVAL, POINT = "interval", "point"
-SETUP_EXCEEDS = ("faster per request, but set-up + this request took longer than retraining: never judged good "
-                 "(see the speed-up including set-up)")
-_SAID = {bootstrap.EQUIVALENT: "the same as retraining", bootstrap.DIFFERENT: "clearly different from retraining",
-         bootstrap.UNDECIDED: bootstrap.UNDECIDED}
+SETUP_EXCEEDS = (
+    "faster per request, but set-up + this request took longer than retraining: never judged good "
+    "(see the speed-up including set-up)"
+)
+_SAID = {
+    bootstrap.EQUIVALENT: "the same as retraining",
+    bootstrap.DIFFERENT: "clearly different from retraining",
+    bootstrap.UNDECIDED: bootstrap.UNDECIDED,
+}
 
 
 @dataclass(frozen=True)
@@ -122,9 +126,11 @@ def _against_retrain(entry, report, reference_value) -> Judgement | None:
     tol = entry.family.tolerance_for(reference_value)
     decided = _by_interval(low, high, tol)
     verdict = {bootstrap.EQUIVALENT: GOOD, bootstrap.DIFFERENT: BAD}.get(decided, UNSURE)
-    reason = (f"differs from retrain by {entry.format_delta(value)} (95 % interval "
-              f"{entry.format_delta(low)} to {entry.format_delta(high)}; ±{entry.format(tol)} counts as "
-              f"the same): {_SAID[decided]}")
+    reason = (
+        f"differs from retrain by {entry.format_delta(value)} (95 % interval "
+        f"{entry.format_delta(low)} to {entry.format_delta(high)}; ±{entry.format(tol)} counts as "
+        f"the same): {_SAID[decided]}"
+    )
     return Judgement(verdict, INTERVAL, reason)
 
 
@@ -140,10 +146,16 @@ def _against_base(entry, report, base_value) -> Judgement | None:
         verdict = GOOD if (low > 0) == higher else BAD
     else:
         verdict = NEUTRAL if decided == bootstrap.EQUIVALENT else UNSURE
-    words = {GOOD: "closer to retraining than the original model", BAD: "further from retraining than the "
-             "original model", NEUTRAL: "no closer to retraining than the original model", UNSURE: decided}
-    reason = (f"{entry.format_delta(low)} to {entry.format_delta(high)} against the original model's "
-              f"{entry.format(base_value)} (95 % interval; ±{entry.format(tol)} counts as the same): {words[verdict]}")
+    words = {
+        GOOD: "closer to retraining than the original model",
+        BAD: "further from retraining than the original model",
+        NEUTRAL: "no closer to retraining than the original model",
+        UNSURE: decided,
+    }
+    reason = (
+        f"{entry.format_delta(low)} to {entry.format_delta(high)} against the original model's "
+        f"{entry.format(base_value)} (95 % interval; ±{entry.format(tol)} counts as the same): {words[verdict]}"
+    )
     return Judgement(verdict, INTERVAL, reason)
 
 

@@ -78,5 +78,7 @@ def format_plain(value: Any, digits: int = 4) -> str:
 def text_table(header: list[str], rows: list[list[str]]) -> str:
     """A plain-text table for the terminal: first column left-aligned, the others right-aligned."""
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    return "\n".join("  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])])
-                     for row in [header] + rows)
+    return "\n".join(
+        "  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])])
+        for row in [header] + rows
+    )

@@ -20,17 +20,36 @@ from core.reporting.catalogue import SECTION_TITLES, TARGET_SENTENCES, families_
 from core.reporting.html_report import CHARTS
 from core.reporting.verdicts import LIGHT_COLOURS, MethodVerdict
 
-FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts",
-             "/Library/Fonts", "C:/Windows/Fonts")
+FONT_DIRS = (
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/dejavu",
+    "/usr/local/share/fonts",
+    "/Library/Fonts",
+    "C:/Windows/Fonts",
+)
 MAX_IDS = 1000
 MAX_ROWS = 200
 INK, MUTED, HEAD = (19, 36, 58), (93, 104, 120), (29, 63, 102)
-_LATIN1 = {"—": "-", "–": "-", "→": "->", "≈": "~", "…": "...", "‰": "o/oo", "’": "'", "“": '"', "”": '"',
-           "≤": "<=", "≥": ">=", "−": "-", "✓": "v", "×": "x"}
+_LATIN1 = {
+    "—": "-",
+    "–": "-",
+    "→": "->",
+    "≈": "~",
+    "…": "...",
+    "‰": "o/oo",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "≤": "<=",
+    "≥": ">=",
+    "−": "-",
+    "✓": "v",
+    "×": "x",
+}
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
 class _Doc(FPDF):
@@ -83,8 +102,12 @@ class _Doc(FPDF):
         self.set_fill_color(255, 255, 255)
         self.set_draw_color(213, 217, 224)
         shade = FontFace(fill_color=(251, 224, 222))
-        with self.table(col_widths=widths, text_align="LEFT", line_height=size * 0.5,
-                        headings_style=FontFace(emphasis="BOLD", fill_color=(236, 239, 243))) as table:
+        with self.table(
+            col_widths=widths,
+            text_align="LEFT",
+            line_height=size * 0.5,
+            headings_style=FontFace(emphasis="BOLD", fill_color=(236, 239, 243)),
+        ) as table:
             for i, row in enumerate(rows):
                 cells = table.row()
                 for j, value in enumerate(row):
@@ -103,8 +126,12 @@ def _font(name: str) -> Path | None:
 
 def _verdicts(doc: _Doc, found: list[MethodVerdict]) -> None:
     doc.heading("Verdicts")
-    doc.para("Each method against the retrained model (the gold standard), by the 95 % intervals of its evidence: "
-             "pass, partly, fail, or can't tell (not enough users to tell).", 8, MUTED)
+    doc.para(
+        "Each method against the retrained model (the gold standard), by the 95 % intervals of its evidence: "
+        "pass, partly, fail, or can't tell (not enough users to tell).",
+        8,
+        MUTED,
+    )
     for mv in found:
         doc.para(f"{mv.label} ({mv.model})" + (" — measured on a user sample" if mv.sampled else ""), 11, HEAD, True)
         for v in mv.answers:
@@ -151,16 +178,25 @@ def _listed(values: list[str]) -> str:
 def _evidence(doc: _Doc, facts: AuditFacts) -> None:
     doc.add_page(orientation="L")
     doc.heading("Evidence, with 95 % user-bootstrap intervals")
-    doc.para("Each figure with its interval [low, high]; Δ retrain is the paired difference from the retrained "
-             "model, over the same users.", 8, MUTED)
+    doc.para(
+        "Each figure with its interval [low, high]; Δ retrain is the paired difference from the retrained "
+        "model, over the same users.",
+        8,
+        MUTED,
+    )
     n = len(facts.evidence[0]) - 1
     doc.grid(facts.evidence, widths=(60,) + (max(20, 205 // max(n, 1)),) * n, size=6.5)
     for name, found in facts.erasure_audits.items():
         doc.heading("Erasure audit", 12)
-        left = "found no trace of the request left" if found.get("audit_findings") == 0 else \
-            f"found {int(found.get('audit_findings', 0))} trace(s) left"
-        doc.para(f"{name}: after deleting, the audit walked the whole retrieval store, every retrieved history, "
-                 f"cached prompt and cached answer and {left}.")
+        left = (
+            "found no trace of the request left"
+            if found.get("audit_findings") == 0
+            else f"found {int(found.get('audit_findings', 0))} trace(s) left"
+        )
+        doc.para(
+            f"{name}: after deleting, the audit walked the whole retrieval store, every retrieved history, "
+            f"cached prompt and cached answer and {left}."
+        )
         doc.grid([("figure", "value")] + [(k, f"{v:g}") for k, v in found.items()], widths=(50, 30))
 
 
@@ -169,8 +205,12 @@ def _examples(doc: _Doc, facts: AuditFacts) -> None:
         return
     doc.add_page(orientation="L")
     doc.heading("Before and after: forgotten users' top-10")
-    doc.para("Shaded: an item this user asked to forget. The retrained model may still recommend one because it "
-             "is popular with others: that is not a memory of this user.", 8, MUTED)
+    doc.para(
+        "Shaded: an item this user asked to forget. The retrained model may still recommend one because it "
+        "is popular with others: that is not a memory of this user.",
+        8,
+        MUTED,
+    )
     for ex in facts.examples:
         doc.para(f"User {ex.user_id}", 10, HEAD, True)
         width = 262 // max(len(ex.models), 1)
@@ -204,8 +244,11 @@ def _provenance(doc: _Doc, facts: AuditFacts) -> None:
     doc.grid(rows, widths=(55, 125), size=7)
     if facts.data is not None and facts.data.files:
         doc.para("Every file's SHA-256", 10, HEAD, True)
-        doc.grid([("file", "SHA-256")] + [(f.path, f.sha256) for f in facts.data.files[:MAX_ROWS]],
-                 widths=(45, 135), size=6.5)
+        doc.grid(
+            [("file", "SHA-256")] + [(f.path, f.sha256) for f in facts.data.files[:MAX_ROWS]],
+            widths=(45, 135),
+            size=6.5,
+        )
     doc.para("Configuration", 10, HEAD, True)
     doc.para(json.dumps(facts.config, indent=1, default=str), 6.5)
 
@@ -223,16 +266,21 @@ def _glossary(doc: _Doc, result) -> None:
         doc.para(f"{family.describe(entry.k)} {TARGET_SENTENCES[entry.target]}", 8)
 
 
-def pdf_bytes(result, facts: AuditFacts, images: dict[str, bytes] | None = None,
-              title: str = "CRAGRU Studio audit report") -> bytes:
+def pdf_bytes(
+    result, facts: AuditFacts, images: dict[str, bytes] | None = None, title: str = "CRAGRU Studio audit report"
+) -> bytes:
     doc = _Doc(title)
     doc.add_page()
     doc.heading(title, 18)
     when = datetime.fromtimestamp(result.started_at).strftime("%Y-%m-%d %H:%M") if result.started_at else ""
     ds = result.dataset
-    doc.para(f"Run {result.run_id}, started {when}, on {ds.get('name', '?')} ({ds.get('n_users', '?')} users, "
-             f"{ds.get('n_items', '?')} items, {ds.get('n_interactions', '?')} interactions); device "
-             f"{result.environment.get('device', '?')}.", 9, MUTED)
+    doc.para(
+        f"Run {result.run_id}, started {when}, on {ds.get('name', '?')} ({ds.get('n_users', '?')} users, "
+        f"{ds.get('n_items', '?')} items, {ds.get('n_interactions', '?')} interactions); device "
+        f"{result.environment.get('device', '?')}.",
+        9,
+        MUTED,
+    )
     _verdicts(doc, facts.verdicts)
     _subjects(doc, facts)
     _evidence(doc, facts)
@@ -243,7 +291,9 @@ def pdf_bytes(result, facts: AuditFacts, images: dict[str, bytes] | None = None,
     return bytes(doc.output())
 
 
-def write_pdf(result, path: str | Path, images: dict[str, bytes] | None = None, facts: AuditFacts | None = None) -> Path:
+def write_pdf(
+    result, path: str | Path, images: dict[str, bytes] | None = None, facts: AuditFacts | None = None
+) -> Path:
     """Write the PDF audit report (facts gathered from the run's data when not given)."""
     from core.reporting.audit import build_audit
 

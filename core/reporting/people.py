@@ -94,8 +94,16 @@ def group_counts(result, name: str) -> list[GroupCount]:
         tol = entry_for(key).family.tolerance_for(mean)
         n = int(result.groups.get(f"n_{group}", len(users)))
         sample = sample_size(result.models[name], group)
-        out.append(GroupCount(group, sample or n, moved_further(result, name, users),
-                              lost_quality(result, name, group, tol), lost_quality(result, "base", group, tol), tol))
+        out.append(
+            GroupCount(
+                group,
+                sample or n,
+                moved_further(result, name, users),
+                lost_quality(result, name, group, tol),
+                lost_quality(result, "base", group, tol),
+                tol,
+            )
+        )
     return out
 
 
@@ -108,4 +116,5 @@ def sample_size(report, group: str) -> int | None:
 def is_sampled(report) -> bool:
     """True for a model measured on a user sample (CRAGRU ranks only some users with its LLM)."""
     return any(key.startswith("eval_sample/") for key in report.extras) or any(
-        "user sample" in note for note in report.notes)
+        "user sample" in note for note in report.notes
+    )

@@ -48,9 +48,11 @@ def _agreement(report, base) -> str:
         found = mine.get(group, {}).get(AGREEMENT_KEY)
         if found is None or not is_finite(found[0]):
             continue
-        ref = (base.agreement.get(group, {}).get(AGREEMENT_KEY) if base is not None and base is not report else None)
-        parts.append(f"{group_label(group, short=True)} {found[0]:.2f}"
-                     + (f" (original {ref[0]:.2f})" if ref and is_finite(ref[0]) else ""))
+        ref = base.agreement.get(group, {}).get(AGREEMENT_KEY) if base is not None and base is not report else None
+        parts.append(
+            f"{group_label(group, short=True)} {found[0]:.2f}"
+            + (f" (original {ref[0]:.2f})" if ref and is_finite(ref[0]) else "")
+        )
     return "top-10 agreement with retraining (RBO): " + ", ".join(parts) if parts else ""
 
 
@@ -83,14 +85,21 @@ def neutral_points(result, calibration: bool = True) -> list[str]:
                 seen[name] = entry["neutral_note"]
     order = list(ATTACK_KEYS)
     names = sorted(seen, key=lambda n: order.index(n) if n in order else len(order))
-    return [f"{entry_for(_key_of(name)).short}: {seen[name]}" for name in names
-            if calibration or _key_of(name) != "attack/calibration_auc"]
+    return [
+        f"{entry_for(_key_of(name)).short}: {seen[name]}"
+        for name in names
+        if calibration or _key_of(name) != "attack/calibration_auc"
+    ]
 
 
 def via_notes(result) -> list[str]:
     """A sentence for each model whose attack was measured through another model."""
-    return [f"{report.label}: the {name} attack was {entry['via']}."
-            for report in result.models.values() for name, entry in report.attacks.items() if entry.get("via")]
+    return [
+        f"{report.label}: the {name} attack was {entry['via']}."
+        for report in result.models.values()
+        for name, entry in report.attacks.items()
+        if entry.get("via")
+    ]
 
 
 def _key_of(attack: str) -> str:
@@ -104,8 +113,12 @@ def model_line(name: str, report, models: dict) -> str:
     parts = [_arrow(key, before.get(key), after.get(key)) for key in STORY_KEYS[:2]]
     parts += [_attack(key, report, retrain) for key in ATTACK_STORY_KEYS]
     harm = STORY_KEYS[2]
-    parts += [_agreement(report, base) if name != "retrain" else "", _known(report),
-              _arrow(harm, before.get(harm), after.get(harm)), _cost(after, name)]
+    parts += [
+        _agreement(report, base) if name != "retrain" else "",
+        _known(report),
+        _arrow(harm, before.get(harm), after.get(harm)),
+        _cost(after, name),
+    ]
     return f"<b>{html.escape(report.label)}</b>: " + "; ".join(p for p in parts if p) + "."
 
 
@@ -113,17 +126,23 @@ def result_story(result) -> str:
     """HTML: one headline sentence, one line per model after the original one, then where
     each attack's neutral point lies for this request (and any attack measured "via")."""
     req = result.request
-    head = (f"Forgot <b>{html.escape(str(req.get('description', '?')))}</b> "
-            f"({req.get('n_removed_rows', 0):,} training interactions) from "
-            f"<b>{html.escape(str(result.dataset.get('name', '?')))}</b>.")
+    head = (
+        f"Forgot <b>{html.escape(str(req.get('description', '?')))}</b> "
+        f"({req.get('n_removed_rows', 0):,} training interactions) from "
+        f"<b>{html.escape(str(result.dataset.get('name', '?')))}</b>."
+    )
     if "base" not in result.models:
         return head
-    lines = [head] + [model_line(name, report, result.models) for name, report in result.models.items()
-                      if name != "base"]
+    lines = [head] + [
+        model_line(name, report, result.models) for name, report in result.models.items() if name != "base"
+    ]
     notes = neutral_points(result, calibration=False)
     if notes:
         kind = html.escape(str(req.get("kind", "this")))
-        lines.append(f"<i>Attack targets are retrain's values. Neutral points for a request to forget {kind} — "
-                     + html.escape("; ".join(notes)) + ".</i>")
+        lines.append(
+            f"<i>Attack targets are retrain's values. Neutral points for a request to forget {kind} — "
+            + html.escape("; ".join(notes))
+            + ".</i>"
+        )
     lines += [html.escape(text) for text in via_notes(result)]
     return "<br>".join(lines)

@@ -35,10 +35,16 @@ class ForgottenSubjects:
     request_sha256: str
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "description": self.description, "forgotten_users": list(self.forgotten_users),
-                "items": [{"id": i, "title": t} for i, t in self.items],
-                "interactions": [list(p) for p in self.pairs], "n_removed_rows": self.n_removed_rows,
-                "who_counts": self.who_counts, "request_sha256": self.request_sha256}
+        return {
+            "kind": self.kind,
+            "description": self.description,
+            "forgotten_users": list(self.forgotten_users),
+            "items": [{"id": i, "title": t} for i, t in self.items],
+            "interactions": [list(p) for p in self.pairs],
+            "n_removed_rows": self.n_removed_rows,
+            "who_counts": self.who_counts,
+            "request_sha256": self.request_sha256,
+        }
 
 
 def resolve(dataset: Dataset, config: ExperimentConfig) -> ResolvedRequest:
@@ -57,17 +63,25 @@ def request_sha256(dataset: Dataset, resolved: ResolvedRequest) -> str:
 
 def _who_counts(kind: str, n_forgotten: int, n_users: int, n_items: int) -> str:
     if kind == "users":
-        return (f"The forgotten users are the {n_forgotten:,} people named by the request; all their training "
-                "interactions were removed.")
-    what = (f"an interaction with the {n_items:,} forgotten items" if kind == "items"
-            else "at least one of the removed interactions")
-    return (f"A forgotten user is anyone whose training data held {what}: {n_forgotten:,} of {n_users:,} users. "
-            "They keep their other interactions; forgotten-item recall and the attacks measure only the removed "
-            "ones, and their recommendation quality is measured like everyone else's.")
+        return (
+            f"The forgotten users are the {n_forgotten:,} people named by the request; all their training "
+            "interactions were removed."
+        )
+    what = (
+        f"an interaction with the {n_items:,} forgotten items"
+        if kind == "items"
+        else "at least one of the removed interactions"
+    )
+    return (
+        f"A forgotten user is anyone whose training data held {what}: {n_forgotten:,} of {n_users:,} users. "
+        "They keep their other interactions; forgotten-item recall and the attacks measure only the removed "
+        "ones, and their recommendation quality is measured like everyone else's."
+    )
 
 
-def forgotten_subjects(dataset: Dataset, config: ExperimentConfig,
-                       resolved: ResolvedRequest | None = None) -> ForgottenSubjects:
+def forgotten_subjects(
+    dataset: Dataset, config: ExperimentConfig, resolved: ResolvedRequest | None = None
+) -> ForgottenSubjects:
     """The subjects of the run's request on ``dataset`` (re-resolved unless ``resolved`` is given)."""
     resolved = resolved if resolved is not None else resolve(dataset, config)
     kind = config.request.kind
@@ -79,11 +93,20 @@ def forgotten_subjects(dataset: Dataset, config: ExperimentConfig,
         items = tuple((str(dataset.item_ids[i]), dataset.item_title(int(i))) for i in np.asarray(targets))
     elif kind == "interactions":
         rows = resolved.removed_rows
-        pairs = tuple(zip(dataset.user_ids[dataset.users[rows]].astype(str).tolist(),
-                          dataset.item_ids[dataset.items[rows]].astype(str).tolist()))
+        pairs = tuple(
+            zip(
+                dataset.user_ids[dataset.users[rows]].astype(str).tolist(),
+                dataset.item_ids[dataset.items[rows]].astype(str).tolist(),
+            )
+        )
     return ForgottenSubjects(
-        kind=kind, description=config.request.describe(), forgotten_users=users, items=items, pairs=pairs,
-        n_removed_rows=int(len(resolved.removed_rows)), n_users_total=dataset.n_users,
+        kind=kind,
+        description=config.request.describe(),
+        forgotten_users=users,
+        items=items,
+        pairs=pairs,
+        n_removed_rows=int(len(resolved.removed_rows)),
+        n_users_total=dataset.n_users,
         who_counts=_who_counts(kind, len(users), dataset.n_users, len(items)),
         request_sha256=request_sha256(dataset, resolved),
     )

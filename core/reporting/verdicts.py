@@ -81,8 +81,14 @@ def verdicts(result) -> list[MethodVerdict]:
 def method_verdict(result, name: str) -> MethodVerdict:
     report = result.models[name]
     kind = str(result.request.get("kind", "users"))
-    return MethodVerdict(name, report.label, forgotten_verdict(result, name, kind), affected_verdict(result, name),
-                         cost_verdict(cost_of(result.models, name)), is_sampled(report))
+    return MethodVerdict(
+        name,
+        report.label,
+        forgotten_verdict(result, name, kind),
+        affected_verdict(result, name),
+        cost_verdict(cost_of(result.models, name)),
+        is_sampled(report),
+    )
 
 
 # -- Is the data forgotten? ------------------------------------------------------------------
@@ -109,8 +115,10 @@ def _state(result, name: str, key: str) -> tuple[str, str] | None:
         elif state == KEPT and abs(mine - retrain) < 0.5 * abs(base - retrain):
             state = MOVED  # clearly different from retraining, but more than halfway there from the original
     entry = entry_for(key)
-    line = (f"{entry.label}: {value_text(entry, result.models[name], mine)}, retrain {entry.format(retrain)}, "
-            f"original {entry.format(base)} — {found.reason}")
+    line = (
+        f"{entry.label}: {value_text(entry, result.models[name], mine)}, retrain {entry.format(retrain)}, "
+        f"original {entry.format(base)} — {found.reason}"
+    )
     return state, line
 
 
@@ -129,14 +137,27 @@ def forgotten_verdict(result, name: str, kind: str) -> Verdict:
     if not states:
         return Verdict(FORGOTTEN, GREY, "Cannot tell: this run measured no forgetting figure for this method.")
     if len(by[SAME]) == len(states):
-        return Verdict(FORGOTTEN, GREEN, f"Yes: {_names(by[SAME], 'match', 'matches')} the retrained model within the "
-                       "tolerance.", evidence)
+        return Verdict(
+            FORGOTTEN,
+            GREEN,
+            f"Yes: {_names(by[SAME], 'match', 'matches')} the retrained model within the tolerance.",
+            evidence,
+        )
     if by[KEPT] and not (by[SAME] or by[MOVED] or by[OVER]):
-        return Verdict(FORGOTTEN, RED, f"No: {_names(by[KEPT], 'still differ', 'still differs')} clearly from the retrained model, "
-                       "toward the original: traces of the forgotten data remain.", evidence)
+        return Verdict(
+            FORGOTTEN,
+            RED,
+            f"No: {_names(by[KEPT], 'still differ', 'still differs')} clearly from the retrained model, "
+            "toward the original: traces of the forgotten data remain.",
+            evidence,
+        )
     if by[UNSURE] and not (by[KEPT] or by[MOVED] or by[OVER]):
-        return Verdict(FORGOTTEN, GREY, f"Not enough users to tell: the 95 % interval of {_names(by[UNSURE])} "
-                       "is wider than the tolerance.", evidence)
+        return Verdict(
+            FORGOTTEN,
+            GREY,
+            f"Not enough users to tell: the 95 % interval of {_names(by[UNSURE])} is wider than the tolerance.",
+            evidence,
+        )
     parts = []
     if by[SAME]:
         parts.append(f"{_names(by[SAME], 'match', 'matches')} the retrained model")
@@ -145,8 +166,10 @@ def forgotten_verdict(result, name: str, kind: str) -> Verdict:
     if by[KEPT]:
         parts.append(f"{_names(by[KEPT], 'still differ', 'still differs')} clearly from the retrained model")
     if by[OVER]:
-        parts.append(f"{_names(by[OVER], 'overshot', 'overshot')} the retrained model, away from the original: more "
-                     "forgotten than retraining would, which itself shows the deletion")
+        parts.append(
+            f"{_names(by[OVER], 'overshot', 'overshot')} the retrained model, away from the original: more "
+            "forgotten than retraining would, which itself shows the deletion"
+        )
     if by[UNSURE]:
         parts.append(f"{_names(by[UNSURE])}: {UNSURE_WORDS}")
     return Verdict(FORGOTTEN, AMBER, "Partly: " + "; ".join(parts) + ".", evidence)
@@ -155,11 +178,15 @@ def forgotten_verdict(result, name: str, kind: str) -> Verdict:
 # -- Who else was affected? ------------------------------------------------------------------
 def _people_line(count: GroupCount, sampled: bool) -> str:
     who = group_label(count.group)
-    text = f"{who}: {_of(count.moved_further, count.n_users)} with a top-10 further from retraining's than the " \
-           "original model's"
+    text = (
+        f"{who}: {_of(count.moved_further, count.n_users)} with a top-10 further from retraining's than the "
+        "original model's"
+    )
     if count.lost_quality is not None:
-        text += (f"; {_of(count.lost_quality, count.n_users)} lost NDCG@10 by more than {count.tolerance:.3f} "
-                 f"against retraining (original model: {count.base_lost_quality:,})")
+        text += (
+            f"; {_of(count.lost_quality, count.n_users)} lost NDCG@10 by more than {count.tolerance:.3f} "
+            f"against retraining (original model: {count.base_lost_quality:,})"
+        )
     elif sampled:
         text += "; quality per person not counted (measured on a user sample)"
     return text
@@ -183,25 +210,44 @@ def affected_verdict(result, name: str) -> Verdict:
     bad = [g for g, v in judged.items() if v == judgement.BAD]
     fell = [g for g in bad if _gap(result, name, g) < 0]
     if fell:
-        return Verdict(AFFECTED, RED, f"Harmed: ranking quality of {' and '.join(group_label(g) for g in fell)} fell "
-                       f"beyond the tolerance against retraining{people}.", tuple(evidence))
+        return Verdict(
+            AFFECTED,
+            RED,
+            f"Harmed: ranking quality of {' and '.join(group_label(g) for g in fell)} fell "
+            f"beyond the tolerance against retraining{people}.",
+            tuple(evidence),
+        )
     if bad:
-        return Verdict(AFFECTED, AMBER, f"Changed: ranking quality of {' and '.join(group_label(g) for g in bad)} "
-                       f"rose beyond the tolerance above retraining's: not what retraining would give{people}.",
-                       tuple(evidence))
+        return Verdict(
+            AFFECTED,
+            AMBER,
+            f"Changed: ranking quality of {' and '.join(group_label(g) for g in bad)} "
+            f"rose beyond the tolerance above retraining's: not what retraining would give{people}.",
+            tuple(evidence),
+        )
     unsure = [g for g, v in judged.items() if v == judgement.UNSURE]
     if unsure or not judged:
         what = " and ".join(group_label(g) for g in unsure) if unsure else "any group"
-        return Verdict(AFFECTED, GREY, f"Not enough users to tell whether quality held for {what}{people}.",
-                       tuple(evidence))
+        return Verdict(
+            AFFECTED, GREY, f"Not enough users to tell whether quality held for {what}{people}.", tuple(evidence)
+        )
     if share > MOVED_SHARE:
-        return Verdict(AFFECTED, AMBER, f"Some: quality held on average, but{people.removeprefix(';')} "
-                       f"(flagged above {MOVED_SHARE:.0%}).", tuple(evidence))
+        return Verdict(
+            AFFECTED,
+            AMBER,
+            f"Some: quality held on average, but{people.removeprefix(';')} (flagged above {MOVED_SHARE:.0%}).",
+            tuple(evidence),
+        )
     if any(v == judgement.NEUTRAL for v in judged.values()):
-        return Verdict(AFFECTED, AMBER, f"Some: ranking quality moved somewhat away from retraining's{people}.",
-                       tuple(evidence))
-    return Verdict(AFFECTED, GREEN, f"Few: ranking quality of retained and similar users stayed within the tolerance "
-                   f"of retraining{people}.", tuple(evidence))
+        return Verdict(
+            AFFECTED, AMBER, f"Some: ranking quality moved somewhat away from retraining's{people}.", tuple(evidence)
+        )
+    return Verdict(
+        AFFECTED,
+        GREEN,
+        f"Few: ranking quality of retained and similar users stayed within the tolerance of retraining{people}.",
+        tuple(evidence),
+    )
 
 
 def _gap(result, name: str, group: str) -> float:
@@ -218,11 +264,15 @@ def _people_phrase(count: GroupCount | None) -> str:
     if count is None or count.moved_further is None:
         return ""
     share = count.moved_further / count.n_users if count.n_users else 0.0
-    text = (f"; {count.moved_further:,} of {count.n_users:,} retained users ({share:.0%}) got a top-10 further "
-            "from retraining's than the original model's")
+    text = (
+        f"; {count.moved_further:,} of {count.n_users:,} retained users ({share:.0%}) got a top-10 further "
+        "from retraining's than the original model's"
+    )
     if count.lost_quality is not None:
-        text += (f", {count.lost_quality:,} lost NDCG@10 beyond {count.tolerance:.3f} (original model: "
-                 f"{count.base_lost_quality:,})")
+        text += (
+            f", {count.lost_quality:,} lost NDCG@10 beyond {count.tolerance:.3f} (original model: "
+            f"{count.base_lost_quality:,})"
+        )
     return text
 
 
@@ -230,19 +280,35 @@ def _people_phrase(count: GroupCount | None) -> str:
 def cost_verdict(cost: Cost) -> Verdict:
     evidence = (cost_text(cost),)
     if cost.retrain_s is None:
-        return Verdict(COST, GREY, f"Cannot compare: no retraining in this run; set-up + request took "
-                       f"{format_seconds(cost.total_s)}.", evidence)
+        return Verdict(
+            COST,
+            GREY,
+            f"Cannot compare: no retraining in this run; set-up + request took {format_seconds(cost.total_s)}.",
+            evidence,
+        )
     total, retrain = format_seconds(cost.total_s), format_seconds(cost.retrain_s)
     if not cost.exceeds_retraining:
-        return Verdict(COST, GREEN, f"Cheaper than retraining: {total} including set-up against retraining's "
-                       f"{retrain}.", evidence)
+        return Verdict(
+            COST, GREEN, f"Cheaper than retraining: {total} including set-up against retraining's {retrain}.", evidence
+        )
     if cost.request_s < cost.retrain_s:
-        pays = (f"; set-up pays for itself after {cost.break_even_requests:,} requests"
-                if cost.break_even_requests else "")
-        return Verdict(COST, AMBER, f"Quick per request ({format_seconds(cost.request_s)}), but set-up + this "
-                       f"request took {total}, more than retraining's {retrain}{pays}.", evidence)
-    return Verdict(COST, RED, f"Dearer than retraining: this request alone took {format_seconds(cost.request_s)} "
-                   f"against retraining's {retrain}.", evidence)
+        pays = (
+            f"; set-up pays for itself after {cost.break_even_requests:,} requests" if cost.break_even_requests else ""
+        )
+        return Verdict(
+            COST,
+            AMBER,
+            f"Quick per request ({format_seconds(cost.request_s)}), but set-up + this "
+            f"request took {total}, more than retraining's {retrain}{pays}.",
+            evidence,
+        )
+    return Verdict(
+        COST,
+        RED,
+        f"Dearer than retraining: this request alone took {format_seconds(cost.request_s)} "
+        f"against retraining's {retrain}.",
+        evidence,
+    )
 
 
 # -- plain text (``cragru-run``) ----------------------------------------------------------------

@@ -19,8 +19,14 @@ from core.sweeps.cells import CellOutcome
 from core.sweeps.grid import Cell
 
 PLOTTED_KEYS = (
-    "forgotten_recall@10", "attack/fold_in_auc", "attack/record_auc",
-    "retain/ndcg@10", "forget/ndcg@10", "similar/ndcg@10", "time_s", "speedup_vs_retrain",
+    "forgotten_recall@10",
+    "attack/fold_in_auc",
+    "attack/record_auc",
+    "retain/ndcg@10",
+    "forget/ndcg@10",
+    "similar/ndcg@10",
+    "time_s",
+    "speedup_vs_retrain",
 )
 """Each forgetting measure, each group's utility, unlearning cost and speed-up."""
 
@@ -47,8 +53,13 @@ class Series:
         return f"{self.variant} · {self.model} · {self.request}"
 
     def as_dict(self) -> dict:
-        return {"variant": self.variant, "model": self.model, "request": self.request, "key": self.key,
-                "points": [p.__dict__ for p in self.points]}
+        return {
+            "variant": self.variant,
+            "model": self.model,
+            "request": self.request,
+            "key": self.key,
+            "points": [p.__dict__ for p in self.points],
+        }
 
 
 def interval(spread: SeedSpread) -> tuple[float, float]:
@@ -68,26 +79,34 @@ def _with_speedup(cell: Cell, result: RunResult, retrain: RunResult | None) -> R
     return replace(result, models={**result.models, cell.method: replace(report, speedup_vs_retrain=speedup)})
 
 
-def sweep_series(cells: list[Cell] | tuple[Cell, ...], outcomes: list[CellOutcome] | tuple[CellOutcome, ...],
-                 keys: tuple[str, ...] | None = None) -> list[Series]:
+def sweep_series(
+    cells: list[Cell] | tuple[Cell, ...],
+    outcomes: list[CellOutcome] | tuple[CellOutcome, ...],
+    keys: tuple[str, ...] | None = None,
+) -> list[Series]:
     """Series of every finished cell (failed and cancelled cells are left out)."""
     results = {o.cell_id: o.result for o in outcomes if o.result is not None}
-    retrains = {(c.model, c.seed, c.request, c.size): results.get(c.cell_id) for c in cells
-                if c.method == "retrain" and c.variant == "retrain"}
+    retrains = {
+        (c.model, c.seed, c.request, c.size): results.get(c.cell_id)
+        for c in cells
+        if c.method == "retrain" and c.variant == "retrain"
+    }
     grouped: dict[tuple, dict[float, list[RunResult]]] = {}
     for cell in cells:
         if cell.cell_id in results:
             paired = retrains.get((cell.model, cell.seed, cell.request, cell.size))
             grouped.setdefault(cell.series, {}).setdefault(cell.size, []).append(
-                _with_speedup(cell, results[cell.cell_id], paired))
+                _with_speedup(cell, results[cell.cell_id], paired)
+            )
     method_of = {c.series: c.method for c in cells}
     out = []
     for series, by_size in grouped.items():
         summaries = {size: summarise(rs).get(method_of[series], {}) for size, rs in sorted(by_size.items())}
         wanted = keys or sorted({k for s in summaries.values() for k in s})
         for key in wanted:
-            points = tuple(Point(size, s[key].mean, *interval(s[key]), s[key].n)
-                           for size, s in summaries.items() if key in s)
+            points = tuple(
+                Point(size, s[key].mean, *interval(s[key]), s[key].n) for size, s in summaries.items() if key in s
+            )
             if points:
                 out.append(Series(*series, key, points))
     return out

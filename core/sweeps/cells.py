@@ -29,8 +29,11 @@ def base_key(config: ExperimentConfig) -> str:
     """Cells with the same key share one base model (data, split, model settings)."""
     import json
 
-    return json.dumps([config.data.__dict__, config.split.__dict__, config.model.as_dict(), config.device],
-                      sort_keys=True, default=str)
+    return json.dumps(
+        [config.data.__dict__, config.split.__dict__, config.model.as_dict(), config.device],
+        sort_keys=True,
+        default=str,
+    )
 
 
 def _use_cache_dir(cache_dir: str | None) -> None:
@@ -54,8 +57,9 @@ def train_base_into_cache(config: ExperimentConfig, cache_dir: str | None = None
     return time.perf_counter() - t
 
 
-def run_cell(cell_id: str, config: ExperimentConfig, cache_dir: str | None = None,
-             should_stop=None, _after_base=None) -> CellOutcome:
+def run_cell(
+    cell_id: str, config: ExperimentConfig, cache_dir: str | None = None, should_stop=None, _after_base=None
+) -> CellOutcome:
     """One ordinary experiment; a raised error becomes a ``failed`` outcome (the sweep
     goes on). ``_after_base`` only orders the task after its base model on Ray."""
     from core.errors import Cancelled

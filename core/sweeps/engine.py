@@ -112,10 +112,16 @@ def _serial(cells: list[Cell], cache: str, should_stop, finish) -> tuple[float, 
     return 0.0, base_s
 
 
-def run_sweep(cells: list[Cell] | tuple[Cell, ...], out_dir: str | Path, *, executor: str = "ray",
-              ray_options: RayOptions | None = None, store: RunStore | None = None,
-              on_event: Callable[[object], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> SweepReport:
+def run_sweep(
+    cells: list[Cell] | tuple[Cell, ...],
+    out_dir: str | Path,
+    *,
+    executor: str = "ray",
+    ray_options: RayOptions | None = None,
+    store: RunStore | None = None,
+    on_event: Callable[[object], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> SweepReport:
     """Run every cell not already finished under ``out_dir``; see the module docstring."""
     if executor not in EXECUTORS:
         raise CragruError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
@@ -130,8 +136,9 @@ def run_sweep(cells: list[Cell] | tuple[Cell, ...], out_dir: str | Path, *, exec
         _record(store, cell, outcome)
         outcomes[cell.cell_id] = outcome
         if on_event is not None:
-            on_event(CellFinished(len(outcomes), len(cells), cell.cell_id, outcome.status, outcome.seconds,
-                                  outcome.error))
+            on_event(
+                CellFinished(len(outcomes), len(cells), cell.cell_id, outcome.status, outcome.seconds, outcome.error)
+            )
 
     todo = []
     for cell in cells:
@@ -151,5 +158,12 @@ def run_sweep(cells: list[Cell] | tuple[Cell, ...], out_dir: str | Path, *, exec
     else:
         startup_s, base_s = 0.0, 0.0
     ordered = tuple(outcomes[c.cell_id] for c in cells)
-    return SweepReport(ordered, executor, time.perf_counter() - started, startup_s, base_s,
-                       base_s + sum(o.seconds for o in ordered), slots)
+    return SweepReport(
+        ordered,
+        executor,
+        time.perf_counter() - started,
+        startup_s,
+        base_s,
+        base_s + sum(o.seconds for o in ordered),
+        slots,
+    )

@@ -137,12 +137,27 @@ def grid_from_dict(raw: dict) -> Grid:
         for entry in methods:
             swept = {k for k, v in entry.get("params", {}).items() if isinstance(v, list)}
             for choice in _variants(entry):
-                config = replace(base, split=replace(split, seed=seed), model=replace(model, seed=seed),
-                                 request=request, methods=(choice,))
+                config = replace(
+                    base,
+                    split=replace(split, seed=seed),
+                    model=replace(model, seed=seed),
+                    request=request,
+                    methods=(choice,),
+                )
                 config.validate()
                 variant, kind = _variant_label(choice, swept), f"{request.kind}:{request.selector}"
-                cells.append(Cell(_cell_id(config, variant, text, seed, model.name), config, choice.name, variant,
-                                  kind, request.fraction, seed, model.name))
+                cells.append(
+                    Cell(
+                        _cell_id(config, variant, text, seed, model.name),
+                        config,
+                        choice.name,
+                        variant,
+                        kind,
+                        request.fraction,
+                        seed,
+                        model.name,
+                    )
+                )
     ids = [c.cell_id for c in cells]
     if len(set(ids)) != len(ids):
         raise ConfigError("the grid lists the same cell twice (a request, method or seed repeated?)")

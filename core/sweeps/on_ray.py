@@ -56,8 +56,13 @@ def _outcome_of(ref, cell: Cell) -> CellOutcome:
         return CellOutcome(cell.cell_id, "failed", error=f"{type(exc).__name__}: {text[-1] if text else ''}")
 
 
-def run_on_ray(cells: list[Cell], cache: str, options, should_stop: Callable[[], bool] | None,
-               finish: Callable[[Cell, CellOutcome], None]) -> tuple[float, float, int]:
+def run_on_ray(
+    cells: list[Cell],
+    cache: str,
+    options,
+    should_stop: Callable[[], bool] | None,
+    finish: Callable[[Cell, CellOutcome], None],
+) -> tuple[float, float, int]:
     """Submit the bases, then the cells; hand each outcome to ``finish`` as it arrives.
     Returns (start-up seconds, base seconds, slots)."""
     import ray
@@ -71,13 +76,17 @@ def run_on_ray(cells: list[Cell], cache: str, options, should_stop: Callable[[],
         for cell in cells:
             key = base_key(cell.config)
             if cell.config.use_cache and key not in bases:
-                bases[key] = base_task.options(num_cpus=options.cpus_per_cell, max_retries=0,
-                                               num_gpus=_gpu_share(cell, options.gpus_per_cell, gpus)
-                                               ).remote(cell.config, cache)
-        pending = {cell_task.options(num_cpus=options.cpus_per_cell, max_retries=0,
-                                     num_gpus=_gpu_share(cell, options.gpus_per_cell, gpus)
-                                     ).remote(cell.cell_id, cell.config, cache, None,
-                                              bases.get(base_key(cell.config))): cell for cell in cells}
+                bases[key] = base_task.options(
+                    num_cpus=options.cpus_per_cell,
+                    max_retries=0,
+                    num_gpus=_gpu_share(cell, options.gpus_per_cell, gpus),
+                ).remote(cell.config, cache)
+        pending = {
+            cell_task.options(
+                num_cpus=options.cpus_per_cell, max_retries=0, num_gpus=_gpu_share(cell, options.gpus_per_cell, gpus)
+            ).remote(cell.cell_id, cell.config, cache, None, bases.get(base_key(cell.config))): cell
+            for cell in cells
+        }
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) // options.cpus_per_cell))
         cancelled = False
         while pending:

@@ -58,8 +58,13 @@ class StreamResult:
         return [s for s in self.steps if s.method == method]
 
     def as_dict(self) -> dict:
-        return {"request": self.request, "dataset": self.dataset, "setup_s": self.setup_s, "modes": self.modes,
-                "steps": [asdict(s) for s in self.steps]}
+        return {
+            "request": self.request,
+            "dataset": self.dataset,
+            "setup_s": self.setup_s,
+            "modes": self.modes,
+            "steps": [asdict(s) for s in self.steps],
+        }
 
 
 def step_requests(dataset: Dataset, split: Split, config: ExperimentConfig, n_steps: int) -> list[ResolvedRequest]:
@@ -78,8 +83,11 @@ def merged(dataset: Dataset, steps: list[ResolvedRequest]) -> ResolvedRequest:
     """Every request so far as one: what a method without ``sequential_requests`` redoes."""
     removed = np.sort(np.concatenate([s.removed_rows for s in steps]))
     return ResolvedRequest(
-        request=steps[-1].request, removed_rows=removed, retained_rows=steps[-1].retained_rows,
-        forget_users=np.unique(dataset.users[removed]), forget_items=np.unique(dataset.items[removed]),
+        request=steps[-1].request,
+        removed_rows=removed,
+        retained_rows=steps[-1].retained_rows,
+        forget_users=np.unique(dataset.users[removed]),
+        forget_items=np.unique(dataset.items[removed]),
         target_users=np.unique(np.concatenate([s.target_users for s in steps])),
         target_items=np.unique(np.concatenate([s.target_items for s in steps])),
     )
@@ -93,8 +101,9 @@ def _timed(device: torch.device, fn, *args):
     return out, time.perf_counter() - t
 
 
-def run_stream(config: ExperimentConfig, n_steps: int, on_event=None, should_stop=None,
-               dataset: Dataset | None = None) -> StreamResult:
+def run_stream(
+    config: ExperimentConfig, n_steps: int, on_event=None, should_stop=None, dataset: Dataset | None = None
+) -> StreamResult:
     """Apply ``n_steps`` requests to every method of ``config``; retraining is always measured."""
     from core.base_model import train_base
     from core.device import resolve_device
@@ -135,10 +144,18 @@ def run_stream(config: ExperimentConfig, n_steps: int, on_event=None, should_sto
                 model, seconds = reference, retrain_s
             else:
                 request = requests[k] if state.mode == "incremental" else so_far
-                ctx = step_context(config, data, request, state.model if state.mode == "incremental" else base,
-                                   device, sub.for_model(state.spec.name))
+                ctx = step_context(
+                    config,
+                    data,
+                    request,
+                    state.model if state.mode == "incremental" else base,
+                    device,
+                    sub.for_model(state.spec.name),
+                )
                 if state.prepared is None and state.spec.prepare is not None:
-                    state.prepared, result.setup_s[state.spec.name] = _timed(device, state.spec.prepare, ctx, state.params)
+                    state.prepared, result.setup_s[state.spec.name] = _timed(
+                        device, state.spec.prepare, ctx, state.params
+                    )
                 outcome, seconds = _timed(device, state.spec.unlearn, ctx, state.params, state.prepared)
                 model = outcome.model
                 state.sample = outcome.eval_sample

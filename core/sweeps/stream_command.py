@@ -23,16 +23,31 @@ FIGURES = (
 def stream_panels(result: StreamResult) -> list[Panel]:
     """One panel per figure, one line per method, x = request number."""
     methods = list(dict.fromkeys(s.method for s in result.steps))
-    return [Panel(title, "request", tuple(
-        Line(f"{m} ({result.modes[m]})", tuple(float(s.step) for s in result.of(m)),
-             tuple(float(getattr(s, key)) for s in result.of(m))) for m in methods), log_y=log)
-        for key, title, log in FIGURES]
+    return [
+        Panel(
+            title,
+            "request",
+            tuple(
+                Line(
+                    f"{m} ({result.modes[m]})",
+                    tuple(float(s.step) for s in result.of(m)),
+                    tuple(float(getattr(s, key)) for s in result.of(m)),
+                )
+                for m in methods
+            ),
+            log_y=log,
+        )
+        for key, title, log in FIGURES
+    ]
 
 
 def _print(event: object) -> None:
     if isinstance(event, StreamStep):
-        print(f"step {event.step:>3} {event.method:<12} {event.latency_s:8.2f} s  cumulative {event.cumulative_s:8.2f} s"
-              f"  drift top-10 {event.drift_top10:.3f}  ΔNDCG {event.drift_ndcg:+.4f}", flush=True)
+        print(
+            f"step {event.step:>3} {event.method:<12} {event.latency_s:8.2f} s  cumulative {event.cumulative_s:8.2f} s"
+            f"  drift top-10 {event.drift_top10:.3f}  ΔNDCG {event.drift_ndcg:+.4f}",
+            flush=True,
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -49,13 +64,16 @@ def main(argv: list[str]) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "stream.json").write_text(json.dumps(result.as_dict(), indent=1))
-        (out / "stream.svg").write_text(panels_svg(stream_panels(result), title=f"{args.steps} × {result.request} "
-                                                   f"on {result.dataset}"))
+        (out / "stream.svg").write_text(
+            panels_svg(stream_panels(result), title=f"{args.steps} × {result.request} on {result.dataset}")
+        )
         print(f"stream written to {out}")
     for method, mode in result.modes.items():
         last = result.of(method)[-1]
-        print(f"{method:<12} {mode:<12} set-up {result.setup_s.get(method, 0.0):7.2f} s  "
-              f"total {last.cumulative_s:8.2f} s  final drift top-10 {last.drift_top10:.3f}")
+        print(
+            f"{method:<12} {mode:<12} set-up {result.setup_s.get(method, 0.0):7.2f} s  "
+            f"total {last.cumulative_s:8.2f} s  final drift top-10 {last.drift_top10:.3f}"
+        )
     return 0
 
 

@@ -30,15 +30,25 @@ class StreamState:
     sample: EvalSample | None = None
 
 
-def step_context(config: ExperimentConfig, data, request: ResolvedRequest, model, device: torch.device,
-                 reporter) -> UnlearnContext:
+def step_context(
+    config: ExperimentConfig, data, request: ResolvedRequest, model, device: torch.device, reporter
+) -> UnlearnContext:
     """The method's context at one step: ``request`` is this step's rows (incremental) or
     every request so far (from base); retained rows are always what remains."""
     p = data.prepared
     return UnlearnContext(
-        dataset=p.dataset, split=p.split, request=request, groups=p.groups, base_model=model,
-        model_config=config.model, device=device, reporter=reporter, seed=config.split.seed,
-        train_model=data.trainer(device), targets=p.targets, retrain_valid_rows=p.retrain_valid_rows,
+        dataset=p.dataset,
+        split=p.split,
+        request=request,
+        groups=p.groups,
+        base_model=model,
+        model_config=config.model,
+        device=device,
+        reporter=reporter,
+        seed=config.split.seed,
+        train_model=data.trainer(device),
+        targets=p.targets,
+        retrain_valid_rows=p.retrain_valid_rows,
     )
 
 
@@ -57,9 +67,14 @@ def measure_step(state: StreamState, step: int, seconds: float, setup_s: float, 
     jaccard, _ = overlap_per_user(_retained_top10(state.model, users, data), _retained_top10(reference, users, data))
     ndcg = measured.groups["retain"]["ndcg@10"]
     return StreamStep(
-        method=state.spec.name, step=step, mode=state.mode, latency_s=seconds,
-        cumulative_s=setup_s + state.total_s, removed_rows=int(len(data.prepared.request.removed_rows)),
-        retain_ndcg=ndcg, forgotten_recall=measured.forgotten_recall["forgotten_recall@10"],
+        method=state.spec.name,
+        step=step,
+        mode=state.mode,
+        latency_s=seconds,
+        cumulative_s=setup_s + state.total_s,
+        removed_rows=int(len(data.prepared.request.removed_rows)),
+        retain_ndcg=ndcg,
+        forgotten_recall=measured.forgotten_recall["forgotten_recall@10"],
         drift_ndcg=ndcg - ref.groups["retain"]["ndcg@10"],
         drift_top10=float(1.0 - jaccard.mean()) if len(jaccard) else float("nan"),
     )

@@ -64,26 +64,34 @@ def _panel(panel: Panel, ox: float, oy: float, colours: dict[str, str]) -> list[
     def py(y: float) -> float:
         return oy + PAD_T + ph - (f(y) - y0) / (y1 - y0) * ph
 
-    out = [f'<text x="{ox + W / 2}" y="{oy + 16}" text-anchor="middle" font-weight="bold">{escape(panel.title)}</text>',
-           f'<rect x="{ox + PAD_L}" y="{oy + PAD_T}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>',
-           f'<text x="{ox + PAD_L + pw / 2}" y="{oy + H - 4}" text-anchor="middle">{escape(panel.x_label)}</text>']
+    out = [
+        f'<text x="{ox + W / 2}" y="{oy + 16}" text-anchor="middle" font-weight="bold">{escape(panel.title)}</text>',
+        f'<rect x="{ox + PAD_L}" y="{oy + PAD_T}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>',
+        f'<text x="{ox + PAD_L + pw / 2}" y="{oy + H - 4}" text-anchor="middle">{escape(panel.x_label)}</text>',
+    ]
     for t in _ticks(y0, y1):
         y = oy + PAD_T + ph - (t - y0) / (y1 - y0) * ph
-        shown = 10 ** t if panel.log_y else t
+        shown = 10**t if panel.log_y else t
         out.append(f'<text x="{ox + PAD_L - 4}" y="{y + 4}" text-anchor="end">{_fmt(shown)}</text>')
     for t in _x_ticks(xs, x0, x1):
         out.append(f'<text x="{px(t)}" y="{oy + PAD_T + ph + 14}" text-anchor="middle">{_fmt(t)}</text>')
     for ln in panel.lines:
         colour = colours[ln.label]
         if ln.lows is not None and ln.highs is not None:
-            ring = [(px(x), py(h)) for x, h in zip(ln.xs, ln.highs)] + \
-                   [(px(x), py(lo)) for x, lo in reversed(list(zip(ln.xs, ln.lows)))]
-            out.append(f'<polygon points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in ring)}" fill="{colour}" '
-                       'fill-opacity="0.15" stroke="none"/>')
+            ring = [(px(x), py(h)) for x, h in zip(ln.xs, ln.highs)] + [
+                (px(x), py(lo)) for x, lo in reversed(list(zip(ln.xs, ln.lows)))
+            ]
+            out.append(
+                f'<polygon points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in ring)}" fill="{colour}" '
+                'fill-opacity="0.15" stroke="none"/>'
+            )
         pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(ln.xs, ln.ys) if math.isfinite(y))
         out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        out += [f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" fill="{colour}"/>'
-                for x, y in zip(ln.xs, ln.ys) if math.isfinite(y)]
+        out += [
+            f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" fill="{colour}"/>'
+            for x, y in zip(ln.xs, ln.ys)
+            if math.isfinite(y)
+        ]
     return out
 
 
@@ -95,15 +103,19 @@ def panels_svg(panels: list[Panel], columns: int = 3, title: str = "") -> str:
     top = 28 if title else 4
     legend_h = 18 * len(labels) + 8
     width, height = W * min(columns, max(1, len(panels))), top + H * rows + legend_h
-    body = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="white"/>']
+    body = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="white"/>'
+    ]
     if title:
         body.append(f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="14">{escape(title)}</text>')
     for i, panel in enumerate(panels):
         body += _panel(panel, W * (i % columns), top + H * (i // columns), colours)
     for i, label in enumerate(labels):
         y = top + H * rows + 14 + 18 * i
-        body.append(f'<rect x="12" y="{y - 9}" width="14" height="4" fill="{colours[label]}"/>'
-                    f'<text x="32" y="{y - 4}">{escape(label)}</text>')
+        body.append(
+            f'<rect x="12" y="{y - 9}" width="14" height="4" fill="{colours[label]}"/>'
+            f'<text x="32" y="{y - 4}">{escape(label)}</text>'
+        )
     body.append("</svg>")
     return "\n".join(body)

@@ -7,24 +7,31 @@ from __future__ import annotations
 import html
 from typing import Iterable
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-import pyqtgraph as pg
 from cragru_gui.glossary import HelpButton
 
 
 def legend_html(names: Iterable[str], colour, text=lambda name: name) -> str:
     """Coloured squares with each model's name (``text`` gives its words)."""
-    return "&nbsp;&nbsp; ".join(f"<span style='color:{colour(n)}'>■</span>&nbsp;{html.escape(text(n))}"
-                                for n in names)
+    return "&nbsp;&nbsp; ".join(f"<span style='color:{colour(n)}'>■</span>&nbsp;{html.escape(text(n))}" for n in names)
 
 
 class ChartFrame(QWidget):
-    """A plot with its "?" button (top left, above the value axis, clear of the title) and, when ``legend``, a colour legend below."""
+    """A plot with its "?" button (top left, above the value axis, clear of the title) and, when ``legend``,
+    a colour legend below."""
 
-    def __init__(self, plot: pg.PlotWidget, title: str, keys: Iterable[str] = (), text: str = "",
-                 legend: bool = False, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        plot: pg.PlotWidget,
+        title: str,
+        keys: Iterable[str] = (),
+        text: str = "",
+        legend: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("chartFrame")
         self.plot = plot

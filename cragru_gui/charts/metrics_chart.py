@@ -8,9 +8,9 @@ streams in.
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-import pyqtgraph as pg
 from cragru_gui.charts import result_bars as rb
 from cragru_gui.charts.chart_frame import ChartFrame, legend_html
 from cragru_gui.charts.plotting import ModelColours, widget_png
@@ -20,12 +20,18 @@ from cragru_gui.run_notes import sampled_models
 
 MODEL_TEXT = {"base": "base (trained on all data)", "retrain": "retrain (gold standard)"}
 SHORT_TEXT = {"base": "base", "retrain": "retrain (target)"}
-LOSS_HELP = ("The training objective of each model being trained, per epoch or step, drawn live. It should "
-             "fall and flatten; it says how training went, not how good the model is.")
-VALIDATION_HELP = ("Ranking quality (NDCG@10) on validation data — interactions held apart from training — "
-                   "measured while each model trains. Training stops when it no longer improves.")
-DIAGNOSTICS_HELP = ("What each unlearning method tracks about itself while it runs, as it declares it (for "
-                    "example its loss on the forgotten rows). Outside the shared protocol: not judged.")
+LOSS_HELP = (
+    "The training objective of each model being trained, per epoch or step, drawn live. It should "
+    "fall and flatten; it says how training went, not how good the model is."
+)
+VALIDATION_HELP = (
+    "Ranking quality (NDCG@10) on validation data — interactions held apart from training — "
+    "measured while each model trains. Training stops when it no longer improves."
+)
+DIAGNOSTICS_HELP = (
+    "What each unlearning method tracks about itself while it runs, as it declares it (for "
+    "example its loss on the forgotten rows). Outside the shared protocol: not judged."
+)
 
 
 class MetricsChart(QWidget):
@@ -52,17 +58,28 @@ class MetricsChart(QWidget):
             "training_loss": ChartFrame(panels["loss"].plot, "Training loss", text=LOSS_HELP),
             "validation_ndcg": ChartFrame(panels["validation"].plot, "Validation NDCG@10", text=VALIDATION_HELP),
             "diagnostics": ChartFrame(panels["diagnostics"].plot, "Method diagnostics", text=DIAGNOSTICS_HELP),
-            "forgotten_recall": ChartFrame(bars.memory.plot, "Still remembered",
-                                           ["forgotten_recall@10"], rb.MEMORY_HELP),
-            "hit_by_group": ChartFrame(bars.hit.plot, "Hit@10 by user group", ["retain/hit@10"], rb.HIT_HELP,
-                                       legend=True),
-            "ndcg_by_group": ChartFrame(bars.ndcg.plot, "NDCG@10 by user group", ["retain/ndcg@10"], rb.NDCG_HELP,
-                                        legend=True),
-            "attack_auc": ChartFrame(bars.attack.plot, "Membership attacks", ["attack/fold_in_auc",
-                                     "attack/record_auc"], rb.ATTACK_HELP, legend=True),
-            "time": ChartFrame(bars.time.plot, "Cost", ["prep_time_s", "time_s", "speedup_vs_retrain",
-                                                    "speedup_incl_setup"],
-                               rb.TIME_HELP),
+            "forgotten_recall": ChartFrame(
+                bars.memory.plot, "Still remembered", ["forgotten_recall@10"], rb.MEMORY_HELP
+            ),
+            "hit_by_group": ChartFrame(
+                bars.hit.plot, "Hit@10 by user group", ["retain/hit@10"], rb.HIT_HELP, legend=True
+            ),
+            "ndcg_by_group": ChartFrame(
+                bars.ndcg.plot, "NDCG@10 by user group", ["retain/ndcg@10"], rb.NDCG_HELP, legend=True
+            ),
+            "attack_auc": ChartFrame(
+                bars.attack.plot,
+                "Membership attacks",
+                ["attack/fold_in_auc", "attack/record_auc"],
+                rb.ATTACK_HELP,
+                legend=True,
+            ),
+            "time": ChartFrame(
+                bars.time.plot,
+                "Cost",
+                ["prep_time_s", "time_s", "speedup_vs_retrain", "speedup_incl_setup"],
+                rb.TIME_HELP,
+            ),
         }
         self._lay_out()
 
@@ -72,8 +89,16 @@ class MetricsChart(QWidget):
         grid.setSpacing(6)
         grid.addWidget(self.status, 0, 0, 1, 4)
         grid.addWidget(self.legend, 1, 0, 1, 4)
-        order = ("training_loss", "validation_ndcg", "diagnostics", "forgotten_recall",
-                 "hit_by_group", "ndcg_by_group", "attack_auc", "time")
+        order = (
+            "training_loss",
+            "validation_ndcg",
+            "diagnostics",
+            "forgotten_recall",
+            "hit_by_group",
+            "ndcg_by_group",
+            "attack_auc",
+            "time",
+        )
         for i, name in enumerate(order):
             grid.addWidget(self.frames[name], 2 + i // 4, i % 4)
         for row in (2, 3):

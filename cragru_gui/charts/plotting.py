@@ -4,11 +4,10 @@ axis ranges that only grow, stable model colours, PNG grabs."""
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg  # noqa: E402  (PySide6 is imported first)
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
-
-import pyqtgraph as pg  # noqa: E402  (PySide6 is imported first)
 
 FIXED = {"base": "#8a8f98", "retrain": "#2e9e5b"}
 PALETTE = ("#2f7fb8", "#ff7a45", "#8e5cc2", "#d4a017", "#d6457a", "#1fa6a6", "#6b8e23", "#a0522d")

@@ -5,10 +5,10 @@ intervals (when the engine sends them) drawn as error bars."""
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-import pyqtgraph as pg
 from core.groups import GROUPS
 from core.reporting.catalogue import group_label
 from core.reporting.numbers import format_seconds
@@ -23,8 +23,9 @@ ATTACKS = ("fold-in", "record-level")  # drawn side by side; retrain's bar is th
 class _BarChart:
     """One plot holding a bar item (and an error-bar item) per model."""
 
-    def __init__(self, plot: pg.PlotWidget, colours: ModelColours, note: str, y_high: float = 0.1,
-                 horizontal: bool = False) -> None:
+    def __init__(
+        self, plot: pg.PlotWidget, colours: ModelColours, note: str, y_high: float = 0.1, horizontal: bool = False
+    ) -> None:
         self.plot, self.colours, self.horizontal = plot, colours, horizontal
         self.bars: dict[str, pg.BarGraphItem] = {}
         self.errors: dict[str, pg.ErrorBarItem] = {}
@@ -34,8 +35,13 @@ class _BarChart:
 
     def bar(self, name: str, colour: QColor | None = None) -> pg.BarGraphItem:
         if name not in self.bars:
-            item = pg.BarGraphItem(x=[], height=[], width=0.2, brush=colour or QColor(self.colours(name)),
-                                   pen=pg.mkPen("#ffffff", width=0.5))
+            item = pg.BarGraphItem(
+                x=[],
+                height=[],
+                width=0.2,
+                brush=colour or QColor(self.colours(name)),
+                pen=pg.mkPen("#ffffff", width=0.5),
+            )
             self.plot.addItem(item)
             self.bars[name] = item
         return self.bars[name]
@@ -72,18 +78,26 @@ class _BarChart:
         self.note.set(note)
 
 
-HIT_HELP = ("Share of users with at least one test item in their top-10, per group and model. A good "
-            "unlearning method matches retrain on every group.")
+HIT_HELP = (
+    "Share of users with at least one test item in their top-10, per group and model. A good "
+    "unlearning method matches retrain on every group."
+)
 NDCG_HELP = "Ranking quality per group and model. Similar users are where collateral damage shows first."
-MEMORY_HELP = ("Share of each forgotten user's removed items still in their top-10. Base remembers; the target "
-               "is retrain's value, not zero.")
-ATTACK_HELP = ("Fold-in: can an attacker who holds a forgotten user's history tell, from the model's item side, "
-               "that the user was trained on? Record-level: does the model score the forgotten rows above the same "
-               "users' held-out rows? The target is retrain's bar (green), not 0.5: 0.5 is neutral only for random "
-               "user and interaction requests.")
-TIME_HELP = ("Wall time of each model: one-off set-up (light) plus this request (dark); base shows its training "
-             "time. The words above each bar read set-up + request = total. The dashed line is retraining's time: a bar "
-             "that reaches past it cost more than retraining.")
+MEMORY_HELP = (
+    "Share of each forgotten user's removed items still in their top-10. Base remembers; the target "
+    "is retrain's value, not zero."
+)
+ATTACK_HELP = (
+    "Fold-in: can an attacker who holds a forgotten user's history tell, from the model's item side, "
+    "that the user was trained on? Record-level: does the model score the forgotten rows above the same "
+    "users' held-out rows? The target is retrain's bar (green), not 0.5: 0.5 is neutral only for random "
+    "user and interaction requests."
+)
+TIME_HELP = (
+    "Wall time of each model: one-off set-up (light) plus this request (dark); base shows its training "
+    "time. The words above each bar read set-up + request = total. The dashed line is retraining's time: a bar "
+    "that reaches past it cost more than retraining."
+)
 
 
 class ResultBars:
@@ -94,18 +108,33 @@ class ResultBars:
         self.colours = colours
         self.hit = _BarChart(make_plot("Hit@10 by group", "Hit@10", "", HIT_HELP), colours, WAITING)
         self.ndcg = _BarChart(make_plot("NDCG@10 by group", "NDCG@10", "", NDCG_HELP), colours, WAITING, 0.05)
-        self.memory = _BarChart(make_plot("Still remembered", "", "removed-item recall@10",
-                                          MEMORY_HELP), colours, WAITING, 0.05, horizontal=True)
-        self.attack = _BarChart(make_plot("Attacks (AUC)", "AUC (dashed: 0.5)", "", ATTACK_HELP),
-                                colours, ATTACK_WAITING)
-        self.time = _BarChart(make_plot("Cost vs retraining", "", "seconds", TIME_HELP),
-                              colours, "appears as models finish", 1.0, horizontal=True)
+        self.memory = _BarChart(
+            make_plot("Still remembered", "", "removed-item recall@10", MEMORY_HELP),
+            colours,
+            WAITING,
+            0.05,
+            horizontal=True,
+        )
+        self.attack = _BarChart(
+            make_plot("Attacks (AUC)", "AUC (dashed: 0.5)", "", ATTACK_HELP), colours, ATTACK_WAITING
+        )
+        self.time = _BarChart(
+            make_plot("Cost vs retraining", "", "seconds", TIME_HELP),
+            colours,
+            "appears as models finish",
+            1.0,
+            horizontal=True,
+        )
         self.attack.plot.setYRange(0, 1.05, padding=0)
         chance = pg.InfiniteLine(pos=0.5, angle=0, pen=pg.mkPen("#b23b3b", width=1, style=Qt.PenStyle.DashLine))
         self.attack.plot.addItem(chance)
-        self.retrain_line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(FIXED["retrain"], width=1.5,
-                                                                          style=Qt.PenStyle.DashLine),
-                                            label="retraining", labelOpts={"position": 0.04, "color": FIXED["retrain"]})
+        self.retrain_line = pg.InfiniteLine(
+            pos=0,
+            angle=90,
+            pen=pg.mkPen(FIXED["retrain"], width=1.5, style=Qt.PenStyle.DashLine),
+            label="retraining",
+            labelOpts={"position": 0.04, "color": FIXED["retrain"]},
+        )
         self.retrain_line.hide()
         self.time.plot.addItem(self.retrain_line, ignoreBounds=True)
         for chart in (self.hit, self.ndcg):
@@ -118,8 +147,13 @@ class ResultBars:
         self._category_axes()
 
     def charts(self) -> dict[str, _BarChart]:
-        return {"hit_by_group": self.hit, "ndcg_by_group": self.ndcg, "forgotten_recall": self.memory,
-                "attack_auc": self.attack, "time": self.time}
+        return {
+            "hit_by_group": self.hit,
+            "ndcg_by_group": self.ndcg,
+            "forgotten_recall": self.memory,
+            "attack_auc": self.attack,
+            "time": self.time,
+        }
 
     def reset(self, attack_enabled: bool = True) -> None:
         for chart in (self.hit, self.ndcg, self.memory, self.time):
@@ -179,8 +213,9 @@ class ResultBars:
             entry = self.models[name]
             x = np.arange(len(GROUPS)) + (j - (len(names) - 1) / 2) * width
             for key, chart in (("hit@10", self.hit), ("ndcg@10", self.ndcg)):
-                heights = np.nan_to_num(np.asarray([entry["groups"].get(g, {}).get(key, np.nan) for g in GROUPS],
-                                                   dtype=float), nan=0.0)
+                heights = np.nan_to_num(
+                    np.asarray([entry["groups"].get(g, {}).get(key, np.nan) for g in GROUPS], dtype=float), nan=0.0
+                )
                 chart.bar(name).setOpts(x=x, height=heights, width=width * 0.92)
                 chart.y.include(float(heights.max()))
                 bounds = [entry["intervals"].get(f"{g}/{key}", (np.nan, np.nan)) for g in GROUPS]

@@ -9,17 +9,19 @@ not drawn (it is counted in ``undeclared`` so a test can see it was ignored).
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-import pyqtgraph as pg
 from core.curves import CurveSpec, curves_for
 from core.events import series_name, split_series
 from cragru_gui.charts.plotting import GrowingRange, ModelColours, Placeholder, make_plot
 
 WAITING = "curves appear\nwhile models train"
-NOT_RECORDED = {"loss": "no training loss was\nrecorded with this run",
-                "validation": "no validation scores were\nrecorded with this run",
-                "diagnostics": "this run's methods\nrecorded no diagnostics"}
+NOT_RECORDED = {
+    "loss": "no training loss was\nrecorded with this run",
+    "validation": "no validation scores were\nrecorded with this run",
+    "diagnostics": "this run's methods\nrecorded no diagnostics",
+}
 
 
 class _Panel:
@@ -45,14 +47,38 @@ class TrainingCurves:
     def __init__(self, colours: ModelColours) -> None:
         self.colours = colours
         self.panels = {
-            "loss": _Panel(make_plot("Training loss", "loss", "epoch / step",
-                                     "Training objective of each model being trained (live)"), (-8, 8), 1.5, 0.1),
-            "validation": _Panel(make_plot("Validation NDCG@10", "NDCG@10", "epoch",
-                                           "Ranking quality on validation data while training (live); training "
-                                           "stops when it no longer improves"), (-8, -8), 1.5, 0.05),
-            "diagnostics": _Panel(make_plot("Method diagnostics", "value", "epoch / step",
-                                            "What each unlearning method tracks while it runs, as it declares it "
-                                            "(e.g. the loss on the forgotten rows)"), (-8, 8), 1.5, 0.1),
+            "loss": _Panel(
+                make_plot(
+                    "Training loss", "loss", "epoch / step", "Training objective of each model being trained (live)"
+                ),
+                (-8, 8),
+                1.5,
+                0.1,
+            ),
+            "validation": _Panel(
+                make_plot(
+                    "Validation NDCG@10",
+                    "NDCG@10",
+                    "epoch",
+                    "Ranking quality on validation data while training (live); training "
+                    "stops when it no longer improves",
+                ),
+                (-8, -8),
+                1.5,
+                0.05,
+            ),
+            "diagnostics": _Panel(
+                make_plot(
+                    "Method diagnostics",
+                    "value",
+                    "epoch / step",
+                    "What each unlearning method tracks while it runs, as it declares it "
+                    "(e.g. the loss on the forgotten rows)",
+                ),
+                (-8, 8),
+                1.5,
+                0.1,
+            ),
         }
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.series_data: dict[str, dict[str, list[float]]] = {}
@@ -145,11 +171,19 @@ class TrainingCurves:
             if model not in self._models:
                 self._models.append(model)
             colour = self.colours(model)
-            siblings = sum(1 for (other, k) in self.curves
-                           if split_series(other)[0] == model and self._panel_of(other, k) is panel)
+            siblings = sum(
+                1 for (other, k) in self.curves if split_series(other)[0] == model and self._panel_of(other, k) is panel
+            )
             style = Qt.PenStyle.SolidLine if siblings == 0 else Qt.PenStyle.DashLine
             name = f"{model} · {stage}" + (f" · {spec.label}" if spec.panel == "diagnostics" else "")
             self.curves[handle] = panel.plot.plot(
-                [], [], pen=pg.mkPen(colour, width=2, style=style), symbol="o" if spec.panel == "validation" else None,
-                symbolSize=4, symbolBrush=colour, symbolPen=None, name=name)
+                [],
+                [],
+                pen=pg.mkPen(colour, width=2, style=style),
+                symbol="o" if spec.panel == "validation" else None,
+                symbolSize=4,
+                symbolBrush=colour,
+                symbolPen=None,
+                name=name,
+            )
         return self.curves[handle]

@@ -65,8 +65,9 @@ def make_window(qtbot, tmp_path, store_path, shown_errors, answers):
     windows = []
 
     def make(settings_name: str = "settings.ini", load_demo: bool = True, tiny: bool = True):
-        window = MainWindow(settings=Settings(str(tmp_path / settings_name)),
-                            store_factory=lambda: RunStore(store_path))
+        window = MainWindow(
+            settings=Settings(str(tmp_path / settings_name)), store_factory=lambda: RunStore(store_path)
+        )
         qtbot.addWidget(window)
         window.resize(1400, 900)
         window.show()

@@ -31,8 +31,7 @@ def test_command_line_options():
 
     args = parse_args(["--demo"])
     assert args.demo and args.data is None
-    out = subprocess.run([sys.executable, "-m", "cragru_gui", "--help"], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run([sys.executable, "-m", "cragru_gui", "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "--demo" in out.stdout
 
 
@@ -49,8 +48,14 @@ def test_the_window_holds_no_training_or_metric_code():
 
     import cragru_gui
 
-    forbidden = ("import torch", "from torch", "train_recommender", "evaluate_model", "evaluate_users",
-                 "ranking_metrics")
+    forbidden = (
+        "import torch",
+        "from torch",
+        "train_recommender",
+        "evaluate_model",
+        "evaluate_users",
+        "ranking_metrics",
+    )
     for path in Path(cragru_gui.__file__).parent.glob("*.py"):
         text = path.read_text()
         for word in forbidden:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 
-def test_a_report_that_cannot_be_written_is_said_and_the_window_goes_on(make_window, qtbot, tmp_path, shown_errors,
-                                                                           hand_built_result):
+def test_a_report_that_cannot_be_written_is_said_and_the_window_goes_on(
+    make_window, qtbot, tmp_path, shown_errors, hand_built_result
+):
     window = make_window()
     window.result = hand_built_result
     blocker = tmp_path / "not-a-folder"

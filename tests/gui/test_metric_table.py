@@ -11,8 +11,11 @@ from cragru_gui.metric_table import VERDICT_COLOURS, MetricTableModel
 
 def _cell(model: MetricTableModel, key: str, name: str, kind: str = "value") -> tuple[int, int]:
     row = model.metric_keys().index(key)
-    column = next(c for c in range(model.columnCount())
-                  if model.column_spec(c).model == name and model.column_spec(c).kind == kind)
+    column = next(
+        c
+        for c in range(model.columnCount())
+        if model.column_spec(c).model == name and model.column_spec(c).kind == kind
+    )
     return row, column
 
 

@@ -36,8 +36,9 @@ def test_verdict_view_shows_the_cores_verdicts_word_for_word(qtbot, method_resul
 def test_verdict_card_says_not_enough_users_to_tell(qtbot):
     from cragru_gui.verdict_view import VerdictCard
 
-    unsure = Verdict("Is the data forgotten?", GREY, "Not enough users to tell: the 95 % interval is wide.",
-                     ("recall: …",))
+    unsure = Verdict(
+        "Is the data forgotten?", GREY, "Not enough users to tell: the 95 % interval is wide.", ("recall: …",)
+    )
     other = Verdict("Who else was affected?", GREY, "Not enough users to tell whether quality held.")
     cost = Verdict("What did it cost?", GREY, "Cannot compare: no retraining in this run.")
     card = VerdictCard(MethodVerdict("m", "Method", unsure, other, cost, sampled=True), "measured on a user sample")

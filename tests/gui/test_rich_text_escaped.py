@@ -9,8 +9,11 @@ from cragru_gui.compare_view import describe_run
 
 def test_compare_header_escapes_dataset_name_and_request_description():
     result = SimpleNamespace(
-        run_id="r1", started_at=0, config={"model": {"name": "bpr"}, "methods": [{"name": "<i>m</i>"}]},
-        dataset={"name": "<img src=x onerror=1>"}, request={"description": "<a href='file:///etc'>x</a>"},
+        run_id="r1",
+        started_at=0,
+        config={"model": {"name": "bpr"}, "methods": [{"name": "<i>m</i>"}]},
+        dataset={"name": "<img src=x onerror=1>"},
+        request={"description": "<a href='file:///etc'>x</a>"},
         environment={"device": "cpu"},
     )
     text = describe_run(result)

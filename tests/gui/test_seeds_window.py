@@ -16,8 +16,13 @@ def _fake_runner(hand_built_result, calls):
         calls.append(seed)
         models = dict(hand_built_result.models)
         models["close"] = replace(models["close"], forgotten_recall={"forgotten_recall@10": 0.1 + 0.02 * len(calls)})
-        return replace(hand_built_result, run_id=f"seed-{seed}", models=models,
-                       config={**hand_built_result.config, "split": {"seed": seed}})
+        return replace(
+            hand_built_result,
+            run_id=f"seed-{seed}",
+            models=models,
+            config={**hand_built_result.config, "split": {"seed": seed}},
+        )
+
     return run
 
 

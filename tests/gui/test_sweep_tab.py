@@ -59,12 +59,18 @@ def test_the_grid_built_from_the_forms_is_the_expected_one(tab):
     from cragru_gui.sweep_setup import parse_sizes
 
     finetune = {s.name: s.default for s in get_method("finetune").params} | {"epochs": 1}
-    expected = grid_from_dict({
-        "label": "users:random sizes 0.05, 0.1", "requests": ["users:random:{0.05,0.1}"], "seeds": 2,
-        "device": "cpu", "mia": False, "data": {"path": "demo"},
-        "models": [{"name": "bpr", "epochs": 2, "dim": ModelConfig().dim}],
-        "methods": [{"name": "retrain"}, {"name": "finetune", "params": finetune}],
-    })
+    expected = grid_from_dict(
+        {
+            "label": "users:random sizes 0.05, 0.1",
+            "requests": ["users:random:{0.05,0.1}"],
+            "seeds": 2,
+            "device": "cpu",
+            "mia": False,
+            "data": {"path": "demo"},
+            "models": [{"name": "bpr", "epochs": 2, "dim": ModelConfig().dim}],
+            "methods": [{"name": "retrain"}, {"name": "finetune", "params": finetune}],
+        }
+    )
     grid = tab.build_grid()
     assert len(grid.cells) == 2 * 2 * 2
     assert [(c.cell_id, c.config) for c in grid.cells] == [(c.cell_id, c.config) for c in expected.cells]

@@ -40,9 +40,13 @@ def test_results_and_events_arrive_on_the_gui_thread(qtbot, runner):
         return threading.get_ident()
 
     with qtbot.waitSignal(runner.finished, timeout=5000):
-        runner.start("job", work, on_event=lambda e: seen.append(("event", e, threading.get_ident())),
-                     on_done=lambda v: seen.append(("done", v, threading.get_ident())),
-                     on_finished=lambda: seen.append(("finished", None, threading.get_ident())))
+        runner.start(
+            "job",
+            work,
+            on_event=lambda e: seen.append(("event", e, threading.get_ident())),
+            on_done=lambda v: seen.append(("done", v, threading.get_ident())),
+            on_finished=lambda: seen.append(("finished", None, threading.get_ident())),
+        )
     assert [s[0] for s in seen] == ["event", "event", "done", "finished"]
     assert [s[1] for s in seen[:2]] == ["first", "second"]
     assert seen[2][1] != gui  # the work ran elsewhere ...
@@ -52,9 +56,13 @@ def test_results_and_events_arrive_on_the_gui_thread(qtbot, runner):
 
 def test_starting_a_task_cancels_the_running_one_of_its_kind(qtbot, runner):
     seen = []
-    first = runner.start("preview", _until_stopped, on_done=lambda v: seen.append(("first done", v)),
-                         on_cancelled=lambda: seen.append("first cancelled"),
-                         on_finished=lambda: seen.append("first finished"))
+    first = runner.start(
+        "preview",
+        _until_stopped,
+        on_done=lambda v: seen.append(("first done", v)),
+        on_cancelled=lambda: seen.append("first cancelled"),
+        on_finished=lambda: seen.append("first finished"),
+    )
     other = runner.start("load", lambda task: "other", on_done=lambda v: seen.append(("other", v)))
     second = runner.start("preview", lambda task: "second", on_done=lambda v: seen.append(("second", v)))
     assert first.should_stop() and not second.should_stop() and not other.should_stop()
@@ -67,8 +75,13 @@ def test_starting_a_task_cancels_the_running_one_of_its_kind(qtbot, runner):
 
 def test_cancel_reports_cancelled_and_errors_reach_on_error(qtbot, runner):
     seen = []
-    runner.start("run", _until_stopped, on_cancelled=lambda: seen.append("cancelled"),
-                 on_done=lambda v: seen.append("done"), on_finished=lambda: seen.append("finished"))
+    runner.start(
+        "run",
+        _until_stopped,
+        on_cancelled=lambda: seen.append("cancelled"),
+        on_done=lambda v: seen.append("done"),
+        on_finished=lambda: seen.append("finished"),
+    )
     with qtbot.waitSignal(runner.finished, timeout=5000):
         runner.cancel("run")
     assert seen == ["cancelled", "finished"]
@@ -83,8 +96,12 @@ def test_cancel_reports_cancelled_and_errors_reach_on_error(qtbot, runner):
 
 def test_shutdown_stops_waits_and_delivers_nothing_more(qtbot, runner):
     seen = []
-    task = runner.start("run", _until_stopped, on_cancelled=lambda: seen.append("cancelled"),
-                        on_finished=lambda: seen.append("finished"))
+    task = runner.start(
+        "run",
+        _until_stopped,
+        on_cancelled=lambda: seen.append("cancelled"),
+        on_finished=lambda: seen.append("finished"),
+    )
     waiting = runner.start("load", lambda t: time.sleep(0.2) or "loaded", on_done=seen.append)
     assert runner.shutdown(5)
     assert task.should_stop() and not task.is_alive() and not waiting.is_alive()
@@ -97,10 +114,14 @@ def test_engine_events_become_typed_signals(qtbot):
     from cragru_gui.worker import EngineEvents, experiment_task
 
     def run_experiment(config, on_event, should_stop, dataset=None, store=None):
-        for event in (StageEvent("one", 1, 2), ProgressEvent(0.5, "half"),
-                      MetricEvent("base", "train", 1, {"loss": 0.5}),
-                      ModelResultEvent("base", {"retain": {"hit@10": 0.5}}),
-                      AttackResultEvent("base", "mia", 0.6), LogEvent("hello")):
+        for event in (
+            StageEvent("one", 1, 2),
+            ProgressEvent(0.5, "half"),
+            MetricEvent("base", "train", 1, {"loss": 0.5}),
+            ModelResultEvent("base", {"retain": {"hit@10": 0.5}}),
+            AttackResultEvent("base", "mia", 0.6),
+            LogEvent("hello"),
+        ):
             on_event(event)
         return config
 
@@ -128,5 +149,11 @@ def test_engine_events_become_typed_signals(qtbot):
     assert experiment_task("the config", runner=run_experiment)(task) == "the config"
     for event in task.emitted:
         events.dispatch(event)
-    assert seen == [("stage", ("one", 1, 2)), ("progress", (0.5, "half")), ("metric", "base/train"),
-                    ("model", "base"), ("attack", 0.6), ("log", ("hello", "info"))]
+    assert seen == [
+        ("stage", ("one", 1, 2)),
+        ("progress", (0.5, "half")),
+        ("metric", "base/train"),
+        ("model", "base"),
+        ("attack", 0.6),
+        ("log", ("hello", "info")),
+    ]

@@ -274,8 +274,14 @@ def test_a_methods_declared_curve_is_drawn_and_undeclared_values_are_not(qtbot):
     from core.methods.registry import METHODS, MethodSpec, UnlearnOutcome, register
     from cragru_gui.charts import MetricsChart
 
-    spec = MethodSpec("toy_curve", "Toy", "test-only", (), lambda ctx, params, prep: UnlearnOutcome(None),
-                      curves=(CurveSpec("forget_gap", "gap on forgotten rows", "diagnostics"),))
+    spec = MethodSpec(
+        "toy_curve",
+        "Toy",
+        "test-only",
+        (),
+        lambda ctx, params, prep: UnlearnOutcome(None),
+        curves=(CurveSpec("forget_gap", "gap on forgotten rows", "diagnostics"),),
+    )
     register(spec)
     try:
         chart = MetricsChart()

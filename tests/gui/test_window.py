@@ -12,8 +12,19 @@ from core.errors import Cancelled, CragruError
 from core.history import RunStore
 from core.split import SplitConfig
 
-OBJECT_NAMES = ("datasetPanel", "forgetPanel", "methodPanel", "startButton", "cancelButton", "progressBar",
-                "metricsChart", "resultsTable", "userInspector", "historyPanel", "exportButton")
+OBJECT_NAMES = (
+    "datasetPanel",
+    "forgetPanel",
+    "methodPanel",
+    "startButton",
+    "cancelButton",
+    "progressBar",
+    "metricsChart",
+    "resultsTable",
+    "userInspector",
+    "historyPanel",
+    "exportButton",
+)
 
 
 def _settled(qtbot, window):
@@ -80,8 +91,9 @@ def test_selecting_users_updates_the_request_summary(make_window, qtbot):
     _settled(qtbot, window)
     assert panel.selector() == "random" and panel.is_valid()
     panel.percent_spin.setValue(20.0)
-    qtbot.waitUntil(lambda: window.workspace.state.ready
-                    and window.workspace.state.resolved.request.fraction == 0.2, timeout=3000)
+    qtbot.waitUntil(
+        lambda: window.workspace.state.ready and window.workspace.state.resolved.request.fraction == 0.2, timeout=3000
+    )
     assert window.run_bar.start_button.isEnabled()
 
 
@@ -104,8 +116,9 @@ def test_retraining_run_fills_charts_results_and_inspector(make_window, qtbot, s
     # grouped bars for both models, MIA bars once the attack ran
     assert set(window.charts.bars.hit.bars) == {"base", "retrain"}
     heights = window.charts.bars.hit.bars["base"].opts["height"]
-    assert list(heights) == pytest.approx([result.models["base"].groups[g]["hit@10"]
-                                           for g in ("retain", "forget", "similar")])
+    assert list(heights) == pytest.approx(
+        [result.models["base"].groups[g]["hit@10"] for g in ("retain", "forget", "similar")]
+    )
     assert result.config["mia"]  # the attack ran, so its bars must be there (not only "if it ran")
     assert set(window.charts.bars.attack.bars) == {"base", "retrain"}
     assert window.run_bar.progress_bar.value() == window.run_bar.progress_bar.maximum()

@@ -15,8 +15,16 @@ from pathlib import Path
 import pytest
 
 
-def ratings(path: Path, users: int = 40, per_user: int = 12, items: int = 60, *, rating=lambda u, i: 3,
-            timestamp=lambda u, i: 1000 + u * 100 + i, header: str = "user,item,rating,timestamp") -> Path:
+def ratings(
+    path: Path,
+    users: int = 40,
+    per_user: int = 12,
+    items: int = 60,
+    *,
+    rating=lambda u, i: 3,
+    timestamp=lambda u, i: 1000 + u * 100 + i,
+    header: str = "user,item,rating,timestamp",
+) -> Path:
     """A small valid interaction table (every user has ``per_user`` distinct items)."""
     rng = random.Random(0)
     lines = [header]
@@ -62,7 +70,7 @@ def malformed_page(path: Path) -> Path:
     db.commit()
     db.close()
     data = bytearray(path.read_bytes())
-    data[4096 * 3: 4096 * 3 + 200] = random.Random(2).randbytes(200)
+    data[4096 * 3 : 4096 * 3 + 200] = random.Random(2).randbytes(200)
     path.write_bytes(bytes(data))
     return path
 

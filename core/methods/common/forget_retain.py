@@ -41,8 +41,16 @@ class ForgetRetainSettings:
 
     @classmethod
     def from_params(cls, params: dict, stop_above: float | None = None) -> "ForgetRetainSettings":
-        return cls(params["epochs"], params["lr"], params["forget_weight"], params["forget_batch"],
-                   params["clip_norm"], params["retain_ratio"], params["stop_at_popularity"], stop_above)
+        return cls(
+            params["epochs"],
+            params["lr"],
+            params["forget_weight"],
+            params["forget_batch"],
+            params["clip_norm"],
+            params["retain_ratio"],
+            params["stop_at_popularity"],
+            stop_above,
+        )
 
 
 class _Triples:
@@ -54,12 +62,16 @@ class _Triples:
         self.f_users, self.f_items = as_t(ds.users[ctx.removed_rows]), as_t(ds.items[ctx.removed_rows])
         self.r_users, self.r_items = as_t(ds.users[ctx.retained_rows]), as_t(ds.items[ctx.retained_rows])
         self.forget_sampler = NegativeSampler(ds.users[train], ds.items[train], ds.n_users, ds.n_items, device)
-        self.retain_sampler = NegativeSampler(ds.users[ctx.retained_rows], ds.items[ctx.retained_rows],
-                                              ds.n_users, ds.n_items, device)
+        self.retain_sampler = NegativeSampler(
+            ds.users[ctx.retained_rows], ds.items[ctx.retained_rows], ds.n_users, ds.n_items, device
+        )
 
 
 def forget_retain_training(
-    ctx: UnlearnContext, forget_loss: ForgetLoss, settings: ForgetRetainSettings, stage: str = "unlearn",
+    ctx: UnlearnContext,
+    forget_loss: ForgetLoss,
+    settings: ForgetRetainSettings,
+    stage: str = "unlearn",
 ) -> tuple[torch.nn.Module, dict[str, float]]:
     """Train a copy of the base model on ``forget_weight·forget + (1−forget_weight)·retain``.
 
@@ -86,19 +98,36 @@ def forget_retain_training(
         last.update(forget_pair_accuracy=accuracy, forget_bpr=loss)
         stop = ""
         if s.stop_at_popularity and accuracy <= pop_accuracy:
-            stop = (f"forgotten pairs ranked no better than by popularity ({accuracy:.3f} ≤ {pop_accuracy:.3f}) "
-                    f"after epoch {epoch}; stopping")
+            stop = (
+                f"forgotten pairs ranked no better than by popularity ({accuracy:.3f} ≤ {pop_accuracy:.3f}) "
+                f"after epoch {epoch}; stopping"
+            )
         elif s.stop_above is not None and loss > s.stop_above:
             stop = f"forget loss {loss:.3f} passed the bound {s.stop_above:.3f} after epoch {epoch}; stopping"
         return EpochEnd(dict(last), stop)
 
-    plan = FitPlan(epochs=s.epochs, batch_size=s.forget_batch, seed=ctx.seed + SEED_OFFSET, stage=stage,
-                   clip_norm=s.clip_norm)
-    result = fit(step, [user0, item0], len(data.f_users), plan, ctx.reporter, lr=s.lr, module=model,
-                 after_epoch=after_epoch, device=ctx.device, generator=generator)
-    return model.eval(), {"epochs_run": float(result.epochs), "forget_bpr_loss": last["forget_bpr"],
-                          "forget_pair_accuracy_before": start_accuracy,
-                          "forget_pair_accuracy": last["forget_pair_accuracy"], "popularity_pair_accuracy": pop_accuracy}
+    plan = FitPlan(
+        epochs=s.epochs, batch_size=s.forget_batch, seed=ctx.seed + SEED_OFFSET, stage=stage, clip_norm=s.clip_norm
+    )
+    result = fit(
+        step,
+        [user0, item0],
+        len(data.f_users),
+        plan,
+        ctx.reporter,
+        lr=s.lr,
+        module=model,
+        after_epoch=after_epoch,
+        device=ctx.device,
+        generator=generator,
+    )
+    return model.eval(), {
+        "epochs_run": float(result.epochs),
+        "forget_bpr_loss": last["forget_bpr"],
+        "forget_pair_accuracy_before": start_accuracy,
+        "forget_pair_accuracy": last["forget_pair_accuracy"],
+        "popularity_pair_accuracy": pop_accuracy,
+    }
 
 
 def _step(model, data: _Triples, forget_loss: ForgetLoss, s: ForgetRetainSettings, reg_weight: float):
@@ -135,8 +164,9 @@ def _probe(model, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> 
     return _accuracy(gap), float(-F.logsigmoid(gap).mean())
 
 
-def run_forget_retain(ctx: UnlearnContext, params: dict, forget_loss: ForgetLoss,
-                      stop_above: float | None = None) -> UnlearnOutcome:
+def run_forget_retain(
+    ctx: UnlearnContext, params: dict, forget_loss: ForgetLoss, stop_above: float | None = None
+) -> UnlearnOutcome:
     """:func:`forget_retain_training` driven by the form of ``forget_retain_params``."""
     model, extras = forget_retain_training(ctx, forget_loss, ForgetRetainSettings.from_params(params, stop_above))
     return UnlearnOutcome(model=model, extras=extras)

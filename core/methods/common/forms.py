@@ -24,40 +24,70 @@ def forget_retain_params(forget_term: str, *after_weight: ParamSpec) -> tuple[Pa
     (a method's own parameters) stand right after the weight, where saved forms expect them.
     """
     return (
-        ParamSpec("epochs", int, 20, "Most passes over the forgotten interactions.", low=1, high=10_000,
-                  label="Epochs"),
+        ParamSpec(
+            "epochs", int, 20, "Most passes over the forgotten interactions.", low=1, high=10_000, label="Epochs"
+        ),
         ParamSpec("lr", float, 0.005, "Learning rate (Adam).", low=1e-6, high=1.0, label="Learning rate"),
-        ParamSpec("forget_weight", float, 0.5,
-                  f"Weight of the {forget_term} term; the retained-data term gets 1 − this.", low=0.0, high=1.0,
-                  label="Forget weight"),
+        ParamSpec(
+            "forget_weight",
+            float,
+            0.5,
+            f"Weight of the {forget_term} term; the retained-data term gets 1 − this.",
+            low=0.0,
+            high=1.0,
+            label="Forget weight",
+        ),
         *after_weight,
-        ParamSpec("forget_batch", int, 256, "Forgotten interactions per step.", low=1, high=1_000_000,
-                  label="Forget batch"),
-        ParamSpec("retain_ratio", int, 4, "Retained interactions drawn per forgotten one in each step.",
-                  low=1, high=1000, label="Retained per forgotten"),
-        ParamSpec("clip_norm", float, 1.0, "Gradient-norm clip of every step.", low=1e-4, high=1e4,
-                  label="Gradient clip"),
-        ParamSpec("stop_at_popularity", bool, True,
-                  "Stop once the forgotten items rank no better than popularity would rank them "
-                  "(where retraining puts a forgotten user).", label="Stop at popularity level"),
+        ParamSpec(
+            "forget_batch", int, 256, "Forgotten interactions per step.", low=1, high=1_000_000, label="Forget batch"
+        ),
+        ParamSpec(
+            "retain_ratio",
+            int,
+            4,
+            "Retained interactions drawn per forgotten one in each step.",
+            low=1,
+            high=1000,
+            label="Retained per forgotten",
+        ),
+        ParamSpec(
+            "clip_norm", float, 1.0, "Gradient-norm clip of every step.", low=1e-4, high=1e4, label="Gradient clip"
+        ),
+        ParamSpec(
+            "stop_at_popularity",
+            bool,
+            True,
+            "Stop once the forgotten items rank no better than popularity would rank them "
+            "(where retraining puts a forgotten user).",
+            label="Stop at popularity level",
+        ),
     )
 
 
 def n_shards_param() -> ParamSpec:
     """The shard-count field of every sharded method's form."""
-    return ParamSpec("n_shards", int, 10, "Number of user shards (one sub-model each).", low=2, high=64,
-                     label="Shards")
+    return ParamSpec("n_shards", int, 10, "Number of user shards (one sub-model each).", low=2, high=64, label="Shards")
 
 
 def shard_training_params(epochs_label: str) -> tuple[ParamSpec, ParamSpec]:
     """The ``epochs`` and ``scale_batch`` fields read by :func:`core.methods.common.shards.shard_plan`."""
     return (
-        ParamSpec("epochs", int, 0,
-                  "Epoch budget of each shard; 0 uses the experiment's. Each shard stops early on "
-                  "its own users' validation rows.",
-                  low=0, high=100_000, label=epochs_label),
-        ParamSpec("scale_batch", bool, True,
-                  "Split the experiment's batch size among the shards, so each shard takes as many "
-                  "steps per epoch as the full model (off: every shard uses the full batch size).",
-                  label="Scale batch to shards"),
+        ParamSpec(
+            "epochs",
+            int,
+            0,
+            "Epoch budget of each shard; 0 uses the experiment's. Each shard stops early on "
+            "its own users' validation rows.",
+            low=0,
+            high=100_000,
+            label=epochs_label,
+        ),
+        ParamSpec(
+            "scale_batch",
+            bool,
+            True,
+            "Split the experiment's batch size among the shards, so each shard takes as many "
+            "steps per epoch as the full model (off: every shard uses the full batch size).",
+            label="Scale batch to shards",
+        ),
     )

@@ -61,7 +61,7 @@ def base_name(name: str) -> str:
     undoing both lets a snapshot taken before wrapping be compared with one after.
     """
     if name.startswith(PEFT_PREFIX):
-        name = name[len(PEFT_PREFIX):]
+        name = name[len(PEFT_PREFIX) :]
     return name.replace(".base_layer.", ".")
 
 

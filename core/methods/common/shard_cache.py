@@ -27,8 +27,17 @@ _MEMORY = MemoryCache(4)
 def _key(ctx: UnlearnContext, params: dict, user_shard: np.ndarray, method: str) -> str:
     partition = hashlib.sha256(np.ascontiguousarray(user_shard, dtype=np.int64).tobytes()).hexdigest()
     settings = {k: params[k] for k in ("n_shards", "epochs", "scale_batch")}
-    return cache_key(ctx.dataset.fingerprint(), ctx.split.as_dict(), dataclasses.asdict(ctx.model_config), settings,
-                     partition, ctx.device.type, ctx.seed, CACHE_VERSION, method)
+    return cache_key(
+        ctx.dataset.fingerprint(),
+        ctx.split.as_dict(),
+        dataclasses.asdict(ctx.model_config),
+        settings,
+        partition,
+        ctx.device.type,
+        ctx.seed,
+        CACHE_VERSION,
+        method,
+    )
 
 
 _ARRAYS = ("shards", "epochs")  # numpy fields, stored as tensors (the cache loads tensors only)
@@ -40,20 +49,29 @@ def _as_payload(stack: ShardStack) -> dict:
 
 def _from_payload(payload, k: int, device: torch.device) -> ShardStack | None:
     names = [f.name for f in dataclasses.fields(ShardStack)]
-    if (not isinstance(payload, dict) or sorted(payload) != sorted(names)
-            or not all(isinstance(v, torch.Tensor) for v in payload.values()) or len(payload["shards"]) != k):
+    if (
+        not isinstance(payload, dict)
+        or sorted(payload) != sorted(names)
+        or not all(isinstance(v, torch.Tensor) for v in payload.values())
+        or len(payload["shards"]) != k
+    ):
         return None
     return ShardStack(**{n: payload[n].numpy() if n in _ARRAYS else payload[n].to(device) for n in names})
 
 
 def _copy(stack: ShardStack) -> ShardStack:
     """A copy the caller may change without touching the remembered shards."""
-    return ShardStack(**{f.name: getattr(stack, f.name).copy() if f.name in _ARRAYS else getattr(stack, f.name).clone()
-                         for f in dataclasses.fields(ShardStack)})
+    return ShardStack(
+        **{
+            f.name: getattr(stack, f.name).copy() if f.name in _ARRAYS else getattr(stack, f.name).clone()
+            for f in dataclasses.fields(ShardStack)
+        }
+    )
 
 
-def prepared_shards(ctx: UnlearnContext, params: dict, user_shard: np.ndarray, reporter: Reporter,
-                    method: str) -> tuple[ShardStack, bool]:
+def prepared_shards(
+    ctx: UnlearnContext, params: dict, user_shard: np.ndarray, reporter: Reporter, method: str
+) -> tuple[ShardStack, bool]:
     """Every shard trained on the training rows, or reused; ``(stack, from_cache)``."""
     key = _key(ctx, params, user_shard, method)
     if ctx.use_cache and key in _MEMORY:
@@ -68,12 +86,12 @@ def prepared_shards(ctx: UnlearnContext, params: dict, user_shard: np.ndarray, r
             _MEMORY.put(key, _copy(stack))
             return stack, True
     split = ctx.split
-    stack = train_shards_from_params(ctx, params, user_shard, split.train, np.arange(params["n_shards"]),
-                                     split.valid, reporter, "shard")
+    stack = train_shards_from_params(
+        ctx, params, user_shard, split.train, np.arange(params["n_shards"]), split.valid, reporter, "shard"
+    )
     if ctx.use_cache:
         _MEMORY.put(key, _copy(stack))
         warning = save_entry(path, key, _as_payload(stack), {"shards": params["n_shards"]})
         if warning:
             reporter.log(f"{method}: {warning}", "warning")
     return stack, False
-

@@ -108,9 +108,16 @@ def train_shards(
         own = row_shard == shard
         own_valid = _own_valid(valid, plan.user_shard, shard, users[own]) if valid is not None else None
         model, result = fit_recommender(
-            plan.shard_config(int(shard)), plan.n_users, plan.n_items, users[own], items[own], device,
-            valid=own_valid, reporter=reporter.sub(index / len(shards), (index + 1) / len(shards)),
-            stage=f"{stage} {shard}", epochs=plan.epochs,
+            plan.shard_config(int(shard)),
+            plan.n_users,
+            plan.n_items,
+            users[own],
+            items[own],
+            device,
+            valid=own_valid,
+            reporter=reporter.sub(index / len(shards), (index + 1) / len(shards)),
+            stage=f"{stage} {shard}",
+            epochs=plan.epochs,
         )
         models.append(model)
         epochs.append(result.epochs)
@@ -200,33 +207,57 @@ def rows_of_shards(user_shard: np.ndarray, users_of_rows: np.ndarray) -> np.ndar
 
 # -- method-side wiring shared by SISA and RecEraser -------------------------------------
 def train_shards_from_params(
-    ctx: UnlearnContext, params: dict, user_shard: np.ndarray, rows: np.ndarray, shards: np.ndarray,
-    valid_rows: np.ndarray, reporter: Reporter, stage: str,
+    ctx: UnlearnContext,
+    params: dict,
+    user_shard: np.ndarray,
+    rows: np.ndarray,
+    shards: np.ndarray,
+    valid_rows: np.ndarray,
+    reporter: Reporter,
+    stage: str,
 ) -> ShardStack:
     """:func:`train_shards` on dataset rows, with the form's ``epochs`` (0: the experiment's)
     and ``scale_batch`` (see :func:`core.methods.common.forms.shard_training_params`)."""
     ds = ctx.dataset
-    plan = ShardPlan(ctx.model_config, ds.n_users, ds.n_items, user_shard, params["epochs"] or None,
-                     params["scale_batch"])
-    return train_shards(plan, ds.users[rows], ds.items[rows], shards, ctx.device,
-                        valid=(ds.users[valid_rows], ds.items[valid_rows]), reporter=reporter, stage=stage)
+    plan = ShardPlan(
+        ctx.model_config, ds.n_users, ds.n_items, user_shard, params["epochs"] or None, params["scale_batch"]
+    )
+    return train_shards(
+        plan,
+        ds.users[rows],
+        ds.items[rows],
+        shards,
+        ctx.device,
+        valid=(ds.users[valid_rows], ds.items[valid_rows]),
+        reporter=reporter,
+        stage=stage,
+    )
 
 
 def retrain_touched_shards(
-    ctx: UnlearnContext, params: dict, user_shard: np.ndarray, reporter: Reporter, stage: str,
+    ctx: UnlearnContext,
+    params: dict,
+    user_shard: np.ndarray,
+    reporter: Reporter,
+    stage: str,
 ) -> tuple[np.ndarray, ShardStack]:
     """Retrain the shards holding removed rows on their retained rows: the exact unlearning
     step. Validation is :attr:`UnlearnContext.retrain_valid_rows` (no forgotten user).
     Returns the retrained shards and the trained stack."""
     affected = rows_of_shards(user_shard, ctx.dataset.users[ctx.removed_rows])
-    stack = train_shards_from_params(ctx, params, user_shard, ctx.retained_rows, affected,
-                                     ctx.retrain_valid_rows, reporter, stage)
+    stack = train_shards_from_params(
+        ctx, params, user_shard, ctx.retained_rows, affected, ctx.retrain_valid_rows, reporter, stage
+    )
     return affected, stack
 
 
 def shard_extras(affected: np.ndarray, n_shards: int, stack: ShardStack) -> dict[str, float]:
     """The run figures every sharded method reports about one unlearning retrain."""
     epochs = stack.epochs if len(stack.epochs) else np.zeros(1)
-    return {"shards_retrained": float(len(affected)), "n_shards": float(n_shards),
-            "retrained_share": len(affected) / n_shards, "shard_epochs": float(epochs.mean()),
-            "shard_epochs_max": float(epochs.max())}
+    return {
+        "shards_retrained": float(len(affected)),
+        "n_shards": float(n_shards),
+        "retrained_share": len(affected) / n_shards,
+        "shard_epochs": float(epochs.mean()),
+        "shard_epochs_max": float(epochs.max()),
+    }

@@ -47,8 +47,14 @@ class LLMBackend(Protocol):
 class LocalBackend:
     """A local causal LM; ``batch_size`` users per forward pass."""
 
-    def __init__(self, source: str | None, device: torch.device, batch_size: int = 4, seed: int = 0,
-                 max_candidate_tokens: int = 16) -> None:
+    def __init__(
+        self,
+        source: str | None,
+        device: torch.device,
+        batch_size: int = 4,
+        seed: int = 0,
+        max_candidate_tokens: int = 16,
+    ) -> None:
         from core.llm.local import load_local_llm
 
         self.llm = load_local_llm(source or None, device)
@@ -67,8 +73,9 @@ class LocalBackend:
     def format(self, text: str) -> str:
         """The prompt as the model expects it (its chat template when it has one)."""
         if self._chat:
-            return self.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
-                                                      add_generation_prompt=True)
+            return self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
+            )
         return text + "\nAnswer: "
 
     def _ids(self, text: str) -> list[int]:
@@ -81,14 +88,17 @@ class LocalBackend:
         from core.methods.cragru.scoring import packed_candidate_logprobs
 
         prompt_ids = [self._ids(self.format(p)) for p in prompts]
-        cand_ids = [[self._ids(c)[: self.max_candidate_tokens - len(self.end_ids)] + self.end_ids for c in cands]
-                    for cands in candidates]
+        cand_ids = [
+            [self._ids(c)[: self.max_candidate_tokens - len(self.end_ids)] + self.end_ids for c in cands]
+            for cands in candidates
+        ]
         order = np.argsort([len(p) for p in prompt_ids], kind="stable")  # similar lengths pad less
         out = np.zeros((len(prompts), len(candidates[0]) if candidates else 0))
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            out[idx] = packed_candidate_logprobs(self.model, [prompt_ids[i] for i in idx], [cand_ids[i] for i in idx],
-                                                 self.pad_id, self.device)
+            out[idx] = packed_candidate_logprobs(
+                self.model, [prompt_ids[i] for i in idx], [cand_ids[i] for i in idx], self.pad_id, self.device
+            )
         return out
 
     @torch.no_grad()
@@ -99,8 +109,8 @@ class LocalBackend:
         ids = torch.full((len(texts), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(texts), width), dtype=torch.long)
         for row, t in enumerate(texts):
-            ids[row, width - len(t):] = torch.as_tensor(t)
-            mask[row, width - len(t):] = 1
+            ids[row, width - len(t) :] = torch.as_tensor(t)
+            mask[row, width - len(t) :] = 1
         kwargs = dict(max_new_tokens=int(max_new_tokens), pad_token_id=self.pad_id)
         if attempt == 0:
             kwargs.update(do_sample=False)
@@ -115,8 +125,16 @@ class LocalBackend:
 class HttpBackend:
     """An OpenAI-compatible endpoint (``base_url`` ends before ``/chat/completions``)."""
 
-    def __init__(self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", timeout: float = 60.0,
-                 retries: int = 2, seed: int = 0, max_tokens_per_char: float = 0.25) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout: float = 60.0,
+        retries: int = 2,
+        seed: int = 0,
+        max_tokens_per_char: float = 0.25,
+    ) -> None:
         if not base_url.strip():
             raise ConfigError("cragru: the HTTP backend needs a base URL, e.g. http://127.0.0.1:8080/v1")
         if not base_url.startswith(("http://", "https://")):
@@ -152,8 +170,11 @@ class HttpBackend:
             except urllib.error.HTTPError as exc:
                 detail = exc.read()[:300].decode(errors="replace")
                 if exc.code in (401, 403):
-                    hint = (f"set the key in the environment variable {self.api_key_env}" if not key
-                            else f"the key in {self.api_key_env} was refused")
+                    hint = (
+                        f"set the key in the environment variable {self.api_key_env}"
+                        if not key
+                        else f"the key in {self.api_key_env} was refused"
+                    )
                     raise LLMBackendError(f"{url}: HTTP {exc.code} ({hint}): {detail}") from None
                 if exc.code in (429, 500, 502, 503, 504) and attempt < self.retries:
                     last = exc
@@ -173,17 +194,22 @@ class HttpBackend:
     def generate(self, prompts: list[str], max_new_tokens: int, attempt: int = 0) -> list[str]:
         out = []
         for prompt in prompts:
-            answer = self._post("chat/completions", {
-                "model": self.model,
-                "messages": [{"role": "user", "content": prompt}],
-                "max_tokens": int(max_new_tokens),
-                "temperature": 0.0 if attempt == 0 else 0.7,
-                "seed": self.seed + attempt,
-            })
+            answer = self._post(
+                "chat/completions",
+                {
+                    "model": self.model,
+                    "messages": [{"role": "user", "content": prompt}],
+                    "max_tokens": int(max_new_tokens),
+                    "temperature": 0.0 if attempt == 0 else 0.7,
+                    "seed": self.seed + attempt,
+                },
+            )
             try:
                 out.append(str(answer["choices"][0]["message"]["content"] or ""))
             except (KeyError, IndexError, TypeError):
-                raise LLMBackendError(f"{self.base_url}/chat/completions: unexpected answer {str(answer)[:200]}") from None
+                raise LLMBackendError(
+                    f"{self.base_url}/chat/completions: unexpected answer {str(answer)[:200]}"
+                ) from None
         return out
 
     def score(self, prompts: list[str], candidates: list[list[str]]) -> np.ndarray:
@@ -191,31 +217,47 @@ class HttpBackend:
         out = np.zeros((len(prompts), len(candidates[0]) if candidates else 0))
         for row, (prompt, cands) in enumerate(zip(prompts, candidates)):
             head = prompt + "\nAnswer: "
-            answer = self._post("completions", {
-                "model": self.model, "prompt": [head + c for c in cands], "max_tokens": 0,
-                "echo": True, "logprobs": 1, "temperature": 0.0,
-            })
+            answer = self._post(
+                "completions",
+                {
+                    "model": self.model,
+                    "prompt": [head + c for c in cands],
+                    "max_tokens": 0,
+                    "echo": True,
+                    "logprobs": 1,
+                    "temperature": 0.0,
+                },
+            )
             try:
                 choices = sorted(answer["choices"], key=lambda c: c.get("index", 0))
                 if len(choices) != len(cands):
-                    raise LLMBackendError(f"{self.base_url}/completions: {len(choices)} answers for {len(cands)} "
-                                          "candidates; refused rather than ranking on a partial answer")
+                    raise LLMBackendError(
+                        f"{self.base_url}/completions: {len(choices)} answers for {len(cands)} "
+                        "candidates; refused rather than ranking on a partial answer"
+                    )
                 for j, choice in enumerate(choices):
                     lp = choice["logprobs"]
-                    out[row, j] = candidate_logprob(lp["token_logprobs"], lp["text_offset"], len(head),
-                                                    f"{self.base_url}/completions")
+                    out[row, j] = candidate_logprob(
+                        lp["token_logprobs"], lp["text_offset"], len(head), f"{self.base_url}/completions"
+                    )
             except AnswerError as exc:
                 raise LLMBackendError(str(exc)) from None
             except (KeyError, TypeError, IndexError, AttributeError):
                 raise LLMBackendError(
                     f"{self.base_url}/completions: no token log-probabilities in the answer (the server must support "
-                    "echo and logprobs; otherwise use mode=generate)") from None
+                    "echo and logprobs; otherwise use mode=generate)"
+                ) from None
         return out
 
 
 def make_backend(params: dict, device: torch.device, seed: int = 0) -> LLMBackend:
     """The backend the parameters ask for."""
     if params["backend"] == "http":
-        return HttpBackend(params["http_base_url"], params["http_model"], params["http_api_key_env"],
-                           timeout=params["http_timeout_s"], seed=seed)
+        return HttpBackend(
+            params["http_base_url"],
+            params["http_model"],
+            params["http_api_key_env"],
+            timeout=params["http_timeout_s"],
+            seed=seed,
+        )
     return LocalBackend(params["llm_path"] or None, device, batch_size=params["llm_batch_size"], seed=seed)

@@ -96,8 +96,17 @@ def _word2vec(sentences: list[list[str]], dim: int, window: int, seed: int, epoc
     from gensim.models import Word2Vec
 
     corpus = _CheckedCorpus(sentences, reporter)
-    model = Word2Vec(vector_size=dim, window=window, min_count=1, sg=1, negative=5, workers=1, seed=int(seed),
-                     epochs=epochs, hashfxn=_stable_hash)
+    model = Word2Vec(
+        vector_size=dim,
+        window=window,
+        min_count=1,
+        sg=1,
+        negative=5,
+        workers=1,
+        seed=int(seed),
+        epochs=epochs,
+        hashfxn=_stable_hash,
+    )
     model.build_vocab(corpus)
     reporter.check()
     model.train(corpus, total_examples=model.corpus_count, epochs=epochs, callbacks=[_Progress(reporter, epochs)])
@@ -188,8 +197,13 @@ _MEMO = MemoryCache(8)
 
 
 def cached_item_clusters(
-    dataset: Dataset, split_dict: dict, train_rows: np.ndarray, *, use_cache: bool = True,
-    reporter: Reporter = NULL_REPORTER, **kwargs
+    dataset: Dataset,
+    split_dict: dict,
+    train_rows: np.ndarray,
+    *,
+    use_cache: bool = True,
+    reporter: Reporter = NULL_REPORTER,
+    **kwargs,
 ) -> tuple[ItemClusters, bool]:
     """Clusters for (dataset fingerprint, split, settings): memory, then disk, then fit
     (``reporter``: progress and the stop flag while fitting). The disk entry is keyed and
@@ -209,8 +223,11 @@ def cached_item_clusters(
     clusters = fit_item_clusters(dataset, train_rows, reporter=reporter, **kwargs)
     if use_cache:
         _MEMO.put(key, clusters)
-        payload = {"vectors": torch.from_numpy(clusters.vectors), "labels": torch.from_numpy(clusters.labels),
-                   "k": torch.tensor(clusters.k)}
+        payload = {
+            "vectors": torch.from_numpy(clusters.vectors),
+            "labels": torch.from_numpy(clusters.labels),
+            "k": torch.tensor(clusters.k),
+        }
         warning = save_entry(path, key, payload, {"n_items": dataset.n_items, **kwargs})
         if warning:
             reporter.log(f"item clusters: {warning}", "warning")

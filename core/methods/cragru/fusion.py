@@ -47,7 +47,11 @@ def hit_ndcg_at(order_items: np.ndarray, truth: list[set[int]], k: int = 10) -> 
 
 
 def choose_weight(
-    llm: np.ndarray, base: np.ndarray, candidates: np.ndarray, truth: list[set[int]], k: int = 10,
+    llm: np.ndarray,
+    base: np.ndarray,
+    candidates: np.ndarray,
+    truth: list[set[int]],
+    k: int = 10,
     grid: tuple[float, ...] = LAMBDA_GRID,
 ) -> tuple[float, dict[float, tuple[float, float]]]:
     """The λ of ``grid`` with the best validation (hit@k, NDCG@k); ties → larger λ.

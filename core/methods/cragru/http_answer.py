@@ -37,8 +37,10 @@ class SameOriginRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib's hook
         target = urllib.parse.urljoin(req.full_url, newurl)
         if _origin(target) != _origin(req.full_url):
-            raise AnswerError(f"{req.full_url}: the server redirects to another origin ({_origin(target)[1]}); "
-                              "refused so the API key is not sent there — use the final address as the base URL")
+            raise AnswerError(
+                f"{req.full_url}: the server redirects to another origin ({_origin(target)[1]}); "
+                "refused so the API key is not sent there — use the final address as the base URL"
+            )
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -98,7 +100,9 @@ def candidate_logprob(values: list, offsets: list, start: int, url: str) -> floa
             continue
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         if not ok or not LOGPROB_RANGE[0] <= value <= LOGPROB_RANGE[1]:
-            raise AnswerError(f"{url}: a candidate token's log-probability is {value!r}, not a finite number "
-                              f"in [{LOGPROB_RANGE[0]:g}, 0]; refused rather than ranking on it")
+            raise AnswerError(
+                f"{url}: a candidate token's log-probability is {value!r}, not a finite number "
+                f"in [{LOGPROB_RANGE[0]:g}, 0]; refused rather than ranking on it"
+            )
         picked.append(float(value))
     return sum(picked) / len(picked) if picked else -1e9

@@ -67,8 +67,16 @@ def build_state(ctx: UnlearnContext, params: dict, backend=None) -> tuple[Cragru
     notes: list[str] = []
     t = time.perf_counter()
     clusters, cached = cached_item_clusters(
-        ds, split.as_dict(), split.train, use_cache=params["use_cache"], reporter=ctx.reporter.sub(0.0, 0.1), k=params["clusters"],
-        dim=params["w2v_dim"], epochs=params["w2v_epochs"], seed=ctx.seed)
+        ds,
+        split.as_dict(),
+        split.train,
+        use_cache=params["use_cache"],
+        reporter=ctx.reporter.sub(0.0, 0.1),
+        k=params["clusters"],
+        dim=params["w2v_dim"],
+        epochs=params["w2v_epochs"],
+        seed=ctx.seed,
+    )
     extras["clusters_s"] = time.perf_counter() - t
     extras["clusters_from_cache"] = float(cached)
     extras["clusters"] = float(clusters.k)
@@ -83,8 +91,14 @@ def build_state(ctx: UnlearnContext, params: dict, backend=None) -> tuple[Cragru
         extras["llm_load_s"] = time.perf_counter() - t
         for level, note in getattr(getattr(backend, "llm", None), "notes", ()):
             ctx.reporter.log(f"cragru: {note}", level)
-    builder = PromptBuilder(ds, backend.count_tokens, mode=params["mode"], template=params["prompt_template"],
-                            title_words=params["title_words"], max_tokens=params["max_prompt_tokens"])
+    builder = PromptBuilder(
+        ds,
+        backend.count_tokens,
+        mode=params["mode"],
+        template=params["prompt_template"],
+        title_words=params["title_words"],
+        max_tokens=params["max_prompt_tokens"],
+    )
     item_emb = None
     if params["strategy"] == "attention":
         if not isinstance(ctx.base_model, EmbeddingModel):
@@ -92,10 +106,20 @@ def build_state(ctx: UnlearnContext, params: dict, backend=None) -> tuple[Cragru
         with torch.no_grad():
             item_emb = ctx.base_model.embeddings()[1].detach().float().cpu().numpy()
     state = CragruState(
-        store=store, clusters=clusters, base=ctx.base_model, builder=builder, backend=backend,
-        strategy=params["strategy"], budget=params["history_budget"], n_candidates=params["candidates"],
-        mode=params["mode"], item_embeddings=item_emb, candidate_source=params["forgotten_candidates"],
-        gen_retries=params["gen_retries"], gen_max_new_tokens=params["gen_max_new_tokens"], reporter=ctx.reporter,
+        store=store,
+        clusters=clusters,
+        base=ctx.base_model,
+        builder=builder,
+        backend=backend,
+        strategy=params["strategy"],
+        budget=params["history_budget"],
+        n_candidates=params["candidates"],
+        mode=params["mode"],
+        item_embeddings=item_emb,
+        candidate_source=params["forgotten_candidates"],
+        gen_retries=params["gen_retries"],
+        gen_max_new_tokens=params["gen_max_new_tokens"],
+        reporter=ctx.reporter,
         fusion_weight=params["fusion_weight"] if params["fusion_weight"] >= 0 else 1.0,
     )
     return state, extras, notes
@@ -115,8 +139,10 @@ def prepare(ctx: UnlearnContext, params: dict, backend=None) -> CragruPrepared:
         extras["tuning_users"] = float(len(tuning))
         held_out = int(np.isin(tuning, np.concatenate(list(shared.values()))).sum())
         if held_out:
-            notes.append(f"{held_out} tuning users were held out of the evaluation sample (too few users outside "
-                         "it), so no choice is tuned on an evaluated user")
+            notes.append(
+                f"{held_out} tuning users were held out of the evaluation sample (too few users outside "
+                "it), so no choice is tuned on an evaluated user"
+            )
     if n_knapsack is not None:
         _tune_ratios(ctx, params, state, tuning[:n_knapsack] if n_knapsack else tuning, extras, notes)
     if n_fusion is not None:
@@ -143,8 +169,9 @@ def _tuning_pool(ctx: UnlearnContext) -> np.ndarray:
     return users[has_history[users]]
 
 
-def _tune_ratios(ctx: UnlearnContext, params: dict, state: CragruState, users: np.ndarray,
-                 extras: dict[str, float], notes: list[str]) -> None:
+def _tune_ratios(
+    ctx: UnlearnContext, params: dict, state: CragruState, users: np.ndarray, extras: dict[str, float], notes: list[str]
+) -> None:
     """The diversity strategy's per-cluster ratios: knapsack on validation hit@10."""
     how = params["knapsack_values"]
     if how == "auto":
@@ -158,12 +185,15 @@ def _tune_ratios(ctx: UnlearnContext, params: dict, state: CragruState, users: n
     extras["knapsack_llm_prompts"] = float(state.tuning_llm_prompts)
     for c, r in enumerate(state.ratios):
         extras[f"ratio/cluster{c}"] = float(r)
-    notes.append(f"diversity ratios {np.round(state.ratios, 2).tolist()} chosen by knapsack on validation hit@10 "
-                 f"({how} ranker, {len(users)} users none of whom is evaluated)")
+    notes.append(
+        f"diversity ratios {np.round(state.ratios, 2).tolist()} chosen by knapsack on validation hit@10 "
+        f"({how} ranker, {len(users)} users none of whom is evaluated)"
+    )
 
 
-def _tune_fusion(ctx: UnlearnContext, state: CragruState, users: np.ndarray, extras: dict[str, float],
-                 notes: list[str]) -> None:
+def _tune_fusion(
+    ctx: UnlearnContext, state: CragruState, users: np.ndarray, extras: dict[str, float], notes: list[str]
+) -> None:
     """λ on validation items of ``users`` (disjoint from the evaluated users)."""
     t = time.perf_counter()
     truth = truth_sets(ctx.dataset, ctx.retrain_valid_rows, users)
@@ -173,8 +203,10 @@ def _tune_fusion(ctx: UnlearnContext, state: CragruState, users: np.ndarray, ext
     for w in (0.0, state.fusion_weight, 1.0) if table else ():
         extras[f"valid_hit@10/lambda={w:g}"] = table[w][0]
         extras[f"valid_ndcg@10/lambda={w:g}"] = table[w][1]
-    notes.append(f"fusion weight λ={state.fusion_weight:g} (1 = LLM only, 0 = base only) chosen on validation "
-                 f"items of {len(users)} retained users none of whom is evaluated")
+    notes.append(
+        f"fusion weight λ={state.fusion_weight:g} (1 = LLM only, 0 = base only) chosen on validation "
+        f"items of {len(users)} retained users none of whom is evaluated"
+    )
 
 
 def unlearn(ctx: UnlearnContext, params: dict, prep: CragruPrepared) -> UnlearnOutcome:
@@ -191,22 +223,29 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: CragruPrepared) -> UnlearnO
         shown = ", ".join(f"{f.location}:row {f.row} (user {f.user})" for f in findings[:5])
         raise CragruError(f"cragru: erasure audit found {len(findings)} trace(s) after deletion: {shown}")
     extras = dict(prep.extras)
-    extras.update({
-        "deletion_ms": report.seconds * 1000.0,
-        "rows_deleted": float(report.rows_deleted),
-        "users_affected": float(report.users_affected),
-        "cache_entries_purged": float(report.entries_purged),
-        "audit_findings": float(len(findings)),
-        "audit_ms": audit_s * 1000.0,
-        "eval_users_per_group": float(resolved_sample_size(params, ctx.device, ctx.dataset.n_users)),
-        **{f"eval_sample/{k}": float(len(v)) for k, v in prep.eval_users.items()},
-        "history_budget": float(params["history_budget"]),
-        "candidates": float(params["candidates"]),
-    })
+    extras.update(
+        {
+            "deletion_ms": report.seconds * 1000.0,
+            "rows_deleted": float(report.rows_deleted),
+            "users_affected": float(report.users_affected),
+            "cache_entries_purged": float(report.entries_purged),
+            "audit_findings": float(len(findings)),
+            "audit_ms": audit_s * 1000.0,
+            "eval_users_per_group": float(resolved_sample_size(params, ctx.device, ctx.dataset.n_users)),
+            **{f"eval_sample/{k}": float(len(v)) for k, v in prep.eval_users.items()},
+            "history_budget": float(params["history_budget"]),
+            "candidates": float(params["candidates"]),
+        }
+    )
     scorer = CragruScorer(prep.state, prep.eval_users)
-    return UnlearnOutcome(model=scorer, extras=extras, notes=_notes(ctx, params, prep, report),
-                          eval_sample=prep.eval_users, late_extras=scorer.late_extras,
-                          fold_in_model=ctx.base_model)  # candidates come from the kept base model
+    return UnlearnOutcome(
+        model=scorer,
+        extras=extras,
+        notes=_notes(ctx, params, prep, report),
+        eval_sample=prep.eval_users,
+        late_extras=scorer.late_extras,
+        fold_in_model=ctx.base_model,
+    )  # candidates come from the kept base model
 
 
 def _notes(ctx: UnlearnContext, params: dict, prep: CragruPrepared, report) -> list[str]:
@@ -214,7 +253,8 @@ def _notes(ctx: UnlearnContext, params: dict, prep: CragruPrepared, report) -> l
     notes = list(prep.notes) + [
         f"strategy {params['strategy']}, {params['mode']} mode, LLM {prep.state.backend.name}",
         f"unlearning deleted {report.rows_deleted} rows from the retrieval store in {report.seconds * 1000:.1f} ms and "
-        f"purged {report.entries_purged} cached entries of {report.users_affected} users; the erasure audit found none left",
+        f"purged {report.entries_purged} cached entries of {report.users_affected} users; "
+        "the erasure audit found none left",
         f"LLM ranks the base model's top-{params['candidates']} for a user sample ({sizes}); "
         "other users keep the base order",
         "candidates come from the base model, which is not retrained: its memory of forgotten data is what "
@@ -222,7 +262,9 @@ def _notes(ctx: UnlearnContext, params: dict, prep: CragruPrepared, report) -> l
     ]
     if ctx.request.request.kind == "users":
         source = "retained popularity" if params["forgotten_candidates"] == "popularity" else "the base model"
-        notes.append(f"forgotten users' candidates come from {source}"
-                     + ("; their profiles were deleted too" if params["forget_profile"] else ""))
+        notes.append(
+            f"forgotten users' candidates come from {source}"
+            + ("; their profiles were deleted too" if params["forget_profile"] else "")
+        )
     notes.append("item clusters were fitted on all training rows before the request and are not refitted")
     return notes

@@ -117,8 +117,10 @@ def parse_template(template: str) -> str:
     names = {name for name, _, _ in fields}
     unknown = names - set(PLACEHOLDERS)
     if unknown:
-        raise ConfigError(f"cragru: prompt template has unknown placeholder(s) {sorted(unknown)}; "
-                          f"use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+        raise ConfigError(
+            f"cragru: prompt template has unknown placeholder(s) {sorted(unknown)}; "
+            f"use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+        )
     for name, spec, conversion in fields:
         _check_field(name, spec, conversion)
     for needed in ("history", "candidates"):
@@ -129,7 +131,9 @@ def parse_template(template: str) -> str:
 
 def _check_field(name: str, spec: str, conversion: str | None) -> None:
     """One placeholder's conversion and format spec, refused with the reason."""
-    where = f"cragru: prompt template field {{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+    where = (
+        f"cragru: prompt template field {{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+    )
     if len(where) > 120:
         where = where[:117] + "...}"
     if conversion is not None:
@@ -152,8 +156,10 @@ def profile_field_names(text: str) -> tuple[str, ...]:
     names = tuple(f.strip() for f in str(text).split(",") if f.strip())
     unknown = [n for n in names if n not in PROFILE_FIELDS]
     if unknown:
-        raise ConfigError(f"cragru: unknown profile field(s) {', '.join(map(repr, unknown))} in profile_fields; "
-                          f"the known ones are {', '.join(PROFILE_FIELDS)}")
+        raise ConfigError(
+            f"cragru: unknown profile field(s) {', '.join(map(repr, unknown))} in profile_fields; "
+            f"the known ones are {', '.join(PROFILE_FIELDS)}"
+        )
     return names
 
 

@@ -26,8 +26,11 @@ class CragruScorer:
         self.state = state
         self.n_users = state.store.n_users
         self.n_items = state.store.n_items
-        sampled = (np.concatenate([np.asarray(v, np.int64) for v in eval_users.values()])
-                   if eval_users else np.arange(self.n_users))
+        sampled = (
+            np.concatenate([np.asarray(v, np.int64) for v in eval_users.values()])
+            if eval_users
+            else np.arange(self.n_users)
+        )
         self._llm_users = np.zeros(self.n_users, dtype=bool)
         self._llm_users[sampled] = True
         self._base_served: set[int] = set()

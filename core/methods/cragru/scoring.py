@@ -83,15 +83,19 @@ def packed_candidate_logprobs(
     within = torch.arange(width_c - 1, device=device)
     block_cols = (width_p + torch.arange(n, device=device)[:, None] * width_c + within[None, :]).reshape(-1)
     keep = torch.cat([torch.tensor([width_p - 1], device=device), block_cols])
-    out = model(input_ids=ids, attention_mask=block_mask(seg, dtype), position_ids=pos, logits_to_keep=keep,
-                use_cache=False)
+    out = model(
+        input_ids=ids, attention_mask=block_mask(seg, dtype), position_ids=pos, logits_to_keep=keep, use_cache=False
+    )
     logits = out.logits.float()  # [B, 1 + n*(L-1), V]
     logz = torch.logsumexp(logits, dim=-1)  # [B, K]
     # kept index predicting candidate j token k: 0 when k == 0, else 1 + j*(L-1) + k-1
     k = torch.arange(width_c, device=device)
     j = torch.arange(n, device=device)
-    index = torch.where(k[None, :] == 0, torch.zeros((), dtype=torch.long, device=device),
-                        1 + j[:, None] * (width_c - 1) + k[None, :] - 1)  # [n, L]
+    index = torch.where(
+        k[None, :] == 0,
+        torch.zeros((), dtype=torch.long, device=device),
+        1 + j[:, None] * (width_c - 1) + k[None, :] - 1,
+    )  # [n, L]
     flat = index.reshape(-1)  # [n*L]
     rows = torch.arange(ids.shape[0], device=device)[:, None]
     tgt = targets.reshape(ids.shape[0], -1)
@@ -139,8 +143,9 @@ class CachedScorer:
     candidate a row reading the same cache; no candidate sees another). Same numbers as
     :func:`packed_candidate_logprobs` up to float rounding (tested)."""
 
-    def __init__(self, model: torch.nn.Module, pad_id: int, device: torch.device, check=lambda: None,
-                 chunk: int = PREFILL_CHUNK) -> None:
+    def __init__(
+        self, model: torch.nn.Module, pad_id: int, device: torch.device, check=lambda: None, chunk: int = PREFILL_CHUNK
+    ) -> None:
         self.model, self.pad_id, self.device = model, int(pad_id), torch.device(device)
         self.check, self.chunk = check, max(1, int(chunk))
         self._prefix: tuple[list[int], object] | None = None
@@ -160,8 +165,7 @@ class CachedScorer:
             self.check()
             part = torch.as_tensor([ids[start : start + self.chunk]], device=self.device)
             pos = torch.arange(done + start, done + start + part.shape[1], device=self.device)[None]
-            cache = self.model(input_ids=part, position_ids=pos, cache=cache, use_cache=True,
-                               logits_to_keep=1).cache
+            cache = self.model(input_ids=part, position_ids=pos, cache=cache, use_cache=True, logits_to_keep=1).cache
         self.timing["prefill_s"] += time.perf_counter() - t
         return cache
 
@@ -200,9 +204,17 @@ class CachedScorer:
         dtype = next(self.model.parameters()).dtype
         mask = torch.zeros((1, 1, n * width, past + n * width), dtype=dtype, device=self.device)
         mask[:, :, :, past:] = block_mask(seg_t[None], dtype)  # blocks see themselves; all see the cache
-        logits = self.model(input_ids=torch.as_tensor(ids, device=self.device)[None], attention_mask=mask,
-                            position_ids=torch.as_tensor(pos, device=self.device)[None], cache=cache,
-                            use_cache=cache is not None).logits[0].float()
+        logits = (
+            self.model(
+                input_ids=torch.as_tensor(ids, device=self.device)[None],
+                attention_mask=mask,
+                position_ids=torch.as_tensor(pos, device=self.device)[None],
+                cache=cache,
+                use_cache=cache is not None,
+            )
+            .logits[0]
+            .float()
+        )
         logp = torch.log_softmax(logits.reshape(n, width, -1)[:, :-1], -1)
         target = torch.as_tensor(ids.reshape(n, width)[:, 1:], device=self.device)
         valid = torch.as_tensor(seg.reshape(n, width)[:, 1:] > 0, device=self.device)

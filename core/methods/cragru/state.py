@@ -129,7 +129,9 @@ class CragruState:
             scores = self.base_scores(todo)
             batch, items = self.store.items_of(todo)
             if len(batch):
-                scores[torch.as_tensor(batch, device=self.device), torch.as_tensor(items, device=self.device)] = float("-inf")
+                scores[torch.as_tensor(batch, device=self.device), torch.as_tensor(items, device=self.device)] = float(
+                    "-inf"
+                )
             top = torch.topk(scores, min(self.n_candidates, scores.shape[1]), dim=1)
             values, indices = top.values.cpu().numpy(), top.indices.cpu().numpy()
             for row, u in enumerate(todo.tolist()):
@@ -143,8 +145,15 @@ class CragruState:
             items = self.store.user_items(user)
             cands = self.candidates([user])[0][0] if self.strategy == "attention" else None
             positions = select_history(
-                self.strategy, items, self.budget, labels=self.clusters.labels, n_clusters=self.clusters.k,
-                ratios=self.ratios, item_embeddings=self.item_embeddings, candidates=cands)
+                self.strategy,
+                items,
+                self.budget,
+                labels=self.clusters.labels,
+                n_clusters=self.clusters.k,
+                ratios=self.ratios,
+                item_embeddings=self.item_embeddings,
+                candidates=cands,
+            )
             self.retrieved_cache[user] = (positions, self.store.user_rows(user)[positions])
         return self.retrieved_cache[user][0]
 
@@ -153,8 +162,15 @@ class CragruState:
         if user not in self.prompt_cache:
             span = self.store.span(user)
             cands = self.candidates([user])[0][0]
-            p = self.builder.build(user, self.store.profile(user), self.store.rows[span], self.store.items[span],
-                                   self.store.ratings[span], self.retrieve(user), cands)
+            p = self.builder.build(
+                user,
+                self.store.profile(user),
+                self.store.rows[span],
+                self.store.items[span],
+                self.store.ratings[span],
+                self.retrieve(user),
+                cands,
+            )
             self.prompt_cache[user] = p
         return self.prompt_cache[user]
 
@@ -162,8 +178,15 @@ class CragruState:
         """A one-off prompt with chosen history positions (tuning; not cached)."""
         span = self.store.span(user)
         cands = self.candidates([user])[0][0]
-        return self.builder.build(user, self.store.profile(user), self.store.rows[span], self.store.items[span],
-                                  self.store.ratings[span], positions, cands)
+        return self.builder.build(
+            user,
+            self.store.profile(user),
+            self.store.rows[span],
+            self.store.items[span],
+            self.store.ratings[span],
+            positions,
+            cands,
+        )
 
     # -- the LLM --------------------------------------------------------------------
     def answers(self, users: np.ndarray, chunk: int = 8) -> dict[int, LlmAnswer]:
@@ -242,7 +265,8 @@ class CragruState:
         for p, prompt in zip(ids, todo):
             self.cached_scorer.check = self.reporter.check
             memo[prompt.key] = self.cached_scorer.score(
-                p, [encode(c)[:keep] + backend.end_ids for c in prompt.candidate_texts])
+                p, [encode(c)[:keep] + backend.end_ids for c in prompt.candidate_texts]
+            )
             MEMO_KEYS_BY_USER.setdefault((_memo_name(backend), prompt.user), set()).add(prompt.key)
         return [memo[p.key] for p in prompts]
 
@@ -282,8 +306,9 @@ class CragruState:
         return answer.candidates, fuse(answer.scores[None], base[None], self.fusion_weight)[0]
 
     # -- unlearning -----------------------------------------------------------------
-    def delete(self, rows: np.ndarray, forgotten_users: np.ndarray | None = None,
-               forget_profiles: bool = True) -> DeletionReport:
+    def delete(
+        self, rows: np.ndarray, forgotten_users: np.ndarray | None = None, forget_profiles: bool = True
+    ) -> DeletionReport:
         """Delete rows from the store and purge every cache derived from them."""
         t0 = time.perf_counter()
         before = len(self.store)

@@ -51,7 +51,9 @@ def split_tuning_users(pool: np.ndarray, sample: EvalSample, n: int, seed: int) 
     held out when there is none. Either way no tuning user is evaluated.
     """
     order = np.random.default_rng([int(seed), 11]).permutation(np.unique(np.asarray(pool, dtype=np.int64)))
-    evaluated = np.concatenate([np.asarray(v, dtype=np.int64) for v in sample.values()]) if sample else np.zeros(0, np.int64)
+    evaluated = (
+        np.concatenate([np.asarray(v, dtype=np.int64) for v in sample.values()]) if sample else np.zeros(0, np.int64)
+    )
     inside = np.isin(order, evaluated)
     free = order[~inside]
     if n <= 0:
@@ -127,8 +129,9 @@ def llm_value_table(state: CragruState, users: np.ndarray, truth: list[set[int]]
     return hits / max(1, counted)
 
 
-def choose_ratios(state: CragruState, users: np.ndarray, truth: list[set[int]], n_levels: int,
-                  how: str) -> tuple[np.ndarray, np.ndarray, float]:
+def choose_ratios(
+    state: CragruState, users: np.ndarray, truth: list[set[int]], n_levels: int, how: str
+) -> tuple[np.ndarray, np.ndarray, float]:
     """``(ratios [k], value table [k, levels], best summed value)`` for the diversity strategy.
 
     Capacity = the whole budget (100 % = 1 / RATIO_STEP units); every cluster takes one

@@ -18,8 +18,8 @@ from transformers import LogitsProcessor, LogitsProcessorList, T5Config, T5ForCo
 from core.evaluation.full_sort import RowSets, evaluate_users
 from core.events import Reporter
 from core.fit_loop import FitPlan, fit
-from core.methods.dual_memory.sequences import EOS, ITEM_OFFSET, PAD, Examples
 from core.methods.common.lora import autocast
+from core.methods.dual_memory.sequences import EOS, ITEM_OFFSET, PAD, Examples
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,9 @@ class _ItemMask(LogitsProcessor):
 
 
 @torch.no_grad()
-def beam_top_k(model: torch.nn.Module, contexts: torch.Tensor, k: int, masked: torch.Tensor | None = None) -> torch.Tensor:
+def beam_top_k(
+    model: torch.nn.Module, contexts: torch.Tensor, k: int, masked: torch.Tensor | None = None
+) -> torch.Tensor:
     """Top-``k`` items ``[B, k]`` by beam search (``k`` beams, one new token), duplicates removed.
 
     ``masked`` (bool ``[B, n_items]``) bans items such as the user's training items.
@@ -134,7 +136,9 @@ def beam_top_k(model: torch.nn.Module, contexts: torch.Tensor, k: int, masked: t
 class ContextScorer:
     """A :class:`~core.models.base.Scorer` view of a sequence model over fixed user inputs."""
 
-    def __init__(self, model: torch.nn.Module, contexts: torch.Tensor, known: torch.Tensor, popularity: torch.Tensor) -> None:
+    def __init__(
+        self, model: torch.nn.Module, contexts: torch.Tensor, known: torch.Tensor, popularity: torch.Tensor
+    ) -> None:
         self.model = model
         self.contexts = contexts
         self.n_users, self.n_items = contexts.shape[0], int(popularity.shape[0])
@@ -192,6 +196,15 @@ def train_main(
     devices = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(int(cfg.seed))
-        result = fit(step, list(model.parameters()), len(examples), plan, reporter, lr=cfg.lr, validate=validate,
-                     module=model, device=device)
+        result = fit(
+            step,
+            list(model.parameters()),
+            len(examples),
+            plan,
+            reporter,
+            lr=cfg.lr,
+            validate=validate,
+            module=model,
+            device=device,
+        )
     return result.best_score

@@ -12,6 +12,7 @@ import torch
 from core.errors import ConfigError
 from core.evaluation.full_sort import RowSets
 from core.evaluation.grouped import evaluate_model
+from core.methods.common.lora import count_parameters, lora_parameters
 from core.methods.dual_memory.generative import ContextScorer, MainConfig, build_t5, item_log_probs, train_main
 from core.methods.dual_memory.router import fit_router, request_features, router_quality
 from core.methods.dual_memory.scorer import DualMemoryScorer
@@ -23,7 +24,6 @@ from core.methods.dual_memory.sequences import (
     serving_contexts,
 )
 from core.methods.dual_memory.side_memory import SideConfig, attach_side_memory, train_side_memory
-from core.methods.common.lora import count_parameters, lora_parameters
 from core.methods.registry import UnlearnContext, UnlearnOutcome
 from core.model_cache import cache_key, cached_path, load_entry, save_entry
 from core.models.base import known_mask, popularity_of
@@ -76,8 +76,15 @@ def side_config(params: dict, seed: int) -> SideConfig:
     )
 
 
-def _train_or_load(ctx: UnlearnContext, cfg: MainConfig, rows: np.ndarray, valid_rows: np.ndarray,
-                   key_parts: tuple, stage: str, use_cache: bool) -> tuple[torch.nn.Module, bool]:
+def _train_or_load(
+    ctx: UnlearnContext,
+    cfg: MainConfig,
+    rows: np.ndarray,
+    valid_rows: np.ndarray,
+    key_parts: tuple,
+    stage: str,
+    use_cache: bool,
+) -> tuple[torch.nn.Module, bool]:
     """A T5 next-item model on ``rows`` (early stopping on ``valid_rows``), cached on disk
     as a keyed, checksummed entry: another key's, an altered or a wrongly shaped file is
     refused with a warning and the model trained again."""
@@ -90,10 +97,16 @@ def _train_or_load(ctx: UnlearnContext, cfg: MainConfig, rows: np.ndarray, valid
     model = build_t5(ds.n_items, cfg)  # fresh: a refused entry never seeds training
     examples = next_item_examples(ds, rows, cfg.history_len)
     contexts = torch.as_tensor(serving_contexts(ds, rows, cfg.history_len), device=device)
-    scorer = ContextScorer(model, contexts, known_mask(ds.users[rows], ds.n_users, device),
-                           popularity_of(ds.items[rows], ds.n_items, device))
+    scorer = ContextScorer(
+        model,
+        contexts,
+        known_mask(ds.users[rows], ds.n_users, device),
+        popularity_of(ds.items[rows], ds.n_items, device),
+    )
     v_users = np.unique(ds.users[valid_rows])
-    validation = (scorer, v_users, RowSets.from_rows(ds, valid_rows), RowSets.from_rows(ds, rows)) if len(v_users) else None
+    validation = (
+        (scorer, v_users, RowSets.from_rows(ds, valid_rows), RowSets.from_rows(ds, rows)) if len(v_users) else None
+    )
     train_main(model, examples, cfg, device, ctx.reporter, validation, stage=stage)
     if path is not None:
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -103,8 +116,9 @@ def _train_or_load(ctx: UnlearnContext, cfg: MainConfig, rows: np.ndarray, valid
     return model.eval(), False
 
 
-def _load_cached(ctx: UnlearnContext, n_items: int, cfg: MainConfig, path: Path, key: str,
-                 stage: str) -> torch.nn.Module | None:
+def _load_cached(
+    ctx: UnlearnContext, n_items: int, cfg: MainConfig, path: Path, key: str, stage: str
+) -> torch.nn.Module | None:
     """The T5 of the intact entry of ``key``, or None (a refused entry is a warning)."""
     state, warning = load_entry(path, key)
     if state is not None:
@@ -120,7 +134,9 @@ def _load_cached(ctx: UnlearnContext, n_items: int, cfg: MainConfig, path: Path,
     return None
 
 
-def _t5_measures(ctx: UnlearnContext, model: torch.nn.Module, rows: np.ndarray, n: int, prefix: str) -> dict[str, float]:
+def _t5_measures(
+    ctx: UnlearnContext, model: torch.nn.Module, rows: np.ndarray, n: int, prefix: str
+) -> dict[str, float]:
     """The T5's own grouped figures (same protocol): the main memory alone, or a T5 retrained."""
     ds, device = ctx.dataset, ctx.device
     scorer = ContextScorer(
@@ -130,7 +146,9 @@ def _t5_measures(ctx: UnlearnContext, model: torch.nn.Module, rows: np.ndarray, 
         popularity_of(ds.items[rows], ds.n_items, device),
     )
     measured = evaluate_model(scorer, ctx.targets)
-    out = {f"{prefix}/{g}/{m}": v for g, ms in measured.groups.items() for m, v in ms.items() if m in ("hit@10", "ndcg@10")}
+    out = {
+        f"{prefix}/{g}/{m}": v for g, ms in measured.groups.items() for m, v in ms.items() if m in ("hit@10", "ndcg@10")
+    }
     out[f"{prefix}/forgotten_recall@10"] = measured.forgotten_recall["forgotten_recall@10"]
     return out
 
@@ -145,10 +163,19 @@ def prepare(ctx: UnlearnContext, params: dict) -> DualPrepared:
     notes = ["main memory loaded from cache"] if cached else []
     extras.update(_t5_measures(ctx, main, split.train, cfg.history_len, "t5_main"))
     if params["reference_retrain"]:
-        retrained, _ = _train_or_load(ctx, cfg, ctx.retained_rows, ctx.retrain_valid_rows, (ctx.request.as_dict(),),
-                                      "T5 retrained", params["use_cache"])
+        retrained, _ = _train_or_load(
+            ctx,
+            cfg,
+            ctx.retained_rows,
+            ctx.retrain_valid_rows,
+            (ctx.request.as_dict(),),
+            "T5 retrained",
+            params["use_cache"],
+        )
         extras.update(_t5_measures(ctx, retrained, ctx.retained_rows, cfg.history_len, "t5_retrain"))
-        notes.append("t5_retrain/*: the same T5 retrained from scratch on retained rows (this method's own gold standard)")
+        notes.append(
+            "t5_retrain/*: the same T5 retrained from scratch on retained rows (this method's own gold standard)"
+        )
     return DualPrepared(main=main, contexts=contexts, config=cfg, extras=extras, notes=notes)
 
 
@@ -201,8 +228,10 @@ def unlearn(ctx: UnlearnContext, params: dict, prepared: DualPrepared) -> Unlear
     forget, retain = side_memory_examples(ctx, prepared.contexts, n)
     retained_users = np.setdiff1d(np.unique(ds.users[ctx.retained_rows]), ctx.request.forget_users)
     seen = RowSets.from_rows(ds, split.train)
-    ctx.reporter.log(f"side memory: {len(forget)} forget examples ({len(ctx.removed_rows)} interactions), "
-                     f"{len(retain)} retain examples, {len(retained_users)} retained users for stability")
+    ctx.reporter.log(
+        f"side memory: {len(forget)} forget examples ({len(ctx.removed_rows)} interactions), "
+        f"{len(retain)} retain examples, {len(retained_users)} retained users for stability"
+    )
     terms = train_side_memory(model, forget, retain, prepared.contexts[retained_users], seen, cfg, device, ctx.reporter)
 
     # Router: request-time features only (history, forget registry, main-memory embeddings).
@@ -213,8 +242,14 @@ def unlearn(ctx: UnlearnContext, params: dict, prepared: DualPrepared) -> Unlear
     features = request_features(history, forget_share, ctx.request.forget_items, prepared.contexts, embeddings)
     candidates = np.unique(ds.users[split.train])
     try:
-        router, held_out = fit_router(features, candidates, ctx.request.forget_users,
-                                      holdout=params["router_holdout"], threshold=params["router_threshold"], seed=ctx.seed)
+        router, held_out = fit_router(
+            features,
+            candidates,
+            ctx.request.forget_users,
+            holdout=params["router_holdout"],
+            threshold=params["router_threshold"],
+            seed=ctx.seed,
+        )
     except ValueError as exc:
         raise ConfigError(f"dual memory: {exc}") from None
 

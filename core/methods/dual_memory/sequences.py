@@ -37,7 +37,9 @@ class Examples:
 
     @staticmethod
     def concat(parts: list["Examples"]) -> "Examples":
-        return Examples(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("contexts", "targets", "users", "rows")))
+        return Examples(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in ("contexts", "targets", "users", "rows"))
+        )
 
 
 def ordered_rows(dataset: Dataset, rows: np.ndarray) -> np.ndarray:

@@ -181,8 +181,12 @@ def train_side_memory(
         f_users = forget.users[f_idx.cpu().numpy()]
         logits = item_logits(model, data.f_ctx[f_idx])
         terms = forget_terms(logits, data.f_tgt[f_idx], negatives[f_idx], seen.dense(f_users, device), cfg)
-        objective = (cfg.w_unlikelihood * terms["unlikelihood"] + cfg.w_margin * terms["margin"]
-                     + cfg.w_topk * terms["topk"] + cfg.w_suppress * terms["suppress"])
+        objective = (
+            cfg.w_unlikelihood * terms["unlikelihood"]
+            + cfg.w_margin * terms["margin"]
+            + cfg.w_topk * terms["topk"]
+            + cfg.w_suppress * terms["suppress"]
+        )
         objective = objective + _stability(model, data, cfg, terms, generator)
         last.clear()
         last.update({k: float(v.detach()) for k, v in terms.items()})
@@ -199,7 +203,9 @@ def train_side_memory(
 class _SideData:
     """The side memory's training tensors, on the training device."""
 
-    def __init__(self, forget: Examples, retain: Examples, stability_contexts: np.ndarray, device: torch.device) -> None:
+    def __init__(
+        self, forget: Examples, retain: Examples, stability_contexts: np.ndarray, device: torch.device
+    ) -> None:
         self.f_ctx = torch.as_tensor(forget.contexts, device=device)
         self.f_tgt = torch.as_tensor(forget.targets, device=device)
         self.r_ctx = torch.as_tensor(retain.contexts, device=device)
@@ -207,8 +213,9 @@ class _SideData:
         self.s_ctx = torch.as_tensor(stability_contexts, device=device)
 
 
-def _stability(model: torch.nn.Module, data: _SideData, cfg: SideConfig, terms: dict[str, torch.Tensor],
-               generator: torch.Generator) -> torch.Tensor | float:
+def _stability(
+    model: torch.nn.Module, data: _SideData, cfg: SideConfig, terms: dict[str, torch.Tensor], generator: torch.Generator
+) -> torch.Tensor | float:
     """Retention hinge and KL to the main memory on a random retained batch (adds to ``terms``)."""
     bs, device = cfg.batch_size, generator.device
     r_idx = torch.randint(len(data.r_ctx), (bs,), generator=generator, device=device) if len(data.r_ctx) else None

@@ -54,8 +54,15 @@ def memo_size() -> int:
     return len(_MEMO)
 
 
-def remembered_logits(model: torch.nn.Module, adapter: str, prompts: list[list[int]], answer_ids: tuple[int, int],
-                      pad_id: int, device: torch.device, reporter=None) -> torch.Tensor:
+def remembered_logits(
+    model: torch.nn.Module,
+    adapter: str,
+    prompts: list[list[int]],
+    answer_ids: tuple[int, int],
+    pad_id: int,
+    device: torch.device,
+    reporter=None,
+) -> torch.Tensor:
     """``[B, 2]`` answer logits under ``adapter``: remembered ones reused, the rest computed."""
     from core.methods.e2urec.llm_rec import answer_logits_batched, use_adapter
 
@@ -71,8 +78,11 @@ def remembered_logits(model: torch.nn.Module, adapter: str, prompts: list[list[i
         else:
             out[row] = hit
     if todo:
-        fresh = answer_logits_batched(model, [prompts[i] for i in todo], answer_ids, pad_id, device,
-                                      reporter=reporter).cpu().numpy()
+        fresh = (
+            answer_logits_batched(model, [prompts[i] for i in todo], answer_ids, pad_id, device, reporter=reporter)
+            .cpu()
+            .numpy()
+        )
         for row, value in zip(todo, fresh):
             out[row] = value
             remember(keys[row], value.copy())

@@ -41,7 +41,11 @@ def student_loss(
     remember = soft_cross_entropy(retain_teacher, retain_student)
     forget = soft_cross_entropy(forget_teacher, forget_student)
     total = lam * (label + remember) + (1 - lam) * forget
-    return total, {"label": float(label.detach()), "remember": float(remember.detach()), "forget": float(forget.detach())}
+    return total, {
+        "label": float(label.detach()),
+        "remember": float(remember.detach()),
+        "forget": float(forget.detach()),
+    }
 
 
 def jensen_shannon(p_logits: torch.Tensor, q_logits: torch.Tensor) -> np.ndarray:

@@ -45,7 +45,9 @@ def pick_rows(rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(rows, size=n, replace=False))
 
 
-def sample_negatives(users: np.ndarray, seen: sp.csr_matrix, n_items: int, rng: np.random.Generator, tries: int = 20) -> np.ndarray:
+def sample_negatives(
+    users: np.ndarray, seen: sp.csr_matrix, n_items: int, rng: np.random.Generator, tries: int = 20
+) -> np.ndarray:
     """One item per user that the user has not interacted with in ``seen`` (rejection sampling)."""
     seen = seen.tocsr()
     out = rng.integers(0, n_items, len(users))
@@ -57,7 +59,9 @@ def sample_negatives(users: np.ndarray, seen: sp.csr_matrix, n_items: int, rng: 
     return out
 
 
-def labelled_samples(users: np.ndarray, items: np.ndarray, seen: sp.csr_matrix, n_items: int, rng: np.random.Generator) -> Samples:
+def labelled_samples(
+    users: np.ndarray, items: np.ndarray, seen: sp.csr_matrix, n_items: int, rng: np.random.Generator
+) -> Samples:
     """Each positive (user, item) with one sampled negative for the same user, interleaved."""
     neg = sample_negatives(users, seen, n_items, rng)
     return Samples(
@@ -78,7 +82,9 @@ def left_pad(prompts: list[list[int]], pad_id: int, device: torch.device) -> tup
     return ids.to(device), mask.to(device)
 
 
-def answer_logits(model: torch.nn.Module, prompts: list[list[int]], answer_ids: tuple[int, int], pad_id: int, device: torch.device) -> torch.Tensor:
+def answer_logits(
+    model: torch.nn.Module, prompts: list[list[int]], answer_ids: tuple[int, int], pad_id: int, device: torch.device
+) -> torch.Tensor:
     """``[B, 2]`` float32 logits (no, yes) after each prompt; differentiable."""
     ids, mask = left_pad(prompts, pad_id, device)
     position = (mask.cumsum(1) - 1).clamp(min=0)
@@ -88,8 +94,15 @@ def answer_logits(model: torch.nn.Module, prompts: list[list[int]], answer_ids: 
 
 
 @torch.no_grad()
-def answer_logits_batched(model: torch.nn.Module, prompts: list[list[int]], answer_ids: tuple[int, int], pad_id: int,
-                          device: torch.device, batch_size: int = 16, reporter: Reporter | None = None) -> torch.Tensor:
+def answer_logits_batched(
+    model: torch.nn.Module,
+    prompts: list[list[int]],
+    answer_ids: tuple[int, int],
+    pad_id: int,
+    device: torch.device,
+    batch_size: int = 16,
+    reporter: Reporter | None = None,
+) -> torch.Tensor:
     model.eval()
     parts = []
     for start in range(0, len(prompts), batch_size):
@@ -140,16 +153,30 @@ def train_adapter(
     plan = FitPlan(epochs=epochs, batch_size=batch_size, seed=seed, stage=stage)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(int(seed))
-        result = fit(step, params, n_samples, plan, reporter, optimizer=torch.optim.AdamW(params, lr=lr),
-                     module=model, device=device)
+        result = fit(
+            step,
+            params,
+            n_samples,
+            plan,
+            reporter,
+            optimizer=torch.optim.AdamW(params, lr=lr),
+            module=model,
+            device=device,
+        )
     for param in params:
         param.requires_grad_(False)
     return result.loss
 
 
 @torch.no_grad()
-def candidate_logits(model: torch.nn.Module, prefix: list[int], suffixes: list[list[int]], answer_ids: tuple[int, int],
-                     pad_id: int, device: torch.device) -> torch.Tensor:
+def candidate_logits(
+    model: torch.nn.Module,
+    prefix: list[int],
+    suffixes: list[list[int]],
+    answer_ids: tuple[int, int],
+    pad_id: int,
+    device: torch.device,
+) -> torch.Tensor:
     """``[C, 2]`` answer logits for one user's prefix and C candidate suffixes.
 
     The prefix is encoded once and its key/value cache shared by every candidate; the
@@ -167,6 +194,12 @@ def candidate_logits(model: torch.nn.Module, prefix: list[int], suffixes: list[l
     position = p + (mask.cumsum(1) - 1).clamp(min=0)
     full_mask = torch.cat([torch.ones(len(suffixes), p, dtype=mask.dtype, device=device), mask], 1)
     with autocast(device):
-        out = model(input_ids=ids, attention_mask=full_mask, position_ids=position, cache=cache,
-                    use_cache=True, logits_to_keep=1)
+        out = model(
+            input_ids=ids,
+            attention_mask=full_mask,
+            position_ids=position,
+            cache=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
     return out.logits[:, -1, list(answer_ids)].float()

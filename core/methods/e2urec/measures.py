@@ -31,8 +31,9 @@ def own_measures(ctx, params: dict, prep, forget: Samples, forget_prompts: list[
     rng = np.random.default_rng([int(ctx.seed), 3])
     retained_test = split.test[~np.isin(ds.users[split.test], ctx.request.forget_users)]
     t_rows = pick_rows(retained_test, params["test_samples"], rng)
-    test = labelled_samples(ds.users[t_rows], ds.items[t_rows], ds.matrix(np.concatenate([split.train, split.test])),
-                            ds.n_items, rng)
+    test = labelled_samples(
+        ds.users[t_rows], ds.items[t_rows], ds.matrix(np.concatenate([split.train, split.test])), ds.n_items, rng
+    )
     test_prompts = prep.prompts.prompts(test.users, test.items)
     logits = {}
     for adapter in (STUDENT, REC) + ((RETRAIN,) if prep.has_retrain else ()):

@@ -15,7 +15,16 @@ from core.errors import ConfigError
 from core.methods.common.lora import copy_adapter, count_parameters, frozen_state, same_state
 from core.methods.e2urec.answers import adapter_digest
 from core.methods.e2urec.llm_rec import (
-    AUG, REC, RETRAIN, STUDENT, Samples, answer_logits, labelled_samples, pick_rows, train_adapter, use_adapter,
+    AUG,
+    REC,
+    RETRAIN,
+    STUDENT,
+    Samples,
+    answer_logits,
+    labelled_samples,
+    pick_rows,
+    train_adapter,
+    use_adapter,
 )
 from core.methods.e2urec.measures import own_measures
 from core.methods.e2urec.prompts import PromptBuilder, answer_token_ids
@@ -52,8 +61,14 @@ def lora_config(params: dict, n_layers: int):
         raise ConfigError("e2urec: lora_targets names no module (e.g. q_proj,v_proj)")
     last = params["lora_last_layers"]
     layers = list(range(max(0, n_layers - last), n_layers)) if 0 < last < n_layers else None
-    return LoraConfig(r=params["lora_rank"], lora_alpha=2 * params["lora_rank"], lora_dropout=params["lora_dropout"],
-                      target_modules=targets, bias="none", layers_to_transform=layers)
+    return LoraConfig(
+        r=params["lora_rank"],
+        lora_alpha=2 * params["lora_rank"],
+        lora_dropout=params["lora_dropout"],
+        target_modules=targets,
+        bias="none",
+        layers_to_transform=layers,
+    )
 
 
 def _rng(seed: int, stream: int) -> np.random.Generator:
@@ -62,17 +77,38 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
 
 def _label_loss(model, prompts: list[list[int]], labels: np.ndarray, prep_ids, device):
     answer_ids, pad_id = prep_ids
+
     def loss(idx: np.ndarray) -> torch.Tensor:
         logits = answer_logits(model, [prompts[i] for i in idx], answer_ids, pad_id, device)
         return F.cross_entropy(logits, torch.as_tensor(labels[idx], device=device))
+
     return loss
 
 
 def _adapter_key(ctx: UnlearnContext, params: dict, name: str, extra: tuple = ()) -> str:
-    keys = ("n_history", "title_words", "lora_rank", "lora_targets", "lora_last_layers", "lora_dropout", "rec_samples",
-            "rec_epochs", "rec_lr", "batch_size", "llm_path")
-    return cache_key(ctx.dataset.fingerprint(), ctx.split.as_dict(), {k: params[k] for k in keys},
-                     ctx.device.type, CACHE_VERSION, name, ctx.seed, *extra)
+    keys = (
+        "n_history",
+        "title_words",
+        "lora_rank",
+        "lora_targets",
+        "lora_last_layers",
+        "lora_dropout",
+        "rec_samples",
+        "rec_epochs",
+        "rec_lr",
+        "batch_size",
+        "llm_path",
+    )
+    return cache_key(
+        ctx.dataset.fingerprint(),
+        ctx.split.as_dict(),
+        {k: params[k] for k in keys},
+        ctx.device.type,
+        CACHE_VERSION,
+        name,
+        ctx.seed,
+        *extra,
+    )
 
 
 def _adapter_state(model, adapter: str) -> dict[str, torch.Tensor]:
@@ -92,8 +128,11 @@ def _load_adapter(ctx: UnlearnContext, model, adapter: str, path, key: str) -> b
     state, warning = load_entry(path, key)
     if state is not None:
         own = _adapter_state(model, adapter)
-        if not isinstance(state, dict) or state.keys() != own.keys() or any(
-                not isinstance(state[k], torch.Tensor) or state[k].shape != own[k].shape for k in own):
+        if (
+            not isinstance(state, dict)
+            or state.keys() != own.keys()
+            or any(not isinstance(state[k], torch.Tensor) or state[k].shape != own[k].shape for k in own)
+        ):
             warning = f"cache entry {path.name} not used: its tensors do not match adapter {adapter!r}; training again"
         else:
             set_peft_model_state_dict(model, state, adapter_name=adapter)
@@ -104,7 +143,9 @@ def _load_adapter(ctx: UnlearnContext, model, adapter: str, path, key: str) -> b
     return False
 
 
-def _train_recommender(ctx, params, model, adapter: str, rows: np.ndarray, prompts: PromptBuilder, ids, extra_key: tuple) -> bool:
+def _train_recommender(
+    ctx, params, model, adapter: str, rows: np.ndarray, prompts: PromptBuilder, ids, extra_key: tuple
+) -> bool:
     """Tune ``adapter`` as a Yes/No recommender on ``rows`` (+ one negative each); cached as
     a keyed, checksummed entry (an unwritable cache is a warning). Returns from_cache."""
     key = _adapter_key(ctx, params, adapter, extra_key)
@@ -116,9 +157,18 @@ def _train_recommender(ctx, params, model, adapter: str, rows: np.ndarray, promp
     chosen = pick_rows(rows, params["rec_samples"], rng)
     samples = labelled_samples(ds.users[chosen], ds.items[chosen], ds.matrix(rows), ds.n_items, rng)
     texts = prompts.prompts(samples.users, samples.items)
-    train_adapter(model, adapter, len(samples), _label_loss(model, texts, samples.labels, ids, ctx.device),
-                  epochs=params["rec_epochs"], batch_size=params["batch_size"], lr=params["rec_lr"], seed=ctx.seed,
-                  reporter=ctx.reporter, stage=f"{adapter} adapter")
+    train_adapter(
+        model,
+        adapter,
+        len(samples),
+        _label_loss(model, texts, samples.labels, ids, ctx.device),
+        epochs=params["rec_epochs"],
+        batch_size=params["batch_size"],
+        lr=params["rec_lr"],
+        seed=ctx.seed,
+        reporter=ctx.reporter,
+        stage=f"{adapter} adapter",
+    )
     if params["use_cache"]:
         warning = save_entry(path, key, _adapter_state(model, adapter), {"adapter": adapter, "rows": len(rows)})
         if warning:
@@ -159,12 +209,25 @@ def prepare(ctx: UnlearnContext, params: dict) -> E2UPrepared:
     extras = {"llm_load_s": load_s, "recommender_tune_s": time.perf_counter() - t1}
     if params["reference_retrain"]:
         t2 = time.perf_counter()
-        retained_prompts = PromptBuilder(ds, llm.tokenizer, ctx.retained_rows, params["n_history"], params["title_words"])
-        _train_recommender(ctx, params, model, RETRAIN, ctx.retained_rows, retained_prompts, ids, (ctx.request.as_dict(),))
+        retained_prompts = PromptBuilder(
+            ds, llm.tokenizer, ctx.retained_rows, params["n_history"], params["title_words"]
+        )
+        _train_recommender(
+            ctx, params, model, RETRAIN, ctx.retained_rows, retained_prompts, ids, (ctx.request.as_dict(),)
+        )
         extras["reference_retrain_tune_s"] = time.perf_counter() - t2
-    return E2UPrepared(model=model, tokenizer=llm.tokenizer, prompts=prompts, answer_ids=ids[0], pad_id=ids[1],
-                       device=ctx.device, has_retrain=params["reference_retrain"], frozen_before=frozen_before,
-                       extras=extras, notes=notes)
+    return E2UPrepared(
+        model=model,
+        tokenizer=llm.tokenizer,
+        prompts=prompts,
+        answer_ids=ids[0],
+        pad_id=ids[1],
+        device=ctx.device,
+        has_retrain=params["reference_retrain"],
+        frozen_before=frozen_before,
+        extras=extras,
+        notes=notes,
+    )
 
 
 def _training_samples(ctx: UnlearnContext, params: dict, prompts: PromptBuilder) -> tuple[Samples, Samples, int]:
@@ -188,17 +251,40 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
     retain_prompts = prompts.prompts(retain.users, retain.items)
     # 1. augmented model: the recommender fine-tuned further on the forget data.
     copy_adapter(model, REC, AUG)
-    train_adapter(model, AUG, len(forget), _label_loss(model, forget_prompts, forget.labels, ids, device),
-                  epochs=params["aug_epochs"], batch_size=params["batch_size"], lr=params["aug_lr"], seed=ctx.seed,
-                  reporter=ctx.reporter, stage="augmented adapter")
+    train_adapter(
+        model,
+        AUG,
+        len(forget),
+        _label_loss(model, forget_prompts, forget.labels, ids, device),
+        epochs=params["aug_epochs"],
+        batch_size=params["batch_size"],
+        lr=params["aug_lr"],
+        seed=ctx.seed,
+        reporter=ctx.reporter,
+        stage="augmented adapter",
+    )
     # 2-3. teachers and the student.
-    parts = train_student(model, retain_prompts, retain.labels, forget_prompts, *ids, device,
-                          alpha=params["alpha"], lam=params["lam"], epochs=params["unlearn_epochs"],
-                          batch_size=params["batch_size"], lr=params["unlearn_lr"], seed=ctx.seed, reporter=ctx.reporter)
+    parts = train_student(
+        model,
+        retain_prompts,
+        retain.labels,
+        forget_prompts,
+        *ids,
+        device,
+        alpha=params["alpha"],
+        lam=params["lam"],
+        epochs=params["unlearn_epochs"],
+        batch_size=params["batch_size"],
+        lr=params["unlearn_lr"],
+        seed=ctx.seed,
+        reporter=ctx.reporter,
+    )
     extras = dict(prep.extras)
     extras["student_train_s"] = time.perf_counter() - t0
     extras.update({f"student_loss/{k}": v for k, v in parts.items()})
-    extras["student_parameters"] = float(count_parameters(p for n, p in model.named_parameters() if f".{STUDENT}." in n))
+    extras["student_parameters"] = float(
+        count_parameters(p for n, p in model.named_parameters() if f".{STUDENT}." in n)
+    )
     use_adapter(model, STUDENT)
 
     def late_extras() -> dict[str, float]:  # checks and E2URec's own figures: not part of a request's cost
@@ -210,20 +296,40 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
         return late
 
     sample = ctx.eval_sample(params["eval_users_per_group"])
-    scorer = E2URecScorer(model, prompts, prep.answer_ids, prep.pad_id, ctx.base_model, ctx.targets.mask,
-                          params["candidates"], np.concatenate(list(sample.values())), device, ctx.reporter,
-                          weights=adapter_digest(model, STUDENT))
+    scorer = E2URecScorer(
+        model,
+        prompts,
+        prep.answer_ids,
+        prep.pad_id,
+        ctx.base_model,
+        ctx.targets.mask,
+        params["candidates"],
+        np.concatenate(list(sample.values())),
+        device,
+        ctx.reporter,
+        weights=adapter_digest(model, STUDENT),
+    )
     sizes = ", ".join(f"{k} {len(v)}" for k, v in sample.items())
     notes = list(prep.notes) + [
-        f"LLM re-ranks the base model's top-{params['candidates']} for a user sample ({sizes}); other users keep the base order",
+        f"LLM re-ranks the base model's top-{params['candidates']} for a user sample ({sizes}); "
+        "other users keep the base order",
         f"trained on {len(forget)} forget prompts ({n_removed} removed interactions + negatives) and "
         f"{len(retain)} retain prompts",
-        "requests carry the user's training history (forgotten items included): the weights must forget, not the prompt",
+        "requests carry the user's training history (forgotten items included): "
+        "the weights must forget, not the prompt",
         "membership inference sees the base order for users outside the sample",
-        "the LLM's own weights were compared before/after (frozen_weights_unchanged)" if params["check_frozen"]
-        else "the LLM's own weights were not compared before/after this time (check_frozen is off; they get no gradient)",
+        "the LLM's own weights were compared before/after (frozen_weights_unchanged)"
+        if params["check_frozen"]
+        else "the LLM's own weights were not compared before/after this time "
+        "(check_frozen is off; they get no gradient)",
         "candidates come from the base model, which is not unlearned: a forgotten item leaves the top-10 only "
         "if the student ranks it below the other candidates",
     ]
-    return UnlearnOutcome(model=scorer, extras=extras, notes=notes, eval_sample=sample, late_extras=late_extras,
-                          fold_in_model=ctx.base_model)  # it re-ranks the kept base model's top-N
+    return UnlearnOutcome(
+        model=scorer,
+        extras=extras,
+        notes=notes,
+        eval_sample=sample,
+        late_extras=late_extras,
+        fold_in_model=ctx.base_model,
+    )  # it re-ranks the kept base model's top-N

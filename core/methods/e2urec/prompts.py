@@ -24,12 +24,14 @@ def short_title(text: str, max_words: int) -> str:
 
 
 def user_profiles(dataset: Dataset) -> list[str]:
-    """"User: 34 F programmer." from whichever of age / gender / occupation the data has."""
+    """ "User: 34 F programmer." from whichever of age / gender / occupation the data has."""
     n = dataset.n_users
     meta = dataset.user_meta
     if meta is None:
         return ["User."] * n
-    parts = [meta[c].astype(str).where(meta[c].notna(), "").tolist() for c in ("age", "gender", "occupation") if c in meta]
+    parts = [
+        meta[c].astype(str).where(meta[c].notna(), "").tolist() for c in ("age", "gender", "occupation") if c in meta
+    ]
     if not parts:
         return ["User."] * n
     out = []
@@ -46,7 +48,9 @@ class PromptBuilder:
     ``n_history`` most recent are shown, never the candidate itself.
     """
 
-    def __init__(self, dataset: Dataset, tokenizer, history_rows: np.ndarray, n_history: int, max_title_words: int = 6) -> None:
+    def __init__(
+        self, dataset: Dataset, tokenizer, history_rows: np.ndarray, n_history: int, max_title_words: int = 6
+    ) -> None:
         self.tokenizer = tokenizer
         self.n_history = n_history
         self.titles = [short_title(dataset.item_title(i), max_title_words) for i in range(dataset.n_items)]

@@ -90,7 +90,9 @@ class E2URecScorer:
 
     def precompute(self, users: np.ndarray) -> None:
         """Run the LLM for ``users`` not scored yet (the slow part)."""
-        todo = np.asarray([u for u in np.unique(users) if self._llm_users[u] and int(u) not in self._cache], dtype=np.int64)
+        todo = np.asarray(
+            [u for u in np.unique(users) if self._llm_users[u] and int(u) not in self._cache], dtype=np.int64
+        )
         if len(todo) == 0:
             return
         cands = self.candidates(todo)

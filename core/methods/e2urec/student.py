@@ -12,7 +12,15 @@ import torch
 
 from core.methods.common.lora import copy_adapter
 from core.methods.e2urec.distill import forgetting_teacher, student_loss
-from core.methods.e2urec.llm_rec import AUG, REC, STUDENT, answer_logits, answer_logits_batched, train_adapter, use_adapter
+from core.methods.e2urec.llm_rec import (
+    AUG,
+    REC,
+    STUDENT,
+    answer_logits,
+    answer_logits_batched,
+    train_adapter,
+    use_adapter,
+)
 
 
 def train_student(
@@ -62,7 +70,17 @@ def train_student(
         total, parts = student_loss(s_ret, z_o_retain[r_idx], labels[r_idx], s_for, z_f[f_idx], lam)
         return total, parts
 
-    last = train_adapter(model, student, len(forget_prompts), loss_fn, epochs=epochs, batch_size=batch_size, lr=lr,
-                         seed=seed, reporter=reporter, stage="student")
+    last = train_adapter(
+        model,
+        student,
+        len(forget_prompts),
+        loss_fn,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        reporter=reporter,
+        stage="student",
+    )
     use_adapter(model, student)
     return {"loss": last, **parts}

@@ -22,8 +22,16 @@ def unlearn(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:
     ds, rows, valid = ctx.dataset, ctx.retained_rows, ctx.retrain_valid_rows
     config = dataclasses.replace(ctx.model_config, lr=ctx.model_config.lr * params["lr_scale"])
     model = train_recommender(
-        config, ds.n_users, ds.n_items, ds.users[rows], ds.items[rows], ctx.device,
-        valid=(ds.users[valid], ds.items[valid]) if params["early_stop"] else None, reporter=ctx.reporter,
-        stage="train", model=model, epochs=params["epochs"],
+        config,
+        ds.n_users,
+        ds.n_items,
+        ds.users[rows],
+        ds.items[rows],
+        ctx.device,
+        valid=(ds.users[valid], ds.items[valid]) if params["early_stop"] else None,
+        reporter=ctx.reporter,
+        stage="train",
+        model=model,
+        epochs=params["epochs"],
     )
     return UnlearnOutcome(model=model, extras={"epochs": float(params["epochs"])})

@@ -19,9 +19,15 @@ register(
         ),
         params=forget_retain_params(
             "ascent",
-            ParamSpec("loss_bound", float, round(math.log(2), 4),
-                      "Per-pair BPR loss at which ascent stops (ln 2 = level with a random item).",
-                      low=0.01, high=20.0, label="Loss bound"),
+            ParamSpec(
+                "loss_bound",
+                float,
+                round(math.log(2), 4),
+                "Per-pair BPR loss at which ascent stops (ln 2 = level with a random item).",
+                low=0.01,
+                high=20.0,
+                label="Loss bound",
+            ),
         ),
         unlearn=unlearn,
         curves=FORGET_RETAIN_CURVES,

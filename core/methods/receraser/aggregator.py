@@ -107,8 +107,15 @@ class AggregatorSettings:
     patience: int
 
 
-def train_aggregator(model: RecEraserModel, users: np.ndarray, items: np.ndarray, settings: AggregatorSettings,
-                     valid: tuple[np.ndarray, np.ndarray] | None, reporter: Reporter, stage: str) -> int:
+def train_aggregator(
+    model: RecEraserModel,
+    users: np.ndarray,
+    items: np.ndarray,
+    settings: AggregatorSettings,
+    valid: tuple[np.ndarray, np.ndarray] | None,
+    reporter: Reporter,
+    stage: str,
+) -> int:
     """BPR on the aggregator only (shards frozen); best validation state kept. Returns epochs run."""
     device, s = model.device, settings
     users_t = torch.as_tensor(np.asarray(users, dtype=np.int64), device=device)
@@ -128,10 +135,20 @@ def train_aggregator(model: RecEraserModel, users: np.ndarray, items: np.ndarray
         return loss + s.reg * (eu.pow(2).sum() + ei.pow(2).sum() + ej.pow(2).sum()) / (2 * len(idx))
 
     params = list(model.user_side.parameters()) + list(model.item_side.parameters())
-    plan = FitPlan(epochs=s.epochs, batch_size=s.batch_size, seed=s.seed + SEED_OFFSET, stage=stage,
-                   patience=s.patience)
-    result = fit(step, params, len(users_t), plan, reporter, lr=s.lr, module=model, device=device,
-                 validate=_validator(model, users, items, valid))
+    plan = FitPlan(
+        epochs=s.epochs, batch_size=s.batch_size, seed=s.seed + SEED_OFFSET, stage=stage, patience=s.patience
+    )
+    result = fit(
+        step,
+        params,
+        len(users_t),
+        plan,
+        reporter,
+        lr=s.lr,
+        module=model,
+        device=device,
+        validate=_validator(model, users, items, valid),
+    )
     return result.epochs
 
 

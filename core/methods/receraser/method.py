@@ -18,7 +18,9 @@ import numpy as np
 
 from core.methods.common.shard_cache import prepared_shards
 from core.methods.common.shards import (
-    ShardedEmbeddings, retrain_touched_shards, shard_extras,
+    ShardedEmbeddings,
+    retrain_touched_shards,
+    shard_extras,
 )
 from core.methods.receraser.aggregator import AggregatorSettings, RecEraserModel, train_aggregator
 from core.methods.receraser.partition import user_partition
@@ -33,13 +35,21 @@ class RecEraserState:
     partition: str
 
 
-def _fit_aggregator(ctx: UnlearnContext, params: dict, model: RecEraserModel, rows, valid_rows, reporter,
-                    stage: str) -> int:
+def _fit_aggregator(
+    ctx: UnlearnContext, params: dict, model: RecEraserModel, rows, valid_rows, reporter, stage: str
+) -> int:
     ds, config = ctx.dataset, ctx.model_config
-    settings = AggregatorSettings(epochs=params["agg_epochs"], lr=params["agg_lr"], reg=config.reg,
-                                  batch_size=params["agg_batch"], seed=ctx.seed, patience=config.patience)
-    return train_aggregator(model, ds.users[rows], ds.items[rows], settings,
-                            (ds.users[valid_rows], ds.items[valid_rows]), reporter, stage)
+    settings = AggregatorSettings(
+        epochs=params["agg_epochs"],
+        lr=params["agg_lr"],
+        reg=config.reg,
+        batch_size=params["agg_batch"],
+        seed=ctx.seed,
+        patience=config.patience,
+    )
+    return train_aggregator(
+        model, ds.users[rows], ds.items[rows], settings, (ds.users[valid_rows], ds.items[valid_rows]), reporter, stage
+    )
 
 
 def prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
@@ -57,17 +67,20 @@ def prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
 
 def unlearn(ctx: UnlearnContext, params: dict, state: RecEraserState) -> UnlearnOutcome:
     k = params["n_shards"]
-    affected, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 0.9),
-                                             "unlearn shard")
+    affected, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 0.9), "unlearn shard")
     shards = copy.deepcopy(state.shards)
     shards.replace(stack)
     model = RecEraserModel(shards, params["attention_dim"], ctx.seed)
-    agg_epochs = _fit_aggregator(ctx, params, model, ctx.retained_rows, ctx.retrain_valid_rows,
-                                 ctx.reporter.sub(0.9, 1.0), "unlearn aggregator")
+    agg_epochs = _fit_aggregator(
+        ctx, params, model, ctx.retained_rows, ctx.retrain_valid_rows, ctx.reporter.sub(0.9, 1.0), "unlearn aggregator"
+    )
     sizes = np.bincount(state.user_shard[state.user_shard >= 0], minlength=k)
     return UnlearnOutcome(
         model=model,
-        extras={**shard_extras(affected, k, stack),
-                "aggregator_epochs": float(agg_epochs), "largest_shard_users": float(sizes.max())},
+        extras={
+            **shard_extras(affected, k, stack),
+            "aggregator_epochs": float(agg_epochs),
+            "largest_shard_users": float(sizes.max()),
+        },
         notes=[f"retrained {len(affected)} of {k} shards and the aggregator", f"partition: {state.partition}"],
     )

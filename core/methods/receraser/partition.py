@@ -23,9 +23,11 @@ from core.methods.common.shards import random_user_shards
 from core.methods.registry import UnlearnContext
 from core.models.base import EmbeddingModel
 
-DEPENDENCE_NOTE = ("partition fitted on the base model's user embeddings, which were trained with the "
-                   "forgotten rows: which users share a shard still depends on them (partition=random "
-                   "does not)")
+DEPENDENCE_NOTE = (
+    "partition fitted on the base model's user embeddings, which were trained with the "
+    "forgotten rows: which users share a shard still depends on them (partition=random "
+    "does not)"
+)
 
 
 def capacity_assign(dist: np.ndarray, capacity: int) -> np.ndarray:
@@ -76,7 +78,9 @@ def user_partition(ctx: UnlearnContext, params: dict) -> tuple[np.ndarray, str]:
     k = params["n_shards"]
     base = ctx.base_model
     if params["partition"] == "random" or not isinstance(base, EmbeddingModel):
-        why = "random (data-independent)" if params["partition"] == "random" else "random (base model has no embeddings)"
+        why = (
+            "random (data-independent)" if params["partition"] == "random" else "random (base model has no embeddings)"
+        )
         return random_user_shards(train_users, ds.n_users, k, ctx.seed), why
     with torch.no_grad():
         user_emb = base.embeddings()[0][torch.as_tensor(train_users, device=base.device)].float().cpu().numpy()

@@ -19,10 +19,15 @@ register(
         ),
         params=(
             n_shards_param(),
-            ParamSpec("aggregate", str, "owning",
-                      "How shard scores combine: 'owning' averages the shards trained on the user; "
-                      "'all' averages every shard (the published baseline, weaker).",
-                      choices=AGGREGATES, label="Aggregation"),
+            ParamSpec(
+                "aggregate",
+                str,
+                "owning",
+                "How shard scores combine: 'owning' averages the shards trained on the user; "
+                "'all' averages every shard (the published baseline, weaker).",
+                choices=AGGREGATES,
+                label="Aggregation",
+            ),
             *shard_training_params("Epochs"),
         ),
         unlearn=unlearn,

@@ -23,7 +23,10 @@ import torch
 
 from core.methods.common.shard_cache import prepared_shards
 from core.methods.common.shards import (
-    ShardedEmbeddings, random_user_shards, retrain_touched_shards, shard_extras,
+    ShardedEmbeddings,
+    random_user_shards,
+    retrain_touched_shards,
+    shard_extras,
 )
 from core.methods.registry import UnlearnContext, UnlearnOutcome
 
@@ -31,8 +34,9 @@ from core.methods.registry import UnlearnContext, UnlearnOutcome
 class SisaModel(ShardedEmbeddings):
     """A :class:`Scorer` averaging shard models' scores (over owning shards or all shards)."""
 
-    def __init__(self, n_shards: int, n_users: int, n_items: int, dim: int, device: torch.device,
-                 aggregate: str = "owning") -> None:
+    def __init__(
+        self, n_shards: int, n_users: int, n_items: int, dim: int, device: torch.device, aggregate: str = "owning"
+    ) -> None:
         super().__init__(n_shards, n_users, n_items, dim, device)
         self.aggregate = aggregate
 
@@ -73,8 +77,7 @@ def prepare(ctx: UnlearnContext, params: dict) -> SisaState:
 
 
 def unlearn(ctx: UnlearnContext, params: dict, state: SisaState) -> UnlearnOutcome:
-    affected, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 1.0),
-                                             "unlearn shard")
+    affected, stack = retrain_touched_shards(ctx, params, state.user_shard, ctx.reporter.sub(0.5, 1.0), "unlearn shard")
     model = copy.deepcopy(state.model)
     model.replace(stack)
     k = params["n_shards"]

@@ -67,7 +67,13 @@ def prepare(ctx: UnlearnContext, params: dict) -> PreparedEncoder:
     )
     objective = Objective.from_model(base, settings.loss)
     encoder, source = pretrained_encoder(
-        base, objective, ds.users[train], ds.items[train], settings, ctx.device, ctx.reporter,
+        base,
+        objective,
+        ds.users[train],
+        ds.items[train],
+        settings,
+        ctx.device,
+        ctx.reporter,
         use_cache=params["cache"],
     )
     return PreparedEncoder(encoder, source)
@@ -95,18 +101,26 @@ def unlearn(ctx: UnlearnContext, params: dict, prepared: PreparedEncoder | None)
     retained, removed = ctx.retained_rows, ctx.removed_rows
     objective = Objective.from_model(base, _loss_config(params))
     encoder = prepared.encoder
-    notes = [f"influence encoder: {'pre-trained in this run' if prepared.source == 'trained' else 'from ' + prepared.source + ' cache'}"]
+    source = "pre-trained in this run" if prepared.source == "trained" else f"from {prepared.source} cache"
+    notes = [f"influence encoder: {source}"]
 
     epochs = params["finetune_epochs"]
     if epochs > 0:
         rows = np.concatenate([retained, removed])
         edges = EdgeSet(ds.users[rows], ds.items[rows], ds.n_users, ds.n_items, device)
         deletion = torch.zeros(len(rows), dtype=torch.bool, device=device)
-        deletion[len(retained):] = True
+        deletion[len(retained) :] = True
         encoder, _ = fine_tuned(
-            encoder, objective=objective, edges=edges, steps=epochs, lr=params["finetune_lr"],
-            batch_size=params["batch_size"], seed=int(ctx.seed) + 1, reporter=ctx.reporter,
-            stage="unlearn", fixed_deletion=deletion,
+            encoder,
+            objective=objective,
+            edges=edges,
+            steps=epochs,
+            lr=params["finetune_lr"],
+            batch_size=params["batch_size"],
+            seed=int(ctx.seed) + 1,
+            reporter=ctx.reporter,
+            stage="unlearn",
+            fixed_deletion=deletion,
         )
 
     removed_users = torch.as_tensor(ds.users[removed], device=device)
@@ -125,7 +139,8 @@ def unlearn(ctx: UnlearnContext, params: dict, prepared: PreparedEncoder | None)
         # same user. Ranking by popularity itself gives about 0.5 (0.54 on ML-100K), the
         # base model more; 0 means buried below everything.
         drawn = torch.as_tensor(
-            ds.items[np.random.default_rng(ctx.seed).choice(retained, size=len(removed))], device=device)
+            ds.items[np.random.default_rng(ctx.seed).choice(retained, size=len(removed))], device=device
+        )
         above_before = (before > (objective.orig_user[removed_users] * objective.orig_item[drawn]).sum(1)).float()
         above_after = (after > (after_user[removed_users] * after_item[drawn]).sum(1)).float()
     extras = {

@@ -73,7 +73,6 @@ class Backbone:
         return final[: self.n_users], final[self.n_users :]
 
 
-
 @dataclass(frozen=True)
 class LossConfig:
     """Weights of the four terms, and where the unlearning term pushes deleted edges.
@@ -152,8 +151,9 @@ class Objective:
         forgotten_users = user.index_select(0, graph.users[graph.edge_users])
         forgotten = (forgotten_users * item.index_select(0, graph.items[graph.edge_items])).sum(1)
         if w.target == "popularity" and remaining_items is not None and len(remaining_items) and graph.n_edges:
-            pick = torch.randint(0, len(remaining_items), (graph.n_edges,), generator=generator,
-                                 device=forgotten.device)
+            pick = torch.randint(
+                0, len(remaining_items), (graph.n_edges,), generator=generator, device=forgotten.device
+            )
             reference = item.index_select(0, remaining_items[pick]).detach()  # a yardstick, not moved
             direction = F.normalize(forgotten_users, dim=1, eps=1e-6)
             level = (direction * (item.index_select(0, graph.items[graph.edge_items]) - reference)).sum(1)
@@ -165,7 +165,9 @@ class Objective:
         preserve_loss = self._preservation(user, item, users, graph.items, generator)
         contrast_loss = self._contrast(encoder, graph, generator) if w.contrast > 0 else delta.new_zeros(())
 
-        total = w.model * model_loss + w.unlearn * unlearn_loss + w.preserve * preserve_loss + w.contrast * contrast_loss
+        total = (
+            w.model * model_loss + w.unlearn * unlearn_loss + w.preserve * preserve_loss + w.contrast * contrast_loss
+        )
         parts = {
             "loss": float(total.detach()),
             "model": float(model_loss.detach()),
@@ -192,7 +194,8 @@ class Objective:
             users = users[torch.randperm(len(users), generator=generator, device=device)[:PRESERVE_USERS]]
         if len(affected_items) > PRESERVE_ITEMS:
             affected_items = affected_items[
-                torch.randperm(len(affected_items), generator=generator, device=device)[:PRESERVE_ITEMS]]
+                torch.randperm(len(affected_items), generator=generator, device=device)[:PRESERVE_ITEMS]
+            ]
         extra = torch.randint(0, self.backbone.n_items, (PRESERVE_ITEMS,), generator=generator, device=device)
         items = torch.unique(torch.cat([affected_items, extra]))
         original = self.orig_user.index_select(0, users) @ self.orig_item.index_select(0, items).T

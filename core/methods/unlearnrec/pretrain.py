@@ -153,8 +153,15 @@ def optimise(
         last.update(parts)
         return loss, parts
 
-    plan = FitPlan(epochs=steps, batch_size=1, seed=seed, stage=stage, metric_every=METRIC_EVERY,
-                   clip_norm=CLIP_NORM, shuffle=False)
+    plan = FitPlan(
+        epochs=steps,
+        batch_size=1,
+        seed=seed,
+        stage=stage,
+        metric_every=METRIC_EVERY,
+        clip_norm=CLIP_NORM,
+        shuffle=False,
+    )
     fit(step, list(encoder.parameters()), 1, plan, reporter, lr=lr, module=encoder, device=edges.users.device)
     return last
 
@@ -167,8 +174,9 @@ def _request_inputs(edges: EdgeSet, backbone, deleted: torch.Tensor):
     return graph, adjacency, edges.neighbourhood(deleted), edges.items[keep]
 
 
-def pretrain_key(model: torch.nn.Module, users: np.ndarray, items: np.ndarray, settings: PretrainSettings,
-                 device: torch.device) -> str:
+def pretrain_key(
+    model: torch.nn.Module, users: np.ndarray, items: np.ndarray, settings: PretrainSettings, device: torch.device
+) -> str:
     """Cache key: digest of the base model's state and training rows, plus the settings."""
     digest = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
@@ -194,8 +202,9 @@ def pretrained_encoder(
 
     Returns ``(encoder, where)`` with ``where`` in ``memory``/``disk``/``trained``.
     """
-    encoder = InfluenceEncoder(model.n_users, model.n_items, objective.user0.shape[1], settings.layers,
-                               seed=settings.seed).to(device)
+    encoder = InfluenceEncoder(
+        model.n_users, model.n_items, objective.user0.shape[1], settings.layers, seed=settings.seed
+    ).to(device)
     key = pretrain_key(model, users, items, settings, device) if use_cache else ""
     if use_cache and key in _memory:
         encoder.load_state_dict(_memory.get(key))
@@ -216,12 +225,22 @@ def pretrained_encoder(
     reporter.log("pre-training the influence encoder")
     edges = EdgeSet(users, items, model.n_users, model.n_items, device)
     last = optimise(
-        encoder, objective, edges, steps=settings.steps, lr=settings.lr, batch_size=settings.batch_size,
-        seed=settings.seed, reporter=reporter, stage="pretrain", ratio=settings.ratio,
+        encoder,
+        objective,
+        edges,
+        steps=settings.steps,
+        lr=settings.lr,
+        batch_size=settings.batch_size,
+        seed=settings.seed,
+        reporter=reporter,
+        stage="pretrain",
+        ratio=settings.ratio,
         user_share=settings.user_share,
     )
-    reporter.log(f"influence encoder pre-trained: {settings.steps} simulated requests, final loss "
-                 f"{last['loss']:.4f} (unlearn {last['unlearn']:.4f}, preserve {last['preserve']:.4f})")
+    reporter.log(
+        f"influence encoder pre-trained: {settings.steps} simulated requests, final loss "
+        f"{last['loss']:.4f} (unlearn {last['unlearn']:.4f}, preserve {last['preserve']:.4f})"
+    )
     state = {k: v.detach().cpu().clone() for k, v in encoder.state_dict().items()}
     if use_cache:
         _remember(key, state)

@@ -335,9 +335,18 @@ def _history(argv: list[str]) -> int:
     return 0
 
 
+def _error_line(text: str) -> str:
+    """A message fit for the terminal: no credential, no control character, not endless."""
+    from core.redact import redact
+    from core.safe_text import safe_line
+
+    return safe_line(redact(text))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Every failure ends in one line on stderr and a non-zero exit; an unexpected one also
-    leaves its traceback in the log file, which the line names."""
+    leaves its traceback in the log file, which the line names. Every line is redacted
+    (no key, token or URL password) and escaped (no terminal control sequence)."""
     import logging
 
     from core.logs import log_to_file
@@ -354,17 +363,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except CragruError as exc:
         logging.getLogger("cragru-run").info("error: %s", exc, exc_info=True)
-        print(f"cragru-run: error: {exc}", file=sys.stderr)
+        print(_error_line(f"cragru-run: error: {exc}"), file=sys.stderr)
         return 2
     except OSError as exc:
         logging.getLogger("cragru-run").info("error: %s", exc, exc_info=True)
         where = f" ({exc.filename})" if exc.filename and str(exc.filename) not in str(exc) else ""
-        print(f"cragru-run: error: {exc}{where}", file=sys.stderr)
+        print(_error_line(f"cragru-run: error: {exc}{where}"), file=sys.stderr)
         return 2
     except (Exception, RecursionError, MemoryError) as exc:  # a bug, not the user's doing: keep the traceback
         logging.getLogger("cragru-run").exception("unexpected failure")
         detail = f"; the traceback is in {log_path}" if log_path else ""
-        print(f"cragru-run: internal error: {type(exc).__name__}: {str(exc)[:300]}{detail}", file=sys.stderr)
+        text = _error_line(f"{type(exc).__name__}: {exc}")[:300]
+        print(f"cragru-run: internal error: {text}{detail}", file=sys.stderr)
         return 1
 
 
@@ -384,7 +394,10 @@ def _main(argv: list[str]) -> int:
     if args.list_methods:
         from core.methods.registry import list_methods
 
-        for spec in list_methods():
+        specs = list_methods()
+        for spec in specs:
+            if spec.has("control") and not any(s.has("control") for s in specs[: specs.index(spec)]):
+                print("\ncontrols (not methods: calibrate the verdicts, their right answer is known):")
             print(f"{spec.name}: {spec.label}")
             for p in spec.params:
                 demo = f"; demo preset {p.demo}" if p.demo is not None and p.demo != p.default else ""

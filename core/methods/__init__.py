@@ -4,6 +4,7 @@ The list is explicit (no importlib strings): a new method adds one import line h
 """
 
 from core.methods import (  # noqa: F401,E402  # noqa: F401,E402  # noqa: F401,E402
+    controls,
     cragru,  # noqa: F401,E402
     dual_memory,
     e2urec,

@@ -96,6 +96,8 @@ CAPABILITIES = {
     "uses_llm": "runs a language model (slow on a CPU)",
     "sequential_requests": "a later request can be unlearned from this method's own model of the earlier ones "
     "(a request stream; without it every request starts again from the base model)",
+    "control": "a control, not an unlearning method: its right answer is known (a second retraining must read "
+    'as retraining, a do-nothing control must fail "forgotten?"); listed apart from the methods',
 }
 """What a method may declare about itself; the views and the runner read these, never
 ``hasattr`` on the method's objects."""
@@ -184,7 +186,7 @@ def get_method(name: str) -> MethodSpec:
 def list_methods() -> list[MethodSpec]:
     import core.methods  # noqa: F401
 
-    return [METHODS[k] for k in sorted(METHODS, key=lambda n: (n != "retrain", n))]
+    return [METHODS[k] for k in sorted(METHODS, key=lambda n: (n != "retrain", METHODS[n].has("control"), n))]
 
 
 def deferred(module: str) -> tuple[Callable[..., Any], Callable[..., UnlearnOutcome]]:

@@ -7,7 +7,7 @@ prepare, unlearn = deferred("core.methods.ids_only.method")
 register(
     MethodSpec(
         name="ids_only",
-        label="IDs only (control: should fail)",
+        label="Control: IDs only (should fail)",
         description=(
             "A control, not a real method: keeps every learned parameter of the base model and only "
             "drops the forgotten users from its list of known users (they are then ranked by "
@@ -20,6 +20,6 @@ register(
         prepare=None,
         family="baseline",
         curves=(),
-        capabilities=frozenset({"needs_embeddings"}),
+        capabilities=frozenset({"needs_embeddings", "control"}),
     )
 )

@@ -205,6 +205,7 @@ def _open_history(args: argparse.Namespace):
     store = RunStore()
     for note in store.notes:
         print(f"cragru-run: warning: {note}", file=sys.stderr)
+    store.on_problem = lambda text: print(_error_line(f"cragru-run: warning: {text}"), file=sys.stderr)
     return store
 
 
@@ -263,8 +264,7 @@ def _write_one(result, args: argparse.Namespace) -> None:
         )
         print(f"receipt written to {receipt_path}")
     if args.report:
-        holder: list[Path] = []
-        _save(
+        where = _save(
             args.report,
             lambda p: holder.append(write_report(result, p, audit=facts)),
             "the report",
@@ -301,19 +301,24 @@ def _write_seeds(results: list, args: argparse.Namespace) -> None:
             f"{results[0].run_id}-seeds.json",
         )
         print(f"runs and summary written to {out}")
-    if args.report:
+    if args.report:  # each through _save: a failed write goes to the fallback like --out
         base = Path(args.report)
         for result in results:
-            seed = result.config["split"]["seed"]
-            path = write_report(result, base.with_name(f"{base.stem}-seed{seed}{base.suffix or '.html'}"))
-            print(f"report written to {path}")
+            name = f"{base.stem}-seed{result.config['split']['seed']}{base.suffix or '.html'}"
+            where = _save(
+                base.with_name(name), lambda p, r=result: write_report(r, p), "the report", f"{result.run_id}-{name}"
+            )
+            print(f"report written to {where}")
     if args.receipt:
         from core.receipt import write_receipt
 
         base = Path(args.receipt)
         for result in results:
-            seed = result.config["split"]["seed"]
-            print(f"receipt written to {write_receipt(result, base.with_name(f'{base.stem}-seed{seed}.json'))}")
+            name = f"{base.stem}-seed{result.config['split']['seed']}.json"
+            where = _save(
+                base.with_name(name), lambda p, r=result: write_receipt(r, p), "the receipt", f"{result.run_id}-{name}"
+            )
+            print(f"receipt written to {where}")
 
 
 def _history(argv: list[str]) -> int:

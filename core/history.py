@@ -4,16 +4,20 @@ Each state change is one transaction, so a crash leaves either the previous stat
 the next, never half a result. A run starts as ``running`` and ends ``done``,
 ``cancelled`` or ``failed``. Each ``running`` row names its process (``owner``); one whose
 process has died (``kill -9``, a crash) is marked failed as *interrupted* when the history
-is next opened. Faults in the file itself are handled by :mod:`core.history_file`.
+is next opened. Faults in the file itself are handled by :mod:`core.history_file`; a
+write that fails during a run (the file locked, the disk full, the file replaced) is a
+warning, never a failure of the run.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from core.errors import CragruError
 from core.history_file import connect, owner_alive, owner_tag
@@ -41,6 +45,9 @@ class RunStore:
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else history_path()
         db, self.notes, self._uri = connect(self.path, read_only)
+        self.problems: list[str] = []
+        self.on_problem: Callable[[str], None] | None = None
+        """Called with each new problem's warning (the command line prints it)."""
         try:
             if self._uri is None:
                 self.notes += _mark_interrupted(db)
@@ -54,13 +61,36 @@ class RunStore:
         db.execute("PRAGMA journal_mode=WAL")
         return db
 
-    def _write(self, sql: str, args: tuple) -> None:
-        db = self._connect()
+    def _write(self, sql: str, args: tuple, *, during_run: bool = True) -> None:
+        """One transaction, every text redacted (no key or URL password is stored). During a
+        run a failure (locked, disk full, the file replaced) costs the history row, never the
+        run: it becomes a warning (:attr:`problems`, :attr:`on_problem`, the log)."""
+        from core.redact import redact
+
+        args = tuple(redact(a) if isinstance(a, str) else a for a in args)
         try:
-            with db:  # one transaction
-                db.execute(sql, args)
-        finally:
-            db.close()
+            db = self._connect()
+            try:
+                with db:  # one transaction
+                    db.execute(sql, args)
+            finally:
+                db.close()
+        except (sqlite3.Error, OSError) as exc:
+            if not during_run:
+                raise
+            self._problem(exc)
+
+    def _problem(self, exc: Exception) -> None:
+        text = (
+            f"the history {self.path} could not be written ({type(exc).__name__}: {str(exc)[:200]}); "
+            "the run goes on and its results are kept, only its history row is missing or incomplete"
+        )
+        if text in self.problems:
+            return
+        self.problems.append(text)
+        logging.getLogger("cragru.history").warning(text)
+        if self.on_problem is not None:
+            self.on_problem(text)
 
     # -- writes ---------------------------------------------------------------------------
     def begin(self, run_id: str, config: dict, started_at: float | None = None) -> None:
@@ -96,7 +126,7 @@ class RunStore:
         )
 
     def delete(self, run_id: str) -> None:
-        self._write("DELETE FROM runs WHERE run_id=?", (run_id,))
+        self._write("DELETE FROM runs WHERE run_id=?", (run_id,), during_run=False)
 
     # -- reads ----------------------------------------------------------------------------
     def list(self, limit: int = 200) -> list[RunSummary]:

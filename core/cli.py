@@ -266,7 +266,7 @@ def _write_one(result, args: argparse.Namespace) -> None:
     if args.report:
         where = _save(
             args.report,
-            lambda p: holder.append(write_report(result, p, audit=facts)),
+            lambda p: write_report(result, p, audit=facts),
             "the report",
             f"{result.run_id}-report{Path(args.report).suffix or '.html'}",
         )

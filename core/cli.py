@@ -270,7 +270,7 @@ def _write_one(result, args: argparse.Namespace) -> None:
             "the report",
             f"{result.run_id}-report{Path(args.report).suffix or '.html'}",
         )
-        print(f"report written to {holder[-1]}")
+        print(f"report written to {where}")
 
 
 def seeds_json(results: list) -> str:

@@ -1,0 +1,176 @@
+"""The white-box record-level attack and the per-person likelihood-ratio test (fast, synthetic)."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from core.attacks.common import AttackError, Probe, attack_difference, attack_result
+from core.attacks.per_person import (
+    NEVER_TRAINED,
+    NEVER_WORDS,
+    TRAINED,
+    TRAINED_WORDS,
+    PersonTests,
+    person_tests,
+)
+from core.attacks.white_box import white_box_person_scores, white_box_probe, white_box_reason, white_box_scores
+from core.models.base import ModelConfig
+from core.models.bpr import BPRMF
+
+N_USERS, N_ITEMS, DIM = 40, 80, 8
+
+
+def _hand_made(seed: int = 0):
+    """A BPR-MF model whose user vectors were "trained" on each user's favourite items, and a
+    probe: each user's 4 favourite items are the forgotten rows (members), 6 random others the
+    held-out rows. Every user is marked unknown (as ``ids_only`` leaves forgotten users)."""
+    g = torch.Generator().manual_seed(seed)
+    model = BPRMF(ModelConfig(dim=DIM), N_USERS, N_ITEMS, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    with torch.no_grad():
+        model.item_embedding.weight.copy_(torch.randn(N_ITEMS, DIM, generator=g))
+        model.user_embedding.weight.copy_(torch.randn(N_USERS, DIM, generator=g))
+    scores = (model.user_embedding.weight @ model.item_embedding.weight.T).detach().numpy()
+    rng = np.random.default_rng(seed)
+    users, items, labels = [], [], []
+    for u in range(N_USERS):  # building a tiny fixture
+        top = np.argsort(-scores[u])[:4]
+        rest = rng.choice(np.setdiff1d(np.arange(N_ITEMS), top), 6, replace=False)
+        users += [u] * 10
+        items += list(top) + list(rest)
+        labels += [1] * 4 + [0] * 6
+    probe = Probe(
+        name="white-box",
+        users=np.array(users),
+        labels=np.array(labels),
+        neutral_note="",
+        items=np.array(items),
+        within_user=True,
+    )
+    return model, probe
+
+
+def _redrawn(model, seed: int):
+    """The same model with every user vector re-drawn (what retrain leaves a forgotten user)."""
+    other = BPRMF(ModelConfig(dim=DIM, seed=seed), N_USERS, N_ITEMS, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    with torch.no_grad():
+        other.item_embedding.weight.copy_(model.item_embedding.weight)
+    return other
+
+
+def test_white_box_separates_a_trained_user_vector_from_an_untrained_one():
+    trained, probe = _hand_made()
+    assert not bool(trained.known_users.any())  # every user "unknown": the record-level attack reads popularity
+    untrained = _redrawn(trained, seed=7)
+    s_trained, s_untrained = white_box_scores(trained, probe), white_box_scores(untrained, probe)
+    a, b = attack_result(probe, s_trained, seed=0), attack_result(probe, s_untrained, seed=0)
+    assert a.auc == pytest.approx(1.0)
+    assert 0.3 < b.auc < 0.7 and b.interval.contains(0.5)
+    diff = attack_difference(probe, s_trained, s_untrained, seed=0)
+    assert diff.low > 0.2
+    per_user = white_box_person_scores(probe, s_trained, np.array([0, 5, N_USERS + 3]))
+    assert per_user[:2] == pytest.approx([1.0, 1.0]) and np.isnan(per_user[2])
+
+
+def test_white_box_is_seeded_and_deterministic():
+    model, probe = _hand_made()
+    scores = white_box_scores(_redrawn(model, seed=3), probe)
+    first, again = attack_result(probe, scores, seed=5), attack_result(probe, scores, seed=5)
+    assert first.interval == again.interval
+    assert attack_result(probe, scores, seed=6).auc == first.auc
+
+
+class _Reranker:
+    """A scorer with no user table (as an LLM re-ranker)."""
+
+    n_users, n_items, known_users = N_USERS, N_ITEMS, None
+
+    def score(self, users):
+        return torch.zeros(len(users), N_ITEMS)
+
+
+def test_a_model_without_user_vectors_says_why():
+    assert white_box_reason(_hand_made()[0]) is None
+    reason = white_box_reason(_Reranker())
+    assert reason and "no user vectors" in reason
+    shards = SimpleNamespace(n_shards=4, score=None)
+    assert "shard" in white_box_reason(shards)
+    with pytest.raises(ValueError, match="does not apply"):
+        white_box_scores(_Reranker(), _hand_made()[1])
+
+
+def test_white_box_is_measured_for_user_requests_only():
+    request = SimpleNamespace(request=SimpleNamespace(kind="items"))
+    with pytest.raises(AttackError, match="users requests only"):
+        white_box_probe(None, None, request)
+
+
+# -- the per-person test -------------------------------------------------------------------
+def _references(n=20, r=3, gap=1.0, noise=0.3, seed=0):
+    """Per-person baselines ``a``; "in" models score a + gap, "out" models a, each ± noise."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0, 1, n)
+    ins = [{"fold-in": a + gap + rng.normal(0, noise, n)} for _ in range(r)]
+    outs = [{"fold-in": a + rng.normal(0, noise, n)} for _ in range(r)]
+    fresh_out = {"fold-in": a + rng.normal(0, noise, n)}
+    fresh_in = {"fold-in": a + gap + rng.normal(0, noise, n)}
+    return ins, outs, fresh_in, fresh_out, [str(100 + i) for i in range(n)]
+
+
+def test_a_model_identical_to_an_in_model_gets_small_p_and_an_out_like_one_large_p():
+    ins, outs, fresh_in, fresh_out, ids = _references()
+    same = person_tests(ins[0], ins, outs, ids, seed=0)
+    assert same.verdict == TRAINED and same.group_p < 1e-6 and same.group_llr[1] > 0
+    assert np.median([p.p_value for p in same.people]) < 0.05
+    assert same.trained_like >= 15 and same.people[0].words == TRAINED_WORDS
+    new_in = person_tests(fresh_in, ins, outs, ids, seed=0)
+    assert new_in.verdict == TRAINED
+    out = person_tests(fresh_out, ins, outs, ids, seed=0)
+    assert out.verdict == NEVER_TRAINED and out.group_p > 0.05 and out.group_llr[2] < 0
+    assert np.median([p.p_value for p in out.people]) > 0.2
+    assert sum(p.words == NEVER_WORDS for p in out.people) >= 15
+    assert [p.user_id for p in out.people] == ids and out.references == 3 and out.score == "fold-in"
+
+
+def test_out_like_models_read_never_trained_at_about_the_nominal_rate():
+    """Calibration under "never trained on them": over many fresh out-like models, people's
+    p-values are roughly uniform and the group says "trained" about α of the time or less."""
+    trained, small = 0, []
+    for seed in range(60):
+        ins, outs, _fresh_in, fresh_out, ids = _references(seed=seed, r=2)
+        found = person_tests(fresh_out, ins, outs, ids, seed=seed, n_boot=200)
+        trained += found.verdict == TRAINED
+        small += [p.p_value < 0.05 for p in found.people]
+    assert trained <= 8  # α = 0.05 of 60 is 3: a margin for the few reference models
+    assert np.mean(small) < 0.1
+
+
+def test_two_scores_are_combined_and_weighted_by_the_references_separation():
+    ins, outs, fresh_in, fresh_out, ids = _references()
+    rng = np.random.default_rng(9)
+    flat = [{"white-box": rng.normal(0.5, 0.05, len(ids))} for _ in range(6)]  # no separation at all
+    both = person_tests(
+        {**fresh_in, **flat[0]},
+        [{**a, **b} for a, b in zip(ins, flat[1:4])],
+        [{**a, **b} for a, b in zip(outs, flat[3:])],
+        ids,
+    )
+    assert both.score == "fold-in+white-box"
+    assert both.weights["fold-in"] > 1 and both.weights["white-box"] < both.weights["fold-in"] / 3
+    assert both.verdict == TRAINED and set(both.people[0].scores) == {"fold-in", "white-box"}
+
+
+def test_group_interval_is_seeded_and_round_trips():
+    ins, outs, _fresh_in, fresh_out, ids = _references()
+    a = person_tests(fresh_out, ins, outs, ids, seed=3)
+    b = person_tests(fresh_out, ins, outs, ids, seed=3)
+    c = person_tests(fresh_out, ins, outs, ids, seed=4)
+    assert a == b and a.group_llr[0] == c.group_llr[0]
+    assert PersonTests.from_dict(a.as_dict()) == a
+
+
+def test_too_few_references_or_no_common_score_gives_none():
+    ins, outs, fresh_in, _fresh_out, ids = _references()
+    assert person_tests(fresh_in, ins[:1], outs, ids) is None
+    assert person_tests({"white-box": fresh_in["fold-in"]}, ins, outs, ids) is None

@@ -38,14 +38,14 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from bench.tuned import tuned_model  # noqa: E402
-from core.base_model import Trainer, train_base  # noqa: E402
 from core.config import DataConfig, ExperimentConfig  # noqa: E402
 from core.device import describe_device, resolve_device  # noqa: E402
 from core.evaluation.grouped import evaluate_model  # noqa: E402
 from core.events import LogEvent, Reporter, StageEvent  # noqa: E402
+from core.experiment import prepare_data  # noqa: E402
+from core.experiment.base_model import Trainer, train_base  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.methods.registry import UnlearnContext, get_method  # noqa: E402
-from core.runner import prepare  # noqa: E402
 
 PAPER = {
     "ml-100k": {"cragru": (0.7116, 0.2801), "retrain": (0.7845, 0.2910)},
@@ -90,7 +90,7 @@ def run_dataset(name: str, args, device: torch.device) -> dict:
         request=ForgetRequest("users", "random", args.forget_fraction, seed=args.seed),
         mia=False,
     )
-    prepared = prepare(config)
+    prepared = prepare_data(config)
     ds = prepared.dataset
     print(
         f"{name}: {ds.n_users} users, {ds.n_items} items, {ds.n_interactions} interactions; "

@@ -1,6 +1,6 @@
 """Benchmark of issue 6: dual memory and E2URec vs base vs retrain, under our protocol.
 
-Every figure comes from ``core.runner.run_experiment`` (one split, one request, one
+Every figure comes from ``core.experiment.run_experiment`` (one split, one request, one
 evaluator, one membership-inference attack for every model):
 
     .venv/bin/python bench/bench_llm_unlearning.py                 # ML-100K (+ ML-1M on a GPU)
@@ -35,9 +35,9 @@ import torch  # noqa: E402
 
 from bench.console import event_printer, fmt  # noqa: E402
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
+from core.experiment import run_experiment  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.models.base import ModelConfig  # noqa: E402
-from core.runner import run_experiment  # noqa: E402
 from core.split import SplitConfig  # noqa: E402
 
 PUBLISHED = "published dual-memory README (own protocol): forget hit@10 0.4867 → 0.1400, retain hit@10 0.35 → 0.35"

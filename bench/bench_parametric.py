@@ -1,6 +1,6 @@
 """Benchmark of issue 5: fine-tune, NegGrad, reverse BPR, SISA and RecEraser vs retrain.
 
-Every figure comes from ``core.runner.run_experiment`` (one split, one request, one
+Every figure comes from ``core.experiment.run_experiment`` (one split, one request, one
 evaluator, one membership-inference attack for every model):
 
     .venv/bin/python bench/bench_parametric.py                      # ML-100K (+ ML-1M on a GPU)
@@ -49,11 +49,11 @@ from bench.console import (
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
 from core.errors import DatasetError  # noqa: E402
+from core.experiment import run_experiment  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.methods.registry import METHODS as REGISTRY  # noqa: E402
 from core.methods.registry import MethodSpec, get_method
 from core.models.base import ModelConfig  # noqa: E402
-from core.runner import run_experiment  # noqa: E402
 
 DEFAULT_METHODS = ("retrain", "finetune", "neggrad", "reverse_bpr", "sisa", "receraser")
 PUBLISHED = (

@@ -1,6 +1,6 @@
 """Benchmark of issue 7: UnlearnRec (pre-trained influence encoder) vs retraining.
 
-Every figure comes from ``core.runner.run_experiment`` with methods retrain and
+Every figure comes from ``core.experiment.run_experiment`` with methods retrain and
 unlearnrec (one split, one request, one evaluator, one membership-inference attack for
 every model). The unlearning time excludes pre-training, which is reported apart
 (``prep s``) as the protocol asks:
@@ -45,9 +45,9 @@ from bench.console import (
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
 from core.errors import DatasetError  # noqa: E402
+from core.experiment import run_experiment  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.models.base import ModelConfig, model_config  # noqa: E402
-from core.runner import run_experiment  # noqa: E402
 
 SPEEDUP_TARGET = 10.0
 RETAIN_TOLERANCE = 0.05

@@ -117,6 +117,11 @@ class RunStore:
             (result.finished_at or time.time(), result.to_json(), result.run_id),
         )
 
+    def save_partial(self, result: RunResult, include_topk: bool = True) -> None:
+        """The models finished so far, kept while the run goes on: a crash or a kill then
+        loses at most the step that was running, and the history can open what finished."""
+        self._write("UPDATE runs SET result=? WHERE run_id=?", (result.to_json(include_topk), result.run_id))
+
     def finish_cancelled(self, run_id: str) -> None:
         self._write("UPDATE runs SET status='cancelled', finished_at=? WHERE run_id=?", (time.time(), run_id))
 
@@ -150,9 +155,11 @@ class RunStore:
         if row is None:
             raise CragruError(f"no stored run with ID {run_id!r}")
         status, payload = row
-        if status != "done" or payload is None:
+        if payload is None:
             raise CragruError(f"run {run_id} has no results (status: {status})")
-        return RunResult.from_dict(json.loads(payload))
+        result = RunResult.from_dict(json.loads(payload))
+        result.partial = result.partial or status != "done"  # what finished before it ended
+        return result
 
 
 def _mark_interrupted(db: sqlite3.Connection) -> list[str]:

@@ -1,7 +1,7 @@
 """What the window is set up to run: the dataset, the split, the resolved request, the groups.
 
-A :class:`Workspace` holds them, recomputes them through :func:`core.runner.load_data` and
-:func:`core.runner.prepare` (the run's own code) whenever the dataset, the split settings or
+A :class:`Workspace` holds them, recomputes them through :func:`core.experiment.load_data` and
+:func:`core.experiment.prepare_data` (the run's own code) whenever the dataset, the split settings or
 the request change, and tells its listeners. It imports no Qt: the slow steps go through a
 *task starter* given to it (the window passes its background task runner; scripts and
 tests use :class:`RunNow`). Panels observe the workspace and never read each other.
@@ -67,7 +67,7 @@ class WorkspaceState:
     data_config: DataConfig | None = None
     split_config: SplitConfig = field(default_factory=SplitConfig)
     request: ForgetRequest | None = None
-    prepared: Any = None  # core.runner.Prepared
+    prepared: Any = None  # core.experiment.Prepared
     error: str | None = None
     loading: DataConfig | None = None
     busy: bool = False
@@ -105,7 +105,7 @@ Listener = Callable[[Change], None]
 
 def load_dataset(data: DataConfig) -> Dataset:
     """The run's own loading step, for a data configuration alone."""
-    from core.runner import load_data
+    from core.experiment import load_data
 
     return load_data(ExperimentConfig(data=data))
 
@@ -124,9 +124,9 @@ def removed_items_by_user(dataset: Dataset, resolved: ResolvedRequest | None) ->
 
 def removed_for_config(dataset: Dataset, config: ExperimentConfig) -> dict[int, np.ndarray]:
     """The removed items per user of a (stored) run's configuration, on ``dataset``."""
-    from core.runner import prepare
+    from core.experiment import prepare_data
 
-    return removed_items_by_user(dataset, prepare(config, dataset).request)
+    return removed_items_by_user(dataset, prepare_data(config, dataset).request)
 
 
 class Workspace:
@@ -274,6 +274,6 @@ class Workspace:
 
 
 def _prepare(config: ExperimentConfig, dataset: Dataset):
-    from core.runner import prepare
+    from core.experiment import prepare_data
 
-    return prepare(config, dataset)
+    return prepare_data(config, dataset)

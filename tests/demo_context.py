@@ -10,11 +10,11 @@ import torch
 from core.data.demo import demo_dataset
 from core.evaluation.grouped import make_targets
 from core.events import Reporter
+from core.experiment import Prepared
 from core.forget_request import ForgetRequest, resolve_request
 from core.groups import make_groups
 from core.methods.registry import UnlearnContext
 from core.models.base import ModelConfig
-from core.runner import Prepared
 from core.split import SplitConfig, make_split
 
 

@@ -20,15 +20,15 @@ from core.attacks import (
 from core.attacks.fold_in import FoldInProbe, outsider_history_rows
 from core.config import ExperimentConfig
 from core.data.demo import demo_dataset
+from core.experiment import prepare_data
 from core.forget_request import ForgetRequest
-from core.runner import prepare
 from core.split import holdout_sizes
 
 
 @pytest.fixture(scope="module")
 def demo():
     ds = demo_dataset()
-    return prepare(ExperimentConfig(request=ForgetRequest.parse("users:random:0.1")), ds)
+    return prepare_data(ExperimentConfig(request=ForgetRequest.parse("users:random:0.1")), ds)
 
 
 class _Table:

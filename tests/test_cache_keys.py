@@ -8,13 +8,13 @@ from dataclasses import replace
 import pytest
 import torch
 
-from core.base_model import train_base
 from core.config import ExperimentConfig, MethodChoice
 from core.events import LogEvent, Reporter
+from core.experiment import prepare_data
+from core.experiment.base_model import train_base
 from core.forget_request import ForgetRequest
 from core.model_cache import ENTRY_MAGIC, cache_key, cached_path, load_entry, save_entry
 from core.models.base import ModelConfig
-from core.runner import prepare
 
 CONFIG = ExperimentConfig(
     model=ModelConfig(epochs=2, patience=1, batch_size=2048, dim=8),
@@ -25,7 +25,7 @@ CONFIG = ExperimentConfig(
 
 @pytest.fixture(scope="module")
 def prepared():
-    return prepare(CONFIG)
+    return prepare_data(CONFIG)
 
 
 def base(config, prepared):

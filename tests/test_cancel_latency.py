@@ -19,10 +19,10 @@ import pytest
 import core.llm.local as local_llm
 from core.config import ExperimentConfig, MethodChoice
 from core.errors import Cancelled
+from core.experiment import run_experiment
 from core.forget_request import ForgetRequest
 from core.methods.registry import list_methods
 from core.models.base import ModelConfig
-from core.runner import run_experiment
 from tests.tiny_llm import tiny_llm
 
 LIMIT_S = 1.0

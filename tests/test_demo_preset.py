@@ -41,7 +41,7 @@ def test_a_demo_value_outside_its_range_is_refused_at_registration():
 
 
 def test_runner_takes_the_preset_on_the_demo(monkeypatch):
-    import core.runner as runner
+    import core.experiment.run as runner
 
     seen = {}
 
@@ -59,8 +59,8 @@ def test_runner_takes_the_preset_on_the_demo(monkeypatch):
 
 
 def test_the_result_records_every_value_used(isolated_home):
+    from core.experiment import run_experiment
     from core.models.base import ModelConfig
-    from core.runner import run_experiment
 
     config = ExperimentConfig(model=ModelConfig(epochs=2, patience=1), methods=(MethodChoice("finetune"),), mia=False)
     result = run_experiment(config)

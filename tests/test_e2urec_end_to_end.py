@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from core.config import ExperimentConfig, MethodChoice
+from core.experiment import run_experiment
 from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig
-from core.runner import run_experiment
 
 
 @pytest.mark.slow

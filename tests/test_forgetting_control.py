@@ -26,9 +26,9 @@ from core.attacks import (
 from core.config import DataConfig, ExperimentConfig
 from core.errors import DatasetError
 from core.evaluation.bootstrap import DIFFERENT, verdict
+from core.experiment import load_data, prepare_data
 from core.forget_request import ForgetRequest
 from core.models.training import train_recommender
-from core.runner import load_data, prepare
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
@@ -45,7 +45,7 @@ def experiment():
     torch.set_num_threads(1)  # two shared cores: a second intra-op thread mostly waits
     try:
         config = ExperimentConfig(data=DataConfig(path=str(path)), request=ForgetRequest.parse("users:random:0.05"))
-        prepared = prepare(config, load_data(config))
+        prepared = prepare_data(config, load_data(config))
         ds, split, request = prepared.dataset, prepared.split, prepared.request
 
         def train(rows, valid):
@@ -107,7 +107,7 @@ def run_with_control():
     ``ids_only`` method and the evidence every run computes."""
     from core.config import MethodChoice
     from core.data.paths import real_dataset_path
-    from core.runner import run_experiment
+    from core.experiment import run_experiment
 
     try:
         path = real_dataset_path("ml-100k")

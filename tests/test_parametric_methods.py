@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 import torch
 
-from core.base_model import Trainer
 from core.config import ExperimentConfig, MethodChoice
 from core.data.demo import demo_dataset
 from core.errors import ConfigError
 from core.events import Reporter
+from core.experiment import prepare_data, run_experiment
+from core.experiment.base_model import Trainer
 from core.forget_request import ForgetRequest
 from core.methods.common.shards import rows_of_shards
 from core.methods.receraser.partition import balanced_partition, capacity_assign
 from core.methods.registry import UnlearnContext, get_method
 from core.models.base import ModelConfig
 from core.models.training import train_recommender
-from core.runner import prepare, run_experiment
 
 FAST = ModelConfig(dim=32, lr=0.01, epochs=15, patience=3, batch_size=1024)
 PARAMETRIC = ("finetune", "neggrad", "reverse_bpr", "sisa", "receraser")
@@ -116,7 +116,7 @@ def context():
     ds = demo_dataset()
     chosen = tuple(str(u) for u in ds.user_ids[[3, 40, 77]])
     config = ExperimentConfig(model=FAST, request=ForgetRequest("users", "ids", 0.0, ids=chosen))
-    prepared = prepare(config, ds)
+    prepared = prepare_data(config, ds)
     train = prepared.split.train
     device = torch.device("cpu")
     base = train_recommender(FAST, ds.n_users, ds.n_items, ds.users[train], ds.items[train], device)

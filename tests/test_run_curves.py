@@ -12,13 +12,13 @@ import torch
 
 from core.config import ExperimentConfig, MethodChoice
 from core.events import LogEvent, MetricEvent
+from core.experiment import run_experiment
 from core.forget_request import ForgetRequest
 from core.history import RunStore
 from core.models.base import ModelConfig
 from core.models.factory import create_model
 from core.models.persistence import load_model_and_curves, save_model
 from core.result import CurveRecorder, RunResult, thin_points
-from core.runner import run_experiment
 
 TINY = ModelConfig(epochs=3, patience=3, batch_size=1024, lr=5e-3)
 

@@ -9,10 +9,10 @@ from core.cli import main
 from core.config import ExperimentConfig, MethodChoice
 from core.errors import Cancelled
 from core.events import LogEvent, MetricEvent, ModelResultEvent, ProgressEvent, StageEvent
+from core.experiment import run_experiment
 from core.forget_request import ForgetRequest
 from core.history import RunStore
 from core.models.base import ModelConfig
-from core.runner import run_experiment
 
 FAST = ModelConfig(epochs=8, patience=3, batch_size=1024, lr=5e-3)
 

@@ -6,8 +6,8 @@ import pytest
 
 from core.config import ExperimentConfig, MethodChoice
 from core.events import LogEvent
+from core.experiment import run_experiment
 from core.models.base import ModelConfig
-from core.runner import run_experiment
 
 
 def _run(name: str, use_cache: bool = True):

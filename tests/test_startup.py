@@ -11,7 +11,7 @@ ROOT = Path(__file__).parents[1]
 
 
 def test_the_splash_module_imports_no_torch():
-    code = "import sys, cragru_gui.app; print('torch' in sys.modules, 'core.runner' in sys.modules)"
+    code = "import sys, cragru_gui.app; print('torch' in sys.modules, 'core.experiment' in sys.modules)"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

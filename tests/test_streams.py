@@ -50,10 +50,10 @@ def _config(methods) -> ExperimentConfig:
 
 
 def test_steps_are_disjoint_and_leave_what_remains():
-    from core.runner import load_data, prepare
+    from core.experiment import load_data, prepare_data
 
     config = _config(["retrain"])
-    start = prepare(config, load_data(config))
+    start = prepare_data(config, load_data(config))
     steps = step_requests(start.dataset, start.split, config, 3)
     removed = [set(s.removed_rows.tolist()) for s in steps]
     assert all(removed) and not (removed[0] & removed[1]) and not (removed[1] & removed[2])
@@ -113,3 +113,32 @@ def test_cli_stream_writes_json_and_plot(isolated_home, tmp_path, capsys):
     assert [s["step"] for s in raw["steps"]] == [1, 1, 2, 2]
     assert (tmp_path / "stream.svg").read_text().startswith("<svg")
     assert "finetune" in capsys.readouterr().out
+
+
+def _count_shard_training(monkeypatch) -> list[int]:
+    import core.methods.common.shard_cache as shard_cache
+
+    calls = []
+    real = shard_cache.train_shards_from_params
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(shard_cache, "train_shards_from_params", counting)
+    shard_cache._MEMORY.clear()
+    return calls
+
+
+@pytest.mark.parametrize("no_cache", [True, False])
+def test_stream_no_cache_trains_the_shards_again(no_cache, isolated_home, monkeypatch, tmp_path):
+    """``cragru-run stream --no-cache`` reaches the methods: SISA's set-up shards are trained
+    in every stream, not reused from the previous one (with the cache they are reused)."""
+    from core.sweeps.stream_command import main
+
+    calls = _count_shard_training(monkeypatch)
+    argv = ["--data", "demo", "--methods", "sisa", "--forget", "users:random:0.05", "--epochs", "2", "--steps", "1"]
+    argv += ["--no-mia", "--quiet"] + (["--no-cache"] if no_cache else [])
+    for run in range(2):
+        assert main(argv + ["--out", str(tmp_path / f"out{run}")]) == 0
+    assert len(calls) == (2 if no_cache else 1)

@@ -83,7 +83,7 @@ def swept(ray_cluster, tmp_path_factory):
 
 
 def test_sweep_on_ray_equals_runs_alone_reports_failure_and_skips_on_rerun(swept):
-    from core.runner import run_experiment
+    from core.experiment import run_experiment
     from core.sweeps.engine import run_sweep
 
     cells, report, store, events, out = swept

@@ -11,13 +11,13 @@ from core.config import ExperimentConfig
 from core.data.demo import demo_dataset
 from core.errors import ConfigError
 from core.events import LogEvent, MetricEvent, Reporter
+from core.experiment import prepare_data
 from core.forget_request import ForgetRequest
 from core.methods.registry import UnlearnContext, get_method
 from core.methods.unlearnrec.influence import InfluenceEncoder, influence_graph
 from core.methods.unlearnrec.pretrain import clear_memory_cache
 from core.models.base import ModelConfig
 from core.models.training import train_recommender
-from core.runner import prepare
 
 FAST = dict(pretrain_steps=30, finetune_epochs=5, batch_size=1024)
 
@@ -104,7 +104,7 @@ def _context(model_name: str, reporter: Reporter | None = None) -> UnlearnContex
         model=ModelConfig(name=model_name, dim=16, epochs=5, batch_size=512, lr=5e-2),
         request=ForgetRequest("users", "random", 0.1, seed=0),
     )
-    prepared = prepare(config, dataset)
+    prepared = prepare_data(config, dataset)
     ds, train = prepared.dataset, prepared.split.train
     base = train_recommender(config.model, ds.n_users, ds.n_items, ds.users[train], ds.items[train], "cpu")
     return UnlearnContext(

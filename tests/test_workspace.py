@@ -8,8 +8,8 @@ import pytest
 from core.config import DataConfig, ExperimentConfig
 from core.data.loaders import load_dataset
 from core.errors import CragruError, DatasetError
+from core.experiment import prepare_data
 from core.forget_request import ForgetRequest
-from core.runner import prepare
 from core.split import SplitConfig
 from core.workspace import Workspace, removed_for_config, removed_items_by_user
 
@@ -57,7 +57,7 @@ def test_load_then_request_gives_what_the_run_prepares(demo):
     assert seen[-2].what == "preparing" and seen[-1].what == "prepared"
     state = workspace.state
     assert state.ready and state.error is None
-    expected = prepare(ExperimentConfig(split=SplitConfig(seed=3), request=request), demo)
+    expected = prepare_data(ExperimentConfig(split=SplitConfig(seed=3), request=request), demo)
     np.testing.assert_array_equal(state.resolved.removed_rows, expected.request.removed_rows)
     np.testing.assert_array_equal(state.split.train, expected.split.train)
     for group in ("retain", "forget", "similar"):

@@ -4,19 +4,16 @@ trainer every method uses to train the same architecture on other rows."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from core.config import ExperimentConfig
 from core.events import Event, MetricEvent, Reporter, split_series
+from core.experiment.data import Prepared
 from core.model_cache import cache_key, cached_path, load_entry, save_entry
 from core.models.base import Scorer
 from core.result import CurveRecorder
-
-if TYPE_CHECKING:
-    from core.runner import Prepared
 
 
 class Trainer:

@@ -45,15 +45,15 @@ def train_base_into_cache(config: ExperimentConfig, cache_dir: str | None = None
     """Train (or find) the base model of ``config`` in the disk cache; its seconds."""
     import torch
 
-    from core.base_model import train_base
     from core.device import resolve_device
     from core.events import Reporter
-    from core.runner import prepare
+    from core.experiment import prepare_data
+    from core.experiment.base_model import train_base
 
     _use_cache_dir(cache_dir)
     torch.manual_seed(config.split.seed)  # as run_experiment does before its base model
     t = time.perf_counter()
-    train_base(config, prepare(config), resolve_device(config.device), Reporter())
+    train_base(config, prepare_data(config), resolve_device(config.device), Reporter())
     return time.perf_counter() - t
 
 
@@ -63,7 +63,7 @@ def run_cell(
     """One ordinary experiment; a raised error becomes a ``failed`` outcome (the sweep
     goes on). ``_after_base`` only orders the task after its base model on Ray."""
     from core.errors import Cancelled
-    from core.runner import run_experiment
+    from core.experiment import run_experiment
 
     _use_cache_dir(cache_dir)
     t = time.perf_counter()

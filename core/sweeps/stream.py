@@ -8,13 +8,13 @@ first request). Any other method must start again from the base model with every
 request so far, and pays that in its per-request latency. Per step and method: latency,
 cumulative cost (set-up included), and drift from retraining.
 
-Built on the runner's own pieces (``prepare``, ``train_base``, ``Trainer``, the
-evaluation), not on ``run_experiment``: no change to the runner.
+Each method runs through the experiment's own method step
+(:func:`core.experiment.method_step.run_method_step`): the same context, cache switch and
+timing as in an experiment.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -22,28 +22,22 @@ import torch
 
 from core.config import ExperimentConfig
 from core.data.dataset import Dataset
+from core.device import resolve_device
 from core.errors import ConfigError
+from core.events import Reporter
+from core.experiment.base_model import Trainer, train_base
+from core.experiment.data import load_data, prepare_data
+from core.experiment.method_step import method_context, run_method_step, timed
+from core.fit_loop import warm_up
 from core.forget_request import ResolvedRequest, resolve_request
+from core.methods.registry import get_method
 from core.split import Split
+from core.sweeps.stream_steps import StreamState, StreamStep, measure_step
+
+__all__ = ["StreamResult", "StreamStep", "run_stream", "step_requests", "merged", "MAX_STEPS"]
 
 SEQUENTIAL = "sequential_requests"
 MAX_STEPS = 1000
-
-
-@dataclass(frozen=True)
-class StreamStep:
-    """One method after one request (also the event sent as it is measured)."""
-
-    method: str
-    step: int  # 1-based
-    mode: str  # "incremental" (sequential_requests) or "from base" (every request so far, again)
-    latency_s: float  # this request's unlearning wall time
-    cumulative_s: float  # set-up + every latency so far
-    removed_rows: int  # training rows forgotten so far
-    retain_ndcg: float  # retain/ndcg@10
-    forgotten_recall: float  # forgotten_recall@10 over every user forgotten so far
-    drift_ndcg: float  # retain/ndcg@10 minus retraining's at this step
-    drift_top10: float  # 1 − mean top-10 Jaccard with retraining's lists, retained users
 
 
 @dataclass
@@ -93,26 +87,10 @@ def merged(dataset: Dataset, steps: list[ResolvedRequest]) -> ResolvedRequest:
     )
 
 
-def _timed(device: torch.device, fn, *args):
-    t = time.perf_counter()
-    out = fn(*args)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return out, time.perf_counter() - t
-
-
 def run_stream(
     config: ExperimentConfig, n_steps: int, on_event=None, should_stop=None, dataset: Dataset | None = None
 ) -> StreamResult:
     """Apply ``n_steps`` requests to every method of ``config``; retraining is always measured."""
-    from core.base_model import train_base
-    from core.device import resolve_device
-    from core.events import Reporter
-    from core.fit_loop import warm_up
-    from core.methods.registry import get_method
-    from core.runner import load_data, prepare
-    from core.sweeps.stream_steps import StreamState, measure_step, step_context
-
     config.validate()
     if not 1 <= n_steps <= MAX_STEPS:
         raise ConfigError(f"a stream has 1 to {MAX_STEPS} requests, got {n_steps}")
@@ -120,7 +98,7 @@ def run_stream(
     reporter = Reporter(on_event, should_stop)
     ds = dataset if dataset is not None else load_data(config)
     torch.manual_seed(config.split.seed)
-    start = prepare(config, ds)
+    start = prepare_data(config, ds)
     device = resolve_device(config.device)
     base, _, _ = train_base(config, start, device, reporter.sub(0.0, 0.1))
     requests = step_requests(ds, start.split, config, n_steps)
@@ -134,31 +112,16 @@ def run_stream(
     for k in range(n_steps):
         sub = reporter.sub(0.1 + 0.9 * k / n_steps, 0.1 + 0.9 * (k + 1) / n_steps)
         so_far = merged(ds, requests[: k + 1])
-        data = prepare_step(config, start, so_far)
+        data = start.with_request(so_far, config.similar_top_n, config.ks)
         torch.manual_seed(config.split.seed + k)
-        reference, retrain_s = _timed(device, data.trainer(device), so_far.retained_rows)
+        reference, retrain_s = timed(device, Trainer(config, data, device), so_far.retained_rows)
         for state in states:
             reporter.check()
             torch.manual_seed(config.split.seed + k)
             if state.spec.name == "retrain":
                 model, seconds = reference, retrain_s
             else:
-                request = requests[k] if state.mode == "incremental" else so_far
-                ctx = step_context(
-                    config,
-                    data,
-                    request,
-                    state.model if state.mode == "incremental" else base,
-                    device,
-                    sub.for_model(state.spec.name),
-                )
-                if state.prepared is None and state.spec.prepare is not None:
-                    state.prepared, result.setup_s[state.spec.name] = _timed(
-                        device, state.spec.prepare, ctx, state.params
-                    )
-                outcome, seconds = _timed(device, state.spec.unlearn, ctx, state.params, state.prepared)
-                model = outcome.model
-                state.sample = outcome.eval_sample
+                model, seconds = _step(config, state, data, requests[k], base, device, sub, result)
             state.model, state.total_s = model, state.total_s + seconds
             step = measure_step(state, k + 1, seconds, result.setup_s.get(state.spec.name, 0.0), data, reference)
             result.steps.append(step)
@@ -166,23 +129,23 @@ def run_stream(
     return result
 
 
-def prepare_step(config: ExperimentConfig, start, so_far: ResolvedRequest):
-    """The runner's ``Prepared`` for the requests so far (groups and targets recomputed)."""
-    from core.evaluation.grouped import make_targets
-    from core.groups import make_groups
-    from core.runner import Prepared
-
-    groups = make_groups(start.dataset, start.split, so_far, config.similar_top_n)
-    targets = make_targets(start.dataset, start.split, so_far, groups, config.ks)
-    return _StepData(Prepared(start.dataset, start.split, so_far, groups, targets), config)
-
-
-@dataclass
-class _StepData:
-    prepared: object  # core.runner.Prepared
-    config: ExperimentConfig
-
-    def trainer(self, device: torch.device):
-        from core.base_model import Trainer
-
-        return Trainer(self.config, self.prepared, device)
+def _step(config, state: StreamState, data, request: ResolvedRequest, base, device, reporter, result: StreamResult):
+    """One request through the method step every run uses: an incremental method unlearns
+    this request from its own latest model; any other starts again from the base with every
+    request so far. The set-up is paid once, at the first request."""
+    incremental = state.mode == "incremental"
+    ctx = method_context(
+        config,
+        data,
+        state.model if incremental else base,
+        device,
+        reporter.for_model(state.spec.name),
+        request=request if incremental else None,
+    )
+    step = run_method_step(state.spec, state.params, ctx, state.prepared, set_up=not state.set_up)
+    if not state.set_up:
+        state.prepared, state.set_up = step.prepared_state, True
+        if state.spec.prepare is not None:
+            result.setup_s[state.spec.name] = step.prep_s
+    state.sample = step.outcome.eval_sample
+    return step.outcome.model, step.seconds

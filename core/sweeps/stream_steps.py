@@ -1,4 +1,4 @@
-"""One method at one step of a request stream: its context, and how far it is from retraining."""
+"""One method after one request of a stream: what it carries and how far it is from retraining."""
 
 from __future__ import annotations
 
@@ -6,15 +6,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
-from core.config import ExperimentConfig
 from core.evaluation.agreement import overlap_per_user
 from core.evaluation.full_sort import top_k
 from core.evaluation.grouped import EvalSample, evaluate_model
-from core.forget_request import ResolvedRequest
-from core.methods.registry import MethodSpec, UnlearnContext
-from core.sweeps.stream import StreamStep
+from core.experiment.data import Prepared
+from core.methods.registry import MethodSpec
+
+
+@dataclass(frozen=True)
+class StreamStep:
+    """One method after one request (also the event sent as it is measured)."""
+
+    method: str
+    step: int  # 1-based
+    mode: str  # "incremental" (sequential_requests) or "from base" (every request so far, again)
+    latency_s: float  # this request's unlearning wall time
+    cumulative_s: float  # set-up + every latency so far
+    removed_rows: int  # training rows forgotten so far
+    retain_ndcg: float  # retain/ndcg@10
+    forgotten_recall: float  # forgotten_recall@10 over every user forgotten so far
+    drift_ndcg: float  # retain/ndcg@10 minus retraining's at this step
+    drift_top10: float  # 1 − mean top-10 Jaccard with retraining's lists, retained users
 
 
 @dataclass
@@ -28,43 +41,26 @@ class StreamState:
     prepared: Any = None  # prepare's output, made once
     total_s: float = 0.0
     sample: EvalSample | None = None
+    set_up: bool = False  # prepare has run (its output, possibly None, is in ``prepared``)
 
 
-def step_context(
-    config: ExperimentConfig, data, request: ResolvedRequest, model, device: torch.device, reporter
-) -> UnlearnContext:
-    """The method's context at one step: ``request`` is this step's rows (incremental) or
-    every request so far (from base); retained rows are always what remains."""
-    p = data.prepared
-    return UnlearnContext(
-        dataset=p.dataset,
-        split=p.split,
-        request=request,
-        groups=p.groups,
-        base_model=model,
-        model_config=config.model,
-        device=device,
-        reporter=reporter,
-        seed=config.split.seed,
-        train_model=data.trainer(device),
-        targets=p.targets,
-        retrain_valid_rows=p.retrain_valid_rows,
-    )
+def _retained_top10(model, users: np.ndarray, prepared: Prepared) -> np.ndarray:
+    return top_k(model, users, prepared.targets.mask, 10)
 
 
-def _retained_top10(model, users: np.ndarray, data) -> np.ndarray:
-    return top_k(model, users, data.prepared.targets.mask, 10)
-
-
-def measure_step(state: StreamState, step: int, seconds: float, setup_s: float, data, reference) -> StreamStep:
+def measure_step(
+    state: StreamState, step: int, seconds: float, setup_s: float, prepared: Prepared, reference
+) -> StreamStep:
     """The step's figures; drift is against retraining on the same rows, same users."""
-    targets = data.prepared.targets
+    targets = prepared.targets
     measured = evaluate_model(state.model, targets, state.sample)
     users = targets.groups.retain
     if state.sample is not None and "retain" in state.sample:
         users = np.intersect1d(users, state.sample["retain"])
     ref = evaluate_model(reference, targets, state.sample)
-    jaccard, _ = overlap_per_user(_retained_top10(state.model, users, data), _retained_top10(reference, users, data))
+    jaccard, _ = overlap_per_user(
+        _retained_top10(state.model, users, prepared), _retained_top10(reference, users, prepared)
+    )
     ndcg = measured.groups["retain"]["ndcg@10"]
     return StreamStep(
         method=state.spec.name,
@@ -72,7 +68,7 @@ def measure_step(state: StreamState, step: int, seconds: float, setup_s: float, 
         mode=state.mode,
         latency_s=seconds,
         cumulative_s=setup_s + state.total_s,
-        removed_rows=int(len(data.prepared.request.removed_rows)),
+        removed_rows=int(len(prepared.request.removed_rows)),
         retain_ndcg=ndcg,
         forgotten_recall=measured.forgotten_recall["forgotten_recall@10"],
         drift_ndcg=ndcg - ref.groups["retain"]["ndcg@10"],

@@ -23,9 +23,12 @@ prepare, unlearn = deferred("core.methods.cragru.method")
 
 
 def _check(params: dict) -> None:
-    """The prompt template and profile fields, refused before any stage runs."""
+    """The prompt template, profile fields and HTTP settings, refused before any stage runs."""
+    from core.methods.cragru.http_answer import check_http_params
+
     parse_template(params["prompt_template"])
     profile_field_names(params["profile_fields"])
+    check_http_params(params)  # backend=http needs its URL and model; the key must be a header value
 
 
 P = ParamSpec

@@ -27,7 +27,19 @@ import numpy as np
 import torch
 
 from core.errors import ConfigError, CragruError
-from core.methods.cragru.http_answer import OPENER, AnswerError, candidate_logprob, parse_answer, read_body
+from core.methods.cragru.http_answer import (
+    TRANSPORT_ERRORS,
+    AnswerError,
+    Deadline,
+    bad_header_value,
+    candidate_logprob,
+    check_http_params,
+    opener_with,
+    parse_answer,
+    read_body,
+)
+from core.redact import MARK, redact, register_secret
+from core.safe_text import cut
 
 
 class LLMBackendError(CragruError):
@@ -135,12 +147,12 @@ class HttpBackend:
         seed: int = 0,
         max_tokens_per_char: float = 0.25,
     ) -> None:
-        if not base_url.strip():
-            raise ConfigError("cragru: the HTTP backend needs a base URL, e.g. http://127.0.0.1:8080/v1")
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"cragru: base URL must start with http:// or https://, got {base_url!r}")
-        if not model.strip():
-            raise ConfigError("cragru: the HTTP backend needs a model name")
+        try:
+            check_http_params(
+                {"backend": "http", "http_base_url": base_url, "http_model": model, "http_api_key_env": api_key_env}
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"cragru: {exc}") from None
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key_env = api_key_env.strip()
@@ -148,27 +160,47 @@ class HttpBackend:
         self.retries = int(retries)
         self.seed = int(seed)
         self.tokens_per_char = max_tokens_per_char
-        self.name = f"http:{self.model}@{self.base_url}"
+        self.name = f"http:{self.model}@{redact(self.base_url)}"
 
     def count_tokens(self, text: str) -> int:
         """An estimate (about four characters a token): the server's tokenizer is not here."""
         return int(np.ceil(len(text) * self.tokens_per_char))
 
+    def _key(self) -> str:
+        key = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+        if key and bad_header_value(key):
+            raise LLMBackendError(
+                f"the API key in the environment variable {self.api_key_env} is not a valid HTTP header value "
+                "(a line break or another control character); refused without sending or showing it"
+            )
+        register_secret(key)  # never shown, logged or stored, whatever a server echoes
+        return key
+
+    def _detail(self, body: bytes, key: str) -> str:
+        """A server's error page, fit to quote: the key and credentials removed, cut, escaped."""
+        text = body.decode(errors="replace")
+        if key:
+            text = text.replace(key, MARK)
+        return cut(redact(" ".join(text.split())), 200)
+
     def _post(self, path: str, payload: dict) -> dict:
+        """One request under one total deadline (``timeout``: connect, headers and the whole
+        body); 429/5xx and refused connections are retried, a stalled server is not."""
         url = f"{self.base_url}/{path}"
         headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+        key = self._key()
         if key:
             headers["Authorization"] = f"Bearer {key}"
         data = json.dumps(payload).encode()
         last: Exception | None = None
         for attempt in range(self.retries + 1):
             request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+            deadline = Deadline(self.timeout)
             try:
-                with OPENER.open(request, timeout=self.timeout) as response:
+                with opener_with(deadline).open(request, timeout=deadline.left()) as response:
                     return parse_answer(read_body(response, url), url)
             except urllib.error.HTTPError as exc:
-                detail = exc.read()[:300].decode(errors="replace")
+                detail = "(no error page in time)" if deadline.expired else self._detail(exc.read(300), key)
                 if exc.code in (401, 403):
                     hint = (
                         f"set the key in the environment variable {self.api_key_env}"
@@ -181,15 +213,27 @@ class HttpBackend:
                     time.sleep(min(4.0, 0.5 * 2**attempt))
                     continue
                 raise LLMBackendError(f"{url}: HTTP {exc.code}: {detail}") from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            except AnswerError as exc:
+                if deadline.expired:
+                    raise self._too_slow(url) from None
+                raise LLMBackendError(str(exc)) from None
+            except TRANSPORT_ERRORS as exc:
+                if deadline.expired or isinstance(getattr(exc, "reason", exc), TimeoutError):
+                    raise self._too_slow(url) from None
                 last = exc
                 if attempt < self.retries:
                     time.sleep(min(4.0, 0.5 * 2**attempt))
                     continue
-            except AnswerError as exc:
-                raise LLMBackendError(str(exc)) from None
+            finally:
+                deadline.close()
         reason = getattr(last, "reason", last)
-        raise LLMBackendError(f"cannot reach {url} after {self.retries + 1} tries: {reason}")
+        raise LLMBackendError(f"cannot reach {url} after {self.retries + 1} tries: {cut(redact(str(reason)), 200)}")
+
+    def _too_slow(self, url: str) -> LLMBackendError:
+        return LLMBackendError(
+            f"{url}: no complete answer within {self.timeout:g} s (http_timeout_s, for the whole request); "
+            "the server is stalled or too slow — raise http_timeout_s if it is only slow"
+        )
 
     def generate(self, prompts: list[str], max_new_tokens: int, attempt: int = 0) -> list[str]:
         out = []

@@ -1,19 +1,26 @@
-"""What the HTTP backend accepts from a server: same-origin redirects only, bounded and
-well-formed answers, finite log-probabilities.
+"""What the HTTP backend accepts from a server and from its settings: same-origin
+redirects only, one total deadline per request, bounded and well-formed answers, finite
+log-probabilities; settings checked before any data is loaded.
 
 A server (or whoever answers in its place) must never receive the API key by bouncing
-the request to another host, and a malformed answer must end in a clear error rather
-than a traceback or, worse, a silently garbage ranking.
+the request to another host, must never hold the run forever by answering a byte at a
+time, and a malformed answer must end in a clear error rather than a traceback or, worse,
+a silently garbage ranking. The key itself never appears in a message.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
+import os
+import socket
+import threading
+import time
 import urllib.parse
 import urllib.request
 
-from core.errors import CragruError
+from core.errors import ConfigError, CragruError
 
 MAX_BODY_BYTES = 16 * 2**20  # an answer larger than this is refused
 MAX_DEPTH = 64  # JSON nesting an answer may use
@@ -45,6 +52,114 @@ class SameOriginRedirects(urllib.request.HTTPRedirectHandler):
 
 
 OPENER = urllib.request.build_opener(SameOriginRedirects)
+
+
+class Deadline:
+    """One request's whole time (connect, headers, every read of the body): each socket the
+    request opens is shut down when the time is up, which ends a blocked read at once — a
+    server sending one byte a second cannot stretch a per-read timeout forever."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = float(seconds)
+        self.end = time.monotonic() + self.seconds
+        self.expired = False
+        self._timers: list[threading.Timer] = []
+
+    def left(self) -> float:
+        return max(0.001, self.end - time.monotonic())
+
+    def watch(self, sock) -> None:
+        def expire() -> None:
+            self.expired = True
+            try:  # the plain socket's shutdown, also under TLS: wakes the reading thread
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        timer = threading.Timer(self.left(), expire)
+        timer.daemon = True
+        timer.start()
+        self._timers.append(timer)
+
+    def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+
+def _watched(base: type, deadline: Deadline) -> type:
+    class Watched(base):
+        def connect(self) -> None:
+            super().connect()
+            deadline.watch(self.sock)
+
+    return Watched
+
+
+class _DeadlineHTTP(urllib.request.HTTPHandler):
+    def __init__(self, deadline: Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def do_open(self, http_class, req, **kwargs):
+        return super().do_open(_watched(http_class, self.deadline), req, **kwargs)
+
+
+class _DeadlineHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def do_open(self, http_class, req, **kwargs):
+        return super().do_open(_watched(http_class, self.deadline), req, **kwargs)
+
+
+def opener_with(deadline: Deadline) -> urllib.request.OpenerDirector:
+    """Same-origin redirects, and every connection under ``deadline``."""
+    return urllib.request.build_opener(SameOriginRedirects, _DeadlineHTTP(deadline), _DeadlineHTTPS(deadline))
+
+
+TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
+"""What a cut connection raises (urllib's URLError and TimeoutError are OSErrors)."""
+
+
+def bad_header_value(value: str) -> bool:
+    """True when ``value`` cannot be sent in an HTTP header (a line break, another control
+    character, or a character outside Latin-1)."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return True
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
+def check_http_params(params: dict) -> None:
+    """The HTTP backend's settings, across fields, before any data is loaded: a base URL
+    (http/https, without a user name or password — they would be stored with the run), a
+    model name, and a key (when set) that is a valid header value. Raises ConfigError."""
+    if params.get("backend") != "http":
+        return
+    from core.redact import redact_url
+
+    url = str(params.get("http_base_url", "")).strip()
+    if not url:
+        raise ConfigError("backend=http needs http_base_url, e.g. http://127.0.0.1:8080/v1")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"http_base_url must be an http:// or https:// address, got {redact_url(url)[:80]!r}")
+    if parts.username or parts.password:
+        raise ConfigError(
+            f"http_base_url {redact_url(url)[:80]!r} holds a user name or password, which would be stored "
+            "with the run; give the address without it and the key in the variable named by http_api_key_env"
+        )
+    if not str(params.get("http_model", "")).strip():
+        raise ConfigError("backend=http needs http_model (the model name the server serves)")
+    env = str(params.get("http_api_key_env", "")).strip()
+    key = os.environ.get(env, "") if env else ""
+    if key and bad_header_value(key):
+        raise ConfigError(
+            f"the API key in the environment variable {env} is not a valid HTTP header value (it holds a line "
+            "break, another control character or a non-Latin-1 character); refused without sending or showing it"
+        )
 
 
 def read_body(response, url: str) -> bytes:

@@ -1,0 +1,159 @@
+"""Issue 26, the HTTP backend: one total deadline per request (a server sending a byte at a
+time cannot hold the run), settings refused before any data is loaded, and a canary key
+and password in no message and no file the program writes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.methods.cragru.backends import HttpBackend, LLMBackendError
+
+pytestmark = pytest.mark.timeout(60)
+KEY = "canary-key-7f3a9c"
+PASSWORD = "canary-pw-51d2e8"
+ANSWER = b'{"choices": [{"message": {"content": "[]"}}]}'
+QUICK = ["--epochs", "1", "--quiet", "--no-mia", "--methods", "cragru"]
+
+
+class Hostile(BaseHTTPRequestHandler):
+    """``server.mode``: drip (a byte every 0.2 s), stall (headers never sent), echo (a 500
+    page quoting the request's headers), ok."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        mode = self.server.mode
+        if mode == "stall":
+            time.sleep(30)
+            return
+        if mode == "echo":
+            body = ("<h1>500</h1><pre>" + str(self.headers) + "</pre>").encode()
+            self.send_response(500)
+        else:
+            body = ANSWER + b" " * 200
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for i in range(0, len(body), 1 if mode == "drip" else len(body)):
+            try:
+                self.wfile.write(body[i : i + (1 if mode == "drip" else len(body))])
+                self.wfile.flush()
+            except OSError:
+                return
+            if mode == "drip":
+                time.sleep(0.2)
+
+
+@pytest.fixture
+def server():
+    started = []
+
+    def start(mode: str):
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+        srv.mode = mode
+        srv.daemon_threads = True
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _url(srv) -> str:
+    return f"http://127.0.0.1:{srv.server_port}/v1"
+
+
+def written_text(root: Path) -> str:
+    """Every file under ``root`` (history, log, results, cache), as text."""
+    return "\n".join(p.read_bytes().decode("latin-1") for p in root.rglob("*") if p.is_file())
+
+
+def assert_no_canary(*texts: str) -> None:
+    for text in texts:
+        assert KEY not in text and PASSWORD not in text
+
+
+@pytest.mark.parametrize("mode", ["drip", "stall"])
+def test_a_slow_server_is_cut_at_the_total_deadline(server, monkeypatch, mode):
+    monkeypatch.setenv("CANARY_KEY", KEY)
+    backend = HttpBackend(_url(server(mode)), "m", "CANARY_KEY", timeout=1.5, retries=2)
+    started = time.monotonic()
+    with pytest.raises(LLMBackendError, match="no complete answer within 1.5 s") as caught:
+        backend.generate(["hi"], 5)
+    assert time.monotonic() - started < 4  # one deadline, no retry of a stalled server (was > 90 s)
+    assert_no_canary(str(caught.value))
+
+
+def test_a_normal_answer_still_arrives(server, monkeypatch):
+    monkeypatch.setenv("CANARY_KEY", KEY)
+    assert HttpBackend(_url(server("ok")), "m", "CANARY_KEY", timeout=5, retries=0).generate(["hi"], 5) == ["[]"]
+
+
+def _cli(capsys, *argv) -> tuple[int, str]:
+    code = main([*argv])
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def _http(url: str) -> list[str]:
+    return [
+        "--param",
+        "cragru.backend=http",
+        "--param",
+        f"cragru.http_base_url={url}",
+        "--param",
+        "cragru.http_model=m",
+        "--param",
+        "cragru.http_api_key_env=CANARY_KEY",
+    ]
+
+
+def test_a_key_with_a_line_break_is_refused_by_name_without_echo(capsys, isolated_home, monkeypatch, server):
+    monkeypatch.setenv("CANARY_KEY", KEY + "\r\nX-Evil: 1")
+    code, text = _cli(capsys, *QUICK, *_http(_url(server("ok"))), "--out", str(isolated_home / "r.json"))
+    assert code == 2 and "CANARY_KEY" in text and "not a valid HTTP header value" in text
+    assert "Loading" not in text  # before any data was read
+    assert_no_canary(text, written_text(isolated_home))
+
+
+def test_url_credentials_are_refused_without_showing_the_password(capsys, isolated_home, monkeypatch):
+    monkeypatch.setenv("CANARY_KEY", KEY)
+    code, text = _cli(capsys, *QUICK, *_http(f"http://admin:{PASSWORD}@127.0.0.1:9/v1"))
+    assert code == 2 and "user name or password" in text and "[redacted]" in text
+    assert_no_canary(text, written_text(isolated_home))
+
+
+def test_backend_http_without_its_url_is_refused_before_any_data(capsys, isolated_home):
+    code, text = _cli(capsys, *QUICK, "--param", "cragru.backend=http", "--param", "cragru.http_model=m")
+    assert code == 2 and "http_base_url" in text.splitlines()[-1]
+    assert "Loading" not in text and "Training" not in text
+
+
+def test_a_server_echoing_the_headers_gets_no_key_into_any_output(capsys, isolated_home, monkeypatch, server):
+    monkeypatch.setenv("CANARY_KEY", KEY)
+    out = isolated_home / "r.json"
+    code, text = _cli(
+        capsys,
+        "--epochs",
+        "1",
+        "--no-mia",
+        "--methods",
+        "retrain,cragru",
+        *_http(_url(server("echo"))),
+        "--out",
+        str(out),
+    )
+    assert "HTTP 500" in text and "[redacted]" in text, text[-2000:]
+    assert_no_canary(text, written_text(isolated_home))
+    assert code != 0 or out.is_file()

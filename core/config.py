@@ -10,6 +10,7 @@ from core.evaluation.metrics import DEFAULT_KS
 from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig, model_config
 from core.params import ParamSpec, check_fields
+from core.references.settings import check_references
 from core.split import SplitConfig
 
 
@@ -47,12 +48,17 @@ class ExperimentConfig:
     use_cache: bool = True
     mia: bool = True
     label: str = ""
+    references: int | None = None  # reference ensemble size R; None: the dataset's default (core.references)
 
     def validate(self) -> None:
         self.split.validate()
         self.model.validate()
         self.request.validate()
         check_fields(RUN_PARAMS, self, "run")
+        try:
+            check_references(self.references)
+        except ConfigError as exc:
+            raise ConfigError(f"run: {exc}") from None
         if not self.methods:
             raise ConfigError("choose at least one unlearning method")
         names = [m.name for m in self.methods]
@@ -87,6 +93,7 @@ class ExperimentConfig:
                 use_cache=raw.get("use_cache", True),
                 mia=raw.get("mia", True),
                 label=raw.get("label", ""),
+                references=raw.get("references"),
             )
         except (TypeError, KeyError) as exc:
             raise ConfigError(f"configuration is malformed: {exc}") from None

@@ -262,6 +262,18 @@ class Reporter:
         method one, so a method names only its stages, never itself."""
         return self._derived(model=model)
 
+    def without_curves(self) -> "Reporter":
+        """This reporter, dropping curve points: for models trained many times over (the
+        reference ensemble), whose curves would crowd the run's own; progress, logs and
+        cancellation go through as before."""
+        own = self._sink
+
+        def no_metrics(event: Event) -> None:
+            if not isinstance(event, MetricEvent):
+                own(event)
+
+        return self._derived(sink=no_metrics)
+
     def _derived(self, **changes) -> "Reporter":
         fields = dict(sink=self._sink, start=self._start, span=self._span, model=self.model, pulse=self._pulse)
         fields.update(changes)

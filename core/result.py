@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
+from core.references.results import PeopleBeyondSpread, ReferenceSummary, beyond_spread_from_dict
 from core.reporting.numbers import is_finite
 
 ATTACK_KEYS = {
     "fold-in": "attack/fold_in_auc",
     "record-level": "attack/record_auc",
     "record-level calibration (retained users)": "attack/calibration_auc",
+    "white-box": "attack/white_box_auc",
 }
 """``flat()`` key of each attack (names as :mod:`core.attacks` gives them)."""
 
@@ -100,6 +103,9 @@ class ModelReport:
     )  # group -> "jaccard@10"|"rbo@10" -> [v, lo, hi]
     attacks: dict[str, dict] = field(default_factory=dict)  # attack name -> AttackResult.as_dict() (+ "vs_retrain")
     known_users: dict = field(default_factory=dict)  # KnownUserCheck.as_dict(): not an attack
+    # reference ensemble (core/references): group -> people moved / hurt beyond retraining's spread
+    beyond_spread: dict[str, PeopleBeyondSpread] = field(default_factory=dict)
+    person_tests: Any = None  # core.attacks.per_person.PersonTests; None without an ensemble
 
     def flat(self) -> dict[str, float | None]:
         """``group/metric`` keys plus the scalar figures: handy for tables and CSV."""
@@ -159,6 +165,8 @@ class RunResult:
     # series "model/stage" (e.g. "base/train") -> [{"step": int, **values}], thinned;
     # empty for runs stored before curves
     curves: dict[str, list[CurvePoint]] = field(default_factory=dict)
+    # the reference ensemble behind the verdicts (core/references); None when R = 0 and in older runs
+    references: ReferenceSummary | None = None
 
     def __post_init__(self) -> None:
         self.topk = {name: top_array(lists) for name, lists in self.topk.items()}
@@ -203,6 +211,7 @@ class RunResult:
             "curves": self.curves,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
+            "references": None if self.references is None else self.references.as_dict(),
         }
         for name, report in self.models.items():
             entry = asdict(report)
@@ -223,6 +232,8 @@ class RunResult:
         models = {}
         for name, entry in raw.get("models", {}).items():
             fields = {k: entry[k] for k in ModelReport.__dataclass_fields__ if k in entry}
+            fields["beyond_spread"] = beyond_spread_from_dict(fields.get("beyond_spread"))
+            fields["person_tests"] = _person_tests(fields.get("person_tests"))
             models[name] = ModelReport(**fields)
         return cls(
             run_id=raw["run_id"],
@@ -238,7 +249,17 @@ class RunResult:
             curves=_load_curves(raw.get("curves")),
             started_at=raw.get("started_at", 0.0),
             finished_at=raw.get("finished_at", 0.0),
+            references=ReferenceSummary.from_dict(raw.get("references")),
         )
+
+
+def _person_tests(raw):
+    """``ModelReport.person_tests`` from JSON: None when absent (runs before the ensemble)."""
+    if not isinstance(raw, dict):
+        return None
+    from core.attacks.per_person import PersonTests
+
+    return PersonTests.from_dict(raw)
 
 
 def _load_curves(raw) -> dict[str, list[CurvePoint]]:

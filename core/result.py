@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from core.references.results import PeopleBeyondSpread, ReferenceSummary, beyond_spread_from_dict
+from core.breakdown.model import Breakdown
 from core.reporting.numbers import is_finite
 
 ATTACK_KEYS = {
@@ -165,6 +166,8 @@ class RunResult:
     # series "model/stage" (e.g. "base/train") -> [{"step": int, **values}], thinned;
     # empty for runs stored before curves
     curves: dict[str, list[CurvePoint]] = field(default_factory=dict)
+    # who was affected, by user attribute (core/breakdown); None for runs stored before it
+    breakdown: Breakdown | None = None
     # the reference ensemble behind the verdicts (core/references); None when R = 0 and in older runs
     references: ReferenceSummary | None = None
 
@@ -220,6 +223,7 @@ class RunResult:
         out["deltas_vs_base"] = self.deltas("base")
         out["deltas_vs_retrain"] = self.deltas("retrain")
         out = _clean(out)
+        out["breakdown"] = self.breakdown.to_dict() if self.breakdown is not None else None  # already clean
         if include_topk:  # whole numbers only: nothing for _clean to do in 10M entries
             out["topk"] = {name: lists.tolist() for name, lists in self.topk.items()}
         return out
@@ -247,6 +251,7 @@ class RunResult:
             timings=raw.get("timings", {}),
             topk=raw.get("topk", {}),
             curves=_load_curves(raw.get("curves")),
+            breakdown=Breakdown.from_dict(raw.get("breakdown")),
             started_at=raw.get("started_at", 0.0),
             finished_at=raw.get("finished_at", 0.0),
             references=ReferenceSummary.from_dict(raw.get("references")),

@@ -1,0 +1,135 @@
+"""The breakdown: every measure, per model, per group of every user attribute, with intervals.
+
+For each attribute group and model: the mean of each per-user figure, its paired difference
+against retraining and against the original (base) model over the same people, each with a
+seeded user-bootstrap 95 % interval (one resample draw per group shared by every column,
+:mod:`core.breakdown.stats`). Groups are resampled independently of each other (seed
+``[seed, crc32(attribute), group]``), which is what the fairness gap needs.
+
+**Fairness gap** (in the spirit of CURE4Rec's A-IGF, which compares active and inactive
+users' quality): for one attribute, metric and model, the largest minus the smallest group
+mean of *method − retrain*: how unequally the change against retraining falls across the
+groups (0 = every group moved alike). Its interval comes from the groups' own replicates
+(gap per resample). Only groups of at least ``min_group`` users enter it; a max − min over
+small noisy groups is biased upward, so the original model's gap is the reference to read it
+against (it is stored beside every method's).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from core.breakdown.attributes import Attribute
+from core.breakdown.model import AttributeBreakdown, Breakdown
+from core.breakdown.stats import bootstrap_columns, percentile_interval, resample_counts
+from core.cancel import cancel_point
+from core.evaluation.bootstrap import N_BOOT
+
+MIN_GROUP = 20
+"""Groups smaller than this are shown (with their wide intervals) but left out of the gap."""
+REFERENCES = ("retrain", "base")
+
+
+def _group_seed(seed: int, attribute: str, group: int) -> list[int]:
+    return [int(seed), zlib.crc32(attribute.encode()), int(group)]
+
+
+def _measured(values: dict[str, np.ndarray], model: str) -> np.ndarray:
+    """Rows where the model and both references have every figure (a sampled model: its sample)."""
+    rows = np.isfinite(values[model]).all(axis=1)
+    for ref in REFERENCES:
+        if ref in values:
+            rows &= np.isfinite(values[ref]).all(axis=1)
+    return rows
+
+
+def _columns(values: dict[str, np.ndarray], model: str, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """``[n, kinds × metrics]``: the model's values, then its differences against each reference."""
+    own = values[model][rows]
+    blocks, kinds = [own], ["value"]
+    for ref in REFERENCES:
+        if ref in values:
+            blocks.append(own - values[ref][rows])
+            kinds.append(f"vs_{ref}")
+    return np.concatenate(blocks, axis=1), kinds
+
+
+def _attribute_breakdown(
+    attr: Attribute,
+    population: np.ndarray,
+    values: dict[str, np.ndarray],
+    metrics: list[str],
+    seed: int,
+    min_group: int,
+    n_boot: int,
+) -> AttributeBreakdown:
+    codes = attr.codes[population]
+    out = AttributeBreakdown(attr.name, attr.label, list(attr.groups), codes.tolist())
+    measured = {model: _measured(values, model) for model in values}
+    n_m, n_g = len(metrics), len(attr.groups)
+    gap_parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {model: [] for model in values}
+    for g in range(n_g):
+        in_group = codes == g
+        draws: dict[bytes, np.ndarray] = {}  # models measured on the same people share one resample draw
+        for model in values:
+            cancel_point()
+            rows = in_group & measured[model]
+            x, kinds = _columns(values, model, rows)
+            group_seed = _group_seed(seed, attr.name, g)
+            key = rows.tobytes()
+            if key not in draws and len(x):
+                draws[key] = resample_counts(len(x), n_boot, group_seed)
+            mean, low, high, reps = bootstrap_columns(x, seed=group_seed, n_boot=n_boot, counts=draws.get(key))
+            out.sizes.setdefault(model, [0] * n_g)[g] = int(rows.sum())
+            for k, kind in enumerate(kinds):
+                per_metric = out.cells.setdefault(kind, {}).setdefault(model, {})
+                for j, metric in enumerate(metrics):
+                    c = k * n_m + j
+                    per_metric.setdefault(metric, [[np.nan] * 3 for _ in range(n_g)])[g] = [
+                        float(mean[c]),
+                        float(low[c]),
+                        float(high[c]),
+                    ]
+            if "vs_retrain" in kinds and rows.sum() >= min_group:
+                c = kinds.index("vs_retrain") * n_m
+                gap_parts[model].append((mean[c : c + n_m], reps[:, c : c + n_m]))
+    sizes = np.asarray(next(iter(out.sizes.values()), [0] * n_g))
+    out.gap_groups = [g for g in range(n_g) if sizes[g] >= min_group]
+    for model, parts in gap_parts.items():
+        if model == "retrain" or len(parts) < 2:
+            continue
+        means = np.stack([p[0] for p in parts])  # [groups, metrics]
+        reps = np.stack([p[1] for p in parts])  # [groups, n_boot, metrics]
+        gap = means.max(axis=0) - means.min(axis=0)
+        gap_reps = reps.max(axis=0) - reps.min(axis=0)
+        out.gaps[model] = {
+            metric: [float(gap[j]), *percentile_interval(gap_reps[:, j])] for j, metric in enumerate(metrics)
+        }
+    return out
+
+
+def compute_breakdown(
+    attributes: list[Attribute],
+    population: np.ndarray,
+    values: dict[str, np.ndarray],
+    metrics: list[str],
+    seed: int,
+    *,
+    population_label: str = "retained users",
+    min_group: int = MIN_GROUP,
+    n_boot: int = N_BOOT,
+    notes: list[str] | None = None,
+) -> Breakdown:
+    """The breakdown of ``values`` (model -> ``[len(population), len(metrics)]`` per-user
+    figures, a NaN row where the model did not measure that user) by every attribute."""
+    population = np.asarray(population, dtype=np.int64)
+    for model, array in values.items():
+        if array.shape != (len(population), len(metrics)):
+            raise ValueError(f"{model}: values must be [{len(population)}, {len(metrics)}], got {array.shape}")
+    out = Breakdown(population_label, population.tolist(), list(metrics), int(seed), int(min_group))
+    out.notes = list(notes or [])
+    for attr in attributes:
+        out.attributes[attr.name] = _attribute_breakdown(attr, population, values, metrics, seed, min_group, n_boot)
+    return out

@@ -1,0 +1,63 @@
+"""What a run hands the breakdown: every per-user figure of every model on the retained users.
+
+Evaluation keeps only two per-user metrics per group; the breakdown needs all of them
+(hit, NDCG, recall, precision, MRR at every cut-off) and the agreement with retraining's
+top-10, so it measures the retained users once more per model with the same full-sort code
+and the same mask (a model measured on a user sample: on its sample only). Above
+``MAX_POPULATION`` retained users a seeded sample is taken, and said so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.breakdown.attributes import user_attributes
+from core.breakdown.compute import compute_breakdown
+from core.breakdown.model import Breakdown
+from core.evaluation.agreement import overlap_per_user
+from core.evaluation.full_sort import evaluate_users
+from core.evaluation.metrics import metric_names
+
+MAX_POPULATION = 20_000
+AGREEMENT = ("jaccard@10", "rbo@10")
+
+
+def population_of(retain: np.ndarray, seed: int) -> tuple[np.ndarray, list[str]]:
+    """The retained users, or a seeded sample of ``MAX_POPULATION`` of them (with a note)."""
+    retain = np.asarray(retain, dtype=np.int64)
+    if len(retain) <= MAX_POPULATION:
+        return retain, []
+    picked = np.sort(np.random.default_rng([int(seed), 0xB4D]).choice(retain, MAX_POPULATION, replace=False))
+    return picked, [f"measured on a seeded sample of {MAX_POPULATION:,} of the {len(retain):,} retained users"]
+
+
+def per_user_values(prepared, scorers: dict, topk: dict, samples: dict, population: np.ndarray):
+    """``(values, metrics)``: model -> ``[len(population), len(metrics)]`` (NaN rows: not measured)."""
+    targets = prepared.targets
+    metrics = metric_names(targets.ks)
+    has_lists = "retrain" in topk
+    if has_lists:
+        metrics = metrics + list(AGREEMENT)
+    values = {}
+    for name, scorer in scorers.items():
+        rows = np.ones(len(population), dtype=bool)
+        sample = samples.get(name)
+        if sample is not None and "retain" in sample:
+            rows = np.isin(population, sample["retain"])
+        out = np.full((len(population), len(metrics)), np.nan)
+        measured = evaluate_users(scorer, population[rows], targets.truth, targets.mask, targets.ks)
+        for j, metric in enumerate(metric_names(targets.ks)):
+            out[rows, j] = measured[metric]
+        if has_lists and name in topk:
+            jaccard, rbo = overlap_per_user(topk[name][population[rows]], topk["retrain"][population[rows]])
+            out[rows, -2], out[rows, -1] = jaccard, rbo
+        values[name] = out
+    return values, metrics
+
+
+def run_breakdown(prepared, scorers: dict, topk: dict, samples: dict, seed: int) -> Breakdown:
+    """The one call a run makes: attributes of the retained users, their figures, the breakdown."""
+    population, notes = population_of(prepared.groups.retain, seed)
+    attributes = user_attributes(prepared.dataset, prepared.split.train, population)
+    values, metrics = per_user_values(prepared, scorers, topk, samples, population)
+    return compute_breakdown(attributes, population, values, metrics, seed, notes=notes)

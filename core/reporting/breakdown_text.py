@@ -1,0 +1,168 @@
+"""The breakdown by user attribute told in words and tables (window, report, ``cragru-run``).
+
+* :func:`who_else_sentence` names a group hurt beyond the tolerance against retraining when
+  the attribute's other groups are not ("older users (50+) lost NDCG@10 against retraining
+  (…); other age groups did not") — what *Who else was affected?* can show;
+* :func:`hurt_most` picks, per attribute, the group whose change against retraining is the
+  most negative, with its interval;
+* :func:`breakdown_table` is the plain-text table ``cragru-run --by age,gender`` prints.
+
+The tolerance is the catalogue's for the metric (:mod:`core.reporting.families`), taken at
+retraining's value in that group, and judged by the one rule
+:func:`core.evaluation.bootstrap.verdict` every other view uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.breakdown.attributes import ACTIVITY
+from core.breakdown.model import AttributeBreakdown, Breakdown
+from core.evaluation.bootstrap import DIFFERENT, Interval, verdict
+from core.reporting.catalogue import entry_for
+from core.reporting.numbers import text_table
+
+METRIC = "ndcg@10"
+GENDER_WORDS = {"M": "men", "F": "women", "m": "men", "f": "women"}
+
+
+@dataclass(frozen=True)
+class GroupFinding:
+    """One group's change against retraining on one metric."""
+
+    attribute: str
+    group: int
+    label: str  # the group as people read it ("older users (50+)")
+    n: int
+    change: tuple[float, float, float]  # method − retrain: value, low, high
+    tolerance: float
+
+    @property
+    def hurt(self) -> bool:
+        """Below retraining beyond the tolerance, with 95 % confidence."""
+        value, low, high = self.change
+        return verdict(Interval(value, low, high, self.n), self.tolerance) == DIFFERENT and high < 0
+
+
+def group_phrase(attribute: str, group: str) -> str:
+    """A group named for a sentence: ``older users (50+)``, ``women``, ``the least active users (3–20 …)``."""
+    if attribute == "age":
+        return {"50+": "older users (50+)", "under 18": "younger users (under 18)"}.get(group, f"users aged {group}")
+    if attribute == "gender":
+        return GENDER_WORDS.get(group, f"users of gender {group}")
+    if attribute == "occupation":
+        return f"users whose occupation is {group}"
+    if attribute == ACTIVITY:
+        if group.startswith(("least active", "most active")):
+            return "the " + group.replace(" (", " users (", 1)
+        return f"users in activity {group}"
+    return f"users with {attribute} {group}"
+
+
+def _tolerance(ab: AttributeBreakdown, metric: str, group: int) -> float:
+    retrain = ab.cell("value", "retrain", metric, group)
+    family = entry_for(f"retain/{metric}").family
+    return family.tolerance_for(retrain[0] if retrain is not None else None)
+
+
+def findings(breakdown: Breakdown, model: str, attribute: str, metric: str = METRIC) -> list[GroupFinding]:
+    """Every group large enough to judge (at least ``min_group`` users) with its change."""
+    ab = breakdown.attributes.get(attribute)
+    if ab is None:
+        return []
+    out = []
+    sizes = ab.sizes.get(model, [])
+    for g, name in enumerate(ab.groups):
+        change = ab.cell("vs_retrain", model, metric, g)
+        n = sizes[g] if g < len(sizes) else 0
+        if change is None or n < breakdown.min_group:
+            continue
+        out.append(
+            GroupFinding(attribute, g, group_phrase(attribute, name), n, tuple(change), _tolerance(ab, metric, g))
+        )
+    return out
+
+
+def who_else_sentence(breakdown: Breakdown | None, model: str, metric: str = METRIC) -> str | None:
+    """Groups hurt beyond the tolerance against retraining while the rest of their attribute
+    is not, in one sentence (None when no attribute singles a group out)."""
+    if breakdown is None or model in ("retrain",):
+        return None
+    short = metric_short(metric)
+    parts = []
+    for attribute, ab in breakdown.attributes.items():
+        found = findings(breakdown, model, attribute, metric)
+        hurt = [f for f in found if f.hurt]
+        if not hurt or len(hurt) == len(found):
+            continue
+        names = " and ".join(f"{f.label} ({_change_text(f)})" for f in hurt)
+        parts.append(f"{names} lost {short} against retraining; other {ab.name} groups did not")
+    if not parts:
+        return None
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def metric_short(metric: str) -> str:
+    """``NDCG@10`` for ``ndcg@10`` (the catalogue's column header, without the group)."""
+    try:
+        family = entry_for(f"retain/{metric}").family
+        return family.short.format(k=metric.rpartition("@")[2])
+    except (KeyError, ValueError):
+        return metric
+
+
+def _change_text(f: GroupFinding) -> str:
+    value, low, high = f.change
+    return f"{value:+.3f}, 95 % interval {low:+.3f} to {high:+.3f}, n = {f.n}"
+
+
+def hurt_most(breakdown: Breakdown, model: str, attribute: str, metric: str = METRIC) -> GroupFinding | None:
+    """The judged group with the most negative change against retraining."""
+    found = findings(breakdown, model, attribute, metric)
+    return min(found, key=lambda f: f.change[0]) if found else None
+
+
+def _triple_text(triple) -> str:
+    if triple is None:
+        return "—"
+    value, low, high = triple
+    return f"{value:+.3f} [{low:+.3f}, {high:+.3f}]"
+
+
+def breakdown_table(
+    breakdown: Breakdown, attributes: list[str] | None = None, metric: str = METRIC, models: list[str] | None = None
+) -> str:
+    """Per attribute: each group's change against retraining per model (95 % interval), then
+    the fairness gap per model (the original model's gap is the reference)."""
+    short = metric_short(metric)
+    wanted = attributes or list(breakdown.attributes)
+    blocks = []
+    for name in wanted:
+        ab = breakdown.attributes.get(name)
+        if ab is None:
+            blocks.append(f"{name}: not in this run's data (available: {', '.join(breakdown.attributes)})")
+            continue
+        shown = [m for m in (models or list(next(iter(ab.cells.values()), {}))) if m != "retrain"]
+        header = ["group", "n"] + shown
+        rows = []
+        sizes = ab.sizes.get("retrain") or next(iter(ab.sizes.values()), [])
+        for g, group in enumerate(ab.groups):
+            n = sizes[g] if g < len(sizes) else 0
+            rows.append([group, str(n)] + [_triple_text(ab.cell("vs_retrain", m, metric, g)) for m in shown])
+        rows.append(["fairness gap", ""] + [_triple_text(ab.gaps.get(m, {}).get(metric)) for m in shown])
+        title = f"{ab.label} — {short} against retraining, per group (method − retrain, 95 % interval)"
+        blocks.append(title + "\n" + text_table(header, rows))
+    return "\n\n".join(blocks)
+
+
+def summary_lines(breakdown: Breakdown, models: list[str], metric: str = METRIC) -> list[str]:
+    """One line per method and attribute: the group it hurts most, with its interval."""
+    lines = []
+    for model in models:
+        for attribute in breakdown.attributes:
+            worst = hurt_most(breakdown, model, attribute, metric)
+            if worst is not None:
+                word = "hurt beyond the tolerance" if worst.hurt else "lowest, within what can be told"
+                lines.append(f"{model}: {attribute} — {worst.label}: {_change_text(worst)} ({word})")
+    return lines

@@ -1,49 +1,77 @@
-"""The JSON receipt of a run, and ``cragru-run verify``: do the data and the request still match?
+"""The signed JSON receipt of a run: everything a reviewer signs, and a signature nobody can
+quietly edit around.
 
-The receipt carries the same facts as the audit report (:class:`core.reporting.audit.AuditFacts`):
-verdicts, forgotten subjects by raw ID, the SHA-256 of the dataset files and of the removed
-interactions, configuration, seeds, package versions, evidence with intervals and any
-erasure audit. ``verify`` re-hashes the files at ``--data`` and re-resolves the request
-from the receipt's own configuration on them: both must give the recorded hashes.
+The receipt carries the whole judged content — the request and the forgotten subjects' raw
+IDs, the SHA-256 of the dataset files and of the removed interactions, configuration, seeds,
+package versions, each model's figures, 95 % intervals, verdict words and a SHA-256 of its
+weights — readable, and once more as ``signature.content``: the same facts as canonical JSON
+(zlib + base64), signed with this installation's Ed25519 key (:mod:`core.signing`). The
+receipt holds the public key; ``cragru-run verify`` (:mod:`core.receipt_verify`) checks the
+signature, then that every readable field is what was signed, then the data.
 """
 
 from __future__ import annotations
 
-import argparse
+import base64
 import json
-import sys
 import time
-from dataclasses import dataclass, replace
+import zlib
 from pathlib import Path
 
-from core.config import ExperimentConfig
-from core.data.fingerprint import changed_files, fingerprint_data
-from core.errors import CragruError
 from core.reporting.audit import AuditFacts, build_audit
-from core.reporting.catalogue import headline_keys
-from core.reporting.intervals import difference, value_interval
+from core.reporting.verdicts import LIGHT_WORDS
 
-RECEIPT_VERSION = 1
+RECEIPT_VERSION = 2
+SIGNED_LIMIT = 512 * 1024 * 1024
+"""Bytes the signed content may inflate to (a zlib bomb is refused, not unpacked)."""
+
+__all__ = ["RECEIPT_VERSION", "build_audit", "canonical", "receipt_content", "write_receipt", "verify", "verify_main"]
 
 
-def _evidence(result) -> dict:
-    """model → key → {value, interval, vs_retrain} for the report's key figures."""
-    flats = {name: report.flat() for name, report in result.models.items()}
-    out: dict = {}
-    for name, report in result.models.items():
-        for key in headline_keys(flats.values()):
-            value = flats[name].get(key)
-            out.setdefault(name, {})[key] = {
-                "value": value,
-                "interval": value_interval(report, key),
-                "vs_retrain": difference(report, key, "retrain"),
-            }
+def canonical(value) -> bytes:
+    """The one byte string a JSON value signs as: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _plain(value):
+    """``value`` as plain JSON types (what a reader of the file gets back), NaN → null."""
+    from core.result import _clean
+
+    return json.loads(json.dumps(_clean(value), default=str, allow_nan=False))
+
+
+def _verdicts(facts: AuditFacts) -> list[dict]:
+    out = []
+    for mv in facts.verdicts:
+        entry = mv.as_dict()
+        for question in ("forgotten", "affected", "cost"):
+            entry[question]["word"] = LIGHT_WORDS[entry[question]["light"]]
+        out.append(entry)
     return out
 
 
-def receipt_dict(result, facts: AuditFacts) -> dict:
-    """Every fact a reviewer signs, as plain JSON."""
-    return {
+def model_facts(result) -> dict:
+    """model → label, weights digest, every figure, its 95 % interval, extras and notes."""
+    out, digests = {}, result.environment.get("weights_sha256") or {}
+    for name, report in result.models.items():
+        flat = report.flat()
+        out[name] = {
+            "label": report.label,
+            "weights_sha256": digests.get(name),
+            "figures": flat,
+            "intervals": {k: list(found) for k in flat if (found := report.interval_of(k)) is not None},
+            "differences": report.differences,
+            "extras": report.extras,
+            "notes": list(report.notes),
+        }
+    return out
+
+
+def receipt_content(result, facts: AuditFacts) -> dict:
+    """Every fact a reviewer signs, as plain JSON (secrets redacted before signing)."""
+    from core.redact import redact_data
+
+    content = {
         "receipt_version": RECEIPT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "run_id": result.run_id,
@@ -51,92 +79,81 @@ def receipt_dict(result, facts: AuditFacts) -> dict:
         "data": facts.data.as_dict() if facts.data is not None else None,
         "request": facts.request,
         "subjects": facts.subjects.as_dict() if facts.subjects is not None else None,
-        "verdicts": [mv.as_dict() for mv in facts.verdicts],
+        "verdicts": _verdicts(facts),
         "config": facts.config,
         "seeds": facts.seeds,
         "versions": facts.versions,
         "environment": result.environment,
-        "evidence": _evidence(result),
+        "models": model_facts(result),
         "erasure_audits": facts.erasure_audits,
         "sample_notes": list(facts.sample_notes),
         "warnings": list(facts.warnings),
     }
+    return _plain(redact_data(content))
+
+
+def sign(content: dict) -> dict:
+    """``content`` with its ``signature`` block (this installation's key, made on first use)."""
+    from core.signing import ALGORITHM, load_key
+
+    key = load_key()
+    payload = canonical(content)
+    return {
+        **content,
+        "signature": {
+            "algorithm": ALGORITHM,
+            "public_key": key.public_b64,
+            "key_fingerprint": key.fingerprint,
+            "content": base64.b64encode(zlib.compress(payload, 9)).decode("ascii"),
+            "value": key.sign(payload),
+        },
+    }
+
+
+def signed_payload(signature: dict) -> bytes:
+    """The signed bytes inside a ``signature`` block (bounded: a zlib bomb is refused)."""
+    from core.receipt_schema import ReceiptShapeError
+
+    try:
+        packed = base64.b64decode(signature["content"], validate=True)
+        unpacker = zlib.decompressobj()
+        payload = unpacker.decompress(packed, SIGNED_LIMIT)
+    except (ValueError, zlib.error):
+        raise ReceiptShapeError("field signature.content: not base64 of zlib-packed JSON") from None
+    if unpacker.unconsumed_tail:
+        raise ReceiptShapeError(f"field signature.content: unpacks to more than {SIGNED_LIMIT:,} bytes")
+    return payload
+
+
+def receipt_text(result, facts: AuditFacts) -> str:
+    return json.dumps(sign(receipt_content(result, facts)), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write_receipt(result, path: str | Path, facts: AuditFacts | None = None) -> Path:
-    """Write the receipt (facts gathered from the run's data when not given)."""
+    """Write the signed receipt (facts gathered from the run's data when not given)."""
     facts = facts if facts is not None else build_audit(result)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(receipt_dict(result, facts), indent=1, default=str, allow_nan=False) + "\n", encoding="utf-8"
-    )
+    path.write_text(receipt_text(result, facts), encoding="utf-8")
     return path
 
 
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    message: str  # one line
-
-
-def _load(path: str | Path) -> dict:
+def key_fingerprint_of(path: str | Path) -> str | None:
+    """The signer's fingerprint named in a receipt file (for the report's sign-off block)."""
     try:
-        receipt = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CragruError(f"cannot read the receipt {path}: {exc}") from None
-    if not isinstance(receipt, dict) or not receipt.get("data") or not receipt.get("subjects"):
-        raise CragruError(f"{path} is not a receipt with a data fingerprint and the forgotten subjects")
-    return receipt
-
-
-def verify(receipt_path: str | Path, data_path: str | None = None) -> Verification:
-    """Re-hash the data and re-resolve the request; ``data_path`` defaults to the receipt's source."""
-    from core.reporting.subjects import forgotten_subjects
-    from core.runner import load_data
-
-    receipt = _load(receipt_path)
-    recorded = receipt["data"]
-    path = data_path or recorded.get("source") or receipt["config"]["data"]["path"]
-    current = fingerprint_data(path)
-    if current.sha256 != recorded["sha256"]:
-        changed = changed_files(recorded, current)
-        shown = ", ".join(changed[:5]) + (" …" if len(changed) > 5 else "")
-        return Verification(False, f"the data at {path} differ from the receipt (changed: {shown or 'contents'})")
-    config = ExperimentConfig.from_dict(receipt["config"])
-    config = replace(config, data=replace(config.data, path=str(path)))
-    subjects = forgotten_subjects(load_data(config), config)
-    expected = receipt["subjects"]
-    if subjects.request_sha256 != expected["request_sha256"] or list(subjects.forgotten_users) != list(
-        expected["forgotten_users"]
-    ):
-        return Verification(
-            False,
-            "the request no longer resolves to the recorded interactions "
-            f"({subjects.n_removed_rows:,} now, {expected['n_removed_rows']:,} recorded)",
-        )
-    return Verification(
-        True,
-        f"receipt {receipt.get('run_id', '?')} verified: data SHA-256 {current.sha256[:16]}… "
-        f"and the request ({subjects.n_removed_rows:,} interactions of "
-        f"{len(subjects.forgotten_users):,} users) match",
-    )
+        return json.loads(Path(path).read_text(encoding="utf-8"))["signature"]["key_fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def verify_main(argv: list[str]) -> int:
-    """``cragru-run verify RECEIPT [--data PATH]``: exit 0 when both match, else a one-line error and 1."""
-    parser = argparse.ArgumentParser(
-        prog="cragru-run verify", description="Check that a receipt's data and request still match."
-    )
-    parser.add_argument("receipt", help="the JSON receipt written by --receipt")
-    parser.add_argument("--data", default=None, help="dataset folder or file to check (default: the receipt's)")
-    args = parser.parse_args(argv)
-    try:
-        found = verify(args.receipt, args.data)
-    except (CragruError, OSError) as exc:
-        found = Verification(False, str(exc))
-    if found.ok:
-        print(found.message)
-        return 0
-    print(f"cragru-run verify: error: {found.message}", file=sys.stderr)
-    return 1
+    from core.receipt_verify import verify_main as main
+
+    return main(argv)
+
+
+def verify(receipt_path, data_path: str | None = None, trusted: tuple[str, ...] = (), replay: bool = False):
+    """:func:`core.receipt_verify.verify` (kept here for older callers)."""
+    from core.receipt_verify import verify as check
+
+    return check(receipt_path, data_path, trusted, replay)

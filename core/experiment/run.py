@@ -44,6 +44,7 @@ from core.methods.registry import MethodSpec, UnlearnOutcome, get_method
 from core.models.base import Scorer
 from core.models.item_side import HasItemSide
 from core.result import CurveRecorder, ModelReport, RunResult
+from core.weights_digest import weights_sha256
 
 PARTIAL_TOPK_USERS = 100_000
 """Above this many users the partial results stored after each model leave out the top-10
@@ -163,6 +164,7 @@ class _Experiment:
         self.samples: dict[str, EvalSample] = {}
         self.topk: dict[str, np.ndarray] = {}
         self.evidence_inputs: dict[str, ModelInputs] = {}
+        self.digests: dict[str, str | None] = {}  # model -> SHA-256 of its weights (the receipt's)
 
     def run(self, specs: list[MethodSpec], params: list[dict], run_id: str, started: float) -> RunResult:
         config, reporter = self.config, self.reporter
@@ -278,6 +280,7 @@ class _Experiment:
         )
         self.models[name] = report
         self.scorers[name] = outcome.model
+        self.digests[name] = weights_sha256(outcome.model)
         top10 = top_lists(outcome.model, self.prepared.dataset.n_users, targets.mask)
         self.topk[name] = top10.astype(np.int32)  # compact in memory; lists only when written as JSON
         self.evidence_inputs[name] = _evidence_inputs(outcome, measured, top10)
@@ -342,7 +345,7 @@ class _Experiment:
                 "outsiders": p.split.outsiders.tolist(),
             },
             models=self.models,
-            environment=_environment(self.device),
+            environment={**_environment(self.device), "weights_sha256": dict(self.digests)},
             timings=self.timings,
             topk=self.topk,
             started_at=started,

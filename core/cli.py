@@ -72,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the membership attacks (fold-in and record-level; the "
         "known-user count, agreement and intervals are still measured)",
     )
+    parser.add_argument(
+        "--by",
+        default=None,
+        metavar="ATTRS",
+        help="print who was affected, split by user attributes, e.g. --by age,gender (activity, any profile "
+        "column, or 'all'): each group's NDCG@10 change against retraining with its 95 %% interval, and "
+        "the fairness gap",
+    )
     parser.add_argument("--out", default=None, help="write the result JSON here")
     parser.add_argument(
         "--report",
@@ -247,6 +255,10 @@ def _save(path: str, write, what: str, name: str) -> Path:
 
 def _write_one(result, args: argparse.Namespace) -> None:
     _print_summary(result)  # first: whatever happens to the files, the figures are on screen
+    if args.by:  # who was affected, by user attribute (core/reporting/breakdown_text.py)
+        from core.reporting.breakdown_text import breakdown_report
+
+        print("\n" + breakdown_report(result, args.by))
     from core.receipt import build_audit, write_receipt
 
     facts = build_audit(result) if args.report or args.receipt else None

@@ -156,13 +156,26 @@ def breakdown_table(
     return "\n\n".join(blocks)
 
 
-def summary_lines(breakdown: Breakdown, models: list[str], metric: str = METRIC) -> list[str]:
-    """One line per method and attribute: the group it hurts most, with its interval."""
-    lines = []
-    for model in models:
-        for attribute in breakdown.attributes:
-            worst = hurt_most(breakdown, model, attribute, metric)
+def breakdown_report(result, by: str | None, metric: str = METRIC) -> str:
+    """What ``cragru-run --by age,gender`` prints: the table for those attributes ('all' for
+    every one; activity is always available), then the group each method hurts most."""
+    breakdown = getattr(result, "breakdown", None)
+    if not by:
+        return ""
+    if breakdown is None:
+        return "breakdown by user attribute: not measured in this run"
+    names = None if by.strip() == "all" else [n.strip() for n in by.split(",") if n.strip()]
+    methods = [m for m in result.models if m not in ("base", "retrain")]
+    lines = [breakdown_table(breakdown, names, metric), ""]
+    lines += [f"who each method hurts most ({metric_short(metric)} against retraining):"]
+    chosen = {n: breakdown.attributes[n] for n in (names or breakdown.attributes) if n in breakdown.attributes}
+    for model in methods:
+        for name in chosen:
+            worst = hurt_most(breakdown, model, name, metric)
             if worst is not None:
-                word = "hurt beyond the tolerance" if worst.hurt else "lowest, within what can be told"
-                lines.append(f"{model}: {attribute} — {worst.label}: {_change_text(worst)} ({word})")
-    return lines
+                word = "beyond the tolerance" if worst.hurt else "within what can be told"
+                lines.append(f"  {model}: {name}: {worst.label} ({_change_text(worst)}; {word})")
+        sentence = who_else_sentence(breakdown, model, metric)
+        if sentence:
+            lines.append(f"  {model}: {sentence}")
+    return "\n".join(lines)

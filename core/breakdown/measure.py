@@ -13,6 +13,7 @@ import numpy as np
 
 from core.breakdown.attributes import user_attributes
 from core.breakdown.compute import compute_breakdown
+from core.breakdown.map_layout import run_maps
 from core.breakdown.model import Breakdown
 from core.evaluation.agreement import overlap_per_user
 from core.evaluation.full_sort import evaluate_users
@@ -60,4 +61,8 @@ def run_breakdown(prepared, scorers: dict, topk: dict, samples: dict, seed: int)
     population, notes = population_of(prepared.groups.retain, seed)
     attributes = user_attributes(prepared.dataset, prepared.split.train, population)
     values, metrics = per_user_values(prepared, scorers, topk, samples, population)
-    return compute_breakdown(attributes, population, values, metrics, seed, notes=notes)
+    found = compute_breakdown(attributes, population, values, metrics, seed, notes=notes)
+    if "base" in scorers:
+        found.maps, map_notes = run_maps(prepared, scorers["base"], seed)
+        found.notes += map_notes
+    return found

@@ -67,6 +67,36 @@ class AttributeBreakdown:
 
 
 @dataclass
+class MapLayout:
+    """One map: ``x``, ``y`` per user (or item) index, and where the positions come from."""
+
+    kind: str  # "users" | "items"
+    x: np.ndarray
+    y: np.ndarray
+    source: str
+    method: str = "pca"
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "x": np.round(self.x, 4).tolist(),
+            "y": np.round(self.y, 4).tolist(),
+            "source": self.source,
+            "method": self.method,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "MapLayout":
+        return cls(
+            kind=str(raw.get("kind", "users")),
+            x=np.asarray(raw.get("x", []), dtype=np.float32),
+            y=np.asarray(raw.get("y", []), dtype=np.float32),
+            source=str(raw.get("source", "")),
+            method=str(raw.get("method", "pca")),
+        )
+
+
+@dataclass
 class Breakdown:
     """Every attribute's breakdown over one population (the retained users) of one run."""
 
@@ -77,9 +107,11 @@ class Breakdown:
     min_group: int
     attributes: dict[str, AttributeBreakdown] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    maps: dict[str, MapLayout] = field(default_factory=dict)  # "users" / "items": the 2-D maps
 
     def to_dict(self) -> dict:
         return {
+            "maps": {kind: layout.to_dict() for kind, layout in self.maps.items()},
             "population": self.population,
             "users": [int(u) for u in self.users],
             "metrics": list(self.metrics),
@@ -102,6 +134,7 @@ class Breakdown:
             min_group=int(raw.get("min_group", 0)),
             attributes={n: AttributeBreakdown.from_dict(a) for n, a in raw["attributes"].items()},
             notes=[str(n) for n in raw.get("notes", [])],
+            maps={kind: MapLayout.from_dict(v) for kind, v in (raw.get("maps") or {}).items()},
         )
 
 

@@ -64,6 +64,9 @@ def build_output(self) -> QWidget:
     self.verdict_view = VerdictView()
     self.results_view = ResultsView()
     self.inspector = UserInspector()
+    from cragru_gui.affected_view import AffectedTab  # reads the Inspector's run when shown
+
+    self.affected_view = AffectedTab(self.inspector, lambda: self.output_tabs.setCurrentWidget(self.inspector))
     self.history_panel = HistoryPanel(self.store_factory)
     self.sweep_tab = SweepTab(self.tasks, self.workspace, self.store_factory, self.history_panel.refresh)
     self.log_view = QPlainTextEdit()
@@ -78,6 +81,7 @@ def build_output(self) -> QWidget:
         (self.charts, "Charts", "Live training curves and, per model, utility, memory, attack and cost"),
         (self.results_view, "Results", "Every metric, with differences against base and retrain"),
         (self.inspector, "Inspector", "One user's top-10 before and after unlearning"),
+        (self.affected_view, "Who was affected", "Every measure by age, gender, occupation and activity; a map"),
         (self.history_panel, "History", "Past runs: open, compare, delete"),
         (self.sweep_tab, "Sweep", "Many experiments: request sizes × methods × seeds on Ray, and request streams"),
         (self.log_view, "Log", "Messages from the run"),

@@ -13,6 +13,7 @@ from core.errors import Cancelled, CragruError
 from core.events import AttackResultEvent, Event, LogEvent, ModelResultEvent, ProgressEvent, StageEvent
 from core.forget_request import ForgetRequest
 from core.models.base import model_config
+from core.references.settings import REFERENCES_PARAM
 from core.reporting.catalogue import entry_for, summary_keys
 from core.reporting.export import write_report
 from core.reporting.numbers import text_table
@@ -63,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"repeat the experiment over N split seeds (--seed, --seed + 1, …; 1..{MAX_SEEDS}), one "
         "after another, each stored in the history; prints each figure's mean ± std and "
         "--out holds every run and the summary",
+    )
+    parser.add_argument(
+        "--references",
+        type=int,
+        default=None,
+        metavar="R",
+        help=f"{REFERENCES_PARAM.help} ({REFERENCES_PARAM.low}..{REFERENCES_PARAM.high}; default "
+        f"{REFERENCES_PARAM.default}, on the demo {REFERENCES_PARAM.demo})",
     )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--no-cache", action="store_true", help="retrain the base model even if cached")
@@ -138,6 +147,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         device=args.device,
         use_cache=not args.no_cache,
         mia=not args.no_mia,
+        references=args.references,
     )
 
 

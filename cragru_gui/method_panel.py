@@ -3,7 +3,8 @@
 Everything here is generated from specs: the methods from the registry (``list_methods()``)
 and their ParamSpecs, the base model from :data:`core.models.base.MODEL_PARAMS`, the device,
 cache and attack switches from :data:`core.config.RUN_PARAMS`, the number of split seeds from
-:data:`core.seeds.SEEDS_PARAM`. No method is special-cased.
+:data:`core.seeds.SEEDS_PARAM`, the reference ensemble's size from
+:data:`core.references.settings.REFERENCES_PARAM`. No method is special-cased.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from core.config import RUN_PARAMS, MethodChoice
 from core.errors import ConfigError
 from core.models.base import MODEL_PARAMS, ModelConfig, model_config
 from core.params import spec_named
+from core.references.settings import REFERENCES_PARAM
 from core.seeds import SEEDS_PARAM
 from cragru_gui.param_form import ParamForm
 from cragru_gui.worker import TaskRunner
@@ -127,9 +129,12 @@ class MethodPanel(QWidget):
         self.run_form = ParamForm([spec_named(RUN_PARAMS, n) for n in RUN_FIELDS], model_box)
         self.seeds_form = ParamForm([SEEDS_PARAM], model_box)
         self.seeds_spin = self.seeds_form.editors["seeds"]
+        self.references_form = ParamForm([REFERENCES_PARAM], model_box)
+        self.references_spin = self.references_form.editors["references"]
         box.addWidget(self.model_form)
         box.addWidget(self.run_form)
         box.addWidget(self.seeds_form)
+        box.addWidget(self.references_form)
         outer.addWidget(model_box)
         device_box = QGroupBox("Device", self)
         self.device_form = ParamForm([spec_named(RUN_PARAMS, "device")], device_box)
@@ -138,7 +143,7 @@ class MethodPanel(QWidget):
         _name_the_gpu(self.device_combo)
         outer.addWidget(device_box)
         outer.addWidget(self._methods_box(), 1)
-        for form in (self.model_form, self.run_form, self.seeds_form, self.device_form):
+        for form in (self.model_form, self.run_form, self.seeds_form, self.references_form, self.device_form):
             form.changed.connect(self.changed.emit)
         if "core.methods" in sys.modules:
             self._populate(_list_methods())
@@ -203,6 +208,9 @@ class MethodPanel(QWidget):
         self._demo_preset = demo
         for entry in self.entries.values():
             entry.use_demo_preset(demo)
+        other = REFERENCES_PARAM.default_for(not demo)
+        if self.n_references() == other:  # still the other data's default: follow the data
+            self.references_form.set_values({"references": REFERENCES_PARAM.default_for(demo)})
 
     def _entry_toggled(self, _checked: bool) -> None:
         self.changed.emit()
@@ -240,8 +248,12 @@ class MethodPanel(QWidget):
         return replace(base, **values) if base is not None else model_config(**values)
 
     def run_settings(self) -> dict:
-        """``device``, ``use_cache`` and ``mia`` of :class:`core.config.ExperimentConfig`."""
-        return {**self.device_form.values(), **self.run_form.values()}
+        """``device``, ``use_cache``, ``mia`` and ``references`` of :class:`core.config.ExperimentConfig`."""
+        return {**self.device_form.values(), **self.run_form.values(), "references": self.n_references()}
+
+    def n_references(self) -> int:
+        """The reference ensemble's size R (0: no ensemble)."""
+        return int(self.references_form.values()["references"])
 
     def n_seeds(self) -> int:
         """How many split seeds the run repeats the experiment over (1: a single run)."""
@@ -253,6 +265,7 @@ class MethodPanel(QWidget):
             "base": self.model_form.raw_values(),
             "run": {**self.device_form.raw_values(), **self.run_form.raw_values()},
             "seeds": self.seeds_form.raw_values(),
+            "references": self.references_form.raw_values(),
             "methods": {
                 name: {"checked": e.is_checked(), "params": e.form.raw_values()} for name, e in self.entries.items()
             },
@@ -270,6 +283,7 @@ class MethodPanel(QWidget):
             self.device_combo.setCurrentIndex(index)
         self.run_form.set_values(run)
         self.seeds_form.set_values(state.get("seeds") or {})
+        self.references_form.set_values(state.get("references") or {})
         methods = state.get("methods") or {}
         if isinstance(methods, dict):
             for name, entry in self.entries.items():

@@ -103,16 +103,13 @@ def _beyond_spread(
 ) -> None:
     """Each model's people moved / hurt beyond retraining's spread, per group."""
     retrain = inputs["retrain"]
-    jaccard_floor = spread.jaccard_floor(retrain.top10, (top10 for _, _, top10 in measured))
-    ndcg_refs = {}
+    ndcg = {}
     for group in GROUPS:
         own = retrain.measured.per_user.get(group, {}).get("ndcg@10")
-        if own is None or group not in retrain.measured.users:
-            continue
-        values = [m.per_user.get(group, {}).get("ndcg@10") for m, _, _ in measured]
-        if all(v is not None for v in values):
-            floor = spread.ndcg_floor(np.asarray(own), (np.asarray(v) for v in values))
-            ndcg_refs[group] = (retrain.measured.users[group], np.asarray(own, dtype=float), floor)
+        refs = [m.per_user.get(group, {}).get("ndcg@10") for m, _, _ in measured]
+        if own is not None and group in retrain.measured.users and all(v is not None for v in refs):
+            ndcg[group] = (retrain.measured.users[group], own, refs)
+    floors = spread.floors(retrain.top10, [top10 for _, _, top10 in measured], ndcg)
     for name, model in inputs.items():
         cancel_point()
         found: dict[str, PeopleBeyondSpread] = {}
@@ -121,10 +118,8 @@ def _beyond_spread(
             if model.sample is not None and group in model.sample:
                 users = np.intersect1d(users, model.sample[group])
             values = model.measured.per_user.get(group, {}).get("ndcg@10")
-            ndcg = (model.measured.users[group], np.asarray(values, dtype=float)) if values is not None else None
-            found[group] = spread.people_beyond(
-                users, model.top10, retrain.top10, jaccard_floor, ndcg, ndcg_refs.get(group)
-            )
+            own = (model.measured.users[group], values) if values is not None else None
+            found[group] = spread.people_beyond(floors, group, users, model.top10, own)
         reports[name].beyond_spread = found
 
 

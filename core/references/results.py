@@ -51,10 +51,24 @@ class PeopleBeyondSpread:
     n_users: int  # users of the group this model was measured on (its sample, if sampled)
     moved: int  # top-10 Jaccard with retrain's lower than every reference retrain's
     lost: int | None  # NDCG@10 below retrain's by more than any reference retrain drops it (None: not measured)
+    # what retraining itself scores by the same rule: each reference held to the other R − 1
+    # (the mean count over the references; None for R < 2). With R references a fresh
+    # retraining is the most moved of R + 1 for about n / (R + 1) people by chance alone.
+    moved_by_chance: float | None = None
+    lost_by_chance: float | None = None
 
     @classmethod
     def from_dict(cls, raw: dict) -> PeopleBeyondSpread:
-        return cls(int(raw["n_users"]), int(raw["moved"]), None if raw.get("lost") is None else int(raw["lost"]))
+        def number(key: str, kind=float):
+            return None if raw.get(key) is None else kind(raw[key])
+
+        return cls(
+            int(raw["n_users"]),
+            int(raw["moved"]),
+            number("lost", int),
+            number("moved_by_chance"),
+            number("lost_by_chance"),
+        )
 
 
 def beyond_spread_from_dict(raw) -> dict[str, PeopleBeyondSpread]:

@@ -16,6 +16,7 @@ users, never with users × R (nor users × users).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -28,6 +29,7 @@ from core.result import ATTACK_KEYS
 
 INTERVAL_METRICS = ("hit@10", "ndcg@10")
 FORGOTTEN_KEY = "forgotten_recall@10"
+TOLERANCE = 1e-9  # NDCG@10 differences below this are ties
 
 
 def figures(measured: GroupedMetrics, attacks: dict[str, dict] | None = None) -> dict[str, float]:
@@ -68,62 +70,84 @@ def _finite(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def jaccard_floor(retrain_top10: np.ndarray, reference_top10s: Iterable[np.ndarray]) -> np.ndarray:
-    """Per user: the lowest Jaccard of a reference retrain's top-10 with the run's retrain's
-    (1.0 where there are no references: only an identical list is then unmoved)."""
-    floor = np.ones(len(retrain_top10))
-    for top10 in reference_top10s:
-        jaccard, _ = overlap_per_user(top10, retrain_top10)
-        np.minimum(floor, jaccard, out=floor)
-    return floor
+def overlaps(top10: np.ndarray, retrain_top10: np.ndarray) -> np.ndarray:
+    """Per user: items shared by the two top-k lists (int8). Jaccard = c / (2k − c) rises with
+    it, so comparing counts is comparing Jaccard, exactly and in a byte a person."""
+    jaccard, _ = overlap_per_user(top10, retrain_top10)
+    k = top10.shape[1] if top10.ndim == 2 else 0
+    return np.rint(2 * k * jaccard / (1 + jaccard)).astype(np.int8)
 
 
-def ndcg_floor(retrain_values: np.ndarray, reference_values: Iterable[np.ndarray]) -> np.ndarray:
-    """Per user (one group's users, in its order): the largest drop of NDCG@10 below the run's
-    retrain's that a reference retrain gives, as a number ≤ 0."""
-    retrain_values = np.asarray(retrain_values, dtype=float)
-    floor = np.zeros(len(retrain_values))
-    for values in reference_values:
-        np.minimum(floor, np.asarray(values, dtype=float) - retrain_values, out=floor)
-    return floor
+def leave_one_out(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ``values`` ``[R, n]``: (the minimum over all R per column, and for each row r the
+    minimum over the other rows) — the floor a model is held to, and the floor each
+    reference would have been held to by the others. ``[n]`` and ``[R, n]``."""
+    if len(values) == 1:
+        return values[0], np.full_like(values, np.iinfo(values.dtype).max if values.dtype.kind == "i" else np.inf)
+    two = np.partition(values, 1, axis=0)[:2]
+    lowest = values.argmin(axis=0)
+    rows = np.arange(len(values))[:, None]
+    return two[0], np.where(rows == lowest[None, :], two[1][None, :], two[0][None, :])
 
 
-def moved_beyond(users: np.ndarray, top10: np.ndarray, retrain_top10: np.ndarray, floor: np.ndarray) -> int:
-    """People of ``users`` whose top-10 is further (Jaccard) from retrain's than every reference's."""
-    if len(users) == 0:
-        return 0
-    jaccard, _ = overlap_per_user(top10[users], retrain_top10[users])
-    return int(np.count_nonzero(jaccard < floor[users]))
+@dataclass
+class Floors:
+    """Retraining's spread per person, from the R reference retrains.
+
+    ``common[r, u]``: items reference r's top-10 shares with the run's retrain's for user u;
+    ``ndcg[group] = (users, retrain's values, drops [R, n])``: each reference's NDCG@10
+    minus the run's retrain's for the group's users. Memory: users × R, small types."""
+
+    retrain_top10: np.ndarray
+    common: np.ndarray
+    ndcg: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+    @property
+    def r(self) -> int:
+        return len(self.common)
 
 
-def lost_beyond(
-    users: np.ndarray,
-    values: np.ndarray,
-    group_users: np.ndarray,
-    retrain_values: np.ndarray,
-    floor: np.ndarray,
-    tolerance: float = 1e-9,
-) -> int:
-    """People of ``users`` (with NDCG@10 ``values``) who lost more against retrain than any
-    reference retrain loses them (``floor``: :func:`ndcg_floor` over ``group_users``)."""
-    _, mine, theirs = np.intersect1d(users, group_users, return_indices=True)
-    drop = np.asarray(values, dtype=float)[mine] - np.asarray(retrain_values, dtype=float)[theirs]
-    return int(np.count_nonzero(drop < floor[theirs] - tolerance))
+def floors(
+    retrain_top10: np.ndarray,
+    reference_top10s: Iterable[np.ndarray],
+    ndcg: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]] | None = None,
+) -> Floors:
+    """:class:`Floors` from the references' top-10 lists and (per group: users, retrain's
+    values, each reference's values) their per-user NDCG@10."""
+    common = np.stack([overlaps(top10, retrain_top10) for top10 in reference_top10s])
+    drops = {}
+    for group, (users, own, refs) in (ndcg or {}).items():
+        own = np.asarray(own, dtype=np.float64)
+        drops[group] = (np.asarray(users, dtype=np.int64), own, np.stack([np.asarray(v) - own for v in refs]))
+    return Floors(retrain_top10, common, drops)
+
+
+def _count(mask: np.ndarray) -> int:
+    return int(np.count_nonzero(mask))
 
 
 def people_beyond(
-    users: np.ndarray,
-    top10: np.ndarray,
-    retrain_top10: np.ndarray,
-    floor: np.ndarray,
-    ndcg: tuple[np.ndarray, np.ndarray] | None = None,
-    ndcg_reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    floors_: Floors, group: str, users: np.ndarray, top10: np.ndarray, ndcg: tuple[np.ndarray, np.ndarray] | None
 ) -> PeopleBeyondSpread:
     """One model, one group. ``users``: the group's users this model was measured on;
-    ``ndcg``: (users, values) of its per-user NDCG@10; ``ndcg_reference``: (group users,
-    retrain's values, :func:`ndcg_floor`)."""
+    ``ndcg``: (users, values) of its per-user NDCG@10 (None: not measured)."""
     users = np.asarray(users, dtype=np.int64)
-    lost = None
-    if ndcg is not None and ndcg_reference is not None:
-        lost = lost_beyond(np.asarray(ndcg[0], dtype=np.int64), ndcg[1], *ndcg_reference)
-    return PeopleBeyondSpread(len(users), moved_beyond(users, top10, retrain_top10, floor), lost)
+    floor, loo = leave_one_out(floors_.common[:, users])
+    own = overlaps(top10[users], floors_.retrain_top10[users]) if len(users) else np.zeros(0, np.int8)
+    moved = _count(own < floor)
+    chance = (
+        float(np.mean([_count(row < lim) for row, lim in zip(floors_.common[:, users], loo)]))
+        if floors_.r > 1
+        else None
+    )
+    lost, lost_chance = None, None
+    if ndcg is not None and group in floors_.ndcg:
+        group_users, own_values, drops = floors_.ndcg[group]
+        _, mine, theirs = np.intersect1d(np.asarray(ndcg[0], dtype=np.int64), group_users, return_indices=True)
+        drop = np.asarray(ndcg[1], dtype=np.float64)[mine] - own_values[theirs]
+        low, loo_low = leave_one_out(drops[:, theirs])
+        lost = _count(drop < np.minimum(low, 0.0) - TOLERANCE)
+        if floors_.r > 1:
+            limits = np.minimum(loo_low, 0.0) - TOLERANCE
+            lost_chance = float(np.mean([_count(row < lim) for row, lim in zip(drops[:, theirs], limits)]))
+    return PeopleBeyondSpread(len(users), moved, lost, moved_by_chance=chance, lost_by_chance=lost_chance)

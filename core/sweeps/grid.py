@@ -4,7 +4,7 @@
 
     requests = ["users:random:{0.05,0.1}", "items:random:0.02"]
     seeds = [0, 1]            # or a count: 2 → 0, 1
-    mia = false               # any run setting: device, mia, similar_top_n, ks
+    mia = false               # any run setting: device, mia, similar_top_n, ks, references
     [data]                    # DataConfig fields
     path = "demo"
     [split]                   # SplitConfig fields (the seed comes from ``seeds``)
@@ -36,7 +36,7 @@ from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig, model_config
 from core.split import SplitConfig
 
-RUN_KEYS = ("device", "mia", "similar_top_n", "ks", "use_cache")
+RUN_KEYS = ("device", "mia", "similar_top_n", "ks", "use_cache", "references")
 GRID_KEYS = {"label", "requests", "seeds", "data", "split", "models", "methods", *RUN_KEYS}
 _BRACES = re.compile(r"\{([^{}]*)\}")
 

@@ -8,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.sweeps.stream import MAX_STEPS, StreamResult, StreamStep, run_stream
+from core.events import Dispatcher, StreamStep
+from core.sweeps.stream import MAX_STEPS, StreamResult, run_stream
 from core.sweeps.svg import Line, Panel, panels_svg
 
 FIGURES = (
@@ -41,13 +42,15 @@ def stream_panels(result: StreamResult) -> list[Panel]:
     ]
 
 
-def _print(event: object) -> None:
-    if isinstance(event, StreamStep):
-        print(
-            f"step {event.step:>3} {event.method:<12} {event.latency_s:8.2f} s  cumulative {event.cumulative_s:8.2f} s"
-            f"  drift top-10 {event.drift_top10:.3f}  ΔNDCG {event.drift_ndcg:+.4f}",
-            flush=True,
-        )
+def _print_step(event: StreamStep) -> None:
+    print(
+        f"step {event.step:>3} {event.method:<12} {event.latency_s:8.2f} s  cumulative {event.cumulative_s:8.2f} s"
+        f"  drift top-10 {event.drift_top10:.3f}  ΔNDCG {event.drift_ndcg:+.4f}",
+        flush=True,
+    )
+
+
+_print = Dispatcher({StreamStep: _print_step})
 
 
 def main(argv: list[str]) -> int:

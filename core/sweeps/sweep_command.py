@@ -10,7 +10,8 @@ from pathlib import Path
 
 from core.reporting.catalogue import entry_for
 from core.sweeps.aggregate import PLOTTED_KEYS, Series, sweep_series
-from core.sweeps.engine import EXECUTORS, CellFinished, RayOptions, SweepReport, run_sweep
+from core.events import CellFinished, Dispatcher
+from core.sweeps.engine import EXECUTORS, RayOptions, SweepReport, run_sweep
 from core.sweeps.grid import Grid, load_grid
 from core.sweeps.svg import Line, Panel, panels_svg
 
@@ -93,12 +94,12 @@ def write_summary(grid: Grid, report: SweepReport, out: Path) -> list[Series]:
     return series
 
 
-def _printer(event: object) -> None:
-    if isinstance(event, CellFinished):
-        tail = f" — {event.error}" if event.error else ""
-        print(
-            f"[{event.index}/{event.total}] {event.status:<9} {event.cell_id} ({event.seconds:.1f} s){tail}", flush=True
-        )
+def _print_cell(event: CellFinished) -> None:
+    tail = f" — {event.error}" if event.error else ""
+    print(f"[{event.index}/{event.total}] {event.status:<9} {event.cell_id} ({event.seconds:.1f} s){tail}", flush=True)
+
+
+_printer = Dispatcher({CellFinished: _print_cell})
 
 
 def main(argv: list[str]) -> int:

@@ -6,9 +6,11 @@ dataclasses to a sink and turns a cancel request into :class:`~core.errors.Cance
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from core.errors import Cancelled
 
@@ -17,7 +19,7 @@ from core.errors import Cancelled
 class Event:
     """Base class: every event carries the wall-clock time it was made."""
 
-    at: float = field(default_factory=time.time, kw_only=True)
+    at: float = field(default_factory=time.time, kw_only=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,93 @@ class LogEvent(Event):
     level: str = "info"
 
 
+@dataclass(frozen=True)
+class SeedStarted(Event):
+    """Seed ``index`` (1-based) of ``total`` of a several-seed run starts, with split seed ``seed``."""
+
+    index: int
+    total: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class CellFinished(Event):
+    """One cell of a sweep is over (``done``, ``skipped``, ``failed`` or ``cancelled``)."""
+
+    index: int  # 1-based count of cells over so far
+    total: int
+    cell_id: str
+    status: str
+    seconds: float
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class StreamStep(Event):
+    """One method after one request of a request stream (also kept in the stream's result)."""
+
+    method: str
+    step: int  # 1-based
+    mode: str  # "incremental" (sequential_requests) or "from base" (every request so far, again)
+    latency_s: float  # this request's unlearning wall time
+    cumulative_s: float  # set-up + every latency so far
+    removed_rows: int  # training rows forgotten so far
+    retain_ndcg: float  # retain/ndcg@10
+    forgotten_recall: float  # forgotten_recall@10 over every user forgotten so far
+    drift_ndcg: float  # retain/ndcg@10 minus retraining's at this step
+    drift_top10: float  # 1 − mean top-10 Jaccard with retraining's lists, retained users
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    StageEvent,
+    ProgressEvent,
+    MetricEvent,
+    ModelResultEvent,
+    AttackResultEvent,
+    LogEvent,
+    SeedStarted,
+    CellFinished,
+    StreamStep,
+)
+"""The whole family: every event the engine sends is one of these."""
+
 EventSink = Callable[[Event], None]
 StopFlag = Callable[[], bool]
+STRICT_ENV = "CRAGRU_STRICT_EVENTS"
+"""Set to 1 (the test suite does) and an event outside :data:`EVENT_TYPES` raises."""
+
+
+class UnknownEvent(TypeError):
+    """An event that is not of the family reached a dispatcher (an error in the tests)."""
+
+
+class Dispatcher:
+    """The one way events are routed: a handler per event type; types a consumer does not
+    handle are passed over, and anything outside the family is an error in the tests (and
+    one warning per type elsewhere), never silently dropped."""
+
+    def __init__(self, handlers: Mapping[type, Callable[[Any], None]], *, strict: bool | None = None) -> None:
+        unknown = [kind for kind in handlers if kind not in EVENT_TYPES]
+        if unknown:
+            raise UnknownEvent(f"no such event type: {', '.join(k.__name__ for k in unknown)}")
+        self.handlers = dict(handlers)
+        self.strict = os.environ.get(STRICT_ENV) == "1" if strict is None else strict
+        self._warned: set[type] = set()
+
+    def __call__(self, event: object) -> None:
+        handler = self.handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+        elif type(event) not in EVENT_TYPES:
+            self._unknown(event)
+
+    def _unknown(self, event: object) -> None:
+        kind = type(event)
+        if self.strict:
+            raise UnknownEvent(f"{kind.__name__} is not an engine event (core.events.EVENT_TYPES)")
+        if kind not in self._warned:
+            self._warned.add(kind)
+            logging.getLogger("cragru").warning("ignored an object that is not an engine event: %s", kind.__name__)
 
 
 HEARTBEAT_SECONDS = 1.0

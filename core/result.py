@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from core.references.results import PeopleBeyondSpread, ReferenceSummary, beyond_spread_from_dict
 from core.breakdown.model import Breakdown
+from core.references.results import PeopleBeyondSpread, ReferenceSummary, beyond_spread_from_dict
 from core.reporting.numbers import is_finite
 
 ATTACK_KEYS = {
@@ -168,6 +168,9 @@ class RunResult:
     curves: dict[str, list[CurvePoint]] = field(default_factory=dict)
     # who was affected, by user attribute (core/breakdown); None for runs stored before it
     breakdown: Breakdown | None = None
+    # True while a run is under way or when it ended before its last step: the models
+    # listed are the ones that finished (stored as the run goes, so a crash loses one step)
+    partial: bool = False
     # the reference ensemble behind the verdicts (core/references); None when R = 0 and in older runs
     references: ReferenceSummary | None = None
 
@@ -214,6 +217,7 @@ class RunResult:
             "curves": self.curves,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
+            "partial": self.partial,
             "references": None if self.references is None else self.references.as_dict(),
         }
         for name, report in self.models.items():
@@ -254,6 +258,7 @@ class RunResult:
             breakdown=Breakdown.from_dict(raw.get("breakdown")),
             started_at=raw.get("started_at", 0.0),
             finished_at=raw.get("finished_at", 0.0),
+            partial=bool(raw.get("partial", False)),
             references=ReferenceSummary.from_dict(raw.get("references")),
         )
 

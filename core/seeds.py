@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from core.config import ExperimentConfig
+from core.events import SeedStarted
 from core.params import ParamSpec
 from core.reporting.catalogue import entry_for, summary_keys
 from core.reporting.numbers import text_table
@@ -32,15 +33,6 @@ SEEDS_PARAM = ParamSpec(
     label="Seeds",
 )
 """The run setting the window's spin box and ``cragru-run --seeds`` are built from."""
-
-
-@dataclass(frozen=True)
-class SeedStarted:
-    """An engine event: seed ``index`` (1-based) of ``total`` starts, with split seed ``seed``."""
-
-    index: int
-    total: int
-    seed: int
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.events import LogEvent
+from core.events import EVENT_TYPES, Dispatcher, LogEvent, SeedStarted
 from core.reporting.catalogue import entry_for, ordered_keys
-from core.seeds import SeedStarted, run_seeds, seed_configs, spread_text, summarise
+from core.seeds import run_seeds, seed_configs, spread_text, summarise
 
 CUTOFF = "@10"
 
@@ -35,7 +35,7 @@ def seeds_task(configs: list, store=None, dataset=None, runner: Callable[..., An
     def run(task):
         run_experiment = runner
         if run_experiment is None:
-            from core.runner import run_experiment
+            from core.experiment import run_experiment
 
         def one(config):
             return run_experiment(config, task.emit, task.should_stop, dataset=dataset, store=store)
@@ -47,14 +47,7 @@ def seeds_task(configs: list, store=None, dataset=None, runner: Callable[..., An
 
 def route_seed_events(on_seed: Callable[[SeedStarted], None], dispatch: Callable[[Any], None]):
     """An ``on_event`` sink: :class:`SeedStarted` to ``on_seed``, every other event to ``dispatch``."""
-
-    def handle(event) -> None:
-        if isinstance(event, SeedStarted):
-            on_seed(event)
-        else:
-            dispatch(event)
-
-    return handle
+    return Dispatcher({kind: dispatch for kind in EVENT_TYPES if kind is not SeedStarted} | {SeedStarted: on_seed})
 
 
 def seeds_plan(window, config, n_seeds: int, store=None):

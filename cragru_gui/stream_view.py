@@ -13,8 +13,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from core.errors import CragruError
-from core.events import ProgressEvent
-from core.sweeps.stream import MAX_STEPS, StreamResult, StreamStep, run_stream
+from core.events import Dispatcher, ProgressEvent, StreamStep
+from core.sweeps.stream import MAX_STEPS, StreamResult, run_stream
 from core.sweeps.stream_command import stream_panels
 from core.sweeps.svg import panels_svg
 from cragru_gui import errors
@@ -49,6 +49,7 @@ class StreamView(QWidget):
         self, tasks, build: Callable[[float], object], out: Callable[[], Path], parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
+        self._route = Dispatcher({StreamStep: self._on_step, ProgressEvent: self._on_progress})
         self.setObjectName("streamView")
         self.tasks, self._build, self._out = tasks, build, out
         self.result: StreamResult | None = None
@@ -128,13 +129,17 @@ class StreamView(QWidget):
             self.status.setText("Cancelling…")
 
     def _on_event(self, event) -> None:
-        if isinstance(event, StreamStep):
-            self.plots.add_step(event)
-            self.status.setText(
-                f"request {event.step} of {self.steps_spin.value()}: {event.method} "
-                f"{event.latency_s:.2f} s, drift top-10 {event.drift_top10:.3f}"
-            )
-        elif isinstance(event, ProgressEvent) and event.text:
+        self._route(event)
+
+    def _on_step(self, event: StreamStep) -> None:
+        self.plots.add_step(event)
+        self.status.setText(
+            f"request {event.step} of {self.steps_spin.value()}: {event.method} "
+            f"{event.latency_s:.2f} s, drift top-10 {event.drift_top10:.3f}"
+        )
+
+    def _on_progress(self, event: ProgressEvent) -> None:
+        if event.text:
             self.status.setText(event.text)
 
     def _done(self, result: StreamResult) -> None:

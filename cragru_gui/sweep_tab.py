@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import CragruError
+from core.events import CellFinished, Dispatcher
 from core.reporting.catalogue import entry_for
-from core.sweeps.engine import CellFinished, RayOptions, SweepReport, finished_result, run_sweep
+from core.sweeps.engine import RayOptions, SweepReport, finished_result, run_sweep
 from core.sweeps.grid import Cell, Grid
 from core.sweeps.sweep_command import write_summary
 from cragru_gui import errors
@@ -66,11 +67,12 @@ def sweep_task(grid: Grid, out: Path, executor: str, options: RayOptions, store=
     cells = {c.cell_id: c for c in grid.cells}
 
     def run(task):
-        def on_event(event) -> None:
-            if isinstance(event, CellFinished):
-                cell = cells[event.cell_id]
-                result = finished_result(out, cell) if event.status in ("done", "skipped") else None
-                task.emit((event, result))
+        def cell_over(event: CellFinished) -> None:
+            cell = cells[event.cell_id]
+            result = finished_result(out, cell) if event.status in ("done", "skipped") else None
+            task.emit((event, result))
+
+        on_event = Dispatcher({CellFinished: cell_over})
 
         report = run_sweep(
             grid.cells,

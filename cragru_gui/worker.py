@@ -24,7 +24,16 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from core.errors import Cancelled
-from core.events import AttackResultEvent, Event, LogEvent, MetricEvent, ModelResultEvent, ProgressEvent, StageEvent
+from core.events import (
+    AttackResultEvent,
+    Dispatcher,
+    Event,
+    LogEvent,
+    MetricEvent,
+    ModelResultEvent,
+    ProgressEvent,
+    StageEvent,
+)
 
 _CALLBACKS = ("on_event", "on_done", "on_error", "on_cancelled", "on_finished")
 
@@ -186,19 +195,21 @@ class EngineEvents(QObject):
     attack_result = Signal(object)  # AttackResultEvent
     log = Signal(str, str)  # text, level
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._route = Dispatcher(
+            {
+                StageEvent: lambda e: self.stage.emit(e.name, e.index, e.total),
+                ProgressEvent: lambda e: self.progress.emit(e.fraction, e.text),
+                MetricEvent: self.metric.emit,
+                ModelResultEvent: self.model_result.emit,
+                AttackResultEvent: self.attack_result.emit,
+                LogEvent: lambda e: self.log.emit(e.text, e.level),
+            }
+        )
+
     def dispatch(self, event: Event) -> None:
-        if isinstance(event, StageEvent):
-            self.stage.emit(event.name, event.index, event.total)
-        elif isinstance(event, ProgressEvent):
-            self.progress.emit(event.fraction, event.text)
-        elif isinstance(event, MetricEvent):
-            self.metric.emit(event)
-        elif isinstance(event, ModelResultEvent):
-            self.model_result.emit(event)
-        elif isinstance(event, AttackResultEvent):
-            self.attack_result.emit(event)
-        elif isinstance(event, LogEvent):
-            self.log.emit(event.text, event.level)
+        self._route(event)
 
 
 def experiment_task(config, store=None, dataset=None, runner: Callable[..., Any] | None = None):
@@ -207,7 +218,7 @@ def experiment_task(config, store=None, dataset=None, runner: Callable[..., Any]
     def run(task: Task):
         run_experiment = runner
         if run_experiment is None:
-            from core.runner import run_experiment
+            from core.experiment import run_experiment
         return run_experiment(config, task.emit, task.should_stop, dataset=dataset, store=store)
 
     return run

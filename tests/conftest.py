@@ -8,6 +8,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# An object outside the engine's event family reaching a dispatcher is an error here.
+os.environ["CRAGRU_STRICT_EVENTS"] = "1"
 _session_dir = tempfile.mkdtemp(prefix="cragru-tests-")
 os.environ["CRAGRU_HOME"] = os.path.join(_session_dir, "home")
 os.environ["CRAGRU_CACHE_DIR"] = os.path.join(_session_dir, "cache")

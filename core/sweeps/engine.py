@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from core.errors import CragruError
+from core.events import CellFinished
 from core.history import RunStore
 from core.paths import cache_dir as default_cache_dir
 from core.result import RunResult
@@ -33,18 +34,6 @@ class RayOptions:
     num_cpus: int | None = None
     cpus_per_cell: float = 1.0
     gpus_per_cell: float = 0.25  # asked only where the cluster has GPUs and the cell may use one
-
-
-@dataclass(frozen=True)
-class CellFinished:
-    """An engine event: one cell is over (``done``, ``skipped``, ``failed`` or ``cancelled``)."""
-
-    index: int  # 1-based count of cells over so far
-    total: int
-    cell_id: str
-    status: str
-    seconds: float
-    error: str = ""
 
 
 @dataclass(frozen=True)

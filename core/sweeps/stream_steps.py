@@ -10,24 +10,9 @@ import numpy as np
 from core.evaluation.agreement import overlap_per_user
 from core.evaluation.full_sort import top_k
 from core.evaluation.grouped import EvalSample, evaluate_model
+from core.events import StreamStep
 from core.experiment.data import Prepared
 from core.methods.registry import MethodSpec
-
-
-@dataclass(frozen=True)
-class StreamStep:
-    """One method after one request (also the event sent as it is measured)."""
-
-    method: str
-    step: int  # 1-based
-    mode: str  # "incremental" (sequential_requests) or "from base" (every request so far, again)
-    latency_s: float  # this request's unlearning wall time
-    cumulative_s: float  # set-up + every latency so far
-    removed_rows: int  # training rows forgotten so far
-    retain_ndcg: float  # retain/ndcg@10
-    forgotten_recall: float  # forgotten_recall@10 over every user forgotten so far
-    drift_ndcg: float  # retain/ndcg@10 minus retraining's at this step
-    drift_top10: float  # 1 − mean top-10 Jaccard with retraining's lists, retained users
 
 
 @dataclass

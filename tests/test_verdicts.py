@@ -284,3 +284,168 @@ def test_overshooting_retraining_is_not_called_forgotten_and_a_quality_rise_is_n
     over.differences["retrain"]["retain/ndcg@10"] = [0.10, 0.08, 0.12]  # clearly above retrain's
     affected = _by_model(run)["forgot"].affected
     assert affected.light == v.AMBER and "rose" in affected.sentence
+
+
+# -- issue 22: words calibrated on controls ---------------------------------------------------------
+def _marks_unknown(report, n=2):
+    report.known_users = {"n_known": 0, "n_users": n}
+
+
+def test_measures_matched_by_construction_cannot_lift_forgotten_above_fail(run):
+    """ids_only: forgotten users ranked by the popularity fallback match retrain's recall exactly;
+    the fold-in attack still remembers them: fail, not partly."""
+    control = run.models["kept"]
+    control.forgotten_recall["forgotten_recall@10"] = 0.10
+    control.differences["retrain"]["forgotten_recall@10"] = [0.0, 0.0, 0.0]
+    _marks_unknown(control)
+    answer = _by_model(run)["kept"].forgotten
+    assert answer.light == v.RED and answer.word == "fail"
+    assert "fold-in attack" in answer.sentence and "recall" not in answer.sentence
+    assert any("by construction" in line and "recall" in line for line in answer.evidence)
+    control.attacks = {}  # only the by-construction figure left: never a pass
+    only = _by_model(run)["kept"].forgotten
+    assert only.light == v.GREY and "by construction" in only.sentence
+
+
+def test_a_matching_measure_does_not_outweigh_one_that_remembers(run):
+    """A re-draw of the forgotten users' vectors: the white-box attack matches retraining, the
+    fold-in attack (the item side) still remembers them: fail."""
+    redraw = run.models["kept"]
+    _marks_unknown(redraw)
+    redraw.attacks["white-box"] = {
+        "auc": 0.50,
+        "interval": {"value": 0.5, "low": 0.47, "high": 0.53, "n": 40},
+        "vs_retrain": [0.0, -0.01, 0.01],
+    }
+    answer = _by_model(run)["kept"].forgotten
+    assert answer.light == v.RED
+    assert "white-box" in answer.sentence and "match" in answer.sentence
+
+
+def test_without_an_ensemble_the_words_say_so(run):
+    mv = _by_model(run)["forgot"]
+    assert any("no reference ensemble" in line for line in mv.forgotten.evidence + mv.affected.evidence)
+
+
+@pytest.mark.parametrize(
+    "prep,time_s,light",
+    [(0.0, 1.0, v.GREEN), (0.0, 9.0, v.LEVEL), (2.0, 12.0, v.LEVEL), (0.0, 16.0, v.RED), (40.0, 0.1, v.AMBER)],
+)
+def test_cost_about_the_same_is_its_own_word(run, prep, time_s, light):
+    run.models["forgot"].prep_time_s, run.models["forgot"].time_s = prep, time_s  # retraining 10 s
+    answer = _by_model(run)["forgot"].cost
+    assert answer.light == light
+    if light == v.LEVEL:
+        assert answer.word == "about the same" and "timing noise" in answer.sentence
+
+
+def test_timing_tolerance_comes_from_the_measured_retraining_times(run):
+    from core.reporting.cost import TIMING_FLOOR_SHARE
+
+    floor = cost_of(run.models, "forgot")
+    assert floor.tolerance_s == pytest.approx(TIMING_FLOOR_SHARE * 10.0) and "floor" in floor.tolerance_from
+    measured = cost_of(run.models, "forgot", reference_times=[4.0, 18.0])
+    assert measured.tolerance_s == pytest.approx(14.0) and "3 retrainings" in measured.tolerance_from
+
+
+def test_a_set_up_reused_from_the_cache_is_said_and_judged_at_its_first_cost(run):
+    cragru = run.models["forgot"]  # 2 s set-up + 1 s request: cheaper than retraining's 10 s
+    cragru.extras.update({"setup_cached_s": 1.5, "setup_first_s": 40.0})
+    answer = _by_model(run)["forgot"].cost
+    assert "set-up reused from cache; first computed in 40.50 s" in answer.sentence
+    assert answer.light == v.AMBER  # 40.5 + 1 s against 10 s: the first run paid for it
+    del cragru.extras["setup_first_s"]  # first-time cost not recorded: no fair comparison
+    assert _by_model(run)["forgot"].cost.light == v.GREY
+
+
+def test_sampled_counts_are_over_the_samples_own_users(run):
+    report = run.models["kept"]  # moved 6 of the 10 retained users over everyone
+    report.extras.update({"eval_sample/retain": 2.0, "eval_sample/similar": 2.0})
+    report.per_user = {"retain": {"ndcg@10": [0.2] * 2}, "similar": {"ndcg@10": [0.2] * 2}}
+    counts = {c.group: c for c in group_counts(run, "kept")}
+    assert counts["retain"].n_users == 2 and counts["retain"].moved_further is None  # members not named
+    run.groups["samples"] = {"kept": {"retain": [0, 9], "similar": [10, 11]}}
+    counts = {c.group: c for c in group_counts(run, "kept")}
+    assert (counts["retain"].moved_further, counts["retain"].n_users) == (1, 2)  # user 0 moved, user 9 not
+    assert counts["similar"].moved_further == 2
+    text = " ".join(_by_model(run)["kept"].affected.evidence)
+    assert "1 of 2" in text and "of 2 retained users (" not in text.replace("1 of 2 retained users (50%)", "")
+
+
+def test_no_green_on_a_sample_too_small_for_its_interval(run):
+    from core.reporting import judgement
+
+    report = run.models["forgot"]
+    report.extras.update({"eval_sample/retain": 2.0, "eval_sample/similar": 2.0, "eval_sample/forgotten": 2.0})
+    found = judgement.judge_report("retain/ndcg@10", run.models, "forgot")
+    assert found.verdict == judgement.UNSURE and "only 2 users" in found.reason
+    mv = _by_model(run)["forgot"]
+    assert mv.affected.light == v.GREY and mv.forgotten.light != v.GREEN
+
+
+# -- with a reference ensemble --------------------------------------------------------------------------
+def _ensemble(run, band=None, times=(9.0, 11.0), r=3):
+    from core.references.results import ReferenceSummary
+
+    run.references = ReferenceSummary(
+        r=r, retrain_seeds=[1, 2, 3][:r], base_seeds=[501, 502, 503][:r], retrain_times_s=list(times), band=band or {}
+    )
+
+
+def test_band_and_interval_decide_with_an_ensemble(run):
+    """A difference the interval alone could not settle (±0.05 tolerance, 14 forgotten people) is
+    "like retraining" when retrainings with other seeds differ as much."""
+    few = run.models["few"]  # fold-in +0.05 [−0.10, +0.20]: can't tell against ±0.05
+    few.attacks["fold-in"]["vs_retrain"] = [0.03, -0.06, 0.12]
+    few.differences["retrain"]["forgotten_recall@10"] = [0.0, -0.01, 0.01]
+    assert _by_model(run)["few"].forgotten.light == v.GREY
+    _ensemble(run, band={"attack/fold_in_auc": [-0.09, 0.11], "forgotten_recall@10": [-0.01, 0.01]})
+    answer = _by_model(run)["few"].forgotten
+    assert answer.light == v.GREEN
+    assert any("retrainings with other seeds differ by" in line for line in answer.evidence)
+    kept = _by_model(run)["kept"].forgotten  # +0.43 [0.38, 0.48]: beyond any band
+    assert kept.light == v.RED
+
+
+def test_the_per_person_test_decides_forgotten(run):
+    from core.attacks.per_person import PersonLine, PersonTests
+
+    _ensemble(run)
+
+    def tests(verdict, trained):
+        people = [PersonLine(str(u), 0.1, 0.0, 0.5, "") for u in FORGET]
+        return PersonTests("fold-in+white-box", people, [-1.0, -1.5, -0.5], 0.6, trained, verdict, references=3)
+
+    run.models["few"].person_tests = tests("never-trained", 0)
+    few = _by_model(run)["few"].forgotten
+    assert few.light == v.GREEN and "never trained on them" in few.sentence
+    assert "0 of 2 forgotten people" in few.evidence[0]
+    run.models["forgot"].person_tests = tests("trained", 2)
+    assert _by_model(run)["forgot"].forgotten.light == v.RED  # the test outweighs matching attacks
+    run.models["kept"].person_tests = tests("never-trained", 0)
+    assert _by_model(run)["kept"].forgotten.light == v.RED  # the attacks still remember: not outweighed
+    run.models["few"].person_tests = tests("unsure", 0)
+    assert _by_model(run)["few"].forgotten.light == v.GREY
+
+
+def test_affected_counts_people_only_beyond_the_ensemble(run):
+    from core.references.results import PeopleBeyondSpread
+
+    _ensemble(run, band={"retain/ndcg@10": [-0.01, 0.01], "similar/ndcg@10": [-0.3, 0.3]})
+    run.topk["forgot"] = _lists(0, changed_users=RETAIN[:6])  # 60 % further than the original's lists
+    run.models["forgot"].beyond_spread = {
+        "retain": PeopleBeyondSpread(10, 2, 1),
+        "similar": PeopleBeyondSpread(4, 1, 0),
+    }  # about 1 in 4 by chance with R = 3: no flag
+    affected = _by_model(run)["forgot"].affected
+    assert affected.light == v.GREEN
+    assert "2 of 10 retained users" in affected.sentence and "other retrainings" in affected.sentence
+    run.models["forgot"].beyond_spread["retain"] = PeopleBeyondSpread(10, 10, 0)
+    assert _by_model(run)["forgot"].affected.light == v.AMBER
+
+
+def test_ensemble_retraining_times_set_the_timing_noise(run):
+    _ensemble(run, times=(6.0, 19.0))  # retrainings 6 to 19 s: the spread (13 s) is the noise
+    run.models["forgot"].prep_time_s, run.models["forgot"].time_s = 0.0, 22.0
+    answer = _by_model(run)["forgot"].cost
+    assert answer.light == v.LEVEL and "3 retrainings took" in answer.evidence[0]

@@ -191,6 +191,14 @@ ATTACK_FAMILIES = (
         "For the forgotten users, can the model's scores tell the interactions it was asked to forget "
         "from the same users' interactions it never trained on?",
     ),
+    _attack(
+        "attack/white_box_auc",
+        "white-box attack AUC",
+        "white-box attack on forgotten users' vectors (AUC)",
+        "The record-level question asked of the parameters themselves: each forgotten user's rows are scored "
+        "with the user vector the model still keeps, even for users it marks unknown (a model that only "
+        "marks them unknown keeps their trained vectors; one that never trained them holds a random vector).",
+    ),
 )
 
 ATTACK_CALIBRATION = MetricFamily(
@@ -343,6 +351,7 @@ HEADLINE_KEYS = (
     "mia_auc",
     "attack/fold_in_auc",
     "attack/record_auc",
+    "attack/white_box_auc",
     "agreement/retain/rbo@10",
     "agreement/similar/rbo@10",
     "prep_time_s",
@@ -360,6 +369,7 @@ SUMMARY_KEYS = (
     "mia_auc",
     "attack/fold_in_auc",
     "attack/record_auc",
+    "attack/white_box_auc",
     "prep_time_s",
     "time_s",
     "speedup_vs_retrain",

@@ -9,6 +9,12 @@ interval against retrain* and the catalogue's tolerance, through the one verdict
 * the whole interval outside it → different → **bad**;
 * otherwise → **not enough users to tell** (its own state, never coloured good or bad).
 
+With a reference ensemble (``--references R``) a "close to retrain" figure is judged
+against the *band* of retrain-vs-retrain differences (other model seeds) together with its
+own interval — :func:`by_band`: the catalogue tolerance stays as the floor of that band.
+A figure measured on a user sample too small for an interval
+(:data:`MIN_INTERVAL_USERS`) is never coloured: "not enough users to tell", with the count.
+
 Agreement with retrain is judged against the original model's agreement (its interval
 shifted by base's value; base is the reference, its own spread is left out). Only a
 figure without an interval (other cut-offs, runs stored before the evidence, the
@@ -48,6 +54,10 @@ _SAID = {
     bootstrap.DIFFERENT: "clearly different from retraining",
     bootstrap.UNDECIDED: bootstrap.UNDECIDED,
 }
+
+
+MIN_INTERVAL_USERS = 10
+"""Fewer users than this (a sampled model's group) give no usable 95 % interval: "can't tell"."""
 
 
 @dataclass(frozen=True)
@@ -159,9 +169,63 @@ def _against_base(entry, report, base_value) -> Judgement | None:
     return Judgement(verdict, INTERVAL, reason)
 
 
-def judge_report(key: str, reports: Mapping, model: str) -> Judgement:
+def by_band(low: float, high: float, band: tuple[float, float], tol: float) -> str:
+    """A method's difference from retrain (95 % interval ``low``..``high``) against the band of
+    retrain-vs-retrain differences, at least ±``tol`` wide (the catalogue tolerance is its floor).
+
+    Two retrainings differ by seed noise (the band) and every figure by which users happened to
+    be measured (the interval): a method is "like retraining" when its interval reaches the band
+    (PROTOCOL.md: "within that spread plus its interval") and is no wider than the band itself;
+    clearly different when the whole interval lies beyond it; otherwise not enough users to tell.
+    The band is made symmetric: the run's own retraining is one draw among the references."""
+    reach = max(abs(float(band[0])), abs(float(band[1])), float(tol))
+    if low > reach or high < -reach:
+        return bootstrap.DIFFERENT
+    if (high - low) / 2 <= reach:
+        return bootstrap.EQUIVALENT
+    return bootstrap.UNDECIDED
+
+
+def _against_band(entry, report, reference_value, band: tuple[float, float]) -> Judgement | None:
+    found = difference(report, entry.key, "retrain")
+    if found is None:
+        return None
+    value, low, high = found
+    tol = entry.family.tolerance_for(reference_value)
+    decided = by_band(low, high, band, tol)
+    verdict = {bootstrap.EQUIVALENT: GOOD, bootstrap.DIFFERENT: BAD}.get(decided, UNSURE)
+    reach = max(abs(band[0]), abs(band[1]), tol)
+    reason = (
+        f"differs from retrain by {entry.format_delta(value)} (95 % interval {entry.format_delta(low)} to "
+        f"{entry.format_delta(high)}); retrainings with other seeds differ by {entry.format_delta(band[0])} to "
+        f"{entry.format_delta(band[1])} (±{entry.format(reach)} counts as the same): {_SAID[decided]}"
+    )
+    return Judgement(verdict, INTERVAL, reason)
+
+
+_SAMPLED_GROUP = {"forgotten_recall": "forgotten", "attack/record_auc": "forgotten", "attack/calibration_auc": "retain"}
+"""The sampled group behind a figure that names none (the fold-in attack is never on a sample)."""
+
+
+def too_few_users(report, key: str) -> Judgement | None:
+    """ "Can't tell" for a figure of a sampled model whose group sample is too small for an interval."""
+    entry = catalogue.entry_for(key)
+    group = entry.group or _SAMPLED_GROUP.get(key.split("@")[0])
+    found = report.extras.get(f"eval_sample/{group}") if group else None
+    if found is None or int(found) >= MIN_INTERVAL_USERS:
+        return None
+    return Judgement(
+        UNSURE,
+        INTERVAL,
+        f"measured on only {int(found)} user{'s' if int(found) != 1 else ''} (a sample): too few for a 95 % "
+        f"interval (at least {MIN_INTERVAL_USERS}) — not enough users to tell",
+    )
+
+
+def judge_report(key: str, reports: Mapping, model: str, band: tuple[float, float] | None = None) -> Judgement:
     """Judge ``model``'s figure ``key`` among a run's ``reports`` (name → ModelReport):
-    by interval where the evidence has one, else by :func:`judge`."""
+    against the reference ensemble's ``band`` where there is one, else by interval where the
+    evidence has one, else by :func:`judge`."""
     report = reports.get(model)
     if report is None or model == "retrain":
         return NOT_JUDGED
@@ -169,10 +233,15 @@ def judge_report(key: str, reports: Mapping, model: str) -> Judgement:
     value = report.flat().get(key)
     if not is_finite(value):
         return NOT_JUDGED
+    small = too_few_users(report, key)
+    if small is not None:
+        return small
     base = reports["base"].flat().get(key) if "base" in reports else None
     retrain = reports["retrain"].flat().get(key) if "retrain" in reports else None
     found = None
-    if entry.family.judge_by == catalogue.JUDGE_RETRAIN and "retrain" in reports:
+    if entry.family.judge_by == catalogue.JUDGE_RETRAIN and "retrain" in reports and band is not None:
+        found = _against_band(entry, report, retrain, band)
+    if found is None and entry.family.judge_by == catalogue.JUDGE_RETRAIN and "retrain" in reports:
         found = _against_retrain(entry, report, retrain)
     elif entry.family.judge_by == catalogue.JUDGE_BASE and model != "base":
         found = _against_base(entry, report, base)

@@ -11,8 +11,10 @@ two counts per method, each beside the original model's count as the reference:
 
 Everything is computed from what a :class:`core.result.RunResult` keeps (``topk`` lists
 for every user, per-user values in the order of ``groups["users"][group]``), vectorised.
-A model measured on a user sample has per-user values for its sample only, whose members
-the result does not name: its quality count is left out (None) and said so.
+A model measured on a user sample has per-user values for its sample only. Its counts are
+over its sample's own users ("2 of 2", never users outside the sample over the sample's
+size): where the run does not name the sample's members, the top-10 count is left out
+(None) and said so, and so is the quality count.
 """
 
 from __future__ import annotations
@@ -94,17 +96,28 @@ def group_counts(result, name: str) -> list[GroupCount]:
         tol = entry_for(key).family.tolerance_for(mean)
         n = int(result.groups.get(f"n_{group}", len(users)))
         sample = sample_size(result.models[name], group)
+        members = sample_members(result, name, group)
+        if members is not None:  # a sampled model: its own users only, so counts and totals agree
+            users, sample = np.intersect1d(users, members), len(np.intersect1d(users, members))
+        moved = moved_further(result, name, users) if sample is None or members is not None else None
         out.append(
             GroupCount(
                 group,
                 sample or n,
-                moved_further(result, name, users),
+                moved,
                 lost_quality(result, name, group, tol),
                 lost_quality(result, "base", group, tol),
                 tol,
             )
         )
     return out
+
+
+def sample_members(result, name: str, group: str) -> np.ndarray | None:
+    """The users of ``group`` a sampled model was measured on, where the run names them
+    (``groups["samples"][name][group]``); None otherwise."""
+    found = result.groups.get("samples", {}).get(name, {}).get(group)
+    return None if found is None else np.asarray(found, dtype=np.int64)
 
 
 def sample_size(report, group: str) -> int | None:

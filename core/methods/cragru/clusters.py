@@ -13,6 +13,7 @@ vectors reproducible. Results are cached on disk per dataset fingerprint and spl
 from __future__ import annotations
 
 import re
+import time
 import zlib
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ class ItemClusters:
     vectors: np.ndarray
     labels: np.ndarray
     k: int
+    fit_s: float = 0.0  # seconds the fit took when first computed (kept in the cache: cost of a reused set-up)
 
     def shares(self, items: np.ndarray) -> np.ndarray:
         """Counts of ``items`` per cluster, ``[k]``."""
@@ -220,13 +222,16 @@ def cached_item_clusters(
     if clusters is not None:
         _MEMO.put(key, clusters)
         return clusters, True
+    started = time.perf_counter()
     clusters = fit_item_clusters(dataset, train_rows, reporter=reporter, **kwargs)
+    clusters.fit_s = time.perf_counter() - started
     if use_cache:
         _MEMO.put(key, clusters)
         payload = {
             "vectors": torch.from_numpy(clusters.vectors),
             "labels": torch.from_numpy(clusters.labels),
             "k": torch.tensor(clusters.k),
+            "fit_s": torch.tensor(clusters.fit_s, dtype=torch.float64),
         }
         warning = save_entry(path, key, payload, {"n_items": dataset.n_items, **kwargs})
         if warning:
@@ -245,7 +250,8 @@ def _load_clusters(path, key: str, n_items: int, reporter: Reporter) -> ItemClus
                 raise ValueError(f"shapes {tuple(vectors.shape)} and {tuple(labels.shape)} for {n_items} items")
             if k < 1 or labels.min(initial=0) < 0 or labels.max(initial=0) >= k or not np.isfinite(vectors).all():
                 raise ValueError("labels outside 0..k-1 or non-finite vectors")
-            return ItemClusters(vectors.astype(np.float32), labels.astype(np.int64), k)
+            fit_s = float(saved["fit_s"]) if "fit_s" in saved else 0.0  # entries written before it: unknown
+            return ItemClusters(vectors.astype(np.float32), labels.astype(np.int64), k, fit_s)
         except Exception as exc:  # noqa: BLE001 - a wrong entry is refitted, never used
             warning = f"cache entry {path.name} not used: {type(exc).__name__}: {str(exc)[:200]}; fitting again"
     if warning:

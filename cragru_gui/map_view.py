@@ -126,7 +126,7 @@ class MapView(QWidget):
         self.plot.getPlotItem().hideAxis("bottom")
         self.plot.setToolTip("Click a point, or drag a lasso round several, to list them; the wheel zooms")
         layout.addWidget(self.plot, 1)
-        self.bands = [pg.ScatterPlotItem(pen=None, size=5, pxMode=True, antialias=False) for _ in USER_BANDS]
+        self.bands = [pg.ScatterPlotItem(pen=pg.mkPen(None), size=5, pxMode=True, antialias=False) for _ in USER_BANDS]
         self.marks = {name: pg.ScatterPlotItem(size=size, pxMode=True) for name, (_, _, size) in MARKS.items()}
         for item in [*self.bands, *self.marks.values()]:
             self.plot.addItem(item)
@@ -191,9 +191,12 @@ class MapView(QWidget):
         """Set every scatter item's points; returns (and keeps) the seconds it took."""
         start = time.perf_counter()
         self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        order = np.argsort(bands, kind="stable")  # one sort, then a slice per band
+        edges = np.searchsorted(bands[order], np.arange(len(self.bands) + 1))
         for index, item in enumerate(self.bands):
-            chosen = bands == index
-            item.setData(x=self.x[chosen], y=self.y[chosen], brush=pg.mkBrush(palette[index][1]), pen=None)
+            chosen = order[edges[index] : edges[index + 1]]
+            item.opts["brush"] = pg.mkBrush(palette[index][1])  # one brush for the item: no per-point styles
+            item.setData(x=self.x[chosen], y=self.y[chosen])
         for name, item in self.marks.items():
             at = marks.get(name, np.zeros(0, dtype=np.int64))
             at = at[(at >= 0) & (at < len(self.x))]

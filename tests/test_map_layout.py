@@ -62,3 +62,13 @@ def test_maps_travel_with_the_breakdown():
     again = Breakdown.from_dict(bd.to_dict())
     assert again.maps["users"].x.tolist() == pytest.approx([0.1, -0.2])
     assert again.maps["users"].source == "s"
+
+
+def test_moved_is_one_minus_the_agreement_jaccard():
+    from core.evaluation.agreement import overlap_per_user
+
+    rng = np.random.default_rng(4)
+    retrain = np.argsort(rng.random((500, 30)), axis=1)[:, :10]
+    lists = np.where(rng.random((500, 10)) < 0.5, retrain, retrain + 30)
+    jaccard, _ = overlap_per_user(lists, retrain)
+    assert moved_from_retrain(lists, retrain) == pytest.approx(1.0 - jaccard)

@@ -19,12 +19,12 @@ import scipy.sparse as sp
 
 from core.breakdown.model import MapLayout
 from core.cancel import cancel_point
-from core.evaluation.agreement import overlap_per_user
 from core.models.base import EmbeddingModel
 
 MAX_MAP_POINTS = 200_000
 """Above this many users (or items) no map is stored with the run (its JSON would be too large)."""
 TSNE_MAX_POINTS = 5_000
+_ROWS_PER_CHUNK = 65_536
 METHODS = ("pca", "tsne")
 
 
@@ -81,8 +81,15 @@ def run_maps(prepared, base, seed: int) -> tuple[dict[str, MapLayout], list[str]
 
 def moved_from_retrain(lists: np.ndarray, retrain: np.ndarray) -> np.ndarray:
     """Per user, 1 − Jaccard of a model's top-10 with retraining's: 0 = the same items, 1 = none shared."""
-    jaccard, _ = overlap_per_user(lists, retrain)
-    return 1.0 - jaccard
+    a, b = np.asarray(lists), np.asarray(retrain)
+    if a.shape != b.shape or a.ndim != 2:
+        raise ValueError(f"lists must be two [n_users, K] arrays of one shape, got {a.shape} and {b.shape}")
+    k = a.shape[1]
+    common = np.empty(len(a))
+    for start in range(0, len(a), _ROWS_PER_CHUNK):  # chunk × K × K booleans at a time
+        part = slice(start, start + _ROWS_PER_CHUNK)
+        common[part] = (a[part, :, None] == b[part, None, :]).sum(axis=(1, 2))
+    return 1.0 - common / np.maximum(2 * k - common, 1)  # Jaccard as core.evaluation.agreement counts it
 
 
 def exposure_change(

@@ -234,3 +234,15 @@ def test_round_trip_and_old_files(planted):
     old = {"run_id": "x", "models": {}}
     assert RunResult.from_dict(old).breakdown is None
     assert RunResult.from_dict({**old, "breakdown": None}).breakdown is None
+
+
+def planted_breakdown(method: str = "dropper", twin: str | None = None, seed: int = 3):
+    """The planted run's breakdown with the hurting method named ``method`` (and, when given,
+    a method ``twin`` that ranks exactly as retraining does)."""
+    ds, in_a = _planted()
+    prepared = _prepared(ds)
+    scorers = {"base": BlockScorer(in_a), "retrain": BlockScorer(in_a), method: BlockScorer(in_a, drop_a=True)}
+    if twin is not None:
+        scorers[twin] = BlockScorer(in_a)
+    topk = {name: _topk(s, prepared) for name, s in scorers.items()}
+    return run_breakdown(prepared, scorers, topk, {}, seed=seed)

@@ -15,6 +15,7 @@ from datetime import datetime
 from core.reporting import judgement
 from core.reporting.audit_html import CSS as AUDIT_CSS
 from core.reporting.audit_html import audit_sections, provenance_section, verdicts_section
+from core.reporting.breakdown_page import breakdown_html
 from core.reporting.catalogue import (
     GROUP_INFO,
     SECTION_TITLES,
@@ -213,6 +214,7 @@ def html_report(result, images: dict[str, bytes] | None = None, title: str = "CR
 <h2>Key results</h2>{_key_table(result, flats)}
 {f"<ul>{notes}</ul>" if notes else ""}
 {evidence_section(result)}
+{breakdown_html(result)}
 {_charts(images or {})}
 <h2>What the measures mean</h2>{_glossary(flats)}
 <h2>Every measure</h2>{_full_table(result, flats)}

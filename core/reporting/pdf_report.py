@@ -284,6 +284,9 @@ def pdf_bytes(
     _verdicts(doc, facts.verdicts)
     _subjects(doc, facts)
     _evidence(doc, facts)
+    from core.reporting.breakdown_page import breakdown_pdf_page  # who was affected, by user attribute
+
+    breakdown_pdf_page(doc, result)
     _examples(doc, facts)
     _charts(doc, images or {})
     _provenance(doc, facts)

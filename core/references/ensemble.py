@@ -196,8 +196,8 @@ def is_cached(task: Task, config: ExperimentConfig, prepared: Prepared, device: 
 def choose_executor(requested: str | None, n_tasks: int, expected_s: float) -> str:
     """``serial`` or ``ray`` for ``n_tasks`` references to train (``expected_s`` serially).
 
-    ``auto``: Ray when this process is already connected to a cluster (the caller chose
-    one), or with at least :data:`RAY_MIN_CPUS` cores, two tasks or more and
+    ``auto``: Ray when this process drives a cluster it is already connected to (the caller
+    chose one; never from inside a Ray task), or with at least :data:`RAY_MIN_CPUS` cores, two tasks or more and
     :data:`RAY_WORTH_S` seconds of expected work; otherwise in this process."""
     choice = (requested or os.environ.get(EXECUTOR_ENV) or "auto").strip().lower()
     if choice not in EXECUTORS:
@@ -210,8 +210,8 @@ def choose_executor(requested: str | None, n_tasks: int, expected_s: float) -> s
         import ray
     except ImportError:
         return "serial"
-    if ray.is_initialized():
-        return "ray"
+    if ray.is_initialized():  # the caller's cluster; inside a Ray task (a sweep's cell) its slots are the sweep's
+        return "serial" if ray.get_runtime_context().worker.mode == ray.WORKER_MODE else "ray"
     return "ray" if (os.cpu_count() or 1) >= RAY_MIN_CPUS and expected_s >= RAY_WORTH_S else "serial"
 
 

@@ -9,10 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from core.config import DataConfig, ExperimentConfig, MethodChoice
+from core.device import DEVICE_CHOICES
 from core.errors import Cancelled, CragruError
 from core.events import AttackResultEvent, Event, LogEvent, ModelResultEvent, ProgressEvent, StageEvent
-from core.forget_request import ForgetRequest
-from core.models.base import model_config
+from core.forget_request import SELECTORS, ForgetRequest
+from core.models.base import MODEL_NAMES, ModelConfig, model_config
 from core.references.settings import REFERENCES_PARAM
 from core.reporting.catalogue import entry_for, summary_keys
 from core.reporting.export import write_report
@@ -20,7 +21,7 @@ from core.reporting.numbers import text_table
 from core.reporting.verdicts import verdicts, verdicts_text
 from core.seeds import MAX_SEEDS, SeedStarted, run_seeds, seed_configs, summarise, summary_dict
 from core.seeds import summary_table as seeds_summary_table
-from core.split import SplitConfig
+from core.split import SPLIT_MODES, SplitConfig
 
 PROGRESS_KEYS = ("retain/hit@10", "retain/ndcg@10")
 """Figures printed as each model finishes."""
@@ -35,16 +36,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", default="auto", help="auto, ml-100k, ml-1m, recbole, csv, lastfm")
     parser.add_argument("--threshold", type=float, default=None, help="keep ratings >= this (default: all)")
     parser.add_argument("--k-core", type=int, default=0, help="k-core filter (0 = off)")
-    parser.add_argument("--model", default="bpr", choices=["bpr", "lightgcn"])
+    parser.add_argument("--model", default=ModelConfig().name, choices=MODEL_NAMES)
     parser.add_argument("--epochs", type=int, default=None, help="max training epochs of the base model")
     parser.add_argument("--dim", type=int, default=None, help="embedding size")
     parser.add_argument(
         "--forget",
         default="users:random:0.05",
-        help="kind:selector:value, e.g. users:random:0.05, users:core:0.05, users:ids:1,2,3, "
-        "items:ids:50,100, items:genre:Horror, interactions:random:0.01",
+        help="kind:selector:value, e.g. users:random:0.05, users:ids:1,2,3, items:genre:Horror; selectors: "
+        + "; ".join(f"{kind} {', '.join(names)}" for kind, names in SELECTORS.items()),
     )
     parser.add_argument("--methods", default="retrain", help="comma-separated method names (see --list-methods)")
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="load an unlearning method from a Python file outside the package (repeatable; "
+        "see docs/ADDING_A_METHOD.md)",
+    )
     parser.add_argument(
         "--param",
         action="append",
@@ -52,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="METHOD.NAME=VALUE",
         help="a method parameter, e.g. --param finetune.epochs=3 (repeatable)",
     )
-    parser.add_argument("--split", default="random", choices=["random", "loo", "chrono"])
+    parser.add_argument("--split", default=SplitConfig().mode, choices=SPLIT_MODES)
     parser.add_argument("--outsiders", type=float, default=0.1, help="share of users held out of training")
     parser.add_argument("--similar-n", type=int, default=10, help="similar users per forgotten user")
     parser.add_argument("--seed", type=int, default=0)
@@ -73,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"{REFERENCES_PARAM.help} ({REFERENCES_PARAM.low}..{REFERENCES_PARAM.high}; default "
         f"{REFERENCES_PARAM.default}, on the demo {REFERENCES_PARAM.demo})",
     )
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--device", default=ExperimentConfig().device, choices=DEVICE_CHOICES)
     parser.add_argument("--no-cache", action="store_true", help="retrain the base model even if cached")
     parser.add_argument(
         "--no-mia",
@@ -122,8 +131,18 @@ def parse_params(items: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
+def load_plugins(args: argparse.Namespace) -> None:
+    """The ``--plugin`` files, before any method name is looked up."""
+    from core.methods.plugins import load_plugin_file
+
+    for path in args.plugin:
+        load_plugin_file(path)
+
+
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     from core.methods.registry import get_method
+
+    load_plugins(args)
 
     names = [n.strip() for n in args.methods.split(",") if n.strip()]
     params = parse_params(args.param)
@@ -420,6 +439,8 @@ def _main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.list_methods:
         from core.methods.registry import list_methods
+
+        load_plugins(args)
 
         specs = list_methods()
         for spec in specs:

@@ -24,6 +24,7 @@ from core.workspace import Change, Workspace, removed_for_config
 from cragru_gui import errors, exports, seeds_view, window_ui
 from cragru_gui.compare_view import CompareDialog
 from cragru_gui.dataset_panel import describe_source
+from cragru_gui.plugin_setting import apply_saved_plugins
 from cragru_gui.resources import app_icon
 from cragru_gui.run_bar import format_duration
 from cragru_gui.run_views import CANCELLED, FAILED, RunViews
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self.setWindowIcon(app_icon())
         self.settings = settings or Settings()
+        apply_saved_plugins(self.settings)  # before the method list is built
         self.store_factory = store_factory
         self.runner = runner  # the experiment function (tests pass a fake)
         self.tasks = TaskRunner(self)

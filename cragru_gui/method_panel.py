@@ -184,12 +184,7 @@ class MethodPanel(QWidget):
     # -- the registry ---------------------------------------------------------------------------
     def _populate(self, specs) -> None:
         self.loading_label.hide()
-        for spec in specs:
-            entry = MethodEntry(spec, self._holder)
-            entry.toggled.connect(self._entry_toggled)
-            entry.form.changed.connect(self.changed.emit)
-            self._methods_layout.insertWidget(self._methods_layout.count() - 1, entry)
-            self.entries[spec.name] = entry
+        self._add_entries(specs)
         if "retrain" in self.entries:
             self.entries["retrain"].set_checked(True)
         self.methods_ready = True
@@ -201,6 +196,21 @@ class MethodPanel(QWidget):
             self.restore(state)
         self.use_demo_preset(self._demo_preset)
         self.methodsLoaded.emit()
+        self.changed.emit()
+
+    def _add_entries(self, specs) -> None:
+        for spec in specs:
+            entry = MethodEntry(spec, self._holder)
+            entry.toggled.connect(self._entry_toggled)
+            entry.form.changed.connect(self.changed.emit)
+            self._methods_layout.insertWidget(self._methods_layout.count() - 1, entry)
+            self.entries[spec.name] = entry
+
+    def add_methods(self, specs) -> None:
+        """Methods registered after the list was built (a plug-in added from the window)."""
+        self._add_entries([spec for spec in specs if spec.name not in self.entries])
+        for spec in specs:
+            self.entries[spec.name].use_demo_preset(self._demo_preset)
         self.changed.emit()
 
     def use_demo_preset(self, demo: bool) -> None:

@@ -27,6 +27,7 @@ from cragru_gui.forget_panel import ForgetPanel
 from cragru_gui.glossary import show_glossary
 from cragru_gui.history_panel import HistoryPanel
 from cragru_gui.method_panel import MethodPanel
+from cragru_gui.plugin_setting import add_plugin
 from cragru_gui.presentation import Presentation
 from cragru_gui.results_view import ResultsView
 from cragru_gui.run_bar import RunBar
@@ -138,6 +139,8 @@ def make_menus(self) -> None:
     self.receipt_action = action("Save &receipt…", lambda: self.save_receipt(), QKeySequence("Ctrl+Shift+E"))
     self.receipt_action.setEnabled(False)
     file_menu.addAction(self.receipt_action)
+    file_menu.addSeparator()
+    file_menu.addAction(action("Method &plug-ins…", lambda: add_plugin(self)))
     file_menu.addSeparator()
     file_menu.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit))
     run_menu = self.menuBar().addMenu("&Run")

@@ -174,8 +174,16 @@ def register(spec: MethodSpec) -> MethodSpec:
     return spec
 
 
-def get_method(name: str) -> MethodSpec:
+def _load_all() -> None:
+    """The built-in methods, then the plug-ins (installed entry points, CRAGRU_PLUGINS)."""
     import core.methods  # noqa: F401  (make sure built-ins are registered)
+    from core.methods.plugins import load_installed_plugins
+
+    load_installed_plugins()
+
+
+def get_method(name: str) -> MethodSpec:
+    _load_all()
 
     try:
         return METHODS[name]
@@ -184,7 +192,7 @@ def get_method(name: str) -> MethodSpec:
 
 
 def list_methods() -> list[MethodSpec]:
-    import core.methods  # noqa: F401
+    _load_all()
 
     return [METHODS[k] for k in sorted(METHODS, key=lambda n: (n != "retrain", METHODS[n].has("control"), n))]
 

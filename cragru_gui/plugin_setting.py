@@ -1,0 +1,63 @@
+"""The window's *Method plug-ins* setting: method files outside the package, loaded at
+every start and added from File → Method plug-ins… (see docs/ADDING_A_METHOD.md)."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from cragru_gui import errors
+from cragru_gui.settings import Settings
+
+KEY = "methods/plugins"
+
+
+def saved_plugins(settings: Settings) -> list[str]:
+    value = settings.get_json(KEY, [])
+    return [str(p) for p in value if isinstance(p, str)] if isinstance(value, list) else []
+
+
+def apply_saved_plugins(settings: Settings) -> None:
+    """Hand the saved files to the engine before it lists its methods (it loads them with
+    the installed plug-ins; one that fails is reported, never fatal)."""
+    from core.methods.plugins import PLUGINS_ENV
+
+    known = [p for p in os.environ.get(PLUGINS_ENV, "").split(os.pathsep) if p]
+    extra = [p for p in saved_plugins(settings) if p not in known]
+    if extra:
+        os.environ[PLUGINS_ENV] = os.pathsep.join(known + extra)
+
+
+def choose_plugin_file(parent: QWidget) -> str:
+    """The file dialog (tests replace this function)."""
+    path, _ = QFileDialog.getOpenFileName(parent, "Add a method plug-in", "", "Python files (*.py)")
+    return path
+
+
+def add_plugin(window) -> list[str]:
+    """Ask for a file, load it, list its methods in the method panel and remember it."""
+    path = choose_plugin_file(window)
+    if not path:
+        return []
+    return add_plugin_file(window, path)
+
+
+def add_plugin_file(window, path: str) -> list[str]:
+    from core.errors import CragruError
+    from core.methods.plugins import load_plugin_file
+    from core.methods.registry import get_method
+
+    try:
+        names = load_plugin_file(path)
+    except CragruError as exc:
+        errors.show_error(window, "Method plug-in not loaded", str(exc))
+        return []
+    window.method_panel.add_methods([get_method(name) for name in names])
+    files = saved_plugins(window.settings)
+    if path not in files:
+        window.settings.set_json(KEY, files + [path])
+    window.statusBar().showMessage(
+        f"Plug-in {os.path.basename(path)}: {', '.join(names) or 'no new method'} added.", 8000
+    )
+    return names

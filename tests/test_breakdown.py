@@ -246,3 +246,22 @@ def planted_breakdown(method: str = "dropper", twin: str | None = None, seed: in
         scorers[twin] = BlockScorer(in_a)
     topk = {name: _topk(s, prepared) for name, s in scorers.items()}
     return run_breakdown(prepared, scorers, topk, {}, seed=seed)
+
+
+def test_a_failing_breakdown_is_a_warning_not_a_lost_run():
+    from core.errors import Cancelled
+
+    said = []
+    broken = SimpleNamespace(groups=SimpleNamespace(retain=np.arange(3)), dataset=None, split=None)
+    assert run_breakdown(broken, {}, {}, {}, seed=0, log=lambda text, level: said.append((level, text))) is None
+    assert said and said[0][0] == "warning" and "breakdown by user attribute skipped" in said[0][1]
+    with pytest.raises(AttributeError):
+        run_breakdown(broken, {}, {}, {}, seed=0)  # without a log (tests, benches): the error itself
+
+    class Stopping:
+        @property
+        def retain(self):
+            raise Cancelled("stop")
+
+    with pytest.raises(Cancelled):
+        run_breakdown(SimpleNamespace(groups=Stopping()), {}, {}, {}, seed=0, log=lambda *a: None)

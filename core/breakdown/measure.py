@@ -15,6 +15,7 @@ from core.breakdown.attributes import user_attributes
 from core.breakdown.compute import compute_breakdown
 from core.breakdown.map_layout import run_maps
 from core.breakdown.model import Breakdown
+from core.errors import Cancelled
 from core.evaluation.agreement import overlap_per_user
 from core.evaluation.full_sort import evaluate_users
 from core.evaluation.metrics import metric_names
@@ -56,8 +57,23 @@ def per_user_values(prepared, scorers: dict, topk: dict, samples: dict, populati
     return values, metrics
 
 
-def run_breakdown(prepared, scorers: dict, topk: dict, samples: dict, seed: int) -> Breakdown:
-    """The one call a run makes: attributes of the retained users, their figures, the breakdown."""
+def run_breakdown(prepared, scorers: dict, topk: dict, samples: dict, seed: int, log=None) -> Breakdown | None:
+    """The one call a run makes: attributes of the retained users, their figures, the breakdown.
+
+    With ``log`` (a reporter's ``log(text, level)``), a failure here is a warning and the run
+    keeps everything it measured (no breakdown); cancelling still cancels."""
+    if log is None:
+        return _breakdown(prepared, scorers, topk, samples, seed)
+    try:
+        return _breakdown(prepared, scorers, topk, samples, seed)
+    except Cancelled:
+        raise
+    except Exception as exc:  # noqa: BLE001 — an extra view must never cost the run its results
+        log(f"breakdown by user attribute skipped: {type(exc).__name__}: {exc}", "warning")
+        return None
+
+
+def _breakdown(prepared, scorers: dict, topk: dict, samples: dict, seed: int) -> Breakdown:
     population, notes = population_of(prepared.groups.retain, seed)
     attributes = user_attributes(prepared.dataset, prepared.split.train, population)
     values, metrics = per_user_values(prepared, scorers, topk, samples, population)

@@ -136,6 +136,9 @@ def load_plugins(args: argparse.Namespace) -> None:
     from core.methods.plugins import load_plugin_file
 
     for path in args.plugin:
+        if not method.strip() or not name.strip():
+            missing = "method name before" if not method.strip() else "parameter name after"
+            raise CragruError(f"--param {item!r}: the {missing} the dot is empty (method.name=value)")
         load_plugin_file(path)
 
 
@@ -157,7 +160,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     if args.dim is not None:
         model = replace(model, dim=args.dim)
     return ExperimentConfig(
-        data=DataConfig(path=args.data, fmt=args.format, implicit_threshold=args.threshold, k_core=args.k_core),
+        data=data,
         split=SplitConfig(mode=args.split, outsider_fraction=args.outsiders, seed=args.seed),
         model=model,
         request=ForgetRequest.parse(args.forget, seed=args.seed),
@@ -165,6 +168,10 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         similar_top_n=args.similar_n,
         device=args.device,
         use_cache=not args.no_cache,
+    from core.data.loaders import check_data_config
+
+    data = DataConfig(path=args.data, fmt=args.format, implicit_threshold=args.threshold, k_core=args.k_core)
+    check_data_config(data, "--")
         mia=not args.no_mia,
         references=args.references,
     )

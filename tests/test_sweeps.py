@@ -45,13 +45,16 @@ def _figures(result, method):
 
 def test_grid_expands_sizes_variants_and_seeds(tmp_path):
     assert expand_braces("users:random:{0.01, 0.02}") == ["users:random:0.01", "users:random:0.02"]
-    raw = {**GRID, "methods": [{"name": "retrain"}, {"name": "finetune", "params": {"epochs": [1, 3], "lr": 0.01}}]}
+    raw = {
+        **GRID,
+        "methods": [{"name": "retrain"}, {"name": "finetune", "params": {"epochs": [1, 3], "lr_scale": 0.5}}],
+    }
     cells = grid_from_dict(raw).cells
     assert len(cells) == 2 * 2 * 3
     assert {c.variant for c in cells} == {"retrain", "finetune(epochs=1)", "finetune(epochs=3)"}
     cell = next(c for c in cells if c.variant == "finetune(epochs=3)" and c.seed == 1 and c.size == 0.1)
     config = cell.config
-    assert config.methods[0].params == {"epochs": 3, "lr": 0.01}
+    assert config.methods[0].params == {"epochs": 3, "lr_scale": 0.5}
     assert (config.split.seed, config.model.seed, config.model.epochs) == (1, 1, 2)
     assert config.request == ForgetRequest.parse("users:random:0.1", seed=1)  # as cragru-run --seed 1 builds it
     assert len({c.cell_id for c in cells}) == len(cells)

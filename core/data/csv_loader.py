@@ -16,12 +16,26 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DatasetError
+from core.safe_text import cut
+from core.safe_text import quoted as _quoted
+from core.special_files import refuse_special
 
 MAX_COLUMNS = 1000
 """More columns than this is not an interaction table (and would cost memory for nothing)."""
 _JOINED_SEP = "\x1f"  # stands in for a multi-character separator such as "::"
 _SNIFF_SEPS = ("\t", ",", ";", "|", " ")
 _ROLES = ("user", "item", "rating", "timestamp")
+_BOM = b"\xef\xbb\xbf"
+_COMPRESSED = (  # magic bytes → the format's name and the command that unpacks it
+    (b"\x1f\x8b", "gzip-compressed", "gunzip FILE"),
+    (b"PK\x03\x04", "a ZIP archive", "unzip FILE"),
+    (b"BZh", "bzip2-compressed", "bunzip2 FILE"),
+    (b"\xfd7zXZ\x00", "xz-compressed", "unxz FILE"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed", "unzstd FILE"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "7z x FILE"),
+)
+SECONDS_RANGE = (-9_223_372_036, 9_223_372_036)
+"""Unix seconds a timestamp may hold: the dates pandas can represent (1677-09-21 to 2262-04-11)."""
 _ALIASES = {  # header names (lower case, without _ - or spaces) accepted without a mapping
     "user": ("user", "userid", "uid"),
     "item": ("item", "itemid", "iid", "movieid", "movie", "artistid"),
@@ -40,15 +54,28 @@ class RawData(NamedTuple):
 
 # -- low-level reading, used by every format ---------------------------------------------
 def require_file(path: Path) -> None:
+    """A plain text file: a named pipe or device is refused before it is opened, a
+    compressed file or binary data is named as such (its bytes are never echoed)."""
+    refuse_special(path, "the data file", DatasetError)
     if not path.exists():
         raise DatasetError("file not found", str(path))
     if not path.is_file():
         raise DatasetError("expected a file, found a folder", str(path))
     with open(path, "rb") as fh:
         start = fh.read(4096)
+    for magic, kind, command in _COMPRESSED:
+        if start.startswith(magic):
+            raise DatasetError(
+                f"the file is {kind}, not a text table; unpack it first ({command}) and try again", str(path)
+            )
     if start.startswith((b"\xff\xfe", b"\xfe\xff")) or start.count(b"\x00") > len(start) // 4:
         raise DatasetError(
             "the file is UTF-16 (or another two-byte encoding); save it as UTF-8 and try again", str(path)
+        )
+    controls = sum(start.count(bytes([b])) for b in (*range(0, 9), 11, 14, *range(15, 32), 127))
+    if controls > max(8, len(start) // 50):
+        raise DatasetError(
+            "the file is not a text table (it holds binary data); give a CSV, TSV or dataset folder", str(path)
         )
 
 
@@ -77,6 +104,8 @@ def read_header(path: Path, sep: str, *, encoding: str = "utf-8", quoted: bool =
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         for number, line in enumerate(fh, start=1):
             line = line.rstrip("\r\n")
+            if number == 1:
+                line = line.removeprefix("\ufeff")  # a UTF-8 byte-order mark (Excel's "CSV UTF-8")
             if _is_blank(line, sep):
                 continue
             try:
@@ -90,7 +119,7 @@ def read_header(path: Path, sep: str, *, encoding: str = "utf-8", quoted: bool =
             seen: set[str] = set()
             for name in names:
                 if name in seen:
-                    raise DatasetError(f"duplicated header column {name!r}", str(path), number)
+                    raise DatasetError(f"duplicated header column {_quoted(name)}", str(path), number)
                 seen.add(name)
             return number, names
     raise DatasetError("file is empty", str(path))
@@ -118,7 +147,7 @@ def read_delimited(
     """
     path = Path(path)
     require_file(path)
-    raw = path.read_bytes()
+    raw = path.read_bytes().removeprefix(_BOM)
     if not raw.strip():
         raise DatasetError("file is empty", str(path))
     skip: list[int] = []
@@ -129,8 +158,7 @@ def read_delimited(
         missing = [name for name in wanted if name not in names]
         if missing:
             raise DatasetError(
-                f"missing column {', '.join(map(repr, missing))}; the header has: "
-                f"{', '.join(names[:20])}{' …' if len(names) > 20 else ''}",
+                f"missing column {', '.join(map(repr, missing))}; the header has: {_names(names)}",
                 str(path),
                 header_line,
             )
@@ -197,7 +225,7 @@ def _parse(
         raise DatasetError("file is empty: it has a header but no data lines", str(path)) from None
     except pd.errors.ParserError as exc:
         ctx.raise_field_count()
-        raise DatasetError(f"cannot parse the file: {exc}", str(path)) from None
+        raise DatasetError(f"cannot parse the file: {cut(str(exc), 200)}", str(path)) from None
     if frame.shape[1] != len(names) or frame.iloc[:, -1].isna().any():
         ctx.raise_field_count()
     if frame.shape[1] != len(names):  # not found by the scan: report it without a line
@@ -249,7 +277,7 @@ class _Context:
         row = int(bad.to_numpy().argmax())
         value = original.iloc[row]
         shown = "" if pd.isna(value) else str(value)
-        problem = f"{name} is empty" if not shown.strip() else f"{name} {shown!r} is not {what}"
+        problem = f"{name} is empty" if not shown.strip() else f"{name} {_quoted(shown)} is not {what}"
         self.raise_at_row(row, problem)
 
     def numbers(self, column: pd.Series, name: str) -> pd.Series:
@@ -260,19 +288,46 @@ class _Context:
         return converted
 
     def seconds(self, column: pd.Series, name: str) -> pd.Series:
+        """Unix seconds from numbers or dates; NaN, a date pandas cannot hold or seconds
+        beyond :data:`SECONDS_RANGE` are refused at their line."""
         if pd.api.types.is_numeric_dtype(column):
             converted = column
         else:
             converted = pd.to_numeric(column, errors="coerce")
-            if converted.isna().any():
-                dates = pd.to_datetime(column, errors="coerce", utc=True)
-                epoch = pd.Timestamp(0, tz="UTC")
-                as_seconds = (dates - epoch) // pd.Timedelta(seconds=1)
-                converted = converted.fillna(as_seconds.astype("float64"))
-        bad = converted.isna() | ~(converted.astype("float64").abs() < 2.0**63)  # beyond int64: overflow
+            missing = converted.isna()
+            if missing.any():
+                converted = converted.fillna(_date_seconds(column[missing]))
+        low, high = SECONDS_RANGE
+        as_float = converted.astype("float64")
+        bad = converted.isna() | ~((as_float >= low) & (as_float <= high))
         if bad.any():
-            self._raise_first(column, bad, name, "a number or a date within 64-bit seconds")
+            self._raise_first(column, bad, name, "a number or a date within 64-bit seconds (years 1677 to 2262)")
         return converted.round().astype("int64")
+
+
+def _date_seconds(values: pd.Series) -> pd.Series:
+    """Dates as Unix seconds (NaN where a value is no date); a date beyond pandas'
+    nanosecond range (9999-12-31) comes back as its seconds, for the range check to name."""
+    try:
+        dates = pd.to_datetime(values, errors="coerce", utc=True)
+        return _as_seconds(dates)
+    except (ValueError, OverflowError, TypeError):  # OutOfBoundsDatetime despite errors="coerce"
+        return pd.Series([_one_date(v) for v in values], index=values.index, dtype="float64")
+
+
+def _as_seconds(dates: pd.Series) -> pd.Series:
+    if hasattr(dates.dt, "as_unit"):
+        dates = dates.dt.as_unit("s")
+        return dates.astype("int64").where(dates.notna()).astype("float64")
+    epoch = pd.Timestamp(0, tz="UTC")
+    return ((dates - epoch) // pd.Timedelta(seconds=1)).astype("float64")
+
+
+def _one_date(value) -> float:
+    try:
+        return float(_as_seconds(pd.Series(pd.to_datetime([value], errors="coerce", utc=True))).iloc[0])
+    except (ValueError, OverflowError, TypeError):
+        return float("nan")
 
 
 # -- the generic CSV / TSV format ------------------------------------------------------
@@ -293,6 +348,12 @@ def sniff_sep(path: Path, encoding: str = "utf-8") -> str:
         if len(counts) == 1 and (n := counts.pop()) > best_count and n > 1:
             best, best_count = sep, n
     return best
+
+
+def _names(names: list[str], shown: int = 20) -> str:
+    """A header for a message: at most ``shown`` names, each cut and escaped."""
+    text = ", ".join(cut(n, 40) for n in names[:shown])
+    return text + (f" … ({len(names)} columns)" if len(names) > shown else "")
 
 
 def _normalise(name: str) -> str:
@@ -344,7 +405,7 @@ def load_csv(path: Path, *, columns: dict | None = None, sep: str | None = None)
     for role, name in columns.items():
         if name not in header:
             raise DatasetError(
-                f"missing column {name!r} (mapped to {role}); the header has: {', '.join(header)}",
+                f"missing column {_quoted(name)} (mapped to {role}); the header has: {_names(header)}",
                 str(path),
                 line_no,
             )
@@ -354,7 +415,7 @@ def load_csv(path: Path, *, columns: dict | None = None, sep: str | None = None)
             looked = ", ".join(_ALIASES[role])
             raise DatasetError(
                 f"missing column: no {role} column (looked for {looked}); the header has: "
-                f"{', '.join(header)} — give a column mapping",
+                f"{_names(header)} — give a column mapping",
                 str(path),
                 line_no,
             )

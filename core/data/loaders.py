@@ -19,6 +19,7 @@ from core.data.movielens import load_ml1m, load_ml100k, load_ml_csv
 from core.data.paths import REAL_DATASETS, real_dataset_path
 from core.data.recbole import find_inter, load_recbole
 from core.errors import DatasetError
+from core.special_files import refuse_special
 
 FORMATS = ("auto", "ml-100k", "ml-1m", "ml-csv", "recbole", "lastfm", "csv")
 # folder marker file → format, checked in this order
@@ -65,6 +66,7 @@ def load_dataset(
             where = real_dataset_path(text)
         if not where.exists():
             raise DatasetError("no such file or folder", str(where))
+        refuse_special(where, "--data", DatasetError)  # a named pipe would block, a device never end
         kind, target = detect_format(where, fmt, columns)
         raw, source = _READERS[kind](target, columns, sep), str(where)
         default_name = where.stem if where.is_file() else where.name
@@ -76,6 +78,25 @@ def load_dataset(
     return Dataset.from_frame(
         frame, name or default_name, item_meta=raw.item_meta, user_meta=raw.user_meta, source=source
     )
+
+
+def check_data_config(data, prefix: str = "") -> None:
+    """The data settings' types and ranges, before anything is read: a known format, a
+    k-core of 0 (off) or more, a finite threshold. ``prefix`` names where they came from
+    (``--`` flags, a grid's ``[data]``)."""
+    import math
+
+    from core.errors import ConfigError
+
+    if data.fmt not in FORMATS:
+        raise ConfigError(f"{prefix}format {data.fmt!r} is not one of {', '.join(FORMATS)}")
+    if isinstance(data.k_core, bool) or not isinstance(data.k_core, int) or not 0 <= data.k_core <= 1_000_000:
+        raise ConfigError(f"{prefix}k-core must be 0 (off) or a positive count of interactions, got {data.k_core}")
+    threshold = data.implicit_threshold
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold)
+    ):
+        raise ConfigError(f"{prefix}threshold must be a finite number, got {threshold!r}")
 
 
 def detect_format(path: Path, fmt: str = "auto", columns: dict | None = None) -> tuple[str, Path]:

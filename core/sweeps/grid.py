@@ -34,7 +34,10 @@ from core.config import DataConfig, ExperimentConfig, MethodChoice
 from core.errors import ConfigError
 from core.forget_request import ForgetRequest
 from core.models.base import ModelConfig, model_config
+from core.safe_text import cut
+from core.special_files import refuse_special
 from core.split import SplitConfig
+from core.sweeps.grid_check import MAX_CELLS, check_grid
 
 RUN_KEYS = ("device", "mia", "similar_top_n", "ks", "use_cache", "references")
 GRID_KEYS = {"label", "requests", "seeds", "data", "split", "models", "methods", *RUN_KEYS}
@@ -106,9 +109,12 @@ def _build(cls, raw: dict, what: str, make=None):
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"[{what}] has no field {', '.join(sorted(unknown))}; it takes {', '.join(sorted(known))}")
-    if "ratios" in raw:
-        raw = {**raw, "ratios": tuple(raw["ratios"])}
-    return (make or cls)(**raw)
+    try:
+        if "ratios" in raw:
+            raw = {**raw, "ratios": tuple(raw["ratios"])}
+        return (make or cls)(**raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[{what}]: {str(exc)[:200]}") from None
 
 
 def _cell_id(config: ExperimentConfig, variant: str, request: str, seed: int, model: str) -> str:
@@ -117,11 +123,13 @@ def _cell_id(config: ExperimentConfig, variant: str, request: str, seed: int, mo
     return f"{readable}_{digest}"
 
 
-def grid_from_dict(raw: dict) -> Grid:
-    """The cells of a parsed grid: models × seeds × requests × method variants."""
-    unknown = set(raw) - GRID_KEYS
-    if unknown:
-        raise ConfigError(f"the grid has unknown keys {sorted(unknown)}; known: {sorted(GRID_KEYS)}")
+def grid_from_dict(raw: dict, max_cells: int = MAX_CELLS) -> Grid:
+    """The cells of a parsed grid: models × seeds × requests × method variants. The grid is
+    checked first (:func:`core.sweeps.grid_check.check_grid`: types, ranges, the cell count
+    against ``max_cells``), so nothing is expanded from a grid that is refused."""
+    from core.methods.registry import get_method
+
+    check_grid(raw, max_cells)
     requests = [text for pattern in raw.get("requests", []) for text in expand_braces(pattern)]
     methods = raw.get("methods", [])
     if not requests or not methods:
@@ -137,6 +145,7 @@ def grid_from_dict(raw: dict) -> Grid:
         for entry in methods:
             swept = {k for k, v in entry.get("params", {}).items() if isinstance(v, list)}
             for choice in _variants(entry):
+                get_method(choice.name).validate(choice.params, demo=data.is_demo)  # cross-field checks
                 config = replace(
                     base,
                     split=replace(split, seed=seed),
@@ -164,14 +173,28 @@ def grid_from_dict(raw: dict) -> Grid:
     return Grid(raw.get("label", ""), tuple(cells))
 
 
-def load_grid(path: str | Path) -> Grid:
-    """Read and expand a TOML grid; errors name the file."""
+MAX_GRID_BYTES = 1 << 20
+"""A grid file larger than this is not a grid."""
+
+
+def load_grid(path: str | Path, max_cells: int = MAX_CELLS) -> Grid:
+    """Read, check and expand a TOML grid; errors name the file. A named pipe or a device
+    is refused before it is opened (reading one would block or never end)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - the project's Python 3.10 path
         import tomli as tomllib
+    refuse_special(path, "the grid")
     try:
-        raw = tomllib.loads(Path(path).read_text())
+        if Path(path).is_dir():
+            raise ConfigError(f"the grid {path} is a folder; give the TOML file")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_GRID_BYTES + 1)
+        if len(data) > MAX_GRID_BYTES:
+            raise ConfigError(f"the grid {path} is larger than {MAX_GRID_BYTES >> 20} MB; refused")
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read the grid {path}: not UTF-8 text (byte {exc.start})") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read the grid {path}: {exc}") from None
-    return grid_from_dict(raw)
+        raise ConfigError(f"cannot read the grid {path}: {cut(str(exc), 200)}") from None
+    return grid_from_dict(raw, max_cells)

@@ -8,11 +8,12 @@ import json
 import sys
 from pathlib import Path
 
+from core.events import CellFinished, Dispatcher
 from core.reporting.catalogue import entry_for
 from core.sweeps.aggregate import PLOTTED_KEYS, Series, sweep_series
-from core.events import CellFinished, Dispatcher
 from core.sweeps.engine import EXECUTORS, RayOptions, SweepReport, run_sweep
 from core.sweeps.grid import Grid, load_grid
+from core.sweeps.grid_check import MAX_CELLS
 from core.sweeps.svg import Line, Panel, panels_svg
 
 
@@ -39,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="ray (default) or serial (in this process, one cell after another)",
     )
     parser.add_argument("--no-history", action="store_true", help="do not record the cells in the history")
+    parser.add_argument(
+        "--max-cells",
+        type=int,
+        default=MAX_CELLS,
+        help=f"refuse a grid that expands to more cells than this (default {MAX_CELLS}); counted before expanding",
+    )
     return parser
 
 
@@ -81,15 +88,14 @@ def write_summary(grid: Grid, report: SweepReport, out: Path) -> list[Series]:
         for c, o in zip(grid.cells, report.outcomes)
     ]
     timing = {k: getattr(report, k) for k in ("executor", "wall_s", "startup_s", "base_s", "task_s", "slots")}
-    (out / "summary.json").write_text(
-        json.dumps(
-            {"label": grid.label, "timing": timing, "cells": cells, "series": [s.as_dict() for s in series]}, indent=1
-        )
-    )
+    summary = {"label": grid.label, "timing": timing, "cells": cells, "series": [s.as_dict() for s in series]}
+    _save(out / "summary.json", json.dumps(summary, indent=1), "the sweep summary")
     panels = sweep_panels(series)
     if panels:
-        (out / "sweep.svg").write_text(
-            panels_svg(panels, title=grid.label or "sweep: mean and 95 % interval over seeds")
+        _save(
+            out / "sweep.svg",
+            panels_svg(panels, title=grid.label or "sweep: mean and 95 % interval over seeds"),
+            "the plots",
         )
     return series
 
@@ -102,12 +108,42 @@ def _print_cell(event: CellFinished) -> None:
 _printer = Dispatcher({CellFinished: _print_cell})
 
 
+def _save(path: Path, text: str, what: str) -> None:
+    """Whole or not at all; when the folder fails at the end, to the fallback the warning names."""
+    from core.outputs import write_or_fallback
+
+    _, warning = write_or_fallback(path, lambda p: p.write_text(text, encoding="utf-8"), what, f"sweep-{path.name}")
+    if warning:
+        print(f"cragru-run sweep: warning: {warning}", file=sys.stderr)
+
+
+def _check_args(args) -> None:
+    """Flags, before the grid is read or Ray started."""
+    from core.errors import ConfigError
+    from core.outputs import check_folder
+
+    if args.num_cpus is not None and args.num_cpus < 1:
+        raise ConfigError(f"--num-cpus must be at least 1 (CPU slots of the local cluster), got {args.num_cpus}")
+    if args.max_cells < 1:
+        raise ConfigError(f"--max-cells must be at least 1, got {args.max_cells}")
+    if not 0 <= args.gpus_per_cell <= 64:
+        raise ConfigError(f"--gpus-per-cell must be in 0..64, got {args.gpus_per_cell}")
+    if args.ray_address and args.executor == "ray":
+        from core.sweeps.on_ray import parse_address
+
+        parse_address(args.ray_address)  # malformed: one line now, not Ray's log later
+    check_folder(args.out, "--out")
+
+
 def main(argv: list[str]) -> int:
-    """The subcommand; returns 0 when every cell finished, 1 when some failed or were cancelled."""
+    """The subcommand; returns 0 when every cell finished, 1 when some failed or were cancelled.
+    Every flag, the grid (types, ranges, cell count) and the output folder are checked
+    before anything runs."""
     from core.history import RunStore
 
     args = build_parser().parse_args(argv)
-    grid = load_grid(args.grid)
+    _check_args(args)
+    grid = load_grid(args.grid, args.max_cells)
     out = Path(args.out)
     options = RayOptions(address=args.ray_address, num_cpus=args.num_cpus, gpus_per_cell=args.gpus_per_cell)
     print(f"sweep {grid.label or args.grid}: {len(grid.cells)} cells on {args.executor}", flush=True)
@@ -116,7 +152,7 @@ def main(argv: list[str]) -> int:
         out,
         executor=args.executor,
         ray_options=options,
-        store=None if args.no_history else RunStore(),
+        store=None if args.no_history else _store(RunStore()),
         on_event=_printer,
     )
     write_summary(grid, report, out)
@@ -126,6 +162,11 @@ def main(argv: list[str]) -> int:
         f"(start-up {report.startup_s:.1f} s); results in {out}"
     )
     return 0 if counts["failed"] + counts["cancelled"] == 0 else 1
+
+
+def _store(store):
+    store.on_problem = lambda text: print(f"cragru-run sweep: warning: {text}", file=sys.stderr)
+    return store
 
 
 if __name__ == "__main__":

@@ -127,6 +127,9 @@ def parse_params(items: list[str]) -> dict[str, dict[str, str]]:
             raise CragruError(f"--param {item!r} must look like method.name=value")
         key, value = item.split("=", 1)
         method, name = key.split(".", 1)
+        if not method.strip() or not name.strip():
+            missing = "method name before" if not method.strip() else "parameter name after"
+            raise CragruError(f"--param {item!r}: the {missing} the dot is empty (method.name=value)")
         out.setdefault(method.strip(), {})[name.strip()] = value.strip()
     return out
 
@@ -136,9 +139,6 @@ def load_plugins(args: argparse.Namespace) -> None:
     from core.methods.plugins import load_plugin_file
 
     for path in args.plugin:
-        if not method.strip() or not name.strip():
-            missing = "method name before" if not method.strip() else "parameter name after"
-            raise CragruError(f"--param {item!r}: the {missing} the dot is empty (method.name=value)")
         load_plugin_file(path)
 
 
@@ -159,6 +159,10 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         model = replace(model, epochs=args.epochs)
     if args.dim is not None:
         model = replace(model, dim=args.dim)
+    from core.data.loaders import check_data_config
+
+    data = DataConfig(path=args.data, fmt=args.format, implicit_threshold=args.threshold, k_core=args.k_core)
+    check_data_config(data, "--")
     return ExperimentConfig(
         data=data,
         split=SplitConfig(mode=args.split, outsider_fraction=args.outsiders, seed=args.seed),
@@ -168,10 +172,6 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         similar_top_n=args.similar_n,
         device=args.device,
         use_cache=not args.no_cache,
-    from core.data.loaders import check_data_config
-
-    data = DataConfig(path=args.data, fmt=args.format, implicit_threshold=args.threshold, k_core=args.k_core)
-    check_data_config(data, "--")
         mia=not args.no_mia,
         references=args.references,
     )

@@ -25,6 +25,7 @@ from core.attacks import (
     record_level,
     record_probe,
     record_scores,
+    white_box,
 )
 from core.cancel import cancel_point
 from core.evaluation.agreement import overlap_per_user
@@ -34,7 +35,7 @@ from core.groups import GROUPS
 from core.models.item_side import HasItemSide
 
 REFERENCES = ("retrain", "base")
-SAMPLE_OF_PROBE = {record_level.NAME: "forgotten", record_level.CALIBRATION: "retain"}
+SAMPLE_OF_PROBE = {record_level.NAME: "forgotten", record_level.CALIBRATION: "retain", white_box.NAME: "forgotten"}
 """For a model measured on a user sample: which sampled users each record-level probe keeps."""
 INTERVAL_METRICS = ("hit@10", "ndcg@10")
 
@@ -124,16 +125,20 @@ def agreement_evidence(
 def attack_evidence(
     prepared, models: dict[str, ModelInputs], seed: int, evidence: dict[str, ModelEvidence]
 ) -> list[str]:
-    """Record-level (+ calibration) and fold-in attacks under every model; returns notes
-    on attacks that could not be set up on this experiment."""
+    """Record-level (+ calibration), fold-in and (``users`` requests) white-box attacks under
+    every model; returns notes on attacks that could not be set up on this experiment and
+    on models the white-box attack does not apply to (their entry says why: ``not_applicable``)."""
     ds, split, request = prepared.dataset, prepared.split, prepared.request
     notes: list[str] = []
     probes = {}
-    for builder in (
+    builders = [
         lambda: record_probe(ds, split, request),
         lambda: calibration_probe(ds, split, request, seed=seed),
         lambda: fold_in_probe(ds, split, request, seed=seed),
-    ):
+    ]
+    if request.request.kind in white_box.KINDS:  # elsewhere it would repeat the record-level attack
+        builders.append(lambda: white_box.white_box_probe(ds, split, request))
+    for builder in builders:
         try:
             cancel_point()
             probe = builder()
@@ -141,6 +146,8 @@ def attack_evidence(
             notes.append(str(exc))
             continue
         probes[probe.name] = probe
+    if white_box.NAME in probes:
+        notes += _white_box_not_applicable(models, evidence)
     for probe in probes.values():
         scores = {name: _attack_scores(probe, inputs) for name, inputs in models.items()}
         for name, inputs in models.items():
@@ -153,8 +160,27 @@ def attack_evidence(
     return notes
 
 
+def _white_box_not_applicable(models: dict[str, ModelInputs], evidence: dict[str, ModelEvidence]) -> list[str]:
+    """A "not applicable" white-box entry (no AUC, the reason) for models without user vectors."""
+    notes = []
+    for name, inputs in models.items():
+        reason = white_box.white_box_reason(inputs.scorer)
+        if reason is not None:
+            empty = {"value": None, "low": None, "high": None, "n": 0}
+            evidence[name].attacks[white_box.NAME] = {
+                "name": white_box.NAME,
+                "auc": None,
+                "interval": empty,
+                "not_applicable": reason,
+            }
+            notes.append(f"{white_box.NAME} attack not applicable to {name}: {reason}")
+    return notes
+
+
 def _attack_scores(probe, inputs: ModelInputs) -> np.ndarray | None:
     cancel_point()
+    if probe.name == white_box.NAME:  # the user vectors the model keeps, known or not
+        return None if white_box.white_box_reason(inputs.scorer) else white_box.white_box_scores(inputs.scorer, probe)
     if probe.items is not None:  # record-level: the model's own score of each row
         return record_scores(inputs.scorer, probe)
     if inputs.item_side is None:

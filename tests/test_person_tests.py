@@ -174,3 +174,45 @@ def test_too_few_references_or_no_common_score_gives_none():
     ins, outs, fresh_in, _fresh_out, ids = _references()
     assert person_tests(fresh_in, ins[:1], outs, ids) is None
     assert person_tests({"white-box": fresh_in["fold-in"]}, ins, outs, ids) is None
+
+
+# -- the white-box entry of the run's evidence ----------------------------------------------
+def test_attack_evidence_adds_white_box_with_a_not_applicable_entry():
+    from core.data.demo import demo_dataset
+    from core.evidence import ModelEvidence, ModelInputs, attack_evidence
+    from core.forget_request import ForgetRequest, resolve_request
+    from core.split import SplitConfig, make_split
+
+    ds = demo_dataset(0)
+    split = make_split(ds, SplitConfig(seed=0))
+    request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.05", seed=0))
+    train = np.setdiff1d(split.train, request.removed_rows)
+
+    def bpr(seed: int) -> BPRMF:
+        return BPRMF(ModelConfig(dim=DIM, seed=seed), ds.n_users, ds.n_items, ds.users[train], ds.items[train])
+
+    retrain, kept = bpr(1), bpr(2)
+    with torch.no_grad():  # "kept": each forgotten user's vector points at their removed items
+        items = kept.item_embedding.weight
+        for u in request.forget_users:
+            kept.user_embedding.weight[u] = items[
+                ds.items[request.removed_rows[ds.users[request.removed_rows] == u]]
+            ].sum(0)
+    reranker = _Reranker()
+    reranker.n_users, reranker.n_items = ds.n_users, ds.n_items
+    reranker.device, reranker.popularity = torch.device("cpu"), kept.popularity
+    reranker.score = lambda users: torch.zeros(len(users), ds.n_items)
+    models = {
+        name: ModelInputs(scorer=m, measured=None, top10=None, item_side=side)
+        for name, m, side in (("retrain", retrain, retrain), ("ids_only", kept, kept), ("llm", reranker, kept))
+    }
+    evidence = {name: ModelEvidence() for name in models}
+    prepared = SimpleNamespace(dataset=ds, split=split, request=request)
+    notes = attack_evidence(prepared, models, 0, evidence)
+    kept_entry, retrain_entry = evidence["ids_only"].attacks["white-box"], evidence["retrain"].attacks["white-box"]
+    assert kept_entry["vs_retrain"][1] > 0.0 and kept_entry["auc"] > 0.6 and abs(retrain_entry["auc"] - 0.5) < 0.15
+    record = evidence["ids_only"].attacks["record-level"]  # unknown users: popularity, not separated
+    assert record["vs_retrain"][0] == pytest.approx(0.0)
+    na = evidence["llm"].attacks["white-box"]
+    assert na["auc"] is None and "no user vectors" in na["not_applicable"]
+    assert any("not applicable to llm" in n for n in notes)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from scipy import stats
 
+from core.breakdown.sweep import GAP_KEYS, gap_spreads
 from core.result import RunResult
 from core.seeds import SeedSpread, summarise
 from core.sweeps.cells import CellOutcome
@@ -27,8 +28,10 @@ PLOTTED_KEYS = (
     "similar/ndcg@10",
     "time_s",
     "speedup_vs_retrain",
+    *GAP_KEYS,
 )
-"""Each forgetting measure, each group's utility, unlearning cost and speed-up."""
+"""Each forgetting measure, each group's utility, unlearning cost and speed-up, and the fairness gap per
+user attribute (core/breakdown/sweep.py)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,10 @@ def sweep_series(
     method_of = {c.series: c.method for c in cells}
     out = []
     for series, by_size in grouped.items():
-        summaries = {size: summarise(rs).get(method_of[series], {}) for size, rs in sorted(by_size.items())}
+        method = method_of[series]
+        summaries = {
+            size: {**summarise(rs).get(method, {}), **gap_spreads(rs, method)} for size, rs in sorted(by_size.items())
+        }
         wanted = keys or sorted({k for s in summaries.values() for k in s})
         for key in wanted:
             points = tuple(

@@ -1,0 +1,40 @@
+"""A sweep plots each attribute's fairness gap against request size (mean over seeds)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from core.breakdown.model import AttributeBreakdown, Breakdown
+from core.breakdown.sweep import gap_spreads
+from core.sweeps.aggregate import sweep_series
+from core.sweeps.cells import CellOutcome
+from core.sweeps.grid import Cell
+
+
+def _result(hand_built_result, gap: float):
+    ab = AttributeBreakdown("age", "age band", ["under 18", "50+"], [0, 1], gaps={"far": {"ndcg@10": [gap, 0, 1]}})
+    return replace(hand_built_result, breakdown=Breakdown("retained users", [0, 1], ["ndcg@10"], 0, 20, {"age": ab}))
+
+
+def test_gap_spreads_over_seeds(hand_built_result):
+    found = gap_spreads([_result(hand_built_result, 0.02), _result(hand_built_result, 0.04), hand_built_result], "far")
+    spread = found["fairness_gap/age/ndcg@10"]
+    assert spread.n == 2 and spread.mean == pytest.approx(0.03)
+    assert gap_spreads([hand_built_result], "far") == {}
+
+
+def test_sweep_series_carry_the_gap_against_request_size(hand_built_result):
+    cells, outcomes = [], []
+    for size, gaps in ((0.01, (0.01, 0.03)), (0.05, (0.05, 0.07))):
+        for seed, gap in enumerate(gaps):
+            cell = Cell(f"c{size}-{seed}", None, "far", "far", "users:random", size, seed, "bpr")
+            cells.append(cell)
+            outcomes.append(CellOutcome(cell.cell_id, "done", _result(hand_built_result, gap)))
+    series = [s for s in sweep_series(cells, outcomes) if s.key == "fairness_gap/age/ndcg@10"]
+    assert len(series) == 1
+    points = series[0].points
+    assert [p.size for p in points] == [0.01, 0.05]
+    assert [p.mean for p in points] == pytest.approx([0.02, 0.06])
+    assert points[0].low < 0.02 < points[0].high and points[0].n == 2

@@ -137,13 +137,7 @@ class LightGCN(Recommender):
         key = (user0._version, item0._version, user0.data_ptr(), item0.data_ptr(), id(adj))
         if caching and self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        x = torch.cat([user0, item0])
-        total = x
-        for _ in range(self.layers):
-            x = symmetric_spmm(adj, x)
-            total = total + x
-        final = total / (self.layers + 1)
-        out = (final[: self.n_users], final[self.n_users :])
+        out = propagate(adj, user0, item0, self.layers)
         if caching:
             self._cache = (key, out)
         return out
@@ -153,6 +147,20 @@ class LightGCN(Recommender):
         (over this model's current graph), the ones its scores are dot products with."""
         with torch.no_grad():
             return [self.embeddings()[1].detach()]
+
+
+def propagate(
+    adjacency: torch.Tensor, user0: torch.Tensor, item0: torch.Tensor, layers: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """LightGCN's final embeddings: the mean of the layer-0 tables and ``layers`` rounds of
+    propagation over the normalised adjacency (differentiable in the tables)."""
+    x = torch.cat([user0, item0])
+    total = x
+    for _ in range(layers):
+        x = symmetric_spmm(adjacency, x)
+        total = total + x
+    final = total / (layers + 1)
+    return final[: len(user0)], final[len(user0) :]
 
 
 def _long_tensor(values, device: torch.device) -> torch.Tensor:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from core.evaluation.grouped import EvalSample
+from core.methods.common.rerank import lift_candidates
 from core.methods.cragru.state import PATHS, CragruState
 
 
@@ -54,7 +55,6 @@ class CragruScorer:
         scores = self.state.base_scores(users_np)
         chosen = users_np[self._llm_users[users_np]]
         answers = self.state.answers(chosen) if len(chosen) else {}
-        top = scores.max(dim=1).values
         for row, user in enumerate(users_np.tolist()):
             answer = answers.get(user)
             if answer is None:
@@ -62,8 +62,7 @@ class CragruScorer:
                 continue
             self._llm_served.add(user)
             items, fused = self.state.ranking(user, answer)
-            lifted = top[row] + 1.0 + torch.as_tensor(fused, device=scores.device, dtype=scores.dtype)
-            scores[row, torch.as_tensor(items, device=scores.device)] = lifted
+            lift_candidates(scores, row, items, fused)
         return scores
 
     def late_extras(self) -> dict[str, float]:

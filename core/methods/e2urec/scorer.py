@@ -17,6 +17,7 @@ import torch
 
 from core.evaluation.full_sort import RowSets, score_with_fallback
 from core.events import NULL_REPORTER, Reporter
+from core.methods.common.rerank import lift_candidates
 from core.methods.e2urec import answers
 from core.methods.e2urec.llm_rec import candidate_logits
 from core.methods.e2urec.prompts import PromptBuilder
@@ -105,12 +106,8 @@ class E2URecScorer:
         users_np = users.cpu().numpy().astype(np.int64)
         scores = self.base.score(users.to(self.device)).float().clone()
         self.precompute(users_np)
-        top = scores.max(dim=1).values
         for row, user in enumerate(users_np):
             hit = self._cache.get(int(user))
-            if hit is None:
-                continue
-            items, probs = hit
-            lifted = top[row] + 1.0 + torch.as_tensor(probs, device=scores.device, dtype=scores.dtype)
-            scores[row, torch.as_tensor(items, device=scores.device)] = lifted
+            if hit is not None:
+                lift_candidates(scores, row, *hit)
         return scores

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from core.methods.unlearnrec.influence import InfluenceEncoder, InfluenceGraph
 from core.models.base import GraphModel
-from core.models.lightgcn import normalized_adjacency, symmetric_spmm, to_csr
+from core.models.lightgcn import normalized_adjacency, propagate, to_csr
 
 CONTRAST_TEMPERATURE = 0.2
 CONTRAST_DROP = 0.2
@@ -43,9 +43,10 @@ class Backbone:
     """Final embeddings from layer-0 tables, the way the base model computes them.
 
     BPR-MF scores with the tables themselves; LightGCN averages ``L`` propagations over
-    its normalised adjacency. Written out here (rather than calling ``embeddings()``)
-    because the tables are the encoder's differentiable output, not the model's
-    parameters, and the graph changes with every simulated request.
+    its normalised adjacency (:func:`core.models.lightgcn.propagate`, called on the tables
+    rather than through ``embeddings()`` because the tables are the encoder's
+    differentiable output, not the model's parameters, and the graph changes with every
+    simulated request).
     """
 
     def __init__(self, model: torch.nn.Module) -> None:
@@ -64,13 +65,7 @@ class Backbone:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         if adjacency is None or self.layers == 0:
             return user0, item0
-        x = torch.cat([user0, item0])
-        total = x
-        for _ in range(self.layers):
-            x = symmetric_spmm(adjacency, x)
-            total = total + x
-        final = total / (self.layers + 1)
-        return final[: self.n_users], final[self.n_users :]
+        return propagate(adjacency, user0, item0, self.layers)
 
 
 @dataclass(frozen=True)

@@ -161,15 +161,17 @@ def attack_evidence(
 
 
 def _white_box_not_applicable(models: dict[str, ModelInputs], evidence: dict[str, ModelEvidence]) -> list[str]:
-    """A "not applicable" white-box entry (no AUC, the reason) for models without user vectors."""
+    """A "not applicable" white-box entry (the reason; NaN figures, None once stored as JSON, so
+    every reader of an attack entry still finds its fields) for models without user vectors."""
     notes = []
+    nan = float("nan")
     for name, inputs in models.items():
         reason = white_box.white_box_reason(inputs.scorer)
         if reason is not None:
-            empty = {"value": None, "low": None, "high": None, "n": 0}
+            empty = {"value": nan, "low": nan, "high": nan, "n": 0}
             evidence[name].attacks[white_box.NAME] = {
                 "name": white_box.NAME,
-                "auc": None,
+                "auc": nan,
                 "interval": empty,
                 "not_applicable": reason,
             }

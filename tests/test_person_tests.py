@@ -214,5 +214,40 @@ def test_attack_evidence_adds_white_box_with_a_not_applicable_entry():
     record = evidence["ids_only"].attacks["record-level"]  # unknown users: popularity, not separated
     assert record["vs_retrain"][0] == pytest.approx(0.0)
     na = evidence["llm"].attacks["white-box"]
-    assert na["auc"] is None and "no user vectors" in na["not_applicable"]
+    assert np.isnan(na["auc"]) and "no user vectors" in na["not_applicable"]
     assert any("not applicable to llm" in n for n in notes)
+
+
+# -- the per-person lines ---------------------------------------------------------------------
+def test_person_lines_in_natural_id_order_with_words_and_p():
+    from core.reporting.people_tests import named_request_lines, p_text, person_lines
+
+    ins, outs, _fresh_in, fresh_out, _ids = _references(n=4)
+    ids = ["u10", "u2", "104", "u1"]
+    tests = person_tests(fresh_out, ins, outs, ids, seed=0)
+    report = SimpleNamespace(person_tests=tests.as_dict(), label="Retraining")  # as stored in a run file
+    lines = person_lines(report)
+    assert [line.split(":")[0] for line in lines] == ["user 104", "user u1", "user u2", "user u10"]
+    by_id = {p.user_id: p for p in tests.people}
+    assert lines[0] == f"user 104: {by_id['104'].words}, {p_text(by_id['104'].p_value)}"
+    assert [p_text(x) for x in (0.6234, 0.0042, 0.0001, float("nan"))] == [
+        "p = 0.62",
+        "p = 0.004",
+        "p < 0.001",
+        "p = ?",
+    ]
+    assert person_lines(SimpleNamespace(person_tests=None)) == []
+    run = SimpleNamespace(
+        request={"kind": "users", "selector": "ids"},
+        models={"base": report, "retrain": report, "ids_only": SimpleNamespace(person_tests=None, label="x")},
+        references=None,
+    )
+    joined = person_lines(run)
+    assert len(joined) == 4 and joined[0].startswith("user 104: retrain ") and "base" not in joined[0]
+    printed = named_request_lines(run)
+    assert printed[1].startswith("Retraining — ") and printed[2].startswith("  user 104: ")
+    assert len(printed) == 2 + 4
+    run.models = {"retrain": SimpleNamespace(person_tests=None)}
+    assert "--references" in named_request_lines(run)[1]
+    run.request = {"kind": "users", "selector": "random"}
+    assert named_request_lines(run) == []

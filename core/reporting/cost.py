@@ -5,12 +5,14 @@ request in milliseconds is fast *per request* and possibly slow *in all*: both f
 are always told together, and a cost whose total exceeds retraining's is never called
 good (issue 13, PROTOCOL.md "Cost").
 
-Times are noisy (a shared machine, a cold file cache): two retrainings of the same rows
-differ by seconds. A difference within the **timing tolerance** is "about the same as
-retraining" — neither cheaper nor dearer. The tolerance is the spread of the measured
-retraining times (the reference ensemble's retrainings beside the run's own) where there
-are several, never below :data:`TIMING_FLOOR_SHARE` of retraining's time nor
-:data:`TIMING_FLOOR_S`.
+Times are noisy (a shared machine, a cold file cache) and retraining's own cost varies with
+its seed (early stopping ends it after more or fewer epochs). "What retraining costs" is
+therefore a range: the run's retraining and, with a reference ensemble, every reference
+retraining's time when first computed. A total within that range widened by the **timing
+tolerance** (:data:`TIMING_FLOOR_SHARE` of the median retraining time, at least
+:data:`TIMING_FLOOR_S`) is "about the same as retraining" — neither cheaper (pass) nor dearer
+(fail): its own word. Cheaper means below the fastest retraining by more than the tolerance;
+dearer, above the slowest by more than it.
 
 A set-up reused from a cache (a method's shards, CRAGRU's item clusters) cost this run
 little, but the first run paid for it: the verdict judges the **first-time set-up**
@@ -46,8 +48,10 @@ class Cost:
     speedup_request: float | None  # retrain_s / request_s
     speedup_incl_setup: float | None  # retrain_s / (setup_s + request_s)
     break_even_requests: int | None  # requests after which set-up has paid for itself (None: never / n.a.)
-    tolerance_s: float = 0.0  # differences within this are timing noise ("about the same")
-    tolerance_from: str = ""  # how the tolerance was found (the words say it)
+    tolerance_s: float = 0.0  # differences within this beyond the range of retraining times are noise
+    tolerance_from: str = ""  # how the range and tolerance were found (the words say it)
+    retrain_low_s: float | None = None  # fastest measured retraining (the run's and the references')
+    retrain_high_s: float | None = None  # slowest measured retraining
     setup_this_run_s: float | None = None  # this run's set-up when part of it was reused from a cache
     setup_unknown: bool = False  # reused from a cache whose first-time cost was not recorded
 
@@ -65,14 +69,26 @@ class Cost:
         return self.retrain_s is not None and self.total_s > self.retrain_s
 
     @property
-    def about_the_same(self) -> bool:
-        """Set-up + request within the timing tolerance of retraining's time."""
-        return self.retrain_s is not None and abs(self.total_s - self.retrain_s) <= self.tolerance_s
+    def low_s(self) -> float:
+        """Below this, cheaper than any retraining measured (beyond the timing noise)."""
+        low = self.retrain_low_s if self.retrain_low_s is not None else self.retrain_s
+        return float(low) - self.tolerance_s
+
+    @property
+    def high_s(self) -> float:
+        """Above this, dearer than any retraining measured (beyond the timing noise)."""
+        high = self.retrain_high_s if self.retrain_high_s is not None else self.retrain_s
+        return float(high) + self.tolerance_s
 
     @property
     def cheaper(self) -> bool:
-        """Set-up + request below retraining's time by more than the timing tolerance."""
-        return self.retrain_s is not None and self.total_s < self.retrain_s - self.tolerance_s
+        """Set-up + request below the fastest retraining by more than the timing tolerance."""
+        return self.retrain_s is not None and self.total_s < self.low_s
+
+    @property
+    def about_the_same(self) -> bool:
+        """Set-up + request within the range of retraining times, widened by the timing tolerance."""
+        return self.retrain_s is not None and self.low_s <= self.total_s <= self.high_s
 
     def as_dict(self) -> dict:
         return {**asdict(self), "total_s": self.total_s}
@@ -85,20 +101,23 @@ def speedup(retrain_s: float | None, seconds: float) -> float | None:
     return float(retrain_s) / float(seconds)
 
 
-def timing_tolerance(retrain_s: float | None, reference_times: Sequence[float] = ()) -> tuple[float, str]:
-    """``(seconds, how)``: the spread (max − min) of every measured retraining time — the run's
-    own and the reference ensemble's — floored by :data:`TIMING_FLOOR_SHARE` of retraining's time
-    and :data:`TIMING_FLOOR_S`."""
+def timing_range(retrain_s: float | None, reference_times: Sequence[float] = ()) -> tuple[float, float, float, str]:
+    """``(fastest, slowest, tolerance, how)`` of every measured retraining time — the run's own and
+    the reference ensemble's — with the tolerance :data:`TIMING_FLOOR_SHARE` of their median (at
+    least :data:`TIMING_FLOOR_S`)."""
     if not is_finite(retrain_s):
-        return 0.0, ""
-    floor = max(TIMING_FLOOR_SHARE * float(retrain_s), TIMING_FLOOR_S)
-    times = [float(t) for t in reference_times if is_finite(t) and t > 0]
-    if not times:
-        return floor, f"floor: {TIMING_FLOOR_SHARE:.0%} of retraining's time, no other retraining timed"
-    times.append(float(retrain_s))
-    spread = max(times) - min(times)
-    how = f"{len(times)} retrainings took {format_seconds(min(times))} to {format_seconds(max(times))}"
-    return max(spread, floor), how + ("" if spread >= floor else f"; floor {TIMING_FLOOR_SHARE:.0%} of retraining's")
+        return 0.0, 0.0, 0.0, ""
+    times = sorted([float(retrain_s)] + [float(t) for t in reference_times if is_finite(t) and t > 0])
+    median = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
+    tol = max(TIMING_FLOOR_SHARE * median, TIMING_FLOOR_S)
+    if len(times) == 1:
+        how = f"{TIMING_FLOOR_SHARE:.0%} of retraining's time; no other retraining timed"
+    else:
+        how = (
+            f"{len(times)} retrainings took {format_seconds(times[0])} to {format_seconds(times[-1])}, "
+            f"± {TIMING_FLOOR_SHARE:.0%} of their median"
+        )
+    return times[0], times[-1], tol, how
 
 
 def first_setup(report) -> tuple[float, float | None, bool]:
@@ -127,7 +146,7 @@ def cost_of(reports: Mapping, name: str, reference_times: Sequence[float] = ()) 
     break_even = None
     if saved is not None and saved > 0 and setup > 0:
         break_even = max(1, math.ceil(setup / saved))
-    tol, how = timing_tolerance(retrain_s, reference_times)
+    low, high, tol, how = timing_range(retrain_s, reference_times)
     return Cost(
         setup,
         request,
@@ -135,10 +154,12 @@ def cost_of(reports: Mapping, name: str, reference_times: Sequence[float] = ()) 
         speedup(retrain_s, request),
         speedup(retrain_s, setup + request),
         break_even,
-        tol,
-        how,
-        this_run,
-        unknown,
+        tolerance_s=tol,
+        tolerance_from=how,
+        retrain_low_s=low if retrain_s is not None else None,
+        retrain_high_s=high if retrain_s is not None else None,
+        setup_this_run_s=this_run,
+        setup_unknown=unknown,
     )
 
 
@@ -156,6 +177,6 @@ def cost_text(cost: Cost) -> str:
     return (
         text + f"; retraining {format_seconds(cost.retrain_s)} (speed-up "
         f"{format_value(SPEEDUP, cost.speedup_incl_setup)} including set-up, "
-        f"{format_value(SPEEDUP, cost.speedup_request)} per request); timing noise ±"
-        f"{format_seconds(cost.tolerance_s)} ({cost.tolerance_from})"
+        f"{format_value(SPEEDUP, cost.speedup_request)} per request); about the same as retraining from "
+        f"{format_seconds(max(0.0, cost.low_s))} to {format_seconds(cost.high_s)} ({cost.tolerance_from})"
     )

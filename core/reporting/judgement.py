@@ -169,19 +169,21 @@ def _against_base(entry, report, base_value) -> Judgement | None:
     return Judgement(verdict, INTERVAL, reason)
 
 
-def by_band(low: float, high: float, band: tuple[float, float], tol: float) -> str:
-    """A method's difference from retrain (95 % interval ``low``..``high``) against the band of
-    retrain-vs-retrain differences, at least ±``tol`` wide (the catalogue tolerance is its floor).
+def by_band(value: float, low: float, high: float, band: tuple[float, float], tol: float) -> str:
+    """A method's difference from retrain (``value``, 95 % interval ``low``..``high``) against the
+    band of retrain-vs-retrain differences, at least ±``tol`` wide (the catalogue tolerance is its floor).
 
-    Two retrainings differ by seed noise (the band) and every figure by which users happened to
-    be measured (the interval): a method is "like retraining" when its interval reaches the band
-    (PROTOCOL.md: "within that spread plus its interval") and is no wider than the band itself;
-    clearly different when the whole interval lies beyond it; otherwise not enough users to tell.
-    The band is made symmetric: the run's own retraining is one draw among the references."""
+    The band holds what other retrainings differ by *on the same users*: under "this model is like
+    another retraining" the difference is one more draw of it. So the difference lying inside the band
+    is "like retraining"; so is an interval that reaches the band while being no wider than it (a
+    little beyond, within what the users measured allow: PROTOCOL.md "within that spread plus its
+    interval"); the whole interval beyond the band is clearly different; anything else is not enough
+    users to tell. The band is made symmetric: the run's own retraining is one draw among the
+    references, so the sign of their differences is chance."""
     reach = max(abs(float(band[0])), abs(float(band[1])), float(tol))
     if low > reach or high < -reach:
         return bootstrap.DIFFERENT
-    if (high - low) / 2 <= reach:
+    if abs(value) <= reach or (high - low) / 2 <= reach:
         return bootstrap.EQUIVALENT
     return bootstrap.UNDECIDED
 
@@ -192,7 +194,7 @@ def _against_band(entry, report, reference_value, band: tuple[float, float]) -> 
         return None
     value, low, high = found
     tol = entry.family.tolerance_for(reference_value)
-    decided = by_band(low, high, band, tol)
+    decided = by_band(value, low, high, band, tol)
     verdict = {bootstrap.EQUIVALENT: GOOD, bootstrap.DIFFERENT: BAD}.get(decided, UNSURE)
     reach = max(abs(band[0]), abs(band[1]), tol)
     reason = (

@@ -107,7 +107,7 @@ def cost_verdict(cost: Cost) -> Verdict:
             evidence,
         )
     total, retrain = format_seconds(cost.total_s), format_seconds(cost.retrain_s)
-    noise = f"±{format_seconds(cost.tolerance_s)}"
+    noise = f"{format_seconds(max(0.0, cost.low_s))} to {format_seconds(cost.high_s)}"
     if cost.cheaper:
         return Verdict(
             COST,
@@ -119,11 +119,11 @@ def cost_verdict(cost: Cost) -> Verdict:
         return Verdict(
             COST,
             LEVEL,
-            f"About the same as retraining: {total} including set-up against retraining's {retrain}, within "
-            f"the timing noise ({noise}){cached}.",
+            f"About the same as retraining: {total} including set-up against retraining's {retrain}; within "
+            f"the timing noise any retraining takes {noise}{cached}.",
             evidence,
         )
-    if cost.request_s < cost.retrain_s - cost.tolerance_s:
+    if cost.request_s < cost.low_s:
         pays = (
             f"; set-up pays for itself after {cost.break_even_requests:,} requests" if cost.break_even_requests else ""
         )
@@ -134,19 +134,19 @@ def cost_verdict(cost: Cost) -> Verdict:
             f"request took {total}, more than retraining's {retrain}{pays}{cached}.",
             evidence,
         )
-    if cost.request_s <= cost.retrain_s + cost.tolerance_s:
+    if cost.request_s <= cost.high_s:
         return Verdict(
             COST,
             AMBER,
             f"Dearer in all: this request alone took about as long as retraining ({format_seconds(cost.request_s)} "
-            f"against {retrain}, timing noise {noise}) and set-up adds to it: {total}{cached}.",
+            f"against {retrain}; any retraining takes {noise}) and set-up adds to it: {total}{cached}.",
             evidence,
         )
     return Verdict(
         COST,
         RED,
         f"Dearer than retraining: this request alone took {format_seconds(cost.request_s)} "
-        f"against retraining's {retrain} (timing noise {noise}){cached}.",
+        f"against retraining's {retrain} (any retraining takes {noise} within the timing noise){cached}.",
         evidence,
     )
 

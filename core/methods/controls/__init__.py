@@ -47,7 +47,8 @@ for _name, _label, _text, _caps in (
         "Control: forgotten users' vectors re-drawn (should fail)",
         "The base model with the forgotten users marked unknown and their vectors re-drawn from the "
         "initialisation (as a model that never trained them has); the item side — which learned from their "
-        "rows — is kept. " + _SHOULD_FAIL,
+        "rows — is kept. Only users the request removes entirely are re-drawn (a user who keeps rows is "
+        "trained on them by retraining too). " + _SHOULD_FAIL,
         {"needs_embeddings"},
     ),
 ):

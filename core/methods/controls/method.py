@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -61,17 +62,24 @@ def base_noise(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:
 def redraw_users(ctx: UnlearnContext, params: dict, _prepared) -> UnlearnOutcome:
     """Forgotten users marked unknown and their vectors re-drawn from the initialisation
     (Xavier-normal of the user table, as :meth:`Recommender.reset_parameters` draws it);
-    the item side, which learned from their rows, is kept."""
+    the item side, which learned from their rows, is kept.
+
+    Only users the request removes *entirely* are re-drawn (every user of a ``users`` request):
+    a user who keeps rows (``items``/``interactions`` requests) is trained on them by
+    retraining too, so a model that never saw the removed rows still has a trained vector for
+    them — re-drawing it would destroy kept data, not leave the deletion undone."""
     model = copy.deepcopy(ctx.base_model).to(ctx.device)
     ds, rows = ctx.dataset, ctx.retained_rows
     model.set_training_rows(ds.users[rows], ds.items[rows])
     users, _items = model.layer0()
-    forgotten = torch.as_tensor(ctx.request.forget_users, dtype=torch.long)
+    gone = np.setdiff1d(np.asarray(ctx.request.forget_users, dtype=np.int64), ds.users[rows])
+    forgotten = torch.as_tensor(gone, dtype=torch.long)
     fresh = torch.empty(tuple(users.shape), dtype=users.dtype)
     nn.init.xavier_normal_(fresh, generator=torch.Generator().manual_seed(control_seed(ctx)))
     with torch.no_grad():
         users[forgotten.to(users.device)] = fresh[forgotten].to(users.device)
-    return UnlearnOutcome(model=model, notes=["a control: forgotten users' vectors re-drawn, item side kept"])
+    note = f"a control: {len(gone):,} forgotten users' vectors re-drawn (users removed entirely), item side kept"
+    return UnlearnOutcome(model=model, notes=[note])
 
 
 UNLEARN = {

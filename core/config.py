@@ -81,25 +81,24 @@ class ExperimentConfig:
             request = dict(raw.get("request", {}))
             if "ids" in request:
                 request["ids"] = tuple(request["ids"])
+            given = {name: raw[name] for name in _PLAIN_FIELDS if name in raw}  # the rest: the class defaults
+            if "ks" in raw:
+                given["ks"] = tuple(raw["ks"])
             return cls(
                 data=DataConfig(**raw.get("data", {})),
                 split=SplitConfig(**split),
                 model=model_config(**raw.get("model", {})),
                 request=ForgetRequest(**request),
                 methods=tuple(MethodChoice(m["name"], dict(m.get("params", {}))) for m in raw.get("methods", [])),
-                similar_top_n=raw.get("similar_top_n", 10),
-                ks=tuple(raw.get("ks", DEFAULT_KS)),
-                device=raw.get("device", "auto"),
-                use_cache=raw.get("use_cache", True),
-                mia=raw.get("mia", True),
-                label=raw.get("label", ""),
-                references=raw.get("references"),
+                **given,
             )
         except (TypeError, KeyError) as exc:
             raise ConfigError(f"configuration is malformed: {exc}") from None
 
 
 _DEFAULT = ExperimentConfig()
+_PLAIN_FIELDS = ("similar_top_n", "device", "use_cache", "mia", "label", "references")
+"""Fields stored as themselves in a config file (no nested dataclass, no tuple to rebuild)."""
 # Run-level settings beside the model and the split; validate() checks them, the window builds its inputs.
 RUN_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec(

@@ -30,3 +30,16 @@ def test_cli_defaults_are_the_config_defaults():
 def test_the_forget_help_names_every_selector():
     text = _action("forget").help
     assert all(name in text for names in SELECTORS.values() for name in names)
+
+
+def test_a_config_file_reads_every_field_with_the_class_defaults():
+    import dataclasses
+
+    from core.config import _PLAIN_FIELDS
+
+    nested = {"data", "split", "model", "request", "methods", "ks"}
+    assert {f.name for f in dataclasses.fields(ExperimentConfig)} == nested | set(_PLAIN_FIELDS)
+    changed = ExperimentConfig(mia=False, label="x", references=3, device="cpu", similar_top_n=4, ks=(5,))
+    assert ExperimentConfig.from_dict(changed.to_dict()) == changed
+    missing = ExperimentConfig.from_dict({"methods": [{"name": "retrain"}]})
+    assert missing == ExperimentConfig()  # absent keys: the dataclass's own defaults, no second copy

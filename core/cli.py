@@ -295,9 +295,10 @@ def _write_one(result, args: argparse.Namespace) -> None:
         from core.reporting.breakdown_text import breakdown_report
 
         print("\n" + breakdown_report(result, args.by))
-    from core.receipt import build_audit, write_receipt
+    from core.receipt import build_audit, signed_receipt, write_receipt
 
     facts = build_audit(result) if args.report or args.receipt else None
+    signed = signed_receipt(result, facts) if args.receipt else None  # one receipt: its fingerprint is on the report
     if args.out:
         out = _save(
             args.out,
@@ -308,13 +309,16 @@ def _write_one(result, args: argparse.Namespace) -> None:
         print(f"result written to {out}")
     if args.receipt:
         receipt_path = _save(
-            args.receipt, lambda p: write_receipt(result, p, facts), "the receipt", f"{result.run_id}-receipt.json"
+            args.receipt,
+            lambda p: write_receipt(result, p, signed=signed),
+            "the receipt",
+            f"{result.run_id}-receipt.json",
         )
         print(f"receipt written to {receipt_path}")
     if args.report:
         where = _save(
             args.report,
-            lambda p: write_report(result, p, audit=facts),
+            lambda p: write_report(result, p, audit=facts, receipt=signed),
             "the report",
             f"{result.run_id}-report{Path(args.report).suffix or '.html'}",
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.config import DataConfig, ExperimentConfig, MethodChoice
 from core.device import DEVICE_CHOICES
-from core.errors import Cancelled, CragruError
+from core.errors import Cancelled, CragruError, MethodFailed
 from core.events import AttackResultEvent, Event, LogEvent, ModelResultEvent, ProgressEvent, StageEvent
 from core.forget_request import SELECTORS, ForgetRequest
 from core.models.base import MODEL_NAMES, ModelConfig, model_config
@@ -18,6 +18,7 @@ from core.references.settings import REFERENCES_PARAM
 from core.reporting.catalogue import entry_for, summary_keys
 from core.reporting.export import write_report
 from core.reporting.numbers import text_table
+from core.reporting.people_tests import named_request_lines
 from core.reporting.verdicts import verdicts, verdicts_text
 from core.seeds import MAX_SEEDS, SeedStarted, run_seeds, seed_configs, summarise, summary_dict
 from core.seeds import summary_table as seeds_summary_table
@@ -238,6 +239,10 @@ def _print_summary(result) -> None:
     print(summary_table(result))
     print()
     print(verdicts_text(verdicts(result)))
+    named = named_request_lines(result)  # users:ids:… requests: one line per named person
+    if named:
+        print()
+        print("\n".join(named))
 
 
 def _open_history(args: argparse.Namespace):
@@ -323,6 +328,23 @@ def _write_one(result, args: argparse.Namespace) -> None:
             f"{result.run_id}-report{Path(args.report).suffix or '.html'}",
         )
         print(f"report written to {where}")
+
+
+def _keep_partial(result, args: argparse.Namespace) -> str:
+    """A run cut short by a failed method: its finished models printed and written to --out
+    (or the fallback). Returns what was kept, for the error line."""
+    names = ", ".join(result.models)
+    print(f"run {result.run_id} on {result.dataset.get('name', '?')}: partial (a method failed)")
+    print(summary_table(result))
+    if not args.out:
+        return f"the models that finished ({names}) are shown above and kept in the history"
+    out = _save(
+        args.out,
+        lambda p: p.write_text(result.to_json(include_topk=False)),
+        "the partial result",
+        f"{result.run_id}-partial.json",
+    )
+    return f"the models that finished ({names}) are written to {out}"
 
 
 def seeds_json(results: list) -> str:
@@ -467,7 +489,10 @@ def _main(argv: list[str]) -> int:
     validate_methods(config)
     _check_outputs(args)
     configs = seed_configs(config, args.seeds)
-    results = _run_all(configs, args, _open_history(args))
+    try:
+        results = _run_all(configs, args, _open_history(args))
+    except MethodFailed as failed:  # the models that finished are shown and saved, then the one line
+        raise CragruError(f"{failed}; {_keep_partial(failed.partial, args)}") from None
     if len(results) == 1:
         _write_one(results[0], args)
     else:

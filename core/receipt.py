@@ -13,6 +13,7 @@ signature, then that every readable field is what was signed, then the data.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 import zlib
@@ -125,16 +126,26 @@ def signed_payload(signature: dict) -> bytes:
     return payload
 
 
-def receipt_text(result, facts: AuditFacts) -> str:
-    return json.dumps(sign(receipt_content(result, facts)), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+def signed_receipt(result, facts: AuditFacts | None = None) -> dict:
+    """The run's receipt, signed (facts gathered from the run's data when not given). Written
+    with :func:`write_receipt` and handed to the report, so both show the same fingerprint."""
+    return sign(receipt_content(result, facts if facts is not None else build_audit(result)))
 
 
-def write_receipt(result, path: str | Path, facts: AuditFacts | None = None) -> Path:
-    """Write the signed receipt (facts gathered from the run's data when not given)."""
-    facts = facts if facts is not None else build_audit(result)
+def receipt_fingerprint(receipt: dict) -> str:
+    """SHA-256 of a receipt's signed content (the first 32 hex digits, in groups of four): the
+    line a reviewer compares between the signed paper and the file."""
+    content = {k: v for k, v in receipt.items() if k != "signature"}
+    digest = hashlib.sha256(canonical(content)).hexdigest()[:32]
+    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
+
+
+def write_receipt(result, path: str | Path, facts: AuditFacts | None = None, signed: dict | None = None) -> Path:
+    """Write the signed receipt (``signed`` when the caller has it, e.g. for its report)."""
+    signed = signed if signed is not None else signed_receipt(result, facts)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(receipt_text(result, facts), encoding="utf-8")
+    path.write_text(json.dumps(signed, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
     return path
 
 

@@ -13,6 +13,7 @@ os.environ["CRAGRU_STRICT_EVENTS"] = "1"
 _session_dir = tempfile.mkdtemp(prefix="cragru-tests-")
 os.environ["CRAGRU_HOME"] = os.path.join(_session_dir, "home")
 os.environ["CRAGRU_CACHE_DIR"] = os.path.join(_session_dir, "cache")
+os.environ["CRAGRU_CONFIG_DIR"] = os.path.join(_session_dir, "config")  # the receipt signing key (core/signing.py)
 # The bundled LLM's converted copy (keyed and checksummed, only ever read): the one `make
 # setup` wrote, so a test session does not de-quantise the GGUF again.
 if "CRAGRU_LLM_CACHE" not in os.environ:

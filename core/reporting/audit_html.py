@@ -9,7 +9,8 @@ import html
 import json
 
 from core.reporting.audit import AuditFacts
-from core.reporting.verdicts import LIGHT_COLOURS, MethodVerdict
+from core.reporting.natural_order import natural_key
+from core.reporting.verdicts import LIGHT_COLOURS, LIGHT_WORDS, QUESTIONS, MethodVerdict
 
 MAX_LISTED = 500
 """Subjects listed in the report at most (the receipt always lists all)."""
@@ -20,7 +21,10 @@ CSS = """
 .answer { margin: 6px 0; } .light { display: inline-block; min-width: 6.5em; text-align: center; color: white;
   border-radius: 10px; padding: 1px 8px; font-weight: bold; font-size: 12px; margin-right: 6px; }
 .answer details { font-size: 12px; color: #5d6878; } .ids { font-family: monospace; font-size: 12px; }
-td.removed { background: #fbe0de; }
+td.removed { background: #fbe0de; font-weight: bold; }
+.signoff { border: 1px solid #13243a; padding: 4px 14px; max-width: 760px; }
+.signoff .blank { display: inline-block; width: 16em; border-bottom: 1px solid #13243a; margin-right: 1.5em; }
+.signoff .box { display: inline-block; width: 0.8em; height: 0.8em; border: 1px solid #13243a; margin-left: 1em; }
 """
 
 
@@ -45,13 +49,48 @@ def _card(mv: MethodVerdict) -> str:
     )
 
 
+def _light(light: str) -> str:
+    return f"<span class='light' style='background:{LIGHT_COLOURS[light]}'>{_e(LIGHT_WORDS[light])}</span>"
+
+
+def verdict_table(found: list[MethodVerdict]) -> str:
+    """Page one's verdicts: one row per method, each answer as its light and word."""
+    if not found:
+        return "<h2>Verdicts</h2><p>No unlearning method in this run: nothing to judge.</p>"
+    head = "".join(f"<th class='name'>{_e(q)}</th>" for q in QUESTIONS)
+    rows = "".join(
+        f"<tr><td class='name'><b>{_e(mv.label)}</b><br><span class='hint'>{_e(mv.model)}</span></td>"
+        + "".join(f"<td class='name'>{_light(v.light)}</td>" for v in mv.answers)
+        + "</tr>"
+        for mv in found
+    )
+    return (
+        f"<h2>Verdicts</h2><table class='verdict-table'><tr><th class='name'>method</th>{head}</tr>{rows}</table>"
+        "<p class='hint'>Each method against retraining without the forgotten data (the gold standard), by the "
+        "95 % intervals of its evidence; the reasons are under “The verdicts explained”.</p>"
+    )
+
+
+def sign_off(key_fingerprint: str | None, receipt_fingerprint: str | None) -> str:
+    """Reviewer, role, decision, date, signature line and the receipt's fingerprint."""
+    line = "<span class='blank'></span>"
+    boxes = " ".join(f"<span class='box'></span> {c}" for c in ("accept", "reject", "ask for changes"))
+    return (
+        "<h2>Sign-off</h2><div class='signoff'>"
+        f"<p><b>Receipt fingerprint: {_e(receipt_fingerprint or 'no receipt was saved with this report')}</b><br>"
+        f"Signed by key: {_e(key_fingerprint or '—')} (check with: <code>cragru-run verify RECEIPT --data PATH</code>)"
+        f"</p><p><b>Reviewer</b> {line} <b>Role</b> {line}</p><p><b>Decision</b> {boxes}</p>"
+        f"<p><b>Date</b> {line} <b>Signature</b> {line}</p></div>"
+    )
+
+
 def verdicts_section(found: list[MethodVerdict]) -> str:
     if not found:
         return ""
     return (
-        "<h2>Verdicts</h2><p class='hint'>Each method against the retrained model (the gold standard), by the "
-        "95 % intervals of its evidence: pass, partly, fail, or can't tell (not enough users to tell).</p>"
-        f"<div class='verdicts'>{''.join(_card(mv) for mv in found)}</div>"
+        "<h2>The verdicts explained</h2><p class='hint'>Each method against the retrained model (the gold "
+        "standard), by the 95 % intervals of its evidence: pass, partly, fail, or can't tell (not enough users "
+        f"to tell).</p><div class='verdicts'>{''.join(_card(mv) for mv in found)}</div>"
     )
 
 
@@ -70,8 +109,9 @@ def subjects_section(facts: AuditFacts) -> str:
         f"{s.n_removed_rows:,} training interactions removed.</div><p>{_e(s.who_counts)}</p>"
     ]
     if s.items:
+        items = sorted(s.items, key=lambda pair: natural_key(pair[0]))
         rows = "".join(
-            f"<tr><td class='name'>{_e(i)}</td><td class='name'>{_e(t)}</td></tr>" for i, t in s.items[:MAX_LISTED]
+            f"<tr><td class='name'>{_e(i)}</td><td class='name'>{_e(t)}</td></tr>" for i, t in items[:MAX_LISTED]
         )
         parts.append(
             f"<h3>Forgotten items ({len(s.items):,})</h3><table><tr><th class='name'>item ID</th>"
@@ -79,10 +119,12 @@ def subjects_section(facts: AuditFacts) -> str:
         )
     if s.pairs:
         parts.append(
-            f"<h3>Removed interactions ({len(s.pairs):,}, user:item)</h3>" + _ids([f"{u}:{i}" for u, i in s.pairs])
+            f"<h3>Removed interactions ({len(s.pairs):,}, user:item)</h3>"
+            + _ids([f"{u}:{i}" for u, i in sorted(s.pairs, key=lambda p: (natural_key(p[0]), natural_key(p[1])))])
         )
     parts.append(
-        f"<h3>Forgotten users by their dataset ID ({len(s.forgotten_users):,})</h3>" + _ids(list(s.forgotten_users))
+        f"<h3>Forgotten users by their dataset ID ({len(s.forgotten_users):,})</h3>"
+        + _ids(sorted(s.forgotten_users, key=natural_key))
     )
     parts += [f"<p class='hint'>{_e(note)}</p>" for note in facts.sample_notes + facts.warnings]
     return "".join(parts)

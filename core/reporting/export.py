@@ -66,28 +66,34 @@ def write_json(result, path: str | Path) -> Path:
     return path
 
 
-def write_html(result, path: str | Path, images: dict[str, bytes] | None = None, audit=None) -> Path:
+def write_html(
+    result, path: str | Path, images: dict[str, bytes] | None = None, audit=None, receipt: dict | None = None
+) -> Path:
     """The HTML report alone (``.html`` added when the name has no such suffix); ``audit``
     (:class:`core.reporting.audit.AuditFacts`) adds the subjects, provenance and examples."""
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         path = path.with_suffix(".html")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html_report(result, images, audit=audit), encoding="utf-8")
+    path.write_text(html_report(result, images, audit=audit, receipt=receipt), encoding="utf-8")
     return path
 
 
-def write_report(result, path: str | Path, images: dict[str, bytes] | None = None, audit=None) -> Path:
+def write_report(
+    result, path: str | Path, images: dict[str, bytes] | None = None, audit=None, receipt: dict | None = None
+) -> Path:
     """The audit report as PDF when ``path`` ends in ``.pdf``, else as HTML; the audit facts are
-    gathered (the dataset re-read from the run's configuration) when not given."""
+    gathered (the dataset re-read from the run's configuration) when not given. ``receipt`` (the
+    signed receipt saved with it, :func:`core.receipt.signed_receipt`) puts its fingerprint on the
+    sign-off block."""
     from core.reporting.audit import build_audit
 
     audit = audit if audit is not None else build_audit(result)
     if Path(path).suffix.lower() == ".pdf":
         from core.reporting.pdf_report import write_pdf
 
-        return write_pdf(result, path, images, audit)
-    return write_html(result, path, images, audit)
+        return write_pdf(result, path, images, audit, receipt)
+    return write_html(result, path, images, audit, receipt)
 
 
 def export_all(result, html_path: str | Path, images: dict[str, bytes] | None = None) -> list[Path]:

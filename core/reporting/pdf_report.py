@@ -1,173 +1,201 @@
-"""The audit report as a PDF, written with fpdf2 (pure Python, no Qt), so ``cragru-run`` and
-the window write the same file. Same facts, same order as the HTML report: verdicts first,
-then the forgotten subjects by real ID, the evidence with intervals, the erasure audit,
-before/after examples, charts (PNG bytes, when the caller has them), provenance, and a
-glossary appendix with the catalogue's words.
+"""The audit report as a PDF a reviewer can read, sign and file (fpdf2, no Qt, so the window
+and ``cragru-run`` write the same document).
+
+Page 1 is what a reviewer signs: what was asked (request, dataset, date), the verdicts with
+their lights and words, the per-person lines where the request names people, and the sign-off
+block with the receipt's fingerprint. Then the verdicts explained, who was forgotten (by real
+ID, in natural order), the evidence with intervals, the erasure audit, before/after examples,
+the charts (vector, :mod:`core.reporting.print_charts`), provenance and a glossary. All text
+is 9 pt or more in black; the fonts cover every ID (:mod:`core.reporting.pdf_doc`).
 """
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import datetime
 from pathlib import Path
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-
 from core.reporting.audit import AuditFacts
-from core.reporting.catalogue import SECTION_TITLES, TARGET_SENTENCES, families_in
-from core.reporting.html_report import CHARTS
-from core.reporting.verdicts import LIGHT_COLOURS, MethodVerdict
+from core.reporting.catalogue import SECTION_TITLES, TARGET_SENTENCES, families_in, headline_keys
+from core.reporting.natural_order import natural_key
+from core.reporting.pdf_doc import BLACK, BODY_PT, RULE, ReportDoc
+from core.reporting.print_charts import marker
+from core.reporting.verdicts import AMBER, GREEN, GREY, LIGHT_COLOURS, LIGHT_WORDS, RED, MethodVerdict
 
-FONT_DIRS = (
-    "/usr/share/fonts/truetype/dejavu",
-    "/usr/share/fonts/dejavu",
-    "/usr/local/share/fonts",
-    "/Library/Fonts",
-    "C:/Windows/Fonts",
-)
 MAX_IDS = 1000
 MAX_ROWS = 200
-INK, MUTED, HEAD = (19, 36, 58), (93, 104, 120), (29, 63, 102)
-_LATIN1 = {
-    "—": "-",
-    "–": "-",
-    "→": "->",
-    "≈": "~",
-    "…": "...",
-    "‰": "o/oo",
-    "’": "'",
-    "“": '"',
-    "”": '"',
-    "≤": "<=",
-    "≥": ">=",
-    "−": "-",
-    "✓": "v",
-    "×": "x",
-}
+MAX_EXAMPLES = 3
+"""Before/after examples printed at most: the first always, the others where they fit on its page;
+the HTML report shows all."""
+LIGHT_MARKS = {GREEN: "circle", AMBER: "triangle", RED: "square"}
+"""Each light's shape, so a grey-scale print still tells them apart (others: a diamond)."""
+TITLE = "Unlearning audit report"
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
     return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
-class _Doc(FPDF):
-    """An A4 document with a Unicode font where one is installed (DejaVu), Helvetica otherwise."""
-
-    def __init__(self, title: str) -> None:
-        super().__init__(format="A4")
-        self.title_text = title
-        self.set_auto_page_break(True, margin=14)
-        self.family = "Helvetica"
-        regular, bold = _font("DejaVuSans.ttf"), _font("DejaVuSans-Bold.ttf")
-        if regular and bold:
-            self.add_font("DejaVu", "", str(regular))
-            self.add_font("DejaVu", "B", str(bold))
-            self.family = "DejaVu"
-        self.set_title(title)
-        self.set_creator("CRAGRU Studio")
-
-    def text_of(self, value) -> str:
-        text = str(value)
-        if self.family == "DejaVu":
-            return text
-        for bad, good in _LATIN1.items():
-            text = text.replace(bad, good)
-        return text.encode("latin-1", "replace").decode("latin-1")
-
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.font(7, colour=MUTED)
-        self.cell(0, 5, self.text_of(f"{self.title_text} — page {self.page_no()}"), align="C")
-
-    def font(self, size: float, bold: bool = False, colour=INK) -> None:
-        self.set_font(self.family, "B" if bold else "", size)
-        self.set_text_color(*colour)
-
-    def heading(self, text: str, size: float = 14) -> None:
-        self.ln(2)
-        self.font(size, bold=True, colour=HEAD)
-        self.multi_cell(0, size * 0.5, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(1)
-
-    def para(self, text: str, size: float = 9, colour=INK, bold: bool = False) -> None:
-        self.font(size, bold, colour)
-        self.multi_cell(0, size * 0.48, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(0.8)
-
-    def grid(self, rows, widths=None, size: float = 7, marks=None) -> None:
-        """A table, first row as headings; ``marks[i][j]`` shades a body cell."""
-        self.font(size)
-        self.set_fill_color(255, 255, 255)
-        self.set_draw_color(213, 217, 224)
-        shade = FontFace(fill_color=(251, 224, 222))
-        with self.table(
-            col_widths=widths,
-            text_align="LEFT",
-            line_height=size * 0.5,
-            headings_style=FontFace(emphasis="BOLD", fill_color=(236, 239, 243)),
-        ) as table:
-            for i, row in enumerate(rows):
-                cells = table.row()
-                for j, value in enumerate(row):
-                    marked = marks is not None and i > 0 and marks[i - 1][j]
-                    cells.cell(self.text_of(value), style=shade if marked else None)
-        self.ln(2)
+def light_badge(doc: ReportDoc, light: str, x: float, y: float) -> float:
+    """The light's shape in its colour and its word in black bold; returns the width used."""
+    marker(doc, LIGHT_MARKS.get(light, "diamond"), x + 2, y + 2.5, _rgb(LIGHT_COLOURS[light]), r=1.8)
+    doc.font(BODY_PT, bold=True)
+    word = doc.text_of(LIGHT_WORDS[light])
+    doc.set_xy(x + 5, y)
+    doc.cell(doc.get_string_width(word) + 1, 5, word)
+    return 6 + doc.get_string_width(word)
 
 
-def _font(name: str) -> Path | None:
-    for folder in FONT_DIRS:
-        path = Path(folder) / name
-        if path.is_file():
-            return path
-    return None
-
-
-def _verdicts(doc: _Doc, found: list[MethodVerdict]) -> None:
-    doc.heading("Verdicts")
-    doc.para(
-        "Each method against the retrained model (the gold standard), by the 95 % intervals of its evidence: "
-        "pass, partly, fail, or can't tell (not enough users to tell).",
-        8,
-        MUTED,
-    )
-    for mv in found:
-        doc.para(f"{mv.label} ({mv.model})" + (" — measured on a user sample" if mv.sampled else ""), 11, HEAD, True)
-        for v in mv.answers:
-            doc.set_fill_color(*_rgb(LIGHT_COLOURS[v.light]))
-            doc.font(8, bold=True, colour=(255, 255, 255))
-            doc.cell(20, 5, doc.text_of(v.word), align="C", fill=True)
-            doc.font(9, bold=True)
-            doc.cell(46, 5, doc.text_of(v.question))
-            doc.font(9)
-            doc.multi_cell(0, 4.5, doc.text_of(v.sentence), new_x="LMARGIN", new_y="NEXT")
-            for line in v.evidence:
-                doc.set_x(doc.l_margin + 20)
-                doc.font(7, colour=MUTED)
-                doc.multi_cell(0, 3.4, doc.text_of("· " + line), new_x="LMARGIN", new_y="NEXT")
-            doc.ln(1)
-
-
-def _subjects(doc: _Doc, facts: AuditFacts) -> None:
+# -- page 1 ----------------------------------------------------------------------------------
+def _asked(doc: ReportDoc, result, facts: AuditFacts) -> None:
+    ds, req = result.dataset, result.request
+    when = datetime.fromtimestamp(result.started_at).strftime("%Y-%m-%d %H:%M") if result.started_at else "?"
     s = facts.subjects
+    removed = s.n_removed_rows if s is not None else req.get("n_removed_rows", 0)
+    users = len(s.forgotten_users) if s is not None else req.get("n_forget_users", 0)
+    rows = [
+        ("Request", f"{req.get('description', '?')}: {removed:,} training interactions of {users:,} users removed"),
+        (
+            "Dataset",
+            f"{ds.get('name', '?')} — {ds.get('n_users', '?'):,} users, {ds.get('n_items', '?'):,} items, "
+            f"{ds.get('n_interactions', '?'):,} interactions"
+            + (f"; files SHA-256 {facts.data.sha256[:16]}…" if facts.data is not None else ""),
+        ),
+        ("Run", f"{result.run_id}, {when}, on {result.environment.get('device', '?')}"),
+    ]
+    doc.heading("What was asked")
+    doc.grid(rows, widths=(25, 155), head=False)
+
+
+def _verdict_table(doc: ReportDoc, found: list[MethodVerdict]) -> None:
+    doc.heading("Verdicts")
+    if not found:
+        doc.para("No unlearning method in this run: nothing to judge.")
+        return
+    widths = (51, 43, 43, 43)
+    heads = ("Method", "Is the data forgotten?", "Who else was affected?", "What did it cost?")
+    doc.font(BODY_PT, bold=True)
+    doc.set_fill_color(236, 236, 236)
+    x0 = doc.l_margin
+    for width, head in zip(widths, heads):
+        doc.cell(width, 6.5, doc.text_of(head), border=1, fill=True)
+    doc.ln(6.5)
+    for mv in found:
+        y = doc.get_y()
+        doc.font(BODY_PT)
+        doc.set_draw_color(*RULE)
+        doc.set_xy(x0, y)
+        label = f"{mv.label}" + (" (user sample)" if mv.sampled else "")
+        doc.multi_cell(widths[0], 4.4, doc.text_of(f"{label}\n{mv.model}"), border=0, new_x="RIGHT", new_y="TOP")
+        height = max(doc.get_y() - y, 9.5)
+        x = x0 + widths[0]
+        for width, verdict in zip(widths[1:], mv.answers):
+            light_badge(doc, verdict.light, x + 1.5, y + 2.2)
+            x += width
+        doc.rect(x0, y, sum(widths), height)
+        doc.set_y(y + height)
+    doc.ln(1.5)
+    doc.para(
+        "Each method is judged against retraining without the forgotten data (the gold standard), by the 95 % "
+        "intervals of its evidence. Shapes: circle pass, triangle partly, square fail, diamond can't tell or "
+        "about the same. Page 2 gives each verdict's reasons.",
+        BODY_PT,
+    )
+
+
+def _people(doc: ReportDoc, result, facts: AuditFacts) -> None:
+    """Per-person lines where the request names people (:mod:`core.reporting.named_people`)."""
+    from core.reporting.named_people import named_people_lines
+
+    lines = named_people_lines(result, facts)
+    if lines:
+        doc.heading("The people named by the request", 12)
+        for line in lines:
+            doc.para(f"• {line}")
+
+
+def sign_off(doc: ReportDoc, key_fingerprint: str | None, receipt_fingerprint: str | None) -> None:
+    """Reviewer, role, decision, date, signature line and the receipt's fingerprint."""
+    doc.need(62)
+    doc.heading("Sign-off")
+    top = doc.get_y()
+    doc.set_draw_color(*BLACK)
+    doc.set_line_width(0.3)
+    doc.rect(doc.l_margin, top, doc.epw, 52)
+    doc.set_xy(doc.l_margin + 3, top + 2.5)
+    doc.para(f"Receipt fingerprint: {receipt_fingerprint or 'no receipt was saved with this report'}", BODY_PT, True, 3)
+    doc.para(f"Signed by key: {key_fingerprint or '—'} (check with: cragru-run verify RECEIPT --data PATH)", indent=3)
+    y = doc.get_y() + 3
+    for label, x, width in (("Reviewer", 0, 84), ("Role", 92, 82)):
+        _field(doc, label, doc.l_margin + 3 + x, y, width)
+    y += 11
+    doc.font(BODY_PT, bold=True)
+    doc.set_xy(doc.l_margin + 3, y)
+    doc.cell(20, 5, "Decision")
+    x = doc.l_margin + 25
+    for choice in ("accept", "reject", "ask for changes"):
+        doc.rect(x, y + 0.8, 3.4, 3.4)
+        doc.font(BODY_PT)
+        doc.set_xy(x + 4.5, y)
+        doc.cell(doc.get_string_width(choice) + 2, 5, choice)
+        x += doc.get_string_width(choice) + 14
+    y += 10
+    _field(doc, "Date", doc.l_margin + 3, y, 50)
+    _field(doc, "Signature", doc.l_margin + 60, y, 114)
+    doc.set_y(top + 55)
+
+
+def _field(doc: ReportDoc, label: str, x: float, y: float, width: float) -> None:
+    doc.font(BODY_PT, bold=True)
+    doc.set_xy(x, y)
+    doc.cell(doc.get_string_width(label) + 2, 5, label)
+    doc.line(x + doc.get_string_width(label) + 3, y + 4.5, x + width, y + 4.5)
+
+
+# -- the sections after page 1 ------------------------------------------------------------------
+def _explained(doc: ReportDoc, found: list[MethodVerdict]) -> None:
+    if not found:
+        return
+    doc.add_page()
+    doc.heading("The verdicts explained")
+    for mv in found:
+        doc.need(30)
+        doc.para(f"{mv.label} ({mv.model})" + (" — measured on a user sample" if mv.sampled else ""), 11, True)
+        for v in mv.answers:
+            doc.need(14)
+            y = doc.get_y()
+            light_badge(doc, v.light, doc.l_margin, y)
+            doc.set_xy(doc.l_margin + 24, y)
+            doc.font(BODY_PT, bold=True)
+            doc.multi_cell(0, 4.5, doc.text_of(v.question), new_x="LMARGIN", new_y="NEXT")
+            doc.para(v.sentence, indent=24)
+            for line in v.evidence:
+                doc.para(f"· {line}", indent=28)
+        doc.ln(1)
+
+
+def _subjects(doc: ReportDoc, facts: AuditFacts) -> None:
+    s = facts.subjects
+    doc.need(40)
     doc.heading("Who and what was forgotten")
     if s is None:
         for warning in facts.sample_notes + facts.warnings:
-            doc.para(warning, 9, MUTED)
+            doc.para(warning)
         return
-    doc.para(f"{s.description} — {s.n_removed_rows:,} training interactions removed.", 10, bold=True)
+    doc.para(f"{s.description} — {s.n_removed_rows:,} training interactions removed.", bold=True)
     doc.para(s.who_counts)
     if s.items:
-        doc.para(f"Forgotten items ({len(s.items):,})", 10, HEAD, True)
-        doc.grid([("item ID", "title")] + [list(x) for x in s.items[:MAX_ROWS]], widths=(25, 100))
+        doc.para(f"Forgotten items ({len(s.items):,})", 10.5, True)
+        items = sorted(s.items, key=lambda pair: natural_key(pair[0]))
+        doc.grid([("item ID", "title")] + [list(x) for x in items[:MAX_ROWS]], widths=(30, 150))
     if s.pairs:
-        doc.para(f"Removed interactions ({len(s.pairs):,}, user:item)", 10, HEAD, True)
-        doc.para(_listed([f"{u}:{i}" for u, i in s.pairs]), 7)
-    doc.para(f"Forgotten users by their dataset ID ({len(s.forgotten_users):,})", 10, HEAD, True)
-    doc.para(_listed(list(s.forgotten_users)), 7)
+        doc.para(f"Removed interactions ({len(s.pairs):,}, user:item)", 10.5, True)
+        pairs = sorted(s.pairs, key=lambda p: (natural_key(p[0]), natural_key(p[1])))
+        doc.para(_listed([f"{u}:{i}" for u, i in pairs]))
+    doc.para(f"Forgotten users by their dataset ID ({len(s.forgotten_users):,})", 10.5, True)
+    doc.para(_listed(sorted(s.forgotten_users, key=natural_key)))
     for note in facts.sample_notes + facts.warnings:
-        doc.para(note, 8, MUTED)
+        doc.para(note)
 
 
 def _listed(values: list[str]) -> str:
@@ -175,18 +203,18 @@ def _listed(values: list[str]) -> str:
     return ", ".join(values[:MAX_IDS]) + more
 
 
-def _evidence(doc: _Doc, facts: AuditFacts) -> None:
-    doc.add_page(orientation="L")
+def _evidence(doc: ReportDoc, facts: AuditFacts) -> None:
+    n = len(facts.evidence[0]) - 1
+    doc.add_page(orientation="L" if n > 3 else "P")
     doc.heading("Evidence, with 95 % user-bootstrap intervals")
     doc.para(
-        "Each figure with its interval [low, high]; Δ retrain is the paired difference from the retrained "
-        "model, over the same users.",
-        8,
-        MUTED,
+        "Each figure with its interval [low, high]; Δ retrain is the paired difference from the retrained model, "
+        "over the same users."
     )
-    n = len(facts.evidence[0]) - 1
-    doc.grid(facts.evidence, widths=(60,) + (max(20, 205 // max(n, 1)),) * n, size=6.5)
+    first = 52
+    doc.grid(facts.evidence, widths=(first,) + ((doc.epw - first) / max(n, 1),) * n)
     for name, found in facts.erasure_audits.items():
+        doc.need(40)
         doc.heading("Erasure audit", 12)
         left = (
             "found no trace of the request left"
@@ -197,110 +225,138 @@ def _evidence(doc: _Doc, facts: AuditFacts) -> None:
             f"{name}: after deleting, the audit walked the whole retrieval store, every retrieved history, "
             f"cached prompt and cached answer and {left}."
         )
-        doc.grid([("figure", "value")] + [(k, f"{v:g}") for k, v in found.items()], widths=(50, 30))
+        doc.grid([("figure", "value")] + [(k, f"{v:g}") for k, v in found.items()], widths=(60, 40))
 
 
-def _examples(doc: _Doc, facts: AuditFacts) -> None:
+def _examples(doc: ReportDoc, facts: AuditFacts) -> None:
     if not facts.examples:
         return
-    doc.add_page(orientation="L")
+    if doc.w > doc.h and doc.room() > 90:  # after the evidence, on its landscape page
+        doc.ln(4)
+    else:
+        doc.add_page(orientation="L")
     doc.heading("Before and after: forgotten users' top-10")
     doc.para(
-        "Shaded: an item this user asked to forget. The retrained model may still recommend one because it "
-        "is popular with others: that is not a memory of this user.",
-        8,
-        MUTED,
+        "Shaded and bold: an item this user asked to forget. The retrained model may still recommend one because "
+        "it is popular with others: that is not a memory of this user."
     )
-    for ex in facts.examples:
-        doc.para(f"User {ex.user_id}", 10, HEAD, True)
-        width = 262 // max(len(ex.models), 1)
-        rows = [("#", *ex.models)] + [(str(r + 1), *(t[:60] for t in row)) for r, row in enumerate(ex.rows)]
+    for n, ex in enumerate(facts.examples[:MAX_EXAMPLES]):
+        height = 12 + 4.6 * (len(ex.rows) + 1)
+        if n and doc.room() < height:
+            if doc.room() > 8:
+                doc.para("More users' before/after lists are in the HTML report.")
+            break
+        doc.need(height)
+        doc.para(f"User {ex.user_id}", 10.5, True)
+        width = (doc.epw - 8) / max(len(ex.models), 1)
+        limit = int(width / 1.75)
+        rows = [("#", *ex.models)] + [(str(r + 1), *(_cut(t, limit) for t in row)) for r, row in enumerate(ex.rows)]
         marks = [(False, *m) for m in ex.removed]
-        doc.grid(rows, widths=(8,) + (width,) * len(ex.models), size=6.5, marks=marks)
+        doc.grid(rows, widths=(8,) + (width,) * len(ex.models), marks=marks)
 
 
-def _charts(doc: _Doc, images: dict[str, bytes]) -> None:
-    shown = {name: png for name, png in images.items() if png}
-    if not shown:
-        return
-    doc.add_page()
-    doc.heading("Charts")
-    for name, png in shown.items():
-        doc.para(CHARTS.get(name, (name, None))[0], 9, HEAD, True)
-        doc.image(io.BytesIO(png), w=170)
-        doc.ln(3)
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _provenance(doc: _Doc, facts: AuditFacts) -> None:
-    doc.add_page()
+def _provenance(doc: ReportDoc, facts: AuditFacts) -> None:
+    doc.need(80)
     doc.heading("Provenance")
     rows = [("fact", "value"), ("run", facts.run_id), ("dataset", facts.dataset_name)]
     if facts.data is not None:
         rows += [("data files SHA-256", facts.data.sha256), ("data source", facts.data.source)]
+        rows += [(f"file {f.path}", f.sha256) for f in facts.data.files[:MAX_ROWS]]
     if facts.subjects is not None:
         rows.append(("removed interactions SHA-256", facts.subjects.request_sha256))
     rows += [(f"{k} seed", str(v)) for k, v in facts.seeds.items()]
-    rows += [(f"package {k}", v) for k, v in facts.versions.items()]
-    doc.grid(rows, widths=(55, 125), size=7)
-    if facts.data is not None and facts.data.files:
-        doc.para("Every file's SHA-256", 10, HEAD, True)
-        doc.grid(
-            [("file", "SHA-256")] + [(f.path, f.sha256) for f in facts.data.files[:MAX_ROWS]],
-            widths=(45, 135),
-            size=6.5,
-        )
-    doc.para("Configuration", 10, HEAD, True)
-    doc.para(json.dumps(facts.config, indent=1, default=str), 6.5)
+    rows.append(("packages", ", ".join(f"{k} {v}" for k, v in facts.versions.items() if v != "not installed")))
+    doc.grid(rows, widths=(50, 130))
+    doc.need(30)
+    doc.para("Configuration (the receipt holds it whole; verify --replay re-runs it)", 10.5, True)
+    doc.para("; ".join(f"{k} = {v}" for k, v in _flatten(facts.config)))
 
 
-def _glossary(doc: _Doc, result) -> None:
-    doc.add_page()
-    doc.heading("Appendix: what the measures mean")
+def _flatten(value, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        out = []
+        for key, inner in value.items():
+            out += _flatten(inner, f"{prefix}{key}.")
+        return out
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [row for i, v in enumerate(value) for row in _flatten(v, f"{prefix}{i}.")]
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+    return [(prefix.rstrip("."), text if len(text) <= 60 else text[:59] + "…")]
+
+
+def _glossary(doc: ReportDoc, result) -> None:
+    doc.need(60)
+    doc.heading("Glossary: what the measures mean")
+    doc.para("The measures of the evidence table and the charts; the HTML report explains every measure.")
     section = None
-    for entry in families_in(k for report in result.models.values() for k in report.flat()):
+    flats = [report.flat() for report in result.models.values()]
+    shown = headline_keys(flats) + [k for k in ("time_s", "prep_time_s") if any(k in f for f in flats)]
+    for entry in families_in(shown):
         if entry.section != section:
             section = entry.section
-            doc.para(SECTION_TITLES[section], 11, HEAD, True)
+            doc.need(20)
+            doc.para(SECTION_TITLES[section], 11, True)
         family = entry.family
-        doc.para(family.label.format(k=entry.k, group="", key=entry.key), 9, bold=True)
-        doc.para(f"{family.describe(entry.k)} {TARGET_SENTENCES[entry.target]}", 8)
+        doc.need(12)
+        doc.para(family.label.format(k=entry.k, group="", key=entry.key), bold=True)
+        doc.para(f"{family.describe(entry.k)} {TARGET_SENTENCES[entry.target]}", indent=4)
 
 
 def pdf_bytes(
-    result, facts: AuditFacts, images: dict[str, bytes] | None = None, title: str = "CRAGRU Studio audit report"
+    result,
+    facts: AuditFacts,
+    images: dict[str, bytes] | None = None,
+    title: str = TITLE,
+    receipt: dict | None = None,
 ) -> bytes:
-    doc = _Doc(title)
+    """The report; ``receipt`` (the signed receipt saved beside it) gives the sign-off its
+    fingerprints. ``images`` (the window's grabs) are not used: the charts are drawn for print."""
+    from core.receipt import receipt_fingerprint
+    from core.reporting.print_charts import draw_charts
+    from core.signing import installation_fingerprint
+
+    doc = ReportDoc(title)
+    doc.alias_nb_pages()
     doc.add_page()
-    doc.heading(title, 18)
-    when = datetime.fromtimestamp(result.started_at).strftime("%Y-%m-%d %H:%M") if result.started_at else ""
-    ds = result.dataset
-    doc.para(
-        f"Run {result.run_id}, started {when}, on {ds.get('name', '?')} ({ds.get('n_users', '?')} users, "
-        f"{ds.get('n_items', '?')} items, {ds.get('n_interactions', '?')} interactions); device "
-        f"{result.environment.get('device', '?')}.",
-        9,
-        MUTED,
-    )
-    _verdicts(doc, facts.verdicts)
+    doc.font(17, bold=True)
+    doc.cell(0, 9, doc.text_of(title), new_x="LMARGIN", new_y="NEXT")
+    _asked(doc, result, facts)
+    _verdict_table(doc, facts.verdicts)
+    _people(doc, result, facts)
+    key = receipt["signature"]["key_fingerprint"] if receipt and "signature" in receipt else installation_fingerprint()
+    sign_off(doc, key, receipt_fingerprint(receipt) if receipt else None)
+    _explained(doc, facts.verdicts)
     _subjects(doc, facts)
     _evidence(doc, facts)
     from core.reporting.breakdown_page import breakdown_pdf_page  # who was affected, by user attribute
 
     breakdown_pdf_page(doc, result)
     _examples(doc, facts)
-    _charts(doc, images or {})
+    draw_charts(doc, result)
     _provenance(doc, facts)
     _glossary(doc, result)
     return bytes(doc.output())
 
 
 def write_pdf(
-    result, path: str | Path, images: dict[str, bytes] | None = None, facts: AuditFacts | None = None
+    result,
+    path: str | Path,
+    images: dict[str, bytes] | None = None,
+    facts: AuditFacts | None = None,
+    receipt: dict | None = None,
 ) -> Path:
     """Write the PDF audit report (facts gathered from the run's data when not given)."""
     from core.reporting.audit import build_audit
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pdf_bytes(result, facts if facts is not None else build_audit(result), images))
+    facts = facts if facts is not None else build_audit(result)
+    path.write_bytes(pdf_bytes(result, facts, images, receipt=receipt))
     return path
+
+
+__all__ = ["GREY", "light_badge", "pdf_bytes", "sign_off", "write_pdf"]

@@ -1,0 +1,232 @@
+"""Signed receipts (issue 24) and their shape (issue 26): an edited receipt is refused with the
+field named, a receipt signed by another key is refused, a malformed file gets one line and
+exit 2, ``verify --replay`` re-runs the experiment and finds a changed retained row; the PDF
+report carries every forgotten ID (a CJK one included) in natural order, at 9 pt or more."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from core.cli import build_parser, config_from_args, main
+from core.receipt import receipt_fingerprint, signed_receipt, write_receipt
+from core.receipt_verify import verify
+from core.reporting.audit import build_audit
+
+FORGOTTEN = ("用户", "José", "18", "169")
+METHODS = ["--methods", "retrain,finetune", "--epochs", "2", "--dim", "8", "--device", "cpu"]
+ARGS = [*METHODS, "--no-history", "--quiet", "--no-cache", "--references", "0", "--forget"]
+
+
+def _user(u: int) -> str:
+    special = {3: "用户", 5: "José", 7: "18", 9: "169"}
+    return special.get(u, f"u{u}")
+
+
+def _write_csv(path, n_users=40, n_items=30, per_user=12, seed=0):
+    rng = np.random.default_rng(seed)
+    lines = ["user,item,rating,timestamp"]
+    for u in range(n_users):
+        for j, item in enumerate(rng.choice(n_items, per_user, replace=False)):
+            lines.append(f"{_user(u)},m{item * 7 + 3},{1 + (u + j) % 5},{1000 + j}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from core.runner import run_experiment
+
+    folder = tmp_path_factory.mktemp("data")
+    data = _write_csv(folder / "interactions.csv")
+    argv = ["--data", str(data), *ARGS, "users:ids:" + ",".join(FORGOTTEN)]
+    config = config_from_args(build_parser().parse_args(argv))
+    result = run_experiment(config)
+    facts = build_audit(result)
+    return data, result, facts, signed_receipt(result, facts)
+
+
+@pytest.fixture
+def receipt(run, tmp_path):
+    _data, result, _facts, signed = run
+    return write_receipt(result, tmp_path / "receipt.json", signed=signed)
+
+
+def _edit(path, change) -> None:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    change(raw)
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+
+
+def test_untouched_receipt_verifies_in_one_line(run, receipt, capsys):
+    data, _result, _facts, signed = run
+    assert all(m["weights_sha256"] and len(m["weights_sha256"]) == 64 for m in signed["models"].values())
+    assert sorted(signed["subjects"]["forgotten_users"]) == sorted(FORGOTTEN)
+    assert main(["verify", str(receipt), "--data", str(data)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert "verified" in out and signed["signature"]["key_fingerprint"] in out and "\n" not in out
+
+
+def test_a_verdict_changed_to_pass_is_named(run, receipt):
+    data, _result, _facts, signed = run
+    answer = signed["verdicts"][0]["forgotten"]
+    new = "red" if answer["light"] == "green" else "green"
+
+    def change(raw):
+        raw["verdicts"][0]["forgotten"].update(light=new, word={"green": "pass", "red": "fail"}[new])
+
+    _edit(receipt, change)
+    found = verify(receipt, str(data))
+    model = signed["verdicts"][0]["model"]
+    assert not found.ok and found.code == 1
+    assert found.message == (
+        f"verdict of {model} (Is the data forgotten?): receipt says {'pass' if new == 'green' else 'fail'}, "
+        f"the signature covers {answer['word']}"
+    )
+
+
+def test_a_changed_request_fraction_is_named(run, receipt):
+    data, _result, _facts, signed = run
+    signed_fraction = signed["request"]["fraction"]
+    _edit(receipt, lambda raw: raw["request"].update(fraction=round(signed_fraction + 0.01, 2)))
+    found = verify(receipt, str(data))
+    assert not found.ok
+    assert (
+        found.message == f"request fraction: {round(signed_fraction + 0.01, 2)} in the file, signed {signed_fraction}"
+    )
+
+
+def test_a_removed_forgotten_user_is_named(run, receipt):
+    data, *_ = run
+    _edit(receipt, lambda raw: raw["subjects"]["forgotten_users"].remove("用户"))
+    found = verify(receipt, str(data))
+    assert not found.ok
+    assert found.message == "forgotten users: 3 in the file, signed 4 (用户 left out of the file)"
+
+
+def test_an_edited_signed_content_breaks_the_signature(run, receipt):
+    data, *_ = run
+    _edit(receipt, lambda raw: raw["signature"].update(value=raw["signature"]["value"][::-1]))
+    found = verify(receipt, str(data))
+    assert not found.ok and "signature does not hold" in found.message
+
+
+def test_a_receipt_signed_by_another_key_is_refused(run, tmp_path, monkeypatch):
+    data, result, facts, _signed = run
+    monkeypatch.setenv("CRAGRU_CONFIG_DIR", str(tmp_path / "someone-else"))
+    forged = signed_receipt(result, facts)
+    path = write_receipt(result, tmp_path / "forged.json", signed=forged)
+    other = forged["signature"]["key_fingerprint"]
+    monkeypatch.undo()
+    found = verify(path, str(data))
+    assert not found.ok and found.code == 1
+    assert f"signed by key {other}, which is not this installation's" in found.message
+    assert verify(path, str(data), trusted=(other.replace(" ", ""),)).ok  # trusted by its printed fingerprint
+    assert (tmp_path / "someone-else" / "receipt-signing-key.pem").stat().st_mode & 0o077 == 0
+
+
+def test_the_key_is_never_in_the_receipt(run, receipt):
+    from core.signing import key_path
+
+    pem = key_path().read_text()
+    body = pem.split("-----")[2].replace("\n", "")
+    assert body and body not in receipt.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('{"receipt_version": 2, "data": "x", "subjects": {}, "config": {}}', "field data: expected an object"),
+        ('{"receipt_version": 2, "data": {}, "subjects": {}}', "no 'config' field"),
+        (
+            '{"receipt_version": 2, "data": {}, "config": {}, "subjects": {"n_removed_rows": 1' + "0" * 400 + "}}",
+            "subjects.n_removed_rows: a 401-digit number, out of range",
+        ),
+        ("[" * 200_000 + "]" * 200_000, "nested"),
+        ('{"receipt_version": NaN}', "not a number JSON allows"),
+        ("not json", "is not JSON"),
+    ],
+)
+def test_a_malformed_receipt_gets_one_line_and_exit_2(tmp_path, capsys, text, words):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    assert main(["verify", str(path), "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cragru-run verify: error:") and words in err and "\n" not in err
+    assert "internal error" not in err
+
+
+def test_replay_of_an_untouched_receipt_is_bit_identical(run, receipt, capsys):
+    data, *_ = run
+    assert main(["verify", "--replay", str(receipt), "--data", str(data)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("replayed: 3 models bit-identical, every figure equal"), out
+
+
+def test_replay_finds_one_changed_retained_row(run, receipt, tmp_path, capsys):
+    data, *_ = run
+    lines = data.read_text(encoding="utf-8").splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("u0,"))  # u0 is not forgotten
+    user, item, rest = lines[row].split(",", 2)
+    taken = {line.split(",")[1] for line in lines[1:] if line.startswith("u0,")}
+    lines[row] = ",".join([user, next(f"m{i * 7 + 3}" for i in range(30) if f"m{i * 7 + 3}" not in taken), rest])
+    copy = tmp_path / "changed" / "interactions.csv"
+    copy.parent.mkdir()
+    copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["verify", "--replay", str(receipt), "--data", str(copy)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cragru-run verify: error: replayed: weights of base differ"), err
+    assert "the data differ from the signed fingerprint (changed: interactions.csv)" in err
+
+
+def _pdf(run, tmp_path):
+    from core.reporting.export import write_report
+
+    _data, result, facts, signed = run
+    return write_report(result, tmp_path / "report.pdf", audit=facts, receipt=signed), signed
+
+
+def test_pdf_text_holds_every_forgotten_id_in_natural_order(run, tmp_path):
+    from pypdf import PdfReader
+
+    path, signed = _pdf(run, tmp_path)
+    reader = PdfReader(str(path))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for user in FORGOTTEN:
+        assert user in text
+    listed = text[text.index("Forgotten users by their dataset ID") :]
+    assert listed.index("18") < listed.index("169") < listed.index("José") < listed.index("用户")
+    first = reader.pages[0].extract_text()
+    assert "Sign-off" in first and "Reviewer" in first and "Signature" in first
+    assert receipt_fingerprint(signed) in first and signed["signature"]["key_fingerprint"] in first
+    assert "[U+" not in text  # every character had a glyph
+
+
+def test_pdf_pages_and_font_sizes(run, tmp_path):
+    from pypdf import PdfReader
+
+    path, _signed = _pdf(run, tmp_path)
+    reader = PdfReader(str(path))
+    assert 3 <= len(reader.pages) <= 10
+    sizes = set()
+    for page in reader.pages:
+        sizes |= {float(s) for s in re.findall(rb"/F\d+\s+([\d.]+)\s+Tf", page.get_contents().get_data())}
+    assert sizes and min(sizes) >= 9.0, sorted(sizes)
+    fonts = {str(font) for page in reader.pages for font in page["/Resources"]["/Font"].values()}
+    assert fonts  # embedded fonts (checked by name below)
+    names = {str(f.get_object()["/BaseFont"]) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
+    assert any("Lato" in n for n in names) and any("CJK" in n for n in names), names
+
+
+def test_a_character_no_font_has_prints_visibly():
+    from core.reporting.pdf_doc import ReportDoc
+
+    doc = ReportDoc("t")
+    assert doc.text_of("José 用户 \U0001f600") == "José 用户 [U+1F600]"
+
+
+def test_natural_order():
+    from core.reporting.natural_order import natural_key
+
+    assert sorted(["169", "18", "u10", "u2", "b", "a"], key=natural_key) == ["18", "169", "a", "b", "u2", "u10"]

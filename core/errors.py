@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
 
 class CragruError(Exception):
     """Base of every error meant to be shown to a user (no traceback needed)."""
@@ -33,3 +36,30 @@ class ConfigError(CragruError):
 
 class Cancelled(CragruError):
     """Raised inside engine code when the user asked to stop; nothing half-done is written."""
+
+
+class MethodFailed(CragruError):
+    """One method failed mid-run; ``partial`` is the run's result with every model that had
+    finished before it (base and the earlier methods), so they are shown and saved, not lost."""
+
+    def __init__(self, method: str, cause: BaseException, partial) -> None:
+        self.method = method
+        self.cause = cause
+        self.partial = partial
+        super().__init__(f"method {method!r} failed: {cause}")
+
+
+@contextmanager
+def method_step(method: str, partial: Callable[[], object]) -> Iterator[None]:
+    """Run one method's step; a failure (not a cancellation) becomes :class:`MethodFailed`
+    carrying ``partial()``, the models finished so far. The run loop wraps each method::
+
+        with method_step(spec.name, lambda: self._result(run_id, started)):
+            self._run_method(spec, values, base, sub)
+    """
+    try:
+        yield
+    except (Cancelled, KeyboardInterrupt, MethodFailed):
+        raise
+    except Exception as exc:
+        raise MethodFailed(method, exc, partial()) from exc

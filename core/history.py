@@ -24,6 +24,9 @@ from core.history_file import connect, owner_alive, owner_tag
 from core.paths import history_path
 from core.result import RunResult
 
+BUSY_TIMEOUT_S = 10.0
+"""How long a write waits for another process's lock before it gives up (a warning)."""
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -57,7 +60,7 @@ class RunStore:
     def _connect(self) -> sqlite3.Connection:
         if self._uri is not None:
             return sqlite3.connect(self._uri, uri=True)
-        db = sqlite3.connect(self.path, timeout=10)
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
         db.execute("PRAGMA journal_mode=WAL")
         return db
 

@@ -1,0 +1,184 @@
+"""Issue 26, faults: nothing finished is lost (a history that fails mid-run, a disk that
+fills at the end, a stream's --out), nothing waits forever (a killed sweep's Ray
+processes are stopped)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import pathlib
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from tests.hostile import corpus
+
+pytestmark = pytest.mark.timeout(60)
+QUICK = ["--epochs", "1", "--quiet", "--no-mia", "--methods", "retrain"]
+
+
+def _damage_mid_run(monkeypatch, damage) -> None:
+    """Call ``damage()`` once, when the base model starts training (the run is under way)."""
+    import core.cli
+    from core.events import StageEvent
+
+    original = core.cli._ProgressPrinter.__call__
+    done: list[bool] = []
+
+    def spy(self, event) -> None:
+        if isinstance(event, StageEvent) and event.index == 3 and not done:
+            done.append(True)
+            damage()
+        original(self, event)
+
+    monkeypatch.setattr(core.cli._ProgressPrinter, "__call__", spy)
+
+
+def _history(home: Path) -> Path:
+    return home / "home" / "runs.sqlite"
+
+
+def _garbage(home: Path) -> None:
+    path = _history(home)
+    for extra in ("-wal", "-shm"):
+        path.with_name(path.name + extra).unlink(missing_ok=True)
+    path.write_bytes(os.urandom(8192))
+
+
+@pytest.mark.parametrize("fault", ["garbage", "locked", "full"])
+def test_a_history_failing_mid_run_costs_the_row_not_the_results(capsys, isolated_home, monkeypatch, fault):
+    import core.history
+
+    held: list = []
+    if fault == "garbage":
+        damage = lambda: _garbage(isolated_home)  # noqa: E731
+    elif fault == "locked":
+        monkeypatch.setattr(core.history, "BUSY_TIMEOUT_S", 0.2)
+
+        def damage() -> None:
+            db = sqlite3.connect(_history(isolated_home), isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE")
+            held.append(db)
+    else:
+
+        def full(*_a, **_k):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        damage = lambda: monkeypatch.setattr(core.history.sqlite3, "connect", full)  # noqa: E731
+    _damage_mid_run(monkeypatch, damage)
+    out = isolated_home / "r.json"
+    code = main([*QUICK, "--out", str(out)])
+    for db in held:
+        db.rollback()
+        db.close()
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "retrain" in captured.out  # the summary
+    assert "history" in captured.err and "results are kept" in captured.err
+    assert '"models"' in out.read_text()
+
+
+def _full_disk_for(monkeypatch, folder: Path) -> None:
+    """Writes into ``folder`` fail half way with ENOSPC (the fallback folder still works)."""
+    real_text, real_bytes = pathlib.Path.write_text, pathlib.Path.write_bytes
+
+    def fail_in(real):
+        def write(self, data, *args, **kwargs):
+            if Path(self).parent == folder:
+                real(self, data[:8192], *args, **kwargs)  # a truncated file, as a full disk leaves
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(self, data, *args, **kwargs)
+
+        return write
+
+    monkeypatch.setattr(pathlib.Path, "write_text", fail_in(real_text))
+    monkeypatch.setattr(pathlib.Path, "write_bytes", fail_in(real_bytes))
+
+
+def test_a_full_disk_at_the_end_sends_results_receipts_and_reports_to_the_fallback(
+    capsys, isolated_home, tmp_path, monkeypatch
+):
+    target = tmp_path / "outputs"
+    target.mkdir()
+    _full_disk_for(monkeypatch, target)
+    argv = [*QUICK, "--seeds", "2", "--no-history"]
+    argv += ["--out", str(target / "r.json"), "--receipt", str(target / "c.json"), "--report", str(target / "p.html")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert list(target.iterdir()) == []  # no truncated, empty or temporary file left at the targets
+    unsaved = isolated_home / "home" / "unsaved"
+    names = sorted(p.name for p in unsaved.iterdir())
+    assert len(names) == 5, names  # the JSON, 2 receipts, 2 reports
+    assert sum("could not be written" in line for line in err.splitlines()) == 5
+    assert json.loads(next(unsaved.glob("*-seeds.json")).read_text())["summary"]
+    assert all(p.stat().st_size > 1000 for p in unsaved.iterdir())
+
+
+def test_a_stream_out_that_is_a_file_or_read_only_is_refused_before_running(capsys, isolated_home, tmp_path, undo):
+    existing = tmp_path / "existing"
+    existing.write_text("keep me")
+    assert main(["stream", "--steps", "2", *QUICK, "--out", str(existing)]) == 2
+    err = capsys.readouterr().err
+    assert "is a file" in err and "Loading" not in err and existing.read_text() == "keep me"
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    corpus.make_read_only(folder, undo)
+    assert main(["stream", "--steps", "2", *QUICK, "--out", str(folder / "s")]) == 2
+    assert "cannot be written" in capsys.readouterr().err
+
+
+@pytest.fixture
+def undo():
+    steps: list = []
+    yield steps
+    for step in reversed(steps):
+        step()
+
+
+def test_a_sweep_out_that_is_a_file_is_refused_before_ray(capsys, isolated_home, tmp_path):
+    grid = tmp_path / "g.toml"
+    grid.write_text('requests = ["users:random:0.05"]\n[[methods]]\nname = "retrain"\n')
+    existing = tmp_path / "existing"
+    existing.write_text("x")
+    assert main(["sweep", str(grid), "--out", str(existing)]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
+def test_a_killed_drivers_ray_processes_are_stopped(tmp_path):
+    """A driver that started a local cluster is killed with SIGKILL; its reaper stops every
+    process of that cluster (what a rerun's stop_leftovers would also do)."""
+    pytest.importorskip("ray")
+    from core.sweeps.ray_processes import stop_leftovers, tagged_processes
+
+    script = (
+        "from core.sweeps.on_ray import connect; import time; connect(None, 1); print('up', flush=True); time.sleep(60)"
+    )
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    driver = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=str(Path(__file__).parents[1]), env=env
+    )
+    try:
+        line = driver.stdout.readline() if driver.stdout else b""
+        if line.strip() != b"up":
+            pytest.skip("Ray did not start here")
+        tag = next((t for t in tagged_processes().values() if t.startswith(f"{driver.pid}-")), None)
+        assert tag is not None  # the cluster's processes carry the driver's tag
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait(10)
+        end = time.monotonic() + 20
+        while time.monotonic() < end and tag in tagged_processes().values():
+            time.sleep(0.5)
+        stop_leftovers()  # the rerun's clean-up: nothing should be left for it
+        assert tag not in tagged_processes().values()
+    finally:
+        if driver.poll() is None:
+            driver.kill()

@@ -33,6 +33,16 @@ mean LLR's whole interval lies below 0 (the people read more like "out" than "in
 models, with 95 % confidence), else ``unsure``.
 
 The tested model must not be one of the references (the ensemble uses other seeds).
+One-sided by design: a model that puts people far *below* what never-trained models give
+(over-forgetting) reads ``never-trained`` here; other figures judge that.
+
+How the ensemble calls it (:mod:`core.references.evidence`)::
+
+    probes = person_probes(dataset, split, request, seed=seed)        # once per experiment
+    ins = [person_scores(m, probes) for m in reference_bases]          # trained on the people
+    outs = [person_scores(m, probes) for m in reference_retrains]      # never trained on them
+    tests = person_tests(person_scores(model, probes, item_side=side), ins, outs,
+                         dataset.user_ids[probes.users], seed=seed)    # PersonTests | None
 """
 
 from __future__ import annotations
@@ -166,28 +176,39 @@ class _Side:
     @classmethod
     def of(cls, refs: np.ndarray) -> "_Side":
         counts = np.sum(~np.isnan(refs), axis=0)
-        with np.errstate(invalid="ignore"):
-            mean = np.nanmean(refs, axis=0) if refs.size else np.full(refs.shape[1], np.nan)
+        mean = np.where(counts > 0, np.nansum(refs, axis=0) / np.maximum(counts, 1), np.nan)
         resid = np.nansum((refs - mean) ** 2)
         dof = int(np.sum(np.maximum(counts - 1, 0)))
         r = max(1, int(np.max(counts)) if counts.size else 1)
         sd = float(np.sqrt(resid / dof)) if dof > 0 else float("nan")
-        return cls(np.where(counts > 0, mean, np.nan), sd * float(np.sqrt(1 + 1 / r)), dof)
+        return cls(mean, sd * float(np.sqrt(1 + 1 / r)), dof)
+
+
+def _mean(x: np.ndarray) -> float:
+    """Mean of the finite entries; NaN when there are none (no warning)."""
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if len(x) else float("nan")
 
 
 def _one_score(target: np.ndarray, ins: np.ndarray, outs: np.ndarray):
     """``(z, llr, weight)``: per person the one-sided z (from the t p-value) and LLR for one score,
-    and the score's weight (reference separation in "out" sds)."""
+    and the score's weight (reference separation in "out" sds). All NaN when a side has no spread
+    to estimate (every person seen by one reference only)."""
     side_in, side_out = _Side.of(ins), _Side.of(outs)
-    floor = 1e-9 * max(1.0, float(np.nanmax(np.abs(np.concatenate([ins.ravel(), outs.ravel()])))))
+    nan = np.full(len(target), np.nan)
+    if not (np.isfinite(side_in.sd) and np.isfinite(side_out.sd)):
+        return nan, nan, 0.0
+    scale = _mean(np.abs(np.concatenate([ins.ravel(), outs.ravel()])))
+    floor = 1e-9 * max(1.0, scale if np.isfinite(scale) else 1.0)  # identical references: no division by 0
     sd_in, sd_out = max(side_in.sd, floor), max(side_out.sd, floor)
-    gap = side_in.mean - side_out.mean
-    direction = 1.0 if not np.isfinite(np.nanmean(gap)) or np.nanmean(gap) >= 0 else -1.0
-    t = direction * (target - side_out.mean) / sd_out
-    p = stats.t.sf(t, df=max(1, side_out.dof))
-    z = stats.norm.isf(np.clip(p, 1e-300, 1.0))
-    llr = stats.norm.logpdf(target, side_in.mean, sd_in) - stats.norm.logpdf(target, side_out.mean, sd_out)
-    weight = max(0.0, float(np.nanmean(direction * gap)) / sd_out) if np.isfinite(np.nanmean(gap)) else 0.0
+    gap = _mean(side_in.mean - side_out.mean)
+    direction = -1.0 if gap < 0 else 1.0  # where "trained" lies, from the references alone
+    with np.errstate(invalid="ignore"):
+        t = direction * (target - side_out.mean) / sd_out
+        p = stats.t.sf(t, df=max(1, side_out.dof))
+        z = stats.norm.isf(np.clip(p, 1e-300, 1.0))
+        llr = stats.norm.logpdf(target, side_in.mean, sd_in) - stats.norm.logpdf(target, side_out.mean, sd_out)
+    weight = max(0.0, direction * gap / sd_out) if np.isfinite(gap) else 0.0
     return z, llr, weight
 
 

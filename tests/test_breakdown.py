@@ -265,3 +265,29 @@ def test_a_failing_breakdown_is_a_warning_not_a_lost_run():
 
     with pytest.raises(Cancelled):
         run_breakdown(SimpleNamespace(groups=Stopping()), {}, {}, {}, seed=0, log=lambda *a: None)
+
+
+class _NeverScored(BlockScorer):
+    def score(self, users):
+        raise AssertionError("a sampled (slow) model is not scored again for the breakdown")
+
+
+def test_a_sampled_model_reuses_its_stored_values():
+    from core.evaluation.full_sort import evaluate_users
+
+    ds, in_a = _planted()
+    prepared = _prepared(ds)
+    sample = np.arange(0, ds.n_users, 2)
+    dropper = BlockScorer(in_a, drop_a=True)
+    measured = evaluate_users(dropper, sample, prepared.targets.truth, prepared.targets.mask)
+    report = SimpleNamespace(per_user={"retain": {m: measured[m].tolist() for m in ("ndcg@10", "hit@10")}})
+    scorers = {"base": BlockScorer(in_a), "retrain": BlockScorer(in_a), "slow": _NeverScored(in_a, drop_a=True)}
+    topk = {"base": _topk(scorers["base"], prepared), "retrain": _topk(scorers["retrain"], prepared)}
+    topk["slow"] = _topk(dropper, prepared)
+    bd = run_breakdown(prepared, scorers, topk, {"slow": {"retain": sample}}, seed=3, reports={"slow": report})
+    group = bd.attributes["group"]
+    a = group.groups.index("A")
+    assert group.sizes["slow"] == [60, 60]
+    assert group.cell("vs_retrain", "slow", "ndcg@10", a)[2] < -0.1
+    assert group.cell("value", "slow", "recall@10", a) is None  # not measured per user: left out, not invented
+    assert group.cell("value", "slow", "jaccard@10", a) is not None  # lists exist for everyone

@@ -30,18 +30,21 @@ from core.evaluation.bootstrap import N_BOOT
 MIN_GROUP = 20
 """Groups smaller than this are shown (with their wide intervals) but left out of the gap."""
 REFERENCES = ("retrain", "base")
+KEY_METRIC = "ndcg@10"
+"""Who counts as measured by a model: the users with this figure (every model has it per user)."""
 
 
 def _group_seed(seed: int, attribute: str, group: int) -> list[int]:
     return [int(seed), zlib.crc32(attribute.encode()), int(group)]
 
 
-def _measured(values: dict[str, np.ndarray], model: str) -> np.ndarray:
-    """Rows where the model and both references have every figure (a sampled model: its sample)."""
-    rows = np.isfinite(values[model]).all(axis=1)
-    for ref in REFERENCES:
-        if ref in values:
-            rows &= np.isfinite(values[ref]).all(axis=1)
+def _measured(values: dict[str, np.ndarray], model: str, key: int | None) -> np.ndarray:
+    """Rows where the model and both references have the ``key`` figure (every figure when
+    None): a sampled model's sample. Other columns a model did not measure stay NaN."""
+    found = [values[model]] + [values[ref] for ref in REFERENCES if ref in values]
+    rows = np.ones(len(found[0]), dtype=bool)
+    for array in found:
+        rows &= np.isfinite(array if key is None else array[:, key : key + 1]).all(axis=1)
     return rows
 
 
@@ -67,7 +70,8 @@ def _attribute_breakdown(
 ) -> AttributeBreakdown:
     codes = attr.codes[population]
     out = AttributeBreakdown(attr.name, attr.label, list(attr.groups), codes.tolist())
-    measured = {model: _measured(values, model) for model in values}
+    key = metrics.index(KEY_METRIC) if KEY_METRIC in metrics else None
+    measured = {model: _measured(values, model, key) for model in values}
     n_m, n_g = len(metrics), len(attr.groups)
     gap_parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {model: [] for model in values}
     for g in range(n_g):

@@ -33,39 +33,57 @@ def population_of(retain: np.ndarray, seed: int) -> tuple[np.ndarray, list[str]]
     return picked, [f"measured on a seeded sample of {MAX_POPULATION:,} of the {len(retain):,} retained users"]
 
 
-def per_user_values(prepared, scorers: dict, topk: dict, samples: dict, population: np.ndarray):
-    """``(values, metrics)``: model -> ``[len(population), len(metrics)]`` (NaN rows: not measured)."""
+def per_user_values(prepared, scorers: dict, topk: dict, samples: dict, population: np.ndarray, reports=None):
+    """``(values, metrics)``: model -> ``[len(population), len(metrics)]`` (NaN: not measured).
+
+    A model measured on a user sample (a slow scorer: an LLM) is not scored again: with
+    ``reports`` (the run's :class:`core.result.ModelReport` per model) its stored per-user
+    NDCG@10 and hit@10 of its retained sample are used and its other metrics stay NaN."""
     targets = prepared.targets
-    metrics = metric_names(targets.ks)
-    has_lists = "retrain" in topk
-    if has_lists:
-        metrics = metrics + list(AGREEMENT)
+    names = metric_names(targets.ks)
+    metrics = names + (list(AGREEMENT) if "retrain" in topk else [])
     values = {}
     for name, scorer in scorers.items():
-        rows = np.ones(len(population), dtype=bool)
         sample = samples.get(name)
-        if sample is not None and "retain" in sample:
-            rows = np.isin(population, sample["retain"])
+        rows = np.isin(population, sample["retain"]) if sample is not None and "retain" in sample else None
         out = np.full((len(population), len(metrics)), np.nan)
-        measured = evaluate_users(scorer, population[rows], targets.truth, targets.mask, targets.ks)
-        for j, metric in enumerate(metric_names(targets.ks)):
-            out[rows, j] = measured[metric]
-        if has_lists and name in topk:
-            jaccard, rbo = overlap_per_user(topk[name][population[rows]], topk["retrain"][population[rows]])
-            out[rows, -2], out[rows, -1] = jaccard, rbo
+        if rows is not None and reports is not None and name in reports:
+            _stored(out, reports[name], prepared.groups.retain, sample["retain"], population, names)
+        else:
+            rows = np.ones(len(population), dtype=bool) if rows is None else rows
+            measured = evaluate_users(scorer, population[rows], targets.truth, targets.mask, targets.ks)
+            for j, metric in enumerate(names):
+                out[rows, j] = measured[metric]
+        if "retrain" in topk and name in topk:
+            seen = np.ones(len(population), dtype=bool) if rows is None else rows
+            jaccard, rbo = overlap_per_user(topk[name][population[seen]], topk["retrain"][population[seen]])
+            out[seen, -2], out[seen, -1] = jaccard, rbo
         values[name] = out
     return values, metrics
 
 
-def run_breakdown(prepared, scorers: dict, topk: dict, samples: dict, seed: int, log=None) -> Breakdown | None:
+def _stored(out: np.ndarray, report, retain, sample, population: np.ndarray, names: list[str]) -> None:
+    """Fill ``out`` with a sampled model's stored per-user values, in evaluation's user order
+    (the retained users of its sample, ascending)."""
+    measured_users = np.intersect1d(retain, sample)
+    at = np.searchsorted(measured_users, population)
+    hit = (at < len(measured_users)) & (measured_users[np.minimum(at, max(len(measured_users) - 1, 0))] == population)
+    for metric, found in report.per_user.get("retain", {}).items():
+        if metric in names and len(found) == len(measured_users):
+            out[hit, names.index(metric)] = np.asarray(found, dtype=float)[at[hit]]
+
+
+def run_breakdown(
+    prepared, scorers: dict, topk: dict, samples: dict, seed: int, log=None, *, reports=None
+) -> Breakdown | None:
     """The one call a run makes: attributes of the retained users, their figures, the breakdown.
 
     With ``log`` (a reporter's ``log(text, level)``), a failure here is a warning and the run
     keeps everything it measured (no breakdown); cancelling still cancels."""
     if log is None:
-        return _breakdown(prepared, scorers, topk, samples, seed)
+        return _breakdown(prepared, scorers, topk, samples, seed, reports)
     try:
-        return _breakdown(prepared, scorers, topk, samples, seed)
+        return _breakdown(prepared, scorers, topk, samples, seed, reports)
     except Cancelled:
         raise
     except Exception as exc:  # noqa: BLE001 — an extra view must never cost the run its results
@@ -73,10 +91,10 @@ def run_breakdown(prepared, scorers: dict, topk: dict, samples: dict, seed: int,
         return None
 
 
-def _breakdown(prepared, scorers: dict, topk: dict, samples: dict, seed: int) -> Breakdown:
+def _breakdown(prepared, scorers: dict, topk: dict, samples: dict, seed: int, reports) -> Breakdown:
     population, notes = population_of(prepared.groups.retain, seed)
     attributes = user_attributes(prepared.dataset, prepared.split.train, population)
-    values, metrics = per_user_values(prepared, scorers, topk, samples, population)
+    values, metrics = per_user_values(prepared, scorers, topk, samples, population, reports)
     found = compute_breakdown(attributes, population, values, metrics, seed, notes=notes)
     if "base" in scorers:
         found.maps, map_notes = run_maps(prepared, scorers["base"], seed)

@@ -251,3 +251,34 @@ def test_person_lines_in_natural_id_order_with_words_and_p():
     assert "--references" in named_request_lines(run)[1]
     run.request = {"kind": "users", "selector": "random"}
     assert named_request_lines(run) == []
+
+
+def test_people_a_score_misses_are_left_out_and_identical_references_divide_by_nothing():
+    ins, outs, fresh_in, _fresh_out, ids = _references(n=6)
+    target = {"fold-in": fresh_in["fold-in"].copy()}
+    target["fold-in"][2] = np.nan
+    found = person_tests(target, ins, outs, ids)
+    assert [p.user_id for p in found.people] == [ids[i] for i in (0, 1, 3, 4, 5)]
+    same = [{"fold-in": np.ones(6)}] * 2
+    flat = person_tests({"fold-in": np.ones(6)}, same, same, ids)
+    assert flat is not None and all(np.isfinite(p.p_value) for p in flat.people)
+
+
+def test_person_scores_on_the_demo_align_with_the_forgotten_people():
+    from core.attacks.per_person import person_probes, person_scores
+    from core.data.demo import demo_dataset
+    from core.forget_request import ForgetRequest, resolve_request
+    from core.split import SplitConfig, make_split
+
+    ds = demo_dataset(0)
+    split = make_split(ds, SplitConfig(seed=0))
+    request = resolve_request(ds, split, ForgetRequest.parse("users:random:0.05", seed=0))
+    probes = person_probes(ds, split, request, seed=0)
+    assert set(probes.users) <= set(request.forget_users) and len(probes.users) >= 10
+    model = BPRMF(ModelConfig(dim=DIM), ds.n_users, ds.n_items, ds.users[split.train], ds.items[split.train])
+    scores = person_scores(model, probes)
+    assert set(scores) == {"fold-in", "white-box"}
+    assert all(len(v) == len(probes.users) and np.isfinite(v).mean() > 0.9 for v in scores.values())
+    assert set(person_scores(_Reranker(), probes, item_side=model)) == {"fold-in"}
+    items_request = resolve_request(ds, split, ForgetRequest.parse("items:genre:Horror", seed=0))
+    assert person_probes(ds, split, items_request).white_box is None

@@ -50,11 +50,11 @@ class MethodFailed(CragruError):
 
 
 @contextmanager
-def method_step(method: str, partial: Callable[[], object]) -> Iterator[None]:
+def keeping_finished(method: str, partial: Callable[[], object]) -> Iterator[None]:
     """Run one method's step; a failure (not a cancellation) becomes :class:`MethodFailed`
     carrying ``partial()``, the models finished so far. The run loop wraps each method::
 
-        with method_step(spec.name, lambda: self._result(run_id, started)):
+        with keeping_finished(spec.name, lambda: self._result(run_id, started)):
             self._run_method(spec, values, base, sub)
     """
     try:

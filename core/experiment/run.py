@@ -23,7 +23,7 @@ from core.cancel import cancellable
 from core.config import ExperimentConfig, MethodChoice
 from core.data.dataset import Dataset
 from core.device import describe_device, resolve_device
-from core.errors import Cancelled
+from core.errors import Cancelled, keeping_finished
 from core.evaluation.grouped import EvalSample, evaluate_model, top_lists
 from core.events import (
     AttackResultEvent,
@@ -186,7 +186,8 @@ class _Experiment:
         for index, (spec, values) in enumerate(zip(specs, params)):
             reporter.stage(f"Unlearning with {spec.label}", 4 + index, total)
             sub = reporter.sub(0.35 + index * span, 0.35 + (index + 1) * span).for_model(spec.name)
-            self._run_method(spec, values, base, sub)
+            with keeping_finished(spec.name, lambda: self._result(run_id, started)):
+                self._run_method(spec, values, base, sub)
             if self.keep_partial is not None:
                 self.keep_partial(self._result(run_id, started))
         self._same_sample_references()

@@ -177,12 +177,14 @@ def _step_tab(tabs: QTabWidget, by: int) -> None:
 
 
 def about(self) -> None:
-    import core
+    import core.signing
 
     QMessageBox.about(
         self,
         "About CRAGRU Studio",
         f"<b>CRAGRU Studio</b> {getattr(core, '__version__', '')}<br>"
         "Forget users, items or interactions from a recommender and measure what it still "
-        "remembers and who else was hurt.<br><br>Logs: " + str(errors.log_dir()),
+        "remembers and who else was hurt.<br><br>Logs: "
+        + str(errors.log_dir())
+        + f"<br>Receipt signing key: {core.signing.installation_fingerprint() or 'none yet'}",
     )

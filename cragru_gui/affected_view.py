@@ -41,6 +41,11 @@ EMPTY = "Run an experiment (or open one from History) to see who was affected, g
 MAX_LISTED = 5000
 
 
+def _e(text) -> str:
+    """Escaped for a rich-text label (apostrophes kept as they are)."""
+    return html.escape(str(text), quote=False)
+
+
 class PeopleList(QWidget):
     """The people of a chosen bar (or a map selection); double-click opens one in the Inspector."""
 
@@ -52,6 +57,7 @@ class PeopleList(QWidget):
         self.title = QLabel("Click a bar (or select on the map) to list those people.", self)
         self.title.setObjectName("peopleTitle")
         self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
         self.list = QListWidget(self)
         self.list.setObjectName("peopleList")
         self.list.setToolTip("Double-click a person to open their before/after lists in the Inspector")
@@ -73,7 +79,7 @@ class PeopleList(QWidget):
         shown = users[:MAX_LISTED]
         more = f" (first {MAX_LISTED:,} shown)" if len(users) > MAX_LISTED else ""
         noun = "people" if kind == "users" else "items"
-        self.title.setText(f"<b>{html.escape(title)}</b>: {len(users):,} {noun}{more}")
+        self.title.setText(f"<b>{_e(title)}</b>: {len(users):,} {noun}{more}")
         self.list.clear()
         self.users = shown.tolist()
         for u in self.users:
@@ -170,7 +176,7 @@ def _short(group: str) -> str:
 def _title(ab, model: str, metric: str) -> str:
     gap = ab.gaps.get(model, {}).get(metric)
     base = ab.gaps.get("base", {}).get(metric)
-    text = html.escape(ab.label)
+    text = _e(ab.label)
     if gap and all(np.isfinite(gap)):
         text += f" — gap {gap[0]:.3f} [{gap[1]:.3f}, {gap[2]:.3f}]"
         if base and np.isfinite(base[0]):
@@ -209,6 +215,7 @@ class AffectedView(QWidget):
         self.sentence = QLabel(EMPTY, self)
         self.sentence.setObjectName("affectedSentence")
         self.sentence.setWordWrap(True)
+        self.sentence.setTextFormat(Qt.TextFormat.RichText)
         self.sentence.setProperty("role", "info")
         layout.addWidget(self.sentence)
         self.plots = GroupPlots(self._group_clicked, self)
@@ -246,7 +253,7 @@ class AffectedView(QWidget):
             return
         said = who_else_sentence(breakdown, model, metric)
         self.sentence.setText(
-            html.escape(
+            _e(
                 said
                 or f"No group of any attribute lost {metric_short(metric)} against retraining beyond the "
                 "tolerance while the others held."

@@ -41,6 +41,13 @@ ITEM_BANDS = (
 )
 MARKS = {"forgotten": ("x", "#111111", 10), "similar": ("o", "#1f77b4", 9)}
 PICK_PIXELS = 8
+
+
+def _e(text) -> str:
+    """Escaped for a rich-text label (apostrophes kept as they are)."""
+    return html.escape(str(text), quote=False)
+
+
 EMPTY = "No map in this run (runs stored before the map, or more than 200,000 users or items)."
 
 
@@ -116,6 +123,7 @@ class MapView(QWidget):
         self.caption = QLabel(EMPTY, self)
         self.caption.setObjectName("mapCaption")
         self.caption.setWordWrap(True)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.caption.setProperty("role", "hint")
         layout.addWidget(self.caption)
         self.box = LassoViewBox()
@@ -182,7 +190,7 @@ class MapView(QWidget):
             else ("how many more (red) or fewer (blue) top-10 lists show each item than under retraining")
         )
         self.caption.setText(
-            f"{len(layout.x):,} {kind} placed by {html.escape(layout.source)} ({layout.method.upper()}); colour: "
+            f"{len(layout.x):,} {kind} placed by {_e(layout.source)} ({layout.method.upper()}); colour: "
             f"{what}; crosses: forgotten{', rings: similar users' if kind == 'users' else ''}. Drew in "
             f"{self.last_draw_s * 1000:.0f} ms."
         )

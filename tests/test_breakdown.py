@@ -291,3 +291,19 @@ def test_a_sampled_model_reuses_its_stored_values():
     assert group.cell("vs_retrain", "slow", "ndcg@10", a)[2] < -0.1
     assert group.cell("value", "slow", "recall@10", a) is None  # not measured per user: left out, not invented
     assert group.cell("value", "slow", "jaccard@10", a) is not None  # lists exist for everyone
+
+
+def test_a_group_the_original_already_served_worse_is_not_the_methods_doing():
+    ds, in_a = _planted()
+    prepared = _prepared(ds)
+    scorers = {
+        "base": BlockScorer(in_a, drop_a=True),  # the original already lost group A's items
+        "retrain": BlockScorer(in_a),
+        "keeper": BlockScorer(in_a, drop_a=True),  # a method that changed nothing of that
+    }
+    topk = {name: _topk(s, prepared) for name, s in scorers.items()}
+    bd = run_breakdown(prepared, scorers, topk, {}, seed=3)
+    group = bd.attributes["group"]
+    assert group.cell("vs_retrain", "keeper", "ndcg@10", group.groups.index("A"))[2] < -0.1
+    assert who_else_sentence(bd, "keeper") is None
+    assert not hurt_most(bd, "keeper", "group").hurt

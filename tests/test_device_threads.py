@@ -1,0 +1,72 @@
+"""torch's threads sized to the free cores, and OpenMP told not to spin (issue 23)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import core.device as device
+
+
+@pytest.fixture
+def clean(monkeypatch):
+    """No user choice in the environment, torch at its default, no earlier sizing; restored after."""
+    before = torch.get_num_threads()
+    for name in device.THREADS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(device, "_last", {})
+    monkeypatch.setattr(device, "usable_cores", lambda: 4)
+    torch.set_num_threads(device._TORCH_DEFAULT)
+    yield monkeypatch
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("load, free", [(0.0, 4), (0.4, 4), (1.0, 3), (2.6, 1), (3.9, 1), (12.0, 1)])
+def test_free_cores_is_the_cores_less_the_load(clean, load, free):
+    clean.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert device.free_cores() == free
+
+
+def test_own_load_is_not_counted_against_a_rerun(clean):
+    """A rerun in the same window: the load average holds this process's own last run."""
+    clean.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert device.size_threads() == 4
+    clock = {"wall": device._last["wall"] + 60.0, "cpu": device._last["cpu"] + 240.0}  # 4 cores busy for a minute
+    clean.setattr(device.time, "monotonic", lambda: clock["wall"])
+    clean.setattr(device.time, "process_time", lambda: clock["cpu"])
+    clean.setattr(os, "getloadavg", lambda: (4 * (1 - 2.718281828**-1), 0.0, 0.0))  # what the kernel shows
+    assert device.free_cores() == 4
+    clean.setattr(os, "getloadavg", lambda: (4 * (1 - 2.718281828**-1) + 2.0, 0.0, 0.0))  # and two busy programs
+    assert device.free_cores() == 2
+
+
+def test_size_threads_follows_the_load(clean):
+    clean.setattr(os, "getloadavg", lambda: (3.0, 0.0, 0.0))
+    assert device.size_threads() == 1
+    assert torch.get_num_threads() == 1
+    assert str(device.resolve_device("cpu")) == "cpu"
+
+
+def test_a_chosen_thread_count_is_left_alone(clean):
+    clean.setattr(os, "getloadavg", lambda: (3.0, 0.0, 0.0))
+    clean.setenv("OMP_NUM_THREADS", "3")
+    torch.set_num_threads(3)
+    assert device.size_threads() == 3
+    clean.delenv("OMP_NUM_THREADS")
+    assert device.size_threads() == 3  # set by code (a bench's --threads): not the default, kept
+    clean.setenv("CRAGRU_THREADS", "2")
+    assert device.size_threads() == 2 and torch.get_num_threads() == 2
+
+
+def test_importing_core_asks_openmp_not_to_spin():
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    code = "import core, os; print(os.environ['OMP_WAIT_POLICY'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "PASSIVE"
+    env["OMP_WAIT_POLICY"] = "ACTIVE"  # a user's own choice wins
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ACTIVE"

@@ -282,3 +282,31 @@ def test_person_scores_on_the_demo_align_with_the_forgotten_people():
     assert set(person_scores(_Reranker(), probes, item_side=model)) == {"fold-in"}
     items_request = resolve_request(ds, split, ForgetRequest.parse("items:genre:Horror", seed=0))
     assert person_probes(ds, split, items_request).white_box is None
+
+
+def test_a_model_unlike_both_kinds_of_reference_is_not_called_trained():
+    """Scores a little above never-trained models but far from trained ones (another kind of
+    model, as SISA's shards against single retrainings): p is small, the LLR says "out"."""
+    ins, outs, _fresh_in, fresh_out, ids = _references(gap=4.0, noise=0.3)
+    shifted = {"fold-in": fresh_out["fold-in"] + 0.6}  # two "out" sds above, ten below "in"
+    found = person_tests(shifted, ins, outs, ids)
+    assert found.by_score["fold-in"]["group_p"] < 0.001 and found.group_llr[2] < 0
+    assert found.verdict == NEVER_TRAINED and found.trained_like == 0
+
+
+def test_one_channel_that_remembers_makes_the_group_trained():
+    """A re-draw of the user vectors: white-box reads never-trained, fold-in (item side kept) trained."""
+    ins, outs, fresh_in, fresh_out, ids = _references()
+    rng = np.random.default_rng(4)
+
+    def wb(level):
+        return {"white-box": rng.normal(level, 0.05, len(ids))}
+
+    found = person_tests(
+        {**fresh_in, **wb(0.5)},
+        [{**r, **wb(0.6)} for r in ins],
+        [{**r, **wb(0.5)} for r in outs],
+        ids,
+    )
+    assert found.by_score["white-box"]["group_llr"][2] < 0 < found.by_score["fold-in"]["group_llr"][1]
+    assert found.verdict == TRAINED

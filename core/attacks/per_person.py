@@ -27,10 +27,18 @@ Two scores are combined per person by a weighted Stouffer sum, each weighted by 
 far apart its references put "in" and "out" (in "out" standard deviations; the
 references alone set the weights, never the tested model), and their LLRs add up.
 
-The group: mean LLR with a seeded user-bootstrap interval; a combined p-value (Stouffer
-over people); the verdict ``trained`` when the combined p < α, ``never-trained`` when the
-mean LLR's whole interval lies below 0 (the people read more like "out" than "in"
-models, with 95 % confidence), else ``unsure``.
+A person "looks trained on" when their p < α *and* their LLR > 0 (above never-trained
+models, and closer to trained ones).
+
+The group, per score: a Stouffer p over people and the mean LLR with a seeded
+user-bootstrap interval (``by_score``); ``group_p`` is the smallest of those p-values,
+Bonferroni-adjusted over the scores. The verdict is ``trained`` when some score's people
+sit above never-trained models (adjusted p < α) *and* read more like trained models (its
+mean LLR > 0) — a deletion must clear every channel, and scores merely unlike both kinds
+of reference (another kind of model: SISA's shards put some people a little above single
+retrainings, yet far below trained models) are not called trained; ``never-trained``
+when the combined mean LLR's whole interval lies below 0 (the people read more like
+"out" than "in" models, with 95 % confidence); else ``unsure``.
 
 The tested model must not be one of the references (the ensemble uses other seeds).
 One-sided by design: a model that puts people far *below* what never-trained models give
@@ -94,6 +102,7 @@ class PersonTests:
     references: int = 0  # reference models per side
     weights: dict[str, float] = field(default_factory=dict)  # score -> Stouffer weight (reference separation)
     alpha: float = ALPHA
+    by_score: dict[str, dict] = field(default_factory=dict)  # score -> {group_p, group_llr, n_people}
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -248,8 +257,38 @@ def person_tests(
     return found
 
 
+def _by_score(names, zs, llrs, keep, *, seed: int, n_boot: int) -> dict[str, dict]:
+    """Per score, over the people it measured: the Stouffer p over people and the mean LLR with
+    its seeded user-bootstrap interval."""
+    out = {}
+    for j, name in enumerate(names):
+        ok = keep & np.isfinite(zs[j]) & np.isfinite(llrs[j])
+        if not ok.any():
+            continue
+        mean = bootstrap_mean(llrs[j][ok], n_boot=n_boot, seed=seed)
+        out[name] = {
+            "group_p": float(stats.norm.sf(np.sum(zs[j][ok]) / np.sqrt(ok.sum()))),
+            "group_llr": [float(mean.value), float(mean.low), float(mean.high)],
+            "n_people": int(ok.sum()),
+        }
+    return out
+
+
+def _group_verdict(by_score: dict[str, dict], llr_high: float, alpha: float) -> tuple[str, float]:
+    """``(verdict, group p)``. Trained when some score's people sit above never-trained models
+    (its p < α over the scores, Bonferroni) *and* read more like trained than never-trained
+    models (its mean LLR > 0): scores merely unlike both (another kind of model, e.g. shards)
+    are not called trained. Never-trained when the combined mean LLR's interval lies below 0."""
+    k = max(1, len(by_score))
+    adjusted = {name: min(1.0, k * found["group_p"]) for name, found in by_score.items()}
+    group_p = min(adjusted.values()) if adjusted else float("nan")
+    if any(adjusted[n] < alpha and by_score[n]["group_llr"][0] > 0 for n in by_score):
+        return TRAINED, group_p
+    return (NEVER_TRAINED if llr_high < 0 else UNSURE), group_p
+
+
 def _combine(names, zs, llrs, weights, target, user_ids, *, seed: int, n_boot: int, alpha: float):
-    """Per person: weighted Stouffer over scores; the group: mean LLR, Stouffer over people."""
+    """Per person: weighted Stouffer over scores, LLRs summed; the group: see :func:`_group_verdict`."""
     w = np.array([weights[k] for k in names], float)
     if not np.any(w > 0):
         w = np.ones(len(names))
@@ -262,6 +301,7 @@ def _combine(names, zs, llrs, weights, target, user_ids, *, seed: int, n_boot: i
     z = np.sum(np.where(valid, zs, 0.0) * wv, axis=0)[keep] / norm[keep]
     llr = np.sum(np.where(valid, llrs, 0.0), axis=0)[keep]
     p = stats.norm.sf(z)
+    trained_like = (p < alpha) & (llr > 0)  # above never-trained models, and closer to trained ones
     best = np.argmax(np.where(valid, w[:, None], -1.0), axis=0)[keep]
     people = []
     for i, person in enumerate(np.flatnonzero(keep)):  # building the output lines, not a computation
@@ -272,26 +312,22 @@ def _combine(names, zs, llrs, weights, target, user_ids, *, seed: int, n_boot: i
                 score=vals[names[best[i]]],
                 llr=float(llr[i]),
                 p_value=float(p[i]),
-                words=TRAINED_WORDS if p[i] < alpha else NEVER_WORDS,
+                words=TRAINED_WORDS if trained_like[i] else NEVER_WORDS,
                 scores=vals,
             )
         )
     mean = bootstrap_mean(llr, n_boot=n_boot, seed=seed)
-    group_p = float(stats.norm.sf(np.sum(z) / np.sqrt(len(z))))
-    if group_p < alpha:
-        verdict = TRAINED
-    elif mean.high < 0:
-        verdict = NEVER_TRAINED
-    else:
-        verdict = UNSURE
+    by_score = _by_score(names, zs, llrs, keep, seed=seed, n_boot=n_boot)
+    verdict, group_p = _group_verdict(by_score, mean.high, alpha)
     return PersonTests(
         score="+".join(names),
         people=people,
         group_llr=[float(mean.value), float(mean.low), float(mean.high)],
         group_p=group_p,
-        trained_like=int(np.sum(p < alpha)),
+        trained_like=int(trained_like.sum()),
         verdict=verdict,
         references=0,
         weights={k: float(weights[k]) for k in names},
         alpha=alpha,
+        by_score=by_score,
     )

@@ -176,12 +176,13 @@ print(f"RERUN_S={time.perf_counter() - t:.3f}")
 """
 
 
-def _demo_env(cache: Path, home: Path) -> dict:
+def _demo_env(cache: Path, home: Path, old_threads: bool) -> dict:
     """A user's environment with its own (throw-away) model cache and history, the converted
-    LLM read where ``make setup`` wrote it (as a user's first run does)."""
+    LLM read where ``make setup`` wrote it (as a user's first run does). ``old_threads``: torch
+    on every core with OpenMP's default spinning (before issue 23), for a before/after on one tree."""
     from core.llm.converted import converted_root
 
-    return dict(
+    env = dict(
         os.environ,
         CRAGRU_CACHE_DIR=str(cache),
         CRAGRU_HOME=str(home),
@@ -189,6 +190,10 @@ def _demo_env(cache: Path, home: Path) -> dict:
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
     )
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's Python keeps its compiled modules between launches
+    if old_threads:  # an empty value is libgomp's default (spin, then sleep); set, so core keeps it
+        env.update(OMP_WAIT_POLICY="", CRAGRU_THREADS=str(len(os.sched_getaffinity(0))))
+    return env
 
 
 def _timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
@@ -221,7 +226,7 @@ def _start_hog(nice: int) -> subprocess.Popen:
     return subprocess.Popen(["nice", "-n", str(nice), sys.executable, "-c", "while True: pass"])
 
 
-def bench_demo(loaded: bool, hog_nice: int, stages: list[str]) -> list[str]:
+def bench_demo(loaded: bool, hog_nice: int, stages: list[str], old_threads: bool = False) -> list[str]:
     """The demo with every registered method ticked (demo preset), as a user waits it: each
     stage its own process, the wall time from process start to exit (imports included)."""
     import tempfile
@@ -230,7 +235,7 @@ def bench_demo(loaded: bool, hog_nice: int, stages: list[str]) -> list[str]:
 
     names = ",".join(spec.name for spec in list_methods())
     work = Path(tempfile.mkdtemp(prefix="cragru-bench-demo-"))
-    env = _demo_env(work / "cache", work / "home")
+    env = _demo_env(work / "cache", work / "home", old_threads)
     out = work / "result.json"
     argv = ["--data", "demo", "--methods", names, "--quiet", "--out", str(out)]
     cli = [sys.executable, "-m", "core.cli"]
@@ -294,6 +299,9 @@ def main() -> None:
     parser.add_argument(
         "--stages", default="cold,launch,rerun", help="demo stages to time: cold, launch, rerun (comma-separated)"
     )
+    parser.add_argument(
+        "--old-threads", action="store_true", help="torch's threads as before issue 23: every core, OpenMP spinning"
+    )
     parser.add_argument("--write", default=None, metavar="FILE", help="also write the demo table to FILE")
     args = parser.parse_args()
     if args.only in (None, "startup"):
@@ -306,9 +314,10 @@ def main() -> None:
             f"# demo, every method ticked (demo preset); {os.cpu_count()} CPUs, affinity "
             f"{len(os.sched_getaffinity(0))}, load at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
             + (f"one busy process beside it (nice {args.hog_nice})" if args.loaded else "no busy process added")
+            + ("; OLD threads (every core, OpenMP spinning)" if args.old_threads else "; threads sized, OpenMP passive")
         )
         print(head, flush=True)
-        lines = bench_demo(args.loaded, args.hog_nice, args.stages.split(","))
+        lines = bench_demo(args.loaded, args.hog_nice, args.stages.split(","), args.old_threads)
         if args.write:
             with open(args.write, "a") as f:
                 f.write("\n".join([head, *lines]) + "\n")

@@ -171,3 +171,18 @@ def test_a_named_pipe_is_refused_by_type(capsys, isolated_home, tmp_path, where)
     else:
         code, _, err = run_cli(capsys, where, str(fifo), *QUICK)
     assert_one_line_error(code, err, "named pipe")
+
+
+def test_a_port_where_something_else_listens_is_not_taken_for_ray(capsys, isolated_home, tmp_path, monkeypatch):
+    import socket
+
+    import core.sweeps.on_ray
+
+    monkeypatch.setattr(core.sweeps.on_ray, "CONNECT_S", 1.0)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        code, err, seconds = _sweep(capsys, tmp_path, GRID, "--ray-address", address)
+    assert_one_line_error(code, err, f"no Ray cluster answers at {address} within 1 s", "does not speak Ray")
+    assert seconds < 10

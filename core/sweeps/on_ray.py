@@ -45,8 +45,26 @@ def parse_address(address: str) -> tuple[str, int] | None:
     return host, int(port)
 
 
-def probe(address: str, seconds: float = CONNECT_S) -> None:
-    """Fail in at most ``seconds`` with one line when nothing listens at ``address``
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+"""An HTTP/2 client preface and an empty SETTINGS frame: a Ray cluster (gRPC) answers with
+its own SETTINGS frame; anything else (a web server, a silent port) does not."""
+
+
+def _answers_grpc(sock, end: float) -> bool:
+    sock.sendall(_H2_PREFACE)
+    got = b""
+    while len(got) < 9:
+        sock.settimeout(max(0.01, end - time.monotonic()))
+        chunk = sock.recv(9 - len(got))
+        if not chunk:
+            return False
+        got += chunk
+    return got[3] == 0x04
+
+
+def probe(address: str, seconds: float | None = None) -> None:
+    """Fail in at most ``seconds`` with one line unless a Ray cluster answers at ``address``:
+    a closed port, a host that does not answer, or a port where something else listens
     (``ray.init`` itself would wait minutes and print Ray's own log)."""
     import socket
 
@@ -55,11 +73,18 @@ def probe(address: str, seconds: float = CONNECT_S) -> None:
     where = parse_address(address)
     if where is None:
         return
+    seconds = CONNECT_S if seconds is None else seconds
+    end = time.monotonic() + seconds
+    reason, connected = "something listens there but does not speak Ray's protocol", False
     try:
-        socket.create_connection(where, timeout=seconds).close()
+        with socket.create_connection(where, timeout=seconds) as sock:
+            connected = True
+            if _answers_grpc(sock, end):
+                return
     except OSError as exc:
-        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__).lower()
-        raise CragruError(f"no Ray cluster answers at {address.strip()} within {seconds:g} s ({reason})") from None
+        if not connected:
+            reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__).lower()
+    raise CragruError(f"no Ray cluster answers at {address.strip()} within {seconds:g} s ({reason})")
 
 
 def _quiet_ray() -> None:

@@ -38,6 +38,7 @@ class RunSummary:
     methods: str
     request: str
     error: str | None
+    has_result: bool = False  # a run that ended early may still hold the models that finished
 
 
 class RunStore:
@@ -141,13 +142,13 @@ class RunStore:
         db = self._connect()
         try:
             rows = db.execute(
-                "SELECT run_id, started_at, finished_at, status, dataset, methods, request, error "
-                "FROM runs ORDER BY started_at DESC LIMIT ?",
+                "SELECT run_id, started_at, finished_at, status, dataset, methods, request, error, "
+                "result IS NOT NULL FROM runs ORDER BY started_at DESC LIMIT ?",
                 (limit,),
             ).fetchall()
         finally:
             db.close()
-        return [RunSummary(*row) for row in rows]
+        return [RunSummary(*row[:-1], has_result=bool(row[-1])) for row in rows]
 
     def load(self, run_id: str) -> RunResult:
         db = self._connect()

@@ -116,7 +116,8 @@ class HistoryPanel(QWidget):
     def _update_buttons(self, *_args) -> None:
         chosen = self.selected()
         done = [r for r, s in chosen if s == "done"]
-        self.open_button.setEnabled(len(chosen) == 1 and len(done) == 1)
+        openable = [r for r, s in chosen if s in HistoryTableModel.OPENABLE]
+        self.open_button.setEnabled(len(chosen) == 1 and len(openable) == 1)
         self.compare_button.setEnabled(len(done) == 2 and len(chosen) == 2)
         self.delete_button.setEnabled(bool(chosen))
 
@@ -124,7 +125,7 @@ class HistoryPanel(QWidget):
         chosen = self.selected()
         if len(chosen) == 1:
             run_id, status = chosen[0]
-            if status != "done":
+            if status not in HistoryTableModel.OPENABLE:
                 errors.show_error(self, "No results", f"Run {run_id} has no results (status: {status}).")
                 return
             self.openRequested.emit(run_id)

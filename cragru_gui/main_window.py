@@ -19,7 +19,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter
 
 from core.config import DataConfig, ExperimentConfig
-from core.errors import CragruError
+from core.errors import CragruError, MethodFailed
 from core.workspace import Change, Workspace, removed_for_config
 from cragru_gui import errors, exports, seeds_view, window_ui
 from cragru_gui.compare_view import CompareDialog
@@ -297,6 +297,8 @@ class MainWindow(QMainWindow):
         self._log(f"— run {result.run_id} finished in {took}")
 
     def _run_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, MethodFailed):  # the models that finished before it are shown, not lost
+            self._run_done(exc.partial)
         self._finish_message = f"Failed: {errors.user_message(exc)}"
         self.views.stopped(FAILED, errors.user_message(exc))
         self._log(f"run failed: {errors.user_message(exc)}", "error")
@@ -337,6 +339,8 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(True)
         self.receipt_action.setEnabled(True)
         note = "" if same else " (its dataset is not the one loaded: items are shown by index)"
+        if result.partial:
+            note += "; it ended early: only the models that finished before it are shown"
         self.statusBar().showMessage(f"Showing stored run {run_id}{note}", 15000)
 
     def _show_removed(self, result, dataset, removed: dict) -> None:

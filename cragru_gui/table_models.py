@@ -229,16 +229,25 @@ def _when(ts: float | None) -> str:
 
 
 class HistoryTableModel(ColumnTableModel):
-    STATUS_TEXT = {"done": "done", "cancelled": "cancelled", "failed": "failed", "running": "running / interrupted"}
+    STATUS_TEXT = {
+        "done": "done",
+        "partial": "ended early — partial results",
+        "cancelled": "cancelled",
+        "failed": "failed",
+        "running": "running / interrupted",
+    }
+    OPENABLE = ("done", "partial")
 
     def set_runs(self, runs) -> None:
+        statuses = [r.status if r.status == "done" or not r.has_result else "partial" for r in runs]
         durations = [(r.finished_at - r.started_at) if r.finished_at and r.started_at else None for r in runs]
         columns = [
             Column("Started", [r.started_at for r in runs], "when the run started", fmt=_when),
             Column(
                 "Status",
-                [self.STATUS_TEXT.get(r.status, r.status) for r in runs],
-                "done runs can be opened; cancelled and failed runs keep no results",
+                [self.STATUS_TEXT.get(s, s) for s in statuses],
+                "done runs can be opened, and so can a run that ended early with the models that finished "
+                "before it; other cancelled and failed runs keep no results",
             ),
             Column("Dataset", [r.dataset for r in runs], "dataset path or 'demo'"),
             Column("Request", [r.request for r in runs], "what was forgotten (kind:selector)"),
@@ -252,7 +261,7 @@ class HistoryTableModel(ColumnTableModel):
             ),
             Column("Run ID", [r.run_id for r in runs], "identifier in the history database"),
         ]
-        self._status = [r.status for r in runs]
+        self._status = statuses
         self._errors = [r.error for r in runs]
         self.set_columns(columns, [r.run_id for r in runs])
 
@@ -267,7 +276,7 @@ class HistoryTableModel(ColumnTableModel):
                 return f"failed: {error}"
         if role == Qt.ItemDataRole.ForegroundRole and inside:
             status = self._status[index.row()]
-            if status in ("failed", "cancelled", "running"):
+            if status in ("failed", "cancelled", "running", "partial"):
                 return QBrush(QColor("#8a8f98"))
             return None
         return super().data(index, role)

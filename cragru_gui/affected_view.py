@@ -39,6 +39,8 @@ SHOW_CHOICES = ((VALUE, "value (retraining: green dash)"), (CHANGE, "change agai
 METRIC_CHOICES = ("ndcg@10", "hit@10", "recall@10", "precision@10", "mrr@10", "jaccard@10", "rbo@10")
 EMPTY = "Run an experiment (or open one from History) to see who was affected, group by group."
 MAX_LISTED = 5000
+WIDE_GROUPS = 6
+"""An attribute with more groups than this (occupation) gets a whole row of plots."""
 
 
 def _e(text) -> str:
@@ -115,16 +117,21 @@ class GroupPlots(QWidget):
 
     def draw(self, breakdown, model: str, metric: str, show: str) -> None:
         self.clear()
-        names = list(breakdown.attributes)
+        names = sorted(breakdown.attributes, key=lambda n: len(breakdown.attributes[n].groups) > WIDE_GROUPS)
         columns = 2 if len(names) > 1 else 1
-        for index, name in enumerate(names):
+        cell = 0
+        for name in names:
             ab = breakdown.attributes[name]
+            span = columns if len(ab.groups) > WIDE_GROUPS else 1  # many groups: the whole row
+            if span > 1 and cell % columns:
+                cell += columns - cell % columns
             plot = make_plot(_title(ab, model, metric), "" if show == VALUE else "method − retrain")
             plot.setObjectName(f"affectedPlot_{name}")
             self._bars(plot, ab, model, metric, show)
             plot.scene().sigMouseClicked.connect(lambda event, p=plot, a=name: self._clicked(p, a, event))
             self.plots[name] = plot
-            self.grid.addWidget(plot, index // columns, index % columns)
+            self.grid.addWidget(plot, cell // columns, cell % columns, 1, span)
+            cell += span
 
     def _bars(self, plot: pg.PlotWidget, ab, model: str, metric: str, show: str) -> None:
         n = len(ab.groups)
@@ -156,7 +163,7 @@ class GroupPlots(QWidget):
         else:
             plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(FIXED["retrain"], width=2)))
         axis = plot.getPlotItem().getAxis("bottom")
-        axis.setTicks([[(i, _short(g)) for i, g in enumerate(ab.groups)]])
+        axis.setTicks([[(i, _short(g, 9 if n > WIDE_GROUPS else 14)) for i, g in enumerate(ab.groups)]])
         plot.setXRange(-0.6, n - 0.4, padding=0)
         plot.setToolTip(
             "Bars: the method, with 95 % intervals; green: retraining (the gold standard). Click a bar to list the "
@@ -168,9 +175,10 @@ class GroupPlots(QWidget):
         self.on_group(attribute, int(round(point.x())))
 
 
-def _short(group: str) -> str:
-    """A tick label: the band without its range (the range is in the tooltip and the list title)."""
-    return group.split(" (")[0] if len(group) > 14 else group
+def _short(group: str, width: int = 14) -> str:
+    """A tick label: the band without its range (the range is in the list title), long names cut."""
+    text = group.split(" (")[0] if len(group) > 14 else group
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _title(ab, model: str, metric: str) -> str:
@@ -208,6 +216,7 @@ class AffectedView(QWidget):
             ("Measure:", self.metric_combo),
             ("Show:", self.show_combo),
         ):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             controls.addWidget(QLabel(label, self))
             controls.addWidget(combo)
         controls.addStretch(1)
@@ -299,6 +308,7 @@ class AffectedTab(QWidget):
         splitter.addWidget(self.people)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
+        self.people.setMinimumWidth(240)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(splitter)

@@ -65,6 +65,12 @@ def band_of_change(change: np.ndarray) -> np.ndarray:
     return np.select([rel <= -0.25, rel < 0, rel == 0, rel < 0.25], [0, 1, 2, 3], 4).astype(np.int64)
 
 
+def legend(palette) -> str:
+    """The colour bands as swatches, ends labelled: ``same … ■ ■ ■ ■ ■ … none in common``."""
+    swatches = " ".join(f"<span style='color:{colour}'>■</span>" for _, colour in palette)
+    return f"{_e(palette[0][0])} {swatches} {_e(palette[-1][0])}"
+
+
 class LassoViewBox(pg.ViewBox):
     """A view box whose left drag draws a lasso (emitted in view coordinates); the wheel zooms."""
 
@@ -191,8 +197,8 @@ class MapView(QWidget):
         )
         self.caption.setText(
             f"{len(layout.x):,} {kind} placed by {_e(layout.source)} ({layout.method.upper()}); colour: "
-            f"{what}; crosses: forgotten{', rings: similar users' if kind == 'users' else ''}. Drew in "
-            f"{self.last_draw_s * 1000:.0f} ms."
+            f"{what} ({legend(palette)}); crosses: forgotten{', rings: similar users' if kind == 'users' else ''}. "
+            f"Drew in {self.last_draw_s * 1000:.0f} ms."
         )
 
     def draw(self, x, y, bands, palette, marks: dict) -> float:

@@ -12,7 +12,7 @@ import torch
 
 from core.cancel import cancel_point
 from core.evaluation.metrics import DEFAULT_KS, metric_names, ranking_metrics
-from core.models.base import Scorer
+from core.scorer import Scorer
 
 
 class RowSets:

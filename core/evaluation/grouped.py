@@ -17,7 +17,7 @@ from core.evaluation.full_sort import RowSets, evaluate_users, mean_metrics, top
 from core.evaluation.metrics import DEFAULT_KS
 from core.forget_request import ResolvedRequest
 from core.groups import GROUPS, Groups
-from core.models.base import Scorer
+from core.scorer import Scorer
 from core.split import Split
 
 PER_USER_METRICS = ("ndcg@10", "hit@10")

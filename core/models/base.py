@@ -1,8 +1,8 @@
 """What every model (base, retrained, unlearned, LLM-based) offers to evaluation.
 
-Evaluation only needs ``score(users)``; ``known_users`` and ``popularity`` implement the
-protocol's rule for users a model knows nothing about (ranked by the popularity of
-items in that model's own training data).
+Evaluation only needs ``score(users)`` (:class:`core.scorer.Scorer`, re-exported here);
+``known_users`` and ``popularity`` implement the protocol's rule for users a model knows
+nothing about (ranked by the popularity of items in that model's own training data).
 """
 
 from __future__ import annotations
@@ -15,34 +15,10 @@ import torch
 
 from core.arrays import unique
 from core.params import MAX_SEED, ParamSpec, check_fields
+from core.scorer import Scorer  # noqa: F401 - re-exported: models and methods name it from here
 
 MODEL_NAMES = ("bpr", "lightgcn")  # the one list of base models (factory.MODEL_CLASSES builds them)
 MODEL_LABELS = ("BPR-MF (matrix factorisation)", "LightGCN (graph convolution)")
-
-
-@runtime_checkable
-class Scorer(Protocol):
-    """Anything that can rank all items for a batch of users."""
-
-    n_users: int
-    n_items: int
-
-    def score(self, users: torch.Tensor) -> torch.Tensor:
-        """Scores ``[len(users), n_items]`` (float, higher is better) on ``self.device``."""
-        ...
-
-    @property
-    def device(self) -> torch.device: ...
-
-    @property
-    def known_users(self) -> torch.Tensor | None:
-        """Bool ``[n_users]``: users with a learned representation; None means all."""
-        ...
-
-    @property
-    def popularity(self) -> torch.Tensor:
-        """Float ``[n_items]``: item counts in this model's training data."""
-        ...
 
 
 @runtime_checkable

@@ -151,7 +151,7 @@ def test_a_sweep_out_that_is_a_file_is_refused_before_ray(capsys, isolated_home,
     assert "is a file" in capsys.readouterr().err
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(60)
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
 def test_a_killed_drivers_ray_processes_are_stopped(tmp_path):
     """A driver that started a local cluster is killed with SIGKILL; its reaper stops every

@@ -114,6 +114,8 @@ def mark_and_watch() -> str:
     """Tag this process's future children, and start the reaper that stops them once this
     process dies (whatever kills it). Returns the tag."""
     tag = own_tag()
+    if os.environ.get(TAG) == tag:  # this process already has its reaper (a second sweep)
+        return tag
     os.environ[TAG] = tag
     env = {k: v for k, v in os.environ.items() if k != TAG}  # the reaper is not one of them
     try:

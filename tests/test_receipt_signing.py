@@ -232,3 +232,22 @@ def test_natural_order():
     from core.reporting.natural_order import natural_key
 
     assert sorted(["169", "18", "u10", "u2", "b", "a"], key=natural_key) == ["18", "169", "a", "b", "u2", "u10"]
+
+
+def test_html_report_has_the_pdf_structure(run, tmp_path):
+    from core.reporting.export import write_report
+
+    _data, result, facts, signed = run
+    page = write_report(result, tmp_path / "report.html", audit=facts, receipt=signed).read_text(encoding="utf-8")
+    order = [
+        "What was asked",
+        "<h2>Verdicts",
+        "<h2>Sign-off",
+        "<h2>The verdicts explained",
+        "Who and what was forgotten",
+    ]
+    order += ["Key results", "<h2>Provenance", "Glossary: what the measures mean"]
+    assert [page.index(x) for x in order] == sorted(page.index(x) for x in order)
+    assert receipt_fingerprint(signed) in page and signed["signature"]["key_fingerprint"] in page
+    listed = page[page.index("Forgotten users by their dataset ID") :]
+    assert listed.index("18") < listed.index("169") < listed.index("José") < listed.index("用户")

@@ -197,7 +197,9 @@ class _Experiment:
         references = self._reference_evidence(total)
         from core.breakdown.measure import run_breakdown  # who else was affected, by user attribute
 
-        breakdown = run_breakdown(self.prepared, self.scorers, self.topk, self.samples, config.split.seed)
+        breakdown = run_breakdown(
+            self.prepared, self.scorers, self.topk, self.samples, config.split.seed, reporter.log, reports=self.models
+        )
         reporter.stage("Done", total, total)
         reporter.progress(1.0, "done")
         return replace(self._result(run_id, started), breakdown=breakdown, references=references)

@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="kind:selector:value, e.g. users:random:0.05, users:ids:1,2,3, items:genre:Horror; selectors: "
         + "; ".join(f"{kind} {', '.join(names)}" for kind, names in SELECTORS.items()),
     )
-    parser.add_argument("--methods", default="retrain", help="comma-separated method names (see --list-methods)")
+    parser.add_argument(
+        "--methods", default="retrain", help="comma-separated method names (see --list-methods), or 'all'"
+    )
     parser.add_argument(
         "--plugin",
         action="append",
@@ -149,6 +151,10 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     load_plugins(args)
 
     names = [n.strip() for n in args.methods.split(",") if n.strip()]
+    if [n.lower() for n in names] == ["all"]:  # every registered method, as "tick all" in the window
+        from core.methods.registry import list_methods
+
+        names = [spec.name for spec in list_methods()]
     params = parse_params(args.param)
     unknown = sorted(set(params) - set(names))
     if unknown:

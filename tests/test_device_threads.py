@@ -70,3 +70,12 @@ def test_importing_core_asks_openmp_not_to_spin():
     env["OMP_WAIT_POLICY"] = "ACTIVE"  # a user's own choice wins
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ACTIVE"
+
+
+def test_methods_all_ticks_every_registered_method():
+    """``cragru-run --methods all``: what the demo bench times (issue 23)."""
+    from core.cli import build_parser, config_from_args
+    from core.methods.registry import list_methods
+
+    config = config_from_args(build_parser().parse_args(["--methods", "ALL"]))
+    assert [m.name for m in config.methods] == [spec.name for spec in list_methods()]

@@ -65,6 +65,26 @@ def finished_result(out_dir: Path, cell: Cell) -> RunResult | None:
         return None  # a damaged file: the cell runs again
 
 
+def _save_cell(out: Path, cell: Cell, text: str) -> None:
+    """The cell's JSON whole or not at all (a killed sweep never leaves half a cell for the
+    rerun to trip on); a failed write goes to the fallback, named in a warning, and the
+    sweep goes on."""
+    import logging
+    import sys
+
+    from core.outputs import write_or_fallback
+
+    _, warning = write_or_fallback(
+        cell_path(out, cell),
+        lambda p: p.write_text(text, encoding="utf-8"),
+        f"cell {cell.cell_id}",
+        f"sweep-cell-{cell.cell_id}.json",
+    )
+    if warning:
+        logging.getLogger("cragru.sweep").warning(warning)
+        print(f"cragru-run sweep: warning: {warning}", file=sys.stderr)
+
+
 def _record(store: RunStore | None, cell: Cell, outcome: CellOutcome) -> None:
     """The driver's copy of a cell in the run history (workers never touch the store)."""
     if store is None or outcome.status == "skipped":
@@ -121,7 +141,7 @@ def run_sweep(
 
     def finish(cell: Cell, outcome: CellOutcome) -> None:
         if outcome.result is not None and outcome.status == "done":
-            cell_path(out, cell).write_text(outcome.result.to_json(include_topk=False))
+            _save_cell(out, cell, outcome.result.to_json(include_topk=False))
         _record(store, cell, outcome)
         outcomes[cell.cell_id] = outcome
         if on_event is not None:

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from core.breakdown.model import Breakdown
+from core.numbers import is_finite
 from core.references.results import PeopleBeyondSpread, ReferenceSummary, beyond_spread_from_dict
-from core.reporting.numbers import is_finite
 
 ATTACK_KEYS = {
     "fold-in": "attack/fold_in_auc",

@@ -1,4 +1,4 @@
-"""One definition of "a number we can show", and the few ways figures are written."""
+"""The few ways figures are written (what counts as a number: :func:`core.numbers.is_finite`)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from core.numbers import is_finite  # noqa: F401 - re-exported: the views and reports name it from here
+
 SCORE, AUC, SECONDS, SPEEDUP, COUNT = "score", "auc", "seconds", "speedup", "count"
 FORMATS = (SCORE, AUC, SECONDS, SPEEDUP, COUNT)
 MISSING = "—"
-
-
-def is_finite(value: Any) -> bool:
-    """True for a real, finite int or float (numpy scalars included); False for None, NaN,
-    ±inf, booleans and anything that is not a number."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return False
-    return math.isfinite(float(value))
 
 
 def format_seconds(seconds: float) -> str:

@@ -198,7 +198,13 @@ def breakdown_report(result, by: str | None, metric: str = METRIC) -> str:
         for name in chosen:
             worst = hurt_most(breakdown, model, name, metric)
             if worst is not None:
-                word = "hurt beyond the tolerance" if worst.hurt else "not beyond the tolerance, or undecided"
+                word = (
+                    "hurt beyond the tolerance"
+                    if worst.hurt
+                    else "no group below retraining: the least gain"
+                    if worst.change[0] >= 0
+                    else "not beyond the tolerance, or undecided"
+                )
                 lines.append(f"  {model}: {name}: {worst.label} ({_change_text(worst)}; {word})")
         sentence = who_else_sentence(breakdown, model, metric, list(chosen))
         if sentence:

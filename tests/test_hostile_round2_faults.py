@@ -162,7 +162,7 @@ def test_a_killed_drivers_ray_processes_are_stopped(tmp_path):
     script = (
         "from core.sweeps.on_ray import connect; import time; connect(None, 1); print('up', flush=True); time.sleep(60)"
     )
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {k: v for k, v in os.environ.items() if k != "CRAGRU_RAY_OWNER"} | {"RAY_USAGE_STATS_ENABLED": "0"}
     driver = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=str(Path(__file__).parents[1]), env=env
     )

@@ -251,3 +251,23 @@ def test_html_report_has_the_pdf_structure(run, tmp_path):
     assert receipt_fingerprint(signed) in page and signed["signature"]["key_fingerprint"] in page
     listed = page[page.index("Forgotten users by their dataset ID") :]
     assert listed.index("18") < listed.index("169") < listed.index("José") < listed.index("用户")
+
+
+def test_a_gpu_run_is_compared_within_its_intervals(run):
+    import copy
+
+    from core.replay import compare
+
+    _data, _result, _facts, signed = run
+    content = {k: v for k, v in signed.items() if k != "signature"}
+    recorded = copy.deepcopy(content)
+    recorded["environment"]["device_type"] = "cuda"
+    replayed = copy.deepcopy(content)
+    for model in replayed["models"].values():
+        model["weights_sha256"] = "0" * 64  # other arithmetic, other weights
+    found = compare(recorded, replayed)
+    assert found.ok and "3 compared within their 95 % intervals, all inside (recorded on cuda" in found.message
+    key, (low, high) = next(iter(recorded["models"]["finetune"]["intervals"].items()))
+    replayed["models"]["finetune"]["figures"][key] = high + (high - low) + 1.0
+    found = compare(recorded, replayed)
+    assert not found.ok and f"{key} of finetune" in found.message and "outside the signed interval" in found.message

@@ -127,7 +127,7 @@ def test_errors_are_clear(server, monkeypatch):
     backend = HttpBackend(url, "tiny", "", timeout=5, retries=2)
     assert backend.generate(["1: A"], 5)  # two 503s, then an answer
     httpd.script = ["sleep"]
-    with pytest.raises(LLMBackendError, match="cannot reach"):
+    with pytest.raises(LLMBackendError, match="no complete answer within 0.3 s"):  # one deadline, no retry
         HttpBackend(url, "tiny", "", timeout=0.3, retries=0).generate(["x"], 5)
     with pytest.raises(LLMBackendError, match="HTTP 404"):
         HttpBackend(url.replace("/v1", "/nope"), "tiny", "", retries=0)._post("other", {})

@@ -64,7 +64,7 @@ def bench_llm(n_users: int, threads: int) -> None:
     import numpy as np
     import torch
 
-    from core.methods.cragru.scoring import CachedScorer
+    from core.methods.cragru.candidate_logprobs import CachedScorer
 
     torch.set_num_threads(threads)
     t = time.perf_counter()

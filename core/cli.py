@@ -11,7 +11,16 @@ from pathlib import Path
 from core.config import DataConfig, ExperimentConfig, MethodChoice
 from core.device import DEVICE_CHOICES
 from core.errors import Cancelled, CragruError, MethodFailed
-from core.events import AttackResultEvent, Event, LogEvent, ModelResultEvent, ProgressEvent, StageEvent
+from core.events import (
+    AttackResultEvent,
+    Dispatcher,
+    Event,
+    LogEvent,
+    ModelResultEvent,
+    ProgressEvent,
+    SeedStarted,
+    StageEvent,
+)
 from core.forget_request import SELECTORS, ForgetRequest
 from core.models.base import MODEL_NAMES, ModelConfig, model_config
 from core.references.settings import REFERENCES_PARAM
@@ -20,8 +29,7 @@ from core.reporting.export import write_report
 from core.reporting.numbers import text_table
 from core.reporting.people_tests import named_request_lines
 from core.reporting.verdicts import verdicts, verdicts_text
-from core.seeds import MAX_SEEDS, SeedStarted, run_seeds, seed_configs, summarise, summary_dict
-from core.seeds import summary_table as seeds_summary_table
+from core.seeds import MAX_SEEDS, run_seeds, seed_configs, spread_table, summarise, summary_dict
 from core.split import SPLIT_MODES, SplitConfig
 
 PROGRESS_KEYS = ("retain/hit@10", "retain/ndcg@10")
@@ -204,22 +212,36 @@ class _ProgressPrinter:
             self.bar = tqdm(
                 total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed}<{remaining}{postfix}", file=sys.stderr
             )
+        self.dispatch = Dispatcher(
+            {
+                StageEvent: self._stage,
+                ProgressEvent: self._progress,
+                LogEvent: self._log,
+                SeedStarted: lambda e: self._write(f"— seed {e.index} of {e.total} (split seed {e.seed})"),
+                AttackResultEvent: lambda e: self._write(f"  {e.model:>12}: {e.attack} AUC={e.value:.3f}"),
+                ModelResultEvent: self._model,
+            }
+        )
 
     def __call__(self, event: Event) -> None:
-        if self.bar is None:
-            return
-        if isinstance(event, StageEvent):
-            self.bar.set_description(f"[{event.index}/{event.total}] {event.name}"[:70])
-        elif isinstance(event, ProgressEvent):
-            self.bar.n = int(event.fraction * 1000)
-            self.bar.set_postfix_str("" if event.eta_s is None else f"step ETA {event.eta_s:.0f} s")  # refreshes
-        elif isinstance(event, LogEvent):
-            self.bar.write(f"{event.level}: {event.text}" if event.level != "info" else event.text)
-        elif isinstance(event, SeedStarted):
-            self.bar.write(f"— seed {event.index} of {event.total} (split seed {event.seed})")
-        elif isinstance(event, AttackResultEvent):
-            self.bar.write(f"  {event.model:>12}: {event.attack} AUC={event.value:.3f}")
-        elif isinstance(event, ModelResultEvent) and "retain" in event.groups:
+        if self.bar is not None:
+            self.dispatch(event)
+
+    def _write(self, text: str) -> None:
+        self.bar.write(text)
+
+    def _stage(self, event: StageEvent) -> None:
+        self.bar.set_description(f"[{event.index}/{event.total}] {event.name}"[:70])
+
+    def _progress(self, event: ProgressEvent) -> None:
+        self.bar.n = int(event.fraction * 1000)
+        self.bar.set_postfix_str("" if event.eta_s is None else f"step ETA {event.eta_s:.0f} s")  # refreshes
+
+    def _log(self, event: LogEvent) -> None:
+        self.bar.write(f"{event.level}: {event.text}" if event.level != "info" else event.text)
+
+    def _model(self, event: ModelResultEvent) -> None:
+        if "retain" in event.groups:
             values = {f"retain/{name}": v for name, v in event.groups["retain"].items()}
             self.bar.write(
                 f"  {event.model:>12}: "
@@ -231,7 +253,7 @@ class _ProgressPrinter:
             self.bar.close()
 
 
-def summary_table(result) -> str:
+def models_table(result) -> str:
     """The models of a run, one line each, with the catalogue's summary columns."""
     flats = {name: report.flat() for name, report in result.models.items()}
     keys = summary_keys(flats.values())
@@ -242,7 +264,7 @@ def summary_table(result) -> str:
 
 def _print_summary(result) -> None:
     print(f"run {result.run_id} on {result.dataset['name']} ({result.environment['device']})")
-    print(summary_table(result))
+    print(models_table(result))
     print()
     print(verdicts_text(verdicts(result)))
     named = named_request_lines(result)  # users:ids:… requests: one line per named person
@@ -341,7 +363,7 @@ def _keep_partial(result, args: argparse.Namespace) -> str:
     (or the fallback). Returns what was kept, for the error line."""
     names = ", ".join(result.models)
     print(f"run {result.run_id} on {result.dataset.get('name', '?')}: partial (a method failed)")
-    print(summary_table(result))
+    print(models_table(result))
     if not args.out:
         return f"the models that finished ({names}) are shown above and kept in the history"
     out = _save(
@@ -372,7 +394,7 @@ def _write_seeds(results: list, args: argparse.Namespace) -> None:
     for result in results:
         print(f"run {result.run_id}: split seed {result.config['split']['seed']}")
     print(f"mean ± std over {len(results)} seeds on {results[0].dataset['name']} ({results[0].environment['device']})")
-    print(seeds_summary_table(summarise(results)))
+    print(spread_table(summarise(results)))
     if args.out:
         out = _save(
             args.out,

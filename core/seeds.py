@@ -110,7 +110,7 @@ def spread_text(key: str, spread: SeedSpread | None) -> str:
     return f"{entry.format(spread.mean)} ± {entry.format(spread.std).lstrip('+')}"
 
 
-def summary_table(summary: dict[str, dict[str, SeedSpread]]) -> str:
+def spread_table(summary: dict[str, dict[str, SeedSpread]]) -> str:
     """Mean ± std per model over the seeds, one line each, with the catalogue's summary columns."""
     means = [{key: spread.mean for key, spread in keys.items()} for keys in summary.values()]
     keys = summary_keys(means)

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from core.cli import main, summary_table
+from core.cli import main, models_table
 from core.evaluation.metrics import DEFAULT_KS, METRICS
 from core.groups import GROUPS
 from core.reporting import catalogue, judgement, numbers
@@ -171,7 +171,7 @@ def test_report_colours_cells_and_explains_measures(hand_built_result, tmp_path)
 
 
 def test_cli_summary_uses_catalogue_labels(hand_built_result):
-    text = summary_table(hand_built_result)
+    text = models_table(hand_built_result)
     lines = text.splitlines()
     assert len(lines) == 1 + len(hand_built_result.models)
     for key in ("retain/ndcg@10", "mia_auc", "time_s", "speedup_vs_retrain"):

@@ -16,10 +16,10 @@ from core.seeds import (
     SeedStarted,
     run_seeds,
     seed_configs,
+    spread_table,
     spread_text,
     summarise,
     summary_dict,
-    summary_table,
 )
 
 
@@ -38,7 +38,7 @@ def test_summary_mean_and_spread_on_hand_built_results(hand_built_result):
     assert (spread.mean, spread.low, spread.high, spread.n) == pytest.approx((0.12, 0.10, 0.14, 3))
     assert spread.std == pytest.approx(0.02)
     assert spread_text("forgotten_recall@10", spread) == "0.1200 ± 0.0200"
-    text = summary_table(summary)
+    text = spread_table(summary)
     assert entry_for("forgotten_recall@10").short in text.splitlines()[0]
     assert "0.1200 ± 0.0200" in text
     one = summarise(_results(hand_built_result, [0.1]))

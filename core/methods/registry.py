@@ -114,7 +114,6 @@ class MethodSpec:
     params: tuple[ParamSpec, ...]
     unlearn: UnlearnFn
     prepare: PrepareFn | None = None
-    family: str = "parametric"
     curves: tuple[CurveSpec, ...] = BASE_CURVES
     capabilities: frozenset[str] = frozenset()
     check: Callable[[dict], None] | None = None

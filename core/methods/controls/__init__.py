@@ -59,7 +59,6 @@ for _name, _label, _text, _caps in (
             description="A control, not a real method. " + _text,
             params=(),
             unlearn=method.UNLEARN[_name],
-            family="control",
             curves=BASE_CURVES if _name == "control_retrain_seed" else (),
             capabilities=frozenset({"control", *_caps}),
         )

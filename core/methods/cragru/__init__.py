@@ -218,7 +218,6 @@ register(
         params=PARAMS,
         unlearn=unlearn,
         prepare=prepare,
-        family="llm",
         curves=(),  # nothing is trained: no curve
         capabilities=frozenset({"samples_users", "uses_llm"}),
         check=_check,

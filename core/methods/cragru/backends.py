@@ -97,7 +97,7 @@ class LocalBackend:
         return len(self._ids(self.format(text)))
 
     def score(self, prompts: list[str], candidates: list[list[str]]) -> np.ndarray:
-        from core.methods.cragru.scoring import packed_candidate_logprobs
+        from core.methods.cragru.candidate_logprobs import packed_candidate_logprobs
 
         prompt_ids = [self._ids(self.format(p)) for p in prompts]
         cand_ids = [

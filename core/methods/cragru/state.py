@@ -17,12 +17,13 @@ import numpy as np
 import torch
 
 from core.events import NULL_REPORTER, Reporter
+from core.llm.answer_store import AnswerStore
 from core.methods.cragru.backends import LLMBackend, LocalBackend
+from core.methods.cragru.candidate_logprobs import CachedScorer
 from core.methods.cragru.clusters import ItemClusters
 from core.methods.cragru.fusion import fuse
 from core.methods.cragru.generation_parse import parse_ranking
 from core.methods.cragru.prompts import Prompt, PromptBuilder
-from core.methods.cragru.scoring import CachedScorer
 from core.methods.cragru.store import RetrievalStore
 from core.methods.cragru.strategies import select_history
 from core.models.base import Scorer
@@ -89,6 +90,7 @@ class CragruState:
     tuned_users: set[int] = field(default_factory=set)  # users whose prompts served tuning only
     prompt_tokens: list[int] = field(default_factory=list)
     cached_scorer: CachedScorer | None = None
+    answer_store: AnswerStore | None = None  # the LLM's answers on disk (a second launch reuses them); None: in-process
 
     # -- base order and candidates ----------------------------------------------------
     @property
@@ -251,9 +253,15 @@ class CragruState:
     def _local_scores(self, prompts: list[Prompt]) -> list[np.ndarray]:
         """An in-process LLM's scores: one chunked prefill per prompt (a stop honoured
         between chunks), the prefix every prompt shares prefilled once, candidates scored
-        from the prompt's cache (:class:`~core.methods.cragru.scoring.CachedScorer`)."""
+        from the prompt's cache (:class:`~core.methods.cragru.candidate_logprobs.CachedScorer`)."""
         backend = self.backend
         memo = ANSWER_MEMO.setdefault(_memo_name(backend), {})
+        disk = self.answer_store
+        for p in prompts if disk is not None else ():  # answered in an earlier launch (same model file, prompt)
+            hit = None if p.key in memo else disk.get(p.key)
+            if hit is not None:
+                memo[p.key] = hit
+                MEMO_KEYS_BY_USER.setdefault((_memo_name(backend), p.user), set()).add(p.key)
         todo = [p for p in prompts if p.key not in memo]
         encode = lambda text: backend.tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
         ids = [encode(backend.format(p.text)) for p in todo]
@@ -268,6 +276,10 @@ class CragruState:
                 p, [encode(c)[:keep] + backend.end_ids for c in prompt.candidate_texts]
             )
             MEMO_KEYS_BY_USER.setdefault((_memo_name(backend), prompt.user), set()).add(prompt.key)
+            if disk is not None:
+                disk.put(prompt.key, memo[prompt.key], prompt.user)
+        if disk is not None and todo:
+            disk.flush()
         return [memo[p.key] for p in prompts]
 
     def _answer(self, p: Prompt, scores: np.ndarray, path: str) -> LlmAnswer:
@@ -330,6 +342,9 @@ class CragruState:
                 memo = ANSWER_MEMO.get(_memo_name(self.backend), {})
                 for key in MEMO_KEYS_BY_USER.pop((_memo_name(self.backend), u), set()):
                     purged += memo.pop(key, None) is not None
+        if self.answer_store is not None:  # and the answers about them kept on disk
+            purged += self.answer_store.purge_users(users)
+            self.answer_store.flush()
         return DeletionReport(before - len(self.store), len(users), purged, time.perf_counter() - t0)
 
 

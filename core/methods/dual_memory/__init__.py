@@ -226,7 +226,6 @@ register(
         params=PARAMS,
         unlearn=unlearn,
         prepare=prepare,
-        family="architecture",
         # stages: "main memory" and "T5 retrained" (loss, valid_ndcg10), "side memory" (loss and its parts)
         curves=(
             CurveSpec("loss", "training loss", "loss"),

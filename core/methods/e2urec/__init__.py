@@ -218,7 +218,6 @@ register(
         params=PARAMS,
         unlearn=unlearn,
         prepare=prepare,
-        family="llm",
         # stages: "rec adapter", "retrain adapter", "augmented adapter" (loss) and "student" (loss and its parts)
         curves=(
             CurveSpec("loss", "training loss", "loss"),

@@ -18,7 +18,6 @@ register(
         params=(),
         unlearn=unlearn,
         prepare=None,
-        family="baseline",
         curves=(),
         capabilities=frozenset({"needs_embeddings", "control"}),
     )

@@ -81,7 +81,6 @@ register(
         ),
         unlearn=unlearn,
         prepare=prepare,
-        family="exact",
         capabilities=frozenset({"exact"}),
     )
 )

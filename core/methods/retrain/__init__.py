@@ -15,7 +15,6 @@ register(
         ),
         params=(),
         unlearn=unlearn,
-        family="exact",
         capabilities=frozenset({"exact"}),
     )
 )

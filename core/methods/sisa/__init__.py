@@ -32,7 +32,6 @@ register(
         ),
         unlearn=unlearn,
         prepare=prepare,
-        family="exact",
         capabilities=frozenset({"exact"}),
     )
 )

@@ -296,7 +296,9 @@ def _glossary(doc: ReportDoc, result) -> None:
     doc.para("The measures of the evidence table and the charts; the HTML report explains every measure.")
     section = None
     flats = [report.flat() for report in result.models.values()]
-    shown = headline_keys(flats) + [k for k in ("time_s", "prep_time_s") if any(k in f for f in flats)]
+    speedups = ("speedup_vs_retrain", "speedup_incl_setup")  # not in the evidence table nor the charts
+    shown = [k for k in headline_keys(flats) if k not in speedups]
+    shown += [k for k in ("time_s", "prep_time_s") if k not in shown and any(k in f for f in flats)]
     for entry in families_in(shown):
         if entry.section != section:
             section = entry.section

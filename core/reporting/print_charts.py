@@ -122,18 +122,24 @@ def dot_chart(
     ends = [v for p in values for v in (p.value, p.low, p.high) if is_finite(v)] + [r.value for r in refs]
     lo, hi = min(0.0, min(ends)), max(ends) * 1.08 or 1.0
     legend = 6.0 if len(series) > 1 else 0.0
-    height = legend + 4.5 * max(len(refs), 1) + len(rows) * ROW_H + 12
+    row_h = max(ROW_H, 3.4 * len(series) + 1.5)  # each series on its own line inside the row: no overlap
+    height = legend + 4.5 * max(len(refs), 1) + len(rows) * row_h + 12
     _caption(doc, title, caption, height)
     x0, width = doc.l_margin + LABEL_W, doc.epw - LABEL_W - 4
     if legend:
         _legend(doc, series, doc.get_y() + 2)
     top = doc.get_y() + legend + 4.5 * max(len(refs), 1) + 1
-    bottom = top + len(rows) * ROW_H
+    bottom = top + len(rows) * row_h
     to_x = _axis(doc, x0, width, top, bottom, lo, hi, fmt, axis_label)
     _references(doc, refs, to_x, top, bottom)
-    offsets = [(i - (len(series) - 1) / 2) * 2.6 for i in range(len(series))]
+    offsets = [(i - (len(series) - 1) / 2) * 3.4 for i in range(len(series))]
     for r, (name, found) in enumerate(rows):
-        y = top + (r + 0.5) * ROW_H
+        y = top + (r + 0.5) * row_h
+        if r:
+            doc.set_draw_color(*GRID)
+            doc.set_line_width(0.15)
+            doc.line(doc.l_margin + 8, y - row_h / 2, x0 + width, y - row_h / 2)  # rows kept apart
+            doc.set_draw_color(*BLACK)
         doc.font(BODY_PT)
         doc.set_xy(doc.l_margin, y - 2.5)
         doc.cell(LABEL_W - 2, 5, doc.text_of(name), align="R")
@@ -190,7 +196,9 @@ def cost_chart(doc: ReportDoc, rows: list[tuple[str, float, float]], retrain_s: 
             if length > 0:
                 doc.set_fill_color(*fill)
                 doc.rect(to_x(start), y, max(to_x(start + length) - to_x(start), 0.3), 5, style="DF")
-        doc.set_xy(to_x(setup + request) + 1.5, y)
+        end = to_x(setup + request)
+        near_line = retrain_s and abs(end - to_x(retrain_s)) < 3
+        doc.set_xy(max(end, to_x(retrain_s)) + 2 if near_line else end + 1.5, y)
         doc.cell(30, 5, doc.text_of(format_seconds(setup + request)))
     doc.set_y(bottom + 9.5)
 

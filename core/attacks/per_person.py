@@ -109,8 +109,10 @@ class PersonTests:
 
     @classmethod
     def from_dict(cls, raw: dict) -> "PersonTests":
-        people = [PersonLine(**p) for p in raw.get("people", [])]
-        return cls(**{**raw, "people": people})
+        line_fields = PersonLine.__dataclass_fields__
+        people = [PersonLine(**{k: v for k, v in p.items() if k in line_fields}) for p in raw.get("people", [])]
+        known = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__}  # older/newer files still open
+        return cls(**{**known, "people": people})
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ import numpy as np
 
 from core.breakdown.attributes import Attribute
 from core.breakdown.model import AttributeBreakdown, Breakdown
-from core.breakdown.stats import bootstrap_columns, percentile_interval, resample_counts
+from core.breakdown.stats import percentile_interval, replicate_means, resample_counts
 from core.cancel import cancel_point
-from core.evaluation.bootstrap import N_BOOT
+from core.evaluation.bootstrap import LEVEL, N_BOOT
 
 MIN_GROUP = 20
 """Groups smaller than this are shown (with their wide intervals) but left out of the gap."""
@@ -48,15 +48,69 @@ def _measured(values: dict[str, np.ndarray], model: str, key: int | None) -> np.
     return rows
 
 
-def _columns(values: dict[str, np.ndarray], model: str, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """``[n, kinds × metrics]``: the model's values, then its differences against each reference."""
-    own = values[model][rows]
-    blocks, kinds = [own], ["value"]
-    for ref in REFERENCES:
-        if ref in values:
-            blocks.append(own - values[ref][rows])
-            kinds.append(f"vs_{ref}")
-    return np.concatenate(blocks, axis=1), kinds
+class _GroupResamples:
+    """One group's resamples: drawn once per set of people (models measured on the same people
+    share them, and their replicate means come from one product); a difference's replicates
+    are the difference of two models' replicates on the same draws (paired, a third of the work)."""
+
+    def __init__(self, values: dict[str, np.ndarray], seed, n_boot: int) -> None:
+        self.values, self.seed, self.n_boot = values, seed, n_boot
+        self.raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def measure(self, rows_of: dict[str, np.ndarray]) -> None:
+        """Every model's ``(mean, replicates)`` over its rows; references over each model's rows."""
+        by_people: dict[bytes, list[str]] = {}
+        for model, rows in rows_of.items():
+            by_people.setdefault(rows.tobytes(), []).append(model)
+        for models in by_people.values():
+            rows = rows_of[models[0]]
+            wanted = list(dict.fromkeys(models + [r for r in REFERENCES if r in self.values]))
+            x = np.concatenate([self.values[m][rows] for m in wanted], axis=1)
+            counts = resample_counts(len(x), self.n_boot, self.seed) if len(x) else None
+            mean, reps = replicate_means(x, counts, self.n_boot)
+            width = self.values[models[0]].shape[1]
+            for i, m in enumerate(wanted):
+                part = (mean[i * width : (i + 1) * width], reps[:, i * width : (i + 1) * width])
+                for model in models:
+                    self.raw[(model, m)] = part
+
+    def of(self, model: str, reference: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, replicates)`` of ``reference`` (default: the model) over ``model``'s people."""
+        return self.raw[(model, reference or model)]
+
+    def figures(self, model: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """``(kinds, mean[kinds × metrics], replicates)``: the model's values, then its paired
+        differences against each reference."""
+        mean, reps = self.of(model)
+        kinds, means, all_reps = ["value"], [mean], [reps]
+        for ref in REFERENCES:
+            if ref in self.values:
+                ref_mean, ref_reps = self.of(model, ref)
+                kinds.append(f"vs_{ref}")
+                means.append(mean - ref_mean)
+                all_reps.append(reps - ref_reps)
+        return kinds, np.concatenate(means), np.concatenate(all_reps, axis=1)
+
+
+def _group_cells(out: AttributeBreakdown, g: int, found: dict, metrics: list[str], level: float) -> None:
+    """Store every model's figures of group ``g`` (one percentile pass over all their columns)."""
+    if not found:
+        return
+    stacked = np.concatenate([reps for _, _, reps in found.values()], axis=1)
+    with np.errstate(invalid="ignore"):
+        lows, highs = np.quantile(stacked, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    n_m, n_g, start = len(metrics), len(out.groups), 0
+    for model, (kinds, mean, _) in found.items():
+        for k, kind in enumerate(kinds):
+            per_metric = out.cells.setdefault(kind, {}).setdefault(model, {})
+            for j, metric in enumerate(metrics):
+                c = k * n_m + j
+                per_metric.setdefault(metric, [[np.nan] * 3 for _ in range(n_g)])[g] = [
+                    float(mean[c]),
+                    float(lows[start + c]),
+                    float(highs[start + c]),
+                ]
+        start += len(mean)
 
 
 def _attribute_breakdown(
@@ -76,29 +130,18 @@ def _attribute_breakdown(
     gap_parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {model: [] for model in values}
     for g in range(n_g):
         in_group = codes == g
-        draws: dict[bytes, np.ndarray] = {}  # models measured on the same people share one resample draw
-        for model in values:
+        resamples = _GroupResamples(values, _group_seed(seed, attr.name, g), n_boot)
+        rows_of = {model: in_group & measured[model] for model in values}
+        resamples.measure(rows_of)
+        found = {}
+        for model, rows in rows_of.items():
             cancel_point()
-            rows = in_group & measured[model]
-            x, kinds = _columns(values, model, rows)
-            group_seed = _group_seed(seed, attr.name, g)
-            key = rows.tobytes()
-            if key not in draws and len(x):
-                draws[key] = resample_counts(len(x), n_boot, group_seed)
-            mean, low, high, reps = bootstrap_columns(x, seed=group_seed, n_boot=n_boot, counts=draws.get(key))
             out.sizes.setdefault(model, [0] * n_g)[g] = int(rows.sum())
-            for k, kind in enumerate(kinds):
-                per_metric = out.cells.setdefault(kind, {}).setdefault(model, {})
-                for j, metric in enumerate(metrics):
-                    c = k * n_m + j
-                    per_metric.setdefault(metric, [[np.nan] * 3 for _ in range(n_g)])[g] = [
-                        float(mean[c]),
-                        float(low[c]),
-                        float(high[c]),
-                    ]
+            kinds, mean, reps = found[model] = resamples.figures(model)
             if "vs_retrain" in kinds and rows.sum() >= min_group:
                 c = kinds.index("vs_retrain") * n_m
                 gap_parts[model].append((mean[c : c + n_m], reps[:, c : c + n_m]))
+        _group_cells(out, g, found, metrics, LEVEL)
     sizes = np.asarray(next(iter(out.sizes.values()), [0] * n_g))
     out.gap_groups = [g for g in range(n_g) if sizes[g] >= min_group]
     for model, parts in gap_parts.items():

@@ -34,6 +34,15 @@ def resample_counts(n: int, n_boot: int, seed) -> np.ndarray:
     return counts
 
 
+def replicate_means(x: np.ndarray, counts: np.ndarray | None, n_boot: int = N_BOOT):
+    """``(mean[c], replicates[n_boot, c])``: each column's mean and its mean on every resample
+    (``counts`` from :func:`resample_counts`; NaN for no users)."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) == 0 or counts is None:
+        return np.full(x.shape[1], np.nan), np.full((n_boot, x.shape[1]), np.nan)
+    return x.mean(axis=0), counts @ x / len(x)
+
+
 def bootstrap_columns(
     values: np.ndarray, *, seed, n_boot: int = N_BOOT, level: float = LEVEL, counts: np.ndarray | None = None
 ):
@@ -47,7 +56,7 @@ def bootstrap_columns(
         return nan, nan.copy(), nan.copy(), np.full((n_boot, c), np.nan)
     if counts is None:
         counts = resample_counts(n, n_boot, seed)
-    reps = counts @ x / n
+    reps = replicate_means(x, counts, n_boot)[1]
     alpha = (1.0 - level) / 2.0
     low, high = np.quantile(reps, [alpha, 1.0 - alpha], axis=0)
     return x.mean(axis=0), low, high, reps

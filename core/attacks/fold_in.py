@@ -27,7 +27,11 @@ Neutral point (measured on ML-100K BPR, seed 0):
 a model that never saw either: retrain ≈ 0.5 (0.51 [0.40, 0.62]; base 0.73).
 ``items`` requests — forgotten users' attacker histories hold only the forgotten
 items, so the two sides differ by construction (base 0.01, retrain 0.86): the target
-is retrain's value, not 0.5. ``interactions`` requests — most users lose one row; the
+is retrain's value, not 0.5. Those items are not left untrained by retraining: negative
+sampling trains them as negatives for everyone and pushes them together to the bottom of
+every ranking (embedding norm 0.27 at initialisation → 2.10), so folding some of them in
+predicts the others — the value follows where each model put them, not a random
+initialisation. ``interactions`` requests — most users lose one row; the
 few who lost at least ``min_rows`` hold far shorter histories than outsiders, so the
 attack says little (base and retrain both ≈ 0.05); read the record-level attack there.
 """
@@ -49,8 +53,8 @@ from core.split import holdout_sizes
 NAME = "fold-in"
 NEUTRAL = {
     "users": "forgotten users and outsiders are exchangeable for a model that never saw either: ≈ 0.5",
-    "items": "forgotten users' histories hold only the forgotten items, untrained in a retrained model: "
-    "the target is retrain's value, far from 0.5",
+    "items": "forgotten users' histories hold only the forgotten items, which a retrained model has trained "
+    "as negatives only (pushed to the bottom together): the target is retrain's value, far from 0.5",
     "interactions": "only users who lost several rows are probed, with far shorter histories than outsiders: "
     "the target is retrain's value and the record-level attack is the informative one",
 }

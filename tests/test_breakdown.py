@@ -307,3 +307,22 @@ def test_a_group_the_original_already_served_worse_is_not_the_methods_doing():
     assert group.cell("vs_retrain", "keeper", "ndcg@10", group.groups.index("A"))[2] < -0.1
     assert who_else_sentence(bd, "keeper") is None
     assert not hurt_most(bd, "keeper", "group").hurt
+
+
+def test_each_cell_is_the_one_figure_bootstrap_of_its_group():
+    from core.breakdown.attributes import Attribute
+    from core.breakdown.compute import _group_seed, compute_breakdown
+
+    rng = np.random.default_rng(5)
+    n = 300
+    attr = Attribute("colour", "colour", rng.integers(0, 3, n), ("red", "green", "blue"))
+    values = {m: rng.random((n, 2)) for m in ("base", "retrain", "m")}
+    bd = compute_breakdown([attr], np.arange(n), values, ["ndcg@10", "hit@10"], seed=9)
+    ab = bd.attributes["colour"]
+    for g in range(3):
+        rows = attr.codes == g
+        seed = _group_seed(9, "colour", g)
+        own = bootstrap_mean(values["m"][rows, 0], seed=seed)
+        diff = bootstrap_mean(values["m"][rows, 0] - values["retrain"][rows, 0], seed=seed)
+        assert ab.cell("value", "m", "ndcg@10", g) == pytest.approx([own.value, own.low, own.high], abs=1e-12)
+        assert ab.cell("vs_retrain", "m", "ndcg@10", g) == pytest.approx([diff.value, diff.low, diff.high], abs=1e-12)

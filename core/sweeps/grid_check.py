@@ -175,7 +175,7 @@ def check_grid(raw: dict, max_cells: int = MAX_CELLS) -> int:
             spec_value(run_specs[key], raw[key], key)
     if "ks" in raw:
         ks = raw["ks"]
-        if not isinstance(ks, list) or not ks:
+        if not isinstance(ks, (list, tuple)) or not ks:
             raise ConfigError(f"ks must be a non-empty list of cut-offs such as [5, 10, 20], got {_type_name(ks)}")
         for k in ks:
             typed(k, int, "each of ks")
@@ -185,7 +185,7 @@ def check_grid(raw: dict, max_cells: int = MAX_CELLS) -> int:
     split = _table(raw, "split", {})
     _fields(split, SplitConfig, SPLIT_PARAMS, "split")
     ratios = split.get("ratios", [0.8, 0.1, 0.1])
-    if not isinstance(ratios, list) or len(ratios) != 3:
+    if not isinstance(ratios, (list, tuple)) or len(ratios) != 3:
         raise ConfigError(
             f"[split] ratios must be a list of three shares (train, valid, test), got {_type_name(ratios)}"
         )

@@ -41,6 +41,10 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setWindowIcon(app_icon())
     app.setStyle("Fusion")
     app.setStyleSheet(style_sheet())
+    if not hasattr(app, "none_guard"):
+        from cragru_gui import none_guard
+
+        app.none_guard = none_guard.install(app)  # PySide6 6.12.0's paint bug, where present
     return app
 
 

@@ -154,11 +154,20 @@ def test_terminal_escapes_and_huge_fields_are_escaped_and_cut(capsys, isolated_h
     assert len(log) < 200_000 and "\x1b" not in log
 
 
-@pytest.mark.parametrize("value, shown", [("NaN", "'NaN'"), ("9999-12-31", "'9999-12-31'")])
-def test_nan_and_out_of_range_timestamps_are_named_with_their_line(capsys, isolated_home, tmp_path, value, shown):
+@pytest.mark.parametrize("value", ["NaN", "2020-13-45", "1e30"])
+def test_nan_and_impossible_timestamps_are_named_with_their_line(capsys, isolated_home, tmp_path, value):
     path = corpus.ratings(tmp_path / "ts.csv", timestamp=lambda u, i: value if u == 3 else "2020-01-01")
     code, _, err = run_cli(capsys, "--data", str(path), "--split", "chrono", *QUICK)
-    assert_one_line_error(code, err, "timestamp", shown, "line ")
+    assert_one_line_error(code, err, "timestamp", f"'{value}'", "line ")
+
+
+def test_dates_beyond_pandas_nanosecond_range_are_read_as_seconds(tmp_path):
+    from core.data.csv_loader import load_csv
+
+    path = tmp_path / "far.csv"
+    path.write_text("user,item,timestamp\n1,2,9999-12-31\n3,4,1677-01-01\n5,6,2020-01-01\n")
+    seconds = load_csv(path).frame["timestamp"].tolist()
+    assert seconds == [253402214400, -9246096000, 1577836800]  # datetime(1677, 1, 1) - epoch
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")

@@ -34,8 +34,6 @@ _COMPRESSED = (  # magic bytes → the format's name and the command that unpack
     (b"\x28\xb5\x2f\xfd", "zstd-compressed", "unzstd FILE"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "7z x FILE"),
 )
-SECONDS_RANGE = (-9_223_372_036, 9_223_372_036)
-"""Unix seconds a timestamp may hold: the dates pandas can represent (1677-09-21 to 2262-04-11)."""
 _ALIASES = {  # header names (lower case, without _ - or spaces) accepted without a mapping
     "user": ("user", "userid", "uid"),
     "item": ("item", "itemid", "iid", "movieid", "movie", "artistid"),
@@ -288,8 +286,8 @@ class _Context:
         return converted
 
     def seconds(self, column: pd.Series, name: str) -> pd.Series:
-        """Unix seconds from numbers or dates; NaN, a date pandas cannot hold or seconds
-        beyond :data:`SECONDS_RANGE` are refused at their line."""
+        """Unix seconds from numbers or dates (any date pandas parses, 9999-12-31 included);
+        NaN, a value that is neither, or seconds beyond 64 bits are refused at their line."""
         if pd.api.types.is_numeric_dtype(column):
             converted = column
         else:
@@ -297,11 +295,9 @@ class _Context:
             missing = converted.isna()
             if missing.any():
                 converted = converted.fillna(_date_seconds(column[missing]))
-        low, high = SECONDS_RANGE
-        as_float = converted.astype("float64")
-        bad = converted.isna() | ~((as_float >= low) & (as_float <= high))
+        bad = converted.isna() | ~(converted.astype("float64").abs() < 2.0**63)  # beyond int64: overflow
         if bad.any():
-            self._raise_first(column, bad, name, "a number or a date within 64-bit seconds (years 1677 to 2262)")
+            self._raise_first(column, bad, name, "a number or a date within 64-bit seconds")
         return converted.round().astype("int64")
 
 

@@ -238,7 +238,8 @@ class _ProgressPrinter:
         self.bar.set_postfix_str("" if event.eta_s is None else f"step ETA {event.eta_s:.0f} s")  # refreshes
 
     def _log(self, event: LogEvent) -> None:
-        self.bar.write(f"{event.level}: {event.text}" if event.level != "info" else event.text)
+        text = f"{event.level}: {event.text}" if event.level != "info" else event.text
+        self.bar.write(_error_line(text))  # a log line may quote a server or a file: redacted, escaped
 
     def _model(self, event: ModelResultEvent) -> None:
         if "retain" in event.groups:

@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from core.breakdown.model import AttributeBreakdown, Breakdown
-from core.breakdown.sweep import gap_spreads
 from core.sweeps.aggregate import sweep_series
 from core.sweeps.cells import CellOutcome
+from core.sweeps.fairness import gap_spreads
 from core.sweeps.grid import Cell
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 
 from scipy import stats
 
-from core.breakdown.sweep import GAP_KEYS, gap_spreads
 from core.result import RunResult
 from core.seeds import SeedSpread, summarise
 from core.sweeps.cells import CellOutcome
+from core.sweeps.fairness import GAP_KEYS, gap_spreads
 from core.sweeps.grid import Cell
 
 PLOTTED_KEYS = (
@@ -31,7 +31,7 @@ PLOTTED_KEYS = (
     *GAP_KEYS,
 )
 """Each forgetting measure, each group's utility, unlearning cost and speed-up, and the fairness gap per
-user attribute (core/breakdown/sweep.py)."""
+user attribute (core/sweeps/fairness.py)."""
 
 
 @dataclass(frozen=True)

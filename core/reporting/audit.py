@@ -36,6 +36,7 @@ PACKAGES = (
     "peft",
     "gguf",
     "fpdf2",
+    "cryptography",
 )
 N_EXAMPLES = 3
 AUDIT_EXTRAS = ("audit_findings", "rows_deleted", "users_affected", "cache_entries_purged", "deletion_ms", "audit_ms")

@@ -170,6 +170,7 @@ class MethodPanel(QWidget):
         self._methods_layout.setContentsMargins(0, 0, 0, 0)
         self._holder = holder
         self.entries: dict[str, MethodEntry] = {}
+        self.controls_label: QLabel | None = None
         self.methods_ready = False
         self._pending_state: dict | None = None
         self._demo_preset = False
@@ -200,6 +201,15 @@ class MethodPanel(QWidget):
 
     def _add_entries(self, specs) -> None:
         for spec in specs:
+            if spec.has("control") and self.controls_label is None:  # controls listed apart, last
+                self.controls_label = QLabel(
+                    "<b>Controls</b> — not unlearning methods: their right answer is known, so they show whether "
+                    "the verdicts can be trusted (a second retraining should pass, the others fail)",
+                    self._holder,
+                )
+                self.controls_label.setWordWrap(True)
+                self.controls_label.setProperty("role", "hint")
+                self._methods_layout.insertWidget(self._methods_layout.count() - 1, self.controls_label)
             entry = MethodEntry(spec, self._holder)
             entry.toggled.connect(self._entry_toggled)
             entry.form.changed.connect(self.changed.emit)

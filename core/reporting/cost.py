@@ -7,8 +7,9 @@ good (issue 13, PROTOCOL.md "Cost").
 
 Times are noisy (a shared machine, a cold file cache) and retraining's own cost varies with
 its seed (early stopping ends it after more or fewer epochs). "What retraining costs" is
-therefore a range: the run's retraining and, with a reference ensemble, every reference
-retraining's time when first computed. A total within that range widened by the **timing
+therefore a range: the run's retraining, the run's base model when this run trained it, and,
+with a reference ensemble, every reference retraining's and reference base model's time when
+first computed (:func:`core.reporting.references.training_times`). A total within that range widened by the **timing
 tolerance** (:data:`TIMING_FLOOR_SHARE` of the median retraining time, at least
 :data:`TIMING_FLOOR_S`) is "about the same as retraining" — neither cheaper (pass) nor dearer
 (fail): its own word. Cheaper means below the fastest retraining by more than the tolerance;
@@ -111,10 +112,10 @@ def timing_range(retrain_s: float | None, reference_times: Sequence[float] = ())
     median = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
     tol = max(TIMING_FLOOR_SHARE * median, TIMING_FLOOR_S)
     if len(times) == 1:
-        how = f"{TIMING_FLOOR_SHARE:.0%} of retraining's time; no other retraining timed"
+        how = f"{TIMING_FLOOR_SHARE:.0%} of retraining's time; no other training timed"
     else:
         how = (
-            f"{len(times)} retrainings took {format_seconds(times[0])} to {format_seconds(times[-1])}, "
+            f"{len(times)} trainings took {format_seconds(times[0])} to {format_seconds(times[-1])}, "
             f"± {TIMING_FLOOR_SHARE:.0%} of their median"
         )
     return times[0], times[-1], tol, how

@@ -51,6 +51,19 @@ def retrain_times(result) -> list[float]:
     return [float(t) for t in (_get(summary(result), "retrain_times_s", []) or []) if is_finite(t)]
 
 
+def training_times(result) -> list[float]:
+    """Every other measured training of this model the run knows of, as samples of what a retraining
+    costs: the reference retrainings' and reference base models' times (first computation) and the
+    run's own base model when this run trained it (not loaded from the cache). The base models train
+    on a few more rows than retraining: close enough for the timing noise, which is their use."""
+    found = [*retrain_times(result)]
+    found += [float(t) for t in (_get(summary(result), "base_times_s", []) or []) if is_finite(t)]
+    base = result.models.get("base")
+    if base is not None and is_finite(base.time_s) and base.time_s > 0 and "loaded from cache" not in base.notes:
+        found.append(float(base.time_s))
+    return found
+
+
 def from_cache(result) -> bool:
     return bool(_get(summary(result), "from_cache", False))
 

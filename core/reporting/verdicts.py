@@ -68,7 +68,7 @@ def method_verdict(result, name: str) -> MethodVerdict:
         report.label,
         forgotten_verdict(result, name, kind),
         affected_verdict(result, name),
-        cost_verdict(cost_of(result.models, name, refs.retrain_times(result))),
+        cost_verdict(cost_of(result.models, name, refs.training_times(result))),
         is_sampled(report),
     )
 

@@ -362,6 +362,7 @@ def _write_one(result, args: argparse.Namespace) -> None:
 def _keep_partial(result, args: argparse.Namespace) -> str:
     """A run cut short by a failed method: its finished models printed and written to --out
     (or the fallback). Returns what was kept, for the error line."""
+    result.partial = True  # the file says the run did not finish
     names = ", ".join(result.models)
     print(f"run {result.run_id} on {result.dataset.get('name', '?')}: partial (a method failed)")
     print(models_table(result))

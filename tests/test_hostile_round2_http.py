@@ -4,6 +4,7 @@ and password in no message and no file the program writes."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,9 @@ class Hostile(BaseHTTPRequestHandler):
         if mode == "echo":
             body = ("<h1>500</h1><pre>" + str(self.headers) + "</pre>").encode()
             self.send_response(500)
+        elif mode == "unavailable":
+            body = b"busy"
+            self.send_response(503)
         else:
             body = ANSWER + b" " * 200
             self.send_response(200)
@@ -157,3 +161,19 @@ def test_a_server_echoing_the_headers_gets_no_key_into_any_output(capsys, isolat
     assert "HTTP 500" in text and "[redacted]" in text, text[-2000:]
     assert_no_canary(text, written_text(isolated_home))
     assert code != 0 or out.is_file()
+
+
+def test_a_method_failing_mid_run_keeps_the_finished_ones(capsys, isolated_home, monkeypatch, server):
+    """retrain,finetune,cragru with the LLM server answering 503: retrain and fine-tune had
+    finished, so they are printed and written to --out; the run fails in one line."""
+    monkeypatch.setenv("CANARY_KEY", KEY)
+    out = isolated_home / "r.json"
+    argv = ["--epochs", "1", "--no-mia", "--quiet", "--methods", "retrain,finetune,cragru", "--out", str(out)]
+    code, text = _cli(capsys, *argv, *_http(_url(server("unavailable"))))
+    last = text.strip().splitlines()[-1]
+    assert code == 2 and last.startswith("cragru-run: error: method 'cragru' failed") and "HTTP 503" in last
+    assert "retrain, finetune" in last and str(out) in last
+    saved = json.loads(out.read_text())
+    assert {"base", "retrain", "finetune"} <= set(saved["models"]) and "cragru" not in saved["models"]
+    assert saved["partial"] is True
+    assert_no_canary(text, written_text(isolated_home))

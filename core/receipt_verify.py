@@ -247,8 +247,12 @@ def verify(
         return Verification(False, str(exc), 2)
     except (CragruError, OSError) as exc:
         return _fail(str(exc))
+    from core.receipt import receipt_fingerprint
+
     return Verification(
-        True, f"receipt {raw.get('run_id', '?')} verified: signed by {signer}, every field as signed, {matched}"
+        True,
+        f"receipt {receipt_fingerprint(raw)} (run {raw.get('run_id', '?')}) verified: signed by {signer}, "
+        f"every field as signed, {matched}",
     )
 
 

@@ -21,12 +21,14 @@ from core.reporting.intervals import difference, difference_text, value_text
 from cragru_gui.run_notes import sampled_models
 from cragru_gui.table_models import KEY_ROLE, SORT_ROLE, KeyedTableModel, TableIndex, sort_key
 
-VERDICT_COLOURS = {
-    judgement.GOOD: QColor("#dff3e4"),
-    judgement.BAD: QColor("#fbe0de"),
-    judgement.NEUTRAL: QColor("#fff5d6"),
-    judgement.UNSURE: QColor("#e3e9f3"),
+VERDICT_COLOURS = {  # tints told apart under red-green colour blindness (blue / orange), never alone:
+    judgement.GOOD: QColor("#d4e9f7"),  # every coloured cell also starts with its VERDICT_MARKS sign
+    judgement.BAD: QColor("#fbd9bd"),
+    judgement.NEUTRAL: QColor("#f6f0c8"),
+    judgement.UNSURE: QColor("#e6e6e6"),
 }
+VERDICT_MARKS = {judgement.GOOD: "✓", judgement.BAD: "✗", judgement.NEUTRAL: "≈", judgement.UNSURE: "?"}
+"""The second cue beside each tint (issue 23): the verdict read without colour."""
 KIND_TEXT = {"value": "value", "delta_base": "difference from base", "delta_retrain": "difference from retrain"}
 REFERENCE = {"delta_base": "base", "delta_retrain": "retrain"}
 INTERVAL_NOTE = (
@@ -150,7 +152,8 @@ class MetricTableModel(KeyedTableModel):
             return None
         row, column = cell
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.cell_text(row, column)
+            mark = VERDICT_MARKS.get(self.verdict(row, column))
+            return f"{mark} {self.cell_text(row, column)}" if mark else self.cell_text(row, column)
         if role == SORT_ROLE:
             return sort_key(self.cell_value(row, column))
         if role == KEY_ROLE:

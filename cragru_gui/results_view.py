@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -21,10 +22,9 @@ from PySide6.QtWidgets import (
 
 from core.reporting.catalogue import entry_for, families_in
 from core.reporting.judgement import EXPLANATIONS, LEGEND
-from core.reporting.numbers import format_seconds
 from cragru_gui.glossary import HelpButton, explain, keys_html, show_glossary
-from cragru_gui.metric_table import VERDICT_COLOURS, MetricTableModel
-from cragru_gui.run_notes import result_forgotten_users
+from cragru_gui.metric_table import VERDICT_COLOURS, VERDICT_MARKS, MetricTableModel
+from cragru_gui.result_notes import NotesPanel, column_menu_button, result_sentences
 from cragru_gui.table_models import KEY_ROLE
 
 CUTOFF_CHOICES = (("@10", "Cut-off @10"), ("", "All cut-offs"), ("@5", "Cut-off @5"), ("@20", "Cut-off @20"))
@@ -61,8 +61,8 @@ class MetricFilterProxy(QSortFilterProxyModel):
         return True
 
 
-def _swatch(colour, text: str, tip: str) -> QLabel:
-    label = QLabel(f"<span style='background:{colour.name()};'>&nbsp;&nbsp;&nbsp;&nbsp;</span> {text}")
+def _swatch(colour, mark: str, text: str, tip: str) -> QLabel:
+    label = QLabel(f"<span style='background:{colour.name()};'>&nbsp;{html.escape(mark)}&nbsp;</span> {text}")
     label.setProperty("role", "hint")
     label.setToolTip(tip)
     return label
@@ -112,7 +112,9 @@ class ResultsView(QWidget):
         filters.addWidget(self.search, 1)
         filters.addSpacing(12)
         for verdict, text in LEGEND.items():
-            filters.addWidget(_swatch(VERDICT_COLOURS[verdict], text, EXPLANATIONS[verdict]))
+            filters.addWidget(_swatch(VERDICT_COLOURS[verdict], VERDICT_MARKS[verdict], text, EXPLANATIONS[verdict]))
+        self.columns_button = column_menu_button(self, self._columns_changed)
+        filters.addWidget(self.columns_button)
         layout.addLayout(filters)
 
         self._build_table()
@@ -122,12 +124,15 @@ class ResultsView(QWidget):
         hint.setProperty("role", "hint")
         hint.setWordWrap(True)
         layout.addWidget(hint)
-        layout.addWidget(self.table, 1)
-        self.notes = QLabel(self)
-        self.notes.setProperty("role", "hint")
-        self.notes.setWordWrap(True)
-        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.notes)
+        self.notes = NotesPanel(self)
+        self.split = QSplitter(Qt.Orientation.Vertical, self)  # the table gets the room; notes fold away
+        self.split.setObjectName("resultsSplit")
+        self.split.addWidget(self.table)
+        self.split.addWidget(self.notes)
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 0)
+        self.split.setCollapsible(0, False)
+        layout.addWidget(self.split, 1)
 
         self.cutoff_combo.currentIndexChanged.connect(self._refilter)
         self.search.textChanged.connect(self._refilter)
@@ -176,6 +181,12 @@ class ResultsView(QWidget):
             keys_html(keys, "Every kind of figure in this table, in plain words (shown at cut-off 10)."),
         )
 
+    def _columns_changed(self) -> None:
+        """Hide the kinds of column the person switched off (Columns ▾)."""
+        shown = self.columns_button.shown()
+        for column in range(self.model.columnCount()):
+            self.table.setColumnHidden(column, self.model.column_spec(column).kind not in shown)
+
     def _refilter(self, *_args) -> None:
         self.proxy.set_filter(self.cutoff_combo.currentData(), self.search.text())
 
@@ -190,22 +201,8 @@ class ResultsView(QWidget):
             f"<b>Run {result.run_id}</b> — {ds}; forgot {req} "
             f"({result.request.get('n_removed_rows', 0):,} training rows); {device}"
         )
-        notes = [html.escape(text) for text in (result_forgotten_users(result),) if text]
-        for name, report in result.models.items():
-            bits = list(report.notes)
-            bits += [
-                f"{k} = {v:.4g}"
-                for k, v in report.extras.items()
-                if isinstance(v, (int, float)) and not k.startswith("same_sample/")
-            ]
-            if report.prep_time_s:
-                bits.append(
-                    f"one-off set-up {format_seconds(report.prep_time_s)} before the request's "
-                    f"{format_seconds(report.time_s)}"
-                )
-            if bits:
-                notes.append(f"<b>{name}</b>: " + "; ".join(bits))
-        self.notes.setText("<br>".join(notes))
+        self.notes.set_sentences(result_sentences(result))
+        self._columns_changed()
         self.export_button.setEnabled(True)
         self.receipt_button.setEnabled(True)
 
@@ -213,7 +210,7 @@ class ResultsView(QWidget):
         self.result = None
         self.model.clear()
         self.title.setText(text)
-        self.notes.setText("")
+        self.notes.set_sentences([])
         self.export_button.setEnabled(False)
         self.receipt_button.setEnabled(False)
 

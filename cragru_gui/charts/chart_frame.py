@@ -14,9 +14,20 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 from cragru_gui.glossary import HelpButton
 
 
-def legend_html(names: Iterable[str], colour, text=lambda name: name) -> str:
-    """Coloured squares with each model's name (``text`` gives its words)."""
-    return "&nbsp;&nbsp; ".join(f"<span style='color:{colour(n)}'>■</span>&nbsp;{html.escape(text(n))}" for n in names)
+def legend_html(names: Iterable[str], colour, text=lambda name: name, lead: str = "") -> str:
+    """Coloured squares with each model's name (``text`` gives its words); ``lead`` before them
+    (e.g. "bars left to right:", so the order is a second cue beside the colour)."""
+    names = list(names)
+    items = "&nbsp;&nbsp; ".join(f"<span style='color:{colour(n)}'>■</span>&nbsp;{html.escape(text(n))}" for n in names)
+    return f"{html.escape(lead)} {items}" if lead and names else items
+
+
+def curve_legend_html(entries: Iterable[tuple[str, str, bool]]) -> str:
+    """A line sample (solid or dashed) in each curve's colour with its name."""
+    return "&nbsp;&nbsp; ".join(
+        f"<span style='color:{colour}'>{'╍╍' if dashed else '━━'}</span>&nbsp;{html.escape(name)}"
+        for name, colour, dashed in entries
+    )
 
 
 class ChartFrame(QWidget):
@@ -51,4 +62,5 @@ class ChartFrame(QWidget):
         self.help.raise_()  # the plot was re-parented after the button was made: keep the "?" on top
 
     def set_legend(self, text: str) -> None:
-        self.legend.setText(text)
+        if text != self.legend.text():  # live curves call this per point: no relayout when nothing changed
+            self.legend.setText(text)

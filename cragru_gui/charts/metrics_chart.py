@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from cragru_gui.charts import result_bars as rb
-from cragru_gui.charts.chart_frame import ChartFrame, legend_html
+from cragru_gui.charts.chart_frame import ChartFrame, curve_legend_html, legend_html
 from cragru_gui.charts.plotting import ModelColours, widget_png
 from cragru_gui.charts.result_bars import ResultBars
 from cragru_gui.charts.training_curves import TrainingCurves
@@ -55,9 +55,13 @@ class MetricsChart(QWidget):
         self.sampled: dict[str, str] = {}  # model -> its "measured on a user sample" note
         panels, bars = self.training.panels, self.bars
         self.frames = {
-            "training_loss": ChartFrame(panels["loss"].plot, "Training loss", text=LOSS_HELP),
-            "validation_ndcg": ChartFrame(panels["validation"].plot, "Validation NDCG@10", text=VALIDATION_HELP),
-            "diagnostics": ChartFrame(panels["diagnostics"].plot, "Method diagnostics", text=DIAGNOSTICS_HELP),
+            "training_loss": ChartFrame(panels["loss"].plot, "Training loss", text=LOSS_HELP, legend=True),
+            "validation_ndcg": ChartFrame(
+                panels["validation"].plot, "Validation NDCG@10", text=VALIDATION_HELP, legend=True
+            ),
+            "diagnostics": ChartFrame(
+                panels["diagnostics"].plot, "Method diagnostics", text=DIAGNOSTICS_HELP, legend=True
+            ),
             "forgotten_recall": ChartFrame(
                 bars.memory.plot, "Still remembered", ["forgotten_recall@10"], rb.MEMORY_HELP
             ),
@@ -161,9 +165,15 @@ class MetricsChart(QWidget):
     def _update_legend(self) -> None:
         names = list(self.bars.order) + [m for m in self.training.models if m not in self.bars.order]
         self.legend.setText(legend_html(names, self.colours, self._model_text))
-        bars = legend_html(self.bars.order, self.colours, self._short_text)
-        for frame in self.frames.values():
-            frame.set_legend(bars)
+        grouped = legend_html(self.bars.order, self.colours, self._short_text, "bars left to right:")
+        for name in ("hit_by_group", "ndcg_by_group", "attack_auc"):
+            self.frames[name].set_legend(grouped)
+        for name, panel in (
+            ("training_loss", "loss"),
+            ("validation_ndcg", "validation"),
+            ("diagnostics", "diagnostics"),
+        ):
+            self.frames[name].set_legend(curve_legend_html(self.training.legend_entries(panel)))
 
     def _model_text(self, name: str) -> str:
         sample = " — measured on a user sample" if name in self.sampled else ""

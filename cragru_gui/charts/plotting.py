@@ -9,8 +9,21 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
-FIXED = {"base": "#8a8f98", "retrain": "#2e9e5b"}
-PALETTE = ("#2f7fb8", "#ff7a45", "#8e5cc2", "#d4a017", "#d6457a", "#1fa6a6", "#6b8e23", "#a0522d")
+FIXED = {"base": "#8a8f98", "retrain": "#009e73"}  # grey; Okabe–Ito bluish green
+PALETTE = (  # Okabe–Ito (blue, orange, reddish purple, vermillion, sky blue, black), then Paul Tol's muted
+    "#0072b2",
+    "#e69f00",
+    "#cc79a7",
+    "#d55e00",
+    "#56b4e9",
+    "#000000",
+    "#882255",
+    "#999933",
+    "#332288",
+    "#ddcc77",
+)
+"""Colour-blind-safe and one distinct colour per method of a run (ten, more than the
+registry's unlearning methods); no colour ever carries meaning alone (legends name each)."""
 TEXT = "#13243a"
 AXIS_TEXT = "#3b4452"
 

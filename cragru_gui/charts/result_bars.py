@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 
 from core.groups import GROUPS
 from core.reporting.catalogue import group_label
@@ -95,7 +95,7 @@ ATTACK_HELP = (
 )
 TIME_HELP = (
     "Wall time of each model: one-off set-up (light) plus this request (dark); base shows its training "
-    "time. The words above each bar read set-up + request = total. The dashed line is retraining's time: a bar "
+    "time. The words right of each bar read set-up + request = total. The dashed line is retraining's time: a bar "
     "that reaches past it cost more than retraining."
 )
 
@@ -248,22 +248,37 @@ class ResultBars:
             self.attack.note.set(None)
 
     def _time_bar(self, i: int, name: str, entry: dict) -> None:
-        """Set-up (light) then this request (dark), end to end; the words above the bar say
-        both parts and, for a method, their total."""
+        """Set-up (light) then this request (dark), end to end, centred on the model's row; the
+        words sit on the same row, right of the bar (issue 23: they used to sit above it, where
+        a small chart put them beside the previous model's bar)."""
         seconds = entry["extras"].get("time_s")
         if seconds is None or not np.isfinite(seconds):
             return
         prep = entry["extras"].get("prep_s") or 0.0
-        self.time.bar(name).setOpts(x0=[prep], y=[i + 0.12], height=[0.5], width=[seconds])
+        self.time.bar(name).setOpts(x0=[prep], y=[i], height=[ROW_BAR], width=[seconds])
         if prep > 0:
             light = QColor(self.colours(name)).lighter(160)
-            self.time.bar(f"{name} set-up", light).setOpts(x0=[0], y=[i + 0.12], height=[0.5], width=[prep])
-        self.time.label(name, cost_text(name, seconds, prep), 0, i - 0.13, anchor=(0.0, 1.0 if prep > 0 else 0.5))
-        self.time.y.include((prep + seconds) * 1.1)
+            self.time.bar(f"{name} set-up", light).setOpts(x0=[0], y=[i], height=[ROW_BAR], width=[prep])
+        end = prep + seconds
+        text = cost_text(name, seconds, prep)
+        self.time.label(name, text, end, i, anchor=(0.0, 0.5))
+        self.time.y.include(end * self._room_for(self.time.labels[name], text))
         if name == "retrain":
-            self.retrain_line.setPos(prep + seconds)
+            self.retrain_line.setPos(end)
             self.retrain_line.show()
         self.time.note.set(None)
+
+    def _room_for(self, label: pg.TextItem, text: str) -> float:
+        """How far the value axis must reach, as a multiple of a bar's end, so that ``text``
+        drawn right of the bar stays inside the plot (at the plot's present width)."""
+        width = self.time.plot.getViewBox().width() or 300.0
+        needed = QFontMetrics(label.textItem.font()).horizontalAdvance(text) + 12
+        share = min(needed / width, 0.75)  # beyond that the label is clipped rather than the bars crushed
+        return 1.0 / (1.0 - share)
+
+
+ROW_BAR = 0.55
+"""A cost bar's thickness, in rows: centred on its model's row, like the axis name."""
 
 
 def cost_text(name: str, seconds: float, prep: float) -> str:
@@ -275,4 +290,4 @@ def cost_text(name: str, seconds: float, prep: float) -> str:
         return "retraining " + format_seconds(seconds + prep)
     if prep <= 0:
         return f"{format_seconds(seconds)} (no set-up)"
-    return f"{format_seconds(prep)} + {format_seconds(seconds)}\n= {format_seconds(prep + seconds)}"
+    return f"{format_seconds(prep)} + {format_seconds(seconds)} = {format_seconds(prep + seconds)}"

@@ -25,17 +25,16 @@ NOT_RECORDED = {
 
 
 class _Panel:
-    """One plot of curves with its legend, ranges and placeholder."""
+    """One plot of curves with its ranges and placeholder. Its legend is drawn outside the
+    plot, under it (:meth:`TrainingCurves.legend_entries`): inside, it hid the curves."""
 
     def __init__(self, plot: pg.PlotWidget, legend_offset: tuple[int, int], x_margin: float, y_high: float) -> None:
         self.plot = plot
-        self.legend = plot.addLegend(offset=legend_offset, labelTextColor="#3b4452")
         self.x = GrowingRange(plot, "x", 0, 10, x_margin)
         self.y = GrowingRange(plot, "y", 0, y_high, 1.2)
         self.note = Placeholder(plot, WAITING)
 
     def reset(self, note: str = WAITING) -> None:
-        self.legend.clear()
         self.x.reset()
         self.y.reset()
         self.note.set(note)
@@ -85,6 +84,15 @@ class TrainingCurves:
         self.undeclared: set[tuple[str, str]] = set()
         self._specs: dict[str, dict[str, CurveSpec]] = {}
         self._models: list[str] = []
+
+    def legend_entries(self, panel: str) -> list[tuple[str, str, bool]]:
+        """(name, colour, dashed) of each curve on ``panel``, in order of appearance."""
+        entries = []
+        for (series, key), item in self.curves.items():
+            if self._panel_of(series, key) is self.panels[panel]:
+                pen = item.opts["pen"]
+                entries.append((item.name(), pen.color().name(), pen.style() != Qt.PenStyle.SolidLine))
+        return entries
 
     @property
     def models(self) -> list[str]:

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from core.reporting import judgement
 from core.reporting.catalogue import entry_for
-from cragru_gui.metric_table import VERDICT_COLOURS, MetricTableModel
+from cragru_gui.metric_table import VERDICT_COLOURS, VERDICT_MARKS, MetricTableModel
 
 
 def _cell(model: MetricTableModel, key: str, name: str, kind: str = "value") -> tuple[int, int]:
@@ -33,6 +33,9 @@ def test_metric_table_colours_by_closeness_to_retrain(qtmodeltester, hand_built_
         assert _colour(model, *_cell(model, key, "close")) == good, key
         assert _colour(model, *_cell(model, key, "far")) == bad, key
         assert _colour(model, *_cell(model, key, "close", "delta_retrain")) == good, key
+        # the second cue (issue 23): the verdict is read without colour too
+        assert model.index(*_cell(model, key, "close")).data().startswith(VERDICT_MARKS[judgement.GOOD] + " "), key
+        assert model.index(*_cell(model, key, "far")).data().startswith(VERDICT_MARKS[judgement.BAD] + " "), key
         assert _colour(model, *_cell(model, key, "retrain")) is None, key  # the reference is not judged
         assert _colour(model, *_cell(model, key, "far", "delta_base")) is None, key
     assert _colour(model, *_cell(model, "speedup_vs_retrain", "close")) == good
@@ -50,11 +53,11 @@ def test_metric_table_shows_catalogue_labels_and_formats(hand_built_result):
         assert model.headerData(row, Qt.Orientation.Vertical) == entry.short
         assert entry.explanation in model.headerData(row, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole)
     row, column = _cell(model, "speedup_vs_retrain", "close")
-    assert model.index(row, column).data() == "16.0×"
+    assert model.cell_text(row, column) == "16.0×"
     row, column = _cell(model, "time_s", "far")
-    assert model.index(row, column).data() == "20.00 s"
+    assert model.cell_text(row, column) == "20.00 s"
     row, column = _cell(model, "forget/ndcg@10", "far", "delta_retrain")
-    assert model.index(row, column).data() == "+0.2000"
+    assert model.cell_text(row, column) == "+0.2000"
     tooltip = model.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
     assert "Far method" in tooltip and judgement.explain(judgement.BAD) in tooltip
     assert entry_for("forget/ndcg@10").explanation in tooltip
@@ -72,19 +75,19 @@ def test_metric_table_shows_intervals_and_judges_by_them(qtmodeltester, evidence
         assert _colour(model, *_cell(model, key, "few")) == unsure, key
         assert _colour(model, *_cell(model, key, "few", "delta_retrain")) == unsure, key
     row, column = _cell(model, "forget/ndcg@10", "kept")
-    assert model.index(row, column).data() == "0.2800 [0.2700, 0.2900]"
+    assert model.cell_text(row, column) == "0.2800 [0.2700, 0.2900]"
     tooltip = model.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
     assert "95 % interval" in tooltip and "clearly different from retraining" in tooltip
     row, column = _cell(model, "forget/ndcg@10", "kept", "delta_retrain")
-    assert model.index(row, column).data() == "+0.1800 [+0.1500, +0.2100]"
+    assert model.cell_text(row, column) == "+0.1800 [+0.1500, +0.2100]"
     row, column = _cell(model, "attack/fold_in_auc", "few", "delta_retrain")
-    assert model.index(row, column).data() == "+0.050 [-0.100, +0.200]"
+    assert model.cell_text(row, column) == "+0.050 [-0.100, +0.200]"
     assert "not enough users to tell" in model.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
     row, column = _cell(model, "attack/fold_in_auc", "kept", "delta_base")
-    assert model.index(row, column).data() == "-0.050"  # no paired difference vs base: the point delta
+    assert model.cell_text(row, column) == "-0.050"  # no paired difference vs base: the point delta
     # the known-user count: its own row with a plain label, outside the attack section
     row, column = _cell(model, "known_forgotten_users", "kept")
-    assert model.index(row, column).data() == "42 of 42"
+    assert model.cell_text(row, column) == "42 of 42"
     label = model.headerData(row, Qt.Orientation.Vertical)
     assert "attack" not in label.lower() and entry_for("known_forgotten_users").section != "attack"
 

@@ -101,7 +101,7 @@ def test_cost_chart_shows_set_up_plus_request_against_retraining(qtbot, method_r
     from cragru_gui.charts.result_bars import cost_text
 
     assert cost_text("finetune", 1.5, 0.0) == "1.50 s (no set-up)"
-    assert cost_text("cragru", 0.03, 736.0) == "12 min 16 s + 0.03 s\n= 12 min 16 s"  # set-up + request = total
+    assert cost_text("cragru", 0.03, 736.0) == "12 min 16 s + 0.03 s = 12 min 16 s"  # set-up + request = total
     result, _dataset = method_result
     chart = MetricsChart()
     qtbot.addWidget(chart)

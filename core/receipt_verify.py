@@ -170,6 +170,10 @@ def check_signature(raw: dict, trusted: tuple[str, ...] = ()) -> tuple[dict | No
 
     raw_key = public_key(sig["public_key"]).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     signer, mine = fingerprint(raw_key), installation_fingerprint()
+    if not same_fingerprint(str(sig.get("key_fingerprint", "")), signer):
+        return None, _fail(
+            f"signature.key_fingerprint: {_show(sig.get('key_fingerprint'))} in the file, the key is {signer}"
+        )
     if not any(same_fingerprint(signer, f) for f in (mine or "", *trusted)):
         return None, _fail(
             f"signed by key {signer}, which is not this installation's ({mine or 'none yet'}) nor one given with "

@@ -271,3 +271,10 @@ def test_a_gpu_run_is_compared_within_its_intervals(run):
     replayed["models"]["finetune"]["figures"][key] = high + (high - low) + 1.0
     found = compare(recorded, replayed)
     assert not found.ok and f"{key} of finetune" in found.message and "outside the signed interval" in found.message
+
+
+def test_an_edited_key_fingerprint_is_named(run, receipt):
+    data, *_ = run
+    _edit(receipt, lambda raw: raw["signature"].update(key_fingerprint="SHA256:0000 1111 2222 3333"))
+    found = verify(receipt, str(data))
+    assert not found.ok and found.message.startswith("signature.key_fingerprint: 'SHA256:0000 1111 2222 3333' in the")

@@ -203,3 +203,18 @@ def test_results_round_trip_and_old_files_open(two_runs):
         entry.pop("person_tests")
     old = RunResult.from_dict(raw)
     assert old.references is None and all(not r.beyond_spread and r.person_tests is None for r in old.models.values())
+
+
+def test_a_stop_during_the_ensemble_cancels_the_run(module_cache):
+    from core.errors import Cancelled
+    from core.events import ProgressEvent
+
+    stop = []
+
+    def on_event(event):
+        if isinstance(event, ProgressEvent) and event.text.startswith("reference "):
+            stop.append(event.text)
+
+    with pytest.raises(Cancelled):
+        run_experiment(_config(3), on_event, lambda: bool(stop))
+    assert stop and stop[0].startswith("reference ")

@@ -49,9 +49,21 @@ def register_secret(value: str | None) -> None:
 def _known_secrets() -> list[str]:
     found = set(_registered)
     for name, value in os.environ.items():
-        if value and len(value) >= MIN_SECRET and _SECRET_NAMES.search(name) and not _is_path_like(value):
+        if _SECRET_NAMES.search(name) and _looks_secret(value):
             found.add(value)
     return sorted(found, key=len, reverse=True)  # longest first: a secret containing another
+
+
+def _looks_secret(value: str) -> bool:
+    """A key-like value: 8+ characters without spaces, letters and digits mixed, not a path
+    (``KEYRING_ENABLED=enabled`` must not blank every "enabled" in a report)."""
+    return (
+        len(value) >= 8
+        and not any(ch.isspace() for ch in value)
+        and any(ch.isdigit() for ch in value)
+        and any(ch.isalpha() for ch in value)
+        and not _is_path_like(value)
+    )
 
 
 def _is_path_like(value: str) -> bool:

@@ -93,3 +93,12 @@ def test_special_files_by_type(tmp_path):
     ):
         with pytest.raises(ConfigError, match="named pipe"):
             check(fifo)
+
+
+def test_only_key_like_values_of_secret_named_variables_are_redacted(monkeypatch):
+    monkeypatch.setenv("KEYRING_ENABLED", "enabled")
+    monkeypatch.setenv("SSH_AUTH_SOCK", "/tmp/ssh-agent.sock")
+    monkeypatch.setenv("SERVICE_API_KEY", "abc123def456")
+    assert (
+        redact("enabled at /tmp/ssh-agent.sock with abc123def456") == "enabled at /tmp/ssh-agent.sock with [redacted]"
+    )

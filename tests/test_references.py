@@ -218,3 +218,17 @@ def test_a_stop_during_the_ensemble_cancels_the_run(module_cache):
     with pytest.raises(Cancelled):
         run_experiment(_config(3), on_event, lambda: bool(stop))
     assert stop and stop[0].startswith("reference ")
+
+
+def test_a_failing_ensemble_leaves_the_run_its_results(module_cache, monkeypatch):
+    import core.references.evidence
+    from core.events import LogEvent
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(core.references.evidence, "reference_evidence", broken)
+    logs = []
+    result = run_experiment(_config(2), lambda e: logs.append(e) if isinstance(e, LogEvent) else None)
+    assert result.references is None and {"base", "retrain", "ids_only"} <= set(result.models)
+    assert any(e.level == "warning" and "reference ensemble failed (RuntimeError: disk full)" in e.text for e in logs)

@@ -217,15 +217,23 @@ class _Experiment:
         self.reporter.stage(f"Reference ensemble: {r} more retrainings and base models (other seeds)", total - 1, total)
         retrain = self.models.get("retrain")
         expected = max(self.timings.get("base_train_s", 0.0), retrain.time_s if retrain is not None else 0.0)
-        return reference_evidence(
-            self.config,
-            self.prepared,
-            self.evidence_inputs,
-            self.models,
-            self.device,
-            self.reporter.sub(0.9, 0.99),
-            expected_task_s=expected,
-        )
+        try:
+            return reference_evidence(
+                self.config,
+                self.prepared,
+                self.evidence_inputs,
+                self.models,
+                self.device,
+                self.reporter.sub(0.9, 0.99),
+                expected_task_s=expected,
+            )
+        except (Cancelled, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the methods' results stand; the verdicts then say "no ensemble"
+            self.reporter.log(
+                f"reference ensemble failed ({type(exc).__name__}: {exc}); the run keeps its results", "warning"
+            )
+            return None
 
     def _load_and_prepare(self, total: int) -> None:
         reporter = self.reporter

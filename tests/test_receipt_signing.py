@@ -249,6 +249,8 @@ def test_html_report_has_the_pdf_structure(run, tmp_path):
     order += ["Key results", "<h2>Provenance", "Glossary: what the measures mean"]
     assert [page.index(x) for x in order] == sorted(page.index(x) for x in order)
     assert receipt_fingerprint(signed) in page and signed["signature"]["key_fingerprint"] in page
+    charts = page[page.index("<h2>Charts</h2>") : page.index("<h2>Provenance")]
+    assert charts.count("<svg") == 4 and "What the model still remembers" in charts  # the PDF's charts, as SVG
     listed = page[page.index("Forgotten users by their dataset ID") :]
     assert listed.index("18") < listed.index("169") < listed.index("José") < listed.index("用户")
 

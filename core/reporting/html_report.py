@@ -29,6 +29,7 @@ from core.reporting.catalogue import (
 from core.reporting.evidence_html import evidence_section
 from core.reporting.intervals import difference, difference_text, value_text
 from core.reporting.named_people import named_people_lines
+from core.reporting.svg_charts import charts_html
 from core.reporting.verdicts import verdicts
 
 CHARTS = {
@@ -162,7 +163,9 @@ def _charts(images: dict[str, bytes]) -> str:
             f"<figure><img alt='{_e(title)}' src='data:image/png;base64,"
             f"{base64.b64encode(png).decode('ascii')}'><figcaption>{caption}</figcaption></figure>"
         )
-    return f"<h2>Charts</h2><div class='charts'>{''.join(figures_html)}</div>" if figures_html else ""
+    if not figures_html:
+        return ""
+    return f"<h2>Charts as the window showed them</h2><div class='charts'>{''.join(figures_html)}</div>"
 
 
 def _kv_table(values: dict) -> str:
@@ -227,6 +230,7 @@ def html_report(
 {f"<ul>{notes}</ul>" if notes else ""}
 {evidence_section(result)}
 {breakdown_html(result)}
+{charts_html(result)}
 {_charts(images or {})}
 {
         provenance_section(audit)

@@ -19,6 +19,11 @@ ROW_H = 7.5
 GRID = (200, 200, 200)
 MARKERS = ("circle", "square", "triangle", "diamond")
 FILLS = (BLACK, (255, 255, 255), (150, 150, 150), (255, 255, 255))
+COST_TITLE = "Cost: set-up + unlearning against retraining"
+COST_CAPTION = (
+    "Wall-clock time per method: one-off set-up (white) plus this request (grey), total at the end of each bar. "
+    "The dashed line is the time to retrain from scratch without the forgotten data."
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ def marker(doc: ReportDoc, kind: str, x: float, y: float, fill, r: float = 1.5) 
         doc.polygon([(x, y - r * 1.3), (x + r * 1.3, y), (x, y + r * 1.3), (x - r * 1.3, y)], style="DF")
 
 
-def _ticks(low: float, high: float) -> list[float]:
+def axis_ticks(low: float, high: float) -> list[float]:
     span = high - low if high > low else 1.0
     step = 10 ** math.floor(math.log10(span / 4))
     for factor in (1, 2, 2.5, 5, 10):
@@ -77,7 +82,7 @@ def _axis(doc: ReportDoc, x0: float, width: float, top: float, bottom: float, lo
         return x0 + (v - lo) / (hi - lo) * width
 
     doc.set_line_width(0.15)
-    for tick in _ticks(lo, hi):
+    for tick in axis_ticks(lo, hi):
         x = to_x(tick)
         doc.set_draw_color(*GRID)
         doc.line(x, top, x, bottom)
@@ -173,11 +178,7 @@ def cost_chart(doc: ReportDoc, rows: list[tuple[str, float, float]], retrain_s: 
     on the bar's own row; retraining's time as a dashed line."""
     if not rows:
         return
-    caption = (
-        "Wall-clock time per method: one-off set-up (white) plus this request (grey), total at the end of "
-        "each bar. The dashed line is the time to retrain from scratch without the forgotten data."
-    )
-    _caption(doc, "Cost: set-up + unlearning against retraining", caption, len(rows) * ROW_H + 22)
+    _caption(doc, COST_TITLE, COST_CAPTION, len(rows) * ROW_H + 22)
     hi = max([s + r for _, s, r in rows] + ([retrain_s] if retrain_s else [])) * 1.25 or 1.0
     x0, width = doc.l_margin + LABEL_W, doc.epw - LABEL_W - 4
     top = doc.get_y() + 6
@@ -216,38 +217,59 @@ def _models(result) -> list[str]:
     return [n for n in result.models if n != "base"] + (["base"] if "base" in result.models else [])
 
 
-def _one_key_chart(doc: ReportDoc, result, key: str, title: str, caption: str, extra: list[Reference]) -> None:
+@dataclass(frozen=True)
+class DotChart:
+    """Rows of markers with 95 % whiskers (one row per model, one marker per series)."""
+
+    title: str
+    caption: str
+    rows: list[tuple[str, dict[str, Point]]]
+    series: list[str]
+    refs: list[Reference]
+    axis_label: str
+
+
+@dataclass(frozen=True)
+class CostChart:
+    """Set-up + request bars per method against retraining's time."""
+
+    rows: list[tuple[str, float, float]]
+    retrain_s: float | None
+    title: str = COST_TITLE
+    caption: str = COST_CAPTION
+
+
+def _one_key_chart(result, key: str, title: str, caption: str, extra: list[Reference]) -> DotChart:
     rows = [(name, {"v": p}) for name in _models(result) if (p := _point(result.models[name], key))]
     retrain = result.models.get("retrain")
     target = retrain.flat().get(key) if retrain is not None else None
     refs = ([Reference(target, "retrain")] if is_finite(target) else []) + extra
-    entry = entry_for(key)
-    dot_chart(doc, title, caption, rows, ["v"], refs, entry.label)
+    return DotChart(title, caption, rows, ["v"], refs, entry_for(key).label)
 
 
-def draw_charts(doc: ReportDoc, result) -> None:
-    """The run's charts, each with its caption on one page."""
-    doc.add_page()
-    doc.heading("Charts")
-    _one_key_chart(
-        doc,
-        result,
-        "forgotten_recall@10",
-        "What the model still remembers",
-        "Forgotten-item recall@10: how often the removed items still come back in the forgotten users' top-10 "
-        "(dot), with its 95 % interval (whisker). The closer to retraining's value (dashed), the better.",
-        [],
-    )
+def chart_specs(result) -> list[DotChart | CostChart]:
+    """The run's charts as data, drawn for print here and as SVG by :mod:`core.reporting.svg_charts`."""
+    specs: list[DotChart | CostChart] = [
+        _one_key_chart(
+            result,
+            "forgotten_recall@10",
+            "What the model still remembers",
+            "Forgotten-item recall@10: how often the removed items still come back in the forgotten users' "
+            "top-10 (dot), with its 95 % interval (whisker). The closer to retraining's value (dashed), the better.",
+            [],
+        )
+    ]
     attack = next((k for k in ("attack/fold_in_auc", "attack/record_auc", "mia_auc") if _has(result, k)), None)
     if attack:
-        _one_key_chart(
-            doc,
-            result,
-            attack,
-            "Can an attacker still tell?",
-            f"{entry_for(attack).label}: 0.5 is a coin toss. A method has forgotten when its value is as close "
-            "to 0.5 as retraining's (dashed lines).",
-            [Reference(0.5, "chance")],
+        specs.append(
+            _one_key_chart(
+                result,
+                attack,
+                "Can an attacker still tell?",
+                f"{entry_for(attack).label}: 0.5 is a coin toss. A method has forgotten when its value is as close "
+                "to 0.5 as retraining's (dashed lines).",
+                [Reference(0.5, "chance")],
+            )
         )
     groups = [g for g in ("retain", "forget", "similar") if _has(result, f"{g}/ndcg@10")]
     names = {g: group_label(g) for g in groups}
@@ -255,28 +277,37 @@ def draw_charts(doc: ReportDoc, result) -> None:
         (name, {names[g]: p for g in groups if (p := _point(result.models[name], f"{g}/ndcg@10"))})
         for name in _models(result)
     ]
-    dot_chart(
-        doc,
-        "Ranking quality by user group",
-        "NDCG@10 per group of users (marker shape) with 95 % intervals: retained users should keep the quality "
-        "retraining gives them; forgotten users' quality should fall to retraining's.",
-        rows,
-        list(names.values()),
-        [],
-        "NDCG@10",
+    specs.append(
+        DotChart(
+            "Ranking quality by user group",
+            "NDCG@10 per group of users (marker shape) with 95 % intervals: retained users should keep the "
+            "quality retraining gives them; forgotten users' quality should fall to retraining's.",
+            rows,
+            list(names.values()),
+            [],
+            "NDCG@10",
+        )
     )
-    _cost(doc, result)
+    retrain = result.models.get("retrain")
+    cost_rows = [
+        (name, float(r.prep_time_s or 0.0), float(r.time_s or 0.0))
+        for name, r in result.models.items()
+        if name != "base"
+    ]
+    specs.append(CostChart(cost_rows, float(retrain.time_s) if retrain is not None else None))
+    return specs
+
+
+def draw_charts(doc: ReportDoc, result) -> None:
+    """The run's charts, each with its caption on one page."""
+    doc.add_page()
+    doc.heading("Charts")
+    for spec in chart_specs(result):
+        if isinstance(spec, DotChart):
+            dot_chart(doc, spec.title, spec.caption, spec.rows, spec.series, spec.refs, spec.axis_label)
+        else:
+            cost_chart(doc, spec.rows, spec.retrain_s)
 
 
 def _has(result, key: str) -> bool:
     return any(is_finite(r.flat().get(key)) for r in result.models.values())
-
-
-def _cost(doc: ReportDoc, result) -> None:
-    rows = [
-        (name, float(r.prep_time_s or 0.0), float(r.time_s or 0.0))
-        for name, r in result.models.items()
-        if name not in ("base",)
-    ]
-    retrain = result.models.get("retrain")
-    cost_chart(doc, rows, float(retrain.time_s) if retrain is not None else None)

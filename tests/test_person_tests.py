@@ -12,6 +12,7 @@ from core.attacks.per_person import (
     NEVER_WORDS,
     TRAINED,
     TRAINED_WORDS,
+    UNLIKE_WORDS,
     PersonTests,
     person_tests,
 )
@@ -292,6 +293,7 @@ def test_a_model_unlike_both_kinds_of_reference_is_not_called_trained():
     found = person_tests(shifted, ins, outs, ids)
     assert found.by_score["fold-in"]["group_p"] < 0.001 and found.group_llr[2] < 0
     assert found.verdict == NEVER_TRAINED and found.trained_like == 0
+    assert sum(p.words == UNLIKE_WORDS for p in found.people) == sum(p.p_value < 0.05 for p in found.people) >= 5
 
 
 def test_one_channel_that_remembers_makes_the_group_trained():

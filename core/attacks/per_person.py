@@ -28,7 +28,7 @@ far apart its references put "in" and "out" (in "out" standard deviations; the
 references alone set the weights, never the tested model), and their LLRs add up.
 
 A person "looks trained on" when their p < α *and* their LLR > 0 (above never-trained
-models, and closer to trained ones).
+models, and closer to trained ones); p < α with LLR ≤ 0 is said as such (unlike either kind).
 
 The group, per score: a Stouffer p over people and the mean LLR with a seeded
 user-bootstrap interval (``by_score``); ``group_p`` is the smallest of those p-values,
@@ -75,6 +75,7 @@ MIN_REFERENCES = 2
 TRAINED, NEVER_TRAINED, UNSURE = "trained", "never-trained", "unsure"
 NEVER_WORDS = "consistent with models never trained on them"
 TRAINED_WORDS = "looks trained on them"
+UNLIKE_WORDS = "unlike models never trained on them, yet further still from models trained on them"
 
 
 @dataclass
@@ -85,7 +86,7 @@ class PersonLine:
     score: float  # the model's score for this person (the most telling score measured for them)
     llr: float  # log likelihood ratio "trained on them" vs "never trained on them" (> 0: reads trained)
     p_value: float  # one-sided, under "never trained on them"
-    words: str  # NEVER_WORDS or TRAINED_WORDS
+    words: str  # NEVER_WORDS, TRAINED_WORDS, or UNLIKE_WORDS (p < α but the LLR favours "never trained")
     scores: dict[str, float] = field(default_factory=dict)  # score name -> value (NaN-free)
 
 
@@ -314,7 +315,7 @@ def _combine(names, zs, llrs, weights, target, user_ids, *, seed: int, n_boot: i
                 score=vals[names[best[i]]],
                 llr=float(llr[i]),
                 p_value=float(p[i]),
-                words=TRAINED_WORDS if trained_like[i] else NEVER_WORDS,
+                words=TRAINED_WORDS if trained_like[i] else (UNLIKE_WORDS if p[i] < alpha else NEVER_WORDS),
                 scores=vals,
             )
         )

@@ -24,6 +24,8 @@ from core.reporting.verdicts import AMBER, GREEN, GREY, LIGHT_COLOURS, LIGHT_WOR
 
 MAX_IDS = 1000
 MAX_ROWS = 200
+MAX_PEOPLE = 12
+"""Named people listed on page one (the sign-off block stays there); the HTML report lists all."""
 MAX_EXAMPLES = 3
 """Before/after examples printed at most: the first always, the others where they fit on its page;
 the HTML report shows all."""
@@ -54,7 +56,7 @@ def _asked(doc: ReportDoc, result, facts: AuditFacts) -> None:
     removed = s.n_removed_rows if s is not None else req.get("n_removed_rows", 0)
     users = len(s.forgotten_users) if s is not None else req.get("n_forget_users", 0)
     rows = [
-        ("Request", f"{req.get('description', '?')}: {removed:,} training interactions of {users:,} users removed"),
+        ("Request", f"{req.get('description', '?')} — {removed:,} training interactions of {users:,} users removed"),
         (
             "Dataset",
             f"{ds.get('name', '?')} — {ds.get('n_users', '?'):,} users, {ds.get('n_items', '?'):,} items, "
@@ -110,8 +112,10 @@ def _people(doc: ReportDoc, result, facts: AuditFacts) -> None:
     lines = named_people_lines(result, facts)
     if lines:
         doc.heading("The people named by the request", 12)
-        for line in lines:
+        for line in lines[:MAX_PEOPLE]:
             doc.para(f"• {line}")
+        if len(lines) > MAX_PEOPLE:
+            doc.para(f"… and {len(lines) - MAX_PEOPLE:,} more named people, each on a line in the HTML report.")
 
 
 def sign_off(doc: ReportDoc, key_fingerprint: str | None, receipt_fingerprint: str | None) -> None:

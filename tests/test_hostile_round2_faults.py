@@ -151,13 +151,28 @@ def test_a_sweep_out_that_is_a_file_is_refused_before_ray(capsys, isolated_home,
     assert "is a file" in capsys.readouterr().err
 
 
+def _alive(snapshot: dict[int, str]) -> list[int]:
+    from core.sweeps.ray_processes import _start_time
+
+    return [pid for pid, start in snapshot.items() if _start_time(pid) == start and not _zombie(pid)]
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
 @pytest.mark.timeout(60)
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
-def test_a_killed_drivers_ray_processes_are_stopped(tmp_path):
-    """A driver that started a local cluster is killed with SIGKILL; its reaper stops every
-    process of that cluster (what a rerun's stop_leftovers would also do)."""
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("reaper", ["alive", "killed too"])
+def test_a_killed_drivers_ray_processes_are_stopped(isolated_home, reaper):
+    """A driver that started a local cluster is killed with SIGKILL: its reaper stops every
+    Ray process it started (GCS, raylet, agents, workers); when the reaper was killed too,
+    the next sweep's stop_leftovers does (from the reaper's record and the tag)."""
     pytest.importorskip("ray")
-    from core.sweeps.ray_processes import stop_leftovers, tagged_processes
+    from core.sweeps.ray_processes import _is_ray, _start_time, descendants, stop_leftovers
 
     script = (
         "from core.sweeps.on_ray import connect; import time; connect(None, 1); print('up', flush=True); time.sleep(60)"
@@ -170,15 +185,24 @@ def test_a_killed_drivers_ray_processes_are_stopped(tmp_path):
         line = driver.stdout.readline() if driver.stdout else b""
         if line.strip() != b"up":
             pytest.skip("Ray did not start here")
-        tag = next((t for t in tagged_processes().values() if t.startswith(f"{driver.pid}-")), None)
-        assert tag is not None  # the cluster's processes carry the driver's tag
+        time.sleep(1.5)  # the reaper's record catches up with the agents
+        under = descendants(driver.pid)
+        cluster = {pid: _start_time(pid) for pid in under if _is_ray(pid)}
+        reapers = [pid for pid in under if pid not in cluster]
+        assert len(cluster) >= 4 and reapers  # GCS, raylet, agents...; the reaper
+        if reaper == "killed too":
+            for pid in reapers:
+                os.kill(pid, signal.SIGKILL)
         os.kill(driver.pid, signal.SIGKILL)
         driver.wait(10)
-        end = time.monotonic() + 20
-        while time.monotonic() < end and tag in tagged_processes().values():
+        if reaper == "killed too":
+            time.sleep(2)
+            assert _alive(cluster)  # Ray's agents outlive their driver on their own
+            stop_leftovers()  # what the next sweep does first
+        end = time.monotonic() + 15
+        while time.monotonic() < end and _alive(cluster):
             time.sleep(0.5)
-        stop_leftovers()  # the rerun's clean-up: nothing should be left for it
-        assert tag not in tagged_processes().values()
+        assert _alive(cluster) == []
     finally:
         if driver.poll() is None:
             driver.kill()

@@ -312,3 +312,20 @@ def test_one_channel_that_remembers_makes_the_group_trained():
     )
     assert found.by_score["white-box"]["group_llr"][2] < 0 < found.by_score["fold-in"]["group_llr"][1]
     assert found.verdict == TRAINED
+
+
+def test_cragru_run_prints_one_line_per_named_person(isolated_home, capsys):
+    """A named request on the demo with a small ensemble: each model's group result, then one
+    line per person in natural ID order; the ids_only control reads trained."""
+    from core.cli import main
+
+    named = ["104", "111", "120", "146", "169", "18", "229", "231", "261", "264", "272", "47", "49", "75"]
+    argv = ["--data", "demo", "--forget", "users:ids:" + ",".join(named), "--methods", "retrain,ids_only"]
+    assert main(argv + ["--references", "2", "--epochs", "15", "--quiet", "--no-history"]) == 0
+    out = capsys.readouterr().out
+    block = out[out.index("Each named person") :].splitlines()
+    people = [line.strip().split(":")[0] for line in block if line.startswith("  user ")]
+    in_order = [f"user {u}" for u in sorted(named, key=int)]
+    assert people == in_order * 2  # retrain's lines, then ids_only's
+    control = next(line for line in block if line.startswith("Control: IDs only"))
+    assert "— trained:" in control

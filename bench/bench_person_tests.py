@@ -39,6 +39,7 @@ from core.events import Reporter  # noqa: E402
 from core.experiment import load_data, prepare_data  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.methods.registry import UnlearnContext, get_method  # noqa: E402
+from core.models.base import model_config  # noqa: E402
 from core.models.training import train_recommender  # noqa: E402
 from core.split import SplitConfig  # noqa: E402
 
@@ -103,12 +104,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="split seed")
     parser.add_argument("--references", type=int, default=4)
     parser.add_argument("--extra", type=int, default=3, help="more retrainings and base models to test")
+    parser.add_argument("--model", default="bpr", help="base model (its own defaults)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     config = ExperimentConfig(
         data=DataConfig(path=args.data),
         split=SplitConfig(seed=args.seed),
         request=ForgetRequest.parse(args.forget, seed=args.seed),
+        model=model_config(args.model),
     )
     device = torch.device("cpu")
     t0 = time.perf_counter()
@@ -148,7 +151,8 @@ def main() -> None:
                     "" if name == "retrain" else f" vs retrain {diff.value:+.3f} [{diff.low:+.3f}, {diff.high:+.3f}]"
                 )
     print(
-        f"{ds.name}, {args.forget} (split seed {args.seed}): {len(ids)} people tested; {trained_s:.0f} s to train "
+        f"{ds.name}, {args.model}, {args.forget} (split seed {args.seed}): {len(ids)} people tested; "
+        f"{trained_s:.0f} s to train "
         f"{2 + 2 * args.references + 2 * args.extra + 2} models on one thread; load {os.getloadavg()[0]:.1f} "
         f"({os.cpu_count()} cores)"
     )

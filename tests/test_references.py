@@ -143,6 +143,7 @@ def test_ensemble_is_deterministic_and_cached(two_runs):
     assert a is not None and (a.r, a.from_cache, b.from_cache) == (2, False, True)
     assert a.retrain_seeds == [1, 2] and a.base_seeds == [501, 502] and a.executor == "serial"
     assert b.retrain_times_s == a.retrain_times_s and all(t > 0 for t in a.retrain_times_s)  # first-time cost kept
+    assert b.base_times_s == a.base_times_s and len(a.base_times_s) == 2 and all(t > 0 for t in a.base_times_s)
     assert b.band == a.band and b.differences == a.differences
     assert first.config["references"] == 2
     for name in first.models:

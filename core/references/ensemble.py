@@ -161,14 +161,32 @@ def train_retrain(config: ExperimentConfig, prepared: Prepared, device: torch.de
     return model, step.seconds, False
 
 
+def _base_time_key(config: ExperimentConfig, prepared: Prepared, device: torch.device) -> str:
+    ds = prepared.dataset
+    return cache_key(
+        "reference-base-time", ds.fingerprint(), prepared.split.as_dict(), config.model.as_dict(), device.type
+    )
+
+
 def train_reference_base(config: ExperimentConfig, prepared: Prepared, device: torch.device, seed: int, reporter):
     """One reference base model: the run's base model with model seed ``seed`` (its cache entry is
-    the one any run with that seed uses). (model, seconds, from_cache)."""
+    the one any run with that seed uses). (model, seconds when first trained, from_cache): the
+    first-time seconds are kept in a small entry of their own beside it (0 when unknown)."""
     from core.experiment.base_model import train_base
 
+    config = seeded(config, seed)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        return train_base(seeded(config, seed), prepared, device, reporter)
+        model, seconds, cached = train_base(config, prepared, device, reporter)
+    if not config.use_cache:
+        return model, seconds, cached
+    key = _base_time_key(config, prepared, device)
+    path = cached_path(key, "reference-times")
+    if cached:
+        payload, _ = load_entry(path, key)
+        return model, float(payload["seconds"]) if isinstance(payload, dict) else 0.0, True
+    save_entry(path, key, {"seconds": float(seconds)}, {"kind": "reference-base-time", "seed": seed})
+    return model, seconds, False
 
 
 def cached_base(config: ExperimentConfig, prepared: Prepared, device: torch.device, seed: int) -> bool:

@@ -64,6 +64,7 @@ def reference_evidence(
         retrain_seeds=[ref.seed for ref in ensemble.retrains],
         base_seeds=[ref.seed for ref in ensemble.bases],
         retrain_times_s=[ref.seconds for ref in ensemble.retrains],
+        base_times_s=[ref.seconds for ref in ensemble.bases],
         from_cache=ensemble.from_cache,
         executor=ensemble.executor,
     )

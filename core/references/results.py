@@ -27,7 +27,8 @@ class ReferenceSummary:
     band: dict[str, list[float]] = field(default_factory=dict)  # flat key -> [low, high]
     from_cache: bool = False  # every reference was loaded from the cache (times are the first run's)
     differences: dict[str, list[float]] = field(default_factory=dict)  # flat key -> R differences
-    base_times_s: list[float] = field(default_factory=list)  # wall time of each reference base when first computed
+    # wall time of each reference base model when first trained (0: trained before its time was kept)
+    base_times_s: list[float] = field(default_factory=list)
     executor: str = "serial"  # "serial" (in this process) or "ray"
     wall_s: float = 0.0  # this run's wall time for the whole ensemble (training or loading + measuring)
     notes: list[str] = field(default_factory=list)

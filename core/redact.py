@@ -19,15 +19,17 @@ MARK = "[redacted]"
 MIN_SECRET = 6
 """Shorter values are not replaced literally (they would blank ordinary words)."""
 _SECRET_NAMES = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH", re.IGNORECASE)
-_PATTERNS = (
-    (re.compile(r"(?i)\b(bearer)(\s+)[^\s'\",;]+"), r"\1\2" + MARK),
-    (re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"), MARK),
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@'\"]+@"), r"\1" + MARK + "@"),
+_PATTERNS = (  # (cheap gate looked for in the lower-cased text first, pattern, replacement)
+    ("bearer", re.compile(r"(?i)\b(bearer)(\s+)[^\s'\",;]+"), r"\1\2" + MARK),
+    ("sk-", re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"), MARK),
+    ("@", re.compile(r"(://)[^/\s@'\"]+@"), r"\1" + MARK + "@"),
     (
+        "=",
         re.compile(r"(?i)([?&;](?:api[_-]?key|key|token|access_token|auth|password|passwd|secret)=)[^&\s'\"]+"),
         r"\1" + MARK,
     ),
     (
+        ("authorization", "api-key", "api_key", "apikey"),
         re.compile(
             r"(?i)(\"?(?:authorization|x-api-key|api[_-]?key)\"?\s*[:=]\s*\"?(?:(?:bearer|basic)\s+)?)[^\s\"',}]+"
         ),
@@ -77,8 +79,11 @@ def redact(text: Any) -> str:
     for secret in _known_secrets():
         if secret in text:
             text = text.replace(secret, MARK)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
+    lowered = text.lower()
+    for gate, pattern, replacement in _PATTERNS:
+        gates = (gate,) if isinstance(gate, str) else gate
+        if any(g in lowered for g in gates) and (gate != "@" or "://" in text):
+            text = pattern.sub(replacement, text)
     return text
 
 

@@ -10,10 +10,11 @@ its seed (early stopping ends it after more or fewer epochs). "What retraining c
 therefore a range: the run's retraining, the run's base model when this run trained it, and,
 with a reference ensemble, every reference retraining's and reference base model's time when
 first computed (:func:`core.reporting.references.training_times`). A total within that range widened by the **timing
-tolerance** (:data:`TIMING_FLOOR_SHARE` of the median retraining time, at least
-:data:`TIMING_FLOOR_S`) is "about the same as retraining" — neither cheaper (pass) nor dearer
-(fail): its own word. Cheaper means below the fastest retraining by more than the tolerance;
-dearer, above the slowest by more than it.
+tolerance** (:data:`TIMING_FLOOR_SHARE` of the fastest time below it, of the slowest above it;
+at least :data:`TIMING_FLOOR_S`) is "about the same as retraining" — neither cheaper (pass) nor
+dearer (fail): its own word. Cheaper means below the fastest training by more than the
+tolerance; dearer, above the slowest by more than it. The widening is proportional, so a
+training timed at a busy moment never makes an instant method "about the same".
 
 A set-up reused from a cache (a method's shards, CRAGRU's item clusters) cost this run
 little, but the first run paid for it: the verdict judges the **first-time set-up**
@@ -49,7 +50,7 @@ class Cost:
     speedup_request: float | None  # retrain_s / request_s
     speedup_incl_setup: float | None  # retrain_s / (setup_s + request_s)
     break_even_requests: int | None  # requests after which set-up has paid for itself (None: never / n.a.)
-    tolerance_s: float = 0.0  # differences within this beyond the range of retraining times are noise
+    tolerance_s: float = 0.0  # the timing tolerance at retraining's own time (the range is widened in proportion)
     tolerance_from: str = ""  # how the range and tolerance were found (the words say it)
     retrain_low_s: float | None = None  # fastest measured retraining (the run's and the references')
     retrain_high_s: float | None = None  # slowest measured retraining
@@ -71,15 +72,15 @@ class Cost:
 
     @property
     def low_s(self) -> float:
-        """Below this, cheaper than any retraining measured (beyond the timing noise)."""
-        low = self.retrain_low_s if self.retrain_low_s is not None else self.retrain_s
-        return float(low) - self.tolerance_s
+        """Below this, cheaper than any training measured (beyond the timing noise)."""
+        low = float(self.retrain_low_s if self.retrain_low_s is not None else self.retrain_s or 0.0)
+        return max(0.0, min(low * (1 - TIMING_FLOOR_SHARE), low - TIMING_FLOOR_S))
 
     @property
     def high_s(self) -> float:
-        """Above this, dearer than any retraining measured (beyond the timing noise)."""
-        high = self.retrain_high_s if self.retrain_high_s is not None else self.retrain_s
-        return float(high) + self.tolerance_s
+        """Above this, dearer than any training measured (beyond the timing noise)."""
+        high = float(self.retrain_high_s if self.retrain_high_s is not None else self.retrain_s or 0.0)
+        return max(high * (1 + TIMING_FLOOR_SHARE), high + TIMING_FLOOR_S)
 
     @property
     def cheaper(self) -> bool:
@@ -103,20 +104,18 @@ def speedup(retrain_s: float | None, seconds: float) -> float | None:
 
 
 def timing_range(retrain_s: float | None, reference_times: Sequence[float] = ()) -> tuple[float, float, float, str]:
-    """``(fastest, slowest, tolerance, how)`` of every measured retraining time — the run's own and
-    the reference ensemble's — with the tolerance :data:`TIMING_FLOOR_SHARE` of their median (at
-    least :data:`TIMING_FLOOR_S`)."""
+    """``(fastest, slowest, tolerance at retraining's time, how)`` of every measured training time —
+    the run's retraining and the other trainings it knows of (:func:`references.training_times`)."""
     if not is_finite(retrain_s):
         return 0.0, 0.0, 0.0, ""
     times = sorted([float(retrain_s)] + [float(t) for t in reference_times if is_finite(t) and t > 0])
-    median = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
-    tol = max(TIMING_FLOOR_SHARE * median, TIMING_FLOOR_S)
+    tol = max(TIMING_FLOOR_SHARE * float(retrain_s), TIMING_FLOOR_S)
     if len(times) == 1:
-        how = f"{TIMING_FLOOR_SHARE:.0%} of retraining's time; no other training timed"
+        how = f"± {TIMING_FLOOR_SHARE:.0%} of retraining's time; no other training timed"
     else:
         how = (
             f"{len(times)} trainings took {format_seconds(times[0])} to {format_seconds(times[-1])}, "
-            f"± {TIMING_FLOOR_SHARE:.0%} of their median"
+            f"± {TIMING_FLOOR_SHARE:.0%}"
         )
     return times[0], times[-1], tol, how
 

@@ -36,7 +36,8 @@ def create_app(argv: list[str] | None = None) -> QApplication:
         app = QApplication(list(argv or sys.argv[:1]))
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
-    app.setApplicationDisplayName(APPLICATION)
+    # No application display name: the platform appends it to every window title, and the title
+    # read "CRAGRU Studio — demo — CRAGRU Studio" (issue 23). The window names itself.
     app.setDesktopFileName(DESKTOP_ID)
     app.setWindowIcon(app_icon())
     app.setStyle("Fusion")

@@ -16,12 +16,12 @@ from dataclasses import asdict
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter
+from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from core.config import DataConfig, ExperimentConfig
 from core.errors import CragruError, MethodFailed
 from core.workspace import Change, Workspace, removed_for_config
-from cragru_gui import errors, exports, seeds_view, window_ui
+from cragru_gui import errors, exports, screen_fit, seeds_view, window_ui
 from cragru_gui.compare_view import CompareDialog
 from cragru_gui.dataset_panel import describe_source
 from cragru_gui.plugin_setting import apply_saved_plugins
@@ -70,8 +70,6 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([470, 1130])
         self.setCentralWidget(self.splitter)
         self.views = RunViews(self)
-        self.status_label = QLabel()
-        self.statusBar().addWidget(self.status_label, 1)
         window_ui.make_menus(self)
         self._wire()
         self._restore_settings()
@@ -101,13 +99,13 @@ class MainWindow(QMainWindow):
     # -- settings ---------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         geometry = self.settings.geometry()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1600, 960)
+        if geometry is None or not self.restoreGeometry(geometry) or not screen_fit.fits(self):
+            screen_fit.place(self)  # from the screen it opens on (issue 23: 1600×960 on a 1280×720 screen)
         state = self.settings.get_json("window/splitter")
         if isinstance(state, list) and len(state) == 2:
             self.splitter.setSizes([int(s) for s in state])
+        else:
+            self.splitter.setSizes(screen_fit.split(self.width()))
         params = self.settings.parameters()
         self.method_panel.restore(params.get("method", {}))
         self.forget_panel.restore(params.get("forget", {}))
@@ -152,12 +150,12 @@ class MainWindow(QMainWindow):
         state = change.state
         if change.what == "loading":
             self._log(f"loading {state.loading.path}")
-            self.status_label.setText(f"Loading {describe_source({'path': state.loading.path})}…")
+            self.say(f"Loading {describe_source({'path': state.loading.path})}…")
         elif change.what == "dataset":
             self._dataset_loaded()
         elif change.what == "load_failed":
             message = errors.user_message(change.exc)
-            self.status_label.setText(
+            self.say(
                 "The dataset could not be opened."
                 if state.dataset is None
                 else f"Kept {state.dataset.name}: the new dataset could not be opened."
@@ -172,9 +170,7 @@ class MainWindow(QMainWindow):
         self.settings.remember_dataset(_data_dict(self.data_config))
         self.dataset_panel.set_recent(self.settings.recent_datasets())
         s = dataset.summary()
-        self.status_label.setText(
-            f"{s.name}: {s.n_users:,} users · {s.n_items:,} items · {s.n_interactions:,} interactions"
-        )
+        self.say(f"{s.name}: {s.n_users:,} users · {s.n_items:,} items · {s.n_interactions:,} interactions")
         self._log(f"dataset {s.name}: {s.n_users} users, {s.n_items} items, {s.n_interactions} interactions")
         self.setWindowTitle(f"{APP_TITLE} — {s.name}")
         self.method_panel.use_demo_preset(self.data_config.is_demo)
@@ -366,6 +362,10 @@ class MainWindow(QMainWindow):
     def save_receipt(self, path: str | None = None):
         """The receipt written off the GUI thread: the task (``value``: its path), or None."""
         return exports.save_receipt(self, path)
+
+    def say(self, text: str, timeout_ms: int = 0) -> None:
+        """The one status-bar message (issue 23: a label and a message drew over each other)."""
+        self.statusBar().showMessage(text, timeout_ms)
 
     def _log(self, text: str, level: str = "info") -> None:
         _run_log.log(

@@ -49,6 +49,9 @@ class Presentation:
             self.w.setStyleSheet("")
             self.w.showMaximized() if self._was_maximised else self.w.showNormal()
         self.strip.setVisible(on)
+        leave = getattr(self.w, "leave_presentation_action", None)
+        if leave is not None:
+            leave.setEnabled(on)
         action = getattr(self.w, "presentation_action", None)
         if action is not None and action.isChecked() != on:
             action.setChecked(on)

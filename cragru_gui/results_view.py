@@ -110,12 +110,14 @@ class ResultsView(QWidget):
         filters.addWidget(self.help_button)
         filters.addWidget(self.cutoff_combo)
         filters.addWidget(self.search, 1)
-        filters.addSpacing(12)
-        for verdict, text in LEGEND.items():
-            filters.addWidget(_swatch(VERDICT_COLOURS[verdict], VERDICT_MARKS[verdict], text, EXPLANATIONS[verdict]))
         self.columns_button = column_menu_button(self, self._columns_changed)
         filters.addWidget(self.columns_button)
         layout.addLayout(filters)
+        legend = QHBoxLayout()  # a row of its own: the filter row stays narrow enough for 960 px
+        for verdict, text in LEGEND.items():
+            legend.addWidget(_swatch(VERDICT_COLOURS[verdict], VERDICT_MARKS[verdict], text, EXPLANATIONS[verdict]))
+        legend.addStretch(1)
+        layout.addLayout(legend)
 
         self._build_table()
         hint = QLabel(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QPushButton, QWidget
 
@@ -28,6 +30,55 @@ class EtaEstimator(StepRate):
         self.start_step()
 
 
+class SmoothedTimeLeft:
+    """The time left as shown: the raw estimate counts down between ticks and is blended in
+    slowly; "estimating…" until enough of the run is seen and the raw estimates agree (issue 23:
+    the raw figure swung from 2 min to 1 h 19 min within one run)."""
+
+    ALPHA = 0.25  # weight of a new estimate
+    SETTLE_S = 8.0  # seen at least this long
+    AGREE = 0.35  # raw estimates within ±35 % of the shown value
+    WINDOW = 5  # the median of the last five raw estimates is what gets blended: one wild one is ignored
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.value: float | None = None
+        self.at: float | None = None
+        self.raw: list[float] = []
+        self.seen_s = 0.0
+
+    def update(self, raw: float | None, now: float) -> float | None:
+        """Feed the raw estimate at ``now`` (seconds since the run started); returns the value to
+        show, or None (estimating)."""
+        self.seen_s = now
+        if raw is None:
+            return self.shown()
+        if raw <= 0:
+            self.value, self.at = 0.0, now
+            return 0.0
+        self.raw = (self.raw + [raw])[-self.WINDOW :]
+        robust = statistics.median_low(self.raw)
+        if self.value is None:
+            self.value = robust
+        else:
+            predicted = max(self.value - (now - (self.at or now)), 0.0)
+            self.value = predicted + self.ALPHA * (robust - predicted)
+        self.at = now
+        return self.shown()
+
+    def stable(self) -> bool:
+        """Seen long enough, and all but one of the recent raw estimates agree with the value."""
+        if self.value is None or self.seen_s < self.SETTLE_S or len(self.raw) < 3:
+            return False
+        agree = sum(abs(r - self.value) <= self.AGREE * max(self.value, 1.0) for r in self.raw)
+        return agree >= len(self.raw) - 1
+
+    def shown(self) -> float | None:
+        return self.value if self.stable() else None
+
+
 class RunBar(QFrame):
     startRequested = Signal()
     cancelRequested = Signal()
@@ -45,7 +96,7 @@ class RunBar(QFrame):
         )
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.setToolTip("Stop the run within about a second; nothing half-done is stored (Esc)")
+        self.cancel_button.setToolTip("Stop the run within about a second; nothing half-done is stored (Shift+Esc)")
         self.cancel_button.setEnabled(False)
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setObjectName("progressBar")
@@ -71,6 +122,7 @@ class RunBar(QFrame):
         grid.addWidget(self.eta_label, 1, 2)
         grid.setColumnStretch(2, 1)
         self.eta = EtaEstimator()
+        self.time_left = SmoothedTimeLeft()
         self._clock = QTimer(self)  # elapsed and time left move every second, events or not
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._tick)
@@ -95,6 +147,7 @@ class RunBar(QFrame):
         if running:
             self._clock.start()
             self.eta.reset()
+            self.time_left.reset()
             self.progress_bar.setFormat("%p%")
             self.progress_bar.setValue(0)
             self.stage_label.setText("Starting…")
@@ -119,10 +172,13 @@ class RunBar(QFrame):
         self._tick()
 
     def _tick(self) -> None:
-        remaining = self.eta.remaining()
-        text = f"elapsed {format_duration(self.eta.elapsed())}"
-        if remaining is not None and remaining > 0:
-            text += f" · about {format_duration(remaining)} left"
+        elapsed = self.eta.elapsed()
+        shown = self.time_left.update(self.eta.remaining(), elapsed)
+        text = f"elapsed {format_duration(elapsed)}"
+        if shown is None:
+            text += " · estimating time left…"
+        elif shown > 0:
+            text += f" · about {format_duration(shown)} left"
         self.eta_label.setText(text)
 
     def set_stopped(self, how: str) -> None:

@@ -27,6 +27,7 @@ from cragru_gui.forget_panel import ForgetPanel
 from cragru_gui.glossary import show_glossary
 from cragru_gui.history_panel import HistoryPanel
 from cragru_gui.method_panel import MethodPanel
+from cragru_gui.page_tabs import PageTabs
 from cragru_gui.plugin_setting import add_plugin
 from cragru_gui.presentation import Presentation
 from cragru_gui.results_view import ResultsView
@@ -41,7 +42,7 @@ def build_setup(self) -> QWidget:
     self.dataset_panel = DatasetPanel(self.workspace)
     self.forget_panel = ForgetPanel(self.workspace)
     self.method_panel = MethodPanel(self.tasks)
-    self.setup_tabs = QTabWidget()
+    self.setup_tabs = PageTabs()
     self.setup_tabs.setObjectName("setupTabs")
     for panel, title, tip in (
         (self.dataset_panel, "1 · Dataset", "Which data the recommender learns from"),
@@ -75,7 +76,7 @@ def build_output(self) -> QWidget:
     self.log_view.setReadOnly(True)
     self.log_view.setMaximumBlockCount(5000)
     self.log_view.setToolTip("What the engine reported, with times")
-    self.output_tabs = QTabWidget()
+    self.output_tabs = PageTabs()
     self.output_tabs.setObjectName("outputTabs")
     for widget, title, tip in (
         (self.verdict_view, "Verdict", "Per method: is the data forgotten, who else was affected, what did it cost"),
@@ -145,7 +146,7 @@ def make_menus(self) -> None:
     file_menu.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit))
     run_menu = self.menuBar().addMenu("&Run")
     self.start_action = action("&Start", self.start_run, QKeySequence("F5"))
-    self.cancel_action = action("&Cancel", self.cancel_run, QKeySequence("Esc"))
+    self.cancel_action = action("&Cancel", self.cancel_run, QKeySequence(CANCEL_KEY))  # Esc leaves full screen
     run_menu.addActions([self.start_action, self.cancel_action])
     view_menu = self.menuBar().addMenu("&View")
     next_tab = action("&Next tab", lambda: _step_tab(self.output_tabs, 1), QKeySequence("Ctrl+PgDown"))
@@ -156,9 +157,15 @@ def make_menus(self) -> None:
         "&Presentation mode", lambda on: self.presentation.toggle(on), QKeySequence("F11")
     )
     self.presentation_action.setCheckable(True)
+    self.leave_presentation_action = action("&Leave presentation mode", lambda: self.presentation.toggle(False))
+    self.leave_presentation_action.setShortcut(QKeySequence("Esc"))
+    self.leave_presentation_action.setEnabled(False)  # only while presenting: Esc means nothing else
     view_menu.addActions([next_tab, previous_tab])
     view_menu.addSeparator()
-    view_menu.addAction(self.presentation_action)
+    for i, (key, words) in enumerate((("Ctrl+1", "&Dataset"), ("Ctrl+2", "&Forget"), ("Ctrl+3", "&Method"))):
+        view_menu.addAction(action(f"{words} set-up tab", lambda _=False, i=i: _show_setup(self, i), QKeySequence(key)))
+    view_menu.addSeparator()
+    view_menu.addActions([self.presentation_action, self.leave_presentation_action])
     help_menu = self.menuBar().addMenu("&Help")
     help_menu.addAction(
         action(
@@ -169,6 +176,15 @@ def make_menus(self) -> None:
         action("Open the &log folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(errors.log_dir()))))
     )
     help_menu.addAction(action("&About CRAGRU Studio", lambda: about(self)))
+
+
+CANCEL_KEY = "Shift+Esc"
+
+
+def _show_setup(self, index: int) -> None:
+    """Ctrl+1/2/3: that set-up tab, with the keyboard focus in it."""
+    self.setup_tabs.setCurrentIndex(index)
+    self.setup_tabs.currentWidget().setFocus(Qt.FocusReason.ShortcutFocusReason)
 
 
 def _step_tab(tabs: QTabWidget, by: int) -> None:

@@ -87,28 +87,64 @@ class MetricsChart(QWidget):
         }
         self._lay_out()
 
+    ORDER = (
+        "training_loss",
+        "validation_ndcg",
+        "diagnostics",
+        "forgotten_recall",
+        "hit_by_group",
+        "ndcg_by_group",
+        "attack_auc",
+        "time",
+    )
+    COLUMN_WIDTH = 300  # a chart narrower than this crowds its labels: fewer charts per row instead
+
     def _lay_out(self) -> None:
-        grid = QGridLayout(self)
-        grid.setContentsMargins(2, 2, 2, 2)
-        grid.setSpacing(6)
-        grid.addWidget(self.status, 0, 0, 1, 4)
-        grid.addWidget(self.legend, 1, 0, 1, 4)
-        order = (
-            "training_loss",
-            "validation_ndcg",
-            "diagnostics",
-            "forgotten_recall",
-            "hit_by_group",
-            "ndcg_by_group",
-            "attack_auc",
-            "time",
-        )
-        for i, name in enumerate(order):
-            grid.addWidget(self.frames[name], 2 + i // 4, i % 4)
-        for row in (2, 3):
-            grid.setRowStretch(row, 1)
-        for column in range(4):
+        self.columns = 0
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(2, 2, 2, 2)
+        self.grid.setSpacing(6)
+        self._arrange(4)
+
+    def _arrange(self, columns: int) -> None:
+        """The eight charts in ``columns`` columns (4, 2 or 1): a small window scrolls down
+        through readable charts instead of squeezing all eight into view (issue 23)."""
+        if columns == self.columns:
+            return
+        grid = self.grid
+        for widget in (self.status, self.legend, *self.frames.values()):
+            grid.removeWidget(widget)
+        for i in range(6):
+            grid.setRowStretch(2 + i, 0)
+            grid.setColumnStretch(i, 0)
+        grid.addWidget(self.status, 0, 0, 1, columns)
+        grid.addWidget(self.legend, 1, 0, 1, columns)
+        for i, name in enumerate(self.ORDER):
+            grid.addWidget(self.frames[name], 2 + i // columns, i % columns)
+        for row in range(-(-len(self.ORDER) // columns)):
+            grid.setRowStretch(2 + row, 1)
+        for column in range(columns):
             grid.setColumnStretch(column, 1)
+        self.columns = columns
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        width = event.size().width()
+        self._arrange(4 if width >= 4 * self.COLUMN_WIDTH else 2 if width >= 2 * self.COLUMN_WIDTH else 1)
+        self._fit_rows()
+        super().resizeEvent(event)
+
+    def _fit_rows(self) -> None:
+        """With fewer than four columns the charts scroll: two rows fill the visible height
+        (at least 190 px each), so a chart is neither a sliver nor taller than the view."""
+        viewport = self.parentWidget()
+        for frame in self.frames.values():
+            if self.columns == 4 or viewport is None:
+                frame.setMinimumHeight(0)
+                frame.setMaximumHeight(16_777_215)
+            else:
+                height = max(190, (viewport.height() - self.legend.sizeHint().height() - 20) // 2)
+                frame.setMinimumHeight(height)
+                frame.setMaximumHeight(height)
 
     # -- feeding ---------------------------------------------------------------------------------
     def reset(self, mia_enabled: bool = True, *, stored: bool = False) -> None:

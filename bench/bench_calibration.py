@@ -58,6 +58,10 @@ def one_run(data: str, request: str, seed: int, args) -> dict:
     wall = time.perf_counter() - started
     refs = result.references
     words = words_of(result)
+    if args.save_results:  # the whole result: --tables-from re-reads it with the words of the code at hand
+        folder = Path(args.save_results)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{data}_{request.replace(':', '_')}_seed{seed}.json").write_text(result.to_json())
     print(
         f"== {data} · {args.model} · {request} · seed {seed}: R = {refs.r if refs else 0}"
         f"{' (from cache)' if refs is not None and refs.from_cache else ''}, {wall:.0f} s wall, {_load()}",
@@ -84,6 +88,22 @@ def report(runs: list[dict]) -> None:
         print(f"  [{'holds' if holds else 'MISSED'}] {sentence}")
 
 
+def _stored_runs(path: Path) -> list[dict]:
+    if path.is_file():
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    from core.result import RunResult
+
+    runs = []
+    for file in sorted(path.glob("*.json")):
+        result = RunResult.from_dict(json.loads(file.read_text()))
+        data, rest = file.stem.split("_", 1)
+        request, seed = rest.rsplit("_seed", 1)
+        request = request.replace("_", ":")
+        r = result.references.r if result.references else 0
+        runs.append({"data": data, "request": request, "seed": int(seed), "r": r, "words": words_of(result)})
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="demo")
@@ -94,13 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", help="JSON lines file: one line per run (appended)")
-    parser.add_argument("--tables-from", help="print the tables of the runs in these JSON lines files (comma list)")
+    parser.add_argument("--save-results", help="folder: each run's whole result as JSON")
+    parser.add_argument(
+        "--tables-from",
+        help="print the tables of earlier runs: JSON lines files (the words as measured then) or folders of "
+        "saved results (the words recomputed by this code); comma list",
+    )
     args = parser.parse_args(argv)
     if args.tables_from:
-        runs = [
-            json.loads(line) for path in args.tables_from.split(",") for line in Path(path).read_text().splitlines()
-        ]
-        report(runs)
+        report([run for path in args.tables_from.split(",") for run in _stored_runs(Path(path))])
         return 0
     if args.threads:
         torch.set_num_threads(args.threads)

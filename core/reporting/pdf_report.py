@@ -162,6 +162,8 @@ def _explained(doc: ReportDoc, found: list[MethodVerdict]) -> None:
         return
     doc.add_page()
     doc.heading("The verdicts explained")
+    doc.font(BODY_PT, bold=True)
+    indent = 9 + max(doc.get_string_width(word) for word in LIGHT_WORDS.values())  # the widest badge, never over
     for mv in found:
         doc.need(30)
         doc.para(f"{mv.label} ({mv.model})" + (" — measured on a user sample" if mv.sampled else ""), 11, True)
@@ -169,12 +171,12 @@ def _explained(doc: ReportDoc, found: list[MethodVerdict]) -> None:
             doc.need(14)
             y = doc.get_y()
             light_badge(doc, v.light, doc.l_margin, y)
-            doc.set_xy(doc.l_margin + 24, y)
+            doc.set_xy(doc.l_margin + indent, y)
             doc.font(BODY_PT, bold=True)
             doc.multi_cell(0, 4.5, doc.text_of(v.question), new_x="LMARGIN", new_y="NEXT")
-            doc.para(v.sentence, indent=24)
+            doc.para(v.sentence, indent=indent)
             for line in v.evidence:
-                doc.para(f"· {line}", indent=28)
+                doc.para(f"· {line}", indent=indent + 4)
         doc.ln(1)
 
 

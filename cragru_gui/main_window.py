@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QMainWindow, QSplitter
 from core.config import DataConfig, ExperimentConfig
 from core.errors import CragruError, MethodFailed
 from core.workspace import Change, Workspace, removed_for_config
-from cragru_gui import errors, exports, screen_fit, seeds_view, window_ui
+from cragru_gui import errors, exports, screen_fit, seeds_view, widget_policy, window_ui
 from cragru_gui.compare_view import CompareDialog
 from cragru_gui.dataset_panel import describe_source
 from cragru_gui.plugin_setting import apply_saved_plugins
@@ -76,11 +76,13 @@ class MainWindow(QMainWindow):
         self.history_panel.refresh()
         self._update_story()
         self._update_ready()
+        widget_policy.apply(self)  # wheel guard and accessible names (again as the methods and data arrive)
 
     def _wire(self) -> None:
         self.workspace.subscribe(self._on_workspace)
         self.dataset_panel.loadRequested.connect(self.load_dataset)
         self.method_panel.changed.connect(self._inputs_changed)
+        self.method_panel.methodsLoaded.connect(lambda: widget_policy.apply(self))
         self.run_bar.startRequested.connect(self.start_run)
         self.run_bar.cancelRequested.connect(self.cancel_run)
         self.results_view.export_button.clicked.connect(lambda: self.export_report())
@@ -174,6 +176,7 @@ class MainWindow(QMainWindow):
         self._log(f"dataset {s.name}: {s.n_users} users, {s.n_items} items, {s.n_interactions} interactions")
         self.setWindowTitle(f"{APP_TITLE} — {s.name}")
         self.method_panel.use_demo_preset(self.data_config.is_demo)
+        widget_policy.apply(self)
 
     # -- run ------------------------------------------------------------------------------------------
     def is_running(self) -> bool:

@@ -120,9 +120,13 @@ class ParamForm(QWidget):
             if isinstance(editor, QCheckBox) and spec.label:  # the box carries its own label
                 layout.addRow(editor)
             else:
-                label = QLabel((spec.label or spec.name.replace("_", " ")) + ":", self)
+                words = spec.label or spec.name.replace("_", " ")
+                label = QLabel(words + ":", self)
                 label.setToolTip(spec.help)
+                label.setBuddy(editor)
+                editor.setAccessibleName(words)  # what a screen reader announces (issue 23)
                 layout.addRow(label, editor)
+            editor.setAccessibleDescription(spec.help)
             self.editors[spec.name] = editor
             _changed_signal(editor).connect(self._on_changed)
         self.error_label = QLabel(self)

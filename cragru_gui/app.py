@@ -113,6 +113,21 @@ def _splash(app: QApplication):
     )
     splash.show()
     splash.raise_()
+    _until_exposed(app, splash)  # issue 23: seen in 1 of 4 starts when the first paint came before the map
     splash.repaint()  # drawn now, before torch and the engine are imported (several seconds)
     app.processEvents()
     return splash
+
+
+def _until_exposed(app: QApplication, widget, limit_s: float = 0.5) -> bool:
+    """Let the window system map ``widget`` (at most ``limit_s``): a splash painted before its
+    window is mapped is never seen, and the heavy imports that follow leave no event loop to
+    paint it later."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        app.processEvents()
+        handle = widget.windowHandle()
+        if handle is not None and handle.isExposed():
+            return True
+        time.sleep(0.005)
+    return False

@@ -22,6 +22,7 @@ from core.models.base import MODEL_PARAMS, ModelConfig, model_config
 from core.params import spec_named
 from core.references.settings import REFERENCES_PARAM
 from core.seeds import SEEDS_PARAM
+from cragru_gui.method_presets import preset_row
 from cragru_gui.param_form import ParamForm
 from cragru_gui.worker import TaskRunner
 
@@ -65,6 +66,7 @@ class MethodEntry(QFrame):
         self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.description)
         self.form = ParamForm(spec.params, self)
+        self.form.fold(featured_fields(spec))  # the fields that matter first, "more…" for the rest
         self.form.setVisible(False)
         self.preset_note = QLabel(self)
         self.preset_note.setObjectName(f"presetNote_{spec.name}")
@@ -105,6 +107,12 @@ class MethodEntry(QFrame):
 
     def set_checked(self, checked: bool) -> None:
         self.checkbox.setChecked(checked)
+
+
+def featured_fields(spec, fallback: int = 3) -> list[str]:
+    """The fields a method's form shows before "more…": those its demo preset changes, else its first three."""
+    changed = list(spec.demo_changes())
+    return changed or [p.name for p in spec.params[:fallback]]
 
 
 def _list_methods():
@@ -161,6 +169,7 @@ class MethodPanel(QWidget):
         )
         box_layout = QVBoxLayout(methods_box)
         box_layout.setContentsMargins(2, 2, 2, 2)
+        box_layout.addLayout(preset_row(self))  # tick all / none / quick / exact / LLM
         scroll = QScrollArea(methods_box)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QToolButton,
     QWidget,
 )
 
@@ -129,11 +130,38 @@ class ParamForm(QWidget):
             editor.setAccessibleDescription(spec.help)
             self.editors[spec.name] = editor
             _changed_signal(editor).connect(self._on_changed)
+        self.more_button: QToolButton | None = None
+        self._folded: list[str] = []
         self.error_label = QLabel(self)
         self.error_label.setProperty("role", "banner")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
         layout.addRow(self.error_label)
+
+    def fold(self, featured) -> None:
+        """Show only the ``featured`` fields, with a "more…" button for the rest (issue 23: each
+        ticked method opened a form of up to 30 fields). Nothing folds when few would hide."""
+        featured = [spec.name for spec in self.specs if spec.name in set(featured)]
+        hidden = [spec.name for spec in self.specs if spec.name not in featured]
+        if len(hidden) < 2 or self.more_button is not None:
+            return
+        self._folded = hidden
+        layout = self.layout()
+        self.more_button = QToolButton(self)
+        self.more_button.setObjectName("moreFields")
+        self.more_button.setCheckable(True)
+        self.more_button.setAccessibleName("Show every parameter")
+        self.more_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.more_button.toggled.connect(self._unfold)
+        layout.insertRow(layout.rowCount() - 1, self.more_button)
+        self._unfold(False)
+
+    def _unfold(self, show: bool) -> None:
+        layout = self.layout()
+        for name in self._folded:
+            layout.setRowVisible(self.editors[name], show)
+        n = len(self._folded)
+        self.more_button.setText(f"fewer (hide {n})" if show else f"more… ({n} more parameters)")
 
     def _on_changed(self, *_args) -> None:
         self.errors()

@@ -28,5 +28,8 @@ def test_prepared_shards_are_reused_with_the_same_result(name, isolated_home):
     same = lambda report: {k: v for k, v in report.flat().items() if not k.endswith("time_s")}  # noqa: E731
     assert same(second) == same(first)  # the same shards and the same (really retrained) request
     assert second.extras["shards_retrained"] == first.extras["shards_retrained"] > 0
+    # the cost verdict judges the first-time set-up: the reused shards say what they took then
+    assert "setup_cached_s" not in first.extras and second.extras["setup_first_s"] > 0
+    assert second.extras["setup_cached_s"] < second.prep_time_s + 1e-9
     _, logs = _run(name, use_cache=False)
     assert not any("shards trained earlier" in line for line in logs)

@@ -98,7 +98,7 @@ def cost_verdict(cost: Cost) -> Verdict:
             f"Cannot compare: no retraining in this run; set-up + request took {format_seconds(cost.total_s)}{cached}.",
             evidence,
         )
-    if cost.from_cache and cost.setup_unknown:
+    if cost.from_cache and cost.setup_unknown and cost.request_s <= cost.high_s:
         return Verdict(
             COST,
             GREY,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 
 import numpy as np
 import torch
@@ -43,8 +44,19 @@ def _key(ctx: UnlearnContext, params: dict, user_shard: np.ndarray, method: str)
 _ARRAYS = ("shards", "epochs")  # numpy fields, stored as tensors (the cache loads tensors only)
 
 
-def _as_payload(stack: ShardStack) -> dict:
-    return {f.name: torch.as_tensor(getattr(stack, f.name)).cpu() for f in dataclasses.fields(ShardStack)}
+FIRST_S = "fit_s"
+"""Payload entry: seconds the shards took to train when first computed (the cost of a reused set-up)."""
+
+
+def _as_payload(stack: ShardStack, fit_s: float) -> dict:
+    out = {f.name: torch.as_tensor(getattr(stack, f.name)).cpu() for f in dataclasses.fields(ShardStack)}
+    return {**out, FIRST_S: torch.tensor(float(fit_s), dtype=torch.float64)}
+
+
+def _first_s(payload) -> float:
+    """The stored first-time seconds (0.0: an entry written before they were kept)."""
+    found = payload.pop(FIRST_S, None) if isinstance(payload, dict) else None
+    return float(found) if isinstance(found, torch.Tensor) and found.numel() == 1 else 0.0
 
 
 def _from_payload(payload, k: int, device: torch.device) -> ShardStack | None:
@@ -71,27 +83,38 @@ def _copy(stack: ShardStack) -> ShardStack:
 
 def prepared_shards(
     ctx: UnlearnContext, params: dict, user_shard: np.ndarray, reporter: Reporter, method: str
-) -> tuple[ShardStack, bool]:
-    """Every shard trained on the training rows, or reused; ``(stack, from_cache)``."""
+) -> tuple[ShardStack, bool, float]:
+    """Every shard trained on the training rows, or reused; ``(stack, from_cache, first_s)`` with
+    ``first_s`` the seconds the training took when first computed (0.0: not recorded)."""
     key = _key(ctx, params, user_shard, method)
     if ctx.use_cache and key in _MEMORY:
-        return _copy(_MEMORY.get(key)), True
+        stack, first = _MEMORY.get(key)
+        return _copy(stack), True, first
     path = cached_path(key, CACHE_KIND)
     if ctx.use_cache:
         payload, warning = load_entry(path, key, map_location="cpu")
         if warning:
             reporter.log(f"{method}: {warning}", "warning")
+        first = _first_s(payload)
         stack = _from_payload(payload, params["n_shards"], ctx.device) if payload is not None else None
         if stack is not None:
-            _MEMORY.put(key, _copy(stack))
-            return stack, True
+            _MEMORY.put(key, (_copy(stack), first))
+            return stack, True, first
     split = ctx.split
+    started = time.perf_counter()
     stack = train_shards_from_params(
         ctx, params, user_shard, split.train, np.arange(params["n_shards"]), split.valid, reporter, "shard"
     )
+    first = time.perf_counter() - started
     if ctx.use_cache:
-        _MEMORY.put(key, _copy(stack))
-        warning = save_entry(path, key, _as_payload(stack), {"shards": params["n_shards"]})
+        _MEMORY.put(key, (_copy(stack), first))
+        warning = save_entry(path, key, _as_payload(stack, first), {"shards": params["n_shards"]})
         if warning:
             reporter.log(f"{method}: {warning}", "warning")
-    return stack, False
+    return stack, False, first
+
+
+def reuse_extras(cached: bool, load_s: float, first_s: float) -> dict[str, float]:
+    """The extras the cost verdict reads when the shards came from the cache: the seconds this run
+    spent loading them and what training them took the first time (core/reporting/cost.py)."""
+    return {"setup_cached_s": load_s, "setup_first_s": first_s} if cached else {}

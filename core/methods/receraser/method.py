@@ -12,11 +12,12 @@ aggregator is a large share of the unlearning time on a CPU.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.methods.common.shard_cache import prepared_shards
+from core.methods.common.shard_cache import prepared_shards, reuse_extras
 from core.methods.common.shards import (
     ShardedEmbeddings,
     retrain_touched_shards,
@@ -33,6 +34,7 @@ class RecEraserState:
     shards: ShardedEmbeddings
     model: RecEraserModel
     partition: str
+    reuse: dict = field(default_factory=dict)  # set-up reused from the cache (reuse_extras), for the cost
 
 
 def _fit_aggregator(
@@ -55,14 +57,16 @@ def _fit_aggregator(
 def prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
     ds, split, k = ctx.dataset, ctx.split, params["n_shards"]
     user_shard, how = user_partition(ctx, params)
-    stack, cached = prepared_shards(ctx, params, user_shard, ctx.reporter.sub(0.0, 0.4), "receraser")
+    started = time.perf_counter()
+    stack, cached, first = prepared_shards(ctx, params, user_shard, ctx.reporter.sub(0.0, 0.4), "receraser")
+    reuse = reuse_extras(cached, time.perf_counter() - started, first)
     if cached:
         ctx.reporter.log("receraser: shards trained earlier on the same data and settings reused")
     shards = ShardedEmbeddings(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device)
     shards.replace(stack)
     model = RecEraserModel(copy.deepcopy(shards), params["attention_dim"], ctx.seed)
     _fit_aggregator(ctx, params, model, split.train, split.valid, ctx.reporter.sub(0.4, 0.5), "aggregator")
-    return RecEraserState(user_shard, shards, model, how)
+    return RecEraserState(user_shard, shards, model, how, reuse)
 
 
 def unlearn(ctx: UnlearnContext, params: dict, state: RecEraserState) -> UnlearnOutcome:
@@ -81,6 +85,7 @@ def unlearn(ctx: UnlearnContext, params: dict, state: RecEraserState) -> Unlearn
             **shard_extras(affected, k, stack),
             "aggregator_epochs": float(agg_epochs),
             "largest_shard_users": float(sizes.max()),
+            **state.reuse,
         },
         notes=[f"retrained {len(affected)} of {k} shards and the aggregator", f"partition: {state.partition}"],
     )

@@ -16,12 +16,13 @@ known to no shard and is ranked by popularity, like under full retraining.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from core.methods.common.shard_cache import prepared_shards
+from core.methods.common.shard_cache import prepared_shards, reuse_extras
 from core.methods.common.shards import (
     ShardedEmbeddings,
     random_user_shards,
@@ -62,18 +63,21 @@ class SisaState:
 
     user_shard: np.ndarray  # shard of each user (−1: no training rows)
     model: SisaModel
+    reuse: dict = field(default_factory=dict)  # set-up reused from the cache (reuse_extras), for the cost
 
 
 def prepare(ctx: UnlearnContext, params: dict) -> SisaState:
     ds, split = ctx.dataset, ctx.split
     k = params["n_shards"]
     user_shard = random_user_shards(ds.users[split.train], ds.n_users, k, ctx.seed)
-    stack, cached = prepared_shards(ctx, params, user_shard, ctx.reporter.sub(0.0, 0.5), "sisa")
+    started = time.perf_counter()
+    stack, cached, first = prepared_shards(ctx, params, user_shard, ctx.reporter.sub(0.0, 0.5), "sisa")
+    reuse = reuse_extras(cached, time.perf_counter() - started, first)
     if cached:
         ctx.reporter.log("sisa: shards trained earlier on the same data and settings reused")
     model = SisaModel(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device, params["aggregate"])
     model.replace(stack)
-    return SisaState(user_shard, model.eval())
+    return SisaState(user_shard, model.eval(), reuse)
 
 
 def unlearn(ctx: UnlearnContext, params: dict, state: SisaState) -> UnlearnOutcome:
@@ -83,6 +87,6 @@ def unlearn(ctx: UnlearnContext, params: dict, state: SisaState) -> UnlearnOutco
     k = params["n_shards"]
     return UnlearnOutcome(
         model=model.eval(),
-        extras=shard_extras(affected, k, stack),
+        extras={**shard_extras(affected, k, stack), **state.reuse},
         notes=[f"retrained {len(affected)} of {k} shards, each from its own seed on its own retained rows"],
     )

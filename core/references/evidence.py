@@ -79,8 +79,18 @@ def reference_evidence(
     reporter.progress(0.95, "a test for each forgotten person")
     summary.notes.extend(_person_tests(config, prepared, inputs, reports, ensemble))
     summary.wall_s = time.perf_counter() - start
+    how = "loaded from the cache" if ensemble.from_cache else f"trained ({ensemble.executor})"
+    reporter.log(
+        f"reference ensemble: {r} retrainings (model seeds {_seeds(summary.retrain_seeds)}) and {r} base models "
+        f"({_seeds(summary.base_seeds)}), {how}; {summary.wall_s:.1f} s with their measurements"
+    )
     reporter.progress(1.0, "reference ensemble done")
     return summary
+
+
+def _seeds(seeds: list[int]) -> str:
+    consecutive = all(b == a + 1 for a, b in zip(seeds, seeds[1:]))
+    return f"{seeds[0]}–{seeds[-1]}" if len(seeds) > 2 and consecutive else ", ".join(map(str, seeds))
 
 
 def _measure(prepared: Prepared, models: list, config: ExperimentConfig, attacks: bool) -> list[tuple]:

@@ -20,8 +20,9 @@ import torch
 
 from core.errors import ConfigError, CragruError
 from core.evaluation.grouped import EvalSample
+from core.llm.answer_store import model_identity, store_for
 from core.methods.cragru.audit import audit_erasure
-from core.methods.cragru.backends import make_backend
+from core.methods.cragru.backends import LocalBackend, make_backend
 from core.methods.cragru.clusters import cached_item_clusters
 from core.methods.cragru.prompts import PromptBuilder, user_profiles
 from core.methods.cragru.scorer import CragruScorer
@@ -125,6 +126,10 @@ def build_state(ctx: UnlearnContext, params: dict, backend=None) -> tuple[Cragru
         reporter=ctx.reporter,
         fusion_weight=params["fusion_weight"] if params["fusion_weight"] >= 0 else 1.0,
     )
+    if params["use_cache"] and ctx.use_cache and isinstance(backend, LocalBackend):
+        llm = backend.llm
+        identity = model_identity(llm.source, llm.device, llm.dtype, "cragru scores", backend.max_candidate_tokens)
+        state.answer_store = store_for(identity)
     return state, extras, notes
 
 

@@ -5,6 +5,8 @@ weights every time a demo is run again. The key is a digest of the active adapte
 tensors plus the prompt's token ids, so a changed adapter (another request, another
 seed) can never be answered from memory. Only work outside the timed unlearning step
 uses this: the per-request time always includes the method's own forward passes.
+With a store (:func:`use_store`: the LLM file's answers on disk, core/llm/answer_store.py)
+a second launch reuses them too.
 """
 
 from __future__ import annotations
@@ -14,11 +16,24 @@ import hashlib
 import numpy as np
 import torch
 
+from core.llm.answer_store import AnswerStore
 from core.methods.common.lora import adapter_parameters
 from core.model_cache import MemoryCache
 
 MAX_ENTRIES = 50_000  # ~ a few MB: two floats and a 16-byte key each
 _MEMO = MemoryCache(MAX_ENTRIES)
+_DISK: list[AnswerStore | None] = [None]  # the store of the LLM file in use (None: in-process only)
+
+
+def use_store(store: AnswerStore | None) -> None:
+    """Answers also read from and written to ``store`` (None: memory only), until the next call."""
+    _DISK[0] = store
+
+
+def flush() -> None:
+    """Write the new answers to the store, if any (a failure is the store's warning, never an error)."""
+    if _DISK[0] is not None:
+        _DISK[0].flush()
 
 
 def adapter_digest(model: torch.nn.Module, adapter: str) -> bytes:
@@ -39,11 +54,19 @@ def prompt_key(weights: bytes, *pieces: list[int]) -> bytes:
 
 
 def recall(key: bytes) -> np.ndarray | None:
-    return _MEMO.get(key)
+    hit = _MEMO.get(key)
+    if hit is None and _DISK[0] is not None:
+        hit = _DISK[0].get(key)
+        if hit is not None:
+            hit = hit.astype(np.float32)
+            _MEMO.put(key, hit)
+    return hit
 
 
 def remember(key: bytes, value: np.ndarray) -> None:
     _MEMO.put(key, value)
+    if _DISK[0] is not None:
+        _DISK[0].put(key, value)
 
 
 def forget_all() -> None:
@@ -86,4 +109,5 @@ def remembered_logits(
         for row, value in zip(todo, fresh):
             out[row] = value
             remember(keys[row], value.copy())
+        flush()
     return torch.as_tensor(out, device=device)

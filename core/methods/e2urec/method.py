@@ -12,7 +12,9 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import ConfigError
+from core.llm.answer_store import model_identity, store_for
 from core.methods.common.lora import copy_adapter, count_parameters, frozen_state, same_state
+from core.methods.e2urec import answers
 from core.methods.e2urec.answers import adapter_digest
 from core.methods.e2urec.llm_rec import (
     AUG,
@@ -185,6 +187,8 @@ def prepare(ctx: UnlearnContext, params: dict) -> E2UPrepared:
     ctx.reporter.log("e2urec: loading the local LLM")
     llm = load_local_llm(params["llm_path"] or None, ctx.device, fresh=True)
     load_s = time.perf_counter() - t0
+    identity = model_identity(llm.source, llm.device, llm.dtype, "e2urec answers") if ctx.use_cache else None
+    answers.use_store(store_for(identity))  # a second launch reuses evaluation's answers (keyed by adapter weights)
     for level, note in llm.notes:
         ctx.reporter.log(f"e2urec: {note}", level)
     config = lora_config(params, llm.model.config.num_hidden_layers)

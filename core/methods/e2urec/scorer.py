@@ -100,6 +100,7 @@ class E2URecScorer:
         for k, (user, items) in enumerate(zip(todo, cands)):
             self._cache[int(user)] = (items, self.llm_scores(int(user), items))
             self.reporter.progress((k + 1) / len(todo), f"LLM re-ranking {k + 1}/{len(todo)} users")
+        answers.flush()
 
     @torch.no_grad()
     def score(self, users: torch.Tensor) -> torch.Tensor:

@@ -12,8 +12,8 @@ import torch
 
 from core.errors import Cancelled
 from core.events import Reporter
-from core.methods.cragru.clusters import _kmeans, fit_item_clusters
 from core.methods.cragru.candidate_logprobs import CachedScorer, naive_candidate_logprobs, packed_candidate_logprobs
+from core.methods.cragru.clusters import _kmeans, fit_item_clusters
 from tests.demo_context import demo_data
 from tests.tiny_llm import tiny_llm
 

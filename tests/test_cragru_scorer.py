@@ -9,10 +9,10 @@ from test_cragru_common import FakeBackend, make_context, params
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from core.evaluation.grouped import evaluate_model
+from core.methods.cragru.candidate_logprobs import naive_candidate_logprobs, packed_candidate_logprobs
 from core.methods.cragru.clusters import fit_item_clusters, training_sentences
 from core.methods.cragru.fusion import choose_weight, fuse, rank_scores
 from core.methods.cragru.method import prepare, unlearn
-from core.methods.cragru.candidate_logprobs import naive_candidate_logprobs, packed_candidate_logprobs
 from core.models.base import Scorer
 
 

@@ -152,7 +152,7 @@ def test_a_sweep_out_that_is_a_file_is_refused_before_ray(capsys, isolated_home,
 
 
 def _alive(snapshot: dict[int, str]) -> list[int]:
-    from core.sweeps.ray_processes import _start_time
+    from core.cluster.processes import _start_time
 
     return [pid for pid, start in snapshot.items() if _start_time(pid) == start and not _zombie(pid)]
 
@@ -172,10 +172,11 @@ def test_a_killed_drivers_ray_processes_are_stopped(isolated_home, reaper):
     Ray process it started (GCS, raylet, agents, workers); when the reaper was killed too,
     the next sweep's stop_leftovers does (from the reaper's record and the tag)."""
     pytest.importorskip("ray")
-    from core.sweeps.ray_processes import _is_ray, _start_time, descendants, stop_leftovers
+    from core.cluster.processes import _is_ray, _start_time, descendants, stop_leftovers
 
-    script = (
-        "from core.sweeps.on_ray import connect; import time; connect(None, 1); print('up', flush=True); time.sleep(60)"
+    script = "; ".join(
+        ["from core.cluster.connect import connect", "import time", "connect(None, 1)", "print('up', flush=True)"]
+        + ["time.sleep(60)"]
     )
     env = {k: v for k, v in os.environ.items() if k != "CRAGRU_RAY_OWNER"} | {"RAY_USAGE_STATS_ENABLED": "0"}
     driver = subprocess.Popen(

@@ -185,9 +185,9 @@ def test_a_named_pipe_is_refused_by_type(capsys, isolated_home, tmp_path, where)
 def test_a_port_where_something_else_listens_is_not_taken_for_ray(capsys, isolated_home, tmp_path, monkeypatch):
     import socket
 
-    import core.sweeps.on_ray
+    import core.cluster.connect
 
-    monkeypatch.setattr(core.sweeps.on_ray, "CONNECT_S", 1.0)
+    monkeypatch.setattr(core.cluster.connect, "CONNECT_S", 1.0)
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)

@@ -28,7 +28,7 @@ GRID = {
 @pytest.fixture(scope="module")
 def ray_cluster():
     """One small local cluster for the module (Ray's start-up paid once), shut down after."""
-    from core.sweeps.on_ray import NO_PHONE_HOME
+    from core.cluster.connect import NO_PHONE_HOME
 
     for name, value in NO_PHONE_HOME.items():  # nothing leaves the machine, in tests too
         os.environ.setdefault(name, value)

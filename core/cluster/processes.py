@@ -4,7 +4,7 @@
 raylet, the dashboard and runtime-env agents and the workers. A ``kill -9`` of the driver
 leaves some of them running. Before the local cluster starts, the driver puts a tag
 (``CRAGRU_RAY_OWNER=<pid>-<start time>``) in its environment, which those processes
-inherit, and starts a small reaper (``python -m core.sweeps.ray_processes``) that, while
+inherit, and starts a small reaper (``python -m core.cluster.processes``) that, while
 the driver lives, records every process under it (the agents rewrite their environment
 with their process title, so the tag alone does not find them) in
 ``<data dir>/ray/<tag>.json``; once the driver is gone it stops each recorded and each
@@ -137,7 +137,7 @@ def _is_ray(pid: int) -> bool:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    return b"ray" in command.lower() and b"core.sweeps.ray_processes" not in command
+    return b"ray" in command.lower() and b"core.cluster.processes" not in command
 
 
 def record_dir() -> Path:
@@ -203,7 +203,7 @@ def mark_and_watch() -> str:
     env = {k: v for k, v in os.environ.items() if k != TAG}  # the reaper is not one of them
     try:
         subprocess.Popen(
-            [sys.executable, "-m", "core.sweeps.ray_processes", tag],
+            [sys.executable, "-m", "core.cluster.processes", tag],
             env=env,
             cwd=str(Path(__file__).resolve().parents[2]),
             stdin=subprocess.DEVNULL,

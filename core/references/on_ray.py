@@ -1,6 +1,6 @@
 """The references not in the cache as Ray tasks, one per model (as a sweep's cells run).
 
-The cluster is joined or started as sweeps do (:func:`core.sweeps.on_ray.connect`: a
+The cluster is joined or started as sweeps do (:func:`core.cluster.connect.connect`: a
 local one by default, usage reporting off); one started here is shut down afterwards.
 The prepared data goes to the object store once; each task trains one reference (writing
 the disk cache when the run uses it) and hands back the model on the CPU. A stop request
@@ -38,9 +38,9 @@ def run_on_ray(
     """Task -> (model on ``device``, seconds, from_cache) for every task."""
     import ray
 
+    from core.cluster.connect import connect
     from core.errors import Cancelled
     from core.paths import cache_dir
-    from core.sweeps.on_ray import connect
 
     started_here, startup_s = connect(None, None)
     reporter.log(f"reference ensemble: {len(tasks)} models as Ray tasks (start-up {startup_s:.1f} s)")

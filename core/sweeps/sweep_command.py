@@ -129,7 +129,7 @@ def _check_args(args) -> None:
     if not 0 <= args.gpus_per_cell <= 64:
         raise ConfigError(f"--gpus-per-cell must be in 0..64, got {args.gpus_per_cell}")
     if args.ray_address and args.executor == "ray":
-        from core.sweeps.on_ray import parse_address
+        from core.cluster.connect import parse_address
 
         parse_address(args.ray_address)  # malformed: one line now, not Ray's log later
     check_folder(args.out, "--out")

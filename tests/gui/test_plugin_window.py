@@ -21,7 +21,12 @@ def forget_plugin(monkeypatch):
 
 
 def test_a_plugin_added_in_the_window_runs_and_is_remembered(
-    make_window, qtbot, plugin_file, forget_plugin, monkeypatch, shown_errors  # noqa: F811
+    make_window,
+    qtbot,
+    plugin_file,  # noqa: F811 - the fixture imported above
+    forget_plugin,
+    monkeypatch,
+    shown_errors,
 ):
     from cragru_gui import plugin_setting
 

@@ -47,8 +47,7 @@ def make_run(store_path: Path) -> str:
 
 def grab(size: str, out: Path, store_path: Path, run_id: str) -> list[Path]:
     """In this process (started with the size's screen): every tab, grabbed."""
-    from PySide6.QtGui import QImage
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QScrollArea, QTabWidget
 
     from core.history import RunStore
     from cragru_gui.app import create_app
@@ -79,14 +78,38 @@ def grab(size: str, out: Path, store_path: Path, run_id: str) -> list[Path]:
         window.setup_tabs.setCurrentIndex(i % window.setup_tabs.count())
         for _ in range(10):
             app.processEvents()
-        image = window.grab().toImage().convertToFormat(QImage.Format.Format_Indexed8)
         name = tabs.tabText(i).lower().replace(" ", "-")
-        path = out / f"{size}-{i + 1:02d}-{name}.png"
-        image.save(str(path), "PNG")
-        written.append(path)
+        written.append(_save(window, out / f"{size}-{i + 1:02d}-{name}.png"))
+        holder = QTabWidget.widget(tabs, i)
+        if isinstance(holder, QScrollArea) and holder.verticalScrollBar().maximum() > 0:  # and its lower part
+            holder.verticalScrollBar().setValue(holder.verticalScrollBar().maximum())
+            for _ in range(10):
+                app.processEvents()
+            written.append(_save(window, out / f"{size}-{i + 1:02d}-{name}-lower.png"))
     print(json.dumps({"size": size, "window": list(window.size().toTuple()), "files": [str(p) for p in written]}))
     window.close()
     return written
+
+
+def _save(window, path: Path) -> Path:
+    """The window as a PNG of at most 64 colours, undithered (flat UI colours compress well)."""
+    from PySide6.QtCore import QBuffer, QIODevice, Qt
+
+    image = window.grab().toImage()
+    try:
+        import io
+
+        from PIL import Image
+    except ImportError:  # Qt alone: its own palette, without dithering
+        flags = Qt.ImageConversionFlag.ThresholdDither | Qt.ImageConversionFlag.AvoidDither
+        image.convertToFormat(image.Format.Format_Indexed8, flags).save(str(path), "PNG")
+        return path
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    picture = Image.open(io.BytesIO(bytes(buffer.data()))).convert("RGB")
+    picture.quantize(64, dither=Image.Dither.NONE).save(path, optimize=True)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -171,6 +171,7 @@ class MethodPanel(QWidget):
         box_layout.setContentsMargins(2, 2, 2, 2)
         box_layout.addLayout(preset_row(self))  # tick all / none / quick / exact / LLM
         scroll = QScrollArea(methods_box)
+        scroll.setMinimumHeight(220)  # on a small screen the page scrolls to it rather than squeezing it to a line
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         holder = QWidget(scroll)

@@ -167,6 +167,8 @@ class SweepTab(QWidget):
         splitter.addWidget(scroll)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 1)
+        scroll.setMinimumWidth(300)  # a narrow window scrolls the tab sideways rather than crushing the form
+        splitter.setCollapsible(0, False)
         splitter.setSizes([380, 900])
         QVBoxLayout(self).addWidget(splitter)
         self.stream_view.busyChanged.connect(self._busy)

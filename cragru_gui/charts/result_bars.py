@@ -142,6 +142,8 @@ class ResultBars:
             chart.plot.setXRange(-0.6, len(GROUPS) - 0.4, padding=0)
         self.attack.plot.getAxis("bottom").setTicks([[(i, a) for i, a in enumerate(ATTACKS)]])
         self.attack.plot.setXRange(-0.6, len(ATTACKS) - 0.4, padding=0)
+        self._cost_ends: dict[str, float] = {}  # model -> where its cost bar ends (seconds)
+        self.time.plot.getViewBox().sigResized.connect(self._fit_cost_range)
         self.models: dict[str, dict] = {}  # name -> {"groups", "extras", "intervals", "attacks"}
         self.order: list[str] = []
         self._category_axes()
@@ -160,6 +162,7 @@ class ResultBars:
             chart.reset(WAITING if chart is not self.time else "appears as models finish")
         self.attack.reset(ATTACK_WAITING if attack_enabled else ATTACK_OFF)
         self.retrain_line.hide()
+        self._cost_ends.clear()
         self.models.clear()
         self.order.clear()
         self._category_axes()
@@ -262,11 +265,24 @@ class ResultBars:
         end = prep + seconds
         text = cost_text(name, seconds, prep)
         self.time.label(name, text, end, i, anchor=(0.0, 0.5))
-        self.time.y.include(end * self._room_for(self.time.labels[name], text))
+        self._cost_ends[name] = end
+        self._fit_cost_range()
         if name == "retrain":
             self.retrain_line.setPos(end)
             self.retrain_line.show()
         self.time.note.set(None)
+
+    def _fit_cost_range(self, *_args) -> None:
+        """The cost axis reaches past every bar by its words' width at the plot's present width
+        (again on every resize: a narrower plot needs a longer axis)."""
+        if not self._cost_ends:
+            return
+        labels = self.time.labels
+        high = max(
+            end * self._room_for(labels[n], labels[n].textItem.toPlainText()) for n, end in self._cost_ends.items()
+        )
+        self.time.y.high = max(high, 1e-3)
+        self.time.y._apply()
 
     def _room_for(self, label: pg.TextItem, text: str) -> float:
         """How far the value axis must reach, as a multiple of a bar's end, so that ``text``

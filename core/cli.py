@@ -492,7 +492,7 @@ def _main(argv: list[str]) -> int:
     if argv[:1] == ["history"]:
         return _history(argv[1:])
     if argv[:1] == ["verify"]:
-        from core.receipt import verify_main
+        from core.receipt_verify import verify_main
 
         return verify_main(argv[1:])
     if argv[:1] in (["sweep"], ["stream"]):  # core/sweeps/sweep_command.py, stream_command.py

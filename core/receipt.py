@@ -13,7 +13,6 @@ signature, then that every readable field is what was signed, then the data.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import time
 import zlib
@@ -21,17 +20,13 @@ from pathlib import Path
 
 from core.reporting.audit import AuditFacts, build_audit
 from core.reporting.verdicts import LIGHT_WORDS
+from core.signing import canonical, receipt_fingerprint
 
 RECEIPT_VERSION = 2
 SIGNED_LIMIT = 512 * 1024 * 1024
 """Bytes the signed content may inflate to (a zlib bomb is refused, not unpacked)."""
 
-__all__ = ["RECEIPT_VERSION", "build_audit", "canonical", "receipt_content", "write_receipt", "verify", "verify_main"]
-
-
-def canonical(value) -> bytes:
-    """The one byte string a JSON value signs as: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+__all__ = ["RECEIPT_VERSION", "build_audit", "canonical", "receipt_content", "receipt_fingerprint", "write_receipt"]
 
 
 def _plain(value):
@@ -132,14 +127,6 @@ def signed_receipt(result, facts: AuditFacts | None = None) -> dict:
     return sign(receipt_content(result, facts if facts is not None else build_audit(result)))
 
 
-def receipt_fingerprint(receipt: dict) -> str:
-    """SHA-256 of a receipt's signed content (the first 32 hex digits, in groups of four): the
-    line a reviewer compares between the signed paper and the file."""
-    content = {k: v for k, v in receipt.items() if k != "signature"}
-    digest = hashlib.sha256(canonical(content)).hexdigest()[:32]
-    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
-
-
 def write_receipt(result, path: str | Path, facts: AuditFacts | None = None, signed: dict | None = None) -> Path:
     """Write the signed receipt (``signed`` when the caller has it, e.g. for its report)."""
     signed = signed if signed is not None else signed_receipt(result, facts)
@@ -155,16 +142,3 @@ def key_fingerprint_of(path: str | Path) -> str | None:
         return json.loads(Path(path).read_text(encoding="utf-8"))["signature"]["key_fingerprint"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def verify_main(argv: list[str]) -> int:
-    from core.receipt_verify import verify_main as main
-
-    return main(argv)
-
-
-def verify(receipt_path, data_path: str | None = None, trusted: tuple[str, ...] = (), replay: bool = False):
-    """:func:`core.receipt_verify.verify` (kept here for older callers)."""
-    from core.receipt_verify import verify as check
-
-    return check(receipt_path, data_path, trusted, replay)

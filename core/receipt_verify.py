@@ -251,7 +251,7 @@ def verify(
         return Verification(False, str(exc), 2)
     except (CragruError, OSError) as exc:
         return _fail(str(exc))
-    from core.receipt import receipt_fingerprint
+    from core.signing import receipt_fingerprint
 
     return Verification(
         True,

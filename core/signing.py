@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,3 +125,16 @@ def signature_holds(public_b64: str, content: bytes, signature_b64: str) -> bool
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def canonical(value) -> bytes:
+    """The one byte string a JSON value signs as: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def receipt_fingerprint(receipt: dict) -> str:
+    """SHA-256 of a receipt's signed content (the first 32 hex digits, in groups of four): the
+    line a reviewer compares between the signed paper and the file."""
+    content = {k: v for k, v in receipt.items() if k != "signature"}
+    digest = hashlib.sha256(canonical(content)).hexdigest()[:32]
+    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))

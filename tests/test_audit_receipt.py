@@ -10,7 +10,8 @@ import pytest
 
 from core.cli import build_parser, config_from_args, main
 from core.data.fingerprint import fingerprint_data
-from core.receipt import verify, write_receipt
+from core.receipt import write_receipt
+from core.receipt_verify import verify
 from core.reporting.audit import build_audit
 from core.reporting.export import write_report
 

@@ -247,8 +247,7 @@ def html_report(
 
 def _fingerprints(receipt: dict | None) -> tuple[str | None, str | None]:
     """(signing key, receipt) fingerprints for the sign-off block."""
-    from core.receipt import receipt_fingerprint
-    from core.signing import installation_fingerprint
+    from core.signing import installation_fingerprint, receipt_fingerprint
 
     if receipt and "signature" in receipt:
         return receipt["signature"]["key_fingerprint"], receipt_fingerprint(receipt)

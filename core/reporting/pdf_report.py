@@ -325,9 +325,8 @@ def pdf_bytes(
 ) -> bytes:
     """The report; ``receipt`` (the signed receipt saved beside it) gives the sign-off its
     fingerprints. ``images`` (the window's grabs) are not used: the charts are drawn for print."""
-    from core.receipt import receipt_fingerprint
     from core.reporting.print_charts import draw_charts
-    from core.signing import installation_fingerprint
+    from core.signing import installation_fingerprint, receipt_fingerprint
 
     doc = ReportDoc(title)
     doc.alias_nb_pages()

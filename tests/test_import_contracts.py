@@ -1,4 +1,4 @@
-"""The Qt-free rule as import-linter contracts (pyproject ``[tool.importlinter]``)."""
+"""The Qt-free rule and the layers of ``core`` as import-linter contracts (pyproject ``[tool.importlinter]``)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,14 @@ def _lint_imports(cwd: Path, extra_path: Path | None = None) -> subprocess.Compl
     env = dict(os.environ)
     if extra_path is not None:
         env["PYTHONPATH"] = str(extra_path)
-    return subprocess.run([exe], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run([exe, "--no-cache"], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
 
-def test_core_imports_no_qt_by_contract():
+def test_core_imports_no_qt_and_is_layered_by_contract():
     out = _lint_imports(ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "KEPT" in out.stdout and "BROKEN" not in out.stdout
+    assert "core is layered" in out.stdout and "BROKEN" not in out.stdout
+    assert "Contracts: 2 kept, 0 broken." in out.stdout
 
 
 def test_the_contract_sees_an_import_inside_a_function(tmp_path):
@@ -52,3 +53,33 @@ def test_the_contract_sees_an_import_inside_a_function(tmp_path):
     )
     out = _lint_imports(tmp_path, tmp_path / "src")
     assert out.returncode != 0 and "BROKEN" in out.stdout, out.stdout + out.stderr
+
+
+def test_the_layers_contract_sees_a_lower_layer_reaching_up(tmp_path):
+    """Proof the layers check can fail: in a throw-away ``core`` the data layer imports the
+    experiment, through a lazy import and one module in between."""
+    package = tmp_path / "src" / "core"
+    for name in ("experiment", "methods", "data"):
+        (package / name).mkdir(parents=True)
+        (package / name / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "methods" / "step.py").write_text("import core.experiment\n")
+    (package / "data" / "loader.py").write_text("def later():\n    import core.methods.step  # noqa: F401\n")
+    (tmp_path / ".importlinter").write_text(
+        textwrap.dedent("""
+        [importlinter]
+        root_package = core
+
+        [importlinter:contract:layers]
+        name = core is layered
+        type = layers
+        containers = core
+        layers =
+            experiment
+            methods
+            data
+    """)
+    )
+    out = _lint_imports(tmp_path, tmp_path / "src")
+    assert out.returncode != 0 and "BROKEN" in out.stdout, out.stdout + out.stderr
+    assert "core.data is not allowed to import core.methods" in out.stdout

@@ -60,7 +60,7 @@ IGNORED = (("report", None), ("receipt", None), ("seeds", 1))
 def _check_args(args, config) -> None:
     """Everything a stream will need, before any data is read: the flags it honours, the
     methods' parameters, the step count and the output folder."""
-    from core.cli import validate_methods
+    from core.cli_args import validate_methods
     from core.errors import ConfigError
     from core.outputs import check_folder
 
@@ -98,7 +98,7 @@ def _write(result: StreamResult, args) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from core.cli import build_parser, config_from_args
+    from core.cli_args import build_parser, config_from_args
 
     parser = build_parser()
     parser.prog = "cragru-run stream"

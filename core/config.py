@@ -70,6 +70,8 @@ class ExperimentConfig:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["methods"] = [asdict(m) for m in self.methods]
+        if out["references"] is None:  # the dataset's default: written as before R existed (same sweep cell IDs)
+            del out["references"]
         return out
 
     @classmethod

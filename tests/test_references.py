@@ -85,6 +85,7 @@ def test_setting_r_validated_and_resolved():
     config = ExperimentConfig(references=3)
     assert ExperimentConfig.from_dict(json.loads(json.dumps(config.to_dict()))).references == 3
     assert ExperimentConfig.from_dict({}).references is None  # configurations written before it
+    assert "references" not in ExperimentConfig().to_dict()  # unset: the same dict (and sweep cell IDs) as before
 
 
 @pytest.mark.parametrize("value", ["40", "-1"])

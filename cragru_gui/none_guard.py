@@ -1,11 +1,12 @@
-"""A guard against PySide6 6.12.0's paint bug: every call of a Python ``paintEvent`` override
-drops one reference to ``None``; on Python 3.11 the count reaches zero minutes into a run
-and the process aborts (``Fatal Python error: none_dealloc``, issue 23).
+"""A guard against PySide6 6.12.0's reference bug: every call of a Python ``paintEvent`` override
+drops one reference to ``None`` (and calls of other overrides drop references to ``True`` and
+``False``); on Python 3.11 a count reaches zero minutes into a run and the process aborts
+(``Fatal Python error: none_dealloc`` or ``bool_dealloc``, issue 23).
 
 ``pyproject.toml`` excludes that release; this guard covers an environment that has it
 anyway. At start-up a tiny probe paints a widget a few times: if ``None`` loses references,
-a timer keeps handing ``None`` back the references it lost (a list of ``None``), so the
-count never falls. It costs eight bytes per lost reference (tens of MB over an hour of live
+a timer keeps handing ``None``, ``True`` and ``False`` back the references they lost (lists
+of them), so no count falls. It costs eight bytes per lost reference (tens of MB over an hour of live
 charts) and nothing at all where the bug is absent (any other release, or Python ≥ 3.12,
 where ``None`` is immortal).
 """
@@ -44,13 +45,17 @@ def paint_drops_none(paints: int = PROBE_PAINTS) -> bool:
     return dropped >= paints // 2
 
 
+GUARDED = (None, True, False)  # the singletons whose deallocation aborts the interpreter
+
+
 class NoneGuard(QObject):
-    """Holds references to ``None`` and tops them up to the level seen at start, every 200 ms."""
+    """Holds references to ``None``, ``True`` and ``False`` and tops each up to the level seen
+    at start, every 200 ms."""
 
     def __init__(self, parent: QObject | None = None, reserve: int = RESERVE) -> None:
         super().__init__(parent)
-        self._held: list[None] = [None] * reserve
-        self.level = sys.getrefcount(None)
+        self._held: dict[int, list] = {i: [value] * reserve for i, value in enumerate(GUARDED)}
+        self.levels = [sys.getrefcount(value) for value in GUARDED]
         self.added = 0
         self._timer = QTimer(self)
         self._timer.setInterval(TOP_UP_MS)
@@ -59,11 +64,14 @@ class NoneGuard(QObject):
 
     def top_up(self) -> int:
         """Give back what was lost since the last call; returns how many references were added."""
-        missing = self.level - sys.getrefcount(None)
-        if missing > 0:
-            self._held.extend([None] * missing)
-            self.added += missing
-        return max(missing, 0)
+        added = 0
+        for i, value in enumerate(GUARDED):
+            missing = self.levels[i] - sys.getrefcount(value)
+            if missing > 0:
+                self._held[i].extend([value] * missing)
+                added += missing
+        self.added += added
+        return added
 
 
 def install(parent: QObject) -> NoneGuard | None:

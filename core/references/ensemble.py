@@ -18,6 +18,7 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -55,8 +56,8 @@ class Task:
 class Reference:
     kind: str
     seed: int
-    model: Scorer
-    seconds: float  # wall time when first computed (0 for a base found in the cache)
+    model: Any  # the model, or what ``consume`` kept of it (the model itself is then let go)
+    seconds: float  # wall time when first computed (0 for a base whose time was never kept)
     from_cache: bool
 
 
@@ -242,24 +243,30 @@ def build_ensemble(
     *,
     executor: str | None = None,
     expected_task_s: float = 0.0,
+    consume: Callable[[str, Scorer], Any] | None = None,
 ) -> Ensemble:
     """The R reference retrainings and R reference bases: cached ones loaded here, the
-    others trained serially or on Ray (:func:`choose_executor`)."""
+    others trained serially or on Ray (:func:`choose_executor`). ``consume(kind, model)``,
+    when given, is called on each model as it arrives and its answer kept instead of the
+    model, so no more than one reference model is held at a time (memory: one model, not 2R)."""
     start = time.perf_counter()
     tasks = tasks_for(config, r)
     todo = [t for t in tasks if not is_cached(t, config, prepared, device)]
     chosen = choose_executor(executor, len(todo), expected_task_s * len(todo))
+    keep = consume or (lambda _kind, model: model)
     done: dict[Task, tuple] = {}
     if chosen == "ray" and todo:
         from core.references.on_ray import run_on_ray
 
-        done.update(run_on_ray(todo, config, prepared, device, reporter.sub(0.0, 0.9)))
+        done.update(run_on_ray(todo, config, prepared, device, reporter.sub(0.0, 0.9), keep))
     quiet = reporter.without_curves()
     rest = [t for t in tasks if t not in done]
     for index, task in enumerate(rest):
         sub = quiet.sub(index / len(rest), (index + 1) / len(rest)) if chosen == "serial" else quiet.sub(0.9, 1.0)
         sub.progress(0.0, f"reference {task.kind} (model seed {task.seed})")
-        done[task] = run_task(task, config, prepared, device, sub)
+        model, seconds, cached = run_task(task, config, prepared, device, sub)
+        done[task] = (keep(task.kind, model), seconds, cached)
+        del model
     refs = {t: Reference(t.kind, t.seed, *done[t]) for t in tasks}
     return Ensemble(
         retrains=[refs[t] for t in tasks if t.kind == RETRAIN],

@@ -16,6 +16,7 @@ measured (groups, forgotten-item recall, the same attack probes), then
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -29,10 +30,20 @@ from core.experiment.data import Prepared
 from core.groups import GROUPS
 from core.models.item_side import HasItemSide
 from core.references import spread
-from core.references.ensemble import Ensemble, build_ensemble
+from core.references.ensemble import BASE, build_ensemble
 from core.references.results import PeopleBeyondSpread, ReferenceSummary
 from core.references.settings import references_for
 from core.result import ModelReport
+
+
+@dataclass
+class _Kept:
+    """What the evidence keeps of one reference retraining once its model is let go."""
+
+    figures: dict[str, float]  # the flat() figures a band is kept for
+    common: np.ndarray | None  # per user: items its top-10 shares with the run's retrain's (int8)
+    ndcg: dict[str, np.ndarray]  # group -> per-user NDCG@10, in the group's order
+    scores: dict | None  # its per-person scores (None: no per-person test)
 
 
 def reference_evidence(
@@ -48,17 +59,32 @@ def reference_evidence(
 ) -> ReferenceSummary | None:
     """Fill ``reports``' ``beyond_spread`` and ``person_tests``; the run's
     :class:`ReferenceSummary`, or None when R is 0. ``expected_task_s``: about what one
-    reference costs (the run's base or retrain time), for choosing where they train."""
+    reference costs (the run's base or retrain time), for choosing where they train.
+    Each reference is measured as it arrives and let go: one reference model in memory."""
     r = references_for(config.references, config.data.is_demo)
     if r <= 0:
         return None
     start = time.perf_counter()
     reporter.progress(0.0, f"reference ensemble: {r} retrainings and {r} base models")
+    probes, notes = _person_probes(config, prepared)
+    retrain = inputs.get("retrain")
+
+    def consume(kind: str, model) -> object:
+        cancel_point()
+        scores = _person_scores(model, probes)
+        return scores if kind == BASE else _keep(prepared, config, model, retrain, scores)
+
     ensemble = build_ensemble(
-        config, prepared, device, r, reporter.sub(0.0, 0.8), executor=executor, expected_task_s=expected_task_s
+        config,
+        prepared,
+        device,
+        r,
+        reporter.sub(0.0, 0.9),
+        executor=executor,
+        expected_task_s=expected_task_s,
+        consume=consume,
     )
-    reporter.progress(0.8, "measuring the reference retrainings")
-    measured = _measure(prepared, [ref.model for ref in ensemble.retrains], config, attacks=config.mia)
+    kept: list[_Kept] = [ref.model for ref in ensemble.retrains]
     summary = ReferenceSummary(
         r=r,
         retrain_seeds=[ref.seed for ref in ensemble.retrains],
@@ -67,17 +93,18 @@ def reference_evidence(
         base_times_s=[ref.seconds for ref in ensemble.bases],
         from_cache=ensemble.from_cache,
         executor=ensemble.executor,
+        notes=notes,
     )
-    if "retrain" in reports:
-        own = reports["retrain"].flat()
-        summary.differences = spread.differences(own, [spread.figures(m, e.attacks) for m, e, _ in measured])
+    if retrain is not None and "retrain" in reports:
+        summary.differences = spread.differences(reports["retrain"].flat(), [k.figures for k in kept])
         summary.band = spread.band(summary.differences)
-        reporter.progress(0.9, "people moved or hurt beyond retraining's spread")
-        _beyond_spread(prepared, inputs, reports, measured)
+        reporter.progress(0.92, "people moved or hurt beyond retraining's spread")
+        _beyond_spread(prepared, inputs, reports, kept)
     else:
         summary.notes.append("no band and no per-person spread: the run has no retrain of its own to compare with")
-    reporter.progress(0.95, "a test for each forgotten person")
-    summary.notes.extend(_person_tests(config, prepared, inputs, reports, ensemble))
+    if probes is not None:
+        reporter.progress(0.95, "a test for each forgotten person")
+        _person_tests(config, prepared, inputs, reports, probes, [ref.model for ref in ensemble.bases], kept)
     summary.wall_s = time.perf_counter() - start
     how = "loaded from the cache" if ensemble.from_cache else f"trained ({ensemble.executor})"
     reporter.log(
@@ -93,34 +120,38 @@ def _seeds(seeds: list[int]) -> str:
     return f"{seeds[0]}–{seeds[-1]}" if len(seeds) > 2 and consecutive else ", ".join(map(str, seeds))
 
 
-def _measure(prepared: Prepared, models: list, config: ExperimentConfig, attacks: bool) -> list[tuple]:
-    """(GroupedMetrics, ModelEvidence with the attacks, top-10 lists) of each reference retraining."""
-    targets, n_users = prepared.targets, prepared.dataset.n_users
-    inputs = {}
-    for index, model in enumerate(models):
-        cancel_point()
-        measured = evaluate_model(model, targets)
-        top10 = top_lists(model, n_users, targets.mask)
+def _keep(prepared: Prepared, config: ExperimentConfig, model, retrain: ModelInputs | None, scores) -> _Kept:
+    """Measure one reference retraining as the run's models are measured (groups, forgotten-item
+    recall, the same attack probes) and keep only the figures and per-user arrays the spread needs."""
+    targets = prepared.targets
+    measured = evaluate_model(model, targets)
+    top10 = top_lists(model, prepared.dataset.n_users, targets.mask)
+    evidence = ModelEvidence()
+    if config.mia:
         side = model if isinstance(model, HasItemSide) else None
-        inputs[f"reference-{index}"] = ModelInputs(scorer=model, measured=measured, top10=top10, item_side=side)
-    evidence = {name: ModelEvidence() for name in inputs}
-    if attacks and inputs:
-        attack_evidence(prepared, inputs, config.split.seed, evidence)
-    return [(inputs[name].measured, evidence[name], inputs[name].top10) for name in inputs]
+        found = {"reference": ModelInputs(scorer=model, measured=measured, top10=top10, item_side=side)}
+        attack_evidence(prepared, found, config.split.seed, {"reference": evidence})
+    ndcg = {
+        group: np.asarray(values["ndcg@10"], dtype=np.float64)
+        for group, values in measured.per_user.items()
+        if group in GROUPS and "ndcg@10" in values
+    }
+    common = spread.overlaps(top10, retrain.top10) if retrain is not None else None
+    return _Kept(spread.figures(measured, evidence.attacks), common, ndcg, scores)
 
 
 def _beyond_spread(
-    prepared: Prepared, inputs: dict[str, ModelInputs], reports: dict[str, ModelReport], measured: list[tuple]
+    prepared: Prepared, inputs: dict[str, ModelInputs], reports: dict[str, ModelReport], kept: list[_Kept]
 ) -> None:
     """Each model's people moved / hurt beyond retraining's spread, per group."""
     retrain = inputs["retrain"]
     ndcg = {}
     for group in GROUPS:
         own = retrain.measured.per_user.get(group, {}).get("ndcg@10")
-        refs = [m.per_user.get(group, {}).get("ndcg@10") for m, _, _ in measured]
+        refs = [k.ndcg.get(group) for k in kept]
         if own is not None and group in retrain.measured.users and all(v is not None for v in refs):
             ndcg[group] = (retrain.measured.users[group], own, refs)
-    floors = spread.floors(retrain.top10, [top10 for _, _, top10 in measured], ndcg)
+    floors = spread.floors_from(retrain.top10, [k.common for k in kept], ndcg)
     for name, model in inputs.items():
         cancel_point()
         found: dict[str, PeopleBeyondSpread] = {}
@@ -134,26 +165,38 @@ def _beyond_spread(
         reports[name].beyond_spread = found
 
 
+# --- the per-person test: helper A2's pure functions (core/attacks/per_person.py), called here only ---
+def _person_probes(config: ExperimentConfig, prepared: Prepared):
+    """(the people and probes of the per-person test, notes); probes None when nobody can be scored."""
+    from core.attacks.per_person import person_probes
+
+    probes = person_probes(prepared.dataset, prepared.split, prepared.request, seed=config.split.seed)
+    if len(probes.users) == 0:
+        return None, [f"no per-person test: {'; '.join(probes.notes) or 'no forgotten person can be scored'}"]
+    return probes, list(probes.notes)
+
+
+def _person_scores(model, probes, item_side=None):
+    from core.attacks.per_person import person_scores
+
+    return None if probes is None else person_scores(model, probes, item_side=item_side)
+
+
 def _person_tests(
     config: ExperimentConfig,
     prepared: Prepared,
     inputs: dict[str, ModelInputs],
     reports: dict[str, ModelReport],
-    ensemble: Ensemble,
-) -> list[str]:
-    """A2's per-person test (core/attacks/per_person.py) under every model; notes on why not."""
-    # --- the one call site of the per-person test (helper A2's pure functions) ---
-    from core.attacks.per_person import person_probes, person_scores, person_tests
+    probes,
+    ins: list[dict],
+    kept: list[_Kept],
+) -> None:
+    """Every model's per-person test: the reference bases "trained on them", the reference retrainings not."""
+    from core.attacks.per_person import person_tests
 
-    ds, seed = prepared.dataset, config.split.seed
-    probes = person_probes(ds, prepared.split, prepared.request, seed=seed)
-    if len(probes.users) == 0:
-        return [f"no per-person test: {'; '.join(probes.notes) or 'no forgotten person can be scored'}"]
-    ins = [person_scores(ref.model, probes) for ref in ensemble.bases]
-    outs = [person_scores(ref.model, probes) for ref in ensemble.retrains]
-    user_ids = [str(u) for u in ds.user_ids[probes.users]]
+    outs = [k.scores for k in kept]
+    user_ids = [str(u) for u in prepared.dataset.user_ids[probes.users]]
     for name, model in inputs.items():
         cancel_point()
-        target = person_scores(model.scorer, probes, item_side=model.item_side)
-        reports[name].person_tests = person_tests(target, ins, outs, user_ids, seed=seed)
-    return list(probes.notes)
+        target = _person_scores(model.scorer, probes, item_side=model.item_side)
+        reports[name].person_tests = person_tests(target, ins, outs, user_ids, seed=config.split.seed)

@@ -10,6 +10,7 @@ cancels the tasks still running and raises :class:`~core.errors.Cancelled` as an
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 import torch
 
@@ -33,9 +34,15 @@ def _remote_task(task: Task, config: ExperimentConfig, prepared: Prepared, cache
 
 
 def run_on_ray(
-    tasks: list[Task], config: ExperimentConfig, prepared: Prepared, device: torch.device, reporter: Reporter
+    tasks: list[Task],
+    config: ExperimentConfig,
+    prepared: Prepared,
+    device: torch.device,
+    reporter: Reporter,
+    consume: Callable[[str, object], object],
 ) -> dict[Task, tuple]:
-    """Task -> (model on ``device``, seconds, from_cache) for every task."""
+    """Task -> (``consume(kind, model on device)``, seconds, from_cache) for every task, each
+    consumed as it arrives."""
     import ray
 
     from core.cluster.connect import connect
@@ -55,7 +62,8 @@ def run_on_ray(
             for ref in ready:
                 task = pending.pop(ref)
                 model, seconds, cached = ray.get(ref)
-                done[task] = (model.to(device), seconds, cached)
+                done[task] = (consume(task.kind, model.to(device)), seconds, cached)
+                del model
                 reporter.progress(len(done) / len(tasks), f"reference {task.kind} (model seed {task.seed}) done")
             try:
                 reporter.check()

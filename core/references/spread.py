@@ -114,12 +114,21 @@ def floors(
 ) -> Floors:
     """:class:`Floors` from the references' top-10 lists and (per group: users, retrain's
     values, each reference's values) their per-user NDCG@10."""
-    common = np.stack([overlaps(top10, retrain_top10) for top10 in reference_top10s])
+    return floors_from(retrain_top10, [overlaps(top10, retrain_top10) for top10 in reference_top10s], ndcg)
+
+
+def floors_from(
+    retrain_top10: np.ndarray,
+    commons: list[np.ndarray],
+    ndcg: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]] | None = None,
+) -> Floors:
+    """:class:`Floors` from each reference's :func:`overlaps` with retrain's lists (what a
+    reference keeps once its model is let go) and the per-group NDCG@10 as in :func:`floors`."""
     drops = {}
     for group, (users, own, refs) in (ndcg or {}).items():
         own = np.asarray(own, dtype=np.float64)
         drops[group] = (np.asarray(users, dtype=np.int64), own, np.stack([np.asarray(v) - own for v in refs]))
-    return Floors(retrain_top10, common, drops)
+    return Floors(retrain_top10, np.stack(commons), drops)
 
 
 def _count(mask: np.ndarray) -> int:

@@ -256,4 +256,9 @@ def test_base_model_and_device_controls_come_from_the_specs(make_window):
     assert panel.model_config().name == "lightgcn" and panel.model_config().dim == 32
     shown = panel.model_config()
     assert shown == model_config("lightgcn", dim=32, epochs=shown.epochs)  # LightGCN's own lr, batch, patience
-    assert panel.run_settings() == {"device": "auto", "use_cache": True, "mia": False}
+    assert panel.run_settings() == {
+        "device": "auto",
+        "use_cache": True,
+        "mia": False,
+        "references": panel.n_references(),  # the reference ensemble's size (its own spin box)
+    }

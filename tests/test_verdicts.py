@@ -429,7 +429,9 @@ def test_the_per_person_test_decides_forgotten(run):
     run.models["forgot"].person_tests = tests("trained", 2)
     assert _by_model(run)["forgot"].forgotten.light == v.RED  # the test outweighs matching attacks
     run.models["kept"].person_tests = tests("never-trained", 0)
-    assert _by_model(run)["kept"].forgotten.light == v.RED  # the attacks still remember: not outweighed
+    kept = _by_model(run)["kept"].forgotten
+    assert kept.light == v.RED  # the attacks still remember: not outweighed
+    assert kept.sentence.startswith("No: the per-person test is consistent with models never trained on them, but ")
     run.models["few"].person_tests = tests("unsure", 0)
     assert _by_model(run)["few"].forgotten.light == v.GREY
 

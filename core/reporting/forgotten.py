@@ -159,10 +159,11 @@ def _with_person_test(state: str, states: dict, evidence: tuple[str, ...]) -> Ve
             )
         return others
     if others.light in (RED, AMBER):
+        head, _, rest = others.sentence.partition(": ")  # "No: …" / "Partly: …"
         return Verdict(
             FORGOTTEN,
             others.light,
-            "The per-person test is consistent with models never trained on them, but " + others.sentence,
+            f"{head}: the per-person test is consistent with models never trained on them, but {rest}",
             evidence,
         )
     return Verdict(

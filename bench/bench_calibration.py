@@ -88,7 +88,7 @@ def report(runs: list[dict]) -> None:
         print(f"  [{'holds' if holds else 'MISSED'}] {sentence}")
 
 
-def _stored_runs(path: Path) -> list[dict]:
+def _stored_runs(path: Path, without_ensemble: bool = False) -> list[dict]:
     if path.is_file():
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     from core.result import RunResult
@@ -96,6 +96,8 @@ def _stored_runs(path: Path) -> list[dict]:
     runs = []
     for file in sorted(path.glob("*.json")):
         result = RunResult.from_dict(json.loads(file.read_text()))
+        if without_ensemble:  # the same runs read by the one-retraining rules (references 0)
+            result.references = None
         data, rest = file.stem.split("_", 1)
         request, seed = rest.rsplit("_seed", 1)
         request = request.replace("_", ":")
@@ -120,9 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         help="print the tables of earlier runs: JSON lines files (the words as measured then) or folders of "
         "saved results (the words recomputed by this code); comma list",
     )
+    parser.add_argument(
+        "--without-ensemble",
+        action="store_true",
+        help="with --tables-from: read the saved runs by the one-retraining rules (as if references were 0)",
+    )
     args = parser.parse_args(argv)
     if args.tables_from:
-        report([run for path in args.tables_from.split(",") for run in _stored_runs(Path(path))])
+        report([run for path in args.tables_from.split(",") for run in _stored_runs(Path(path), args.without_ensemble)])
         return 0
     if args.threads:
         torch.set_num_threads(args.threads)

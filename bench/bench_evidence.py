@@ -20,6 +20,8 @@ model it keeps (fold-in), as the table notes.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -96,6 +98,7 @@ def one_run(data: str, model: str, request: str, methods: list[str], args) -> li
         request=ForgetRequest.parse(request),
         methods=choices,
         device=args.device,
+        references=args.references,
     )
     started = time.perf_counter()
     result = run_experiment(config, event_printer(args.verbose))
@@ -115,7 +118,9 @@ def one_run(data: str, model: str, request: str, methods: list[str], args) -> li
         }
     )
     notes += [f"  {name}: {note}" for name, r in result.models.items() for note in r.notes if "sample" in note]
-    neutral = {a: e["neutral_note"] for r in result.models.values() for a, e in r.attacks.items()}
+    neutral = {
+        a: e["neutral_note"] for r in result.models.values() for a, e in r.attacks.items() if e.get("neutral_note")
+    }
     lines += ["notes:"] + notes + [f"  neutral point, {a}: {n}" for a, n in neutral.items()]
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -132,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
     parser.add_argument("--cragru-users", type=int, default=10, help="users per group the LLM ranks (0: all)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--references", type=int, default=0, help="reference ensemble R (default 0: the evidence needs none)"
+    )
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--out", help="folder for one JSON result per run")
     parser.add_argument("--verbose", action="store_true")
@@ -139,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     methods = [m for m in args.methods.split(",") if m]
+    for name in methods:  # every method's code loaded now: a run of half an hour never meets a half-edited file
+        module = f"core.methods.{name}.method"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
     for data in args.datasets.split(","):
         for model in args.models.split(","):
             for request in args.requests.split(","):

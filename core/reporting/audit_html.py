@@ -89,8 +89,9 @@ def verdicts_section(found: list[MethodVerdict]) -> str:
         return ""
     return (
         "<h2>The verdicts explained</h2><p class='hint'>Each method against the retrained model (the gold "
-        "standard), by the 95 % intervals of its evidence: pass, partly, fail, or can't tell (not enough users "
-        f"to tell).</p><div class='verdicts'>{''.join(_card(mv) for mv in found)}</div>"
+        "standard), by the 95 % intervals of its evidence and, with a reference ensemble, retraining's own spread: "
+        "pass, partly, fail, or can't tell (not enough users to tell); a cost within retraining's own timing noise "
+        f"is about the same.</p><div class='verdicts'>{''.join(_card(mv) for mv in found)}</div>"
     )
 
 

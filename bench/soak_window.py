@@ -107,6 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     QTimer.singleShot(int(args.minutes * 60_000), app.quit)
     app.exec()
     report()
+    if guard is not None:  # the guard's reserve is spent first, then it holds None at its start level
+        level = guard.levels[0]
+        ok = state["low"] > level // 2
+        print(
+            f"{'OK' if ok else 'FAIL'}: {paints['n']:,} paints in {args.minutes:g} min with the guard; None's "
+            f"references stayed at or above {state['low']} (guard level {level}, {guard.added:,} given back)"
+        )
+        return 0 if ok else 1
     lost = start_refs - state["low"]
     ok = lost <= 0
     print(

@@ -354,6 +354,8 @@ class _Experiment:
                 "forget_users_all": p.request.forget_users.tolist(),
                 "forget_items": p.request.forget_items.tolist(),
                 "outsiders": p.split.outsiders.tolist(),
+                # a sampled model's own users per group: its people counts are over them ("2 of 2")
+                "samples": {n: {g: np.asarray(u).tolist() for g, u in s.items()} for n, s in self.samples.items()},
             },
             models=self.models,
             environment={**_environment(self.device), "weights_sha256": dict(self.digests)},

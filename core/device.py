@@ -1,15 +1,18 @@
 """Device choice in one place: ``auto`` means the GPU when torch sees one, else the CPU.
 
-On the CPU, torch's threads are sized to the cores other programs leave free (issue 23):
-on a 2-core laptop where another program keeps one core busy, a second intra-op thread only
-waits for its share of that core and slows every parallel step of the run down to it.
+On the CPU, torch's threads are sized to the cores this process may use (its affinity: a
+container's share, not the machine's count), and OpenMP sleeps instead of spinning while a
+thread waits (``OMP_WAIT_POLICY=PASSIVE``, set in ``core/__init__``). Measured beside one busy
+program on the shared 2-core machine (issue 23, bench/results/demo_cpu.txt): a second launch of
+the demo took 52 s wall / 42 s CPU with two passive threads, 77 s / 85 s with two spinning ones
+(the former default) and 104 s / 42 s with one thread (sized to the cores the load left free):
+a passive thread costs nothing while it waits, and the scheduler gives two threads two shares,
+so the count is not cut for other programs' load.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import time
 
 import torch
 
@@ -18,11 +21,9 @@ from core.errors import ConfigError
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 THREADS_VARIABLES = ("CRAGRU_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 """Any of these set: the user chose the thread count; :func:`size_threads` leaves it alone."""
-LOAD_DECAY_S = 60.0
-"""The time constant of the kernel's 1-minute load average (how fast our own past load fades from it)."""
 
 _TORCH_DEFAULT = torch.get_num_threads()
-_last: dict[str, float] = {}  # the last sizing: threads set, wall and CPU clocks then
+_last: dict[str, float] = {}  # the last sizing: the threads set
 
 
 def resolve_device(choice: str = "auto") -> torch.device:
@@ -48,25 +49,8 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def free_cores(cores: int | None = None) -> int:
-    """Cores the other programs leave free now: all of them less the 1-minute load average,
-    less this process's own share of it (its CPU rate since the last sizing, as far as the
-    load average has taken it in), rounded; at least one."""
-    cores = cores or usable_cores()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return cores
-    if _last:
-        wall = time.monotonic() - _last["wall"]
-        if wall > 0:
-            own = (time.process_time() - _last["cpu"]) / wall
-            load -= min(own, cores) * (1 - math.exp(-wall / LOAD_DECAY_S))
-    return max(1, min(cores, round(cores - max(0.0, load))))
-
-
 def size_threads() -> int:
-    """Set torch's intra-op threads to the free cores; returns the count in use.
+    """Set torch's intra-op threads to the usable cores; returns the count in use.
 
     Left alone when the user chose a count (``CRAGRU_THREADS``, which is applied, or
     ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS``) or when code set one with
@@ -78,10 +62,10 @@ def size_threads() -> int:
     current = torch.get_num_threads()
     if any(os.environ.get(v) for v in THREADS_VARIABLES) or current not in (_TORCH_DEFAULT, _last.get("threads")):
         return current
-    threads = free_cores()
+    threads = usable_cores()
     if threads != current:
         torch.set_num_threads(threads)
-    _last.update(threads=threads, wall=time.monotonic(), cpu=time.process_time())
+    _last["threads"] = threads
     return threads
 
 

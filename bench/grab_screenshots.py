@@ -86,6 +86,12 @@ def grab(size: str, out: Path, store_path: Path, run_id: str) -> list[Path]:
             for _ in range(10):
                 app.processEvents()
             written.append(_save(window, out / f"{size}-{i + 1:02d}-{name}-lower.png"))
+    window.presentation.toggle(True)  # presentation mode: full screen, large type, the steps told
+    tabs.setCurrentWidget(window.verdict_view)
+    for _ in range(20):
+        app.processEvents()
+    written.append(_save(window, out / f"{size}-99-presentation.png"))
+    window.presentation.toggle(False)
     print(json.dumps({"size": size, "window": list(window.size().toTuple()), "files": [str(p) for p in written]}))
     window.close()
     return written

@@ -111,6 +111,7 @@ class VerdictCard(QFrame):
     def _answer(self, row: int, answer: Verdict) -> None:
         light = TrafficLight(answer.light, self)
         question = QLabel(f"<b>{html.escape(answer.question)}</b>", self)
+        question.setWordWrap(True)  # large type (presentation) on a small screen: the question wraps, the card fits
         sentence = QLabel(answer.sentence, self)
         sentence.setTextFormat(Qt.TextFormat.PlainText)
         sentence.setObjectName("verdictSentence")

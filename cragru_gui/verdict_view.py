@@ -79,7 +79,8 @@ class VerdictCard(QFrame):
         head = QHBoxLayout()
         title = QLabel(f"<b>{html.escape(verdict.label)}</b> <span style='color:#5d6878'>({verdict.model})</span>")
         title.setObjectName("verdictTitle")
-        head.addWidget(title)
+        title.setWordWrap(True)  # a long method name must not make the card wider than a small screen
+        head.addWidget(title, 1)
         if sample or verdict.sampled:
             badge = QLabel(
                 f"measured on a user sample — {html.escape(sample)}" if sample else "measured on a user sample"

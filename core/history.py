@@ -15,14 +15,14 @@ import json
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from core.errors import CragruError
 from core.history_file import connect, owner_alive, owner_tag
 from core.paths import history_path
-from core.result import RunResult
+from core.result import RunResult, model_json
 
 BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another process's lock before it gives up (a warning)."""
@@ -66,17 +66,24 @@ class RunStore:
         return db
 
     def _write(self, sql: str, args: tuple, *, during_run: bool = True) -> None:
-        """One transaction, every text redacted (no key or URL password is stored). During a
-        run a failure (locked, disk full, the file replaced) costs the history row, never the
-        run: it becomes a warning (:attr:`problems`, :attr:`on_problem`, the log)."""
+        self._transaction([(sql, [args])], during_run=during_run)
+
+    def _transaction(self, steps: list[tuple[str, list[tuple]]], *, during_run: bool = True) -> None:
+        """One transaction of ``(sql, rows)`` steps, every text redacted (no key or URL password
+        is stored). During a run a failure (locked, disk full, the file replaced) costs the
+        history row, never the run: it becomes a warning (:attr:`problems`, :attr:`on_problem`,
+        the log)."""
         from core.redact import redact
 
-        args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        steps = [
+            (sql, [tuple(redact(a) if isinstance(a, str) else a for a in args) for args in rows]) for sql, rows in steps
+        ]
         try:
             db = self._connect()
             try:
                 with db:  # one transaction
-                    db.execute(sql, args)
+                    for sql, rows in steps:
+                        db.executemany(sql, rows)
             finally:
                 db.close()
         except (sqlite3.Error, OSError) as exc:
@@ -116,15 +123,35 @@ class RunStore:
         )
 
     def finish_done(self, result: RunResult) -> None:
-        self._write(
-            "UPDATE runs SET status='done', finished_at=?, result=? WHERE run_id=?",
-            (result.finished_at or time.time(), result.to_json(), result.run_id),
+        done = (result.finished_at or time.time(), result.to_json(), result.run_id)
+        self._transaction(
+            [
+                ("UPDATE runs SET status='done', finished_at=?, result=? WHERE run_id=?", [done]),
+                ("DELETE FROM partial_models WHERE run_id=?", [(result.run_id,)]),  # the whole result holds them
+            ]
         )
 
-    def save_partial(self, result: RunResult, include_topk: bool = True) -> None:
+    def save_partial(self, result: RunResult, names: list[str] | None = None, include_topk: bool = True) -> None:
         """The models finished so far, kept while the run goes on: a crash or a kill then
-        loses at most the step that was running, and the history can open what finished."""
-        self._write("UPDATE runs SET result=? WHERE run_id=?", (result.to_json(include_topk), result.run_id))
+        loses at most the step that was running, and the history can open what finished.
+        Each call writes the run's frame (no models) and only the models ``names`` (default:
+        all), one row each, so storing model k costs one model, not k."""
+        frame = replace(result, models={}, topk={}, partial=True).to_json(include_topk=False)
+        rows = [
+            (
+                result.run_id,
+                name,
+                model_json(result.models[name]),
+                json.dumps(result.topk[name].tolist()) if include_topk and name in result.topk else None,
+            )
+            for name in (names if names is not None else list(result.models))
+        ]
+        self._transaction(
+            [
+                ("UPDATE runs SET result=? WHERE run_id=?", [(frame, result.run_id)]),
+                ("INSERT OR REPLACE INTO partial_models VALUES (?, ?, ?, ?)", rows),
+            ]
+        )
 
     def finish_cancelled(self, run_id: str) -> None:
         self._write("UPDATE runs SET status='cancelled', finished_at=? WHERE run_id=?", (time.time(), run_id))
@@ -135,7 +162,13 @@ class RunStore:
         )
 
     def delete(self, run_id: str) -> None:
-        self._write("DELETE FROM runs WHERE run_id=?", (run_id,), during_run=False)
+        self._transaction(
+            [
+                ("DELETE FROM runs WHERE run_id=?", [(run_id,)]),
+                ("DELETE FROM partial_models WHERE run_id=?", [(run_id,)]),
+            ],
+            during_run=False,
+        )
 
     # -- reads ----------------------------------------------------------------------------
     def list(self, limit: int = 200) -> list[RunSummary]:
@@ -161,9 +194,26 @@ class RunStore:
         status, payload = row
         if payload is None:
             raise CragruError(f"run {run_id} has no results (status: {status})")
-        result = RunResult.from_dict(json.loads(payload))
-        result.partial = result.partial or status != "done"  # what finished before it ended
+        raw = json.loads(payload)
+        if status != "done":  # what finished before it ended: the frame and one row per model
+            for name, report, topk in self._partial_models(run_id):
+                raw.setdefault("models", {})[name] = json.loads(report)
+                if topk is not None:
+                    raw.setdefault("topk", {})[name] = json.loads(topk)
+        result = RunResult.from_dict(raw)
+        result.partial = result.partial or status != "done"
         return result
+
+    def _partial_models(self, run_id: str) -> list[tuple]:
+        db = self._connect()
+        try:
+            return db.execute(
+                "SELECT name, report, topk FROM partial_models WHERE run_id=? ORDER BY rowid", (run_id,)
+            ).fetchall()
+        except sqlite3.OperationalError:  # a file from before partial runs, opened read-only
+            return []
+        finally:
+            db.close()
 
 
 def _mark_interrupted(db: sqlite3.Connection) -> list[str]:

@@ -32,6 +32,13 @@ CREATE TABLE IF NOT EXISTS runs (
     owner       TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);
+CREATE TABLE IF NOT EXISTS partial_models (
+    run_id TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    report TEXT NOT NULL,
+    topk   TEXT,
+    PRIMARY KEY (run_id, name)
+);
 """
 COLUMNS = {
     "run_id",

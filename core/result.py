@@ -221,9 +221,7 @@ class RunResult:
             "references": None if self.references is None else self.references.as_dict(),
         }
         for name, report in self.models.items():
-            entry = asdict(report)
-            entry.update(report.forgotten_recall)  # flat "forgotten_recall@10" as well
-            out["models"][name] = entry
+            out["models"][name] = model_entry(report)
         out["deltas_vs_base"] = self.deltas("base")
         out["deltas_vs_retrain"] = self.deltas("retrain")
         out = _clean(out)
@@ -307,6 +305,18 @@ def top_array(lists) -> np.ndarray:
     """Top-k lists (nested lists from JSON, or an array) as a compact int32 ``[n_users, k]``."""
     out = np.asarray(lists, dtype=np.int32)
     return out.reshape(len(out), 0) if out.ndim != 2 and out.size == 0 else out
+
+
+def model_entry(report: ModelReport) -> dict:
+    """One model as stored (cleaned with the rest of the result by :meth:`RunResult.to_dict`)."""
+    entry = asdict(report)
+    entry.update(report.forgotten_recall)  # flat "forgotten_recall@10" as well
+    return entry
+
+
+def model_json(report: ModelReport) -> str:
+    """One model alone as JSON: what a run stores as each model finishes."""
+    return json.dumps(_clean(model_entry(report)), allow_nan=False)
 
 
 def _clean(value):

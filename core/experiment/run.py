@@ -112,9 +112,9 @@ def run_experiment(
     if store is not None:
         store.begin(run_id, config.to_dict(), started)
 
-    def keep_partial(result: RunResult) -> None:
+    def keep_partial(result: RunResult, name: str) -> None:
         result.curves = recorder.curves()
-        _save_partial(store, result, reporter)
+        _save_partial(store, result, name, reporter)
 
     try:
         with cancellable(reporter.check):  # long numeric stages stop within a batch
@@ -134,12 +134,12 @@ def run_experiment(
     return result
 
 
-def _save_partial(store, result: RunResult, reporter: Reporter) -> None:
-    """Store what finished so far; a history that cannot take it costs the partial copy, not the run."""
-    result.partial = True
+def _save_partial(store, result: RunResult, name: str, reporter: Reporter) -> None:
+    """Store model ``name`` as it finishes; a history that cannot take it costs the partial
+    copy, not the run."""
     include_topk = int(result.dataset.get("n_users", 0)) <= PARTIAL_TOPK_USERS
     try:
-        store.save_partial(result, include_topk=include_topk)
+        store.save_partial(result, [name], include_topk=include_topk)
     except Exception as exc:  # noqa: BLE001 - the run goes on; the final result is still written
         reporter.log(f"could not store the partial result in the history: {exc}", "warning")
 
@@ -152,7 +152,7 @@ class _Experiment:
         config: ExperimentConfig,
         reporter: Reporter,
         dataset: Dataset | None,
-        keep_partial: Callable[[RunResult], None] | None = None,
+        keep_partial: Callable[[RunResult, str], None] | None = None,
     ) -> None:
         self.config = config
         self.reporter = reporter
@@ -182,14 +182,16 @@ class _Experiment:
             UnlearnOutcome(base, notes=["loaded from cache"] if cached else []),
             time_s=base_s,
         )
+        if self.keep_partial is not None:
+            self.keep_partial(self._result(run_id, started), "base")
         span = 0.55 / max(1, len(specs))
         for index, (spec, values) in enumerate(zip(specs, params)):
             reporter.stage(f"Unlearning with {spec.label}", 4 + index, total)
             sub = reporter.sub(0.35 + index * span, 0.35 + (index + 1) * span).for_model(spec.name)
-            with keeping_finished(spec.name, lambda: self._result(run_id, started)):
+            with keeping_finished(spec.name, lambda: replace(self._result(run_id, started), partial=True)):
                 self._run_method(spec, values, base, sub)
             if self.keep_partial is not None:
-                self.keep_partial(self._result(run_id, started))
+                self.keep_partial(self._result(run_id, started), spec.name)
         self._same_sample_references()
         self._speedups()
         reporter.stage("Forgetting evidence: intervals, agreement, membership attacks", total - 1, total)

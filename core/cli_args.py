@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         + "; ".join(f"{kind} {', '.join(names)}" for kind, names in SELECTORS.items()),
     )
     parser.add_argument(
-        "--methods", default="retrain", help="comma-separated method names (see --list-methods), or 'all'"
+        "--methods",
+        default="retrain",
+        help="comma-separated method names (see --list-methods), or 'all' (every method; controls by name)",
     )
     parser.add_argument(
         "--plugin",
@@ -140,10 +142,10 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     load_plugins(args)
 
     names = [n.strip() for n in args.methods.split(",") if n.strip()]
-    if [n.lower() for n in names] == ["all"]:  # every registered method, as "tick all" in the window
+    if [n.lower() for n in names] == ["all"]:  # every unlearning method, as "Tick all" in the window
         from core.methods.registry import list_methods
 
-        names = [spec.name for spec in list_methods()]
+        names = [spec.name for spec in list_methods() if not spec.has("control")]  # controls: by name
     params = parse_params(args.param)
     unknown = sorted(set(params) - set(names))
     if unknown:

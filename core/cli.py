@@ -98,7 +98,7 @@ def _print_summary(result) -> None:
     print(models_table(result))
     print()
     print(verdicts_text(verdicts(result)))
-    named = named_request_lines(result)  # users:ids:… requests: one line per named person
+    named = named_request_lines(result)  # user requests: each person's test (named ones all)
     if named:
         print()
         print("\n".join(named))

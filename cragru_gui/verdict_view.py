@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.reporting.people_tests import named_request_lines
 from core.reporting.verdicts import LIGHT_COLOURS, LIGHT_WORDS, MethodVerdict, Verdict, verdicts
 from cragru_gui.glossary import HelpButton
 from cragru_gui.run_notes import result_forgotten_users, sample_note
@@ -158,6 +159,16 @@ class VerdictView(QWidget):
         self.body.setObjectName("verdictCards")
         self.card_layout = QVBoxLayout(self.body)
         self.card_layout.setContentsMargins(0, 0, 0, 0)
+        self.people = QLabel("", self.body)  # each forgotten person's test, below the cards
+        self.people.setObjectName("verdictPeople")
+        self.people.setWordWrap(True)
+        self.people.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.people.setToolTip(
+            "For each forgotten person: do the model's scores for them look like those of models trained on "
+            "them (the original model's seeds) or like models that never were (retraining's seeds)?"
+        )
+        self.people.hide()
+        self.card_layout.addWidget(self.people)
         self.card_layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -175,6 +186,7 @@ class VerdictView(QWidget):
         self.result = None
         self._drop_cards()
         self.heading.setText(text)
+        self.people.hide()
 
     def show_result(self, result) -> None:
         self._drop_cards()
@@ -183,8 +195,11 @@ class VerdictView(QWidget):
         self.heading.setText(self._heading(result, found))
         for mv in found:
             card = VerdictCard(mv, sample_note(result.models[mv.model]), self.body)
-            self.card_layout.insertWidget(self.card_layout.count() - 1, card)
+            self.card_layout.insertWidget(self.card_layout.count() - 2, card)  # above the people
             self.cards.append(card)
+        lines = named_request_lines(result)
+        self.people.setText(_people_html(lines))
+        self.people.setVisible(bool(lines))
 
     @staticmethod
     def _heading(result, found: list[MethodVerdict]) -> str:
@@ -208,3 +223,23 @@ class VerdictView(QWidget):
             ]
             for card in self.cards
         }
+
+
+def _people_html(lines: list[str]) -> str:
+    """The per-person lines: the heading bold, each model's group result, its people indented."""
+    if not lines:
+        return ""
+    head, *rest = lines
+    rows = [
+        f"<div style='margin-left:16px'>{html.escape(line.strip())}</div>"
+        if line.startswith("  ")
+        else _model_row(line)
+        for line in rest
+    ]
+    return f"<b>{html.escape(head)}</b>" + "".join(rows)
+
+
+def _model_row(line: str) -> str:
+    """``Model — group result``: the model's name in bold, a little space above it."""
+    model, sep, rest = line.partition(" — ")
+    return f"<div style='margin-top:6px'><b>{html.escape(model)}</b>{html.escape(sep + rest)}</div>"

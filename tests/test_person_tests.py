@@ -250,7 +250,18 @@ def test_person_lines_in_natural_id_order_with_words_and_p():
     assert len(printed) == 2 + 4
     run.models = {"retrain": SimpleNamespace(person_tests=None)}
     assert "--references" in named_request_lines(run)[1]
-    run.request = {"kind": "users", "selector": "random"}
+    run.request = {"kind": "users", "selector": "random"}  # a drawn request: each person too, up to the cap
+    run.models = {"retrain": report}
+    drawn = named_request_lines(run)
+    assert drawn[0].startswith("Each forgotten person") and drawn[2].startswith("  user 104: ") and len(drawn) == 6
+    import core.reporting.people_tests as people_tests
+
+    people_tests.PERSON_LINES_CAP, cap = 3, people_tests.PERSON_LINES_CAP
+    try:  # more people than the cap: the group result and where the lines are
+        assert named_request_lines(run)[2] == "  (4 people: one line each in the report and the result file)"
+    finally:
+        people_tests.PERSON_LINES_CAP = cap
+    run.request = {"kind": "items", "selector": "random"}
     assert named_request_lines(run) == []
 
 

@@ -74,18 +74,31 @@ def group_line(report) -> str | None:
     )
 
 
+PERSON_LINES_CAP = 30
+"""Up to this many forgotten people get a line each in the terminal and the window; a larger
+request gets each model's group result (every person's figures are in the result and report)."""
+
+
 def named_request_lines(result) -> list[str]:
-    """What ``cragru-run`` prints for a request naming people (``users:ids:…``): per model, its
-    group result and one line per person; one line saying why when the run has no test."""
+    """What ``cragru-run`` and the window's Verdict tab show for a request that forgets users:
+    per model its group result and one line per person (every named person of ``users:ids:…``;
+    otherwise up to :data:`PERSON_LINES_CAP` people); one line saying why when the run has no test."""
     request = result.request or {}
-    if request.get("kind") != "users" or request.get("selector") != "ids":
+    if request.get("kind") != "users":
         return []
-    lines = ["Each named person (likelihood-ratio test against the reference models):"]
+    named = request.get("selector") == "ids"
+    lines = [
+        "Each " + ("named" if named else "forgotten") + " person (likelihood-ratio test against the reference models):"
+    ]
     for name, report in result.models.items():
         if name in SKIPPED_MODELS or tests_of(report) is None:
             continue
         lines.append(f"{getattr(report, 'label', name) or name} — {group_line(report)}")
-        lines += ["  " + line for line in person_lines(report)]
+        people = person_lines(report)
+        if named or len(people) <= PERSON_LINES_CAP:
+            lines += ["  " + line for line in people]
+        else:
+            lines.append(f"  ({len(people):,} people: one line each in the report and the result file)")
     if len(lines) == 1:
         refs = getattr(result, "references", None)
         if refs is None or getattr(refs, "r", 0) < MIN_REFERENCES:

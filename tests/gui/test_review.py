@@ -186,3 +186,25 @@ def test_inspector_tells_a_popular_item_from_a_memory(qtbot, method_result):
     inspector.select_user(result.groups["users"]["retain"][0], "retain")
     assert "asked for nothing" in inspector.legend.text()
     assert not [t for t in inspector.titles("before") if "✕" in t]
+
+
+def test_verdict_view_lists_each_forgotten_person(qtbot, method_result):
+    """Below the cards: each model's per-person group result and one line per forgotten person
+    (the demo's request forgets 14 users), in the words the CLI prints."""
+    from core.reporting.people_tests import named_request_lines
+    from cragru_gui.verdict_view import VerdictView
+
+    result, _dataset = method_result
+    view = VerdictView()
+    qtbot.addWidget(view)
+    view.show_result(result)
+    lines = named_request_lines(result)
+    n_people = len(result.groups["forget_users_all"])
+    assert result.references is not None and lines, "the demo run has its reference ensemble"
+    assert sum(line.startswith("  user ") for line in lines) == 2 * n_people  # retrain and fine-tune
+    assert not view.people.isHidden()
+    text = view.people.text()
+    assert "Each forgotten person" in text and "<b>Fine-tune on retained data</b> — " in text
+    assert all(line.strip().split(":")[0] in text for line in lines if line.startswith("  user "))
+    view.clear()
+    assert view.people.isHidden()

@@ -10,6 +10,7 @@ from typing import Callable
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from core.model_cache import MemoryCache
 from core.reporting.export import export_all, write_report
 from cragru_gui import errors
 
@@ -62,13 +63,28 @@ def export_report(window, path: str | None = None):
     images, result = window.charts.png_images(), window.result
 
     def write() -> list[Path]:
+        signed = signed_for(result)  # the same signed receipt as File → Save receipt: one fingerprint
         if Path(path).suffix.lower() == ".pdf":
-            return [write_report(result, path, images)]
-        return export_all(result, path, images)
+            return [write_report(result, path, images, receipt=signed)]
+        return export_all(result, path, images, receipt=signed)
 
     return _write_in_background(
         window, "report", path, write, lambda written: "exported " + ", ".join(str(p) for p in written)
     )
+
+
+_SIGNED = MemoryCache(8)
+
+
+def signed_for(result) -> dict:
+    """The run's signed receipt, made once (off the GUI thread) and shared by its report and its
+    receipt file, so the report's sign-off block prints the fingerprint of the receipt saved."""
+    from core.receipt import signed_receipt
+
+    key = (result.run_id, id(result))
+    if key not in _SIGNED:
+        _SIGNED.put(key, signed_receipt(result))
+    return _SIGNED.get(key)
 
 
 def save_receipt(window, path: str | None = None):
@@ -86,7 +102,7 @@ def save_receipt(window, path: str | None = None):
         window,
         "receipt",
         path,
-        lambda: write_receipt(result, path),
+        lambda: write_receipt(result, path, signed=signed_for(result)),
         lambda written: (
             f"receipt written to {written} (check it with: cragru-run verify {Path(written).name} --data …)"
         ),

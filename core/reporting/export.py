@@ -96,9 +96,12 @@ def write_report(
     return write_html(result, path, images, audit, receipt)
 
 
-def export_all(result, html_path: str | Path, images: dict[str, bytes] | None = None) -> list[Path]:
-    """Write ``report.html`` plus ``<stem>-metrics.csv`` and ``<stem>.json`` beside it."""
-    html_path = write_html(result, html_path, images)
+def export_all(
+    result, html_path: str | Path, images: dict[str, bytes] | None = None, receipt: dict | None = None
+) -> list[Path]:
+    """Write ``report.html`` plus ``<stem>-metrics.csv`` and ``<stem>.json`` beside it; ``receipt``
+    as for :func:`write_report`."""
+    html_path = write_html(result, html_path, images, receipt=receipt)
     csv_path = write_csv(result, html_path.with_name(html_path.stem + "-metrics.csv"))
     json_path = write_json(result, html_path.with_name(html_path.stem + ".json"))
     return [html_path, csv_path, json_path]

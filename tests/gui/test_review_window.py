@@ -30,6 +30,13 @@ def test_after_cancel_every_view_says_cancelled(make_window, qtbot, tmp_path):
     assert task.wait(60)
     [pdf] = task.value
     assert pdf.read_bytes().startswith(b"%PDF")
+    # the report's sign-off block names the receipt saved from the same window (one signature)
+    from pypdf import PdfReader
+
+    from core.signing import receipt_fingerprint
+
+    receipt = json.loads((tmp_path / "receipt.json").read_text())
+    assert receipt_fingerprint(receipt) in PdfReader(str(pdf)).pages[0].extract_text()
     qtbot.waitUntil(lambda: "report.pdf" in window.statusBar().currentMessage(), timeout=5000)
     window.method_panel.set_epochs(500)
     window.method_panel.run_form.set_values({"use_cache": False})

@@ -49,11 +49,13 @@ def _e(text) -> str:
 
 
 class PeopleList(QWidget):
-    """The people of a chosen bar (or a map selection); double-click opens one in the Inspector."""
+    """The people of a chosen bar (or a map selection), also listed in the Inspector (its "Show:"
+    choice); double-click opens one there."""
 
-    def __init__(self, open_user, parent: QWidget | None = None) -> None:
+    def __init__(self, open_user, parent: QWidget | None = None, listed=None) -> None:
         super().__init__(parent)
         self.open_user = open_user
+        self.listed = listed  # (title, users): the same people listed in the Inspector
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel("Click a bar (or select on the map) to list those people.", self)
@@ -84,6 +86,8 @@ class PeopleList(QWidget):
         self.title.setText(f"<b>{_e(title)}</b>: {len(users):,} {noun}{more}")
         self.list.clear()
         self.users = shown.tolist()
+        if self.listed is not None and kind == "users":
+            self.listed(title, users.tolist())
         for u in self.users:
             text = names(u)
             if moved is not None and kind == "users":
@@ -295,7 +299,7 @@ class AffectedTab(QWidget):
         self.setObjectName("affectedTab")
         self.inspector, self.show_inspector = inspector, show_inspector
         self._shown = None
-        self.people = PeopleList(self._open_user, self)
+        self.people = PeopleList(self._open_user, self, listed=inspector.show_users)
         self.by_group = AffectedView(self.people, self)
         from cragru_gui.map_view import MapView
 

@@ -30,6 +30,7 @@ GROUP_CHOICES = (
     ("outsiders", "Outsiders (never trained on)"),
     ("all", "All users"),
 )
+CHOSEN = "chosen"  # people listed from the Who was affected tab (UserInspector.show_users)
 FORGOTTEN_BG = QColor("#ffe2cc")
 FORGOTTEN_FG = QColor("#8a3b00")
 UP, DOWN = "#2e7d32", "#b23b3b"
@@ -70,6 +71,7 @@ class UserInspector(QWidget):
         self.dataset = None
         self.removed_by_user: dict[int, np.ndarray] = {}
         self._users: list[int] = []
+        self._chosen: list[int] = []
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -147,6 +149,7 @@ class UserInspector(QWidget):
     # -- run --------------------------------------------------------------------------------
     def set_run(self, result, dataset, removed_by_user: dict | None = None) -> None:
         """``dataset`` gives titles (None when the run's dataset is not the one loaded)."""
+        self._drop_chosen()  # a new run: the people listed from the last one no longer apply
         self.result = result
         self.dataset = dataset
         self.removed_by_user = removed_by_user or {}
@@ -162,7 +165,18 @@ class UserInspector(QWidget):
         self.model_combo.blockSignals(False)
         self._fill_users()
 
+    def _drop_chosen(self) -> None:
+        index = self.group_combo.findData(CHOSEN)
+        if index >= 0:
+            self.group_combo.blockSignals(True)
+            if self.group_combo.currentIndex() == index:
+                self.group_combo.setCurrentIndex(0)
+            self.group_combo.removeItem(index)
+            self.group_combo.blockSignals(False)
+        self._chosen = []
+
     def clear(self, text: str = "") -> None:
+        self._drop_chosen()
         self.result = None
         self.before_list.clear()
         self.after_list.clear()
@@ -170,7 +184,24 @@ class UserInspector(QWidget):
         self.model_combo.clear()
         self.info.setText(text or "Run an experiment (or open one from History) to inspect users.")
 
+    def show_users(self, title: str, users) -> None:
+        """List ``users`` (a bar or a map selection of the Who-was-affected tab) as the
+        Inspector's "Show:" choice, named by ``title``; the first of them is shown."""
+        self._chosen = [int(u) for u in users]
+        label = f"{title} ({len(self._chosen):,})"
+        index = self.group_combo.findData(CHOSEN)
+        if index < 0:
+            self.group_combo.addItem(label, CHOSEN)
+            index = self.group_combo.count() - 1
+        self.group_combo.setItemText(index, label)
+        if self.group_combo.currentIndex() == index:
+            self._fill_users()
+        else:
+            self.group_combo.setCurrentIndex(index)
+
     def _group_users(self, group: str) -> list[int]:
+        if group == CHOSEN:
+            return list(self._chosen)
         g = self.result.groups if self.result else {}
         if group in ("retain", "similar"):
             return list(g.get("users", {}).get(group, []))

@@ -18,9 +18,13 @@ class FakeInspector:
     def __init__(self, result, dataset) -> None:
         self.result, self.dataset = result, dataset
         self.selected: list[int] = []
+        self.listed: list[tuple[str, list[int]]] = []
 
     def select_user(self, user: int, group=None) -> None:
         self.selected.append(user)
+
+    def show_users(self, title: str, users) -> None:
+        self.listed.append((title, list(users)))
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +70,7 @@ def test_tab_shows_the_planted_group_and_lists_its_people(qtbot, planted_run):
     assert tab.people.list.count() == int(in_a.sum())
     listed = tab.people.users
     assert in_a[listed].all()
+    assert inspector.listed == [(inspector.listed[0][0], listed)]  # the same people listed in the Inspector
     tab.people.list.itemActivated.emit(tab.people.list.item(0))
     assert inspector.selected == [listed[0]] and shown == [True]
     view.show_combo.setCurrentIndex(1)  # change against retraining: redraws without error
@@ -107,3 +112,19 @@ def test_tab_without_a_run_or_breakdown(qtbot, planted_run):
     tab.refresh()
     assert "no breakdown" in tab.by_group.sentence.text()
     assert "No map" in tab.map.caption.text()
+
+
+def test_the_inspector_lists_people_chosen_elsewhere(qtbot, planted_run):
+    """A bar's people become the Inspector's "Show:" choice; a new run drops it."""
+    from cragru_gui.user_inspector import CHOSEN, UserInspector
+
+    result, ds, in_a = planted_run
+    inspector = UserInspector()
+    qtbot.addWidget(inspector)
+    inspector.set_run(result, ds)
+    people = [int(u) for u in np.flatnonzero(in_a)]
+    inspector.show_users("group: A", people)
+    assert inspector.group_combo.currentData() == CHOSEN and "group: A" in inspector.group_combo.currentText()
+    assert [inspector.user_combo.itemData(i) for i in range(inspector.user_combo.count())] == people
+    inspector.set_run(result, ds)
+    assert inspector.group_combo.findData(CHOSEN) < 0

@@ -19,11 +19,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -39,6 +41,8 @@ SHOW_CHOICES = ((VALUE, "value (retraining: green dash)"), (CHANGE, "change agai
 METRIC_CHOICES = ("ndcg@10", "hit@10", "recall@10", "precision@10", "mrr@10", "jaccard@10", "rbo@10")
 EMPTY = "Run an experiment (or open one from History) to see who was affected, group by group."
 MAX_LISTED = 5000
+PLOT_HEIGHT = 180
+"""Pixels of one small multiple (the page scrolls when they do not all fit)."""
 WIDE_GROUPS = 6
 """An attribute with more groups than this (occupation) gets a whole row of plots."""
 
@@ -112,11 +116,13 @@ class GroupPlots(QWidget):
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.plots: dict[str, pg.PlotWidget] = {}
+        self.cells: list[QWidget] = []  # each plot with its title (and, for many groups, its key) above/below
 
     def clear(self) -> None:
-        for plot in self.plots.values():
-            self.grid.removeWidget(plot)
-            plot.deleteLater()
+        for cell in self.cells:
+            self.grid.removeWidget(cell)
+            cell.deleteLater()
+        self.cells.clear()
         self.plots.clear()
 
     def draw(self, breakdown, model: str, metric: str, show: str) -> None:
@@ -129,12 +135,16 @@ class GroupPlots(QWidget):
             span = columns if len(ab.groups) > WIDE_GROUPS else 1  # many groups: the whole row
             if span > 1 and cell % columns:
                 cell += columns - cell % columns
-            plot = make_plot(_title(ab, model, metric), "" if show == VALUE else "method − retrain")
+            plot = make_plot("", "" if show == VALUE else "method − retrain")
+            plot.setTitle(None)  # the title is a wrapping label above: a long one must not widen the plot
+            plot.setFixedHeight(PLOT_HEIGHT)  # the page scrolls; a plot neither squeezes nor balloons
             plot.setObjectName(f"affectedPlot_{name}")
             self._bars(plot, ab, model, metric, show)
             plot.scene().sigMouseClicked.connect(lambda event, p=plot, a=name: self._clicked(p, a, event))
             self.plots[name] = plot
-            self.grid.addWidget(plot, cell // columns, cell % columns, 1, span)
+            holder = _titled(plot, _title(ab, model, metric), _key(ab) if _numbered(ab) else "")
+            self.cells.append(holder)
+            self.grid.addWidget(holder, cell // columns, cell % columns, 1, span)
             cell += span
 
     def _bars(self, plot: pg.PlotWidget, ab, model: str, metric: str, show: str) -> None:
@@ -167,7 +177,10 @@ class GroupPlots(QWidget):
         else:
             plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(FIXED["retrain"], width=2)))
         axis = plot.getPlotItem().getAxis("bottom")
-        axis.setTicks([[(i, _short(g, 9 if n > WIDE_GROUPS else 14)) for i, g in enumerate(ab.groups)]])
+        if _numbered(ab):  # many or long names: numbers on the axis, the names in the key below
+            axis.setTicks([[(i, str(i + 1)) for i in range(n)]])
+        else:
+            axis.setTicks([[(i, _short(g)) for i, g in enumerate(ab.groups)]])
         plot.setXRange(-0.6, n - 0.4, padding=0)
         plot.setToolTip(
             "Bars: the method, with 95 % intervals; green: retraining (the gold standard). Click a bar to list the "
@@ -177,6 +190,35 @@ class GroupPlots(QWidget):
     def _clicked(self, plot: pg.PlotWidget, attribute: str, event) -> None:
         point = plot.getPlotItem().getViewBox().mapSceneToView(event.scenePos())
         self.on_group(attribute, int(round(point.x())))
+
+
+def _titled(plot: pg.PlotWidget, title: str, key: str) -> QWidget:
+    """``plot`` with its title above (wrapping) and, for many groups, the numbered key below."""
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    for text in (title, None, key):
+        if text is None:
+            layout.addWidget(plot)
+        elif text:
+            label = QLabel(text, holder)
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            layout.addWidget(label)
+    layout.addStretch(1)  # side by side, plots line up at the top
+    return holder
+
+
+def _numbered(ab) -> bool:
+    """Numbers on the axis (names in a key) where the names would run into each other."""
+    return len(ab.groups) > WIDE_GROUPS or (len(ab.groups) > 3 and max(len(g) for g in ab.groups) > 8)
+
+
+def _key(ab) -> str:
+    """``1 administrator · 2 artist · …``: the names behind the numbered bars."""
+    return " · ".join(f"<b>{i + 1}</b> {_e(g)}" for i, g in enumerate(ab.groups))
 
 
 def _short(group: str, width: int = 14) -> str:
@@ -232,7 +274,11 @@ class AffectedView(QWidget):
         self.sentence.setProperty("role", "info")
         layout.addWidget(self.sentence)
         self.plots = GroupPlots(self._group_clicked, self)
-        layout.addWidget(self.plots, 1)
+        scroll = QScrollArea(self)  # the plots keep a readable size and scroll on a small screen
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.plots)
+        layout.addWidget(scroll, 1)
         for combo in (self.model_combo, self.metric_combo, self.show_combo):
             combo.currentIndexChanged.connect(lambda *_: self.redraw())
 

@@ -1,11 +1,12 @@
 """Unlearning methods. Importing this package registers every built-in method.
 
-The list is explicit (no importlib strings): a new method adds one import line here.
+The list is explicit (no importlib strings): a new method adds one import line here, or lives
+outside the package as a plug-in (core/methods/plugins.py).
 """
 
-from core.methods import (  # noqa: F401,E402  # noqa: F401,E402  # noqa: F401,E402
+from core.methods import (  # noqa: F401 - importing registers each method
     controls,
-    cragru,  # noqa: F401,E402
+    cragru,
     dual_memory,
     e2urec,
     finetune,
@@ -15,7 +16,7 @@ from core.methods import (  # noqa: F401,E402  # noqa: F401,E402  # noqa: F401,E
     retrain,
     reverse_bpr,
     sisa,
-    unlearnrec,  # noqa: F401,E402
+    unlearnrec,
 )
 from core.methods.registry import (  # noqa: F401
     METHODS,

@@ -8,17 +8,12 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from core.events import StepRate
+from core.reporting.numbers import format_seconds
 
 
 def format_duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    """Elapsed time and time left, in whole seconds (the catalogue's one duration format)."""
+    return format_seconds(seconds, clock=True)
 
 
 class EtaEstimator(StepRate):

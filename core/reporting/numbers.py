@@ -14,10 +14,13 @@ FORMATS = (SCORE, AUC, SECONDS, SPEEDUP, COUNT)
 MISSING = "—"
 
 
-def format_seconds(seconds: float) -> str:
-    """``12.34 s`` below 100 s, ``12 min 16 s`` below an hour, ``1 h 02 min`` above."""
-    if seconds < 100:
-        return f"{seconds:.2f} s"
+def format_seconds(seconds: float, clock: bool = False) -> str:
+    """``12.34 s`` below 100 s, ``12 min 16 s`` below an hour, ``1 h 02 min`` above; as a
+    ``clock`` (elapsed and time left) whole seconds, ``12 s`` below a minute, then the same."""
+    if clock:
+        seconds = max(0, int(round(seconds)))
+    if seconds < (60 if clock else 100):
+        return f"{seconds} s" if clock else f"{seconds:.2f} s"
     whole = int(round(seconds))
     if whole < 3600:
         return f"{whole // 60} min {whole % 60:02d} s"

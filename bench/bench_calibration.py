@@ -1,6 +1,6 @@
 """Calibration of the verdict words (issue 22): how often each control gets each word.
 
-Per dataset, request and split seed one ordinary experiment (``core.runner``) with retraining
+Per dataset, request and split seed one ordinary experiment (``core.experiment``) with retraining
 and the five controls — a second retraining (model seed + 1000), the base unchanged, the base +
 1 % noise, the forgotten users' vectors re-drawn, ``ids_only`` — and the run's reference
 ensemble (``--references``; the dataset's default when not given). Prints each run's words, then
@@ -29,10 +29,10 @@ import torch  # noqa: E402
 
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
+from core.experiment import run_experiment  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.models.base import model_config  # noqa: E402
 from core.reporting.calibration import CONTROLS, SHORT, rates, table_text, targets, words_of  # noqa: E402
-from core.runner import run_experiment  # noqa: E402
 from core.split import SplitConfig  # noqa: E402
 
 DEFAULT_REQUESTS = ("users:random:0.05", "items:random:0.02", "interactions:random:0.01")

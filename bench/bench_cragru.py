@@ -6,7 +6,7 @@
     .venv/bin/python bench/bench_cragru.py --datasets ml-1m --users 20 --forget-fraction 0.1   # ML-1M on a CPU
 
 One split, one request (5 % of users, user-level), one evaluator for every model, as in
-``core.runner``; the pieces are driven here so that base, retrain and the LLM are built
+``core.experiment``; the pieces are driven here so that base, retrain and the LLM are built
 once and shared by the four strategies. The LLM ranks a seeded sample of users per
 group (``--users``); base and retrain are measured on the very same users beside it
 (and on every user, for reference). For each strategy we report the fused ranking

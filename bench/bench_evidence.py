@@ -1,6 +1,6 @@
 """Benchmark of issue 12: which methods really forget, measured by evidence that cannot be fooled.
 
-For each base model and request kind, one ordinary experiment (``core.runner``) with
+For each base model and request kind, one ordinary experiment (``core.experiment``) with
 every method, and per model: the fold-in and record-level attack AUCs with their 95 %
 user-bootstrap intervals and their paired difference against retrain, top-10 agreement
 with retrain (Jaccard) per group, forgotten-item recall, retain NDCG@10 against
@@ -33,9 +33,9 @@ import torch  # noqa: E402
 from bench.console import event_printer, fmt  # noqa: E402
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
+from core.experiment import run_experiment  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.models.base import model_config  # noqa: E402
-from core.runner import run_experiment  # noqa: E402
 
 DEFAULT_METHODS = (
     "retrain",

@@ -30,10 +30,10 @@ def make_run(store_path: Path) -> str:
 
     from core.config import ExperimentConfig, MethodChoice
     from core.data.loaders import load_dataset
+    from core.experiment import run_experiment
     from core.forget_request import ForgetRequest
     from core.history import RunStore
     from core.models.base import ModelConfig
-    from core.runner import run_experiment
 
     config = ExperimentConfig(
         model=replace(ModelConfig(), epochs=4),

@@ -132,7 +132,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def _run_all(configs: list, args: argparse.Namespace, store) -> list:
     """Every seed's experiment, one after another, through one progress printer."""
-    from core.runner import run_experiment
+    from core.experiment import run_experiment
 
     printer = _ProgressPrinter(args.quiet)
     try:

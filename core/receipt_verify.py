@@ -197,8 +197,8 @@ def check_data(signed: dict, data_path: str | None) -> tuple[Verification | None
     """(a failure or None, what matched) for the data and the request on them."""
     from core.config import ExperimentConfig
     from core.data.fingerprint import changed_files, fingerprint_data
+    from core.experiment import load_data
     from core.reporting.subjects import forgotten_subjects
-    from core.runner import load_data
 
     recorded, expected = signed.get("data"), signed.get("subjects")
     if not recorded or not expected:

@@ -120,8 +120,8 @@ def replay_receipt(signed: dict, data_path: str | None = None) -> Replayed:
     """Re-run the signed experiment on ``data_path`` (default: the signed source) and compare."""
     from core.config import ExperimentConfig
     from core.data.fingerprint import changed_files, fingerprint_data
+    from core.experiment import run_experiment
     from core.receipt import build_audit, receipt_content
-    from core.runner import run_experiment
 
     path = data_path or (signed.get("data") or {}).get("source") or signed["config"]["data"]["path"]
     config = ExperimentConfig.from_dict(signed["config"])

@@ -43,7 +43,7 @@ def _default_store():
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, *, settings: Settings | None = None, store_factory=_default_store, runner=None) -> None:
+    def __init__(self, *, settings: Settings | None = None, store_factory=_default_store, experiment_fn=None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_TITLE)
@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         apply_saved_plugins(self.settings)  # before the method list is built
         self.store_factory = store_factory
-        self.runner = runner  # the experiment function (tests pass a fake)
+        self.experiment_fn = experiment_fn  # run_experiment itself unless a test passes a fake
         self.tasks = TaskRunner(self)
         self.workspace = Workspace(self.tasks)
         self.engine_events = EngineEvents(self)
@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         if n_seeds > 1:  # the experiment over several split seeds, in turn
             work, on_event, on_done = seeds_view.seeds_plan(self, config, n_seeds, store)
         else:
-            work = experiment_task(config, store=store, dataset=self.dataset, runner=self.runner)
+            work = experiment_task(config, store=store, dataset=self.dataset, experiment_fn=self.experiment_fn)
             on_event, on_done = self.engine_events.dispatch, self._run_done
         self.tasks.start(
             "run",

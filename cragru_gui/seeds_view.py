@@ -28,12 +28,12 @@ from core.seeds import run_seeds, seed_configs, spread_text, summarise
 CUTOFF = "@10"
 
 
-def seeds_task(configs: list, store=None, dataset=None, runner: Callable[..., Any] | None = None):
+def seeds_task(configs: list, store=None, dataset=None, experiment_fn: Callable[..., Any] | None = None):
     """The task function: ``run_experiment`` for each config in turn, on the task's sinks;
     returns every result (a cancel stops at the running seed's next check)."""
 
     def run(task):
-        run_experiment = runner
+        run_experiment = experiment_fn
         if run_experiment is None:
             from core.experiment import run_experiment
 
@@ -65,7 +65,7 @@ def seeds_plan(window, config, n_seeds: int, store=None):
         window.seed_dialog = SeedSummaryDialog(results, window)
         window.seed_dialog.show()
 
-    work = seeds_task(seed_configs(config, n_seeds), store, window.dataset, window.runner)
+    work = seeds_task(seed_configs(config, n_seeds), store, window.dataset, window.experiment_fn)
     return work, route_seed_events(started, dispatch), done
 
 

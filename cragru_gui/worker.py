@@ -212,11 +212,11 @@ class EngineEvents(QObject):
         self._route(event)
 
 
-def experiment_task(config, store=None, dataset=None, runner: Callable[..., Any] | None = None):
+def experiment_task(config, store=None, dataset=None, experiment_fn: Callable[..., Any] | None = None):
     """The task function of one experiment: ``run_experiment(config, task.emit, task.should_stop, ...)``."""
 
     def run(task: Task):
-        run_experiment = runner
+        run_experiment = experiment_fn
         if run_experiment is None:
             from core.experiment import run_experiment
         return run_experiment(config, task.emit, task.should_stop, dataset=dataset, store=store)

@@ -47,7 +47,7 @@ ARGS = [
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from core.runner import run_experiment
+    from core.experiment import run_experiment
 
     folder = tmp_path_factory.mktemp("data")
     data = _write_csv(folder / "interactions.csv")
@@ -81,8 +81,8 @@ def test_item_request_says_who_counts_as_a_forgotten_user(run):
     from dataclasses import replace
 
     from core.config import ExperimentConfig
+    from core.experiment import load_data
     from core.reporting.subjects import forgotten_subjects
-    from core.runner import load_data
 
     _data, result = run
     config = ExperimentConfig.from_dict(result.config)

@@ -23,7 +23,7 @@ REQUESTS = ("users:random:0.05", "items:random:0.02", "interactions:random:0.01"
 
 def _run(request: str, path: str = "demo", references: int | None = None):
     from core.config import DataConfig
-    from core.runner import run_experiment
+    from core.experiment import run_experiment
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # two shared cores: a second intra-op thread mostly waits

@@ -36,7 +36,7 @@ def _write_csv(path, n_users=40, n_items=30, per_user=12, seed=0):
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from core.runner import run_experiment
+    from core.experiment import run_experiment
 
     folder = tmp_path_factory.mktemp("data")
     data = _write_csv(folder / "interactions.csv")

@@ -167,7 +167,7 @@ def build_audit(result, dataset: Dataset | None = None, data: DataFingerprint | 
     subjects, found_examples = None, ()
     try:
         if config is not None and dataset is None:
-            from core.runner import load_data
+            from core.experiment import load_data
 
             dataset = load_data(config)
         if dataset is not None and config is not None:

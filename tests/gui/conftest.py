@@ -91,9 +91,9 @@ def tiny_result():
     """One finished demo run (retraining, 3 epochs) shared by widget tests."""
     from core.config import ExperimentConfig, MethodChoice
     from core.data.loaders import load_dataset
+    from core.experiment import prepare_data, run_experiment
     from core.forget_request import ForgetRequest
     from core.models.base import ModelConfig
-    from core.runner import prepare, run_experiment
 
     dataset = load_dataset("demo")
     config = ExperimentConfig(
@@ -103,7 +103,7 @@ def tiny_result():
         mia=False,
     )
     result = run_experiment(config, dataset=dataset)
-    prepared = prepare(config, dataset)
+    prepared = prepare_data(config, dataset)
     rows = prepared.request.removed_rows
     users, items = dataset.users[rows], dataset.items[rows]
     removed = {int(u): items[users == u] for u in set(users.tolist())}
@@ -116,9 +116,9 @@ def method_result():
     on, so every verdict question has evidence (3 epochs; about half a minute on a CPU)."""
     from core.config import ExperimentConfig, MethodChoice
     from core.data.loaders import load_dataset
+    from core.experiment import run_experiment
     from core.forget_request import ForgetRequest
     from core.models.base import ModelConfig
-    from core.runner import run_experiment
 
     dataset = load_dataset("demo")
     config = ExperimentConfig(

@@ -161,12 +161,12 @@ def test_item_requests_say_who_counts_as_a_forgotten_user(qtbot, tiny_result):
 
 # -- inspector -------------------------------------------------------------------------------------------
 def test_inspector_tells_a_popular_item_from_a_memory(qtbot, method_result):
-    from core.runner import prepare
+    from core.experiment import prepare_data
     from cragru_gui.user_inspector import UserInspector
 
     result, dataset = method_result
     config = __import__("core.config", fromlist=["ExperimentConfig"]).ExperimentConfig.from_dict(result.config)
-    rows = prepare(config, dataset).request.removed_rows
+    rows = prepare_data(config, dataset).request.removed_rows
     users, items = dataset.users[rows], dataset.items[rows]
     removed = {int(u): items[users == u] for u in set(users.tolist())}
     inspector = UserInspector()

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 from core.seeds import SEEDS_PARAM
 
 
-def _fake_runner(hand_built_result, calls):
+def _fake_experiment(hand_built_result, calls):
     def run(config, on_event=None, should_stop=None, dataset=None, store=None):
         seed = config.split.seed
         calls.append(seed)
@@ -40,7 +40,7 @@ def test_seeds_spin_box_comes_from_the_spec(make_window):
 def test_window_runs_several_seeds_and_shows_the_summary(make_window, qtbot, hand_built_result, shown_errors):
     window = make_window()
     calls: list[int] = []
-    window.runner = _fake_runner(hand_built_result, calls)
+    window.experiment_fn = _fake_experiment(hand_built_result, calls)
     window.method_panel.seeds_spin.setValue(3)
     window.start_run()
     with qtbot.waitSignal(window.tasks.finished, timeout=60_000, check_params_cb=lambda kind: kind == "run"):

@@ -146,7 +146,7 @@ def test_engine_events_become_typed_signals(qtbot):
             return False
 
     task = Collect()
-    assert experiment_task("the config", runner=run_experiment)(task) == "the config"
+    assert experiment_task("the config", experiment_fn=run_experiment)(task) == "the config"
     for event in task.emitted:
         events.dispatch(event)
     assert seen == [

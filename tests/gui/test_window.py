@@ -232,7 +232,7 @@ def test_split_controls_reach_the_split_and_the_run(make_window, qtbot):
         seen.append(config)
         raise Cancelled("only the configuration is checked")
 
-    window.runner = engine
+    window.experiment_fn = engine
     with qtbot.waitSignal(window.tasks.finished, timeout=10_000):
         window.start_run()
     assert seen[0].split == SplitConfig(mode="chrono", outsider_fraction=0.25, seed=4)

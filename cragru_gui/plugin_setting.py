@@ -21,12 +21,9 @@ def saved_plugins(settings: Settings) -> list[str]:
 def apply_saved_plugins(settings: Settings) -> None:
     """Hand the saved files to the engine before it lists its methods (it loads them with
     the installed plug-ins; one that fails is reported, never fatal)."""
-    from core.methods.plugins import PLUGINS_ENV
+    from core.methods.plugins import remember_files
 
-    known = [p for p in os.environ.get(PLUGINS_ENV, "").split(os.pathsep) if p]
-    extra = [p for p in saved_plugins(settings) if p not in known]
-    if extra:
-        os.environ[PLUGINS_ENV] = os.pathsep.join(known + extra)
+    remember_files(saved_plugins(settings))
 
 
 def choose_plugin_file(parent: QWidget) -> str:

@@ -62,7 +62,7 @@ def load_plugin_file(path: str | os.PathLike) -> list[str]:
             del METHODS[added]
         raise ConfigError(f"method plug-in {file.name!r} failed{_where(exc, resolved)}: {exc}") from None
     _loaded_files[resolved] = name
-    _remember(resolved)
+    remember_files([str(resolved)])
     return sorted(set(METHODS) - before)
 
 
@@ -71,11 +71,18 @@ def _where(exc: BaseException, file: Path) -> str:
     return f" at line {frames[-1].lineno}" if frames else ""
 
 
-def _remember(file: Path) -> None:
-    """Add ``file`` to ``CRAGRU_PLUGINS`` so Ray workers and child processes load it too."""
-    known = [p for p in os.environ.get(PLUGINS_ENV, "").split(os.pathsep) if p]
-    if str(file) not in known:
-        os.environ[PLUGINS_ENV] = os.pathsep.join(known + [str(file)])
+def remembered_files() -> list[str]:
+    """The plug-in files named by ``CRAGRU_PLUGINS``."""
+    return [p for p in os.environ.get(PLUGINS_ENV, "").split(os.pathsep) if p]
+
+
+def remember_files(paths: list[str]) -> None:
+    """Add ``paths`` to ``CRAGRU_PLUGINS`` (once each), so this process loads them with the
+    installed plug-ins and Ray workers and child processes load them too."""
+    known = remembered_files()
+    extra = [p for p in dict.fromkeys(paths) if p not in known]
+    if extra:
+        os.environ[PLUGINS_ENV] = os.pathsep.join(known + extra)
 
 
 def _register_loaded(value: Any) -> None:
@@ -101,7 +108,7 @@ def load_installed_plugins() -> None:
             _register_loaded(point.load())
         except Exception as exc:  # noqa: BLE001 - one bad plug-in must not stop the others
             problems.append(f"method plug-in {point.name!r} ({point.value}) not loaded: {exc}")
-    for path in [p for p in os.environ.get(PLUGINS_ENV, "").split(os.pathsep) if p]:
+    for path in remembered_files():
         try:
             load_plugin_file(path)
         except ConfigError as exc:

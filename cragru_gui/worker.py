@@ -34,6 +34,7 @@ from core.events import (
     ProgressEvent,
     StageEvent,
 )
+from cragru_gui import gc_guard
 
 _CALLBACKS = ("on_event", "on_done", "on_error", "on_cancelled", "on_finished")
 
@@ -123,6 +124,7 @@ class TaskRunner(QObject):
         return task
 
     def _launch(self, task: Task) -> None:
+        gc_guard.install()  # no cyclic collection on the worker thread (it could free Qt objects there)
         self._running[task.kind] = task
         task.thread = threading.Thread(target=task._run, name=f"cragru-{task.kind}", daemon=True)
         task.thread.start()

@@ -25,6 +25,16 @@ class ErrorRecorder:
         return bool(self.calls)
 
 
+@pytest.fixture(autouse=True)
+def gui_thread_collection():
+    """A test's task runner moves garbage collection onto the GUI thread (cragru_gui.gc_guard);
+    afterwards collect here and hand it back, so the engine tests that follow collect as usual."""
+    yield
+    from cragru_gui import gc_guard
+
+    gc_guard.uninstall()
+
+
 @pytest.fixture
 def shown_errors(monkeypatch):
     from cragru_gui import errors

@@ -157,3 +157,32 @@ def test_engine_events_become_typed_signals(qtbot):
         ("attack", 0.6),
         ("log", ("hello", "info")),
     ]
+
+
+def test_garbage_is_collected_on_the_gui_thread_while_tasks_run(qtbot, runner):
+    """A cycle freed by a worker thread's allocations is collected by the GUI thread's timer."""
+    import gc
+
+    from PySide6.QtCore import QCoreApplication
+
+    from cragru_gui.gc_guard import GuiThreadCollector
+
+    collected_on = []
+
+    class Node:
+        def __del__(self):
+            collected_on.append(threading.get_ident())
+
+    def work(task):
+        for _ in range(20_000):  # allocations enough to cross generation 0's threshold many times
+            node = Node()
+            node.me = node
+        return None
+
+    with qtbot.waitSignal(runner.finished, timeout=30_000):
+        runner.start("job", work)
+    assert not gc.isenabled()
+    collector = QCoreApplication.instance().findChild(GuiThreadCollector)
+    qtbot.waitUntil(lambda: len(collected_on) >= 1_000, timeout=10_000)
+    assert collector.collections >= 1
+    assert set(collected_on) == {threading.get_ident()}  # every cycle freed on the GUI thread

@@ -237,3 +237,23 @@ def test_real_ml100k():
     assert set(np.unique(ds.ratings)) == {1.0, 2.0, 3.0, 4.0, 5.0}
     assert ds.item_meta["title"].notna().all() and len(ds.all_genres()) == 18
     assert ds.user_meta[["age", "gender", "occupation"]].notna().all().all()
+
+
+def test_csv_profile_columns_become_user_attributes(tmp_path):
+    """Extra columns with one value per user are the user's profile (breakdown by attribute);
+    a column that varies within a user describes the interaction and is left out."""
+    from core.breakdown.attributes import available
+
+    path = tmp_path / "interactions.csv"
+    path.write_text(
+        "user,item,rating,gender,country,note\n"
+        "u1,i1,5,F,PT,good\nu1,i2,3,F,PT,bad\nu2,i1,4,M,用户国,ok\nu2,i3,2,M,用户国,ok\nu3,i2,1,,,meh\n"
+    )
+    ds = load_dataset(str(path))
+    assert list(ds.user_meta.columns) == ["gender", "country"]
+    assert ds.user_meta["gender"].tolist()[:2] == ["F", "M"] and pd.isna(ds.user_meta["gender"].iloc[2])
+    assert ds.user_meta["country"].tolist()[:2] == ["PT", "用户国"]
+    assert available(ds) == ["activity", "gender", "country"]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("user,item,rating\nu1,i1,5\nu2,i2,3\n")
+    assert load_dataset(str(plain)).user_meta is None

@@ -425,7 +425,31 @@ def load_csv(path: Path, *, columns: dict | None = None, sep: str | None = None)
         time_columns=[roles["timestamp"]] if "timestamp" in roles else [],
     )
     out = pd.DataFrame({role: frame[name].to_numpy() for role, name in roles.items()})
-    return RawData(out[[r for r in _ROLES if r in out]])
+    extra = [name for name in header if name not in set(roles.values())]
+    return RawData(out[[r for r in _ROLES if r in out]], user_meta=profile_columns(frame, roles["user"], extra))
+
+
+MAX_PROFILE_COLUMNS = 50
+"""Extra columns kept as user profile at most (a wide export keeps its first fifty)."""
+
+
+def profile_columns(frame: pd.DataFrame, user: str, names: Sequence[str]) -> pd.DataFrame | None:
+    """The extra columns that hold one value per user (age, gender, country …), by raw user ID.
+
+    A column that varies within a user's rows describes the interaction, not the person, and
+    is left out, as is one with no value at all; the breakdown by attribute (issue 25) reads
+    what is kept."""
+    if not names:
+        return None
+    ids = frame[user].astype(str)
+    kept = {}
+    for name in list(names)[:MAX_PROFILE_COLUMNS]:
+        values = frame[name]
+        if values.isna().all():
+            continue
+        if (values.groupby(ids).nunique(dropna=True) <= 1).all():
+            kept[name] = values.groupby(ids).first()
+    return pd.DataFrame(kept) if kept else None
 
 
 def _load_positional(path: Path, sep: str, quoted: bool, n_fields: int, columns: dict) -> RawData:

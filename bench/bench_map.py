@@ -7,7 +7,7 @@ user (a method's and retraining's, sharing about half their items). Timed, media
 * ``layout``: the seeded PCA to 2-D (:func:`core.breakdown.map_layout.layout_2d`) — done
   once per run in the engine, not when the map is shown;
 * ``colour``: 1 − Jaccard with retraining per user and its colour band;
-* ``draw``: :meth:`cragru_gui.map_view.MapView.draw` (every scatter item's points set);
+* ``draw``: :meth:`cragru_gui.inspector.map_view.MapView.draw` (every scatter item's points set);
 * ``paint``: the first full paint of the 900 × 650 map widget (``QWidget.grab``) after it;
 * ``shown`` = colour + draw + paint: what a person waits for when the map opens;
 * ``lasso``: selecting the points inside a 40-vertex polygon.
@@ -58,7 +58,7 @@ def timed(fn, repeats: int) -> tuple[float, object]:
 
 def bench_size(view, n: int, dim: int, repeats: int) -> dict[str, float]:
     from core.breakdown.map_layout import inside_polygon, layout_2d, moved_from_retrain
-    from cragru_gui.map_view import USER_BANDS, band_of_moved
+    from cragru_gui.inspector.map_view import USER_BANDS, band_of_moved
 
     vectors, method, retrain = synthetic(n, dim)
     out = {}
@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from PySide6.QtWidgets import QApplication
 
-    from cragru_gui.affected_view import PeopleList
-    from cragru_gui.map_view import MapView
+    from cragru_gui.inspector.affected_view import PeopleList
+    from cragru_gui.inspector.map_view import MapView
 
     app = QApplication.instance() or QApplication([])
     view = MapView(PeopleList(lambda user: None))

@@ -51,8 +51,8 @@ def grab(size: str, out: Path, store_path: Path, run_id: str) -> list[Path]:
 
     from core.history import RunStore
     from cragru_gui.app import create_app
-    from cragru_gui.main_window import MainWindow
     from cragru_gui.settings import Settings
+    from cragru_gui.window.main_window import MainWindow
 
     app = create_app()
     window = MainWindow(

@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app([sys.argv[0]])
     splash = _splash(app)
     _probe("splash")
-    from cragru_gui.main_window import MainWindow
     from cragru_gui.settings import Settings
+    from cragru_gui.window.main_window import MainWindow
 
     settings = Settings()
     if args.reset_settings:

@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from cragru_gui import errors
     from cragru_gui.app import create_app
-    from cragru_gui.main_window import MainWindow
     from cragru_gui.settings import Settings
+    from cragru_gui.window.main_window import MainWindow
 
     app = create_app([sys.argv[0]])
     errors.show_error = lambda parent, title, message, details=None: print(

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-from cragru_gui.glossary import HelpButton
+from cragru_gui.common.glossary import HelpButton
 
 
 def legend_html(names: Iterable[str], colour, text=lambda name: name, lead: str = "") -> str:

@@ -16,7 +16,7 @@ from cragru_gui.charts.chart_frame import ChartFrame, curve_legend_html, legend_
 from cragru_gui.charts.plotting import ModelColours, widget_png
 from cragru_gui.charts.result_bars import ResultBars
 from cragru_gui.charts.training_curves import TrainingCurves
-from cragru_gui.run_notes import sampled_models
+from cragru_gui.common.run_notes import sampled_models
 
 MODEL_TEXT = {"base": "base (trained on all data)", "retrain": "retrain (gold standard)"}
 SHORT_TEXT = {"base": "base", "retrain": "retrain (target)"}

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cragru_gui.table_models import make_proxy
+from cragru_gui.common.table_models import make_proxy
 
 
 class SearchableTable(QWidget):

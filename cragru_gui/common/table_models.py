@@ -1,5 +1,5 @@
 """Qt table models: dataset users and items, and the run history (the metrics of a run
-are in :mod:`cragru_gui.metric_table`).
+are in :mod:`cragru_gui.results.metric_table`).
 
 Each model serves the display text, a sort key under :data:`SORT_ROLE` (numbers sort
 as numbers) and tooltips; views wrap them in :func:`make_proxy` for search and sorting.

@@ -347,7 +347,7 @@ class AffectedTab(QWidget):
         self._shown = None
         self.people = PeopleList(self._open_user, self, listed=inspector.show_users)
         self.by_group = AffectedView(self.people, self)
-        from cragru_gui.map_view import MapView
+        from cragru_gui.inspector.map_view import MapView
 
         self.map = MapView(self.people, self)
         self.pages = QTabWidget(self)

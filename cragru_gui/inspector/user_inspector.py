@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cragru_gui.inspector_marks import legend_text, removed_marker
+from cragru_gui.inspector.inspector_marks import legend_text, removed_marker
 
 GROUP_CHOICES = (
     ("forget", "Forgotten users"),

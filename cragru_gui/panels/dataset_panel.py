@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.workspace import Change, Workspace
-from cragru_gui import column_dialog, errors
+from cragru_gui import errors
+from cragru_gui.panels import column_dialog
 
 KNOWN_MARKERS = {"u.data", "ratings.dat", "user_artists.dat", "ratings.csv"}
 GENERIC_SUFFIXES = {".csv", ".tsv", ".txt"}

@@ -28,10 +28,10 @@ from core.errors import ConfigError
 from core.forget_request import ForgetRequest
 from core.split import SPLIT_PARAMS, SplitConfig
 from core.workspace import Change, Workspace, WorkspaceState
-from cragru_gui.param_form import ParamForm
-from cragru_gui.run_notes import forgotten_users_sentence
-from cragru_gui.searchable_table import SearchableTable
-from cragru_gui.table_models import ItemTableModel, UserTableModel
+from cragru_gui.common.param_form import ParamForm
+from cragru_gui.common.run_notes import forgotten_users_sentence
+from cragru_gui.common.searchable_table import SearchableTable
+from cragru_gui.common.table_models import ItemTableModel, UserTableModel
 
 KIND_LABELS = (("users", "Users"), ("items", "Items"), ("interactions", "Interactions"))
 SELECTOR_LABELS = {

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from cragru_gui import errors
-from cragru_gui.table_models import HistoryTableModel, make_proxy
+from cragru_gui.common.table_models import HistoryTableModel, make_proxy
 
 
 class HistoryPanel(QWidget):

@@ -22,8 +22,8 @@ from core.models.base import MODEL_PARAMS, ModelConfig, model_config
 from core.params import spec_named
 from core.references.settings import REFERENCES_PARAM
 from core.seeds import SEEDS_PARAM
-from cragru_gui.method_presets import preset_row
-from cragru_gui.param_form import ParamForm
+from cragru_gui.common.param_form import ParamForm
+from cragru_gui.panels.method_presets import preset_row
 from cragru_gui.worker import TaskRunner
 
 MODEL_FIELDS = ("name", "epochs", "dim")  # the base-model settings the window offers

@@ -18,8 +18,8 @@ from PySide6.QtGui import QBrush, QColor
 from core.reporting import judgement
 from core.reporting.catalogue import TARGET_SENTENCES, entry_for, ordered_keys
 from core.reporting.intervals import difference, difference_text, value_text
-from cragru_gui.run_notes import sampled_models
-from cragru_gui.table_models import KEY_ROLE, SORT_ROLE, KeyedTableModel, TableIndex, sort_key
+from cragru_gui.common.run_notes import sampled_models
+from cragru_gui.common.table_models import KEY_ROLE, SORT_ROLE, KeyedTableModel, TableIndex, sort_key
 
 VERDICT_COLOURS = {  # tints told apart under red-green colour blindness (blue / orange), never alone:
     judgement.GOOD: QColor("#d4e9f7"),  # every coloured cell also starts with its VERDICT_MARKS sign

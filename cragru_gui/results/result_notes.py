@@ -10,8 +10,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QTextBrowser, QToolButton, QVBoxLayout, QWidget
 
 from core.reporting.numbers import format_seconds
-from cragru_gui.metric_table import KIND_TEXT
-from cragru_gui.run_notes import result_forgotten_users
+from cragru_gui.common.run_notes import result_forgotten_users
+from cragru_gui.results.metric_table import KIND_TEXT
 
 
 def _words(key: str) -> str:

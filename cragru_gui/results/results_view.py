@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 
 from core.reporting.catalogue import entry_for, families_in
 from core.reporting.judgement import EXPLANATIONS, LEGEND
-from cragru_gui.glossary import HelpButton, explain, keys_html, show_glossary
-from cragru_gui.metric_table import VERDICT_COLOURS, VERDICT_MARKS, MetricTableModel
-from cragru_gui.result_notes import NotesPanel, column_menu_button, result_sentences
-from cragru_gui.table_models import KEY_ROLE
+from cragru_gui.common.glossary import HelpButton, explain, keys_html, show_glossary
+from cragru_gui.common.table_models import KEY_ROLE
+from cragru_gui.results.metric_table import VERDICT_COLOURS, VERDICT_MARKS, MetricTableModel
+from cragru_gui.results.result_notes import NotesPanel, column_menu_button, result_sentences
 
 CUTOFF_CHOICES = (("@10", "Cut-off @10"), ("", "All cut-offs"), ("@5", "Cut-off @5"), ("@20", "Cut-off @20"))
 

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from core.reporting.people_tests import named_request_lines
 from core.reporting.verdicts import LIGHT_COLOURS, LIGHT_WORDS, MethodVerdict, Verdict, verdicts
-from cragru_gui.glossary import HelpButton
-from cragru_gui.run_notes import result_forgotten_users, sample_note
+from cragru_gui.common.glossary import HelpButton
+from cragru_gui.common.run_notes import result_forgotten_users, sample_note
 
 WAITING = (
     "The verdict appears here when a run ends: for each method, is the data forgotten, who else was "

@@ -18,7 +18,7 @@ from core.sweeps.stream import MAX_STEPS, StreamResult, run_stream
 from core.sweeps.stream_command import stream_panels
 from core.sweeps.svg import panels_svg
 from cragru_gui import errors
-from cragru_gui.sweep_plots import StreamPlots
+from cragru_gui.sweep.sweep_plots import StreamPlots
 
 KIND = "stream"
 

@@ -1,7 +1,7 @@
 """The Sweep tab's set-up: the grid a person builds by hand, turned into the same TOML-shaped
 dict ``cragru-run sweep`` reads, so :func:`core.sweeps.grid.grid_from_dict` expands it.
 
-The method list reuses the Method panel's :class:`~cragru_gui.method_panel.MethodEntry`
+The method list reuses the Method panel's :class:`~cragru_gui.panels.method_panel.MethodEntry`
 (the registry's ParamSpec forms); base models, run switches and seeds come from their
 specs too. Nothing here expands cells or runs anything: that is ``core``'s.
 """
@@ -32,8 +32,8 @@ from core.models.base import MODEL_PARAMS
 from core.params import spec_named
 from core.split import SplitConfig
 from core.sweeps.grid import Grid, grid_from_dict
-from cragru_gui.method_panel import MethodEntry
-from cragru_gui.param_form import ParamForm
+from cragru_gui.common.param_form import ParamForm
+from cragru_gui.panels.method_panel import MethodEntry
 
 SIZED_SELECTORS = ("random", "core", "edge", "popular")  # the selectors that take a share, a size
 DEFAULT_SIZES = "0.05, 0.1"

@@ -1,6 +1,6 @@
 """The Sweep tab: many ordinary experiments from one grid, run by ``core.sweeps`` on Ray (or
 in this process), each cell shown as it finishes, then the series over seeds plotted against
-request size; and a Stream page (:mod:`cragru_gui.stream_view`) beside it.
+request size; and a Stream page (:mod:`cragru_gui.sweep.stream_view`) beside it.
 
 Everything runs through the window's one :class:`~cragru_gui.worker.TaskRunner` (kinds
 ``sweep`` and ``stream``); the grid, the cells, the engine and the series are ``core``'s.
@@ -35,9 +35,9 @@ from core.sweeps.engine import RayOptions, SweepReport, finished_result, run_swe
 from core.sweeps.grid import Cell, Grid
 from core.sweeps.sweep_command import write_summary
 from cragru_gui import errors
-from cragru_gui.stream_view import StreamView
-from cragru_gui.sweep_plots import SweepPlots
-from cragru_gui.sweep_setup import SweepSetup
+from cragru_gui.sweep.stream_view import StreamView
+from cragru_gui.sweep.sweep_plots import SweepPlots
+from cragru_gui.sweep.sweep_setup import SweepSetup
 
 KIND = "sweep"
 FIGURE_KEYS = ("retain/ndcg@10", "forgotten_recall@10", "time_s")  # the key figures of a finished cell

@@ -21,14 +21,17 @@ from PySide6.QtWidgets import QMainWindow, QSplitter
 from core.config import DataConfig, ExperimentConfig
 from core.errors import CragruError, MethodFailed
 from core.workspace import Change, Workspace, removed_for_config
-from cragru_gui import errors, exports, screen_fit, seeds_view, widget_policy, window_ui
-from cragru_gui.compare_view import CompareDialog
-from cragru_gui.dataset_panel import describe_source
-from cragru_gui.plugin_setting import apply_saved_plugins
+from cragru_gui import errors
+from cragru_gui.common import widget_policy
+from cragru_gui.panels.dataset_panel import describe_source
+from cragru_gui.panels.plugin_setting import apply_saved_plugins
 from cragru_gui.resources import app_icon
-from cragru_gui.run_bar import format_duration
-from cragru_gui.run_views import CANCELLED, FAILED, RunViews
+from cragru_gui.results import seeds_view
+from cragru_gui.results.compare_view import CompareDialog
 from cragru_gui.settings import Settings
+from cragru_gui.window import exports, screen_fit, window_ui
+from cragru_gui.window.run_bar import format_duration
+from cragru_gui.window.run_views import CANCELLED, FAILED, RunViews
 from cragru_gui.worker import EngineEvents, TaskRunner, experiment_task
 
 APP_TITLE = "CRAGRU Studio"

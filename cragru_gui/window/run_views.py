@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from core.reporting.story import result_story
-from cragru_gui.run_notes import sampled_models
+from cragru_gui.common.run_notes import sampled_models
 
 CANCELLED, FAILED = "cancelled", "failed"
 STOPPED_NOTE = {CANCELLED: "run cancelled:\nnothing measured", FAILED: "run failed:\nnothing measured"}

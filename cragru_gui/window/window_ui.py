@@ -1,6 +1,6 @@
 """The main window's widgets and menus, built once (what a Designer ``setupUi`` would do).
 
-Each function takes the :class:`~cragru_gui.main_window.MainWindow` as ``self`` and sets the
+Each function takes the :class:`~cragru_gui.window.main_window.MainWindow` as ``self`` and sets the
 widgets it names on it; the window does the wiring and the behaviour.
 """
 
@@ -22,19 +22,19 @@ from PySide6.QtWidgets import (
 
 from cragru_gui import errors
 from cragru_gui.charts import MetricsChart
-from cragru_gui.dataset_panel import DatasetPanel
-from cragru_gui.forget_panel import ForgetPanel
-from cragru_gui.glossary import show_glossary
-from cragru_gui.history_panel import HistoryPanel
-from cragru_gui.method_panel import MethodPanel
-from cragru_gui.page_tabs import PageTabs
-from cragru_gui.plugin_setting import add_plugin
-from cragru_gui.presentation import Presentation
-from cragru_gui.results_view import ResultsView
-from cragru_gui.run_bar import RunBar
-from cragru_gui.sweep_tab import SweepTab
-from cragru_gui.user_inspector import UserInspector
-from cragru_gui.verdict_view import VerdictView
+from cragru_gui.common.glossary import show_glossary
+from cragru_gui.common.page_tabs import PageTabs
+from cragru_gui.inspector.user_inspector import UserInspector
+from cragru_gui.panels.dataset_panel import DatasetPanel
+from cragru_gui.panels.forget_panel import ForgetPanel
+from cragru_gui.panels.history_panel import HistoryPanel
+from cragru_gui.panels.method_panel import MethodPanel
+from cragru_gui.panels.plugin_setting import add_plugin
+from cragru_gui.results.results_view import ResultsView
+from cragru_gui.results.verdict_view import VerdictView
+from cragru_gui.sweep.sweep_tab import SweepTab
+from cragru_gui.window.presentation import Presentation
+from cragru_gui.window.run_bar import RunBar
 
 
 def build_setup(self) -> QWidget:
@@ -66,7 +66,7 @@ def build_output(self) -> QWidget:
     self.verdict_view = VerdictView()
     self.results_view = ResultsView()
     self.inspector = UserInspector()
-    from cragru_gui.affected_view import AffectedTab  # reads the Inspector's run when shown
+    from cragru_gui.inspector.affected_view import AffectedTab  # reads the Inspector's run when shown
 
     self.affected_view = AffectedTab(self.inspector, lambda: self.output_tabs.setCurrentWidget(self.inspector))
     self.history_panel = HistoryPanel(self.store_factory)

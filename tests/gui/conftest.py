@@ -69,8 +69,8 @@ def store_path(tmp_path):
 def make_window(qtbot, tmp_path, store_path, shown_errors, answers):
     """Factory: a MainWindow on the demo dataset, waited for; closed (run cancelled) at teardown."""
     from core.history import RunStore
-    from cragru_gui.main_window import MainWindow
     from cragru_gui.settings import Settings
+    from cragru_gui.window.main_window import MainWindow
 
     windows = []
 

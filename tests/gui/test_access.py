@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from cragru_gui import widget_policy
+from cragru_gui.common import widget_policy
 
 
 def test_every_interactive_widget_of_the_window_has_an_accessible_name(make_window):

@@ -53,7 +53,7 @@ def planted_run():
 
 
 def test_tab_shows_the_planted_group_and_lists_its_people(qtbot, planted_run):
-    from cragru_gui.affected_view import AffectedTab
+    from cragru_gui.inspector.affected_view import AffectedTab
 
     result, ds, in_a = planted_run
     inspector = FakeInspector(result, ds)
@@ -78,7 +78,7 @@ def test_tab_shows_the_planted_group_and_lists_its_people(qtbot, planted_run):
 
 
 def test_map_draws_everyone_and_selects_by_lasso(qtbot, planted_run):
-    from cragru_gui.affected_view import AffectedTab
+    from cragru_gui.inspector.affected_view import AffectedTab
 
     result, ds, in_a = planted_run
     tab = AffectedTab(FakeInspector(result, ds), lambda: None)
@@ -101,7 +101,7 @@ def test_map_draws_everyone_and_selects_by_lasso(qtbot, planted_run):
 def test_tab_without_a_run_or_breakdown(qtbot, planted_run):
     from dataclasses import replace
 
-    from cragru_gui.affected_view import AffectedTab
+    from cragru_gui.inspector.affected_view import AffectedTab
 
     result, ds, _ = planted_run
     tab = AffectedTab(FakeInspector(None, None), lambda: None)
@@ -116,7 +116,7 @@ def test_tab_without_a_run_or_breakdown(qtbot, planted_run):
 
 def test_the_inspector_lists_people_chosen_elsewhere(qtbot, planted_run):
     """A bar's people become the Inspector's "Show:" choice; a new run drops it."""
-    from cragru_gui.user_inspector import CHOSEN, UserInspector
+    from cragru_gui.inspector.user_inspector import CHOSEN, UserInspector
 
     result, ds, in_a = planted_run
     inspector = UserInspector()

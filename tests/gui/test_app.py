@@ -56,7 +56,7 @@ def test_the_window_holds_no_training_or_metric_code():
         "evaluate_users",
         "ranking_metrics",
     )
-    for path in Path(cragru_gui.__file__).parent.glob("*.py"):
+    for path in Path(cragru_gui.__file__).parent.rglob("*.py"):
         text = path.read_text()
         for word in forbidden:
             assert word not in text, f"{path.name} contains {word!r}"

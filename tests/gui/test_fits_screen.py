@@ -22,8 +22,8 @@ def test_the_window_can_shrink_to_the_smallest_target_screen(make_window):
 
 def test_first_start_takes_its_size_from_the_screen(qtbot, tmp_path):
     from core.history import RunStore
-    from cragru_gui.main_window import MainWindow
     from cragru_gui.settings import Settings
+    from cragru_gui.window.main_window import MainWindow
 
     window = MainWindow(settings=Settings(str(tmp_path / "fresh.ini")), store_factory=lambda: RunStore(tmp_path / "r"))
     qtbot.addWidget(window)
@@ -57,7 +57,7 @@ def test_ctrl_digits_open_the_three_setup_tabs(make_window, qtbot):
 
 
 def test_time_left_says_estimating_until_it_settles():
-    from cragru_gui.run_bar import SmoothedTimeLeft
+    from cragru_gui.window.run_bar import SmoothedTimeLeft
 
     smooth = SmoothedTimeLeft()
     assert smooth.update(None, 0.5) is None

@@ -8,7 +8,7 @@ from core.evaluation.agreement import overlap_per_user
 
 
 def test_overlap_with_retrain_on_hand_built_lists():
-    from cragru_gui.user_inspector import overlap_with_retrain
+    from cragru_gui.inspector.user_inspector import overlap_with_retrain
 
     topk = {"base": [list(range(10))], "retrain": [list(range(5, 15))], "method": [list(range(5, 15))]}
     found = overlap_with_retrain(topk, 0, ("method", "base", "retrain"))
@@ -21,7 +21,7 @@ def test_overlap_with_retrain_on_hand_built_lists():
 
 
 def test_inspector_shows_the_selected_users_overlap(qtbot, tiny_result):
-    from cragru_gui.user_inspector import UserInspector
+    from cragru_gui.inspector.user_inspector import UserInspector
 
     result, dataset, removed = tiny_result
     inspector = UserInspector()

@@ -3,7 +3,7 @@ the splash is mapped before the heavy imports."""
 
 from __future__ import annotations
 
-from cragru_gui.method_presets import apply_preset
+from cragru_gui.panels.method_presets import apply_preset
 
 
 def test_presets_tick_by_capability_and_keep_retraining(make_window):

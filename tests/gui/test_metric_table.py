@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from core.reporting import judgement
 from core.reporting.catalogue import entry_for
-from cragru_gui.metric_table import VERDICT_COLOURS, VERDICT_MARKS, MetricTableModel
+from cragru_gui.results.metric_table import VERDICT_COLOURS, VERDICT_MARKS, MetricTableModel
 
 
 def _cell(model: MetricTableModel, key: str, name: str, kind: str = "value") -> tuple[int, int]:
@@ -95,7 +95,7 @@ def test_metric_table_shows_intervals_and_judges_by_them(qtmodeltester, evidence
 def test_results_legend_names_every_verdict(qtbot, evidence_result):
     from PySide6.QtWidgets import QLabel
 
-    from cragru_gui.results_view import ResultsView
+    from cragru_gui.results.results_view import ResultsView
 
     view = ResultsView()
     qtbot.addWidget(view)

@@ -28,7 +28,7 @@ def test_a_plugin_added_in_the_window_runs_and_is_remembered(
     monkeypatch,
     shown_errors,
 ):
-    from cragru_gui import plugin_setting
+    from cragru_gui.panels import plugin_setting
 
     window = make_window()
     monkeypatch.setattr(plugin_setting, "choose_plugin_file", lambda parent: str(plugin_file))
@@ -49,7 +49,7 @@ def test_a_plugin_added_in_the_window_runs_and_is_remembered(
 
 
 def test_a_broken_plugin_is_an_error_dialog_not_a_crash(make_window, tmp_path, forget_plugin, shown_errors):
-    from cragru_gui import plugin_setting
+    from cragru_gui.panels import plugin_setting
 
     window = make_window(tiny=False)
     bad = tmp_path / "bad.py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from cragru_gui.results_view import ResultsView
+from cragru_gui.results.results_view import ResultsView
 
 
 def test_notes_are_sentences_in_a_folding_panel_and_columns_can_be_hidden(qtbot, tiny_result):

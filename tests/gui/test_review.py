@@ -14,7 +14,7 @@ from core.reporting.verdicts import GREY, LIGHT_WORDS, MethodVerdict, Verdict, v
 
 # -- verdict ---------------------------------------------------------------------------------------
 def test_verdict_view_shows_the_cores_verdicts_word_for_word(qtbot, method_result):
-    from cragru_gui.verdict_view import VerdictView
+    from cragru_gui.results.verdict_view import VerdictView
 
     result, _dataset = method_result
     view = VerdictView()
@@ -34,7 +34,7 @@ def test_verdict_view_shows_the_cores_verdicts_word_for_word(qtbot, method_resul
 
 
 def test_verdict_card_says_not_enough_users_to_tell(qtbot):
-    from cragru_gui.verdict_view import VerdictCard
+    from cragru_gui.results.verdict_view import VerdictCard
 
     unsure = Verdict(
         "Is the data forgotten?", GREY, "Not enough users to tell: the 95 % interval is wide.", ("recall: …",)
@@ -49,7 +49,7 @@ def test_verdict_card_says_not_enough_users_to_tell(qtbot):
 
 
 def test_verdict_view_without_a_method_says_so(qtbot, tiny_result):
-    from cragru_gui.verdict_view import NO_METHOD, VerdictView
+    from cragru_gui.results.verdict_view import NO_METHOD, VerdictView
 
     view = VerdictView()
     qtbot.addWidget(view)
@@ -59,7 +59,7 @@ def test_verdict_view_without_a_method_says_so(qtbot, tiny_result):
 
 # -- glossary -----------------------------------------------------------------------------------------
 def test_glossary_lists_every_measure_of_the_catalogue():
-    from cragru_gui.glossary import glossary_html
+    from cragru_gui.common.glossary import glossary_html
 
     text = glossary_html()
     for family in catalogue.FAMILIES:
@@ -70,7 +70,7 @@ def test_glossary_lists_every_measure_of_the_catalogue():
 
 def test_every_chart_and_the_results_table_have_a_visible_explanation(qtbot, method_result):
     from cragru_gui.charts import MetricsChart
-    from cragru_gui.results_view import ResultsView
+    from cragru_gui.results.results_view import ResultsView
 
     result, _dataset = method_result
     chart = MetricsChart()
@@ -124,8 +124,8 @@ def test_cost_chart_shows_set_up_plus_request_against_retraining(qtbot, method_r
 
 def test_sample_based_figures_are_flagged_where_shown(qtbot, method_result):
     from cragru_gui.charts import MetricsChart
-    from cragru_gui.results_view import ResultsView
-    from cragru_gui.verdict_view import VerdictView
+    from cragru_gui.results.results_view import ResultsView
+    from cragru_gui.results.verdict_view import VerdictView
 
     result = copy.deepcopy(method_result[0])
     result.models["finetune"].notes.append("measured on a user sample (forget 10, retain 20)")
@@ -145,8 +145,8 @@ def test_sample_based_figures_are_flagged_where_shown(qtbot, method_result):
 
 
 def test_item_requests_say_who_counts_as_a_forgotten_user(qtbot, tiny_result):
-    from cragru_gui.results_view import ResultsView
-    from cragru_gui.run_notes import forgotten_users_sentence
+    from cragru_gui.common.run_notes import forgotten_users_sentence
+    from cragru_gui.results.results_view import ResultsView
 
     assert "678 of 943 users" in forgotten_users_sentence("items", 678, 943)
     assert forgotten_users_sentence("users", 5, 100) == ""
@@ -162,7 +162,7 @@ def test_item_requests_say_who_counts_as_a_forgotten_user(qtbot, tiny_result):
 # -- inspector -------------------------------------------------------------------------------------------
 def test_inspector_tells_a_popular_item_from_a_memory(qtbot, method_result):
     from core.experiment import prepare_data
-    from cragru_gui.user_inspector import UserInspector
+    from cragru_gui.inspector.user_inspector import UserInspector
 
     result, dataset = method_result
     config = __import__("core.config", fromlist=["ExperimentConfig"]).ExperimentConfig.from_dict(result.config)
@@ -192,7 +192,7 @@ def test_verdict_view_lists_each_forgotten_person(qtbot, method_result):
     """Below the cards: each model's per-person group result and one line per forgotten person
     (the demo's request forgets 14 users), in the words the CLI prints."""
     from core.reporting.people_tests import named_request_lines
-    from cragru_gui.verdict_view import VerdictView
+    from cragru_gui.results.verdict_view import VerdictView
 
     result, _dataset = method_result
     view = VerdictView()

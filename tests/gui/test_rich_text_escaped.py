@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from cragru_gui.compare_view import describe_run
+from cragru_gui.results.compare_view import describe_run
 
 
 def test_compare_header_escapes_dataset_name_and_request_description():

@@ -27,7 +27,7 @@ def tab(qtbot, tmp_path, monkeypatch, shown_errors, cache):
     from PySide6.QtWidgets import QWidget
 
     from core.history import RunStore
-    from cragru_gui.sweep_tab import SweepTab
+    from cragru_gui.sweep.sweep_tab import SweepTab
     from cragru_gui.worker import TaskRunner
 
     monkeypatch.setenv("CRAGRU_CACHE_DIR", str(cache))
@@ -56,7 +56,7 @@ def test_the_grid_built_from_the_forms_is_the_expected_one(tab):
     from core.methods.registry import get_method
     from core.models.base import ModelConfig
     from core.sweeps.grid import grid_from_dict
-    from cragru_gui.sweep_setup import parse_sizes
+    from cragru_gui.sweep.sweep_setup import parse_sizes
 
     finetune = {s.name: s.default for s in get_method("finetune").params} | {"epochs": 1}
     expected = grid_from_dict(
@@ -140,7 +140,7 @@ def test_a_stream_plots_each_request_with_whole_request_ticks(qtbot, tab):
 
 def test_whole_request_numbers_on_the_stream_svg_and_the_window_ticks():
     from core.sweeps.svg import Line, Panel, panels_svg
-    from cragru_gui.sweep_plots import whole_ticks
+    from cragru_gui.sweep.sweep_plots import whole_ticks
 
     steps = tuple(float(k) for k in range(1, 11))
     svg = panels_svg([Panel("latency", "request", (Line("retrain", steps, (0.0,) * 10),))])

@@ -12,14 +12,14 @@ from core.errors import ConfigError
 from core.events import AttackResultEvent, MetricEvent, ModelResultEvent
 from core.history import RunStore
 from core.methods.registry import ParamSpec
-from cragru_gui.metric_table import MetricTableModel
-from cragru_gui.table_models import (
+from cragru_gui.common.table_models import (
     SORT_ROLE,
     HistoryTableModel,
     ItemTableModel,
     UserTableModel,
     make_proxy,
 )
+from cragru_gui.results.metric_table import MetricTableModel
 
 
 # -- table models -------------------------------------------------------------------------
@@ -71,7 +71,7 @@ SPECS = (
 
 
 def test_param_form_builds_typed_editors_from_specs(qtbot):
-    from cragru_gui.param_form import ParamForm
+    from cragru_gui.common.param_form import ParamForm
 
     form = ParamForm(SPECS)
     qtbot.addWidget(form)
@@ -92,7 +92,7 @@ def test_param_form_builds_typed_editors_from_specs(qtbot):
 
 def test_method_panel_is_generated_from_the_registry(qtbot):
     from core.methods.registry import list_methods
-    from cragru_gui.method_panel import MethodPanel
+    from cragru_gui.panels.method_panel import MethodPanel
 
     panel = MethodPanel()
     qtbot.addWidget(panel)
@@ -113,7 +113,7 @@ def test_method_panel_is_generated_from_the_registry(qtbot):
 
 # -- inspector, results, history -----------------------------------------------------------------
 def test_inspector_shows_before_and_after_lists(qtbot, tiny_result):
-    from cragru_gui.user_inspector import UserInspector, rank_shifts
+    from cragru_gui.inspector.user_inspector import UserInspector, rank_shifts
 
     result, dataset, removed = tiny_result
     inspector = UserInspector()
@@ -137,7 +137,7 @@ def test_inspector_shows_before_and_after_lists(qtbot, tiny_result):
 
 
 def test_results_view_shows_every_metric(qtbot, tiny_result):
-    from cragru_gui.results_view import ResultsView
+    from cragru_gui.results.results_view import ResultsView
 
     result, _dataset, _removed = tiny_result
     view = ResultsView()
@@ -152,8 +152,8 @@ def test_results_view_shows_every_metric(qtbot, tiny_result):
 
 
 def test_history_open_compare_delete(qtbot, tiny_result, tmp_path, answers):
-    from cragru_gui.compare_view import CompareDialog
-    from cragru_gui.history_panel import HistoryPanel
+    from cragru_gui.panels.history_panel import HistoryPanel
+    from cragru_gui.results.compare_view import CompareDialog
 
     result, _dataset, _removed = tiny_result
     store = RunStore(tmp_path / "runs.sqlite")
@@ -205,7 +205,7 @@ def test_excepthook_logs_and_shows_a_dialog(qtbot, shown_errors, monkeypatch, tm
 
 
 def test_column_dialog_guesses_roles(qtbot, tmp_path):
-    from cragru_gui.column_dialog import ColumnMappingDialog
+    from cragru_gui.panels.column_dialog import ColumnMappingDialog
 
     path = tmp_path / "plays.tsv"
     path.write_text("listener\tsong\tweight\n1\t10\t3\n2\t11\t5\n")

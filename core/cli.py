@@ -24,7 +24,7 @@ from core.reporting.export import write_report
 from core.reporting.numbers import text_table
 from core.reporting.people_tests import named_request_lines
 from core.reporting.verdicts import verdicts, verdicts_text
-from core.seeds import run_seeds, seed_configs, spread_table, summarise, summary_dict
+from core.seeds import SeedFailed, run_seeds, seed_configs, spread_table, summarise, summary_dict
 
 PROGRESS_KEYS = ("retain/hit@10", "retain/ndcg@10")
 """Figures printed as each model finishes."""
@@ -353,6 +353,13 @@ def _main(argv: list[str]) -> int:
         results = _run_all(configs, args, _open_history(args))
     except MethodFailed as failed:  # the models that finished are shown and saved, then the one line
         raise CragruError(f"{failed}; {_keep_partial(failed.partial, args)}") from None
+    except SeedFailed as failed:  # the seeds that finished are shown and written, then the one line
+        if len(failed.finished) == 1:
+            _write_one(failed.finished[0], args)
+        else:
+            _write_seeds(failed.finished, args)
+        kept = ", ".join(str(r.config.get("split", {}).get("seed")) for r in failed.finished)
+        raise CragruError(f"{failed}; the seeds that finished ({kept}) are shown above and written") from None
     if len(results) == 1:
         _write_one(results[0], args)
     else:

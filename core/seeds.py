@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from core.config import ExperimentConfig
+from core.errors import Cancelled, CragruError
 from core.events import SeedStarted
 from core.params import ParamSpec
 from core.reporting.catalogue import entry_for, summary_keys
@@ -80,13 +81,30 @@ def run_seeds(
     on_event: Callable[[object], None] | None = None,
 ) -> list[RunResult]:
     """Run ``configs`` one after another (``run_one`` is the caller's ``run_experiment``
-    with its sinks bound); a :class:`SeedStarted` event goes to ``on_event`` before each."""
+    with its sinks bound); a :class:`SeedStarted` event goes to ``on_event`` before each.
+    A later seed's failure is :class:`SeedFailed`, carrying the seeds that finished."""
     results = []
     for index, config in enumerate(configs, start=1):
         if on_event is not None:
             on_event(SeedStarted(index, len(configs), config.split.seed))
-        results.append(run_one(config))
+        try:
+            results.append(run_one(config))
+        except Exception as exc:  # noqa: BLE001 - an internal error must not lose the seeds either
+            if not results or isinstance(exc, Cancelled):
+                raise
+            raise SeedFailed(config.split.seed, exc, results) from exc
     return results
+
+
+class SeedFailed(CragruError):
+    """Seed ``seed`` failed after others had finished: those travel with the error, so the
+    caller shows and writes them instead of losing them."""
+
+    def __init__(self, seed: int, cause: Exception, finished: list[RunResult]) -> None:
+        said = cause if isinstance(cause, CragruError) else f"internal error: {type(cause).__name__}: {cause}"
+        super().__init__(f"seed {seed} failed: {said}")
+        self.seed = seed
+        self.finished = finished
 
 
 def summary_dict(summary: dict[str, dict[str, SeedSpread]]) -> dict[str, dict[str, dict]]:

@@ -111,3 +111,42 @@ def test_cli_refuses_a_seed_count_out_of_range(isolated_home, capsys):
 
     assert main(["--data", "demo", "--seeds", "0", "--quiet", "--no-history"]) == 2
     assert "seeds must be in" in capsys.readouterr().err
+
+
+def test_a_later_seed_failing_keeps_the_seeds_that_finished():
+    from core.errors import CragruError, DatasetError
+    from core.seeds import SeedFailed
+
+    def one(config):
+        if config.split.seed == 2:
+            raise DatasetError("disk went away")
+        return config.split.seed
+
+    with pytest.raises(SeedFailed) as caught:
+        run_seeds(seed_configs(ExperimentConfig(), 3), one)
+    assert caught.value.finished == [0, 1] and caught.value.seed == 2 and "disk went away" in str(caught.value)
+    with pytest.raises(DatasetError):  # the first seed failing is that seed's own error, nothing to keep
+        run_seeds(seed_configs(ExperimentConfig(), 3), lambda c: one(c.__class__(split=replace(c.split, seed=2))))
+    assert issubclass(SeedFailed, CragruError)
+
+
+def test_cli_writes_the_finished_seeds_when_a_later_one_fails(isolated_home, tmp_path, capsys, monkeypatch):
+    import core.experiment
+    from core.cli import main
+    from core.errors import DatasetError
+
+    real = core.experiment.run_experiment
+
+    def failing_second(config, *args, **kwargs):
+        if config.split.seed == 4:
+            raise DatasetError("the data folder was unmounted")
+        return real(config, *args, **kwargs)
+
+    monkeypatch.setattr(core.experiment, "run_experiment", failing_second)
+    out = tmp_path / "seeds.json"
+    argv = ["--data", "demo", "--methods", "retrain", "--epochs", "2", "--no-mia", "--quiet"]
+    code = main([*argv, "--seed", "3", "--seeds", "3", "--out", str(out)])
+    printed = capsys.readouterr()
+    assert code != 0 and "seed 4 failed" in printed.err and "the data folder was unmounted" in printed.err
+    assert "(3)" in printed.err and "Traceback" not in printed.err
+    assert json.loads(out.read_text())["config"]["split"]["seed"] == 3  # the one finished seed, written

@@ -99,3 +99,51 @@ def test_answers_are_reused_by_prompt_hash_and_purged_on_deletion(monkeypatch):
     assert key in memo
     again.delete(again.store.user_rows(user)[:1])
     assert key not in memo
+
+
+def test_a_forgotten_users_answer_after_deletion_is_kept_for_a_rerun(monkeypatch):
+    """After a user-level deletion a forgotten user's prompt holds nothing of them (no history,
+    no profile, popularity candidates): its answer is nobody's, so rerunning the request (a new
+    state, the same deletion) reuses it, on disk too, while their earlier answers are purged."""
+    import core.llm.local as local_llm
+    from core.llm.answer_store import AnswerStore
+    from core.methods.cragru import state as state_module
+    from core.methods.cragru.method import build_state
+    from tests.test_cragru_common import make_context, params
+
+    llm = tiny_llm()
+    monkeypatch.setattr(local_llm, "load_local_llm", lambda *a, **k: llm)
+    monkeypatch.setattr(state_module, "ANSWER_MEMO", {})
+    monkeypatch.setattr(state_module, "MEMO_KEYS_BY_USER", {})
+    ctx = make_context()
+    settings = params(strategy="recent", fusion_weight=1.0, candidates=5, history_budget=4, use_cache=False)
+    user = int(ctx.request.target_users[0])
+    retained = int(ctx.groups.retain[0])
+    disk = AnswerStore("test-identity")
+    monkeypatch.setattr(disk, "flush", lambda: None)  # kept in memory: the test reads it back
+
+    def run():
+        state, _, _ = build_state(ctx, settings)
+        state.answer_store = disk
+        before = state.prompt(user)
+        state.answers(np.asarray([user, retained]))
+        assert state.owner(before) == user  # their history and profile are in it
+        state.delete(ctx.removed_rows, ctx.request.target_users)
+        after = state.prompt(user)
+        tokens = state.cached_scorer.timing["tokens"] if state.cached_scorer else 0.0
+        state.answers(np.asarray([user]))
+        asked = state.cached_scorer.timing["tokens"] - tokens  # tokens the LLM ran for the post-deletion prompt
+        return state, before, after, asked
+
+    first, before, after, asked = run()
+    assert first.owner(after) == -1 and len(after.history_rows) == 0 and not after.has_profile
+    assert asked > 0
+    memo = state_module.ANSWER_MEMO[state_module._memo_name(first.backend)]
+    assert after.key in memo and before.key not in memo
+    assert disk.get(after.key) is not None and disk.get(before.key) is None
+    _, _, again, asked = run()  # the pre-deletion prompt is asked again (purged), the post-deletion one is not
+    assert again.key == after.key and asked == 0
+    assert disk.get(after.key) is not None and disk.get(before.key) is None
+    state_module.ANSWER_MEMO.clear()  # a new process: only the disk has it
+    _, _, _, asked = run()
+    assert asked == 0

@@ -8,7 +8,8 @@ the same window; this store spares a new process too. Only models read from a fi
 e.g. the device and dtype); a prompt's key is the caller's (CRAGRU: the prompt text's hash;
 E2URec: the adapter weights' digest and the token ids), so a changed prompt or adapter is
 never answered from here. Each entry records the user it is about, so a deletion can purge
-that user's entries (:meth:`AnswerStore.purge_users`). Reading or writing failures only
+that user's entries (:meth:`AnswerStore.purge_users`); -1 marks an answer about nobody (a prompt
+that holds no one's data), which no deletion purges. Reading or writing failures only
 warn: the answers are then computed, as without a store.
 """
 

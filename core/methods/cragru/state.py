@@ -261,7 +261,7 @@ class CragruState:
             hit = None if p.key in memo else disk.get(p.key)
             if hit is not None:
                 memo[p.key] = hit
-                MEMO_KEYS_BY_USER.setdefault((_memo_name(backend), p.user), set()).add(p.key)
+                self._book(p)
         todo = [p for p in prompts if p.key not in memo]
         encode = lambda text: backend.tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
         ids = [encode(backend.format(p.text)) for p in todo]
@@ -275,12 +275,36 @@ class CragruState:
             memo[prompt.key] = self.cached_scorer.score(
                 p, [encode(c)[:keep] + backend.end_ids for c in prompt.candidate_texts]
             )
-            MEMO_KEYS_BY_USER.setdefault((_memo_name(backend), prompt.user), set()).add(prompt.key)
+            owner = self._book(prompt)
             if disk is not None:
-                disk.put(prompt.key, memo[prompt.key], prompt.user)
+                disk.put(prompt.key, memo[prompt.key], owner)
         if disk is not None and todo:
             disk.flush()
         return [memo[p.key] for p in prompts]
+
+    def _book(self, prompt: Prompt) -> int:
+        """Book a memoised answer under the user whose data it derives from, and return that
+        user (-1: nobody's, see :meth:`owner`), so a deletion purges exactly those answers."""
+        owner = self.owner(prompt)
+        if owner >= 0:
+            MEMO_KEYS_BY_USER.setdefault((_memo_name(self.backend), owner), set()).add(prompt.key)
+        return owner
+
+    def owner(self, prompt: Prompt) -> int:
+        """The user whose data ``prompt`` (so its answer) is built from; -1 when it holds
+        nothing of anyone: no history, no profile, no stored row masking the candidates,
+        and candidates from the retained popularity (a forgotten user's prompt after a
+        user-level deletion). Such an answer is not purged by a later deletion: a rerun of
+        the same request (or a second launch) reuses it instead of asking the LLM again.
+        The answer is a function of the prompt text alone, keyed by its hash."""
+        user = int(prompt.user)
+        anonymous = (
+            len(prompt.history_rows) == 0
+            and not prompt.has_profile
+            and self.store.count(user) == 0
+            and bool(self._popularity_users(np.asarray([user], dtype=np.int64))[0])
+        )
+        return -1 if anonymous else user
 
     def _answer(self, p: Prompt, scores: np.ndarray, path: str) -> LlmAnswer:
         return LlmAnswer(p.user, p.key, p.candidates, np.asarray(scores, dtype=np.float64), path, p.history_rows)

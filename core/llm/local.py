@@ -86,6 +86,24 @@ def load_local_llm(
         return llm
 
 
+def adaptable_copy(llm: LocalLLM) -> LocalLLM:
+    """``llm`` with a module tree of its own over the very same weight tensors (shared, not copied).
+
+    A method that wraps the model with LoRA adapters (peft replaces modules of the tree it
+    is given) gets this instead of a second load: the shared model's tree stays as it was,
+    and no second copy of the weights is read or held (the bundled LLM: ~0.5 s and ~540 MB).
+    The weights are frozen here (``requires_grad`` off, which changes no value); a method
+    must never write them (E2URec checks that they stay bit-identical, ``check_frozen``).
+    """
+    import copy
+
+    tensors = [*llm.model.parameters(), *llm.model.buffers()]
+    for param in llm.model.parameters():
+        param.requires_grad_(False)
+    model = copy.deepcopy(llm.model, memo={id(t): t for t in tensors})
+    return dataclasses.replace(llm, model=model)
+
+
 def _load_folder(folder: Path, dtype: torch.dtype, **kwargs):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

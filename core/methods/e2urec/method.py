@@ -181,11 +181,12 @@ def _train_recommender(
 def prepare(ctx: UnlearnContext, params: dict) -> E2UPrepared:
     from peft import get_peft_model
 
-    from core.llm.local import load_local_llm
+    from core.llm.local import adaptable_copy, load_local_llm
 
     t0 = time.perf_counter()
     ctx.reporter.log("e2urec: loading the local LLM")
-    llm = load_local_llm(params["llm_path"] or None, ctx.device, fresh=True)
+    # the process's LLM (CRAGRU's too), with a module tree of its own for the adapters: weights shared
+    llm = adaptable_copy(load_local_llm(params["llm_path"] or None, ctx.device))
     load_s = time.perf_counter() - t0
     identity = model_identity(llm.source, llm.device, llm.dtype, "e2urec answers") if ctx.use_cache else None
     answers.use_store(store_for(identity))  # a second launch reuses evaluation's answers (keyed by adapter weights)

@@ -33,6 +33,7 @@ import torch  # noqa: E402
 from bench.console import event_printer, fmt  # noqa: E402
 from core.config import DataConfig, ExperimentConfig, MethodChoice  # noqa: E402
 from core.data.paths import real_dataset_path  # noqa: E402
+from core.evaluation.estimates import Estimate  # noqa: E402
 from core.experiment import run_experiment  # noqa: E402
 from core.forget_request import ForgetRequest  # noqa: E402
 from core.models.base import model_config  # noqa: E402
@@ -56,29 +57,29 @@ HEADER = (
 )
 
 
-def _ci(triple) -> str:
-    if not triple:
+def _ci(found) -> str:
+    """``value [low, high]`` of an Estimate, or – where there is none."""
+    if found is None:
         return "–"
-    value, low, high = triple
-    return f"{fmt(value, 3)} [{fmt(low, 3)}, {fmt(high, 3)}]"
+    return f"{fmt(found.value, 3)} [{fmt(found.low, 3)}, {fmt(found.high, 3)}]"
 
 
 def _attack_cells(report, attack: str) -> tuple[str, str]:
-    entry = report.attacks.get(attack)
-    if entry is None:
+    found = report.attacks.get(attack)
+    if found is None:
         return "n/a", "–"
-    i = entry["interval"]
-    return _ci([entry["auc"], i["low"], i["high"]]), _ci(entry.get("vs_retrain"))
+    return _ci(Estimate(found.auc, found.interval.low, found.interval.high)), _ci(found.vs_retrain)
 
 
 def row(name: str, report) -> str:
     fold, fold_d = _attack_cells(report, "fold-in")
     rec, rec_d = _attack_cells(report, "record-level")
     jac = "/".join(
-        fmt(report.agreement.get(g, {}).get("jaccard@10", [None])[0], 2) for g in ("forget", "retain", "similar")
+        fmt(found.jaccard.value if (found := report.agreement.get(g)) and found.jaccard else None, 2)
+        for g in ("forget", "retain", "similar")
     )
     known = report.known_users
-    known_cell = f"{known.get('n_known', '–')}/{known.get('n_users', '–')}" if known else "–"
+    known_cell = f"{known.n_known}/{known.n_users}" if known is not None else "–"
     d_ret = _ci(report.differences.get("retrain", {}).get("retain/ndcg@10"))
     return (
         f"{name:<12} {fold:>22} {fold_d:>20} {rec:>22} {rec_d:>20} {jac:>23} "
@@ -110,17 +111,10 @@ def one_run(data: str, model: str, request: str, methods: list[str], args) -> li
     ]
     lines += [row(name, report) for name, report in result.models.items()]
     notes = sorted(
-        {
-            f"  {name}: {entry['via']}"
-            for name, r in result.models.items()
-            for entry in r.attacks.values()
-            if entry.get("via")
-        }
+        {f"  {name}: {found.via}" for name, r in result.models.items() for found in r.attacks.values() if found.via}
     )
     notes += [f"  {name}: {note}" for name, r in result.models.items() for note in r.notes if "sample" in note]
-    neutral = {
-        a: e["neutral_note"] for r in result.models.values() for a, e in r.attacks.items() if e.get("neutral_note")
-    }
+    neutral = {a: f.neutral_note for r in result.models.values() for a, f in r.attacks.items() if f.neutral_note}
     lines += ["notes:"] + notes + [f"  neutral point, {a}: {n}" for a, n in neutral.items()]
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)

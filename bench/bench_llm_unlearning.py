@@ -10,7 +10,7 @@ evaluator, one membership-inference attack for every model):
 ML-1M runs only where torch sees a GPU (a note says so otherwise): the LLM recommender
 on a CPU scores a few users per minute. E2URec is measured on a user sample per group
 (``eval_users_per_group``); base and retrain are re-measured on the same users
-(``same_sample/*`` extras) so its row compares like with like.
+(``ModelReport.same_sample``) so its row compares like with like.
 
 The published dual-memory README (its own protocol: hit@10 on the forgotten
 interactions, a single retained-user figure) reports forget hit@10 0.4867 → 0.1400
@@ -94,11 +94,10 @@ def table(result) -> str:
 
 def _attack(report, name: str) -> str:
     """``AUC [low, high]`` of one attack (the evidence the runner attaches), or –."""
-    entry = (report.attacks or {}).get(name) or {}
-    interval = entry.get("interval") or {}
-    if "auc" not in entry:
+    found = report.attacks.get(name)
+    if found is None:
         return "–"
-    return f"{entry['auc']:.3f} [{interval.get('low', float('nan')):.2f},{interval.get('high', float('nan')):.2f}]"
+    return f"{found.auc:.3f} [{found.interval.low:.2f},{found.interval.high:.2f}]"
 
 
 def extras_block(result) -> str:
@@ -108,10 +107,11 @@ def extras_block(result) -> str:
         if report is None:
             continue
         lines.append(f"-- {name} extras")
-        for key in sorted(report.extras):
+        extras = report.to_dict()["extras"]  # as stored: the same-sample figures among them
+        for key in sorted(extras):
             if key.startswith(("side_loss/", "student_loss/")):
                 continue
-            lines.append(f"   {key:<45} {report.extras[key]:.4f}")
+            lines.append(f"   {key:<45} {extras[key]:.4f}")
         lines.extend(f"   note: {n}" for n in report.notes)
     return "\n".join(lines)
 

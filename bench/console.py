@@ -55,7 +55,7 @@ def quality_cells(report) -> str:
         f"{fmt(g['retain']['hit@10']):>13} {fmt(g['retain']['ndcg@10']):>14} "
         f"{fmt(g['forget']['ndcg@10']):>14} {fmt(g['similar']['ndcg@10']):>15} "
         f"{fmt(report.forgotten_recall['forgotten_recall@10']):>13} "
-        f"{fmt(report.attacks.get('fold-in', {}).get('auc'), 3):>8}"
+        f"{fmt(fold_in.auc if (fold_in := report.attacks.get('fold-in')) else None, 3):>8}"
     )
 
 

@@ -5,7 +5,8 @@ forgotten-item recall), paired differences against retrain and against base on t
 same users, agreement of its top-10 lists with retrain's per group, the membership
 attacks (one probe per experiment, the same labels for every model; differences
 against retrain paired over the same resampled users), and the plain known-user count.
-Everything is plain numbers (``[value, low, high]`` lists) ready for JSON and the views.
+Everything is plain data (:mod:`core.evaluation.estimates`, :class:`core.attacks.AttackResult`,
+:class:`core.attacks.KnownUserCheck`); :class:`core.result.ModelReport` holds it and writes its JSON.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 
 from core.attacks import (
     AttackError,
+    AttackResult,
+    KnownUserCheck,
     attack_difference,
     attack_result,
     calibration_probe,
@@ -28,8 +31,9 @@ from core.attacks import (
     white_box,
 )
 from core.cancel import cancel_point
-from core.evaluation.agreement import overlap_per_user
-from core.evaluation.bootstrap import Interval, bootstrap_mean, bootstrap_paired_difference
+from core.evaluation.agreement import Agreement, agreement_by_group
+from core.evaluation.bootstrap import bootstrap_mean, bootstrap_paired_difference
+from core.evaluation.estimates import Bounds, Estimate
 from core.evaluation.grouped import GroupedMetrics
 from core.groups import GROUPS
 from core.models.item_side import HasItemSide
@@ -38,11 +42,6 @@ REFERENCES = ("retrain", "base")
 SAMPLE_OF_PROBE = {record_level.NAME: "forgotten", record_level.CALIBRATION: "retain", white_box.NAME: "forgotten"}
 """For a model measured on a user sample: which sampled users each record-level probe keeps."""
 INTERVAL_METRICS = ("hit@10", "ndcg@10")
-
-
-def triple(interval: Interval) -> list[float]:
-    """``[value, low, high]``: how an interval is stored."""
-    return [float(interval.value), float(interval.low), float(interval.high)]
 
 
 @dataclass
@@ -59,11 +58,11 @@ class ModelInputs:
 
 @dataclass
 class ModelEvidence:
-    intervals: dict[str, list[float]] = field(default_factory=dict)  # key -> [low, high]
-    differences: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # ref -> key -> [v, lo, hi]
-    agreement: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # group -> name -> [v, lo, hi]
-    attacks: dict[str, dict] = field(default_factory=dict)  # attack -> {auc, interval, vs_retrain, ...}
-    known_users: dict = field(default_factory=dict)
+    intervals: dict[str, Bounds] = field(default_factory=dict)  # flat() key -> interval
+    differences: dict[str, dict[str, Estimate]] = field(default_factory=dict)  # ref -> key -> paired difference
+    agreement: dict[str, Agreement] = field(default_factory=dict)  # group -> overlaps with retrain
+    attacks: dict[str, AttackResult] = field(default_factory=dict)  # attack -> result (+ vs_retrain, via)
+    known_users: KnownUserCheck | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -90,7 +89,7 @@ def utility_evidence(models: dict[str, ModelInputs], seed: int) -> dict[str, Mod
             if own is None:
                 continue
             interval = bootstrap_mean(own[1], seed=seed)
-            out[name].intervals[key] = [interval.low, interval.high]
+            out[name].intervals[key] = Bounds(interval.low, interval.high)
             for ref in REFERENCES:
                 if ref == name or ref not in models:
                     continue
@@ -99,7 +98,7 @@ def utility_evidence(models: dict[str, ModelInputs], seed: int) -> dict[str, Mod
                     continue
                 common, mine, theirs = np.intersect1d(own[0], other[0], return_indices=True)
                 diff = bootstrap_paired_difference(own[1][mine], other[1][theirs], seed=seed)
-                out[name].differences.setdefault(ref, {})[key] = triple(diff)
+                out[name].differences.setdefault(ref, {})[key] = Estimate.of(diff)
     return out
 
 
@@ -112,14 +111,13 @@ def agreement_evidence(
     reference = models["retrain"].top10
     for name, inputs in models.items():
         cancel_point()
-        jaccard, rbo = overlap_per_user(inputs.top10, reference)
-        for group, users in groups.items():
-            if inputs.sample is not None and group in inputs.sample:
-                users = np.intersect1d(users, inputs.sample[group])
-            evidence[name].agreement[group] = {
-                "jaccard@10": triple(bootstrap_mean(jaccard[users], seed=seed)),
-                "rbo@10": triple(bootstrap_mean(rbo[users], seed=seed)),
-            }
+        own = {
+            group: np.intersect1d(users, inputs.sample[group])
+            if inputs.sample is not None and group in inputs.sample
+            else users
+            for group, users in groups.items()
+        }
+        evidence[name].agreement.update(agreement_by_group(inputs.top10, reference, own, seed=seed))
 
 
 def attack_evidence(
@@ -156,7 +154,7 @@ def attack_evidence(
             if entry is not None:
                 evidence[name].attacks[probe.name] = entry
     for name, inputs in models.items():
-        evidence[name].known_users = known_user_check(inputs.scorer, request.forget_users).as_dict()
+        evidence[name].known_users = known_user_check(inputs.scorer, request.forget_users)
     return notes
 
 
@@ -164,17 +162,10 @@ def _white_box_not_applicable(models: dict[str, ModelInputs], evidence: dict[str
     """A "not applicable" white-box entry (the reason; NaN figures, None once stored as JSON, so
     every reader of an attack entry still finds its fields) for models without user vectors."""
     notes = []
-    nan = float("nan")
     for name, inputs in models.items():
         reason = white_box.white_box_reason(inputs.scorer)
         if reason is not None:
-            empty = {"value": nan, "low": nan, "high": nan, "n": 0}
-            evidence[name].attacks[white_box.NAME] = {
-                "name": white_box.NAME,
-                "auc": nan,
-                "interval": empty,
-                "not_applicable": reason,
-            }
+            evidence[name].attacks[white_box.NAME] = AttackResult.not_applicable_to(white_box.NAME, reason)
             notes.append(f"{white_box.NAME} attack not applicable to {name}: {reason}")
     return notes
 
@@ -190,7 +181,7 @@ def _attack_scores(probe, inputs: ModelInputs) -> np.ndarray | None:
     return fold_in_scores(inputs.item_side, probe)
 
 
-def _attack_entry(probe, scores: dict, name: str, inputs: ModelInputs, seed: int) -> dict | None:
+def _attack_entry(probe, scores: dict, name: str, inputs: ModelInputs, seed: int) -> AttackResult | None:
     keep = np.ones(len(probe.labels), dtype=bool)
     sample_key = SAMPLE_OF_PROBE.get(probe.name)
     if sample_key and inputs.sample is not None and sample_key in inputs.sample:
@@ -199,13 +190,13 @@ def _attack_entry(probe, scores: dict, name: str, inputs: ModelInputs, seed: int
             return None
     sub = probe if keep.all() else _restrict(probe, keep)
     result = attack_result(sub, scores[name][keep], seed=seed)
-    entry = result.as_dict()
     if probe.items is None and inputs.item_side_note:
-        entry["via"] = inputs.item_side_note
+        result = replace(result, via=inputs.item_side_note)
     reference = scores.get("retrain")
     if reference is not None and name != "retrain":
-        entry["vs_retrain"] = triple(attack_difference(sub, scores[name][keep], reference[keep], seed=seed))
-    return entry
+        paired = attack_difference(sub, scores[name][keep], reference[keep], seed=seed)
+        result = replace(result, vs_retrain=Estimate.of(paired))
+    return result
 
 
 def _restrict(probe, keep: np.ndarray):

@@ -50,14 +50,14 @@ def model_facts(result) -> dict:
     """model → label, weights digest, every figure, its 95 % interval, extras and notes."""
     out, digests = {}, result.environment.get("weights_sha256") or {}
     for name, report in result.models.items():
-        flat = report.flat()
+        figures, stored = report.figures(), report.to_dict()
         out[name] = {
             "label": report.label,
             "weights_sha256": digests.get(name),
-            "figures": flat,
-            "intervals": {k: list(found) for k in flat if (found := report.interval_of(k)) is not None},
-            "differences": report.differences,
-            "extras": report.extras,
+            "figures": {key: figure.value for key, figure in figures.items()},
+            "intervals": {key: figure.interval.to_json() for key, figure in figures.items() if figure.interval},
+            "differences": stored["differences"],
+            "extras": stored["extras"],
             "notes": list(report.notes),
         }
     return out

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 import numpy as np
 
+from core.attacks.common import AttackResult
+from core.attacks.known_users import KnownUserCheck
 from core.breakdown.model import Breakdown
+from core.evaluation.agreement import Agreement
+from core.evaluation.estimates import Bounds, Estimate
 from core.numbers import is_finite
 from core.references.results import PeopleBeyondSpread, ReferenceSummary, beyond_spread_from_dict
 
@@ -78,6 +83,36 @@ class CurveRecorder:
         return out
 
 
+def attack_key(attack: str) -> str:
+    """The ``flat()`` key an attack's AUC is reported under."""
+    return ATTACK_KEYS.get(attack, f"attack/{attack}")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One ``flat()`` figure with what the evidence holds about it: its own 95 % interval (as
+    stored: NaN for an attack that does not apply) and its paired differences from retrain and
+    from base (model − reference, over the same users), None where the evidence has none."""
+
+    value: float | None = None
+    interval: Bounds | None = None
+    vs_retrain: Estimate | None = None
+    vs_base: Estimate | None = None
+
+    @property
+    def finite_interval(self) -> Bounds | None:
+        """The interval where it is a real one (not NaN)."""
+        return self.interval if self.interval is not None and self.interval.finite else None
+
+    def versus(self, reference: str) -> Estimate | None:
+        """The paired difference from model ``reference`` ("retrain" or "base") where it is a real one."""
+        found = self.vs_retrain if reference == "retrain" else self.vs_base if reference == "base" else None
+        return found if found is not None and found.finite else None
+
+
+NO_FIGURE = Figure()
+
+
 @dataclass
 class ModelReport:
     """One model's measurements under the shared protocol."""
@@ -95,18 +130,17 @@ class ModelReport:
     notes: list[str] = field(default_factory=list)
     per_user: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # group -> metric -> values
     # forgetting evidence (core/evidence.py); intervals are 95 % user-bootstrap
-    intervals: dict[str, list[float]] = field(default_factory=dict)  # "group/metric" -> [low, high]
-    differences: dict[str, dict[str, list[float]]] = field(
-        default_factory=dict
-    )  # "retrain"|"base" -> key -> [v, lo, hi]
-    agreement: dict[str, dict[str, list[float]]] = field(
-        default_factory=dict
-    )  # group -> "jaccard@10"|"rbo@10" -> [v, lo, hi]
-    attacks: dict[str, dict] = field(default_factory=dict)  # attack name -> AttackResult.as_dict() (+ "vs_retrain")
-    known_users: dict = field(default_factory=dict)  # KnownUserCheck.as_dict(): not an attack
+    intervals: dict[str, Bounds] = field(default_factory=dict)  # flat() key of a per-user figure -> interval
+    differences: dict[str, dict[str, Estimate]] = field(default_factory=dict)  # "retrain"|"base" -> key -> diff
+    agreement: dict[str, Agreement] = field(default_factory=dict)  # group -> top-10 overlap with retrain
+    attacks: dict[str, AttackResult] = field(default_factory=dict)  # attack name -> result (+ vs_retrain)
+    known_users: KnownUserCheck | None = None  # not an attack; None for runs stored before it
     # reference ensemble (core/references): group -> people moved / hurt beyond retraining's spread
     beyond_spread: dict[str, PeopleBeyondSpread] = field(default_factory=dict)
     person_tests: Any = None  # core.attacks.per_person.PersonTests; None without an ensemble
+    # a model measured on a user sample: base's and retrain's figures on the same users
+    # ("base"|"retrain" -> flat() key -> value), so its deltas compare like with like
+    same_sample: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def flat(self) -> dict[str, float | None]:
         """``group/metric`` keys plus the scalar figures: handy for tables and CSV."""
@@ -117,13 +151,13 @@ class ModelReport:
         out.update(self.forgotten_recall)
         if self.mia_auc is not None:  # runs stored before the attacks were reworked
             out["mia_auc"] = self.mia_auc
-        for attack, entry in self.attacks.items():
-            out[ATTACK_KEYS.get(attack, f"attack/{attack}")] = entry.get("auc")
+        for attack, found in self.attacks.items():
+            out[attack_key(attack)] = found.auc
         for group, overlaps in self.agreement.items():
-            for name, (value, _low, _high) in overlaps.items():
-                out[f"agreement/{group}/{name}"] = value
-        if self.known_users:
-            out["known_forgotten_users"] = self.known_users.get("n_known")
+            for name, estimate in overlaps.items():
+                out[f"agreement/{group}/{name}"] = estimate.value
+        if self.known_users is not None:
+            out["known_forgotten_users"] = self.known_users.n_known
         out["time_s"] = self.time_s
         out["prep_time_s"] = self.prep_time_s
         out["speedup_vs_retrain"] = self.speedup_vs_retrain
@@ -133,19 +167,115 @@ class ModelReport:
         )
         return out
 
-    def interval_of(self, key: str) -> tuple[float, float] | None:
-        """The 95 % interval of a ``flat()`` key, where the evidence has one."""
-        if key in self.intervals:
-            low, high = self.intervals[key]
-            return low, high
-        for attack, entry in self.attacks.items():
-            if ATTACK_KEYS.get(attack, f"attack/{attack}") == key:
-                return entry["interval"]["low"], entry["interval"]["high"]
-        parts = key.split("/")
-        if len(parts) == 3 and parts[0] == "agreement":
-            found = self.agreement.get(parts[1], {}).get(parts[2])
-            return (found[1], found[2]) if found else None
-        return None
+    def figures(self) -> dict[str, Figure]:
+        """Every ``flat()`` figure with its interval and paired differences, gathered from the
+        evidence's fields (per-user intervals, the attacks, agreement) in one pass."""
+        bounds = dict(self.intervals)
+        vs_retrain = dict(self.differences.get("retrain", {}))
+        for attack, found in self.attacks.items():
+            key = attack_key(attack)
+            bounds.setdefault(key, Bounds(found.interval.low, found.interval.high))
+            if found.vs_retrain is not None:
+                vs_retrain.setdefault(key, found.vs_retrain)
+        for group, overlaps in self.agreement.items():
+            for name, estimate in overlaps.items():
+                bounds.setdefault(f"agreement/{group}/{name}", estimate.bounds)
+        vs_base = self.differences.get("base", {})
+        return {
+            key: Figure(value, bounds.get(key), vs_retrain.get(key), vs_base.get(key))
+            for key, value in self.flat().items()
+        }
+
+    def figure(self, key: str) -> Figure:
+        """One ``flat()`` figure with its evidence (an empty :class:`Figure` for a key it lacks)."""
+        return self.figures().get(key, NO_FIGURE)
+
+    def to_dict(self) -> dict:
+        """The model as stored (the result cleans NaN to null): the fields in their order, the
+        same-sample figures inside ``extras`` as ``same_sample/<model>/<key>``, and every
+        ``forgotten_recall@K`` once more at the top level. Old files are written back unchanged."""
+        extras = dict(self.extras)
+        for reference, values in self.same_sample.items():
+            for key, value in values.items():
+                extras[f"{SAME_SAMPLE}{reference}/{key}"] = value
+        entry = {
+            "name": self.name,
+            "label": self.label,
+            "groups": self.groups,
+            "forgotten_recall": self.forgotten_recall,
+            "time_s": self.time_s,
+            "prep_time_s": self.prep_time_s,
+            "speedup_vs_retrain": self.speedup_vs_retrain,
+            "mia_auc": self.mia_auc,
+            "peak_memory_mb": self.peak_memory_mb,
+            "extras": extras,
+            "notes": self.notes,
+            "per_user": self.per_user,
+            "intervals": {key: found.to_json() for key, found in self.intervals.items()},
+            "differences": {
+                ref: {key: found.to_json() for key, found in diffs.items()} for ref, diffs in self.differences.items()
+            },
+            "agreement": {group: found.to_json() for group, found in self.agreement.items()},
+            "attacks": {name: found.as_dict() for name, found in self.attacks.items()},
+            "known_users": {} if self.known_users is None else self.known_users.as_dict(),
+            "beyond_spread": {group: _plain(found) for group, found in self.beyond_spread.items()},
+            "person_tests": _plain(self.person_tests),
+        }
+        entry.update(self.forgotten_recall)  # flat "forgotten_recall@10" as well
+        return copy.deepcopy(entry)
+
+    @classmethod
+    def from_dict(cls, entry: dict) -> "ModelReport":
+        """A stored model (any version this project has written; missing evidence stays empty)."""
+        plain = {k: entry[k] for k in _PLAIN_FIELDS if k in entry}
+        extras, same_sample = {}, {}
+        for key, value in (entry.get("extras") or {}).items():
+            if key.startswith(SAME_SAMPLE):  # the stored layout of ``same_sample``
+                reference, _, figure = key.removeprefix(SAME_SAMPLE).partition("/")
+                same_sample.setdefault(reference, {})[figure] = value
+            else:
+                extras[key] = value
+        known = entry.get("known_users")
+        return cls(
+            **plain,
+            extras=extras,
+            intervals={key: Bounds.from_json(v) for key, v in (entry.get("intervals") or {}).items()},
+            differences={
+                ref: {key: Estimate.from_json(v) for key, v in diffs.items()}
+                for ref, diffs in (entry.get("differences") or {}).items()
+            },
+            agreement={group: Agreement.from_json(v) for group, v in (entry.get("agreement") or {}).items()},
+            attacks={
+                name: AttackResult.from_dict({"name": name, **v}) for name, v in (entry.get("attacks") or {}).items()
+            },
+            known_users=KnownUserCheck.from_dict(known) if known else None,
+            beyond_spread=beyond_spread_from_dict(entry.get("beyond_spread")),
+            person_tests=_person_tests(entry.get("person_tests")),
+            same_sample=same_sample,
+        )
+
+
+def _plain(value):
+    """A dataclass as its dict (what the stored JSON holds); anything else as it is."""
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
+
+
+SAME_SAMPLE = "same_sample/"
+"""How ``ModelReport.same_sample`` is stored: inside ``extras``, keys ``same_sample/<model>/<key>``."""
+
+_PLAIN_FIELDS = (
+    "name",
+    "label",
+    "groups",
+    "forgotten_recall",
+    "time_s",
+    "prep_time_s",
+    "speedup_vs_retrain",
+    "mia_auc",
+    "peak_memory_mb",
+    "notes",
+    "per_user",
+)
 
 
 @dataclass
@@ -235,12 +365,7 @@ class RunResult:
 
     @classmethod
     def from_dict(cls, raw: dict) -> "RunResult":
-        models = {}
-        for name, entry in raw.get("models", {}).items():
-            fields = {k: entry[k] for k in ModelReport.__dataclass_fields__ if k in entry}
-            fields["beyond_spread"] = beyond_spread_from_dict(fields.get("beyond_spread"))
-            fields["person_tests"] = _person_tests(fields.get("person_tests"))
-            models[name] = ModelReport(**fields)
+        models = {name: ModelReport.from_dict(entry) for name, entry in raw.get("models", {}).items()}
         return cls(
             run_id=raw["run_id"],
             config=raw.get("config", {}),
@@ -293,10 +418,12 @@ _OLD_STAGE_FIRST = ("train", "unlearn", "pretrain", "finetune")
 
 def _current_series_name(series: str) -> str:
     """Runs stored before curves named their model put the stage first (``train/base``,
-    ``train/sisa-shards``); read them as ``model/stage`` (``base/train``, ``sisa/shards``)."""
+    ``train/sisa-shards``); read them as ``model/stage`` (``base/train``, ``sisa/shards``).
+    ``finetune`` is a stage of that layout and a method of this one: ``finetune/train`` is
+    the method's training curve (no model was ever named after a stage)."""
     first, _, rest = series.partition("/")
-    if first in _OLD_STAGE_FIRST and rest:
-        model, _, stage = rest.partition("-")
+    model, _, stage = rest.partition("-")
+    if first in _OLD_STAGE_FIRST and rest and not (first == "finetune" and model in _OLD_STAGE_FIRST):
         return f"{model}/{stage or first}"
     return series
 
@@ -309,9 +436,7 @@ def top_array(lists) -> np.ndarray:
 
 def model_entry(report: ModelReport) -> dict:
     """One model as stored (cleaned with the rest of the result by :meth:`RunResult.to_dict`)."""
-    entry = asdict(report)
-    entry.update(report.forgotten_recall)  # flat "forgotten_recall@10" as well
-    return entry
+    return report.to_dict()
 
 
 def model_json(report: ModelReport) -> str:

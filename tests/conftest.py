@@ -90,29 +90,34 @@ def hand_built_result():
 def _evidence_report(name, forget_ndcg, diff=None, attack=None, vs_retrain=None, agreement=None, known=None):
     """A hand-built report carrying forgetting evidence (intervals, paired differences, an
     attack, agreement, the known-user count) as core/evidence.py stores it."""
+    from core.attacks import AttackResult, KnownUserCheck
+    from core.evaluation.agreement import Agreement
+    from core.evaluation.bootstrap import Interval
+    from core.evaluation.estimates import Bounds, Estimate
     from core.result import ModelReport
 
     report = ModelReport(
         name, name.title(), {"forget": {"ndcg@10": forget_ndcg}}, {"forgotten_recall@10": 0.1}, time_s=1.0
     )
-    report.intervals = {"forget/ndcg@10": [forget_ndcg - 0.01, forget_ndcg + 0.01]}
+    report.intervals = {"forget/ndcg@10": Bounds(forget_ndcg - 0.01, forget_ndcg + 0.01)}
     if diff is not None:
-        report.differences = {"retrain": {"forget/ndcg@10": list(diff)}}
+        report.differences = {"retrain": {"forget/ndcg@10": Estimate(*diff)}}
     if attack is not None:
-        entry = {
-            "auc": attack,
-            "interval": {"value": attack, "low": attack - 0.03, "high": attack + 0.03, "n": 40},
-            "n_members": 40,
-            "n_non_members": 90,
-            "neutral_note": "≈ 0.5 for random users",
+        report.attacks = {
+            "fold-in": AttackResult(
+                "fold-in",
+                attack,
+                Interval(attack, attack - 0.03, attack + 0.03, 40),
+                n_members=40,
+                n_non_members=90,
+                neutral_note="≈ 0.5 for random users",
+                vs_retrain=None if vs_retrain is None else Estimate(*vs_retrain),
+            )
         }
-        if vs_retrain is not None:
-            entry["vs_retrain"] = list(vs_retrain)
-        report.attacks = {"fold-in": entry}
     if agreement is not None:
-        report.agreement = {"similar": {"rbo@10": list(agreement)}}
+        report.agreement = {"similar": Agreement(rbo=Estimate(*agreement))}
     if known is not None:
-        report.known_users = {"n_users": 42, "n_known": known, "note": "a count", "share": known / 42}
+        report.known_users = KnownUserCheck(n_users=42, n_known=known, note="a count")
     return report
 
 

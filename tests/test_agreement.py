@@ -53,8 +53,9 @@ def test_per_group_means_with_intervals():
     a = np.array([[1, 2], [1, 2], [1, 2], [1, 2]])
     b = np.array([[1, 2], [1, 2], [3, 4], [3, 4]])
     out = agreement_by_group(a, b, {"retain": np.array([0, 1]), "forget": np.array([2, 3]), "mixed": np.array([0, 2])})
-    assert out["retain"].jaccard.value == 1.0 and out["retain"].jaccard.width == 0.0
-    assert out["forget"].rbo.value == 0.0 and out["forget"].rbo.n == 2
+    assert out["retain"].jaccard.value == 1.0 and out["retain"].jaccard.low == out["retain"].jaccard.high == 1.0
+    assert out["forget"].rbo.value == 0.0 and out["forget"].rbo.high == 0.0
+    assert out["forget"].to_json() == {"jaccard@10": [0.0, 0.0, 0.0], "rbo@10": [0.0, 0.0, 0.0]}
     assert out["mixed"].jaccard.value == 0.5 and out["mixed"].jaccard.low == 0.0 and out["mixed"].jaccard.high == 1.0
 
 

@@ -126,12 +126,11 @@ def test_the_runner_separates_the_ids_only_control_from_retrain(run_with_control
     models = run_with_control.models
     control, retrain = models["ids_only"], models["retrain"]
     fold_in = control.attacks["fold-in"]
-    low, high = fold_in["vs_retrain"][1:]
-    assert low > 0, fold_in  # the control still fits forgotten users better than retrain does
+    assert fold_in.vs_retrain.low > 0, fold_in  # the control still fits forgotten users better than retrain does
     for attack in ("fold-in", "record-level"):
-        interval = retrain.attacks[attack]["interval"]
-        assert interval["low"] <= 0.5 <= interval["high"], (attack, interval)
-    assert control.known_users["n_known"] == 0 == retrain.known_users["n_known"]
-    assert models["base"].known_users["n_known"] == models["base"].known_users["n_users"] > 0
+        interval = retrain.attacks[attack].interval
+        assert interval.low <= 0.5 <= interval.high, (attack, interval)
+    assert control.known_users.n_known == 0 == retrain.known_users.n_known
+    assert models["base"].known_users.n_known == models["base"].known_users.n_users > 0
     # the old known-user signal cannot see it: forget-group metrics equal retrain's
     assert control.groups["forget"] == retrain.groups["forget"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.evaluation.estimates import Estimate
 from core.reporting import judgement
 from core.reporting.catalogue import entry_for
-from core.reporting.intervals import difference, difference_text, value_text
+from core.reporting.intervals import difference_text, value_text
 
 
 @pytest.fixture
@@ -68,8 +69,8 @@ def test_texts_carry_the_intervals(reports):
     assert value_text(entry_for("attack/fold_in_auc"), kept, 0.9) == "0.900 [0.870, 0.930]"
     assert value_text(entry_for("known_forgotten_users"), kept, 42) == "42 of 42"
     assert value_text(entry_for("forgotten_recall@10"), kept, 0.1) == "0.1000"  # no interval stored
-    assert difference(kept, "attack/fold_in_auc", "retrain") == (0.40, 0.35, 0.45)
-    assert difference(kept, "attack/fold_in_auc", "base") is None
-    found = difference(kept, "forget/ndcg@10", "retrain")
+    assert kept.figure("attack/fold_in_auc").versus("retrain") == Estimate(0.40, 0.35, 0.45)
+    assert kept.figure("attack/fold_in_auc").versus("base") is None
+    found = kept.figure("forget/ndcg@10").versus("retrain")
     assert difference_text(entry_for("forget/ndcg@10"), found) == "+0.1800 [+0.1500, +0.2100]"
     assert difference_text(entry_for("forget/ndcg@10"), None, -0.01) == "-0.0100"

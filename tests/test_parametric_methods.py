@@ -86,24 +86,24 @@ def test_sharded_methods_forget_users_as_retraining_does(result):
     for name in SHARDED:
         report = result.models[name]
         assert report.forgotten_recall == pytest.approx(retrain.forgotten_recall), name
-        assert report.known_users["n_known"] == retrain.known_users["n_known"] == 0, name
+        assert report.known_users.n_known == retrain.known_users.n_known == 0, name
         assert 1 <= report.extras["shards_retrained"] <= SHARDED[name]["n_shards"]
         assert report.prep_time_s > 0 and report.time_s > 0
 
 
 def test_membership_attacks_and_known_users_are_reported_for_every_model(result):
     for name, report in result.models.items():
-        aucs = {attack: entry["auc"] for attack, entry in report.attacks.items()}
+        aucs = {attack: found.auc for attack, found in report.attacks.items()}
         assert "record-level" in aucs, (name, aucs)
         if name not in SHARDED:  # the fold-in attack needs an item side; shard ensembles have none
             assert "fold-in" in aucs, (name, aucs)
-        measured = {k: a for k, a in aucs.items() if not report.attacks[k].get("not_applicable")}
+        measured = {k: a for k, a in aucs.items() if not report.attacks[k].not_applicable}
         assert all(0.0 <= a <= 1.0 for a in measured.values()), (name, aucs)
         # an attack that does not apply (white-box on shards: no user vectors) says why instead of a figure
         assert all(math.isnan(aucs[k]) for k in set(aucs) - set(measured)), (name, aucs)
         if name in SHARDED:
-            assert report.attacks["white-box"]["not_applicable"], report.attacks["white-box"]
-    known = {name: report.known_users["share"] for name, report in result.models.items()}
+            assert report.attacks["white-box"].not_applicable, report.attacks["white-box"]
+    known = {name: report.known_users.share for name, report in result.models.items()}
     assert known["base"] == 1.0 and known["retrain"] == 0.0 and known["finetune"] == 1.0, known
 
 

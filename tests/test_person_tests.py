@@ -211,11 +211,11 @@ def test_attack_evidence_adds_white_box_with_a_not_applicable_entry():
     prepared = SimpleNamespace(dataset=ds, split=split, request=request)
     notes = attack_evidence(prepared, models, 0, evidence)
     kept_entry, retrain_entry = evidence["ids_only"].attacks["white-box"], evidence["retrain"].attacks["white-box"]
-    assert kept_entry["vs_retrain"][1] > 0.0 and kept_entry["auc"] > 0.6 and abs(retrain_entry["auc"] - 0.5) < 0.15
+    assert kept_entry.vs_retrain.low > 0.0 and kept_entry.auc > 0.6 and abs(retrain_entry.auc - 0.5) < 0.15
     record = evidence["ids_only"].attacks["record-level"]  # unknown users: popularity, not separated
-    assert record["vs_retrain"][0] == pytest.approx(0.0)
+    assert record.vs_retrain.value == pytest.approx(0.0)
     na = evidence["llm"].attacks["white-box"]
-    assert np.isnan(na["auc"]) and "no user vectors" in na["not_applicable"]
+    assert np.isnan(na.auc) and "no user vectors" in na.not_applicable
     assert any("not applicable to llm" in n for n in notes)
 
 

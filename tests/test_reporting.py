@@ -229,10 +229,13 @@ def test_report_path_suffix(hand_built_result, tmp_path, suffix):
 
 # -- the forgetting evidence in the story and the report -------------------------------------------
 def _with_neutral_and_via(result):
+    from dataclasses import replace
+
     for report in result.models.values():
-        for entry in report.attacks.values():
-            entry["neutral_note"] = "forgotten users and outsiders are exchangeable: ≈ 0.5"
-    result.models["few"].attacks["fold-in"]["via"] = "measured on the base model this method re-ranks"
+        for name, found in report.attacks.items():
+            report.attacks[name] = replace(found, neutral_note="forgotten users and outsiders are exchangeable: ≈ 0.5")
+    few = result.models["few"].attacks
+    few["fold-in"] = replace(few["fold-in"], via="measured on the base model this method re-ranks")
     return result
 
 

@@ -1,7 +1,12 @@
 """The three plain verdicts per method, on hand-built runs whose answers are known in advance."""
 
+from dataclasses import replace
+
 import pytest
 
+from core.attacks import AttackResult, KnownUserCheck
+from core.evaluation.bootstrap import Interval
+from core.evaluation.estimates import Bounds, Estimate
 from core.reporting import verdicts as v
 from core.reporting.cost import cost_of
 from core.reporting.people import group_counts
@@ -11,11 +16,11 @@ RETAIN, SIMILAR, FORGET = list(range(0, 10)), [10, 11, 12, 13], [14, 15]
 N_USERS, N_ITEMS = 16, 40
 
 
-def _attack(auc, vs_retrain=None, width=0.03):
-    entry = {"auc": auc, "interval": {"value": auc, "low": auc - width, "high": auc + width, "n": 40}}
+def _attack(auc, vs_retrain=None, width=0.03, name="fold-in"):
+    found = AttackResult(name, auc, Interval(auc, auc - width, auc + width, 40))
     if vs_retrain is not None:
-        entry["vs_retrain"] = list(vs_retrain)
-    return {"fold-in": entry}
+        found = replace(found, vs_retrain=Estimate(*vs_retrain))
+    return {name: found}
 
 
 def _report(
@@ -42,12 +47,12 @@ def _report(
         prep_time_s=prep,
         extras=dict(extras or {}),
     )
-    report.intervals = {"forgotten_recall@10": [recall - 0.01, recall + 0.01]}
+    report.intervals = {"forgotten_recall@10": Bounds(recall - 0.01, recall + 0.01)}
     if recall_diff is not None:
-        report.differences.setdefault("retrain", {})["forgotten_recall@10"] = list(recall_diff)
+        report.differences.setdefault("retrain", {})["forgotten_recall@10"] = Estimate(*recall_diff)
     if ndcg_diff is not None:
         for group in ("retain", "similar"):
-            report.differences.setdefault("retrain", {})[f"{group}/ndcg@10"] = list(ndcg_diff)
+            report.differences.setdefault("retrain", {})[f"{group}/ndcg@10"] = Estimate(*ndcg_diff)
     if attack is not None:
         report.attacks = _attack(attack, attack_diff)
     values = per_user_ndcg if per_user_ndcg is not None else [ndcg] * 20
@@ -179,10 +184,10 @@ def test_forgetting_sentence_names_its_evidence_with_intervals_and_tolerance(run
 
 def test_attack_chosen_by_request_kind():
     report = ModelReport("m", "M", {}, {})
-    report.attacks = {"fold-in": {"auc": 0.6}, "record-level": {"auc": 0.7}}
+    report.attacks = {**_attack(0.6), **_attack(0.7, name="record-level")}
     assert v.attack_key(report, "users") == "attack/fold_in_auc"
     assert v.attack_key(report, "items") == "attack/record_auc"
-    report.attacks = {"fold-in": {"auc": 0.6}}
+    report.attacks = _attack(0.6)
     assert v.attack_key(report, "items") == "attack/fold_in_auc"  # the other one where the preferred is missing
 
 
@@ -278,17 +283,17 @@ def test_both_speedups_are_catalogue_keys_and_total_over_retraining_is_never_goo
 def test_overshooting_retraining_is_not_called_forgotten_and_a_quality_rise_is_not_harm(run):
     over = run.models["forgot"]
     over.forgotten_recall["forgotten_recall@10"] = 0.02  # base 0.40, retrain 0.10: past retrain
-    over.differences["retrain"]["forgotten_recall@10"] = [-0.08, -0.10, -0.06]
+    over.differences["retrain"]["forgotten_recall@10"] = Estimate(-0.08, -0.10, -0.06)
     answer = _by_model(run)["forgot"].forgotten
     assert answer.light == v.AMBER and "overshot" in answer.sentence
-    over.differences["retrain"]["retain/ndcg@10"] = [0.10, 0.08, 0.12]  # clearly above retrain's
+    over.differences["retrain"]["retain/ndcg@10"] = Estimate(0.10, 0.08, 0.12)  # clearly above retrain's
     affected = _by_model(run)["forgot"].affected
     assert affected.light == v.AMBER and "rose" in affected.sentence
 
 
 # -- issue 22: words calibrated on controls ---------------------------------------------------------
 def _marks_unknown(report, n=2):
-    report.known_users = {"n_known": 0, "n_users": n}
+    report.known_users = KnownUserCheck(n_users=n, n_known=0)
 
 
 def test_measures_matched_by_construction_cannot_lift_forgotten_above_fail(run):
@@ -296,7 +301,7 @@ def test_measures_matched_by_construction_cannot_lift_forgotten_above_fail(run):
     the fold-in attack still remembers them: fail, not partly."""
     control = run.models["kept"]
     control.forgotten_recall["forgotten_recall@10"] = 0.10
-    control.differences["retrain"]["forgotten_recall@10"] = [0.0, 0.0, 0.0]
+    control.differences["retrain"]["forgotten_recall@10"] = Estimate(0.0, 0.0, 0.0)
     _marks_unknown(control)
     answer = _by_model(run)["kept"].forgotten
     assert answer.light == v.RED and answer.word == "fail"
@@ -312,11 +317,7 @@ def test_a_matching_measure_does_not_outweigh_one_that_remembers(run):
     fold-in attack (the item side) still remembers them: fail."""
     redraw = run.models["kept"]
     _marks_unknown(redraw)
-    redraw.attacks["white-box"] = {
-        "auc": 0.50,
-        "interval": {"value": 0.5, "low": 0.47, "high": 0.53, "n": 40},
-        "vs_retrain": [0.0, -0.01, 0.01],
-    }
+    redraw.attacks.update(_attack(0.50, vs_retrain=(0.0, -0.01, 0.01), name="white-box"))
     answer = _by_model(run)["kept"].forgotten
     assert answer.light == v.RED
     assert "white-box" in answer.sentence and "match" in answer.sentence
@@ -402,8 +403,8 @@ def test_band_and_interval_decide_with_an_ensemble(run):
     """A difference the interval alone could not settle (±0.05 tolerance, 14 forgotten people) is
     "like retraining" when retrainings with other seeds differ as much."""
     few = run.models["few"]  # fold-in +0.05 [−0.10, +0.20]: can't tell against ±0.05
-    few.attacks["fold-in"]["vs_retrain"] = [0.03, -0.06, 0.12]
-    few.differences["retrain"]["forgotten_recall@10"] = [0.0, -0.01, 0.01]
+    few.attacks["fold-in"] = replace(few.attacks["fold-in"], vs_retrain=Estimate(0.03, -0.06, 0.12))
+    few.differences["retrain"]["forgotten_recall@10"] = Estimate(0.0, -0.01, 0.01)
     assert _by_model(run)["few"].forgotten.light == v.GREY
     _ensemble(run, band={"attack/fold_in_auc": [-0.09, 0.11], "forgotten_recall@10": [-0.01, 0.01]})
     answer = _by_model(run)["few"].forgotten

@@ -20,6 +20,7 @@ from core.evaluation.bootstrap import (
     bootstrap_mean,
     bootstrap_paired_difference,
 )
+from core.evaluation.estimates import Estimate, stored_number
 
 MIN_PER_SIDE = 2
 
@@ -57,26 +58,70 @@ class Probe:
 
 @dataclass(frozen=True)
 class AttackResult:
-    """One attack under one model: AUC of telling members from non-members by the score."""
+    """One attack under one model: AUC of telling members from non-members by the score.
+
+    As a run stores it, it may also carry ``via`` (the model whose item side was used),
+    ``vs_retrain`` (the AUC minus retrain's, paired over the same users) or, for a model the
+    attack cannot read, only ``not_applicable`` (the reason) with NaN figures and no counts.
+    """
 
     name: str
     auc: float
     interval: Interval
-    n_members: int  # rows (record-level) or users (fold-in) on each side
-    n_non_members: int
-    n_users: int  # users the bootstrap resamples
-    neutral_note: str
+    n_members: int | None = None  # rows (record-level) or users (fold-in) on each side
+    n_non_members: int | None = None
+    n_users: int | None = None  # users the bootstrap resamples
+    neutral_note: str | None = None
+    via: str | None = None
+    vs_retrain: Estimate | None = None
+    not_applicable: str | None = None
+
+    @classmethod
+    def not_applicable_to(cls, name: str, reason: str) -> "AttackResult":
+        """The entry of a model the attack does not apply to: the reason, NaN figures."""
+        nan = float("nan")
+        return cls(name, nan, Interval(nan, nan, nan, 0), not_applicable=reason)
 
     def as_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "auc": self.auc,
-            "interval": self.interval.as_dict(),
-            "n_members": self.n_members,
-            "n_non_members": self.n_non_members,
-            "n_users": self.n_users,
-            "neutral_note": self.neutral_note,
-        }
+        """The stored entry (the keys a run has always written, in their order)."""
+        out: dict = {"name": self.name, "auc": self.auc, "interval": self.interval.as_dict()}
+        if self.not_applicable is None:
+            out.update(
+                n_members=self.n_members,
+                n_non_members=self.n_non_members,
+                n_users=self.n_users,
+                neutral_note=self.neutral_note,
+            )
+        if self.via is not None:
+            out["via"] = self.via
+        if self.vs_retrain is not None:
+            out["vs_retrain"] = self.vs_retrain.to_json()
+        if self.not_applicable is not None:
+            out["not_applicable"] = self.not_applicable
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "AttackResult":
+        """A stored entry (null figures read as NaN)."""
+        interval = raw.get("interval") or {}
+        vs_retrain = raw.get("vs_retrain")
+        return cls(
+            name=raw["name"],
+            auc=stored_number(raw.get("auc")),
+            interval=Interval(
+                stored_number(interval.get("value")),
+                stored_number(interval.get("low")),
+                stored_number(interval.get("high")),
+                interval.get("n", 0),
+            ),
+            n_members=raw.get("n_members"),
+            n_non_members=raw.get("n_non_members"),
+            n_users=raw.get("n_users"),
+            neutral_note=raw.get("neutral_note"),
+            via=raw.get("via"),
+            vs_retrain=None if vs_retrain is None else Estimate.from_json(vs_retrain),
+            not_applicable=raw.get("not_applicable"),
+        )
 
 
 def within_user_auc(scores, labels, users) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,11 @@ class KnownUserCheck:
     def as_dict(self) -> dict:
         return {**asdict(self), "share": self.share}
 
+    @classmethod
+    def from_dict(cls, raw: dict) -> "KnownUserCheck":
+        """A stored check (its ``share`` is worked out again, as it was when stored)."""
+        return cls(n_users=raw["n_users"], n_known=raw["n_known"], note=raw.get("note", cls.note))
+
 
 def known_user_check(model: Scorer, forget_users: np.ndarray) -> KnownUserCheck:
     """Count the forgotten users in ``model.known_users`` (None: the model knows everyone)."""

@@ -79,8 +79,9 @@ class MapLayout:
     def to_dict(self) -> dict:
         return {
             "kind": self.kind,
-            "x": np.round(self.x, 4).tolist(),
-            "y": np.round(self.y, 4).tolist(),
+            # rounded as float64: a map read back (float32) is written as it was stored
+            "x": np.round(np.asarray(self.x, dtype=np.float64), 4).tolist(),
+            "y": np.round(np.asarray(self.y, dtype=np.float64), 4).tolist(),
             "source": self.source,
             "method": self.method,
         }

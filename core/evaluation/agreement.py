@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.cancel import cancel_point
-from core.evaluation.bootstrap import N_BOOT, Interval, bootstrap_mean
+from core.evaluation.bootstrap import N_BOOT, bootstrap_mean
+from core.evaluation.estimates import Estimate
 
 RBO_P = 0.9
 _ROWS_PER_CHUNK = 65_536  # users compared at once: chunk × K × K booleans
@@ -34,14 +35,27 @@ _ROWS_PER_CHUNK = 65_536  # users compared at once: chunk × K × K booleans
 
 @dataclass(frozen=True)
 class Agreement:
-    """One group's mean overlaps with the retrained model's lists."""
+    """One group's mean overlaps with the retrained model's lists, each with its 95 % interval;
+    stored as ``{"jaccard@10": [v, lo, hi], "rbo@10": [v, lo, hi]}`` (a missing one: None)."""
 
-    group: str
-    jaccard: Interval
-    rbo: Interval
+    jaccard: Estimate | None = None
+    rbo: Estimate | None = None
 
-    def as_dict(self) -> dict:
-        return {"group": self.group, "jaccard": self.jaccard.as_dict(), "rbo": self.rbo.as_dict()}
+    def items(self) -> list[tuple[str, Estimate]]:
+        """``(name, estimate)`` in stored order; the names are the ``agreement/<group>/<name>`` keys."""
+        return [(name, found) for name, found in (("jaccard@10", self.jaccard), ("rbo@10", self.rbo)) if found]
+
+    def get(self, name: str) -> Estimate | None:
+        """The overlap stored under ``name`` ("jaccard@10" or "rbo@10")."""
+        return dict(self.items()).get(name)
+
+    def to_json(self) -> dict[str, list[float]]:
+        return {name: found.to_json() for name, found in self.items()}
+
+    @classmethod
+    def from_json(cls, raw: dict) -> "Agreement":
+        found = {name: Estimate.from_json(value) for name, value in raw.items() if value is not None}
+        return cls(found.get("jaccard@10"), found.get("rbo@10"))
 
 
 def _prefix_overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -93,8 +107,7 @@ def agreement_by_group(
     for name, users in groups.items():
         users = np.asarray(users, dtype=np.int64)
         out[name] = Agreement(
-            group=name,
-            jaccard=bootstrap_mean(jaccard[users], n_boot=n_boot, seed=seed),
-            rbo=bootstrap_mean(rbo[users], n_boot=n_boot, seed=seed),
+            jaccard=Estimate.of(bootstrap_mean(jaccard[users], n_boot=n_boot, seed=seed)),
+            rbo=Estimate.of(bootstrap_mean(rbo[users], n_boot=n_boot, seed=seed)),
         )
     return out

@@ -310,11 +310,11 @@ class _Experiment:
                 if ref not in self.scorers:
                     continue
                 measured = evaluate_model(self.scorers[ref], self.prepared.targets, sample)
-                extras = self.models[name].extras
+                figures = self.models[name].same_sample.setdefault(ref, {})
                 for group, metrics in measured.groups.items():
                     for metric in ("hit@10", "ndcg@10"):
-                        extras[f"same_sample/{ref}/{group}/{metric}"] = metrics[metric]
-                extras[f"same_sample/{ref}/forgotten_recall@10"] = measured.forgotten_recall["forgotten_recall@10"]
+                        figures[f"{group}/{metric}"] = metrics[metric]
+                figures["forgotten_recall@10"] = measured.forgotten_recall["forgotten_recall@10"]
 
     def _speedups(self) -> None:
         retrain = self.models.get("retrain")
@@ -337,10 +337,11 @@ class _Experiment:
             report = self.models[name]
             report.intervals, report.differences, report.agreement = found.intervals, found.differences, found.agreement
             report.attacks, report.known_users = found.attacks, found.known_users
-            self.reporter.emit(ModelResultEvent(name, report.groups, {}, intervals=dict(found.intervals)))
+            intervals = {key: (b.low, b.high) for key, b in found.intervals.items()}
+            self.reporter.emit(ModelResultEvent(name, report.groups, {}, intervals=intervals))
             for attack, entry in found.attacks.items():
-                interval = entry["interval"]
-                self.reporter.emit(AttackResultEvent(name, attack, entry["auc"], interval["low"], interval["high"]))
+                interval = entry.interval
+                self.reporter.emit(AttackResultEvent(name, attack, entry.auc, interval.low, interval.high))
 
     def _result(self, run_id: str, started: float) -> RunResult:
         p = self.prepared

@@ -21,18 +21,19 @@ from typing import Iterable
 
 import numpy as np
 
+from core.attacks.common import AttackResult
 from core.evaluation.agreement import overlap_per_user
 from core.evaluation.grouped import GroupedMetrics
 from core.groups import GROUPS
 from core.references.results import PeopleBeyondSpread
-from core.result import ATTACK_KEYS
+from core.result import attack_key
 
 INTERVAL_METRICS = ("hit@10", "ndcg@10")
 FORGOTTEN_KEY = "forgotten_recall@10"
 TOLERANCE = 1e-9  # NDCG@10 differences below this are ties
 
 
-def figures(measured: GroupedMetrics, attacks: dict[str, dict] | None = None) -> dict[str, float]:
+def figures(measured: GroupedMetrics, attacks: dict[str, AttackResult] | None = None) -> dict[str, float]:
     """The ``flat()`` figures a band is kept for, from one model's measurements: every
     group's Hit@10 and NDCG@10, forgotten-item recall@10, each attack's AUC."""
     out: dict[str, float] = {}
@@ -43,9 +44,9 @@ def figures(measured: GroupedMetrics, attacks: dict[str, dict] | None = None) ->
                 out[f"{group}/{metric}"] = float(value)
     if FORGOTTEN_KEY in measured.forgotten_recall:
         out[FORGOTTEN_KEY] = float(measured.forgotten_recall[FORGOTTEN_KEY])
-    for name, entry in (attacks or {}).items():
-        if entry.get("auc") is not None:
-            out[ATTACK_KEYS.get(name, f"attack/{name}")] = float(entry["auc"])
+    for name, found in (attacks or {}).items():
+        if found.auc is not None:
+            out[attack_key(name)] = float(found.auc)
     return out
 
 

@@ -20,7 +20,6 @@ import math
 from core.reporting import judgement
 from core.reporting import references as refs
 from core.reporting.catalogue import group_label
-from core.reporting.intervals import difference
 from core.reporting.lights import AFFECTED, AMBER, GREEN, GREY, NO_ENSEMBLE, RED, Verdict
 from core.reporting.numbers import is_finite
 from core.reporting.people import PEOPLE_GROUPS, GroupCount, group_counts, is_sampled
@@ -121,9 +120,9 @@ def _people_phrase(count: GroupCount | None) -> str:
 def _gap(result, name: str, group: str) -> float:
     """Method − retrain on the group's NDCG@10 (the paired difference where there is one)."""
     key = f"{group}/ndcg@10"
-    found = difference(result.models[name], key, "retrain")
+    found = result.models[name].figure(key).versus("retrain")
     if found is not None:
-        return found[0]
+        return found.value
     mine, retrain = result.models[name].flat().get(key), result.models["retrain"].flat().get(key)
     return float(mine - retrain) if is_finite(mine) and is_finite(retrain) else 0.0
 

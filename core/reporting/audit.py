@@ -20,7 +20,7 @@ from core.data.dataset import Dataset
 from core.data.fingerprint import DataFingerprint, fingerprint_data
 from core.errors import CragruError
 from core.reporting.catalogue import entry_for, headline_keys
-from core.reporting.intervals import difference, difference_text, value_text
+from core.reporting.intervals import difference_text, value_text
 from core.reporting.people import is_sampled, sample_size
 from core.reporting.subjects import ForgottenSubjects, forgotten_subjects, removed_items_of, resolve
 from core.reporting.verdicts import MethodVerdict, verdicts
@@ -101,7 +101,7 @@ def evidence_rows(result) -> tuple[tuple[str, ...], ...]:
         )
         if entry.family.section not in ("cost",):
             diffs = [
-                difference(report, key, "retrain") if name != "retrain" else None
+                report.figure(key).versus("retrain") if name != "retrain" else None
                 for name, report in result.models.items()
             ]
             if any(diffs):

@@ -13,9 +13,9 @@ import html
 from core.groups import GROUPS
 from core.reporting import judgement
 from core.reporting.catalogue import entry_for, group_label
-from core.reporting.intervals import difference, difference_text, value_text
+from core.reporting.intervals import difference_text, value_text
 from core.reporting.story import neutral_points, via_notes
-from core.result import ATTACK_KEYS
+from core.result import ATTACK_KEYS, attack_key
 
 AGREEMENT_NAMES = ("jaccard@10", "rbo@10")
 
@@ -33,7 +33,7 @@ def _cell(result, name: str, key: str, text: str) -> str:
 def _attack_keys(result) -> list[str]:
     names = {name for report in result.models.values() for name in report.attacks}
     return [key for attack, key in ATTACK_KEYS.items() if attack in names] + sorted(
-        f"attack/{n}" for n in names if n not in ATTACK_KEYS
+        attack_key(n) for n in names if n not in ATTACK_KEYS
     )
 
 
@@ -51,7 +51,7 @@ def attacks_table(result) -> str:
         for key in keys:
             entry = entry_for(key)
             cells.append(_cell(result, name, key, value_text(entry, report, flat.get(key))))
-            paired = difference(report, key, "retrain")
+            paired = report.figure(key).versus("retrain")
             cells.append(f"<td>{_e(difference_text(entry, paired) if paired else '')}</td>")
         rows.append(f"<tr><td class='name'><b>{_e(name)}</b></td>{''.join(cells)}</tr>")
     notes = "".join(f"<li>{_e(text)}</li>" for text in neutral_points(result) + via_notes(result))
@@ -97,9 +97,9 @@ def known_users_table(result) -> str:
     entry = entry_for("known_forgotten_users")
     rows = [
         f"<tr><td class='name'><b>{_e(name)}</b></td>"
-        f"{_cell(result, name, entry.key, value_text(entry, report, report.known_users.get('n_known')))}</tr>"
+        f"{_cell(result, name, entry.key, value_text(entry, report, report.known_users.n_known))}</tr>"
         for name, report in result.models.items()
-        if report.known_users
+        if report.known_users is not None
     ]
     if not rows:
         return ""

@@ -52,8 +52,8 @@ def attack_key(report, kind: str) -> str | None:
 
 def marks_unknown(report) -> bool:
     """True when the model ranks every forgotten user by the popularity fallback (knows none)."""
-    known = report.known_users or {}
-    return known.get("n_known") == 0 and int(known.get("n_users") or 0) > 0
+    known = report.known_users
+    return known is not None and known.n_known == 0 and int(known.n_users or 0) > 0
 
 
 def measures(report, kind: str) -> tuple[list[str], list[str]]:

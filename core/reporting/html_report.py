@@ -27,7 +27,7 @@ from core.reporting.catalogue import (
     present_keys,
 )
 from core.reporting.evidence_html import evidence_section
-from core.reporting.intervals import difference, difference_text, value_text
+from core.reporting.intervals import difference_text, value_text
 from core.reporting.named_people import named_people_lines
 from core.reporting.svg_charts import charts_html
 from core.reporting.verdicts import verdicts
@@ -118,7 +118,7 @@ def _full_table(result, flats: dict) -> str:
 def _delta(result, model: str, key: str, reference: str, deltas: dict) -> str:
     """Paired difference with its interval where the evidence has one, else the point delta."""
     plain = deltas[reference].get(model, {}).get(key)
-    return difference_text(entry_for(key), difference(result.models[model], key, reference), plain)
+    return difference_text(entry_for(key), result.models[model].figure(key).versus(reference), plain)
 
 
 def _groups_table(result) -> str:

@@ -28,7 +28,6 @@ from typing import Mapping
 
 from core.evaluation import bootstrap
 from core.reporting import catalogue
-from core.reporting.intervals import difference, value_interval
 from core.reporting.numbers import is_finite
 
 GOOD, BAD, NEUTRAL, UNSURE = "good", "bad", "neutral", "unsure"
@@ -129,10 +128,10 @@ def _by_interval(low: float, high: float, tol: float) -> str:
 
 
 def _against_retrain(entry, report, reference_value) -> Judgement | None:
-    found = difference(report, entry.key, "retrain")
+    found = report.figure(entry.key).versus("retrain")
     if found is None:
         return None
-    value, low, high = found
+    value, low, high = found.value, found.low, found.high
     tol = entry.family.tolerance_for(reference_value)
     decided = _by_interval(low, high, tol)
     verdict = {bootstrap.EQUIVALENT: GOOD, bootstrap.DIFFERENT: BAD}.get(decided, UNSURE)
@@ -145,10 +144,10 @@ def _against_retrain(entry, report, reference_value) -> Judgement | None:
 
 
 def _against_base(entry, report, base_value) -> Judgement | None:
-    found = value_interval(report, entry.key)
+    found = report.figure(entry.key).finite_interval
     if found is None or not is_finite(base_value):
         return None
-    low, high = found[0] - base_value, found[1] - base_value
+    low, high = found.low - base_value, found.high - base_value
     tol = entry.family.tolerance_for(base_value)
     decided = _by_interval(low, high, tol)
     higher = entry.target != catalogue.LOWER_IS_BETTER
@@ -189,10 +188,10 @@ def by_band(value: float, low: float, high: float, band: tuple[float, float], to
 
 
 def _against_band(entry, report, reference_value, band: tuple[float, float]) -> Judgement | None:
-    found = difference(report, entry.key, "retrain")
+    found = report.figure(entry.key).versus("retrain")
     if found is None:
         return None
-    value, low, high = found
+    value, low, high = found.value, found.low, found.high
     tol = entry.family.tolerance_for(reference_value)
     decided = by_band(value, low, high, band, tol)
     verdict = {bootstrap.EQUIVALENT: GOOD, bootstrap.DIFFERENT: BAD}.get(decided, UNSURE)

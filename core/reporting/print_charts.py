@@ -209,8 +209,8 @@ def _point(report, key: str) -> Point | None:
     value = report.flat().get(key)
     if not is_finite(value):
         return None
-    found = report.interval_of(key)
-    return Point(value, *(found if found else (None, None)))
+    found = report.figure(key).interval
+    return Point(value, *((found.low, found.high) if found else (None, None)))
 
 
 def _models(result) -> list[str]:

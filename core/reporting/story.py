@@ -9,9 +9,9 @@ import html
 
 from core.groups import GROUPS
 from core.reporting.catalogue import entry_for, group_label
-from core.reporting.intervals import interval_text, value_interval
+from core.reporting.intervals import interval_text
 from core.reporting.numbers import format_value, is_finite
-from core.result import ATTACK_KEYS
+from core.result import ATTACK_KEYS, attack_key
 
 STORY_KEYS = ("forgotten_recall@10", "mia_auc", "similar/ndcg@10")
 """Figures told per model, before → after, when the run measured them."""
@@ -32,8 +32,10 @@ def _attack(key: str, report, retrain) -> str:
     entry, value = entry_for(key), report.flat().get(key)
     if not is_finite(value):
         return ""
-    found = value_interval(report, key)
-    text = f"{entry.short} <b>{entry.format(value)}</b>" + (f" {interval_text(entry, *found)}" if found else "")
+    found = report.figure(key).finite_interval
+    text = f"{entry.short} <b>{entry.format(value)}</b>" + (
+        f" {interval_text(entry, found.low, found.high)}" if found else ""
+    )
     target = retrain.flat().get(key) if retrain is not None and retrain is not report else None
     return text + (f" (retrain {entry.format(target)})" if is_finite(target) else "")
 
@@ -45,22 +47,28 @@ def _agreement(report, base) -> str:
         return ""
     parts = []
     for group in GROUPS:
-        found = mine.get(group, {}).get(AGREEMENT_KEY)
-        if found is None or not is_finite(found[0]):
+        found = _overlap(report, group)
+        if found is None or not is_finite(found.value):
             continue
-        ref = base.agreement.get(group, {}).get(AGREEMENT_KEY) if base is not None and base is not report else None
+        ref = _overlap(base, group) if base is not None and base is not report else None
         parts.append(
-            f"{group_label(group, short=True)} {found[0]:.2f}"
-            + (f" (original {ref[0]:.2f})" if ref and is_finite(ref[0]) else "")
+            f"{group_label(group, short=True)} {found.value:.2f}"
+            + (f" (original {ref.value:.2f})" if ref and is_finite(ref.value) else "")
         )
     return "top-10 agreement with retraining (RBO): " + ", ".join(parts) if parts else ""
 
 
+def _overlap(report, group: str):
+    """The model's RBO with retrain's lists on ``group`` (an Estimate), None where not measured."""
+    found = report.agreement.get(group)
+    return found.get(AGREEMENT_KEY) if found is not None else None
+
+
 def _known(report) -> str:
     known = report.known_users
-    if not known or known.get("n_users") in (None, 0):
+    if known is None or not known.n_users:
         return ""
-    return f"{entry_for('known_forgotten_users').label}: {known['n_known']:,} of {known['n_users']:,}"
+    return f"{entry_for('known_forgotten_users').label}: {known.n_known:,} of {known.n_users:,}"
 
 
 def _cost(flat: dict, name: str) -> str:
@@ -80,30 +88,26 @@ def neutral_points(result, calibration: bool = True) -> list[str]:
     calibration line's note says what it measures instead)."""
     seen: dict[str, str] = {}
     for report in result.models.values():
-        for name, entry in report.attacks.items():
-            if entry.get("neutral_note") and name not in seen:
-                seen[name] = entry["neutral_note"]
+        for name, found in report.attacks.items():
+            if found.neutral_note and name not in seen:
+                seen[name] = found.neutral_note
     order = list(ATTACK_KEYS)
     names = sorted(seen, key=lambda n: order.index(n) if n in order else len(order))
     return [
-        f"{entry_for(_key_of(name)).short}: {seen[name]}"
+        f"{entry_for(attack_key(name)).short}: {seen[name]}"
         for name in names
-        if calibration or _key_of(name) != "attack/calibration_auc"
+        if calibration or attack_key(name) != "attack/calibration_auc"
     ]
 
 
 def via_notes(result) -> list[str]:
     """A sentence for each model whose attack was measured through another model."""
     return [
-        f"{report.label}: the {name} attack was {entry['via']}."
+        f"{report.label}: the {name} attack was {found.via}."
         for report in result.models.values()
-        for name, entry in report.attacks.items()
-        if entry.get("via")
+        for name, found in report.attacks.items()
+        if found.via
     ]
-
-
-def _key_of(attack: str) -> str:
-    return ATTACK_KEYS.get(attack, f"attack/{attack}")
 
 
 def model_line(name: str, report, models: dict) -> str:

@@ -154,6 +154,29 @@ def test_fold_in_matches_a_written_out_reference_and_ensembles_average():
     assert twice == pytest.approx(got, abs=1e-9)
 
 
+def test_fold_in_memo_reuses_only_identical_inputs(monkeypatch):
+    import core.attacks.fold_in as fold_in
+
+    rng = np.random.default_rng(2)
+    n_items, d = 40, 4
+    v = rng.normal(size=(n_items, d))
+    histories = [np.sort(rng.choice(n_items, size=8, replace=False)) for _ in range(4)]
+    masks = np.tile(np.r_[np.ones(4, bool), np.zeros(4, bool)], 4)[None]
+    probe = _probe_from(histories, n_items, masks)
+    computed = []
+    real = fold_in._fold_in_all
+    monkeypatch.setattr(fold_in, "_fold_in_all", lambda *a: computed.append(1) or real(*a))
+    first = fold_in_scores(_Table(np.zeros((4, n_items)), sides=[v]), probe)
+    first[:] = -1  # the caller's copy: the memo keeps its own
+    again = fold_in_scores(_Table(np.zeros((4, n_items)), sides=[v.copy()]), probe)
+    assert len(computed) == 1 and (again >= 0).all()
+    v[0] += 1.0  # another item side: computed afresh
+    moved = fold_in_scores(_Table(np.zeros((4, n_items)), sides=[v]), probe)
+    other_split = _probe_from(histories, n_items, ~masks)  # another fold-in half: afresh
+    fold_in_scores(_Table(np.zeros((4, n_items)), sides=[v]), other_split)
+    assert len(computed) == 3 and not np.array_equal(moved, again)
+
+
 def test_fold_in_finds_a_taste_the_item_side_encodes():
     # Items in 4 clusters of 50; a user whose history is 20 items of one cluster is easy
     # to fit: the 10 held-out items beat the 150 items of other clusters and tie on

@@ -20,6 +20,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from core.breakdown.attributes import Attribute
 from core.breakdown.model import AttributeBreakdown, Breakdown
@@ -100,16 +101,16 @@ def _group_cells(out: AttributeBreakdown, g: int, found: dict, metrics: list[str
     with np.errstate(invalid="ignore"):
         lows, highs = np.quantile(stacked, [(1 - level) / 2, (1 + level) / 2], axis=0)
     n_m, n_g, start = len(metrics), len(out.groups), 0
+    lows, highs = lows.tolist(), highs.tolist()  # Python floats, as float() gives them
     for model, (kinds, mean, _) in found.items():
+        mean = mean.tolist()
         for k, kind in enumerate(kinds):
             per_metric = out.cells.setdefault(kind, {}).setdefault(model, {})
             for j, metric in enumerate(metrics):
                 c = k * n_m + j
-                per_metric.setdefault(metric, [[np.nan] * 3 for _ in range(n_g)])[g] = [
-                    float(mean[c]),
-                    float(lows[start + c]),
-                    float(highs[start + c]),
-                ]
+                if metric not in per_metric:  # each group's row is filled in turn
+                    per_metric[metric] = [[np.nan] * 3 for _ in range(n_g)]
+                per_metric[metric][g] = [mean[c], lows[start + c], highs[start + c]]
         start += len(mean)
 
 
@@ -177,6 +178,10 @@ def compute_breakdown(
             raise ValueError(f"{model}: values must be [{len(population)}, {len(metrics)}], got {array.shape}")
     out = Breakdown(population_label, population.tolist(), list(metrics), int(seed), int(min_group))
     out.notes = list(notes or [])
-    for attr in attributes:
-        out.attributes[attr.name] = _attribute_breakdown(attr, population, values, metrics, seed, min_group, n_boot)
+    # one BLAS thread: the resample products are small (1000 × a group's users × a few hundred
+    # columns) and OpenBLAS's idle workers spin; beside torch on a busy 2-core machine that cost
+    # ~4× the CPU time of one thread; the products are the same (each entry one thread's sum)
+    with threadpool_limits(1, user_api="blas"):
+        for attr in attributes:
+            out.attributes[attr.name] = _attribute_breakdown(attr, population, values, metrics, seed, min_group, n_boot)
     return out

@@ -13,7 +13,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 from PySide6.QtWidgets import QApplication  # noqa: E402  (PySide6 before pyqtgraph)
 
 from cragru_gui import errors  # noqa: E402
-from cragru_gui.resources import app_icon, style_sheet  # noqa: E402
+from cragru_gui.look import app_icon, style_sheet  # noqa: E402
 
 ORGANISATION = "cragru"
 APPLICATION = "CRAGRU Studio"

@@ -1,7 +1,10 @@
-"""The window's files (icon, style sheet), found the same way from a checkout or a wheel.
+"""The window's look: its icon and style sheets (``style.qss``, ``presentation.qss``), found
+the same way from a checkout, an installed wheel or a PyInstaller build.
 
-They live inside the package (``cragru_gui/resources/``) so that pip, PyInstaller and a
-plain checkout all ship them; ``importlib.resources`` finds them in every case.
+The files live inside the package, in the data folder ``cragru_gui/resources/``, so that pip
+(``[tool.setuptools.package-data]``), PyInstaller (``packaging/cragru.spec``) and a plain
+checkout all ship them; ``importlib.resources`` finds them in every case. (This module was
+``cragru_gui/resources.py``, a module beside the folder of the same name.)
 """
 
 from __future__ import annotations

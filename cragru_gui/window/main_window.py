@@ -23,9 +23,9 @@ from core.errors import CragruError, MethodFailed
 from core.workspace import Change, Workspace, removed_for_config
 from cragru_gui import errors
 from cragru_gui.common import widget_policy
+from cragru_gui.look import app_icon
 from cragru_gui.panels.dataset_panel import describe_source
 from cragru_gui.panels.plugin_setting import apply_saved_plugins
-from cragru_gui.resources import app_icon
 from cragru_gui.results import seeds_view
 from cragru_gui.results.compare_view import CompareDialog
 from cragru_gui.settings import Settings

@@ -8,7 +8,7 @@ import html
 
 from PySide6.QtWidgets import QLabel
 
-from cragru_gui.resources import resource_path
+from cragru_gui.look import resource_path
 
 STEPS = (("request", "The request"), ("training", "Training and unlearning"), ("verdict", "The verdict"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from cragru_gui.resources import ICON_SIZES, app_icon, resource_dir, style_sheet
+from cragru_gui.look import ICON_SIZES, app_icon, resource_dir, style_sheet
 
 
 def test_resources_ship_inside_the_package():

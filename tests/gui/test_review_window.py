@@ -95,7 +95,7 @@ def test_shortcuts_are_in_the_menus_and_presentation_mode_tells_the_steps(make_w
 
 
 def test_focus_ring_is_in_the_style_sheet():
-    from cragru_gui.resources import style_sheet
+    from cragru_gui.look import style_sheet
 
     sheet = style_sheet()
     assert "QPushButton:focus" in sheet and "QToolButton#helpButton" in sheet

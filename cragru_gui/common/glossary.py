@@ -102,13 +102,17 @@ class ExplanationWindow(QDialog):
         return self.browser.toPlainText()
 
 
+def explanation_window(top: QWidget) -> ExplanationWindow | None:
+    """The one explanation window of the top-level widget ``top`` (its child), once shown."""
+    return top.findChild(ExplanationWindow, "explanationWindow", Qt.FindChildOption.FindDirectChildrenOnly)
+
+
 def explain(anchor: QWidget, title: str, body: str) -> ExplanationWindow:
     """Show ``body`` (HTML) in the top-level window's explanation window."""
     top = anchor.window()
-    window = getattr(top, "_explanation_window", None)
+    window = explanation_window(top)
     if window is None:
         window = ExplanationWindow(top)
-        top._explanation_window = window
     window.show_text(title, body)
     return window
 

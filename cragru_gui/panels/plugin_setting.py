@@ -4,6 +4,7 @@ every start and added from File → Method plug-ins… (see docs/ADDING_A_METHOD
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -32,15 +33,18 @@ def choose_plugin_file(parent: QWidget) -> str:
     return path
 
 
-def add_plugin(window) -> list[str]:
-    """Ask for a file, load it, list its methods in the method panel and remember it."""
-    path = choose_plugin_file(window)
+def add_plugin(
+    parent: QWidget,
+    settings: Settings,
+    add_methods: Callable[[list], None],
+    say: Callable[[str, int], None],
+    path: str | None = None,
+) -> list[str]:
+    """Load a method file (asked for when ``path`` is None), hand its methods to
+    ``add_methods`` (the method panel's), remember it in ``settings`` and ``say`` so."""
+    path = path if path is not None else choose_plugin_file(parent)
     if not path:
         return []
-    return add_plugin_file(window, path)
-
-
-def add_plugin_file(window, path: str) -> list[str]:
     from core.errors import CragruError
     from core.methods.plugins import load_plugin_file
     from core.methods.registry import get_method
@@ -48,13 +52,11 @@ def add_plugin_file(window, path: str) -> list[str]:
     try:
         names = load_plugin_file(path)
     except CragruError as exc:
-        errors.show_error(window, "Method plug-in not loaded", str(exc))
+        errors.show_error(parent, "Method plug-in not loaded", str(exc))
         return []
-    window.method_panel.add_methods([get_method(name) for name in names])
-    files = saved_plugins(window.settings)
+    add_methods([get_method(name) for name in names])
+    files = saved_plugins(settings)
     if path not in files:
-        window.settings.set_json(KEY, files + [path])
-    window.statusBar().showMessage(
-        f"Plug-in {os.path.basename(path)}: {', '.join(names) or 'no new method'} added.", 8000
-    )
+        settings.set_json(KEY, files + [path])
+    say(f"Plug-in {os.path.basename(path)}: {', '.join(names) or 'no new method'} added.", 8000)
     return names

@@ -50,23 +50,27 @@ def route_seed_events(on_seed: Callable[[SeedStarted], None], dispatch: Callable
     return Dispatcher({kind: dispatch for kind in EVENT_TYPES if kind is not SeedStarted} | {SeedStarted: on_seed})
 
 
-def seeds_plan(window, config, n_seeds: int, store=None):
-    """``(work, on_event, on_done)`` of a window run over ``n_seeds`` split seeds: each seed
-    empties the charts and is logged; at the end the last seed's result fills the views as a
-    single run would, and the summary opens in a :class:`SeedSummaryDialog`."""
-    dispatch = window.engine_events.dispatch
+def seeds_plan(
+    config,
+    n_seeds: int,
+    *,
+    dispatch: Callable[[Any], None],
+    reset_charts: Callable[..., None],
+    store=None,
+    dataset=None,
+    experiment_fn: Callable[..., Any] | None = None,
+):
+    """``(work, on_event)`` of a window run over ``n_seeds`` split seeds: each seed empties the
+    charts (``reset_charts``) and is logged through ``dispatch``, the window's event sink. The
+    window's ``on_done`` shows the last seed's result as a single run's and the summary in a
+    :class:`SeedSummaryDialog`."""
 
     def started(event: SeedStarted) -> None:
-        window.charts.reset(mia_enabled=config.mia)
+        reset_charts(mia_enabled=config.mia)
         dispatch(LogEvent(f"— seed {event.index} of {event.total} (split seed {event.seed})"))
 
-    def done(results: list) -> None:
-        window._run_done(results[-1])
-        window.seed_dialog = SeedSummaryDialog(results, window)
-        window.seed_dialog.show()
-
-    work = seeds_task(seed_configs(config, n_seeds), store, window.dataset, window.experiment_fn)
-    return work, route_seed_events(started, dispatch), done
+    work = seeds_task(seed_configs(config, n_seeds), store, dataset, experiment_fn)
+    return work, route_seed_events(started, dispatch)
 
 
 def summary_keys(summary: dict) -> list[str]:

@@ -24,14 +24,14 @@ from core.workspace import Change, Workspace, removed_for_config
 from cragru_gui import errors
 from cragru_gui.common import widget_policy
 from cragru_gui.look import app_icon
+from cragru_gui.panels import plugin_setting
 from cragru_gui.panels.dataset_panel import describe_source
-from cragru_gui.panels.plugin_setting import apply_saved_plugins
 from cragru_gui.results import seeds_view
 from cragru_gui.results.compare_view import CompareDialog
 from cragru_gui.settings import Settings
 from cragru_gui.window import exports, screen_fit, window_ui
 from cragru_gui.window.run_bar import format_duration
-from cragru_gui.window.run_views import CANCELLED, FAILED, RunViews
+from cragru_gui.window.run_views import CANCELLED, FAILED, RunViews, planned_story
 from cragru_gui.worker import EngineEvents, TaskRunner, experiment_task
 
 APP_TITLE = "CRAGRU Studio"
@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self.setWindowIcon(app_icon())
         self.settings = settings or Settings()
-        apply_saved_plugins(self.settings)  # before the method list is built
+        plugin_setting.apply_saved_plugins(self.settings)  # before the method list is built
         self.store_factory = store_factory
         self.experiment_fn = experiment_fn  # run_experiment itself unless a test passes a fake
         self.tasks = TaskRunner(self)
@@ -65,21 +65,41 @@ class MainWindow(QMainWindow):
         self._compare_dialogs: list = []
         self.seed_dialog = None  # the last run over several seeds: its summary
         self._closing = False
+        setup = window_ui.build_setup(self.workspace, self.tasks)
+        out = window_ui.build_output(self, setup, self.workspace, self.tasks, self.store_factory)
+        self._keep(setup, out)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(window_ui.build_setup(self))
-        self.splitter.addWidget(window_ui.build_output(self))
+        self.splitter.addWidget(setup.widget)
+        self.splitter.addWidget(out.widget)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([470, 1130])
         self.setCentralWidget(self.splitter)
-        self.views = RunViews(self)
-        window_ui.make_menus(self)
+        self.views = RunViews(out, self.run_bar, self._planned_story)
+        self.saving = exports.Saving(self, self.tasks, self.say, self.log)
+        actions = window_ui.make_menus(self, setup, out)
+        self.export_action, self.receipt_action = actions.export, actions.receipt
+        self.start_action, self.cancel_action = actions.start, actions.cancel
         self._wire()
         self._restore_settings()
         self.history_panel.refresh()
         self._update_story()
         self._update_ready()
         widget_policy.apply(self)  # wheel guard and accessible names (again as the methods and data arrive)
+
+    def _keep(self, setup: window_ui.SetupSide, out: window_ui.OutputSide) -> None:
+        """The widgets the window wires and drives, under the names it (and its tests) use."""
+        self.dataset_panel, self.forget_panel = setup.dataset_panel, setup.forget_panel
+        self.method_panel, self.setup_tabs, self.run_bar = setup.method_panel, setup.tabs, setup.run_bar
+        self.story, self.charts, self.verdict_view = out.story, out.charts, out.verdict_view
+        self.results_view, self.inspector, self.affected_view = out.results_view, out.inspector, out.affected_view
+        self.history_panel, self.sweep_tab = out.history_panel, out.sweep_tab
+        self.log_view, self.output_tabs, self.presentation = out.log_view, out.tabs, out.presentation
+        self.presentation_action = out.presentation.action
+        self.leave_presentation_action = out.presentation.leave_action
+
+    def _planned_story(self) -> str:
+        return planned_story(self.workspace.state, self.method_panel.selected_labels)
 
     def _wire(self) -> None:
         self.workspace.subscribe(self._on_workspace)
@@ -99,7 +119,7 @@ class MainWindow(QMainWindow):
         events.metric.connect(self.charts.add_metric)
         events.model_result.connect(self._on_model_result)
         events.attack_result.connect(self._on_attack_result)
-        events.log.connect(self._log)
+        events.log.connect(self.log)
 
     # -- settings ---------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -154,7 +174,7 @@ class MainWindow(QMainWindow):
     def _on_workspace(self, change: Change) -> None:
         state = change.state
         if change.what == "loading":
-            self._log(f"loading {state.loading.path}")
+            self.log(f"loading {state.loading.path}")
             self.say(f"Loading {describe_source({'path': state.loading.path})}…")
         elif change.what == "dataset":
             self._dataset_loaded()
@@ -165,7 +185,7 @@ class MainWindow(QMainWindow):
                 if state.dataset is None
                 else f"Kept {state.dataset.name}: the new dataset could not be opened."
             )
-            self._log(f"could not open the dataset: {message}", "error")
+            self.log(f"could not open the dataset: {message}", "error")
             if not self._closing:
                 errors.report_exception(self, change.exc, "Cannot open the dataset")
         self._inputs_changed()
@@ -176,7 +196,7 @@ class MainWindow(QMainWindow):
         self.dataset_panel.set_recent(self.settings.recent_datasets())
         s = dataset.summary()
         self.say(f"{s.name}: {s.n_users:,} users · {s.n_items:,} items · {s.n_interactions:,} interactions")
-        self._log(f"dataset {s.name}: {s.n_users} users, {s.n_items} items, {s.n_interactions} interactions")
+        self.log(f"dataset {s.name}: {s.n_users} users, {s.n_items} items, {s.n_interactions} interactions")
         self.setWindowTitle(f"{APP_TITLE} — {s.name}")
         self.method_panel.use_demo_preset(self.data_config.is_demo)
         widget_policy.apply(self)
@@ -233,14 +253,23 @@ class MainWindow(QMainWindow):
         self.result = None
         self.export_action.setEnabled(False)
         self.receipt_action.setEnabled(False)
-        self._log(
+        self.log(
             f"— run started: {config.request.describe()} with "
             f"{', '.join(m.name for m in config.methods)} on {config.model.name} "
             f"(max {config.model.epochs} epochs, device {config.device})"
         )
         n_seeds, store = self.method_panel.n_seeds(), self.store_factory()
         if n_seeds > 1:  # the experiment over several split seeds, in turn
-            work, on_event, on_done = seeds_view.seeds_plan(self, config, n_seeds, store)
+            work, on_event = seeds_view.seeds_plan(
+                config,
+                n_seeds,
+                dispatch=self.engine_events.dispatch,
+                reset_charts=self.charts.reset,
+                store=store,
+                dataset=self.dataset,
+                experiment_fn=self.experiment_fn,
+            )
+            on_done = self._seeds_done
         else:
             work = experiment_task(config, store=store, dataset=self.dataset, experiment_fn=self.experiment_fn)
             on_event, on_done = self.engine_events.dispatch, self._run_done
@@ -263,7 +292,7 @@ class MainWindow(QMainWindow):
         if self.is_running():
             self.tasks.cancel("run")
             self.run_bar.set_cancelling()
-            self._log("cancel requested")
+            self.log("cancel requested")
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for widget in (self.dataset_panel, self.forget_panel, self.method_panel):
@@ -272,13 +301,13 @@ class MainWindow(QMainWindow):
     def _on_stage(self, name: str, index: int, total: int) -> None:
         self.run_bar.set_stage(name, index, total)
         self.presentation.set_detail(f"step {index} of {total}, {name}")
-        self._log(f"[{index}/{total}] {name}")
+        self.log(f"[{index}/{total}] {name}")
 
     def _on_model_result(self, event) -> None:
         self.charts.add_model_result(event)
         g = event.groups
         if "retain" in g:
-            self._log(
+            self.log(
                 f"{event.model}: NDCG@10 retained {g['retain'].get('ndcg@10', float('nan')):.4f}, "
                 f"forgotten {g.get('forget', {}).get('ndcg@10', float('nan')):.4f}, "
                 f"similar {g.get('similar', {}).get('ndcg@10', float('nan')):.4f}"
@@ -286,7 +315,7 @@ class MainWindow(QMainWindow):
 
     def _on_attack_result(self, event) -> None:
         self.charts.add_attack_result(event)
-        self._log(f"{event.model}: {event.attack} AUC {event.value:.3f}")
+        self.log(f"{event.model}: {event.attack} AUC {event.value:.3f}")
 
     def _run_done(self, result) -> None:
         self.result = result
@@ -296,20 +325,26 @@ class MainWindow(QMainWindow):
         took = format_duration(result.finished_at - result.started_at) if result.finished_at else "?"
         self.run_bar.progress_bar.setValue(self.run_bar.progress_bar.maximum())
         self._finish_message = "Done. The verdict is shown; Results and Inspector have the details."
-        self._log(f"— run {result.run_id} finished in {took}")
+        self.log(f"— run {result.run_id} finished in {took}")
+
+    def _seeds_done(self, results: list) -> None:
+        """A run over several seeds: the last seed's result as a single run's, and the summary."""
+        self._run_done(results[-1])
+        self.seed_dialog = seeds_view.SeedSummaryDialog(results, self)
+        self.seed_dialog.show()
 
     def _run_failed(self, exc: BaseException) -> None:
         if isinstance(exc, MethodFailed):  # the models that finished before it are shown, not lost
             self._run_done(exc.partial)
         self._finish_message = f"Failed: {errors.user_message(exc)}"
         self.views.stopped(FAILED, errors.user_message(exc))
-        self._log(f"run failed: {errors.user_message(exc)}", "error")
+        self.log(f"run failed: {errors.user_message(exc)}", "error")
         errors.report_exception(self, exc, "The run failed")
 
     def _run_cancelled(self) -> None:
         self._finish_message = "Cancelled. Nothing from this run was stored as a result."
         self.views.stopped(CANCELLED)
-        self._log("— run cancelled")
+        self.log("— run cancelled")
 
     def _run_finished(self) -> None:
         message = self._finish_message
@@ -363,17 +398,22 @@ class MainWindow(QMainWindow):
     # -- export ---------------------------------------------------------------------------------------
     def export_report(self, path: str | None = None):
         """The report written off the GUI thread: the task (``value``: the files), or None."""
-        return exports.export_report(self, path)
+        return exports.export_report(self.saving, self.result, self.charts.png_images, path)
 
     def save_receipt(self, path: str | None = None):
         """The receipt written off the GUI thread: the task (``value``: its path), or None."""
-        return exports.save_receipt(self, path)
+        return exports.save_receipt(self.saving, self.result, path)
+
+    def add_plugin(self, path: str | None = None) -> list[str]:
+        """File → Method plug-ins…: a method file (asked for when ``path`` is None) loaded, its
+        methods listed in the method panel and the file remembered. Returns the methods' names."""
+        return plugin_setting.add_plugin(self, self.settings, self.method_panel.add_methods, self.say, path)
 
     def say(self, text: str, timeout_ms: int = 0) -> None:
         """The one status-bar message (issue 23: a label and a message drew over each other)."""
         self.statusBar().showMessage(text, timeout_ms)
 
-    def _log(self, text: str, level: str = "info") -> None:
+    def log(self, text: str, level: str = "info") -> None:
         _run_log.log(
             logging.ERROR if level == "error" else logging.WARNING if level == "warning" else logging.INFO, "%s", text
         )
@@ -383,7 +423,7 @@ class MainWindow(QMainWindow):
     def _history_notes(self, notes: list) -> None:
         """A damaged history set aside or runs marked interrupted: told in the log and the status bar."""
         for note in notes:
-            self._log(f"run history: {note}", "warning")
+            self.log(f"run history: {note}", "warning")
         self.statusBar().showMessage("Run history: " + " ".join(notes), 30_000)
 
     # -- closing -------------------------------------------------------------------------------------------

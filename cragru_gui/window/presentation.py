@@ -5,8 +5,10 @@ verdict — with the current step lit and each step's tab brought forward as the
 from __future__ import annotations
 
 import html
+from typing import Callable
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QWidget
 
 from cragru_gui.look import resource_path
 
@@ -21,10 +23,15 @@ def presentation_sheet() -> str:
 
 
 class Presentation:
-    """Turns the window's presentation mode on and off and tells the run's steps."""
+    """Turns the window's presentation mode on and off and tells the run's steps.
 
-    def __init__(self, window) -> None:
-        self.w = window
+    ``top`` is the top-level widget made full screen; ``bring_forward`` maps a step's name to
+    what brings its view forward while presenting. ``action`` (F11, checkable) and
+    ``leave_action`` (Esc, enabled only while presenting) go in the window's View menu."""
+
+    def __init__(self, top: QWidget, bring_forward: dict[str, Callable[[], None]]) -> None:
+        self.top = top
+        self.bring_forward = bring_forward
         self.active = False
         self.current = "request"
         self.detail = ""
@@ -33,6 +40,14 @@ class Presentation:
         self.strip.setObjectName("presentationSteps")
         self.strip.setWordWrap(True)
         self.strip.hide()
+        self.action = QAction("&Presentation mode", top)
+        self.action.triggered.connect(lambda on: self.toggle(on))
+        self.action.setShortcut(QKeySequence("F11"))
+        self.action.setCheckable(True)
+        self.leave_action = QAction("&Leave presentation mode", top)
+        self.leave_action.triggered.connect(lambda: self.toggle(False))
+        self.leave_action.setShortcut(QKeySequence("Esc"))
+        self.leave_action.setEnabled(False)  # only while presenting: Esc means nothing else
         self._draw()
 
     def toggle(self, on: bool | None = None) -> None:
@@ -42,28 +57,23 @@ class Presentation:
             return
         self.active = on
         if on:
-            self._was_maximised = self.w.isMaximized()
-            self.w.setStyleSheet(presentation_sheet())
-            self.w.showFullScreen()
+            self._was_maximised = self.top.isMaximized()
+            self.top.setStyleSheet(presentation_sheet())
+            self.top.showFullScreen()
         else:
-            self.w.setStyleSheet("")
-            self.w.showMaximized() if self._was_maximised else self.w.showNormal()
+            self.top.setStyleSheet("")
+            self.top.showMaximized() if self._was_maximised else self.top.showNormal()
         self.strip.setVisible(on)
-        leave = getattr(self.w, "leave_presentation_action", None)
-        if leave is not None:
-            leave.setEnabled(on)
-        action = getattr(self.w, "presentation_action", None)
-        if action is not None and action.isChecked() != on:
-            action.setChecked(on)
+        self.leave_action.setEnabled(on)
+        if self.action.isChecked() != on:
+            self.action.setChecked(on)
         self._draw()
 
     def step(self, name: str, detail: str = "") -> None:
         """The run reached step ``name``; in presentation mode its view comes forward."""
         self.current, self.detail = name, detail
-        if self.active and name == "request":
-            self.w.setup_tabs.setCurrentWidget(self.w.forget_panel)
-        elif self.active and name == "training":
-            self.w.output_tabs.setCurrentWidget(self.w.charts)
+        if self.active and name in self.bring_forward:
+            self.bring_forward[name]()
         self._draw()
 
     def set_detail(self, detail: str) -> None:

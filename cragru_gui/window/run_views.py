@@ -9,9 +9,14 @@ from ``core`` (the story, the verdicts), the words about the run's state from he
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING, Callable
 
 from core.reporting.story import result_story
 from cragru_gui.common.run_notes import sampled_models
+
+if TYPE_CHECKING:
+    from cragru_gui.window.run_bar import RunBar
+    from cragru_gui.window.window_ui import OutputSide
 
 CANCELLED, FAILED = "cancelled", "failed"
 STOPPED_NOTE = {CANCELLED: "run cancelled:\nnothing measured", FAILED: "run failed:\nnothing measured"}
@@ -25,9 +30,9 @@ def set_role(widget, role: str) -> None:
         widget.style().polish(widget)
 
 
-def planned_story(window) -> str:
-    """One sentence saying what the next run will do (before it starts, and while it runs)."""
-    state = window.workspace.state
+def planned_story(state, method_labels: Callable[[], list[str]]) -> str:
+    """One sentence saying what the next run will do (before it starts, and while it runs):
+    ``state`` is the workspace's, ``method_labels`` the method panel's ticked methods."""
     if state.dataset is None:
         return (
             "Open a dataset (the demo is a good start), choose what to forget, pick methods, then press <b>Start</b>."
@@ -35,7 +40,7 @@ def planned_story(window) -> str:
     req = state.resolved
     if req is None:
         return f"<b>{html.escape(state.dataset.name)}</b> loaded. Choose what to forget in the Forget panel."
-    methods = ", ".join(window.method_panel.selected_labels())
+    methods = ", ".join(method_labels())
     return (
         f"<b>{html.escape(state.dataset.name)}</b>: forget <b>{html.escape(req.request.describe())}</b> "
         f"({len(req.removed_rows):,} training interactions) with <b>{html.escape(methods or 'no method yet')}"
@@ -44,22 +49,25 @@ def planned_story(window) -> str:
 
 
 class RunViews:
-    """The window's views, told together about the run's state."""
+    """The window's views, told together about the run's state: ``out`` holds the views
+    (:class:`~cragru_gui.window.window_ui.OutputSide`), ``planned`` says what Start will do."""
 
-    def __init__(self, window) -> None:
-        self.w = window
+    def __init__(self, out: OutputSide, run_bar: RunBar, planned: Callable[[], str]) -> None:
+        self.out = out
+        self.run_bar = run_bar
+        self.planned = planned
         self.description = ""  # what the running request forgets, for the "cancelled" words
 
     def idle(self) -> None:
         """No run going: the banner tells what Start will do."""
-        set_role(self.w.story, "info")
-        self.w.story.setText(planned_story(self.w))
+        set_role(self.out.story, "info")
+        self.out.story.setText(self.planned())
 
     def started(self, config) -> None:
-        w = self.w
+        w = self.out
         self.description = config.request.describe()
         set_role(w.story, "info")
-        w.story.setText("<b>Running</b> — " + planned_story(w))
+        w.story.setText("<b>Running</b> — " + self.planned())
         w.charts.reset(mia_enabled=config.mia)
         w.results_view.clear()
         w.inspector.clear()
@@ -68,19 +76,19 @@ class RunViews:
 
     def done(self, result, dataset, removed: dict) -> None:
         """A finished (or opened) run: every view shows it, Verdict first."""
-        w = self.w
+        w = self.out
         set_role(w.story, "info")
         w.story.setText(result_story(result))
         w.charts.flag_samples(sampled_models(result))
         w.results_view.show_result(result)
         w.inspector.set_run(result, dataset, removed)
         w.verdict_view.show_result(result)
-        w.output_tabs.setCurrentWidget(w.verdict_view)
+        w.tabs.setCurrentWidget(w.verdict_view)
         w.presentation.step("verdict")
 
     def stopped(self, how: str, reason: str = "") -> None:
         """Cancelled or failed: nothing was stored as a result, and every view says so."""
-        w = self.w
+        w = self.out
         what = f"forgetting {self.description}" if self.description else "the run"
         head = "Cancelled" if how == CANCELLED else "Failed"
         detail = reason or "it was stopped before it finished"
@@ -91,5 +99,5 @@ class RunViews:
         w.results_view.stopped(text)
         w.inspector.clear(text)
         w.verdict_view.clear(f"<b>No verdict</b> — {html.escape(text)}")
-        w.run_bar.set_stopped(head)
+        self.run_bar.set_stopped(head)
         w.presentation.step("request")

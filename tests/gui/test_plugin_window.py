@@ -32,7 +32,7 @@ def test_a_plugin_added_in_the_window_runs_and_is_remembered(
 
     window = make_window()
     monkeypatch.setattr(plugin_setting, "choose_plugin_file", lambda parent: str(plugin_file))
-    assert plugin_setting.add_plugin(window) == ["shrink_users"]
+    assert window.add_plugin() == ["shrink_users"]
     entry = window.method_panel.entries["shrink_users"]
     assert set(entry.form.editors) == {"steps", "factor"}
     window.method_panel.check_only("retrain")
@@ -54,6 +54,6 @@ def test_a_broken_plugin_is_an_error_dialog_not_a_crash(make_window, tmp_path, f
     window = make_window(tiny=False)
     bad = tmp_path / "bad.py"
     bad.write_text("def oops(:\n", encoding="utf-8")
-    assert plugin_setting.add_plugin_file(window, str(bad)) == []
+    assert window.add_plugin(str(bad)) == []
     assert shown_errors.calls and "bad.py" in shown_errors.calls[0]["message"]
     assert plugin_setting.saved_plugins(window.settings) == []

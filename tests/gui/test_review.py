@@ -70,6 +70,7 @@ def test_glossary_lists_every_measure_of_the_catalogue():
 
 def test_every_chart_and_the_results_table_have_a_visible_explanation(qtbot, method_result):
     from cragru_gui.charts import MetricsChart
+    from cragru_gui.common.glossary import explanation_window
     from cragru_gui.results.results_view import ResultsView
 
     result, _dataset = method_result
@@ -88,11 +89,11 @@ def test_every_chart_and_the_results_table_have_a_visible_explanation(qtbot, met
     view.show_result(result)
     view.explain_row(0)
     key = view.model.metric_keys()[view.proxy.mapToSource(view.proxy.index(0, 0)).row()]
-    assert catalogue.entry_for(key).family.describe(10)[:30] in view.window()._explanation_window.text()
+    assert catalogue.entry_for(key).family.describe(10)[:30] in explanation_window(view.window()).text()
     view.explain_column(2)  # base, retrain, retrain Δ base, finetune, …
-    assert "minus the original model" in view.window()._explanation_window.text()
+    assert "minus the original model" in explanation_window(view.window()).text()
     view.help_button.click()
-    assert "Every kind of figure" in view.window()._explanation_window.text()
+    assert "Every kind of figure" in explanation_window(view.window()).text()
 
 
 # -- charts: cost and labels ---------------------------------------------------------------------------

@@ -191,10 +191,10 @@ class MetricsChart(QWidget):
         self.reset(mia_enabled=bool(result.config.get("mia", True)), stored=True)
         for name, report in result.models.items():
             extras = {**report.forgotten_recall, "time_s": report.time_s, "prep_s": report.prep_time_s}
-            self.bars.set_model(name, report.groups, extras, report.intervals)
-            for attack, entry in report.attacks.items():
-                interval = entry.get("interval", {})
-                self.bars.set_attack(name, attack, entry.get("auc"), interval.get("low"), interval.get("high"))
+            intervals = {key: (found.low, found.high) for key, found in report.intervals.items()}
+            self.bars.set_model(name, report.groups, extras, intervals)
+            for attack, found in report.attacks.items():
+                self.bars.set_attack(name, attack, found.auc, found.interval.low, found.interval.high)
         self.training.replay(result.curves or {})
         self.flag_samples(sampled_models(result))
 

@@ -1,7 +1,7 @@
 """The Results table: every metric of a run, each model's value and its deltas, coloured.
 
 Values carry their 95 % user-bootstrap interval and the deltas are the paired differences
-with theirs, where the run's evidence has them (:mod:`core.reporting.intervals`). Row
+with theirs, where the run's evidence has them (:meth:`core.result.ModelReport.figure`). Row
 labels, tooltips and number formats come from the metric catalogue; colours from
 :func:`core.reporting.judgement.judge_report` (by interval, "not enough users to tell"
 included).
@@ -17,7 +17,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from core.reporting import judgement
 from core.reporting.catalogue import TARGET_SENTENCES, entry_for, ordered_keys
-from core.reporting.intervals import difference, difference_text, value_text
+from core.reporting.intervals import difference_text, value_text
 from cragru_gui.common.run_notes import sampled_models
 from cragru_gui.common.table_models import KEY_ROLE, SORT_ROLE, KeyedTableModel, TableIndex, sort_key
 
@@ -131,7 +131,7 @@ class MetricTableModel(KeyedTableModel):
         value = self.cell_value(row, column)
         if col.kind == "value":
             return value_text(entry, report, value)
-        paired = difference(report, key, REFERENCE[col.kind]) if report is not None else None
+        paired = report.figure(key).versus(REFERENCE[col.kind]) if report is not None else None
         return difference_text(entry, paired, value)
 
     def cell_tooltip(self, row: int, column: int) -> str:

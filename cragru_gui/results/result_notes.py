@@ -33,7 +33,7 @@ def model_sentences(name: str, report) -> list[str]:
     figures = [
         f"{_words(k)} {_number(k, v)}"
         for k, v in report.extras.items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.startswith("same_sample/")
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
     ]
     if figures:
         sentences.append(f"{name} also reports: " + "; ".join(figures) + ".")

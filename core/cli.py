@@ -20,7 +20,6 @@ from core.events import (
     StageEvent,
 )
 from core.reporting.catalogue import entry_for, summary_keys
-from core.reporting.export import write_report
 from core.reporting.numbers import text_table
 from core.reporting.people_tests import named_request_lines
 from core.reporting.verdicts import verdicts, verdicts_text
@@ -180,6 +179,8 @@ def _write_one(result, args: argparse.Namespace) -> None:
         )
         print(f"receipt written to {receipt_path}")
     if args.report:
+        from core.reporting.export import write_report  # fpdf and its fonts: only for a report
+
         where = _save(
             args.report,
             lambda p: write_report(result, p, audit=facts, receipt=signed),
@@ -236,6 +237,8 @@ def _write_seeds(results: list, args: argparse.Namespace) -> None:
         )
         print(f"runs and summary written to {out}")
     if args.report:  # each through _save: a failed write goes to the fallback like --out
+        from core.reporting.export import write_report
+
         base = Path(args.report)
         for result in results:
             name = f"{base.stem}-seed{result.config['split']['seed']}{base.suffix or '.html'}"

@@ -59,7 +59,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
 
 from core.attacks.common import AttackError
 from core.attacks.fold_in import FoldInConfig, FoldInProbe, fold_in_probe, fold_in_scores
@@ -206,6 +205,8 @@ def _one_score(target: np.ndarray, ins: np.ndarray, outs: np.ndarray):
     """``(z, llr, weight)``: per person the one-sided z (from the t p-value) and LLR for one score,
     and the score's weight (reference separation in "out" sds). All NaN when a side has no spread
     to estimate (every person seen by one reference only)."""
+    from scipy import stats  # imported when a test runs: ~0.6 s a start-up (the CLI, the window) need not pay
+
     side_in, side_out = _Side.of(ins), _Side.of(outs)
     nan = np.full(len(target), np.nan)
     if not (np.isfinite(side_in.sd) and np.isfinite(side_out.sd)):
@@ -263,6 +264,8 @@ def person_tests(
 def _by_score(names, zs, llrs, keep, *, seed: int, n_boot: int) -> dict[str, dict]:
     """Per score, over the people it measured: the Stouffer p over people and the mean LLR with
     its seeded user-bootstrap interval."""
+    from scipy import stats
+
     out = {}
     for j, name in enumerate(names):
         ok = keep & np.isfinite(zs[j]) & np.isfinite(llrs[j])
@@ -292,6 +295,8 @@ def _group_verdict(by_score: dict[str, dict], llr_high: float, alpha: float) -> 
 
 def _combine(names, zs, llrs, weights, target, user_ids, *, seed: int, n_boot: int, alpha: float):
     """Per person: weighted Stouffer over scores, LLRs summed; the group: see :func:`_group_verdict`."""
+    from scipy import stats
+
     w = np.array([weights[k] for k in names], float)
     if not np.any(w > 0):
         w = np.ones(len(names))

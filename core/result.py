@@ -168,19 +168,8 @@ class ModelReport:
         return out
 
     def figures(self) -> dict[str, Figure]:
-        """Every ``flat()`` figure with its interval and paired differences, gathered from the
-        evidence's fields (per-user intervals, the attacks, agreement) in one pass."""
-        bounds = dict(self.intervals)
-        vs_retrain = dict(self.differences.get("retrain", {}))
-        for attack, found in self.attacks.items():
-            key = attack_key(attack)
-            bounds.setdefault(key, Bounds(found.interval.low, found.interval.high))
-            if found.vs_retrain is not None:
-                vs_retrain.setdefault(key, found.vs_retrain)
-        for group, overlaps in self.agreement.items():
-            for name, estimate in overlaps.items():
-                bounds.setdefault(f"agreement/{group}/{name}", estimate.bounds)
-        vs_base = self.differences.get("base", {})
+        """Every ``flat()`` figure with its interval and paired differences."""
+        bounds, vs_retrain, vs_base = self._bounds(), self._paired("retrain"), self._paired("base")
         return {
             key: Figure(value, bounds.get(key), vs_retrain.get(key), vs_base.get(key))
             for key, value in self.flat().items()
@@ -188,7 +177,31 @@ class ModelReport:
 
     def figure(self, key: str) -> Figure:
         """One ``flat()`` figure with its evidence (an empty :class:`Figure` for a key it lacks)."""
-        return self.figures().get(key, NO_FIGURE)
+        flat = self.flat()
+        if key not in flat:
+            return NO_FIGURE
+        return Figure(
+            flat[key], self._bounds().get(key), self._paired("retrain").get(key), self._paired("base").get(key)
+        )
+
+    def _bounds(self) -> dict[str, Bounds]:
+        """``flat()`` key -> its own interval, from the per-user intervals, the attacks and agreement."""
+        out = dict(self.intervals)
+        for attack, found in self.attacks.items():
+            out.setdefault(attack_key(attack), Bounds(found.interval.low, found.interval.high))
+        for group, overlaps in self.agreement.items():
+            for name, estimate in overlaps.items():
+                out.setdefault(f"agreement/{group}/{name}", estimate.bounds)
+        return out
+
+    def _paired(self, reference: str) -> dict[str, Estimate]:
+        """``flat()`` key -> model − ``reference`` over the same users (attacks: against retrain only)."""
+        out = dict(self.differences.get(reference, {}))
+        if reference == "retrain":
+            for attack, found in self.attacks.items():
+                if found.vs_retrain is not None:
+                    out.setdefault(attack_key(attack), found.vs_retrain)
+        return out
 
     def to_dict(self) -> dict:
         """The model as stored (the result cleans NaN to null): the fields in their order, the

@@ -66,26 +66,28 @@ class ModelEvidence:
     notes: list[str] = field(default_factory=list)
 
 
-def _per_user(measured: GroupedMetrics, key: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """(users, values) behind ``group/metric`` or ``forgotten_recall@10``."""
-    group, metric = ("forgotten", key) if "/" not in key else key.split("/", 1)
+def _per_user(measured: GroupedMetrics, group: str, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(users, values) behind one per-user figure."""
     values = measured.per_user.get(group, {}).get(metric)
     if values is None or group not in measured.users:
         return None
     return measured.users[group], np.asarray(values, dtype=float)
 
 
-def _keys() -> list[str]:
-    return [f"{g}/{m}" for g in GROUPS for m in INTERVAL_METRICS] + ["forgotten_recall@10"]
+def _figures() -> list[tuple[str, str, str]]:
+    """``(flat() key, group, metric)`` of every per-user figure: the groups' Hit@10 and NDCG@10,
+    and forgotten-item recall@10 (per forgotten user)."""
+    per_group = [(f"{g}/{m}", g, m) for g in GROUPS for m in INTERVAL_METRICS]
+    return per_group + [("forgotten_recall@10", "forgotten", "forgotten_recall@10")]
 
 
 def utility_evidence(models: dict[str, ModelInputs], seed: int) -> dict[str, ModelEvidence]:
     """Intervals of every per-user figure and paired differences against the references."""
     out = {name: ModelEvidence() for name in models}
     for name, inputs in models.items():
-        for key in _keys():
+        for key, group, metric in _figures():
             cancel_point()
-            own = _per_user(inputs.measured, key)
+            own = _per_user(inputs.measured, group, metric)
             if own is None:
                 continue
             interval = bootstrap_mean(own[1], seed=seed)
@@ -93,7 +95,7 @@ def utility_evidence(models: dict[str, ModelInputs], seed: int) -> dict[str, Mod
             for ref in REFERENCES:
                 if ref == name or ref not in models:
                     continue
-                other = _per_user(models[ref].measured, key)
+                other = _per_user(models[ref].measured, group, metric)
                 if other is None:
                     continue
                 common, mine, theirs = np.intersect1d(own[0], other[0], return_indices=True)

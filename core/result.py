@@ -343,7 +343,9 @@ class RunResult:
         """|method − retrain| per ``group/metric`` on the retain and similar groups."""
         out = {}
         for name, row in self.deltas("retrain").items():
-            out[name] = {k: abs(v) for k, v in row.items() if k.split("/")[0] in ("retain", "similar")}
+            groups = self.models[name].groups
+            keys = {f"{g}/{metric}" for g in ("retain", "similar") for metric in groups.get(g, {})}
+            out[name] = {k: abs(v) for k, v in row.items() if k in keys}
         return out
 
     def to_dict(self, include_topk: bool = True) -> dict:

@@ -9,7 +9,7 @@ words from there, never from its own dictionary. The families are written out in
 :mod:`core.reporting.families`.
 
 A family with ``interval=True`` is reported with a 95 % user-bootstrap interval; the
-interval itself travels beside the figure (``ModelReport.intervals`` and friends), not
+interval itself travels beside the figure (``ModelReport.figure(key).interval``), not
 as a key of its own.
 """
 

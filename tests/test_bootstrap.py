@@ -121,3 +121,20 @@ def test_verdict_rule(low, high, tol, expected):
 def test_verdict_rejects_a_negative_tolerance():
     with pytest.raises(ValueError):
         verdict(Interval(0, 0, 0, 1), -0.1)
+
+
+def test_remembered_draws_give_the_intervals_drawn_afresh(monkeypatch):
+    import core.evaluation.bootstrap as bootstrap
+
+    rng = np.random.default_rng(3)
+    for n in (2, 5, 256, 1500):
+        x = rng.random(n)
+        x[1::7] = np.nan
+        for seed in (0, 7, [0, 12, 3]):
+            bootstrap._DRAWS.clear()
+            kept = bootstrap.bootstrap_mean(x, seed=seed), bootstrap.bootstrap_mean(x, seed=seed)
+            with monkeypatch.context() as m:
+                m.setattr(bootstrap, "_MEMO_CELLS", 0)  # nothing kept: drawn in chunks as before
+                fresh = bootstrap.bootstrap_mean(x, seed=seed)
+            assert kept[0] == kept[1] == fresh
+    assert bootstrap._remembered_draws(np.random.default_rng(0), 5, 10) is None  # stateful: never kept

@@ -13,6 +13,7 @@ honest enough at the sizes we report; they are not bias-corrected.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -95,15 +96,45 @@ def bootstrap_mean(values, *, n_boot: int = N_BOOT, seed: int = 0, level: float 
     x = x[~np.isnan(x)]
     if len(x) == 0:
         return _empty()
-    rng = np.random.default_rng(seed)
-    means = np.empty(n_boot)
-    chunk = max(1, _DRAW_CELLS // len(x))
-    for start in range(0, n_boot, chunk):  # same draws as one (n_boot, n) block, bounded memory
-        cancel_point()
-        rows = min(chunk, n_boot - start)
-        means[start : start + rows] = x[rng.integers(0, len(x), size=(rows, len(x)))].mean(axis=1)
+    draws = _remembered_draws(seed, len(x), n_boot)
+    if draws is not None:
+        means = x[draws].mean(axis=1)
+    else:
+        rng = np.random.default_rng(seed)
+        means = np.empty(n_boot)
+        chunk = max(1, _DRAW_CELLS // len(x))
+        for start in range(0, n_boot, chunk):  # same draws as one (n_boot, n) block, bounded memory
+            cancel_point()
+            rows = min(chunk, n_boot - start)
+            means[start : start + rows] = x[rng.integers(0, len(x), size=(rows, len(x)))].mean(axis=1)
     low, high = _percentiles(means, level)
     return Interval(float(x.mean()), low, high, len(x))
+
+
+_MEMO_CELLS = 1 << 20  # draws kept per entry at most (8 MB): larger ones are drawn each time
+_MEMO_ENTRIES = 8
+_DRAWS: OrderedDict = OrderedDict()
+
+
+def _remembered_draws(seed, n: int, n_boot: int) -> np.ndarray | None:
+    """The ``[n_boot, n]`` user indices ``bootstrap_mean`` draws for ``seed`` (one block: they
+    depend on nothing else), kept for the next call with the same seed and size: a run
+    bootstraps every metric, group and difference of every model over the same users with
+    the same seed. None when too large to keep (then drawn in chunks as always)."""
+    plain = np.asarray(seed) if isinstance(seed, (int, np.integer, list, tuple)) else None
+    if n * n_boot > _MEMO_CELLS or plain is None or plain.dtype.kind not in "iu":
+        return None  # too large, or a generator / seed sequence (stateful: drawn afresh)
+    key = (plain.tobytes(), plain.shape, n, n_boot)
+    draws = _DRAWS.get(key)
+    if draws is None:
+        draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+        draws.setflags(write=False)
+        _DRAWS[key] = draws
+        while len(_DRAWS) > _MEMO_ENTRIES:
+            _DRAWS.popitem(last=False)
+    else:
+        _DRAWS.move_to_end(key)
+    return draws
 
 
 def bootstrap_paired_difference(

@@ -40,6 +40,10 @@ CHECK_SECONDS = 0.2
 """Longest time between two cancel checks (and progress updates) inside an epoch."""
 
 StepResult = Union[torch.Tensor, tuple[torch.Tensor, dict[str, float]]]
+EpochStart = Callable[[torch.Tensor, torch.Generator], None]
+"""``epoch_start(order, generator)``: called with an epoch's row order before its first batch
+(the batches are ``order``'s consecutive slices), so a step can gather or draw for the
+whole epoch at once."""
 Step = Callable[[torch.Tensor, torch.Generator], StepResult]
 """``step(batch_indices, generator) -> objective`` or ``(objective, parts)``: the scalar loss of
 one mini-batch (the loop calls ``backward`` and the optimiser) and optional named parts,
@@ -143,6 +147,7 @@ def fit(
     module: torch.nn.Module | None = None,
     device: torch.device | str | None = None,
     generator: torch.Generator | None = None,
+    epoch_start: EpochStart | None = None,
 ) -> FitResult:
     """Train ``params`` for up to ``plan.epochs`` passes over ``n_rows`` rows.
 
@@ -156,6 +161,7 @@ def fit(
     ``device``: where the generator lives (default: the first parameter's device).
     ``generator``: continue a stream the caller has already drawn from (e.g. fixed probe
     negatives drawn before training); by default a fresh one seeded with ``plan.seed``.
+    ``epoch_start(order, generator)``: see :data:`EpochStart`.
     Runs with gradients enabled even if the caller holds ``no_grad``.
     Raises :class:`~core.errors.Cancelled` when the reporter's stop flag is set.
     """
@@ -165,6 +171,7 @@ def fit(
     if optimizer is None:
         optimizer = torch.optim.Adam(params, lr=lr)
     loop = _Loop(step, params, n_rows, plan, reporter, optimizer, generator, module, device)
+    loop.epoch_start = epoch_start
     with torch.enable_grad():
         return loop.run(validate, after_epoch)
 
@@ -178,6 +185,7 @@ class _Loop:
         self.module, self.device = module, device
         self.clock = CancelClock(reporter)
         self.best_state: list[torch.Tensor] | None = None
+        self.epoch_start: EpochStart | None = None
 
     def run(self, validate, after_epoch) -> FitResult:
         plan, reporter = self.plan, self.reporter
@@ -220,6 +228,8 @@ class _Loop:
             order = torch.randperm(n, generator=self.generator, device=self.device)
         else:
             order = torch.arange(n, device=self.device)
+        if self.epoch_start is not None:
+            self.epoch_start(order, self.generator)
         total = torch.zeros((), device=self.device)
         parts_total: dict[str, float] = {}
         n_batches = -(-n // plan.batch_size)

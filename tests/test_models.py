@@ -274,3 +274,24 @@ def test_bpr_loss_parts():
 def test_unknown_model_name_is_a_config_error():
     with pytest.raises(ConfigError):
         build_model(ModelConfig(name="svd"), 2, 2, np.array([0]), np.array([0]), "cpu")
+
+
+@pytest.mark.parametrize("name", ["bpr", "lightgcn"])
+def test_whole_epoch_batches_give_the_numbers_of_per_step_draws(data, name, monkeypatch):
+    """On the CPU an epoch's rows and negatives are gathered at its start; the weights are
+    bit-identical to drawing each step's negatives in the step (the path kept for CUDA)."""
+    import core.models.training as training
+
+    users = torch.arange(N_USERS)
+    with torch.no_grad():
+        whole = _train(data, name, epochs=6, batch_size=100).score(users)
+    original = training._Batches.__init__
+
+    def per_step(self, *args):
+        original(self, *args)
+        self.whole_epoch = False
+
+    monkeypatch.setattr(training._Batches, "__init__", per_step)
+    with torch.no_grad():
+        stepwise = _train(data, name, epochs=6, batch_size=100).score(users)
+    assert torch.equal(whole, stepwise)

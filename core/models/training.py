@@ -48,6 +48,38 @@ def row_sets(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int) -
     return RowSets(matrix)
 
 
+class _Batches:
+    """Each step's (users, positives, negatives).
+
+    On the CPU an epoch's rows and negatives are gathered in one go when it starts
+    (:data:`core.fit_loop.EpochStart`) and a step takes the next slice: the same numbers,
+    since nothing else draws from the fit's generator between the steps and torch's CPU
+    generator gives ``rand(a)`` then ``rand(b)`` exactly as ``rand(a + b)``; it spares
+    about ten small tensor ops per step. Elsewhere (a CUDA generator's draws depend on how
+    they are split) each step gathers and draws its own, as before.
+    """
+
+    def __init__(self, users_t: torch.Tensor, items_t: torch.Tensor, sampler: NegativeSampler) -> None:
+        self.users_t, self.items_t, self.sampler = users_t, items_t, sampler
+        self.whole_epoch = users_t.device.type == "cpu"
+        self.epoch: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self.at = 0
+
+    def epoch_start(self, order: torch.Tensor, generator: torch.Generator) -> None:
+        if self.whole_epoch:
+            users = self.users_t[order]
+            self.epoch = (users, self.items_t[order], self.sampler.sample(users, generator))
+            self.at = 0
+
+    def __call__(self, idx: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+        if self.epoch is None:
+            users = self.users_t[idx]
+            return users, self.items_t[idx], self.sampler.sample(users, generator)
+        part = slice(self.at, self.at + len(idx))
+        self.at += len(idx)
+        return tuple(t[part] for t in self.epoch)
+
+
 class _Validator:
     """Valid NDCG@10 with the training items masked, on users that have valid rows."""
 
@@ -143,12 +175,12 @@ def fit_recommender(
     if len(train_users) == 0:
         return model.eval(), FitResult(0, 0, float("nan"), float("nan"))
     sampler = NegativeSampler(train_users, train_items, n_users, n_items, device)
-    users_t = torch.as_tensor(train_users, device=device)
-    items_t = torch.as_tensor(train_items, device=device)
+    batches = _Batches(
+        torch.as_tensor(train_users, device=device), torch.as_tensor(train_items, device=device), sampler
+    )
 
     def step(idx: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        users = users_t[idx]
-        loss, reg = model.bpr_loss(users, items_t[idx], sampler.sample(users, generator), sparse=row_wise)
+        loss, reg = model.bpr_loss(*batches(idx, generator), sparse=row_wise)
         return loss + config.reg * reg
 
     plan = FitPlan(
@@ -172,5 +204,6 @@ def fit_recommender(
         device=device,
         optimizer=optimizer,
         validate=(lambda: validator(model)) if validator is not None else None,
+        epoch_start=batches.epoch_start,
     )
     return model.eval(), result

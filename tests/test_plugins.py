@@ -85,7 +85,7 @@ def test_a_file_loaded_in_process_registers_once_and_travels_to_workers(plugin_f
     from core.methods import plugins
     from core.methods.registry import METHODS, get_method
 
-    monkeypatch.delenv(plugins.PLUGINS_ENV, raising=False)
+    monkeypatch.setenv(plugins.PLUGINS_ENV, "")  # setenv, not delenv: an absent variable set later would stay set
     monkeypatch.setattr(plugins, "_loaded_files", {})
     try:
         assert plugins.load_plugin_file(plugin_file) == ["shrink_users"]
@@ -115,6 +115,7 @@ def test_an_installed_entry_point_registers_through_the_same_registry(monkeypatc
             raise ImportError("missing dependency")
 
     monkeypatch.setattr(plugins.metadata, "entry_points", lambda group: [Point(), Broken()])
+    monkeypatch.setenv(plugins.PLUGINS_ENV, "")  # no plug-in file left remembered by another test
     monkeypatch.setattr(plugins, "_entry_points_done", False)
     monkeypatch.setattr(plugins, "problems", [])
     try:

@@ -14,7 +14,7 @@ def forget_plugin(monkeypatch):
     from core.methods import plugins
     from core.methods.registry import METHODS
 
-    monkeypatch.delenv(plugins.PLUGINS_ENV, raising=False)
+    monkeypatch.setenv(plugins.PLUGINS_ENV, "")  # setenv, not delenv: an absent variable set later would stay set
     monkeypatch.setattr(plugins, "_loaded_files", {})
     yield
     METHODS.pop("shrink_users", None)

@@ -86,11 +86,19 @@ def answer_logits(
     model: torch.nn.Module, prompts: list[list[int]], answer_ids: tuple[int, int], pad_id: int, device: torch.device
 ) -> torch.Tensor:
     """``[B, 2]`` float32 logits (no, yes) after each prompt; differentiable."""
+    from core.methods.e2urec.frozen_bottom import active
+
     ids, mask = left_pad(prompts, pad_id, device)
     position = (mask.cumsum(1) - 1).clamp(min=0)
+    bottom = active(model)  # unlearning: the unadapted lower blocks' states reused per prompt
     with autocast(device):
-        out = model(input_ids=ids, attention_mask=mask, position_ids=position, logits_to_keep=1, use_cache=False)
-    return out.logits[:, -1, list(answer_ids)].float()
+        if bottom is not None:
+            logits = bottom.upper_logits(prompts, mask, position, device)
+        else:
+            logits = model(
+                input_ids=ids, attention_mask=mask, position_ids=position, logits_to_keep=1, use_cache=False
+            ).logits
+    return logits[:, -1, list(answer_ids)].float()
 
 
 @torch.no_grad()

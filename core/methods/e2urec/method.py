@@ -16,6 +16,7 @@ from core.llm.answer_store import model_identity, store_for
 from core.methods.common.lora import copy_adapter, count_parameters, frozen_state, same_state
 from core.methods.e2urec import answers
 from core.methods.e2urec.answers import adapter_digest
+from core.methods.e2urec.frozen_bottom import sharing_frozen_blocks
 from core.methods.e2urec.llm_rec import (
     AUG,
     REC,
@@ -254,38 +255,42 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
     forget, retain, n_removed = _training_samples(ctx, params, prompts)
     forget_prompts = prompts.prompts(forget.users, forget.items)
     retain_prompts = prompts.prompts(retain.users, retain.items)
-    # 1. augmented model: the recommender fine-tuned further on the forget data.
-    copy_adapter(model, REC, AUG)
-    train_adapter(
-        model,
-        AUG,
-        len(forget),
-        _label_loss(model, forget_prompts, forget.labels, ids, device),
-        epochs=params["aug_epochs"],
-        batch_size=params["batch_size"],
-        lr=params["aug_lr"],
-        seed=ctx.seed,
-        reporter=ctx.reporter,
-        stage="augmented adapter",
-    )
-    # 2-3. teachers and the student.
-    parts = train_student(
-        model,
-        retain_prompts,
-        retain.labels,
-        forget_prompts,
-        *ids,
-        device,
-        alpha=params["alpha"],
-        lam=params["lam"],
-        epochs=params["unlearn_epochs"],
-        batch_size=params["batch_size"],
-        lr=params["unlearn_lr"],
-        seed=ctx.seed,
-        reporter=ctx.reporter,
-    )
+    with sharing_frozen_blocks(model) as lower:  # adapters on the last blocks only: the rest once per prompt
+        # 1. augmented model: the recommender fine-tuned further on the forget data.
+        copy_adapter(model, REC, AUG)
+        train_adapter(
+            model,
+            AUG,
+            len(forget),
+            _label_loss(model, forget_prompts, forget.labels, ids, device),
+            epochs=params["aug_epochs"],
+            batch_size=params["batch_size"],
+            lr=params["aug_lr"],
+            seed=ctx.seed,
+            reporter=ctx.reporter,
+            stage="augmented adapter",
+        )
+        # 2-3. teachers and the student.
+        parts = train_student(
+            model,
+            retain_prompts,
+            retain.labels,
+            forget_prompts,
+            *ids,
+            device,
+            alpha=params["alpha"],
+            lam=params["lam"],
+            epochs=params["unlearn_epochs"],
+            batch_size=params["batch_size"],
+            lr=params["unlearn_lr"],
+            seed=ctx.seed,
+            reporter=ctx.reporter,
+        )
     extras = dict(prep.extras)
     extras["student_train_s"] = time.perf_counter() - t0
+    if lower.n:
+        extras["frozen_blocks_shared"] = float(lower.n)
+        extras["frozen_blocks_prompts_reused"] = float(lower.reused)
     extras.update({f"student_loss/{k}": v for k, v in parts.items()})
     extras["student_parameters"] = float(
         count_parameters(p for n, p in model.named_parameters() if f".{STUDENT}." in n)
@@ -296,7 +301,8 @@ def unlearn(ctx: UnlearnContext, params: dict, prep: E2UPrepared) -> UnlearnOutc
         late = {}
         if prep.frozen_before is not None:
             late["frozen_weights_unchanged"] = float(same_state(prep.frozen_before, frozen_state(model)))
-        late.update(own_measures(ctx, params, prep, forget, forget_prompts))
+        with sharing_frozen_blocks(model, lower):
+            late.update(own_measures(ctx, params, prep, forget, forget_prompts))
         use_adapter(model, STUDENT)
         return late
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from core.config import DataConfig, ExperimentConfig
 from core.errors import CragruError, MethodFailed
+from core.seeds import SeedFailed
 from core.workspace import Change, Workspace, removed_for_config
 from cragru_gui import errors
 from cragru_gui.common import widget_policy
@@ -336,6 +337,8 @@ class MainWindow(QMainWindow):
     def _run_failed(self, exc: BaseException) -> None:
         if isinstance(exc, MethodFailed):  # the models that finished before it are shown, not lost
             self._run_done(exc.partial)
+        elif isinstance(exc, SeedFailed):  # likewise the seeds that finished before it
+            self._seeds_done(exc.finished)
         self._finish_message = f"Failed: {errors.user_message(exc)}"
         self.views.stopped(FAILED, errors.user_message(exc))
         self.log(f"run failed: {errors.user_message(exc)}", "error")

@@ -56,3 +56,27 @@ def test_window_runs_several_seeds_and_shows_the_summary(make_window, qtbot, han
     assert "forgotten_recall@5" not in dialog.keys  # one cut-off
     log = window.findChild(QWidget, "logView").toPlainText()
     assert "seed 3 of 3" in log
+
+
+def test_a_later_seed_failing_shows_the_seeds_that_finished(make_window, qtbot, hand_built_result, shown_errors):
+    from core.errors import DatasetError
+
+    window = make_window()
+    calls: list[int] = []
+    fake = _fake_experiment(hand_built_result, calls)
+    seed = window.build_config().split.seed
+
+    def third_fails(config, *args, **kwargs):
+        if config.split.seed == seed + 2:
+            raise DatasetError("the data folder was unmounted")
+        return fake(config, *args, **kwargs)
+
+    window.experiment_fn = third_fails
+    window.method_panel.seeds_spin.setValue(3)
+    window.start_run()
+    with qtbot.waitSignal(window.tasks.finished, timeout=60_000, check_params_cb=lambda kind: kind == "run"):
+        pass
+    assert len(shown_errors.calls) == 1 and "seed" in shown_errors.calls[0]["message"]
+    assert "unmounted" in shown_errors.calls[0]["message"]
+    assert window.result.run_id == f"seed-{seed + 1}"  # the last finished seed fills the views
+    assert window.seed_dialog is not None and window.seed_dialog.isVisible()

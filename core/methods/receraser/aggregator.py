@@ -20,12 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.evaluation.full_sort import evaluate_users
 from core.events import Reporter
 from core.fit_loop import FitPlan, fit
 from core.methods.common.shards import ShardedEmbeddings
 from core.models.negative_sampling import NegativeSampler
 from core.models.training import row_sets
+from core.models.validation import ValidationRanking
 
 SEED_OFFSET = 0xA66
 
@@ -163,9 +163,10 @@ def _validator(model: RecEraserModel, users, items, valid):
     check_users = np.unique(v_users[keep])
     truth = row_sets(v_users[keep], v_items[keep], model.n_users, model.n_items)
     mask = row_sets(users, items, model.n_users, model.n_items)
+    ranking = ValidationRanking(check_users, truth, mask, model.device)  # evaluate_users' NDCG@10, indexed once
 
     def validate() -> float:
-        values = evaluate_users(model, check_users, truth, mask, ks=(10,))["ndcg@10"]
+        values = ranking.ndcg(model)
         return float(np.nanmean(values)) if np.isfinite(values).any() else float("-inf")
 
     return validate

@@ -198,3 +198,18 @@ def test_sequences_by_hand():
     assert serve.tolist() == [[tok(2), tok(0), EOS], [tok(0), tok(1), EOS]]
     first_of_b = int(np.flatnonzero((ds.users == 1) & (ds.items == 0))[0])
     assert prefix_contexts(ds, rows, np.array([first_of_b]), 2).tolist() == [[PAD, PAD, EOS]]
+
+
+def test_side_and_main_memory_share_the_encoder_bit_for_bit(run):
+    """The side memory adapts decoder blocks only: logits from a shared encoder pass are the
+    very same numbers, with the adapter and without it."""
+    from core.methods.dual_memory.generative import encode, item_logits
+
+    _, _, outcome, _ = run
+    model, contexts = outcome.model.model, outcome.model.contexts[:64]
+    encoded = encode(model, contexts)
+    with torch.no_grad():
+        assert torch.equal(item_logits(model, contexts, encoded), item_logits(model, contexts))
+        with model.disable_adapter():
+            assert torch.equal(item_logits(model, contexts, encoded), item_logits(model, contexts))
+    assert not any("lora_" in name for name, _ in model.get_encoder().named_parameters())

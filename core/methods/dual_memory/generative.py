@@ -65,11 +65,20 @@ def build_t5(n_items: int, cfg: MainConfig) -> T5ForConditionalGeneration:
     return model
 
 
-def item_logits(model: torch.nn.Module, contexts: torch.Tensor) -> torch.Tensor:
-    """``[B, n_items]`` float32 logits of the first decoded token, restricted to item tokens."""
-    start = torch.full((contexts.shape[0], 1), PAD, dtype=torch.long, device=contexts.device)
+def encode(model: torch.nn.Module, contexts: torch.Tensor):
+    """The encoder's outputs for ``contexts``: what :func:`item_logits` computes first. The side
+    memory adapts decoder blocks only, so side and main memory share these for the same inputs."""
     with autocast(contexts.device):
-        out = model(input_ids=contexts, attention_mask=contexts.ne(PAD), decoder_input_ids=start)
+        return model.get_encoder()(input_ids=contexts, attention_mask=contexts.ne(PAD))
+
+
+def item_logits(model: torch.nn.Module, contexts: torch.Tensor, encoded=None) -> torch.Tensor:
+    """``[B, n_items]`` float32 logits of the first decoded token, restricted to item tokens;
+    ``encoded``: :func:`encode` of the same ``contexts``, computed once for several calls."""
+    start = torch.full((contexts.shape[0], 1), PAD, dtype=torch.long, device=contexts.device)
+    inputs = {"input_ids": contexts} if encoded is None else {"encoder_outputs": encoded}
+    with autocast(contexts.device):
+        out = model(**inputs, attention_mask=contexts.ne(PAD), decoder_input_ids=start)
     return out.logits[:, 0, ITEM_OFFSET:].float()
 
 

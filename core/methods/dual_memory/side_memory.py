@@ -33,7 +33,7 @@ from core.evaluation.full_sort import RowSets
 from core.events import Reporter
 from core.fit_loop import FitPlan, fit
 from core.methods.dual_memory import chosen_blocks
-from core.methods.dual_memory.generative import item_log_probs, item_logits
+from core.methods.dual_memory.generative import encode, item_logits
 from core.methods.dual_memory.sequences import Examples
 
 ADAPTER = "side"
@@ -224,9 +224,10 @@ def _stability(
     if not parts:
         return 0.0
     stab_ctx = torch.cat(parts)
-    side_lp = F.log_softmax(item_logits(model, stab_ctx), dim=-1)
+    encoded = encode(model, stab_ctx)  # no adapter in the encoder: the same for side and main memory
+    side_lp = F.log_softmax(item_logits(model, stab_ctx, encoded), dim=-1)
     with torch.no_grad(), model.disable_adapter():
-        main_lp = item_log_probs(model, stab_ctx)
+        main_lp = F.log_softmax(item_logits(model, stab_ctx, encoded), dim=-1)
     extra: torch.Tensor | float = 0.0
     if r_idx is not None:
         n_r = len(r_idx)

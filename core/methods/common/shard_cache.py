@@ -2,8 +2,10 @@
 
 Preparation trains every shard on the whole training data: the same data, split, model
 settings, partition and seed give the same shards, so a rerun reuses them (in memory
-within a process, from a keyed, checksummed cache entry across processes). The
-per-request retraining of touched shards is never cached: it is the method's cost.
+within a process, from a keyed, checksummed cache entry across processes); so is what a
+method fits on them in preparation (:func:`prepared_part`: RecEraser's aggregator). The
+per-request retraining of touched shards (and RecEraser's new aggregator) is never cached:
+it is the method's cost.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
+from typing import Callable
 
 import numpy as np
 import torch
@@ -22,7 +25,8 @@ from core.model_cache import MemoryCache, cache_key, cached_path, load_entry, sa
 
 CACHE_KIND = "shards"
 CACHE_VERSION = "shards-v1"
-_MEMORY = MemoryCache(4)
+PART_VERSION = "part-v1"
+_MEMORY = MemoryCache(6)  # SISA and RecEraser shards, RecEraser aggregator, with room for a second setting
 
 
 def _key(ctx: UnlearnContext, params: dict, user_shard: np.ndarray, method: str) -> str:
@@ -118,3 +122,44 @@ def reuse_extras(cached: bool, load_s: float, first_s: float) -> dict[str, float
     """The extras the cost verdict reads when the shards came from the cache: the seconds this run
     spent loading them and what training them took the first time (core/reporting/cost.py)."""
     return {"setup_cached_s": load_s, "setup_first_s": first_s} if cached else {}
+
+
+def prepared_part(
+    ctx: UnlearnContext,
+    params: dict,
+    user_shard: np.ndarray,
+    method: str,
+    part: str,
+    compute: Callable[[], dict[str, torch.Tensor]],
+    reporter: Reporter,
+) -> tuple[dict[str, torch.Tensor], bool, float, float]:
+    """One more piece of a sharded method's set-up that is fitted on its prepared shards (RecEraser's
+    aggregator): ``compute()``'s tensors, or the ones kept from an earlier run.
+
+    Its key is the shards' key plus every parameter of the method's form and ``part``, so it
+    is reused exactly when the shards are and its own settings (and the training rows, split
+    and seed the shards' key holds) are the same. Returns ``(tensors, from_cache, first_s,
+    spent_s)``: ``first_s`` the seconds ``compute`` took when first run, ``spent_s`` this call's."""
+    started = time.perf_counter()
+    key = cache_key(_key(ctx, params, user_shard, method), part, PART_VERSION, {k: params[k] for k in sorted(params)})
+    if ctx.use_cache and key in _MEMORY:
+        tensors, first = _MEMORY.get(key)
+        return {k: v.clone() for k, v in tensors.items()}, True, first, time.perf_counter() - started
+    path = cached_path(key, CACHE_KIND)
+    if ctx.use_cache:
+        payload, warning = load_entry(path, key, map_location="cpu")
+        if warning:
+            reporter.log(f"{method}: {warning}", "warning")
+        first = _first_s(payload)
+        if isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
+            _MEMORY.put(key, ({k: v.clone() for k, v in payload.items()}, first))
+            return payload, True, first, time.perf_counter() - started
+    tensors = {k: v.detach().cpu().clone() for k, v in compute().items()}
+    first = time.perf_counter() - started
+    if ctx.use_cache:
+        _MEMORY.put(key, ({k: v.clone() for k, v in tensors.items()}, first))
+        stored = {**tensors, FIRST_S: torch.tensor(float(first), dtype=torch.float64)}
+        warning = save_entry(path, key, stored, {"shards": params["n_shards"], "part": part})
+        if warning:
+            reporter.log(f"{method}: {warning}", "warning")
+    return tensors, False, first, first

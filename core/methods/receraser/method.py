@@ -16,8 +16,9 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
-from core.methods.common.shard_cache import prepared_shards, reuse_extras
+from core.methods.common.shard_cache import prepared_part, prepared_shards, reuse_extras
 from core.methods.common.shards import (
     ShardedEmbeddings,
     retrain_touched_shards,
@@ -26,6 +27,8 @@ from core.methods.common.shards import (
 from core.methods.receraser.aggregator import AggregatorSettings, RecEraserModel, train_aggregator
 from core.methods.receraser.partition import user_partition
 from core.methods.registry import UnlearnContext, UnlearnOutcome
+
+SIDES = ("user_side", "item_side")
 
 
 @dataclass
@@ -54,19 +57,42 @@ def _fit_aggregator(
     )
 
 
+def _aggregator_state(model: RecEraserModel) -> dict[str, torch.Tensor]:
+    """The aggregator's trained tensors (the frozen shards are kept apart)."""
+    return {f"{side}.{name}": value for side in SIDES for name, value in getattr(model, side).state_dict().items()}
+
+
+def _load_aggregator(model: RecEraserModel, tensors: dict[str, torch.Tensor]) -> None:
+    for side in SIDES:
+        own = {name.split(".", 1)[1]: value for name, value in tensors.items() if name.split(".", 1)[0] == side}
+        getattr(model, side).load_state_dict(own)
+
+
 def prepare(ctx: UnlearnContext, params: dict) -> RecEraserState:
     ds, split, k = ctx.dataset, ctx.split, params["n_shards"]
     user_shard, how = user_partition(ctx, params)
     started = time.perf_counter()
     stack, cached, first = prepared_shards(ctx, params, user_shard, ctx.reporter.sub(0.0, 0.4), "receraser")
-    reuse = reuse_extras(cached, time.perf_counter() - started, first)
+    load_s = time.perf_counter() - started
     if cached:
         ctx.reporter.log("receraser: shards trained earlier on the same data and settings reused")
     shards = ShardedEmbeddings(k, ds.n_users, ds.n_items, ctx.model_config.dim, ctx.device)
     shards.replace(stack)
     model = RecEraserModel(copy.deepcopy(shards), params["attention_dim"], ctx.seed)
-    _fit_aggregator(ctx, params, model, split.train, split.valid, ctx.reporter.sub(0.4, 0.5), "aggregator")
-    return RecEraserState(user_shard, shards, model, how, reuse)
+
+    def fit() -> dict[str, torch.Tensor]:
+        _fit_aggregator(ctx, params, model, split.train, split.valid, ctx.reporter.sub(0.4, 0.5), "aggregator")
+        return _aggregator_state(model)
+
+    tensors, agg_cached, agg_first, agg_s = prepared_part(
+        ctx, params, user_shard, "receraser", "aggregator", fit, ctx.reporter
+    )
+    if agg_cached:
+        _load_aggregator(model, tensors)
+        ctx.reporter.log("receraser: aggregator fitted earlier on the same shards and settings reused")
+        load_s, first = load_s + agg_s, first + agg_first
+    reuse = reuse_extras(cached or agg_cached, load_s if cached else agg_s, first if cached else agg_first)
+    return RecEraserState(user_shard, shards, model.eval(), how, reuse)
 
 
 def unlearn(ctx: UnlearnContext, params: dict, state: RecEraserState) -> UnlearnOutcome:

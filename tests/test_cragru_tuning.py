@@ -73,3 +73,40 @@ def test_a_fixed_lambda_tunes_nothing_and_keeps_the_shared_sample():
     assert len(prep.tuning_users) == 0 and prep.state.tuned_users == set()
     shared = ctx.eval_sample(6)
     assert all(np.array_equal(prep.eval_users[k], shared[k]) for k in shared)
+
+
+def test_the_proxy_value_table_matches_level_by_level():
+    """The proxy knapsack values, all ratio levels at once, equal the level-by-level loop."""
+    from core.methods.cragru.fusion import fuse
+    from core.methods.cragru.method import build_state
+    from core.methods.cragru.tuning import _cluster_positions, proxy_value_table, ratio_levels, truth_sets
+
+    ctx = make_context()
+    state, _, _ = build_state(ctx, params(), backend=FakeBackend())
+    users = np.unique(ctx.dataset.users[ctx.retrain_valid_rows])[:40]
+    truth = truth_sets(ctx.dataset, ctx.retrain_valid_rows, users)
+    levels = 10
+    quotas = np.maximum(1, np.floor(ratio_levels(levels) * state.budget + 1e-9).astype(np.int64))
+    vectors = state.clusters.vectors
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
+    expected, counted = np.zeros((state.clusters.k, levels)), 0
+    for user, true in zip(users.tolist(), truth):
+        if not true:
+            continue
+        counted += 1
+        cands, base = state.candidates([user])[0]
+        items = state.store.user_items(user)
+        base_hit = float(np.isin(cands[np.argsort(-base, kind="stable")][:10], list(true)).any())
+        sims = unit[cands] @ unit[items].T
+        for c, pos in enumerate(_cluster_positions(state.clusters.labels[items], state.clusters.k)):
+            if len(pos) == 0:
+                expected[c] += base_hit
+                continue
+            running = np.cumsum(sims[:, pos], axis=1)
+            for level, q in enumerate(quotas):
+                q = min(int(q), len(pos))
+                fused = fuse((running[:, q - 1] / q)[None], base[None], 0.5)[0]
+                top = cands[np.argsort(-fused, kind="stable")[:10]]
+                expected[c, level] += float(np.isin(top, list(true)).any())
+    assert counted > 10
+    assert np.array_equal(proxy_value_table(state, users, truth, levels), expected / counted)

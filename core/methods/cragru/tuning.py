@@ -97,12 +97,11 @@ def proxy_value_table(state: CragruState, users: np.ndarray, truth: list[set[int
                 hits[c] += base_hit
                 continue
             running = np.cumsum(sims[:, pos], axis=1)  # [N, len(pos)]
-            for level, q in enumerate(quotas):
-                q = min(int(q), len(pos))
-                affinity = running[:, q - 1] / q
-                fused = fuse(affinity[None], base[None], 0.5)[0]
-                top = cands[np.argsort(-fused, kind="stable")[:10]]
-                hits[c, level] += float(np.isin(top, list(true)).any())
+            q = np.minimum(quotas, len(pos))
+            affinity = (running[:, q - 1] / q.astype(running.dtype)).T  # [levels, N]: all levels at once
+            fused = fuse(affinity, np.broadcast_to(base, affinity.shape), 0.5)
+            top = cands[np.argsort(-fused, axis=1, kind="stable")[:, :10]]
+            hits[c] += np.isin(top, list(true)).any(axis=1)
     return hits / max(1, counted)
 
 

@@ -41,9 +41,7 @@ def test_cragru_runs_with_the_bundled_llm(isolated_home, bundled_llm, mode, stra
     for group in ("retain", "forget", "similar"):
         assert 0.0 <= report.groups[group]["hit@10"] <= 1.0
         assert len(report.per_user[group]["hit@10"]) <= 1
-    assert (
-        0.0 <= report.same_sample["base"]["retain/hit@10"] <= 1.0 and "retain/hit@10" in report.same_sample["retrain"]
-    )
+    assert 0.0 <= report.same_sample["base"]["retain/hit@10"] <= 1.0  # base on the LLM's own users
     assert "same_sample/base/retain/hit@10" in report.to_dict()["extras"]  # where a stored run keeps them
     assert len(result.topk["cragru"]) == result.dataset["n_users"]
     ranked = extras["llm_users_ranked"]

@@ -147,3 +147,28 @@ def test_a_forgotten_users_answer_after_deletion_is_kept_for_a_rerun(monkeypatch
     state_module.ANSWER_MEMO.clear()  # a new process: only the disk has it
     _, _, _, asked = run()
     assert asked == 0
+
+
+def test_identical_prompts_are_scored_once(monkeypatch):
+    """Forgotten users' prompts after a user-level deletion are the same text: one LLM pass."""
+    import core.llm.local as local_llm
+    from core.methods.cragru import state as state_module
+    from core.methods.cragru.method import build_state
+    from tests.test_cragru_common import make_context, params
+
+    llm = tiny_llm()
+    monkeypatch.setattr(local_llm, "load_local_llm", lambda *a, **k: llm)
+    monkeypatch.setattr(state_module, "ANSWER_MEMO", {})
+    monkeypatch.setattr(state_module, "MEMO_KEYS_BY_USER", {})
+    ctx = make_context()
+    state, _, _ = build_state(ctx, params(strategy="recent", fusion_weight=1.0, candidates=5, use_cache=False))
+    state.delete(ctx.removed_rows, ctx.request.target_users)
+    users = [int(u) for u in ctx.request.target_users[:3]]
+    prompts = [state.prompt(u) for u in users]
+    assert len({p.key for p in prompts}) == 1 and len(users) == 3
+    answers = state.answers(np.asarray(users))
+    one = len(state.backend._ids(state.backend.format(prompts[0].text))) + sum(
+        len(state.backend._ids(c)[:15]) + 1 for c in prompts[0].candidate_texts
+    )
+    assert state.cached_scorer.timing["tokens"] == one
+    assert all(np.array_equal(answers[u].scores, answers[users[0]].scores) for u in users)

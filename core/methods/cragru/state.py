@@ -262,7 +262,7 @@ class CragruState:
             if hit is not None:
                 memo[p.key] = hit
                 self._book(p)
-        todo = [p for p in prompts if p.key not in memo]
+        todo = list({p.key: p for p in prompts if p.key not in memo}.values())  # one pass per distinct prompt
         encode = lambda text: backend.tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
         ids = [encode(backend.format(p.text)) for p in todo]
         keep = backend.max_candidate_tokens - len(backend.end_ids)
@@ -275,9 +275,9 @@ class CragruState:
             memo[prompt.key] = self.cached_scorer.score(
                 p, [encode(c)[:keep] + backend.end_ids for c in prompt.candidate_texts]
             )
-            owner = self._book(prompt)
+            owners = [self._book(q) for q in prompts if q.key == prompt.key]  # every user asking it
             if disk is not None:
-                disk.put(prompt.key, memo[prompt.key], owner)
+                disk.put(prompt.key, memo[prompt.key], max(owners))
         if disk is not None and todo:
             disk.flush()
         return [memo[p.key] for p in prompts]

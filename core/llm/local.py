@@ -62,8 +62,9 @@ def load_local_llm(
     """Load (and cache per process) a causal LM and its tokenizer.
 
     ``source``: None → the bundled SmolLM2-135M-Instruct GGUF; a ``.gguf`` file; or a
-    Hugging Face model folder. ``fresh=True`` returns an uncached copy (for methods that
-    fine-tune the weights: the cached one must stay pristine).
+    Hugging Face model folder. ``fresh=True`` returns an uncached copy (for code that would
+    change the weights: the cached one must stay pristine); a method that only adds adapters
+    takes :func:`adaptable_copy` of the cached one instead (no second load).
     """
     device = torch.device(device)
     dtype = dtype or default_dtype(device)

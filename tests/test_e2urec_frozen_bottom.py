@@ -80,3 +80,12 @@ def test_the_student_trained_with_shared_blocks_matches():
         assert any(not torch.equal(teacher[n], p) for n, p in students[-1].items())  # the student was trained
     assert students[0].keys() == students[1].keys()
     assert all(torch.allclose(students[0][n], students[1][n], atol=1e-5) for n in students[0])
+
+
+def test_other_decoders_run_every_block():
+    from peft import LoraConfig, get_peft_model
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=64, n_embd=16, n_layer=3, n_head=2, n_positions=32))
+    model = get_peft_model(gpt2, LoraConfig(r=2, target_modules=["c_attn"], layers_to_transform=[2]))
+    assert FrozenBottom(model).n == 0

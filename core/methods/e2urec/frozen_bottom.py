@@ -28,10 +28,16 @@ MAX_BYTES = 256 * 2**20
 """Kept states at most (a few MB on the demo); past this a prompt's lower blocks run every time."""
 
 
+SUPPORTED = ("LlamaModel",)
+"""Decoders whose forward takes the lower blocks' states as ``inputs_embeds`` unchanged and
+treats every block alike (the bundled SmolLM2 is a Llama). Others (Gemma scales its input
+embeddings, some models mix sliding-window blocks) run every block, as before."""
+
+
 def _decoder(model: nn.Module) -> nn.Module | None:
-    """The module holding the blocks (``layers``) and the final ``norm`` (a Llama-style decoder)."""
+    """The module holding the blocks (``layers``) and the final ``norm``, when supported."""
     for module in model.modules():
-        if isinstance(getattr(module, "layers", None), nn.ModuleList) and hasattr(module, "norm"):
+        if type(module).__name__ in SUPPORTED and isinstance(getattr(module, "layers", None), nn.ModuleList):
             return module
     return None
 

@@ -48,3 +48,18 @@ def test_the_same_numbers_as_evaluate_users(batch_size):
         assert got.dtype == expected.dtype
         assert np.isnan(expected).any() and np.array_equal(np.isnan(got), np.isnan(expected))
         assert np.array_equal(got.view(np.int32), expected.view(np.int32))  # bit for bit, NaN included
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_the_same_numbers_on_a_gpu():
+    truth = row_sets(*_rows(1, 3), N_USERS, N_ITEMS)
+    mask = row_sets(*_rows(2, 20), N_USERS, N_ITEMS)
+    users = np.arange(N_USERS)
+    model = _Random(0)
+    model.table, model.known_users, model.popularity = (
+        t.cuda() for t in (model.table, model.known_users, model.popularity)
+    )
+    model.device = torch.device("cuda")
+    expected = evaluate_users(model, users, truth, mask, ks=(10,))["ndcg@10"]
+    got = ValidationRanking(users, truth, mask, "cuda").ndcg(model)
+    assert np.array_equal(got.view(np.int32), expected.view(np.int32))

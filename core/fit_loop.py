@@ -28,11 +28,13 @@ temporaries), which changes no number.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Callable, Sequence, Union
 
 import torch
 
+from core.device import small_step_threads
 from core.events import Reporter
 from core.memory_reuse import keep_freed_memory
 
@@ -148,6 +150,7 @@ def fit(
     device: torch.device | str | None = None,
     generator: torch.Generator | None = None,
     epoch_start: EpochStart | None = None,
+    small_steps: bool = False,
 ) -> FitResult:
     """Train ``params`` for up to ``plan.epochs`` passes over ``n_rows`` rows.
 
@@ -162,6 +165,8 @@ def fit(
     ``generator``: continue a stream the caller has already drawn from (e.g. fixed probe
     negatives drawn before training); by default a fresh one seeded with ``plan.seed``.
     ``epoch_start(order, generator)``: see :data:`EpochStart`.
+    ``small_steps``: each step is a batch of embedding rows, run on one CPU thread
+    (:func:`core.device.small_step_threads`).
     Runs with gradients enabled even if the caller holds ``no_grad``.
     Raises :class:`~core.errors.Cancelled` when the reporter's stop flag is set.
     """
@@ -172,7 +177,7 @@ def fit(
         optimizer = torch.optim.Adam(params, lr=lr)
     loop = _Loop(step, params, n_rows, plan, reporter, optimizer, generator, module, device)
     loop.epoch_start = epoch_start
-    with torch.enable_grad():
+    with torch.enable_grad(), small_step_threads(device) if small_steps else nullcontext():
         return loop.run(validate, after_epoch)
 
 

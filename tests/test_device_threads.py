@@ -65,3 +65,38 @@ def test_methods_all_ticks_every_registered_method():
     config = config_from_args(build_parser().parse_args(["--methods", "ALL"]))
     assert [m.name for m in config.methods] == [s.name for s in list_methods() if not s.has("control")]
     assert "retrain" in [m.name for m in config.methods] and "ids_only" not in [m.name for m in config.methods]
+
+
+def test_small_steps_run_on_one_thread_and_give_the_count_back(clean):
+    """A recommender's fit runs its tiny steps on one CPU thread; the count comes back after,
+    also when the fit fails; a GPU device or a count the user chose is left alone."""
+    from core.device import small_step_threads
+
+    torch.set_num_threads(2)
+    with small_step_threads(torch.device("cpu")):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+    with pytest.raises(RuntimeError), small_step_threads(torch.device("cpu")):
+        raise RuntimeError("a failed fit")
+    assert torch.get_num_threads() == 2
+    with small_step_threads(torch.device("cuda")):
+        assert torch.get_num_threads() == 2
+    clean.setenv("CRAGRU_THREADS", "2")
+    with small_step_threads(torch.device("cpu")):
+        assert torch.get_num_threads() == 2
+
+
+def test_a_recommender_fit_sees_one_thread(clean):
+    from core.events import Reporter
+    from core.fit_loop import FitPlan, fit
+
+    torch.set_num_threads(2)
+    seen = []
+    weight = torch.nn.Parameter(torch.zeros(4))
+
+    def step(rows, generator):
+        seen.append(torch.get_num_threads())
+        return (weight - 1).pow(2).sum()
+
+    fit(step, [weight], 8, FitPlan(epochs=1, batch_size=4, seed=0), Reporter(), small_steps=True)
+    assert seen and set(seen) == {1} and torch.get_num_threads() == 2

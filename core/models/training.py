@@ -210,5 +210,6 @@ def fit_recommender(
         optimizer=optimizer,
         validate=(lambda: validator(model)) if validator is not None else None,
         epoch_start=batches.epoch_start,
+        small_steps=True,
     )
     return model.eval(), result

@@ -120,6 +120,7 @@ def forget_retain_training(
         after_epoch=after_epoch,
         device=ctx.device,
         generator=generator,
+        small_steps=True,
     )
     return model.eval(), {
         "epochs_run": float(result.epochs),

@@ -148,6 +148,7 @@ def train_aggregator(
         module=model,
         device=device,
         validate=_validator(model, users, items, valid),
+        small_steps=True,
     )
     return result.epochs
 

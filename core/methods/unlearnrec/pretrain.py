@@ -162,7 +162,17 @@ def optimise(
         clip_norm=CLIP_NORM,
         shuffle=False,
     )
-    fit(step, list(encoder.parameters()), 1, plan, reporter, lr=lr, module=encoder, device=edges.users.device)
+    fit(
+        step,
+        list(encoder.parameters()),
+        1,
+        plan,
+        reporter,
+        lr=lr,
+        module=encoder,
+        device=edges.users.device,
+        small_steps=True,
+    )
     return last
 
 

@@ -177,19 +177,22 @@ class ResultBars:
             self.order.append(model)
         return self.models.setdefault(model, {"groups": {}, "extras": {}, "intervals": {}, "attacks": {}})
 
-    def set_model(self, model: str, groups, extras, intervals=None) -> None:
+    def set_model(self, model: str, groups, extras, intervals=None, *, redraw: bool = True) -> None:
         """Grouped metrics (``group -> metric -> value``) and extras; ``intervals``:
-        ``group/metric -> (low, high)`` when known. Extras merge, they never replace."""
+        ``group/metric -> (low, high)`` when known. Extras merge, they never replace.
+        ``redraw=False``: kept for the caller's next :meth:`refresh` (live runs batch them)."""
         entry = self._entry(model)
         if groups:
             entry["groups"] = {g: dict(m) for g, m in groups.items()}
         entry["extras"].update({k: float(v) for k, v in extras.items() if v is not None})
         entry["intervals"].update(intervals or {})
-        self.refresh()
+        if redraw:
+            self.refresh()
 
-    def set_attack(self, model: str, attack: str, value: float, low=None, high=None) -> None:
+    def set_attack(self, model: str, attack: str, value: float, low=None, high=None, *, redraw: bool = True) -> None:
         self._entry(model)["attacks"][attack] = (value, low, high)
-        self.refresh()
+        if redraw:
+            self.refresh()
 
     def refresh(self) -> None:
         self._category_axes()

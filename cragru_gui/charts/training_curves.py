@@ -84,6 +84,7 @@ class TrainingCurves:
         self.undeclared: set[tuple[str, str]] = set()
         self._specs: dict[str, dict[str, CurveSpec]] = {}
         self._models: list[str] = []
+        self._pending: dict[str, set[str]] = {}  # series -> keys appended but not drawn yet
 
     def legend_entries(self, panel: str) -> list[tuple[str, str, bool]]:
         """(name, colour, dashed) of each curve on ``panel``, in order of appearance."""
@@ -103,6 +104,7 @@ class TrainingCurves:
         for (series, key), item in self.curves.items():
             self._panel_of(series, key).plot.removeItem(item)
         self.curves.clear()
+        self._pending.clear()
         self.series_data.clear()
         self.undeclared.clear()
         self._models.clear()
@@ -110,10 +112,23 @@ class TrainingCurves:
             panel.reset(NOT_RECORDED[panel_name] if note == "stored" else WAITING)
 
     def add(self, model: str, stage: str, step: float, values) -> None:
-        """One point of one model's stage (a live MetricEvent)."""
+        """One point of one model's stage (a live MetricEvent), drawn at once."""
+        self.append(model, stage, step, values)
+        self.draw_pending()
+
+    def append(self, model: str, stage: str, step: float, values) -> None:
+        """One point kept, drawn by the next :meth:`draw_pending` (live charts draw a few
+        times a second, not once per point: each repaint holds the GIL the run needs)."""
         series = series_name(model, stage)
         self._append(series, step, values)
-        self._redraw(series, values)
+        self._pending.setdefault(series, set()).update(values)
+
+    def draw_pending(self) -> bool:
+        """Draw the points kept since the last call; True when there were any."""
+        pending, self._pending = self._pending, {}
+        for series, keys in pending.items():
+            self._redraw(series, keys)
+        return bool(pending)
 
     def replay(self, curves: dict[str, list[dict]]) -> None:
         """A stored run's curves, appended in bulk and each drawn once."""
@@ -127,6 +142,7 @@ class TrainingCurves:
                 self._redraw(series, touched)
 
     def points(self, series: str, key: str) -> tuple[np.ndarray, np.ndarray]:
+        self.draw_pending()
         item = self.curves.get((series, key))
         if item is None:
             return np.zeros(0), np.zeros(0)

@@ -32,6 +32,7 @@ def test_each_cost_label_sits_on_its_own_bar(qtbot, size):
         groups = {"retain": {"hit@10": 0.2, "ndcg@10": 0.1}}
         extras = {"time_s": seconds, "prep_s": prep, "forgotten_recall@10": 0.05}
         chart.add_model_result(ModelResultEvent(model=model, groups=groups, extras=extras))
+    chart.draw_now()
     qtbot.wait(30)
     time = chart.bars.time
     bars = {name: time.bars[name].sceneBoundingRect() for name in TIMES}

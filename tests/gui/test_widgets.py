@@ -230,22 +230,29 @@ def test_charts_update_items_in_place(qtbot):
     chart = MetricsChart()
     qtbot.addWidget(chart)
     chart.reset(mia_enabled=True)
+    drawn = chart.training.curves
     for step in (1, 2, 3):
         chart.add_metric(MetricEvent("base", "train", step, {"loss": 1.0 / step, "valid_ndcg10": 0.1 * step}))
         if step == 1:
-            curve = chart.training.curves[("base/train", "loss")]
-    assert chart.training.curves[("base/train", "loss")] is curve  # created once, then setData
+            assert ("base/train", "loss") not in drawn  # points are drawn a few times a second, not each
+            qtbot.waitUntil(lambda: ("base/train", "loss") in drawn, timeout=2_000)
+            curve = drawn[("base/train", "loss")]
+    qtbot.waitUntil(lambda: len(drawn[("base/train", "loss")].getData()[0]) == 3, timeout=2_000)
+    assert drawn[("base/train", "loss")] is curve  # created once, then setData
     x, y = chart.curve_points("base/train", "valid_ndcg10")
     assert list(x) == [1, 2, 3] and list(y) == pytest.approx([0.1, 0.2, 0.3])
     groups = {g: {"hit@10": 0.5, "ndcg@10": 0.2} for g in ("retain", "forget", "similar")}
     chart.add_model_result(ModelResultEvent("base", groups, {"forgotten_recall@10": 0.3, "time_s": 2.0}))
     chart.add_model_result(ModelResultEvent("retrain", groups, {"forgotten_recall@10": 0.1, "time_s": 3.0}))
     bars = chart.bars
+    assert not bars.hit.bars  # live results are drawn a few times a second, not one by one
+    chart.draw_now()
     assert set(bars.hit.bars) == {"base", "retrain"} and not bars.attack.bars
     assert "after the attacks" in bars.attack.note.item.textItem.toPlainText()
     assert bars.attack.note.item.isVisible()  # the note stands in for the attack's bars ...
     bar = bars.hit.bars["base"]
     chart.add_attack_result(AttackResultEvent("base", "fold-in", 0.97, 0.9, 1.0))
+    qtbot.waitUntil(lambda: set(bars.attack.bars) == {"base"}, timeout=2_000)  # the timer draws them
     assert bars.hit.bars["base"] is bar and set(bars.attack.bars) == {"base"}
     assert not bars.attack.note.item.isVisible()  # ... until they arrive
     assert set(bars.attack.errors) == {"base"}  # the interval is drawn
@@ -262,6 +269,7 @@ def test_a_models_stages_share_its_colour(qtbot):
     qtbot.addWidget(chart)
     chart.add_metric(MetricEvent("sisa", "shards", 1, {"loss": 0.5}))
     chart.add_metric(MetricEvent("sisa", "unlearn", 1, {"loss": 0.4}))
+    qtbot.waitUntil(lambda: ("sisa/unlearn", "loss") in chart.training.curves, timeout=2_000)
     first = chart.training.curves[("sisa/shards", "loss")].opts["pen"]
     second = chart.training.curves[("sisa/unlearn", "loss")].opts["pen"]
     assert first.color().name() == second.color().name() == chart.colours("sisa")

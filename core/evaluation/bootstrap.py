@@ -98,6 +98,7 @@ def bootstrap_mean(values, *, n_boot: int = N_BOOT, seed: int = 0, level: float 
         return _empty()
     draws = _remembered_draws(seed, len(x), n_boot)
     if draws is not None:
+        cancel_point()  # remembered draws skip the chunk loop's checks: one here, so Cancel still stops it
         means = x[draws].mean(axis=1)
     else:
         rng = np.random.default_rng(seed)

@@ -90,32 +90,49 @@ def prepared_shards(
 ) -> tuple[ShardStack, bool, float]:
     """Every shard trained on the training rows, or reused; ``(stack, from_cache, first_s)`` with
     ``first_s`` the seconds the training took when first computed (0.0: not recorded)."""
-    key = _key(ctx, params, user_shard, method)
+    split = ctx.split
+    return _kept_or_computed(
+        ctx,
+        _key(ctx, params, user_shard, method),
+        method,
+        reporter,
+        compute=lambda: train_shards_from_params(
+            ctx, params, user_shard, split.train, np.arange(params["n_shards"]), split.valid, reporter, "shard"
+        ),
+        decode=lambda payload: _from_payload(payload, params["n_shards"], ctx.device),
+        encode=_as_payload,
+        copy=_copy,
+        meta={"shards": params["n_shards"]},
+    )
+
+
+def _kept_or_computed(ctx, key: str, method: str, reporter: Reporter, *, compute, decode, encode, copy, meta):
+    """``(value, from_cache, first_s)``: the value remembered in this process, else the one in the
+    disk cache (``decode(payload)``, None when unusable), else ``compute()``'s, then kept in both
+    (``encode(value, first_s)``); ``first_s`` is what ``compute()`` took when first run. Callers get
+    a copy of what is remembered, so changing it never touches the kept one."""
     if ctx.use_cache and key in _MEMORY:
-        stack, first = _MEMORY.get(key)
-        return _copy(stack), True, first
+        value, first = _MEMORY.get(key)
+        return copy(value), True, first
     path = cached_path(key, CACHE_KIND)
     if ctx.use_cache:
         payload, warning = load_entry(path, key, map_location="cpu")
         if warning:
             reporter.log(f"{method}: {warning}", "warning")
         first = _first_s(payload)
-        stack = _from_payload(payload, params["n_shards"], ctx.device) if payload is not None else None
-        if stack is not None:
-            _MEMORY.put(key, (_copy(stack), first))
-            return stack, True, first
-    split = ctx.split
+        value = decode(payload) if payload is not None else None
+        if value is not None:
+            _MEMORY.put(key, (copy(value), first))
+            return value, True, first
     started = time.perf_counter()
-    stack = train_shards_from_params(
-        ctx, params, user_shard, split.train, np.arange(params["n_shards"]), split.valid, reporter, "shard"
-    )
+    value = compute()
     first = time.perf_counter() - started
     if ctx.use_cache:
-        _MEMORY.put(key, (_copy(stack), first))
-        warning = save_entry(path, key, _as_payload(stack, first), {"shards": params["n_shards"]})
+        _MEMORY.put(key, (copy(value), first))
+        warning = save_entry(path, key, encode(value, first), meta)
         if warning:
             reporter.log(f"{method}: {warning}", "warning")
-    return stack, False, first
+    return value, False, first
 
 
 def reuse_extras(cached: bool, load_s: float, first_s: float) -> dict[str, float]:
@@ -142,24 +159,20 @@ def prepared_part(
     spent_s)``: ``first_s`` the seconds ``compute`` took when first run, ``spent_s`` this call's."""
     started = time.perf_counter()
     key = cache_key(_key(ctx, params, user_shard, method), part, PART_VERSION, {k: params[k] for k in sorted(params)})
-    if ctx.use_cache and key in _MEMORY:
-        tensors, first = _MEMORY.get(key)
-        return {k: v.clone() for k, v in tensors.items()}, True, first, time.perf_counter() - started
-    path = cached_path(key, CACHE_KIND)
-    if ctx.use_cache:
-        payload, warning = load_entry(path, key, map_location="cpu")
-        if warning:
-            reporter.log(f"{method}: {warning}", "warning")
-        first = _first_s(payload)
-        if isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
-            _MEMORY.put(key, ({k: v.clone() for k, v in payload.items()}, first))
-            return payload, True, first, time.perf_counter() - started
-    tensors = {k: v.detach().cpu().clone() for k, v in compute().items()}
-    first = time.perf_counter() - started
-    if ctx.use_cache:
-        _MEMORY.put(key, ({k: v.clone() for k, v in tensors.items()}, first))
-        stored = {**tensors, FIRST_S: torch.tensor(float(first), dtype=torch.float64)}
-        warning = save_entry(path, key, stored, {"shards": params["n_shards"], "part": part})
-        if warning:
-            reporter.log(f"{method}: {warning}", "warning")
-    return tensors, False, first, first
+    tensors, cached, first = _kept_or_computed(
+        ctx,
+        key,
+        method,
+        reporter,
+        compute=lambda: {k: v.detach().cpu().clone() for k, v in compute().items()},
+        decode=_tensors_of,
+        encode=lambda tensors, first: {**tensors, FIRST_S: torch.tensor(float(first), dtype=torch.float64)},
+        copy=lambda tensors: {k: v.clone() for k, v in tensors.items()},
+        meta={"shards": params["n_shards"], "part": part},
+    )
+    return tensors, cached, first, time.perf_counter() - started
+
+
+def _tensors_of(payload) -> dict[str, torch.Tensor] | None:
+    ok = isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values())
+    return payload if ok else None

@@ -447,8 +447,9 @@ def profile_columns(frame: pd.DataFrame, user: str, names: Sequence[str]) -> pd.
         values = frame[name]
         if values.isna().all():
             continue
-        if (values.groupby(ids).nunique(dropna=True) <= 1).all():
-            kept[name] = values.groupby(ids).first()
+        per_user = values.groupby(ids)
+        if (per_user.nunique(dropna=True) <= 1).all():
+            kept[name] = per_user.first()
     return pd.DataFrame(kept) if kept else None
 
 

@@ -15,6 +15,16 @@ from test_cragru_common import make_context, params
 from core.errors import ConfigError
 from core.methods.cragru.backends import HttpBackend, LLMBackendError
 from core.methods.cragru.method import build_state
+from tests.hostile import canary
+from tests.hostile.canary import KEY, KEY_ENV
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture(autouse=True)
+def _canary(tmp_path, monkeypatch, capsys, caplog):
+    """Every test: the canary key in no file, output, log line or error message (issue 26)."""
+    yield from canary.watch(tmp_path, monkeypatch, capsys, caplog)
 
 
 class FakeOpenAI(BaseHTTPRequestHandler):
@@ -89,24 +99,32 @@ def server():
 
 def test_generate_and_score_over_http(server, monkeypatch):
     httpd, url = server
-    httpd.key = "sekrit"
-    monkeypatch.setenv("CRAGRU_TEST_KEY", "sekrit")
-    backend = HttpBackend(url, "tiny", "CRAGRU_TEST_KEY", timeout=5, retries=0)
+    httpd.key = KEY
+    backend = HttpBackend(url, "tiny", KEY_ENV, timeout=5, retries=0)
     out = backend.generate(["Candidates:\n7: A\n9: B\nRank them."], 50)
     assert json.loads(out[0]) == {"ranking": ["9", "7"]}
     scores = backend.score(["Pick one."], [["Tiny", "Enormously"]])
     assert scores[0, 0] > scores[0, 1]  # shorter word → higher fake log-probability
     path, headers = httpd.requests[-1]
-    assert path == "/v1/completions" and headers["Authorization"] == "Bearer sekrit"
+    assert path == "/v1/completions" and headers["Authorization"] == f"Bearer {KEY}"
     body = httpd.bodies[-1]
     assert body["echo"] is True and body["max_tokens"] == 0 and len(body["prompt"]) == 2
 
 
 def test_the_whole_generation_stage_over_http(server):
-    _, url = server
+    httpd, url = server
+    httpd.key = KEY
     ctx = make_context()
     state, extras, _ = build_state(
-        ctx, params(backend="http", http_base_url=url, http_model="tiny", mode="generate", strategy="recent")
+        ctx,
+        params(
+            backend="http",
+            http_base_url=url,
+            http_model="tiny",
+            http_api_key_env=KEY_ENV,
+            mode="generate",
+            strategy="recent",
+        ),
     )
     users = ctx.groups.retain[:2]
     answers = state.answers(users)
@@ -118,19 +136,21 @@ def test_the_whole_generation_stage_over_http(server):
 
 def test_errors_are_clear(server, monkeypatch):
     httpd, url = server
-    httpd.key = "right"
+    httpd.key = "right-key-0000"
+    with pytest.raises(LLMBackendError, match=f"the key in {KEY_ENV} was refused"):
+        HttpBackend(url, "tiny", KEY_ENV, retries=0).generate(["x"], 5)
     monkeypatch.delenv("CRAGRU_MISSING_KEY", raising=False)
     with pytest.raises(LLMBackendError, match="CRAGRU_MISSING_KEY"):
         HttpBackend(url, "tiny", "CRAGRU_MISSING_KEY", retries=0).generate(["x"], 5)
     httpd.key = ""
     httpd.script = [503, 503]
-    backend = HttpBackend(url, "tiny", "", timeout=5, retries=2)
+    backend = HttpBackend(url, "tiny", KEY_ENV, timeout=5, retries=2)
     assert backend.generate(["1: A"], 5)  # two 503s, then an answer
     httpd.script = ["sleep"]
     with pytest.raises(LLMBackendError, match="no complete answer within 0.3 s"):  # one deadline, no retry
-        HttpBackend(url, "tiny", "", timeout=0.3, retries=0).generate(["x"], 5)
+        HttpBackend(url, "tiny", KEY_ENV, timeout=0.3, retries=0).generate(["x"], 5)
     with pytest.raises(LLMBackendError, match="HTTP 404"):
-        HttpBackend(url.replace("/v1", "/nope"), "tiny", "", retries=0)._post("other", {})
+        HttpBackend(url.replace("/v1", "/nope"), "tiny", KEY_ENV, retries=0)._post("other", {})
     with pytest.raises(ConfigError):
         HttpBackend("ftp://example", "tiny")
     with pytest.raises(ConfigError):
@@ -144,4 +164,4 @@ def test_unreachable_server_names_the_url():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(LLMBackendError, match=f"127.0.0.1:{port}"):
-        HttpBackend(f"http://127.0.0.1:{port}/v1", "tiny", "", timeout=2, retries=1).generate(["x"], 5)
+        HttpBackend(f"http://127.0.0.1:{port}/v1", "tiny", KEY_ENV, timeout=2, retries=1).generate(["x"], 5)

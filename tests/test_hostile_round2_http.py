@@ -8,23 +8,23 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 from core.cli import main
 from core.methods.cragru.backends import HttpBackend, LLMBackendError
+from tests.hostile import canary
+from tests.hostile.canary import KEY, KEY_ENV, PASSWORD, assert_no_canary, written_text
 
-pytestmark = pytest.mark.timeout(60)
-KEY = "canary-key-7f3a9c"
-PASSWORD = "canary-pw-51d2e8"
+pytestmark = pytest.mark.timeout(30)
 ANSWER = b'{"choices": [{"message": {"content": "[]"}}]}'
 QUICK = ["--epochs", "1", "--quiet", "--no-mia", "--methods", "cragru"]
 
 
 class Hostile(BaseHTTPRequestHandler):
     """``server.mode``: drip (a byte every 0.2 s), stall (headers never sent), echo (a 500
-    page quoting the request's headers), ok."""
+    page quoting the request's headers), refuse (the same page with a 401), unavailable
+    (503), ok."""
 
     def log_message(self, *args) -> None:
         pass
@@ -35,9 +35,9 @@ class Hostile(BaseHTTPRequestHandler):
         if mode == "stall":
             time.sleep(30)
             return
-        if mode == "echo":
-            body = ("<h1>500</h1><pre>" + str(self.headers) + "</pre>").encode()
-            self.send_response(500)
+        if mode in ("echo", "refuse"):
+            body = ("<h1>error</h1><pre>" + str(self.headers) + "</pre>").encode()
+            self.send_response(500 if mode == "echo" else 401)
         elif mode == "unavailable":
             body = b"busy"
             self.send_response(503)
@@ -78,20 +78,15 @@ def _url(srv) -> str:
     return f"http://127.0.0.1:{srv.server_port}/v1"
 
 
-def written_text(root: Path) -> str:
-    """Every file under ``root`` (history, log, results, cache), as text."""
-    return "\n".join(p.read_bytes().decode("latin-1") for p in root.rglob("*") if p.is_file())
-
-
-def assert_no_canary(*texts: str) -> None:
-    for text in texts:
-        assert KEY not in text and PASSWORD not in text
+@pytest.fixture(autouse=True)
+def _canary(tmp_path, monkeypatch, capsys, caplog):
+    """Every test: the canary key in no file, output, log line or error message."""
+    yield from canary.watch(tmp_path, monkeypatch, capsys, caplog)
 
 
 @pytest.mark.parametrize("mode", ["drip", "stall"])
-def test_a_slow_server_is_cut_at_the_total_deadline(server, monkeypatch, mode):
-    monkeypatch.setenv("CANARY_KEY", KEY)
-    backend = HttpBackend(_url(server(mode)), "m", "CANARY_KEY", timeout=1.5, retries=2)
+def test_a_slow_server_is_cut_at_the_total_deadline(server, mode):
+    backend = HttpBackend(_url(server(mode)), "m", KEY_ENV, timeout=1.5, retries=2)
     started = time.monotonic()
     with pytest.raises(LLMBackendError, match="no complete answer within 1.5 s") as caught:
         backend.generate(["hi"], 5)
@@ -99,9 +94,8 @@ def test_a_slow_server_is_cut_at_the_total_deadline(server, monkeypatch, mode):
     assert_no_canary(str(caught.value))
 
 
-def test_a_normal_answer_still_arrives(server, monkeypatch):
-    monkeypatch.setenv("CANARY_KEY", KEY)
-    assert HttpBackend(_url(server("ok")), "m", "CANARY_KEY", timeout=5, retries=0).generate(["hi"], 5) == ["[]"]
+def test_a_normal_answer_still_arrives(server):
+    assert HttpBackend(_url(server("ok")), "m", KEY_ENV, timeout=5, retries=0).generate(["hi"], 5) == ["[]"]
 
 
 def _cli(capsys, *argv) -> tuple[int, str]:
@@ -119,20 +113,19 @@ def _http(url: str) -> list[str]:
         "--param",
         "cragru.http_model=m",
         "--param",
-        "cragru.http_api_key_env=CANARY_KEY",
+        f"cragru.http_api_key_env={KEY_ENV}",
     ]
 
 
 def test_a_key_with_a_line_break_is_refused_by_name_without_echo(capsys, isolated_home, monkeypatch, server):
-    monkeypatch.setenv("CANARY_KEY", KEY + "\r\nX-Evil: 1")
+    monkeypatch.setenv(KEY_ENV, KEY + "\r\nX-Evil: 1")
     code, text = _cli(capsys, *QUICK, *_http(_url(server("ok"))), "--out", str(isolated_home / "r.json"))
-    assert code == 2 and "CANARY_KEY" in text and "not a valid HTTP header value" in text
+    assert code == 2 and KEY_ENV in text and "not a valid HTTP header value" in text
     assert "Loading" not in text  # before any data was read
     assert_no_canary(text, written_text(isolated_home))
 
 
-def test_url_credentials_are_refused_without_showing_the_password(capsys, isolated_home, monkeypatch):
-    monkeypatch.setenv("CANARY_KEY", KEY)
+def test_url_credentials_are_refused_without_showing_the_password(capsys, isolated_home):
     code, text = _cli(capsys, *QUICK, *_http(f"http://admin:{PASSWORD}@127.0.0.1:9/v1"))
     assert code == 2 and "user name or password" in text and "[redacted]" in text
     assert_no_canary(text, written_text(isolated_home))
@@ -144,8 +137,7 @@ def test_backend_http_without_its_url_is_refused_before_any_data(capsys, isolate
     assert "Loading" not in text and "Training" not in text
 
 
-def test_a_server_echoing_the_headers_gets_no_key_into_any_output(capsys, isolated_home, monkeypatch, server):
-    monkeypatch.setenv("CANARY_KEY", KEY)
+def test_a_server_echoing_the_headers_gets_no_key_into_any_output(capsys, isolated_home, server):
     out = isolated_home / "r.json"
     code, text = _cli(
         capsys,
@@ -163,10 +155,9 @@ def test_a_server_echoing_the_headers_gets_no_key_into_any_output(capsys, isolat
     assert code != 0 or out.is_file()
 
 
-def test_a_method_failing_mid_run_keeps_the_finished_ones(capsys, isolated_home, monkeypatch, server):
+def test_a_method_failing_mid_run_keeps_the_finished_ones(capsys, isolated_home, server):
     """retrain,finetune,cragru with the LLM server answering 503: retrain and fine-tune had
     finished, so they are printed and written to --out; the run fails in one line."""
-    monkeypatch.setenv("CANARY_KEY", KEY)
     out = isolated_home / "r.json"
     argv = ["--epochs", "1", "--no-mia", "--quiet", "--methods", "retrain,finetune,cragru", "--out", str(out)]
     code, text = _cli(capsys, *argv, *_http(_url(server("unavailable"))))
@@ -177,3 +168,22 @@ def test_a_method_failing_mid_run_keeps_the_finished_ones(capsys, isolated_home,
     assert {"base", "retrain", "finetune"} <= set(saved["models"]) and "cragru" not in saved["models"]
     assert saved["partial"] is True
     assert_no_canary(text, written_text(isolated_home))
+
+
+def test_a_refused_key_reaches_no_output(capsys, isolated_home, server):
+    """A 401 whose page quotes the request's headers: the run fails naming the variable,
+    the key is in no message, log line, history row or file."""
+    code, text = _cli(capsys, *QUICK, *_http(_url(server("refuse"))), "--out", str(isolated_home / "r.json"))
+    last = text.strip().splitlines()[-1]
+    assert code == 2 and "HTTP 401" in last and f"the key in {KEY_ENV} was refused" in last, last
+
+
+def test_a_dripping_server_cannot_hold_a_run(capsys, isolated_home, server):
+    """The whole command, not only the backend: http_timeout_s=1 against a server sending a
+    byte every 0.2 s (a 49 s answer) ends the run in one line within seconds."""
+    started = time.monotonic()
+    argv = [*QUICK, *_http(_url(server("drip"))), "--param", "cragru.http_timeout_s=1"]
+    code, text = _cli(capsys, *argv, "--out", str(isolated_home / "r.json"))
+    last = text.strip().splitlines()[-1]
+    assert code == 2 and "no complete answer within 1 s" in last, last
+    assert time.monotonic() - started < 20

@@ -11,8 +11,16 @@ import numpy as np
 import pytest
 
 from core.methods.cragru.backends import HttpBackend, LLMBackendError
+from tests.hostile import canary
+from tests.hostile.canary import KEY, KEY_ENV
 
-KEY = "canary-key-1234"
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture(autouse=True)
+def _canary(tmp_path, monkeypatch, capsys, caplog):
+    """Every test: the canary key in no file, output, log line or error message."""
+    yield from canary.watch(tmp_path, monkeypatch, capsys, caplog)
 
 
 class Catcher(BaseHTTPRequestHandler):
@@ -54,8 +62,7 @@ def servers():
 
 
 def _backend(server, monkeypatch) -> HttpBackend:
-    monkeypatch.setenv("CANARY_KEY", KEY)
-    return HttpBackend(f"http://127.0.0.1:{server.server_port}/v1", "m", "CANARY_KEY", timeout=5, retries=0)
+    return HttpBackend(f"http://127.0.0.1:{server.server_port}/v1", "m", KEY_ENV, timeout=5, retries=0)
 
 
 @pytest.mark.parametrize("code", [301, 302, 303, 307, 308])

@@ -267,3 +267,79 @@ def test_report_has_the_evidence_section(evidence_result):
     assert "42 of 42" in known and "0 of 42" in known
     # the full table: paired differences with their interval
     assert "+0.1800 [+0.1500, +0.2100]" in page
+
+
+# -- the report's print charts (issue 24: no overlaps, ticks inside the plot) -----------------
+def _text_boxes(doc):
+    """Record every text cell's ink box (page, left, right, top, bottom, text) and every dashed
+    vertical line (page, x, top, bottom) drawn on ``doc`` from now on."""
+    boxes, lines = [], []
+    cell, line = doc.cell, doc.line
+
+    def recorded_cell(w=None, h=None, text="", *args, align="L", **kwargs):
+        if text.strip():
+            ink = doc.get_string_width(text)
+            width = w or ink + 2 * doc.c_margin
+            side = str(align).rsplit(".", 1)[-1][:1].upper()
+            left = {"L": doc.get_x() + doc.c_margin, "R": doc.get_x() + width - doc.c_margin - ink}.get(
+                side, doc.get_x() + (width - ink) / 2
+            )
+            middle = doc.get_y() + (h or doc.font_size) / 2
+            boxes.append(
+                (doc.page, left, left + ink, middle - 0.35 * doc.font_size, middle + 0.35 * doc.font_size, text)
+            )
+        return cell(w, h, text, *args, align=align, **kwargs)
+
+    def recorded_line(x1, y1, x2, y2):
+        if x1 == x2 and doc.dash_pattern.get("dash"):
+            lines.append((doc.page, x1, min(y1, y2), max(y1, y2)))
+        return line(x1, y1, x2, y2)
+
+    doc.cell, doc.line = recorded_cell, recorded_line
+    return boxes, lines
+
+
+def _overlaps(boxes, lines) -> list:
+    found = []
+    for i, a in enumerate(boxes):
+        found += [
+            (a[5], b[5])
+            for b in boxes[i + 1 :]
+            if a[0] == b[0] and a[1] < b[2] and b[1] < a[2] and a[3] < b[4] and b[3] < a[4]
+        ]
+        found += [
+            (a[5], f"dashed line at x={x:.1f}")
+            for p, x, top, bottom in lines
+            if p == a[0] and a[1] < x < a[2] and a[3] < bottom and top < a[4]
+        ]
+    return found
+
+
+def test_print_charts_put_no_label_on_another_or_on_a_dashed_line():
+    from core.reporting.pdf_doc import ReportDoc
+    from core.reporting.print_charts import Point, Reference, cost_chart, dot_chart
+
+    doc = ReportDoc("charts")
+    doc.add_page()
+    boxes, lines = _text_boxes(doc)
+    near = [("retrain", 0.52), ("a_longer_method_name", 0.99), ("neggrad", 0.03), ("base", 1.0)]
+    rows = [(name, {"v": Point(v, v - 0.05, min(v + 0.05, 1.0))}) for name, v in near]
+    dot_chart(doc, "AUC", "caption", rows, ["v"], [Reference(0.52, "retrain"), Reference(0.5, "chance")], "AUC")
+    groups = ["retained users", "forgotten users", "similar users"]
+    rows = [(n, {g: Point(v + i / 100, v - 0.05, v + 0.05) for i, g in enumerate(groups)}) for n, v in near[:2]]
+    dot_chart(doc, "NDCG", "caption", rows, groups, [], "NDCG@10")
+    # totals at, just before, just after and well before retraining's line; minutes on the axis
+    cost_chart(doc, [("retrain", 0, 50), ("a", 0, 49.5), ("b", 0, 50.6), ("c", 0, 44), ("d", 0, 47), ("e", 0, 30)], 50)
+    cost_chart(doc, [("retrain", 0, 600), ("sisa", 3000, 12.0), ("finetune", 0, 590), ("none", 0, 0.0)], 600)
+    assert len(boxes) > 40 and lines
+    assert _overlaps(boxes, lines) == []
+    assert all(doc.l_margin - 0.01 <= left and right <= doc.w - doc.r_margin + 0.01 for _, left, right, *_ in boxes)
+
+
+@pytest.mark.parametrize("low, high", [(-0.02, 1.08), (0.0, 0.3), (0.45, 0.9), (0.0, 3750.0), (0.0, 1e-9)])
+def test_axis_ticks_stay_inside_the_plotted_range(low, high):
+    from core.reporting.print_charts import axis_ticks
+
+    ticks = axis_ticks(low, high)
+    assert 3 <= len(ticks) <= 7 and ticks == sorted(ticks)
+    assert all(low - (high - low) * 1e-9 <= t <= high + (high - low) * 1e-9 for t in ticks), ticks

@@ -55,16 +55,16 @@ def marker(doc: ReportDoc, kind: str, x: float, y: float, fill, r: float = 1.5) 
 
 
 def axis_ticks(low: float, high: float) -> list[float]:
+    """Round tick values inside [low, high] (a tick outside would be drawn over the row labels)."""
     span = high - low if high > low else 1.0
     step = 10 ** math.floor(math.log10(span / 4))
     for factor in (1, 2, 2.5, 5, 10):
         if span / (step * factor) <= 6:
             step *= factor
             break
-    first = math.floor(low / step) * step
-    return [
-        round(first + i * step, 10) for i in range(int((high - first) / step) + 2) if first + i * step <= high + 1e-9
-    ]
+    first, eps = math.ceil(low / step - 1e-9) * step, span * 1e-9
+    ticks = (first + i * step for i in range(int((high - first) / step) + 2))
+    return [float(f"{t:.12g}") for t in ticks if low - eps <= t <= high + eps]
 
 
 def _caption(doc: ReportDoc, title: str, caption: str, height: float) -> None:
@@ -197,10 +197,13 @@ def cost_chart(doc: ReportDoc, rows: list[tuple[str, float, float]], retrain_s: 
             if length > 0:
                 doc.set_fill_color(*fill)
                 doc.rect(to_x(start), y, max(to_x(start + length) - to_x(start), 0.3), 5, style="DF")
-        end = to_x(setup + request)
-        near_line = retrain_s and abs(end - to_x(retrain_s)) < 3
-        doc.set_xy(max(end, to_x(retrain_s)) + 2 if near_line else end + 1.5, y)
-        doc.cell(30, 5, doc.text_of(format_seconds(setup + request)))
+        total = doc.text_of(format_seconds(setup + request))
+        width, end = doc.get_string_width(total) + 2 * doc.c_margin, to_x(setup + request)
+        line = to_x(retrain_s) if retrain_s else None
+        crosses = line is not None and end - 3 < line < end + 2 + width  # the label would sit on the dashed line
+        doc.set_xy(max(end, line) + 2 if crosses else end + 1.5, y)
+        doc.set_fill_color(255, 255, 255)  # white under the label: a grid line never runs through it
+        doc.cell(width, 5, total, fill=True)
     doc.set_y(bottom + 9.5)
 
 

@@ -226,6 +226,32 @@ def test_a_character_no_font_has_prints_visibly():
 
     doc = ReportDoc("t")
     assert doc.text_of("José 用户 \U0001f600") == "José 用户 [U+1F600]"
+    assert doc.text_of("its 95 % interval") == "its 95\u00a0% interval"  # never "95" at a line's end, "%" below
+
+
+def _text_colours(page) -> set:
+    """The fill colour in force at every text-showing operator of ``page`` (q/Q respected)."""
+    from pypdf.generic import ContentStream
+
+    colour, stack, found = (0.0,), [], set()
+    for operands, op in ContentStream(page.get_contents(), page.pdf).operations:
+        if op == b"q":
+            stack.append(colour)
+        elif op == b"Q" and stack:
+            colour = stack.pop()
+        elif op in (b"g", b"rg", b"k"):
+            colour = tuple(round(float(v), 3) for v in operands)
+        elif op in (b"Tj", b"TJ", b"'", b'"'):
+            found.add(colour)
+    return found
+
+
+def test_pdf_text_is_black(run, tmp_path):
+    from pypdf import PdfReader
+
+    path, _signed = _pdf(run, tmp_path)
+    colours = set().union(*(_text_colours(page) for page in PdfReader(str(path)).pages))
+    assert colours and colours <= {(0.0,), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0)}, colours
 
 
 def test_natural_order():

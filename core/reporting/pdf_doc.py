@@ -11,6 +11,7 @@ fpdf2 embeds only the glyphs used, so the CJK font adds kilobytes, not megabytes
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fpdf import FPDF
@@ -22,11 +23,12 @@ BLACK = (0, 0, 0)
 RULE = (120, 120, 120)
 SHADE = (236, 236, 236)
 MIN_PT = 9.0
-"""No text in the report is smaller (tests/test_report_pdf.py reads every font size back)."""
+"""No text in the report is smaller (tests/test_receipt_signing.py reads every font size back)."""
 BODY_PT = 9.5
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/Library/Fonts", "C:/Windows/Fonts")
 _LATIN1 = {"—": "-", "–": "-", "→": "->", "≈": "~", "…": "...", "’": "'", "“": '"', "”": '"', "≤": "<=", "≥": ">="}
 _LATIN1 |= {"−": "-", "×": "x", "Δ": "delta ", "·": "-", "✓": "v"}
+_UNIT_GAP = re.compile(r"(\d) %")
 
 
 def font_files() -> tuple[Path | None, Path | None, Path | None, str]:
@@ -84,10 +86,13 @@ class ReportDoc(FPDF):
         if not self.cmaps:
             for bad, good in _LATIN1.items():
                 text = text.replace(bad, good)
-            return "".join(ch if ord(ch) < 256 else f"[U+{ord(ch):04X}]" for ch in text)
-        return "".join(
-            ch if ch in "\n\t" or any(ord(ch) in cmap for cmap in self.cmaps) else f"[U+{ord(ch):04X}]" for ch in text
-        )
+            text = "".join(ch if ord(ch) < 256 else f"[U+{ord(ch):04X}]" for ch in text)
+        else:
+            text = "".join(
+                ch if ch in "\n\t" or any(ord(ch) in cmap for cmap in self.cmaps) else f"[U+{ord(ch):04X}]"
+                for ch in text
+            )
+        return _UNIT_GAP.sub("\\1\u00a0%", text)  # "95 %" never splits over two lines
 
     def font(self, size: float = BODY_PT, bold: bool = False, colour=BLACK) -> None:
         self.set_font(self.family, "B" if bold else "", max(size, MIN_PT))

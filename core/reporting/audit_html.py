@@ -198,8 +198,3 @@ def examples_section(facts: AuditFacts) -> str:
         )
         parts.append(f"<h3>User {_e(ex.user_id)}</h3><table><tr><th>#</th>{head}</tr>{body}</table>")
     return "".join(parts)
-
-
-def audit_sections(facts: AuditFacts) -> str:
-    """Subjects, erasure audit and examples; provenance comes at the end of the report."""
-    return subjects_section(facts) + erasure_section(facts) + examples_section(facts)

@@ -14,7 +14,15 @@ from datetime import datetime
 
 from core.reporting import judgement
 from core.reporting.audit_html import CSS as AUDIT_CSS
-from core.reporting.audit_html import audit_sections, provenance_section, sign_off, verdict_table, verdicts_section
+from core.reporting.audit_html import (
+    erasure_section,
+    examples_section,
+    provenance_section,
+    sign_off,
+    subjects_section,
+    verdict_table,
+    verdicts_section,
+)
 from core.reporting.breakdown_page import breakdown_html
 from core.reporting.catalogue import (
     GROUP_INFO,
@@ -202,9 +210,10 @@ def _measured(result) -> dict[str, dict]:
 def html_report(
     result, images: dict[str, bytes] | None = None, title: str = "CRAGRU Studio report", audit=None, receipt=None
 ) -> str:
-    """The whole report as one HTML string (images embedded): the verdicts first, then, with
-    ``audit`` (:class:`core.reporting.audit.AuditFacts`), the forgotten subjects by real ID, the
-    erasure audit and before/after examples; the evidence; provenance at the end."""
+    """The whole report as one HTML string (images embedded), in the PDF's order: what was asked,
+    the verdicts, the sign-off, the verdicts explained, with ``audit``
+    (:class:`core.reporting.audit.AuditFacts`) the forgotten subjects by real ID, the evidence and
+    erasure audit, who was affected, before/after examples, the charts, provenance, the glossary."""
     flats = _measured(result)
     found = audit.verdicts if audit is not None else verdicts(result)
     notes = "".join(
@@ -224,12 +233,14 @@ def html_report(
 {people_html}
 {sign_off(*_fingerprints(receipt))}
 {verdicts_section(found)}
-{audit_sections(audit) if audit is not None else ""}
+{subjects_section(audit) if audit is not None else ""}
 <h3>Who the figures are measured on</h3>{_groups_table(result)}
 <h2>Key results</h2>{_key_table(result, flats)}
 {f"<ul>{notes}</ul>" if notes else ""}
 {evidence_section(result)}
+{erasure_section(audit) if audit is not None else ""}
 {breakdown_html(result)}
+{examples_section(audit) if audit is not None else ""}
 {charts_html(result)}
 {_charts(images or {})}
 {

@@ -140,7 +140,13 @@ def describe(path: tuple, found, signed, content: dict) -> str:
         what = names.get(tuple(path), ".".join(map(str, path)) or "the receipt")
     if isinstance(found, list) and isinstance(signed, list):
         return _list_words(what, found, signed)
-    return f"{what}: {_show(found)} in the file, signed {_show(signed)}"
+    show = _digest if str(path[-1]).endswith("sha256") else _show
+    return f"{what}: {show(found)} in the file, signed {show(signed)}"
+
+
+def _digest(value) -> str:
+    """A SHA-256 by its first 12 hex digits (enough to tell two apart on one line)."""
+    return f"{value[:12]}…" if isinstance(value, str) and len(value) > 16 else _show(value)
 
 
 # -- the checks ------------------------------------------------------------------------------
@@ -215,14 +221,38 @@ def check_data(signed: dict, data_path: str | None) -> tuple[Verification | None
     if subjects.request_sha256 != expected["request_sha256"] or list(subjects.forgotten_users) != list(
         expected["forgotten_users"]
     ):
-        return _fail(
-            "the signed request resolves to other interactions on these data "
-            f"({subjects.n_removed_rows:,} interactions of {len(subjects.forgotten_users):,} users now, "
-            f"{expected['n_removed_rows']:,} of {len(expected['forgotten_users']):,} signed)"
-        ), ""
+        return _fail(request_moved(subjects, expected)), ""
     return None, (
         f"data SHA-256 {current.sha256[:16]}… and the request ({subjects.n_removed_rows:,} interactions of "
         f"{len(subjects.forgotten_users):,} users) match"
+    )
+
+
+def _few(values: list) -> str:
+    return ", ".join(map(str, values[:3])) + (" …" if len(values) > 3 else "")
+
+
+def request_moved(subjects, expected: dict) -> str:
+    """What differs between the request resolved now and the signed one, never two equal counts
+    side by side ("637 now, 637 recorded" says nothing): the users gained or lost, else the
+    interactions' count and digest."""
+    now, then = [str(u) for u in subjects.forgotten_users], [str(u) for u in expected["forgotten_users"]]
+    if now != then:
+        gone, new = [u for u in then if u not in set(now)], [u for u in now if u not in set(then)]
+        parts = ([f"{_few(gone)} signed but not resolved now"] if gone else []) + (
+            [f"{_few(new)} resolved now but not signed"] if new else []
+        )
+        return (
+            f"the signed request resolves to other users on these data ({len(now):,} now, {len(then):,} signed: "
+            f"{'; '.join(parts) or 'the same users in another order'})"
+        )
+    counts = f"{subjects.n_removed_rows:,} now, {expected['n_removed_rows']:,} signed; " * (
+        subjects.n_removed_rows != expected["n_removed_rows"]
+    )
+    return (
+        f"the signed request resolves to the same {len(now):,} users but other interactions on these data "
+        f"({counts}removed interactions' SHA-256 {subjects.request_sha256[:12]}… now, "
+        f"{expected['request_sha256'][:12]}… signed)"
     )
 
 

@@ -324,3 +324,34 @@ def test_an_edited_key_fingerprint_is_named(run, receipt):
     _edit(receipt, lambda raw: raw["signature"].update(key_fingerprint="SHA256:0000 1111 2222 3333"))
     found = verify(receipt, str(data))
     assert not found.ok and found.message.startswith("signature.key_fingerprint: 'SHA256:0000 1111 2222 3333' in the")
+
+
+def test_an_edited_weights_digest_is_named_by_its_first_digits(run, receipt):
+    data, _result, _facts, signed = run
+    _edit(receipt, lambda raw: raw["models"]["finetune"].update(weights_sha256="0" * 64))
+    found = verify(receipt, str(data))
+    digest = signed["models"]["finetune"]["weights_sha256"]
+    assert found.message == f"weights digest of finetune: 000000000000… in the file, signed {digest[:12]}…"
+
+
+def test_a_request_resolving_elsewhere_says_what_moved(run, receipt, monkeypatch):
+    """The issue's "(637 now, 637 recorded)": equal counts side by side said nothing."""
+    from dataclasses import replace
+
+    import core.reporting.subjects as subjects_module
+
+    data, *_ = run
+    real = subjects_module.forgotten_subjects
+    monkeypatch.setattr(subjects_module, "forgotten_subjects", lambda *a: replace(real(*a), request_sha256="f" * 64))
+    found = verify(receipt, str(data))
+    assert not found.ok and found.message.startswith(
+        "the signed request resolves to the same 4 users but other interactions on these data (removed interactions' "
+        "SHA-256 ffffffffffff… now, "
+    )
+    moved = lambda *a: replace(real(*a), forgotten_users=("18", "169", "José", "u0"))  # noqa: E731
+    monkeypatch.setattr(subjects_module, "forgotten_subjects", moved)
+    found = verify(receipt, str(data))
+    assert found.message == (
+        "the signed request resolves to other users on these data (4 now, 4 signed: 用户 signed but not resolved "
+        "now; u0 resolved now but not signed)"
+    )

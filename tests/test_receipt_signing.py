@@ -355,3 +355,18 @@ def test_a_request_resolving_elsewhere_says_what_moved(run, receipt, monkeypatch
         "the signed request resolves to other users on these data (4 now, 4 signed: 用户 signed but not resolved "
         "now; u0 resolved now but not signed)"
     )
+
+
+def test_the_windows_about_shows_the_signing_key_fingerprint(run, tmp_path, monkeypatch):
+    pytest.importorskip("PySide6.QtWidgets")
+    from core.signing import load_key
+    from cragru_gui.window import window_ui
+
+    shown = []
+    monkeypatch.setattr(window_ui.QMessageBox, "about", staticmethod(lambda parent, title, text: shown.append(text)))
+    window_ui.about(None)
+    assert f"Receipt signing key: {load_key(create=False).fingerprint}" in shown[-1]
+    assert run[3]["signature"]["key_fingerprint"] in shown[-1]  # the key that signed this installation's receipts
+    monkeypatch.setenv("CRAGRU_CONFIG_DIR", str(tmp_path / "fresh"))
+    window_ui.about(None)
+    assert "Receipt signing key: none yet" in shown[-1] and not (tmp_path / "fresh").exists()  # About makes no key

@@ -370,3 +370,15 @@ def test_the_windows_about_shows_the_signing_key_fingerprint(run, tmp_path, monk
     monkeypatch.setenv("CRAGRU_CONFIG_DIR", str(tmp_path / "fresh"))
     window_ui.about(None)
     assert "Receipt signing key: none yet" in shown[-1] and not (tmp_path / "fresh").exists()  # About makes no key
+
+
+def test_a_demo_receipt_verifies_and_replays_bit_identically(isolated_home, tmp_path, capsys):
+    """The issue's own case: a receipt of a run on the built-in demo (small: 2 epochs, no reference models)."""
+    receipt = tmp_path / "demo.json"
+    argv = ["--data", "demo", *METHODS, "--no-history", "--quiet", "--no-cache", "--references", "0"]
+    assert main([*argv, "--receipt", str(receipt)]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(receipt), "--data", "demo"]) == 0
+    assert "every field as signed, data SHA-256" in capsys.readouterr().out
+    assert main(["verify", "--replay", str(receipt), "--data", "demo"]) == 0
+    assert capsys.readouterr().out.startswith("replayed: 3 models bit-identical, every figure equal")

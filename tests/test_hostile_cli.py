@@ -10,6 +10,7 @@ from core.errors import ConfigError
 from core.methods.registry import get_method
 from tests.hostile import corpus
 
+pytestmark = pytest.mark.timeout(30)
 QUICK = ["--epochs", "1", "--quiet", "--no-mia", "--no-history"]
 
 

@@ -20,7 +20,7 @@ import pytest
 from core.cli import main
 from tests.hostile import corpus
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(30)
 QUICK = ["--epochs", "1", "--quiet", "--no-mia", "--methods", "retrain"]
 
 
@@ -164,46 +164,79 @@ def _zombie(pid: int) -> bool:
         return True
 
 
-@pytest.mark.timeout(60)
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-@pytest.mark.parametrize("reaper", ["alive", "killed too"])
-def test_a_killed_drivers_ray_processes_are_stopped(isolated_home, reaper):
-    """A driver that started a local cluster is killed with SIGKILL: its reaper stops every
-    Ray process it started (GCS, raylet, agents, workers); when the reaper was killed too,
-    the next sweep's stop_leftovers does (from the reaper's record and the tag)."""
-    pytest.importorskip("ray")
-    from core.cluster.processes import _is_ray, _start_time, descendants, stop_leftovers
+SWEEP = """requests = ["users:random:0.05"]
+seeds = [0]
+mia = false
+[data]
+path = "demo"
+[[models]]
+name = "bpr"
+epochs = 1
+[[methods]]
+name = "retrain"
+"""
 
-    script = "; ".join(
-        ["from core.cluster.connect import connect", "import time", "connect(None, 1)", "print('up', flush=True)"]
-        + ["time.sleep(60)"]
-    )
-    env = {k: v for k, v in os.environ.items() if k != "CRAGRU_RAY_OWNER"} | {"RAY_USAGE_STATS_ENABLED": "0"}
-    driver = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=str(Path(__file__).parents[1]), env=env
-    )
-    try:
-        line = driver.stdout.readline() if driver.stdout else b""
-        if line.strip() != b"up":
-            pytest.skip("Ray did not start here")
-        time.sleep(1.5)  # the reaper's record catches up with the agents
+
+def _cluster_up(driver: subprocess.Popen, seconds: float) -> tuple[dict[int, str], list[int]]:
+    """Wait (at most ``seconds``) until the sweep's local cluster is up — at least 4 Ray
+    processes under the driver, its reaper, and the reaper's record holding every one of
+    them — and return (Ray PID → start time, the reaper PIDs); ({}, []) if it never is."""
+    from core.cluster.processes import _is_ray, _read_record, _start_time, descendants, record_dir
+
+    tag = f"{driver.pid}-{_start_time(driver.pid)}"
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and driver.poll() is None:
         under = descendants(driver.pid)
         cluster = {pid: _start_time(pid) for pid in under if _is_ray(pid)}
         reapers = [pid for pid in under if pid not in cluster]
-        assert len(cluster) >= 4 and reapers  # GCS, raylet, agents...; the reaper
-        if reaper == "killed too":
-            for pid in reapers:
-                os.kill(pid, signal.SIGKILL)
+        recorded = _read_record(record_dir() / f"{tag}.json")
+        if len(cluster) >= 4 and reapers and all(recorded.get(pid) == start for pid, start in cluster.items()):
+            return cluster, reapers
+        time.sleep(0.1)
+    return {}, []
+
+
+@pytest.mark.timeout(40)
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("reaper", ["alive", "killed too"])
+def test_a_killed_sweep_leaves_no_ray_process_after_its_rerun(capsys, isolated_home, tmp_path, reaper):
+    """``cragru-run sweep`` on a local cluster is killed with SIGKILL once its cluster is up
+    (GCS, raylet, agents, workers): with its reaper alive, the reaper stops them; with the
+    reaper killed too, they outlive the driver and the rerun of the same sweep stops them
+    first. After the rerun has finished its cell, none of them is left."""
+    pytest.importorskip("ray")
+    grid = tmp_path / "grid.toml"
+    grid.write_text(SWEEP)
+    argv = ["sweep", str(grid), "--out", str(tmp_path / "out"), "--no-history"]
+    env = {k: v for k, v in os.environ.items() if k != "CRAGRU_RAY_OWNER"} | {"RAY_USAGE_STATS_ENABLED": "0"}
+    log = tmp_path / "driver.err"
+    with log.open("wb") as err:  # a file, not a pipe nobody reads while waiting
+        driver = subprocess.Popen(
+            [sys.executable, "-m", "core.cli", *argv, "--num-cpus", "1"],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=str(Path(__file__).parents[1]),
+            env=env,
+        )
+    try:
+        cluster, reapers = _cluster_up(driver, 20)
+        if not cluster:
+            pytest.fail(f"the sweep's Ray cluster did not come up within 20 s: {log.read_text()[-500:]}")
+        for pid in reapers if reaper == "killed too" else []:
+            os.kill(pid, signal.SIGKILL)
         os.kill(driver.pid, signal.SIGKILL)
-        driver.wait(10)
-        if reaper == "killed too":
-            time.sleep(2)
-            assert _alive(cluster)  # Ray's agents outlive their driver on their own
-            stop_leftovers()  # what the next sweep does first
-        end = time.monotonic() + 15
-        while time.monotonic() < end and _alive(cluster):
-            time.sleep(0.5)
+        driver.wait(timeout=10)
+        if reaper == "alive":
+            end = time.monotonic() + 8  # the reaper polls every 0.5 s, then SIGTERM, 3 s grace, SIGKILL
+            while time.monotonic() < end and _alive(cluster):
+                time.sleep(0.2)
+            assert _alive(cluster) == []  # stopped by the reaper alone, before any rerun
+        else:
+            assert _alive(cluster)  # Ray's processes outlive their driver on their own
+        assert main([*argv, "--executor", "serial"]) == 0  # the rerun (in this process: no second cluster)
+        assert "1 done" in capsys.readouterr().out
         assert _alive(cluster) == []
     finally:
         if driver.poll() is None:
             driver.kill()
+            driver.wait(timeout=10)

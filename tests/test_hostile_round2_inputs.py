@@ -13,7 +13,7 @@ import pytest
 from tests.hostile import corpus
 from tests.test_hostile_cli import QUICK, assert_one_line_error, run_cli
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(30)
 GRID = """requests = ["users:random:0.05"]
 seeds = [0]
 mia = false

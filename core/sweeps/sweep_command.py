@@ -146,6 +146,10 @@ def main(argv: list[str]) -> int:
     grid = load_grid(args.grid, args.max_cells)
     out = Path(args.out)
     options = RayOptions(address=args.ray_address, num_cpus=args.num_cpus, gpus_per_cell=args.gpus_per_cell)
+    if not args.ray_address:
+        from core.cluster.processes import stop_leftovers
+
+        stop_leftovers()  # a killed earlier sweep's Ray processes, even when this run needs no Ray
     print(f"sweep {grid.label or args.grid}: {len(grid.cells)} cells on {args.executor}", flush=True)
     report = run_sweep(
         grid.cells,

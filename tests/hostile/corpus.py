@@ -87,7 +87,7 @@ def other_schema(path: Path) -> Path:
 def dead_pid() -> int:
     """The pid of a process that has ended (reaped)."""
     child = subprocess.Popen(["true"])
-    child.wait()
+    child.wait(timeout=10)
     return child.pid
 
 
@@ -97,7 +97,7 @@ def make_read_only(path: Path, undo: list) -> None:
         os.chmod(path, 0o555 if path.is_dir() else 0o444)
         undo.append(lambda: os.chmod(path, 0o755 if path.is_dir() else 0o644))
         return
-    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, timeout=10)
     if done.returncode != 0:
         pytest.skip("running as root without chattr +i: a read-only path cannot be made here")
-    undo.append(lambda: subprocess.run(["chattr", "-i", str(path)], capture_output=True))
+    undo.append(lambda: subprocess.run(["chattr", "-i", str(path)], capture_output=True, timeout=10))

@@ -171,12 +171,17 @@ def test_dates_beyond_pandas_nanosecond_range_are_read_as_seconds(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
-@pytest.mark.parametrize("where", ["--data", "--out", "grid", "--report"])
+@pytest.mark.parametrize("where", ["--data", "--out", "grid", "--report", "--receipt", "verify"])
 def test_a_named_pipe_is_refused_by_type(capsys, isolated_home, tmp_path, where):
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
     if where == "grid":
         code, _, err = run_cli(capsys, "sweep", str(fifo), "--out", str(tmp_path / "o"))
+    elif where == "verify":  # the receipt to verify
+        code, _, err = run_cli(capsys, "verify", str(fifo), "--data", "demo")
+        assert code == 2 and err.strip().startswith("cragru-run verify: error: the receipt") and "\n" not in err.strip()
+        assert "named pipe" in err
+        return
     else:
         code, _, err = run_cli(capsys, where, str(fifo), *QUICK)
     assert_one_line_error(code, err, "named pipe")

@@ -15,6 +15,7 @@ from core.history import RunStore
 from core.history_file import HistoryError
 from tests.hostile import corpus
 
+pytestmark = pytest.mark.timeout(30)
 QUICK = ["--epochs", "1", "--quiet", "--no-mia", "--methods", "retrain"]
 
 

@@ -382,3 +382,31 @@ def test_a_demo_receipt_verifies_and_replays_bit_identically(isolated_home, tmp_
     assert "every field as signed, data SHA-256" in capsys.readouterr().out
     assert main(["verify", "--replay", str(receipt), "--data", "demo"]) == 0
     assert capsys.readouterr().out.startswith("replayed: 3 models bit-identical, every figure equal")
+
+
+def _page_one(path) -> str:
+    from pypdf import PdfReader
+
+    return PdfReader(str(path)).pages[0].extract_text().replace("\x00", "")
+
+
+def test_page_one_says_why_named_people_have_no_line(run, tmp_path):
+    path, _signed = _pdf(run, tmp_path)  # a run without reference models: no per-person test
+    first = _page_one(path)
+    assert "The people named by the request" in first
+    assert "per-person test not measured: it needs at least 2 reference models (--references)" in first
+
+
+def test_page_one_has_a_line_per_named_person(tmp_path):
+    from core.experiment import run_experiment
+    from core.reporting.export import write_report
+
+    data = _write_csv(tmp_path / "interactions.csv")
+    argv = ["--data", str(data), *METHODS, "--no-history", "--quiet", "--no-cache", "--references", "2"]
+    config = config_from_args(build_parser().parse_args([*argv, "--forget", "users:ids:" + ",".join(FORGOTTEN)]))
+    result = run_experiment(config)
+    first = _page_one(write_report(result, tmp_path / "report.pdf", audit=build_audit(result)))
+    people = first[first.index("The people named by the request") : first.index("Sign-off")]
+    lines = [line for line in people.splitlines() if line.startswith("• user ")]
+    assert [line.split(":")[0] for line in lines] == [f"• user {u}" for u in ("18", "169", "José", "用户")]
+    assert all("finetune" in line and "p " in line for line in lines), lines

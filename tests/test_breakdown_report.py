@@ -51,3 +51,19 @@ def test_cli_table(hand_built_result):
     assert "far: group: users with group A" in text and "beyond the tolerance" in text
     assert breakdown_report(hand_built_result, "age") == "breakdown by user attribute: not measured in this run"
     assert breakdown_report(hand_built_result, None) == ""
+
+
+def test_the_affected_verdict_names_the_group_hurt_alone(hand_built_result):
+    """*Who else was affected?* names the group a method hurt beyond the tolerance while the
+    rest of its attribute held (the sentence short, the evidence with the interval)."""
+    from core.reporting.affected import affected_verdict
+
+    plain = affected_verdict(hand_built_result, "far")
+    found = affected_verdict(_with_breakdown(hand_built_result), "far")
+    assert found.light == plain.light and found.sentence.startswith(plain.sentence)
+    assert found.sentence.endswith(
+        "By group: Users with group A lost NDCG@10 against retraining; other group groups did not."
+    )
+    assert found.evidence[:-1] == plain.evidence
+    assert found.evidence[-1].startswith("Users with group A (-0.") and "95 % interval" in found.evidence[-1]
+    assert affected_verdict(_with_breakdown(hand_built_result), "close") == affected_verdict(hand_built_result, "close")

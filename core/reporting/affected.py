@@ -16,9 +16,11 @@ the original model, flagged above :data:`MOVED_SHARE`.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from core.reporting import judgement
 from core.reporting import references as refs
+from core.reporting.breakdown_text import who_else_sentence
 from core.reporting.catalogue import group_label
 from core.reporting.lights import AFFECTED, AMBER, GREEN, GREY, NO_ENSEMBLE, RED, Verdict
 from core.reporting.numbers import is_finite
@@ -154,7 +156,19 @@ def affected_verdict(result, name: str) -> Verdict:
     evidence += [f"{group_label(g)} NDCG@10: {j.reason}" for g, j in quality.items() if j.reason]
     if not r:
         evidence.append(NO_ENSEMBLE)
-    return _answer(result, name, quality, flagged, people, moved_words, tuple(evidence))
+    return _by_attribute(result, name, _answer(result, name, quality, flagged, people, moved_words, tuple(evidence)))
+
+
+def _by_attribute(result, name: str, answer: Verdict) -> Verdict:
+    """The answer naming a group of users (by age, gender, occupation, activity...) that lost
+    against retraining beyond the tolerance while the rest of its attribute did not (issue 25;
+    :func:`core.reporting.breakdown_text.who_else_sentence`); the light stays what the groups' averages gave."""
+    breakdown = getattr(result, "breakdown", None)
+    short = who_else_sentence(breakdown, name, intervals=False)
+    if short is None:
+        return answer
+    full = who_else_sentence(breakdown, name)
+    return replace(answer, sentence=f"{answer.sentence} By group: {short}", evidence=(*answer.evidence, full))
 
 
 def _answer(result, name, quality: dict, flagged: list, people: str, moved_words: str, evidence) -> Verdict:

@@ -100,12 +100,18 @@ def findings(breakdown: Breakdown, model: str, attribute: str, metric: str = MET
 
 
 def who_else_sentence(
-    breakdown: Breakdown | None, model: str, metric: str = METRIC, attributes: list[str] | None = None
+    breakdown: Breakdown | None,
+    model: str,
+    metric: str = METRIC,
+    attributes: list[str] | None = None,
+    *,
+    intervals: bool = True,
 ) -> str | None:
     """Groups hurt beyond the tolerance against retraining (and below the original model)
     while most of their attribute is not, in one sentence (None when no attribute singles a
-    group out). With many groups (21 occupations) one may be singled out by chance: the
-    interval is per group, not corrected for the number of groups."""
+    group out); ``intervals=False`` names the groups only (the verdict's short form). With many
+    groups (21 occupations) one may be singled out by chance: the interval is per group, not
+    corrected for the number of groups."""
     if breakdown is None or model in ("retrain",):
         return None
     short = metric_short(metric)
@@ -118,7 +124,7 @@ def who_else_sentence(
         if not hurt or len(hurt) > len(found) // 2:
             continue  # nobody, or most groups: a loss for everyone, which the overall verdict tells
         hurt.sort(key=lambda f: f.change[0])
-        names = " and ".join(f"{f.label} ({_change_text(f)})" for f in hurt[:MAX_NAMED])
+        names = " and ".join(f"{f.label} ({_change_text(f)})" if intervals else f.label for f in hurt[:MAX_NAMED])
         if len(hurt) > MAX_NAMED:
             names += f" and {len(hurt) - MAX_NAMED} more {ab.name} group{'s' if len(hurt) > MAX_NAMED + 1 else ''}"
         parts.append(f"{names} lost {short} against retraining; other {ab.name} groups did not")

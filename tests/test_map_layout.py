@@ -72,3 +72,33 @@ def test_moved_is_one_minus_the_agreement_jaccard():
     lists = np.where(rng.random((500, 10)) < 0.5, retrain, retrain + 30)
     jaccard, _ = overlap_per_user(lists, retrain)
     assert moved_from_retrain(lists, retrain) == pytest.approx(1.0 - jaccard)
+
+
+class _Vectors:
+    """An original model with layer-0 vectors (an EmbeddingModel): two clusters of users."""
+
+    def __init__(self, users, items) -> None:
+        import torch
+
+        self.u, self.i = torch.as_tensor(users, dtype=torch.float32), torch.as_tensor(items, dtype=torch.float32)
+
+    def layer0(self):
+        return self.u, self.i
+
+    def embeddings(self):
+        return self.u, self.i
+
+
+def test_map_from_the_original_models_vectors():
+    ds, in_a = _planted()
+    rng = np.random.default_rng(1)
+    users = rng.normal(scale=0.1, size=(ds.n_users, 8))
+    users[in_a, 0] += 3.0  # group A's vectors lie apart from group B's along one direction
+    items = rng.normal(size=(ds.n_items, 8))
+    maps, _ = run_maps(_prepared(ds), _Vectors(users, items), seed=0)
+    assert maps["users"].source == "the original model's user vectors"
+    assert maps["items"].source == "the original model's item vectors" and len(maps["items"].x) == ds.n_items
+    x = maps["users"].x
+    assert min(x[in_a].max(), x[~in_a].max()) < max(x[in_a].min(), x[~in_a].min())  # the clusters stay apart
+    again, _ = run_maps(_prepared(ds), _Vectors(users, items), seed=0)
+    assert np.array_equal(again["users"].x, x)  # seeded: the same map

@@ -121,7 +121,8 @@ class GroupPlots(QWidget):
     def clear(self) -> None:
         for cell in self.cells:
             self.grid.removeWidget(cell)
-            cell.deleteLater()
+            cell.hide()  # at once: deleteLater waits for the event loop, and until then the old plot
+            cell.deleteLater()  # stayed drawn under the new one (titles and keys overprinted)
         self.cells.clear()
         self.plots.clear()
 
@@ -222,8 +223,9 @@ def _key(ab) -> str:
 
 
 def _short(group: str, width: int = 14) -> str:
-    """A tick label: the band without its range (the range is in the list title), long names cut."""
-    text = group.split(" (")[0] if len(group) > 14 else group
+    """A tick label: the band without its range (the range is in the list title), "under 18" as
+    "<18" (five age bands side by side in a narrow plot ran into each other), long names cut."""
+    text = (group.split(" (")[0] if len(group) > 14 else group).replace("under ", "<")
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -358,7 +360,7 @@ class AffectedTab(QWidget):
         splitter.addWidget(self.people)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
-        self.people.setMinimumWidth(240)
+        self.people.setMinimumWidth(300)  # "user 123 — top-10 89% away from retraining's" fits
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(splitter)

@@ -126,12 +126,28 @@ def test_a_receipt_signed_by_another_key_is_refused(run, tmp_path, monkeypatch):
     assert (tmp_path / "someone-else" / "receipt-signing-key.pem").stat().st_mode & 0o077 == 0
 
 
-def test_the_key_is_never_in_the_receipt(run, receipt):
-    from core.signing import key_path
+def test_the_key_is_never_in_a_receipt_report_or_result(run, receipt, tmp_path, monkeypatch):
+    import base64
+    from pathlib import Path
 
-    pem = key_path().read_text()
-    body = pem.split("-----")[2].replace("\n", "")
-    assert body and body not in receipt.read_text(encoding="utf-8")
+    from cryptography.hazmat.primitives import serialization
+
+    from core.reporting.export import write_report
+    from core.signing import key_path, load_key
+
+    _data, result, facts, signed = run
+    raw = load_key(create=False).private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    secrets = [key_path().read_text().split("-----")[2].replace("\n", ""), base64.b64encode(raw).decode(), raw.hex()]
+    html = write_report(result, tmp_path / "r.html", audit=facts, receipt=signed).read_text(encoding="utf-8")
+    pdf = write_report(result, tmp_path / "r.pdf", audit=facts, receipt=signed).read_bytes()
+    for text in (receipt.read_text(encoding="utf-8"), html, result.to_json(), pdf.decode("latin-1")):
+        assert all(secret not in text for secret in secrets)
+    assert raw not in pdf and signed["signature"]["public_key"] in receipt.read_text(encoding="utf-8")
+    # the key lives in the user's config folder, never in the repository
+    monkeypatch.delenv("CRAGRU_CONFIG_DIR")
+    assert Path(__file__).resolve().parents[1] not in key_path().resolve().parents
 
 
 @pytest.mark.parametrize(
@@ -410,3 +426,28 @@ def test_page_one_has_a_line_per_named_person(tmp_path):
     lines = [line for line in people.splitlines() if line.startswith("• user ")]
     assert [line.split(":")[0] for line in lines] == [f"• user {u}" for u in ("18", "169", "José", "用户")]
     assert all("finetune" in line and "p " in line for line in lines), lines
+
+
+def test_the_receipt_carries_the_whole_judged_content(run):
+    from core.receipt import signed_payload
+    from core.reporting.verdicts import LIGHT_WORDS
+
+    _data, result, _facts, signed = run
+    assert sorted(signed["request"]["ids"]) == sorted(FORGOTTEN) and signed["request"]["n_removed_rows"] > 0
+    assert sorted(signed["subjects"]["forgotten_users"]) == sorted(FORGOTTEN)
+    assert len(signed["subjects"]["request_sha256"]) == 64 and len(signed["data"]["sha256"]) == 64
+    assert [f["path"] for f in signed["data"]["files"]] == ["interactions.csv"]
+    assert signed["config"]["request"]["ids"] == list(FORGOTTEN) and signed["config"]["methods"]
+    assert set(signed["seeds"]) == {"split", "request", "model"}
+    assert {"cragru-studio", "torch", "numpy", "cryptography"} <= set(signed["versions"])
+    assert set(signed["models"]) == set(result.models) == {"base", "retrain", "finetune"}
+    for name, model in signed["models"].items():
+        assert len(model["weights_sha256"]) == 64
+        assert model["figures"]["forgotten_recall@10"] == result.models[name].flat()["forgotten_recall@10"]
+        low, high = model["intervals"]["forgotten_recall@10"]
+        assert low <= model["figures"]["forgotten_recall@10"] <= high
+    for verdict in signed["verdicts"]:
+        assert all(verdict[q]["word"] == LIGHT_WORDS[verdict[q]["light"]] for q in ("forgotten", "affected", "cost"))
+    assert signed["signature"]["algorithm"] == "Ed25519" and signed["signature"]["public_key"]
+    covered = json.loads(signed_payload(signed["signature"]))
+    assert covered == {k: v for k, v in signed.items() if k != "signature"}  # every readable field is signed

@@ -38,3 +38,19 @@ def test_sweep_series_carry_the_gap_against_request_size(hand_built_result):
     assert [p.size for p in points] == [0.01, 0.05]
     assert [p.mean for p in points] == pytest.approx([0.02, 0.06])
     assert points[0].low < 0.02 < points[0].high and points[0].n == 2
+
+
+def test_the_gap_charts_say_what_they_show(hand_built_result):
+    """A sweep's gap chart is titled and explained as a fairness gap, not as an unknown key."""
+    from core.reporting.catalogue import entry_for
+    from core.sweeps.fairness import GAP_KEYS
+    from core.sweeps.sweep_command import sweep_panels
+
+    for key, groups in zip(GAP_KEYS, ("activity bands", "age bands", "genders", "occupations")):
+        entry = entry_for(key)
+        assert entry.label == f"fairness gap across {groups} (NDCG@10 against retraining)"
+        assert "largest minus the smallest group" in entry.explanation and "diagnostic" not in entry.explanation
+    cells = [Cell(f"c{s}", None, "far", "far", "users:random", s, 0, "bpr") for s in (0.01, 0.05)]
+    outcomes = [CellOutcome(c.cell_id, "done", _result(hand_built_result, 0.03)) for c in cells]
+    titles = [panel.title for panel in sweep_panels(sweep_series(cells, outcomes))]
+    assert "fairness gap across age bands (NDCG@10 against retraining)" in titles

@@ -254,6 +254,34 @@ AGREEMENT_FAMILIES = (
     ),
 )
 
+
+def _fairness_gap(attribute: str, groups: str) -> MetricFamily:
+    """A sweep's fairness gap of one user attribute (``core.sweeps.fairness``, issue 25)."""
+    return MetricFamily(
+        name=f"fairness_gap/{attribute}/ndcg@<K>",
+        pattern=f"fairness_gap/{attribute}/ndcg{_K}",
+        short=f"fairness gap · {attribute} (NDCG@{{k}})",
+        label=f"fairness gap across {groups} (NDCG@{{k}} against retraining)",
+        target=LOWER_IS_BETTER,
+        fmt=SCORE,
+        section=UTILITY,
+        judge_by=JUDGE_NONE,
+        higher_means="the change against retraining falls more unequally",
+        explanation=f"How unequally the change against retraining falls across {groups}: each group's "
+        "NDCG@{k} under the method minus under retraining, over the same retained users, then the largest "
+        "minus the smallest group (groups of at least 20 users), in the spirit of CURE4Rec's A-IGF. 0 means "
+        "every group moved alike. The original model's gap is only the noise between two trainings: read a "
+        "method's gap against it.",
+    )
+
+
+FAIRNESS_GAP_FAMILIES = (
+    _fairness_gap("activity", "activity bands"),
+    _fairness_gap("age", "age bands"),
+    _fairness_gap("gender", "genders"),
+    _fairness_gap("occupation", "occupations"),
+)
+
 COST_FAMILIES = (
     MetricFamily(
         name="time_s",
@@ -324,6 +352,7 @@ FAMILIES: tuple[MetricFamily, ...] = (
     ATTACK_CALIBRATION,
     *AGREEMENT_FAMILIES,
     *COST_FAMILIES,
+    *FAIRNESS_GAP_FAMILIES,
 )
 
 OTHER_FAMILY = MetricFamily(

@@ -2,7 +2,8 @@
 
 One plot per attribute (activity, age band, gender, occupation...): a bar per group for the
 chosen method with its 95 % interval as an error bar, retraining's value in that group as a
-green reference dash (or, shown as change, the zero line is retraining). The plot's title
+green reference dash; shown as the paired change against retraining, the zero line is retraining;
+shown as the paired change against the original model, the dash is retraining's own. The plot's title
 carries the attribute's fairness gap beside the original model's. Clicking a bar lists that
 group's people (most moved from retraining's top-10 first) beside the plots; double-clicking
 a person opens them in the Inspector. Every figure comes from ``result.breakdown`` (core);
@@ -36,8 +37,13 @@ from core.breakdown.map_layout import moved_from_retrain
 from core.reporting.breakdown_text import metric_short, who_else_sentence
 from cragru_gui.charts.plotting import FIXED, PALETTE, TEXT, make_plot
 
-VALUE, CHANGE = "value", "vs_retrain"
-SHOW_CHOICES = ((VALUE, "value (retraining: green dash)"), (CHANGE, "change against retraining"))
+VALUE, CHANGE, FROM_ORIGINAL = "value", "vs_retrain", "vs_base"
+SHOW_CHOICES = (
+    (VALUE, "value (retraining: green dash)"),
+    (CHANGE, "change against retraining"),
+    (FROM_ORIGINAL, "change against the original (retraining: green dash)"),
+)
+AXIS_TITLES = {VALUE: "", CHANGE: "method − retrain", FROM_ORIGINAL: "model − original"}
 METRIC_CHOICES = ("ndcg@10", "hit@10", "recall@10", "precision@10", "mrr@10", "jaccard@10", "rbo@10")
 EMPTY = "Run an experiment (or open one from History) to see who was affected, group by group."
 MAX_LISTED = 5000
@@ -136,7 +142,7 @@ class GroupPlots(QWidget):
             span = columns if len(ab.groups) > WIDE_GROUPS else 1  # many groups: the whole row
             if span > 1 and cell % columns:
                 cell += columns - cell % columns
-            plot = make_plot("", "" if show == VALUE else "method − retrain")
+            plot = make_plot("", AXIS_TITLES[show])
             plot.setTitle(None)  # the title is a wrapping label above: a long one must not widen the plot
             plot.setFixedHeight(PLOT_HEIGHT)  # the page scrolls; a plot neither squeezes nor balloons
             plot.setObjectName(f"affectedPlot_{name}")
@@ -168,8 +174,8 @@ class GroupPlots(QWidget):
                     pen=pg.mkPen(TEXT, width=1),
                 )
             )
-        if show == VALUE:
-            ref = np.asarray([(ab.cell(VALUE, "retrain", metric, g) or [np.nan])[0] for g in range(n)])
+        if show != CHANGE:  # retraining's own value, or its own change against the original, per group
+            ref = np.asarray([(ab.cell(show, "retrain", metric, g) or [np.nan])[0] for g in range(n)])
             ok = np.isfinite(ref)
             dash = np.repeat(x[ok], 2) + np.tile([-0.38, 0.38], int(ok.sum()))
             plot.addItem(

@@ -222,3 +222,24 @@ def test_age_ticks_are_short_enough_to_sit_side_by_side():
     from cragru_gui.inspector.affected_view import _short
 
     assert [_short(g) for g in AGE_BANDS] == ["<18", "18–24", "25–34", "35–49", "50+"]
+
+
+def test_change_against_the_original_with_retraining_as_the_dash(qtbot, planted_run):
+    """The paired difference against the original model is drawn too: the bars are the
+    method's, the green dash retraining's own change against the original."""
+    import pyqtgraph as pg
+
+    from cragru_gui.inspector.affected_view import FROM_ORIGINAL
+
+    result, ds, in_a = planted_run
+    tab, _ = _shown_tab(qtbot, result, ds, 0)
+    view = tab.by_group
+    view.show_combo.setCurrentIndex(view.show_combo.findData(FROM_ORIGINAL))
+    ab = result.breakdown.attributes["group"]
+    items = view.plots.plots["group"].getPlotItem().items
+    bars = next(i for i in items if isinstance(i, pg.BarGraphItem))
+    expected = [ab.cell(FROM_ORIGINAL, "dropper", "ndcg@10", g)[0] for g in range(len(ab.groups))]
+    assert list(bars.opts["height"]) == pytest.approx(expected)
+    assert expected[ab.groups.index("A")] < -0.1 and expected[ab.groups.index("B")] == 0.0
+    dash = next(i for i in items if isinstance(i, pg.PlotDataItem))
+    assert list(dash.getData()[1]) == [0.0] * 2 * len(ab.groups)  # retraining ranks as the original here

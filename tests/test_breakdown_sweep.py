@@ -54,3 +54,40 @@ def test_the_gap_charts_say_what_they_show(hand_built_result):
     outcomes = [CellOutcome(c.cell_id, "done", _result(hand_built_result, 0.03)) for c in cells]
     titles = [panel.title for panel in sweep_panels(sweep_series(cells, outcomes))]
     assert "fairness gap across age bands (NDCG@10 against retraining)" in titles
+
+
+def test_a_method_cell_takes_its_gap_from_the_paired_retrain_cell(hand_built_result):
+    """In a sweep each method runs in its own cell, without retraining: its gap comes from the
+    paired retrain cell and equals what one run with both gives (same people, same groups)."""
+    from core.breakdown.measure import run_breakdown
+    from core.sweeps.fairness import with_paired_gaps
+    from tests.test_breakdown import BlockScorer, _planted, _prepared, _topk
+
+    ds, in_a = _planted()
+    prepared = _prepared(ds)
+    scorers = {"base": BlockScorer(in_a), "retrain": BlockScorer(in_a), "far": BlockScorer(in_a, drop_a=True)}
+    topk = {name: _topk(s, prepared) for name, s in scorers.items()}
+
+    def breakdown(names):
+        return run_breakdown(prepared, {n: scorers[n] for n in names}, {n: topk[n] for n in names}, {}, seed=3)
+
+    together = breakdown(("base", "retrain", "far"))
+    alone = replace(hand_built_result, breakdown=breakdown(("base", "far")))
+    retrain = replace(hand_built_result, breakdown=breakdown(("base", "retrain")))
+    assert "far" not in alone.breakdown.attributes["group"].gaps  # no retraining in its own run
+    paired = with_paired_gaps(alone, "far", retrain)
+    for name, ab in together.attributes.items():
+        found = paired.breakdown.attributes[name].gaps.get("far", {}).get("ndcg@10")
+        expected = ab.gaps.get("far", {}).get("ndcg@10")
+        assert (found is None) == (expected is None), name
+        if expected is not None:
+            assert found[0] == pytest.approx(expected[0], abs=1e-9), name
+    assert paired.breakdown.attributes["group"].gaps["far"]["ndcg@10"][0] > 0.1  # the planted group
+    assert with_paired_gaps(alone, "far", None) is alone
+    cells, outcomes = [], []
+    for method, result in (("retrain", retrain), ("far", alone)):
+        cell = Cell(f"{method}-0.05", None, method, method, "users:random", 0.05, 0, "bpr")
+        cells.append(cell)
+        outcomes.append(CellOutcome(cell.cell_id, "done", result))
+    gaps = {s.variant: s for s in sweep_series(cells, outcomes) if s.key == "fairness_gap/group/ndcg@10"}
+    assert gaps["far"].points[0].mean > 0.1

@@ -16,7 +16,7 @@ from scipy import stats
 from core.result import RunResult
 from core.seeds import SeedSpread, summarise
 from core.sweeps.cells import CellOutcome
-from core.sweeps.fairness import GAP_KEYS, gap_spreads
+from core.sweeps.fairness import GAP_KEYS, gap_spreads, with_paired_gaps
 from core.sweeps.grid import Cell
 
 PLOTTED_KEYS = (
@@ -99,7 +99,7 @@ def sweep_series(
         if cell.cell_id in results:
             paired = retrains.get((cell.model, cell.seed, cell.request, cell.size))
             grouped.setdefault(cell.series, {}).setdefault(cell.size, []).append(
-                _with_speedup(cell, results[cell.cell_id], paired)
+                with_paired_gaps(_with_speedup(cell, results[cell.cell_id], paired), cell.method, paired)
             )
     method_of = {c.series: c.method for c in cells}
     out = []

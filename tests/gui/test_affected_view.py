@@ -243,3 +243,17 @@ def test_change_against_the_original_with_retraining_as_the_dash(qtbot, planted_
     assert expected[ab.groups.index("A")] < -0.1 and expected[ab.groups.index("B")] == 0.0
     dash = next(i for i in items if isinstance(i, pg.PlotDataItem))
     assert list(dash.getData()[1]) == [0.0] * 2 * len(ab.groups)  # retraining ranks as the original here
+
+
+def test_the_windows_tab_draws_the_run_the_inspector_shows(make_window, method_result, qtbot):
+    """In the real window: the *Who was affected* tab draws the Inspector's run (a demo run with
+    fine-tuning beside retraining) when it comes to the front, bars and map alike."""
+    window = make_window(tiny=False)
+    result, dataset = method_result
+    window.inspector.set_run(result, dataset)
+    window.output_tabs.setCurrentWidget(window.affected_view)
+    tab = window.affected_view
+    qtbot.waitUntil(lambda: bool(tab.by_group.plots.plots), timeout=10_000)
+    assert set(tab.by_group.plots.plots) == set(result.breakdown.attributes) >= {"activity", "age", "gender"}
+    assert tab.by_group.model_combo.currentData() == "finetune"
+    assert sum(len(item.data) for item in tab.map.bands) == dataset.n_users

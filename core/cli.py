@@ -228,6 +228,11 @@ def _write_seeds(results: list, args: argparse.Namespace) -> None:
         print(f"run {result.run_id}: split seed {result.config['split']['seed']}")
     print(f"mean ± std over {len(results)} seeds on {results[0].dataset['name']} ({results[0].environment['device']})")
     print(spread_table(summarise(results)))
+    if args.by:  # who was affected, by user attribute: each seed's table (the groups are each split's own)
+        from core.reporting.breakdown_text import breakdown_report
+
+        for result in results:
+            print(f"\nsplit seed {result.config['split']['seed']}:\n" + breakdown_report(result, args.by))
     if args.out:
         out = _save(
             args.out,

@@ -67,3 +67,20 @@ def test_the_affected_verdict_names_the_group_hurt_alone(hand_built_result):
     assert found.evidence[:-1] == plain.evidence
     assert found.evidence[-1].startswith("Users with group A (-0.") and "95 % interval" in found.evidence[-1]
     assert affected_verdict(_with_breakdown(hand_built_result), "close") == affected_verdict(hand_built_result, "close")
+
+
+def test_cli_by_with_several_seeds_prints_each_seeds_table(hand_built_result, capsys):
+    """``cragru-run --seeds 2 --by group`` prints each seed's breakdown (it printed none)."""
+    from argparse import Namespace
+
+    from core.cli import _write_seeds
+
+    results = [
+        replace(_with_breakdown(hand_built_result), run_id=f"r{seed}", config={"split": {"seed": seed}})
+        for seed in (4, 5)
+    ]
+    _write_seeds(results, Namespace(by="group", out=None, report=None, receipt=None))
+    text = capsys.readouterr().out
+    assert "split seed 4:" in text and "split seed 5:" in text
+    assert text.count("group — NDCG@10 against retraining") == 2
+    assert "far: group: users with group A" in text

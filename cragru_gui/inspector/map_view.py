@@ -108,6 +108,7 @@ class MapView(QWidget):
         self.result, self.dataset, self.names = None, None, str
         self.x = self.y = np.zeros(0)
         self.values = np.zeros(0)
+        self.coloured = False  # False: no top-10 lists to colour by (the points are drawn alike)
         self.last_draw_s = 0.0
         layout = QVBoxLayout(self)
         controls = QHBoxLayout()
@@ -177,6 +178,7 @@ class MapView(QWidget):
         kind, model = layout.kind, self.model_combo.currentData()
         topk, groups = self.result.topk, self.result.groups
         lists_ok = model in topk and "retrain" in topk and len(topk[model]) == len(topk["retrain"])
+        self.coloured = lists_ok
         if kind == "users":
             self.values = moved_from_retrain(topk[model], topk["retrain"]) if lists_ok else np.zeros(len(layout.x))
             bands, palette = band_of_moved(self.values), USER_BANDS
@@ -195,9 +197,14 @@ class MapView(QWidget):
             if kind == "users"
             else ("how many more (red) or fewer (blue) top-10 lists show each item than under retraining")
         )
+        colour = (
+            f"colour: {what} ({legend(palette)})"
+            if lists_ok
+            else "not coloured: this run has no top-10 lists of a method and of retraining to compare"
+        )
         self.caption.setText(
-            f"{len(layout.x):,} {kind} placed by {_e(layout.source)} ({layout.method.upper()}); colour: "
-            f"{what} ({legend(palette)}); crosses: forgotten{', rings: similar users' if kind == 'users' else ''}. "
+            f"{len(layout.x):,} {kind} placed by {_e(layout.source)} ({layout.method.upper()}); {colour}; "
+            f"crosses: forgotten{', rings: similar users' if kind == 'users' else ''}. "
             f"Drew in {self.last_draw_s * 1000:.0f} ms."
         )
 
@@ -243,10 +250,11 @@ class MapView(QWidget):
         layout = self._layout()
         if layout is None:
             return
+        values = self.values if self.coloured else None  # no lists: no "0 % away" claimed
         if layout.kind == "users":
-            self.people.show_people(title, chosen, self.names, self.values)
+            self.people.show_people(title, chosen, self.names, values)
         else:
-            self.people.show_people(title, chosen, self._item_name, self.values, kind="items")
+            self.people.show_people(title, chosen, self._item_name, values, kind="items")
 
     def _item_name(self, item: int) -> str:
         if self.dataset is not None and 0 <= item < self.dataset.n_items:

@@ -257,3 +257,21 @@ def test_the_windows_tab_draws_the_run_the_inspector_shows(make_window, method_r
     assert set(tab.by_group.plots.plots) == set(result.breakdown.attributes) >= {"activity", "age", "gender"}
     assert tab.by_group.model_combo.currentData() == "finetune"
     assert sum(len(item.data) for item in tab.map.bands) == dataset.n_users
+
+
+def test_a_map_without_top10_lists_claims_no_colour(qtbot, planted_run):
+    """A run kept without its top-10 lists (a CLI --out file, a sweep cell) still shows the map,
+    but says it is not coloured, and lists people without a '0 % away' it never measured."""
+    from dataclasses import replace
+
+    from cragru_gui.inspector.affected_view import AffectedTab
+
+    result, ds, _ = planted_run
+    tab = AffectedTab(FakeInspector(replace(result, topk={}), ds), lambda: None)
+    qtbot.addWidget(tab)
+    tab.refresh()
+    view = tab.map
+    assert sum(len(item.data) for item in view.bands) == ds.n_users
+    assert "not coloured" in view.caption.text() and "how far" not in view.caption.text()
+    view.select(np.array([0, 1]))
+    assert tab.people.list.count() == 2 and "away" not in tab.people.list.item(0).text()

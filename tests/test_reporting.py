@@ -343,3 +343,71 @@ def test_axis_ticks_stay_inside_the_plotted_range(low, high):
     ticks = axis_ticks(low, high)
     assert 3 <= len(ticks) <= 7 and ticks == sorted(ticks)
     assert all(low - (high - low) * 1e-9 <= t <= high + (high - low) * 1e-9 for t in ticks), ticks
+
+
+def _grid_calls(doc) -> list:
+    calls, grid = [], doc.grid
+
+    def recorded(rows, **kwargs):
+        calls.append((rows, kwargs))
+        return grid(rows, **kwargs)
+
+    doc.grid = recorded
+    return calls
+
+
+def _fits(doc, rows, widths, bold: bool) -> list:
+    """Cells of ``rows`` with a line wider than their column (less padding) in the report's body font."""
+    from core.reporting.pdf_doc import BODY_PT, GRID_PADDING
+
+    doc.font(BODY_PT, bold=bold)
+    return [
+        cell
+        for row in rows[1:]
+        for cell, width in zip(row, widths)
+        if any(doc.get_string_width(line) > width - 2 * GRID_PADDING for line in cell.split("\n"))
+    ]
+
+
+def test_a_wide_evidence_table_is_printed_in_parts_that_fit():
+    """Eleven models side by side wrapped every figure over three lines and split names ("dual_me" / "mory")."""
+    from types import SimpleNamespace
+
+    from core.reporting import pdf_report
+    from core.reporting.pdf_doc import ReportDoc
+
+    models = ["base", "retrain", *(f"method_{i}" for i in range(9))]
+    rows = [("measure", *models)]
+    rows += [(f"measure {k}", *(f"0.{k}{i:03d} [0.{k}000, 0.{k}999]" for i in range(11))) for k in range(6)]
+    rows += [("   Δ retrain", *(f"+0.{i:04d} [+0.0707, +0.1581]" for i in range(11)))]
+    doc = ReportDoc("t")
+    calls = _grid_calls(doc)
+    pdf_report._evidence(doc, SimpleNamespace(evidence=tuple(rows), erasure_audits={}))
+    assert [len(part[0]) - 1 for part, _ in calls] == [6, 5]
+    assert [name.replace("\u200b", "") for part, _ in calls for name in part[0][1:]] == models
+    assert all(len(part) == len(rows) for part, _ in calls)
+    for part, kwargs in calls:
+        assert _fits(doc, [r[1:] for r in part], kwargs["widths"][1:], bold=False) == []
+        assert all(cell.count("\n") <= 1 for row in part[1:] for cell in row)  # the figure, then its interval
+
+
+def test_before_after_titles_are_cut_to_one_line_of_their_cell():
+    """A title cut by character count still wrapped in bold, and a wrapped table ran onto the next page."""
+    from types import SimpleNamespace
+
+    from core.reporting import pdf_report
+    from core.reporting.audit import Example
+    from core.reporting.pdf_doc import ReportDoc
+
+    models = tuple(f"model_{i}" for i in range(11))
+    titles = tuple(tuple(f"The Extraordinarily Long Title Number {r}{m}" for m in range(11)) for r in range(10))
+    marks = tuple(tuple(bool((r + m) % 2) for m in range(11)) for r in range(10))
+    examples = [Example(str(u), models, titles, marks) for u in (7, 8)]
+    doc = ReportDoc("t")
+    doc.add_page(orientation="L")
+    calls = _grid_calls(doc)
+    pdf_report._examples(doc, SimpleNamespace(examples=examples))
+    assert calls
+    for rows, kwargs in calls:
+        assert _fits(doc, rows, kwargs["widths"], bold=True) == []
+        assert all(cell.endswith("…") for row in rows[1:] for cell in row[1:])

@@ -25,6 +25,8 @@ SHADE = (236, 236, 236)
 MIN_PT = 9.0
 """No text in the report is smaller (tests/test_receipt_signing.py reads every font size back)."""
 BODY_PT = 9.5
+GRID_PADDING = 0.8
+"""Millimetres of padding inside a table cell (a row is ``size * 0.47 + 2 * GRID_PADDING`` high a line)."""
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/Library/Fonts", "C:/Windows/Fonts")
 _LATIN1 = {"—": "-", "–": "-", "→": "->", "≈": "~", "…": "...", "’": "'", "“": '"', "”": '"', "≤": "<=", "≥": ">="}
 _LATIN1 |= {"−": "-", "×": "x", "Δ": "delta ", "·": "-", "✓": "v"}
@@ -139,7 +141,7 @@ class ReportDoc(FPDF):
             text_align=align,
             line_height=size * 0.47,
             headings_style=FontFace(emphasis="BOLD", fill_color=SHADE),
-            padding=0.8,
+            padding=GRID_PADDING,
             first_row_as_headings=head,
         ) as table:
             for i, row in enumerate(rows):

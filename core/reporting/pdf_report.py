@@ -18,7 +18,7 @@ from pathlib import Path
 from core.reporting.audit import AuditFacts
 from core.reporting.catalogue import SECTION_TITLES, TARGET_SENTENCES, entry_for, families_in, headline_keys
 from core.reporting.natural_order import natural_key
-from core.reporting.pdf_doc import BLACK, BODY_PT, RULE, ReportDoc
+from core.reporting.pdf_doc import BLACK, BODY_PT, GRID_PADDING, RULE, ReportDoc
 from core.reporting.print_charts import marker
 from core.reporting.verdicts import AMBER, GREEN, GREY, LIGHT_COLOURS, LIGHT_WORDS, RED, MethodVerdict
 
@@ -26,6 +26,9 @@ MAX_IDS = 1000
 MAX_ROWS = 200
 MAX_PEOPLE = 12
 """Named people listed on page one (the sign-off block stays there); the HTML report lists all."""
+MAX_EVIDENCE_COLUMNS = 6
+"""Models side by side in one evidence table (a figure and its interval on one or two lines);
+more are printed in parts."""
 MAX_EXAMPLES = 3
 """Before/after examples printed at most: the first always, the others where they fit on its page;
 the HTML report shows all."""
@@ -217,10 +220,20 @@ def _evidence(doc: ReportDoc, facts: AuditFacts) -> None:
         "Each figure with its interval [low, high]; Δ retrain is the paired difference from the retrained model, "
         "over the same users. The times are in the cost chart."
     )
-    first = 88 if doc.w > doc.h else 52  # one line a row where the page is wide: the table fits one page
+    first = (88 if n <= 4 else 70) if doc.w > doc.h else 52  # wide page: a row on one line up to 4 models
     timing = {entry_for(k).label for k in ("time_s", "prep_time_s", "speedup_vs_retrain", "speedup_incl_setup")}
     rows = [row for row in facts.evidence if row[0] not in timing]  # the times: in the cost chart
-    doc.grid(rows, widths=(first,) + ((doc.epw - first) / max(n, 1),) * n)
+    groups = -(-n // MAX_EVIDENCE_COLUMNS)  # more models than fit: the table in parts, each as wide as the page
+    per = -(-n // max(groups, 1))
+    for start in range(1, n + 1, per):
+        part = [(row[0], *row[start : start + per]) for row in rows]
+        part[0] = tuple(_breakable(name) for name in part[0])
+        width = (doc.epw - first) / max(len(part[0]) - 1, 1)
+        doc.font(BODY_PT)
+        fits = width - 2 * GRID_PADDING - 0.6
+        part[1:] = [(row[0], *(_interval_below(doc, cell, fits) for cell in row[1:])) for row in part[1:]]
+        doc.grid(part, widths=(first,) + (width,) * (len(part[0]) - 1))
+        doc.ln(2)
     for name, found in facts.erasure_audits.items():
         doc.need(40)
         doc.heading("Erasure audit", 12)
@@ -248,8 +261,9 @@ def _examples(doc: ReportDoc, facts: AuditFacts) -> None:
         "Shaded and bold: an item this user asked to forget. The retrained model may still recommend one because "
         "it is popular with others: that is not a memory of this user."
     )
+    row_h = BODY_PT * 0.47 + 2 * GRID_PADDING  # one line a row: every title is cut to its cell
     for n, ex in enumerate(facts.examples[:MAX_EXAMPLES]):
-        height = 12 + 4.6 * (len(ex.rows) + 1)
+        height = 8 + row_h * (len(ex.rows) + 1)
         if n and doc.room() < height:
             if doc.room() > 8:
                 doc.para("More users' before/after lists are in the HTML report.")
@@ -257,14 +271,31 @@ def _examples(doc: ReportDoc, facts: AuditFacts) -> None:
         doc.need(height)
         doc.para(f"User {ex.user_id}", 10.5, True)
         width = (doc.epw - 8) / max(len(ex.models), 1)
-        limit = int(width / 1.75)
-        rows = [("#", *ex.models)] + [(str(r + 1), *(_cut(t, limit) for t in row)) for r, row in enumerate(ex.rows)]
+        doc.font(BODY_PT, bold=True)  # the widest a title prints (shaded cells are bold)
+        fit = width - 2 * GRID_PADDING - 0.6
+        rows = [("#", *ex.models)] + [(str(r + 1), *(_cut(doc, t, fit) for t in row)) for r, row in enumerate(ex.rows)]
         marks = [(False, *m) for m in ex.removed]
         doc.grid(rows, widths=(8,) + (width,) * len(ex.models), marks=marks)
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _cut(doc: ReportDoc, text: str, width: float) -> str:
+    """``text`` shortened with "…" until it fits ``width`` mm in the current font (one line a cell)."""
+    text = doc.text_of(text)
+    if doc.get_string_width(text) <= width:
+        return text
+    while text and doc.get_string_width(text.rstrip() + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _interval_below(doc: ReportDoc, cell: str, width: float) -> str:
+    """ "0.2963 [0.2481, 0.3392]" on two clean lines (figure, then interval) where one is too narrow."""
+    return cell.replace(" [", "\n[", 1) if doc.get_string_width(cell) > width else cell
+
+
+def _breakable(name: str) -> str:
+    """A model's key that may wrap after "_" in a narrow heading ("dual_" / "memory", not "dual_me" / "mory")."""
+    return name.replace("_", "_\u200b")
 
 
 def _provenance(doc: ReportDoc, facts: AuditFacts) -> None:

@@ -451,3 +451,22 @@ def test_the_receipt_carries_the_whole_judged_content(run):
     assert signed["signature"]["algorithm"] == "Ed25519" and signed["signature"]["public_key"]
     covered = json.loads(signed_payload(signed["signature"]))
     assert covered == {k: v for k, v in signed.items() if k != "signature"}  # every readable field is signed
+
+
+def test_an_llm_answering_over_http_is_compared_within_its_intervals(run):
+    import copy
+
+    from core.replay import compare, not_bit_identical
+
+    _data, _result, _facts, signed = run
+    content = copy.deepcopy({k: v for k, v in signed.items() if k != "signature"})
+    assert not_bit_identical(content, "finetune") is None  # a CPU run of a local model replays bit for bit
+    finetune = next(m for m in content["config"]["methods"] if m["name"] == "finetune")
+    finetune.setdefault("params", {})["backend"] = "http"
+    replayed = copy.deepcopy(content)
+    replayed["models"]["finetune"]["weights_sha256"] = "1" * 64
+    found = compare(content, replayed)
+    assert found.ok and "1 compared within their 95 % intervals, all inside (its LLM answers came from an HTTP" in (
+        found.message
+    )
+    assert found.message.startswith("replayed: 2 models bit-identical, every figure equal")

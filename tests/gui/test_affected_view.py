@@ -243,6 +243,10 @@ def test_change_against_the_original_with_retraining_as_the_dash(qtbot, planted_
     assert expected[ab.groups.index("A")] < -0.1 and expected[ab.groups.index("B")] == 0.0
     dash = next(i for i in items if isinstance(i, pg.PlotDataItem))
     assert list(dash.getData()[1]) == [0.0] * 2 * len(ab.groups)  # retraining ranks as the original here
+    bars_95 = next(i for i in items if isinstance(i, pg.ErrorBarItem))  # the 95 % intervals as error bars
+    cells = [ab.cell(FROM_ORIGINAL, "dropper", "ndcg@10", g) for g in range(len(ab.groups))]
+    assert list(bars_95.opts["top"]) == pytest.approx([c[2] - c[0] for c in cells])
+    assert list(bars_95.opts["bottom"]) == pytest.approx([c[0] - c[1] for c in cells])
 
 
 def test_the_windows_tab_draws_the_run_the_inspector_shows(make_window, method_result, qtbot):

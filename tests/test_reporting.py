@@ -411,3 +411,38 @@ def test_before_after_titles_are_cut_to_one_line_of_their_cell():
     for rows, kwargs in calls:
         assert _fits(doc, rows, kwargs["widths"], bold=True) == []
         assert all(cell.endswith("…") for row in rows[1:] for cell in row[1:])
+
+
+@pytest.mark.parametrize("kind", ["dots", "groups", "cost"])
+def test_a_chart_and_its_caption_share_a_page_wherever_it_starts(kind):
+    """The 22-page report had four pages holding a caption only, its chart on the next page."""
+    from core.reporting.pdf_doc import ReportDoc
+    from core.reporting.print_charts import Point, Reference, cost_chart, dot_chart
+
+    groups = ["retained users", "forgotten users", "similar users"]
+    doc = ReportDoc("t")
+    doc.footer = lambda: None  # only the chart's own text is followed
+    pages, cell, para = [], doc.cell, doc.para  # the title and caption are paragraphs, the chart's text cells
+    doc.cell = lambda *a, **k: (pages.append(doc.page), cell(*a, **k))[1]
+    doc.para = lambda *a, **k: (para(*a, **k), pages.append(doc.page))[0]  # the page it ends on
+    for start in range(20, 280, 9):
+        doc.add_page()
+        doc.set_y(start)
+        pages.clear()
+        if kind == "cost":
+            cost_chart(doc, [(f"m{i}", 1.0, float(i)) for i in range(8)], 3.0)
+        else:
+            series = groups if kind == "groups" else ["v"]
+            rows = [(f"m{i}", {s: Point(0.1 * i, 0.05 * i, 0.15 * i) for s in series}) for i in range(8)]
+            dot_chart(doc, "Title", "A caption " * 30, rows, series, [Reference(0.3, "retrain")], "axis")
+        assert len(set(pages)) == 1 and pages[0] == doc.page, (start, sorted(set(pages)))
+        assert doc.get_y() <= doc.h - doc.b_margin + 0.01, start
+
+
+def test_lights_and_series_are_told_apart_by_shape_not_only_colour():
+    from core.reporting.pdf_report import LIGHT_MARKS
+    from core.reporting.print_charts import FILLS, MARKERS
+    from core.reporting.verdicts import AMBER, GREEN, RED
+
+    assert len({LIGHT_MARKS[c] for c in (GREEN, AMBER, RED)}) == 3 and "diamond" not in LIGHT_MARKS.values()
+    assert len(set(MARKERS)) == len(MARKERS) and len(set(zip(MARKERS, FILLS))) == len(MARKERS)

@@ -4,7 +4,8 @@ out with what was signed: each model's weights digest, every figure and interval
 verdict words that rest on figures.
 
 Timings cannot replay (a second run is never exactly as fast), so the figures made of time
-(``time_s``, speed-ups, ``*_ms``) and the cost verdict are left out, and said so. A model
+(``time_s``, speed-ups, ``*_ms``), the cost verdict and what a cache held when each run began
+(``clusters_from_cache``, ``cache_entries_purged``) are left out, and said so. A model
 whose run cannot replay bit-identically — recorded on a GPU, or whose LLM answers came from
 an HTTP server — is compared within its 95 % intervals instead, and the line says why.
 """
@@ -30,6 +31,13 @@ def _timing(key: str) -> bool:
     return key in TIME_KEYS or key.endswith(("_ms", "_s", "_seconds"))
 
 
+def _cache_state(key: str) -> bool:
+    """Whether a cache served a step or how many entries a deletion purged from one
+    (``clusters_from_cache``, ``cache_entries_purged``): that depends on what the cache held
+    when each run started, not on the run, so a faithful replay may differ there."""
+    return "cache" in key
+
+
 def not_bit_identical(signed: dict, name: str) -> str | None:
     """Why model ``name`` of the receipt cannot replay bit-identically on this CPU, or None."""
     device = signed.get("environment", {}).get("device_type")
@@ -53,7 +61,7 @@ def _figure_difference(name: str, mine: dict, theirs: dict) -> str | None:
         if a != b:
             return f"95 % interval of {key} of {name}: {a} replayed, signed {b}"
     for key in sorted(set(mine["extras"]) | set(theirs["extras"])):
-        if not _timing(key) and mine["extras"].get(key) != theirs["extras"].get(key):
+        if not _timing(key) and not _cache_state(key) and mine["extras"].get(key) != theirs["extras"].get(key):
             return f"{key} of {name}: {mine['extras'].get(key)} replayed, signed {theirs['extras'].get(key)}"
     return None
 
@@ -109,7 +117,11 @@ def compare(signed: dict, replayed: dict) -> Replayed:
     text = f"replayed: {identical} models bit-identical{digests}, every figure equal"
     if within:
         text += f"; {within} compared within their 95 % intervals, all inside ({'; '.join(sorted(reasons))})"
-    return Replayed(True, text + "; timings and the cost verdict are not compared (a re-run is never as fast twice)")
+    text += "; timings and the cost verdict are not compared (a re-run is never as fast twice)"
+    cached = sorted({k for m in theirs.values() for k in m.get("extras", {}) if _cache_state(k)})
+    if cached:
+        text += f", nor what a cache held ({', '.join(cached)})"
+    return Replayed(True, text)
 
 
 def _short(digest) -> str:

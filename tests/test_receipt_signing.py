@@ -470,3 +470,21 @@ def test_an_llm_answering_over_http_is_compared_within_its_intervals(run):
         found.message
     )
     assert found.message.startswith("replayed: 2 models bit-identical, every figure equal")
+
+
+def test_replay_leaves_out_what_a_cache_held_but_not_other_extras(run):
+    """A 10-method demo receipt failed its replay on 'clusters_from_cache of cragru: 1.0 replayed,
+    signed 0.0': the replay found the clusters the signed run had computed and cached."""
+    import copy
+
+    from core.replay import compare
+
+    _data, _result, _facts, signed = run
+    content = copy.deepcopy({k: v for k, v in signed.items() if k != "signature"})
+    content["models"]["finetune"]["extras"].update(clusters_from_cache=0.0, cache_entries_purged=3.0, clusters=5.0)
+    replayed = copy.deepcopy(content)
+    replayed["models"]["finetune"]["extras"].update(clusters_from_cache=1.0, cache_entries_purged=0.0)
+    found = compare(content, replayed)
+    assert found.ok and found.message.endswith(", nor what a cache held (cache_entries_purged, clusters_from_cache)")
+    replayed["models"]["finetune"]["extras"]["clusters"] = 4.0
+    assert compare(content, replayed).message == "replayed: clusters of finetune: 4.0 replayed, signed 5.0"

@@ -390,10 +390,13 @@ def test_the_windows_about_shows_the_signing_key_fingerprint(run, tmp_path, monk
 
 def test_a_demo_receipt_verifies_and_replays_bit_identically(isolated_home, tmp_path, capsys):
     """The issue's own case: a receipt of a run on the built-in demo (small: 2 epochs, no reference models)."""
-    receipt = tmp_path / "demo.json"
+    from pypdf import PdfReader
+
+    receipt, report = tmp_path / "demo.json", tmp_path / "demo.pdf"
     argv = ["--data", "demo", *METHODS, "--no-history", "--quiet", "--no-cache", "--references", "0"]
-    assert main([*argv, "--receipt", str(receipt)]) == 0
+    assert main([*argv, "--receipt", str(receipt), "--report", str(report)]) == 0
     capsys.readouterr()
+    assert len(PdfReader(str(report)).pages) <= 10  # the README's demo report (3 methods, 4 references): 10
     assert main(["verify", str(receipt), "--data", "demo"]) == 0
     assert "every field as signed, data SHA-256" in capsys.readouterr().out
     assert main(["verify", "--replay", str(receipt), "--data", "demo"]) == 0

@@ -13,10 +13,11 @@ import pytest
 
 from core.cli import main
 from core.methods.cragru.backends import HttpBackend, LLMBackendError
-from tests.hostile import canary
+from tests.hostile import canary, warm
 from tests.hostile.canary import KEY, KEY_ENV, PASSWORD, assert_no_canary, written_text
 
 pytestmark = pytest.mark.timeout(30)
+warm.engine()  # the lazy imports at collection: a test's time is its own work
 ANSWER = b'{"choices": [{"message": {"content": "[]"}}]}'
 QUICK = ["--epochs", "1", "--quiet", "--no-mia", "--methods", "cragru"]
 

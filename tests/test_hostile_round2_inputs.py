@@ -10,10 +10,11 @@ import time
 
 import pytest
 
-from tests.hostile import corpus
+from tests.hostile import corpus, warm
 from tests.test_hostile_cli import QUICK, assert_one_line_error, run_cli
 
 pytestmark = pytest.mark.timeout(30)
+warm.engine()  # the lazy imports at collection: a test's time is its own work
 GRID = """requests = ["users:random:0.05"]
 seeds = [0]
 mia = false
@@ -132,6 +133,7 @@ def test_a_gzip_file_and_random_bytes_are_named_never_echoed(capsys, isolated_ho
     packed.write_bytes(gzip.compress(corpus.ratings(tmp_path / "x.csv").read_bytes()))
     code, _, err = run_cli(capsys, "--data", str(packed), *QUICK)
     assert_one_line_error(code, err, "gzip-compressed", "gunzip")
+    assert all(ch.isprintable() for ch in err.strip())
     noise = tmp_path / "noise.csv"
     noise.write_bytes(random.Random(3).randbytes(20_000))
     code, _, err = run_cli(capsys, "--data", str(noise), *QUICK)

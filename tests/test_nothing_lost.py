@@ -13,9 +13,10 @@ import pytest
 from core.cli import main
 from core.history import RunStore
 from core.history_file import HistoryError
-from tests.hostile import corpus
+from tests.hostile import corpus, warm
 
 pytestmark = pytest.mark.timeout(30)
+warm.engine()  # the lazy imports at collection: a test's time is its own work
 QUICK = ["--epochs", "1", "--quiet", "--no-mia", "--methods", "retrain"]
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 
+import numpy as np
+
 from core.reporting.breakdown_page import attribute_rows, breakdown_html
-from core.reporting.breakdown_text import breakdown_report
+from core.reporting.breakdown_text import METRIC, breakdown_report, who_else_sentence
 from tests.test_breakdown import planted_breakdown
 
 
@@ -84,3 +87,107 @@ def test_cli_by_with_several_seeds_prints_each_seeds_table(hand_built_result, ca
     assert "split seed 4:" in text and "split seed 5:" in text
     assert text.count("group — NDCG@10 against retraining") == 2
     assert "far: group: users with group A" in text
+
+
+OCCUPATIONS = (
+    "administrator artist doctor educator engineer entertainment executive healthcare homemaker lawyer librarian "
+    "marketing none other programmer retired salesman scientist student technician writer"
+).split()
+LABELS = {
+    "base": "Base (trained on all data)",
+    "retrain": "Retraining",
+    "finetune": "Fine-tune on retained data",
+    "neggrad": "NegGrad (gradient ascent)",
+    "sisa": "SISA (sharded retraining)",
+    "ids_only": "Control: IDs only (should fail)",
+}
+
+
+def _ml100k_shaped(hurt_group: str = "writer"):
+    """A run shaped like ML-100K's (activity 4 groups, age 7, gender 2, occupation 21; base and 4
+    methods beside retraining) where NegGrad alone hurts one occupation: every other change is
+    small and its interval straddles 0, so no other group is singled out."""
+    from types import SimpleNamespace
+
+    from core.breakdown.model import AttributeBreakdown, Breakdown
+
+    rng = np.random.default_rng(7)
+    shapes = {
+        "activity": (
+            "activity (training interactions, quartiles)",
+            [f"band {i} of 4 (10–99 interactions)" for i in "1234"],
+        ),
+        "age": ("age band", ["under 18", "18–24", "25–34", "35–49", "50–55", "56+", "unknown"]),
+        "gender": ("gender", ["F", "M"]),
+        "occupation": ("occupation", OCCUPATIONS),
+    }
+    attributes = {}
+    for name, (label, groups) in shapes.items():
+        n = len(groups)
+        cells = {"value": {}, "vs_retrain": {}, "vs_base": {}}
+        for m in LABELS:
+            change = rng.uniform(-0.04, 0.04, n) if m not in ("base", "retrain") else np.zeros(n)
+            rows = [[float(v), float(v) - 0.05, float(v) + 0.05] for v in change]
+            if m == "neggrad" and hurt_group in groups:
+                rows[groups.index(hurt_group)] = [-0.15, -0.2, -0.1]
+            cells["vs_retrain"][m] = {METRIC: rows}
+            cells["vs_base"][m] = {METRIC: rows}
+            cells["value"][m] = {METRIC: [[0.2 + r[0], 0.15 + r[0], 0.25 + r[0]] for r in rows]}
+        gaps = {m: {METRIC: [0.05, 0.02, 0.09]} for m in LABELS if m != "retrain"}
+        sizes = {m: [40 + 3 * g for g in range(n)] for m in LABELS}
+        attributes[name] = AttributeBreakdown(name, label, list(groups), [], sizes, cells, gaps, list(range(n)))
+    breakdown = Breakdown("retain", [], [METRIC], 0, 20, attributes)
+    return SimpleNamespace(models={m: SimpleNamespace(label=t) for m, t in LABELS.items()}, breakdown=breakdown)
+
+
+def test_the_pdf_page_holds_an_ml100k_shaped_breakdown_on_one_page():
+    """4 attributes (34 groups) and 5 columns took two landscape pages at 9 pt; now one: the
+    21 occupations are cut to the group NegGrad hurts (named, shaded) and the most changed, one
+    row gives the range of the rest and a line says where every group is; all text >= 9 pt."""
+    import re
+
+    from pypdf import PdfReader
+
+    from core.reporting.breakdown_page import breakdown_pdf_page, pdf_block
+    from core.reporting.pdf_doc import ReportDoc
+
+    result = _ml100k_shaped()
+    assert who_else_sentence(result.breakdown, "neggrad", METRIC, intervals=False).startswith(
+        "Users whose occupation is writer lost"
+    )
+    doc = ReportDoc("t")
+    breakdown_pdf_page(doc, result)
+    assert doc.page_no() == 1  # the section added its page and stayed on it
+    page = PdfReader(io.BytesIO(bytes(doc.output()))).pages[0]
+    sizes = {float(s) for s in re.findall(rb"/F\d+\s+([\d.]+)\s+Tf", page.get_contents().get_data())}
+    assert sizes and min(sizes) >= 9.0, sorted(sizes)
+    text = " ".join(page.extract_text().split())
+    assert "writer" in text and "-0.150 [-0.200, -0.100]" in text
+    for group in ["F", "M", "under 18", "unknown"] + [f"band {i} of 4" for i in "1234"]:
+        assert group in text  # short attributes keep every group
+    assert text.count("fairness gap") == 1 + 4  # the intro's, then one row per attribute
+    assert "all 21 groups are in the HTML report and in cragru-run --by occupation" in text
+    shown = re.search(r"occupation \((\d+) of 21 groups listed\)", text)
+    assert shown and f"the other {21 - int(shown[1])}:" in text
+
+    # the writer's NegGrad cell is shaded, and no other cell; the range row is the others' own
+    block = pdf_block(result, "occupation", 0)
+    cells = {row[0][0]: row for row in block.rows}
+    neggrad = 2 + list(m for m in LABELS if m != "retrain").index("neggrad")
+    assert list(cells) == ["writer", "the other 20: from … to", "fairness gap"]
+    assert cells["writer"][1][neggrad] and sum(sum(marks) for _, marks in block.rows) == 1
+    ab = result.breakdown.attributes["occupation"]
+    others = [ab.cell("vs_retrain", "neggrad", METRIC, g)[0] for g in range(21) if ab.groups[g] != "writer"]
+    assert cells["the other 20: from … to"][0][neggrad] == f"{min(others):+.3f} to {max(others):+.3f}"
+
+
+def test_the_html_keeps_every_group_and_a_short_breakdown_is_not_cut(hand_built_result):
+    from core.reporting.breakdown_page import pdf_block
+
+    result = _ml100k_shaped()
+    section = breakdown_html(result)
+    assert all(f"<td>{o}</td>" in section for o in OCCUPATIONS)
+    planted = _with_breakdown(hand_built_result)
+    for name, ab in planted.breakdown.attributes.items():
+        block = pdf_block(planted, name, 0)
+        assert not block.cut and [row[0][0] for row in block.rows] == [*ab.groups, "fairness gap"]

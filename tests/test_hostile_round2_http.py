@@ -5,6 +5,7 @@ and password in no message and no file the program writes."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,17 +23,38 @@ ANSWER = b'{"choices": [{"message": {"content": "[]"}}]}'
 QUICK = ["--epochs", "1", "--quiet", "--no-mia", "--methods", "cragru"]
 
 
+def _scores(payload: dict) -> bytes:
+    """/completions with echo: each prompt back with a log-probability per word (shorter
+    words likelier), as a server scoring the candidates answers."""
+    choices = []
+    for k, prompt in enumerate(payload.get("prompt", [])):
+        words = list(re.finditer(r"\S+", prompt))
+        logprobs = [None] + [-0.1 * len(m.group()) for m in words[1:]]
+        offsets = [m.start() for m in words]
+        choices.append(
+            {
+                "index": k,
+                "text": prompt,
+                "logprobs": {"tokens": [m.group() for m in words], "token_logprobs": logprobs, "text_offset": offsets},
+            }
+        )
+    return json.dumps({"choices": choices}).encode()
+
+
 class Hostile(BaseHTTPRequestHandler):
     """``server.mode``: drip (a byte every 0.2 s), stall (headers never sent), echo (a 500
     page quoting the request's headers), refuse (the same page with a 401), unavailable
-    (503), ok."""
+    (503), ok (scores for /completions, an empty ranking for chat)."""
 
     def log_message(self, *args) -> None:
         pass
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        payload = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.auth.append(self.headers.get("Authorization"))
         mode = self.server.mode
+        if mode == "ok" and self.path.endswith("/v1/completions"):
+            mode, answer = "scores", _scores(json.loads(payload))
         if mode == "stall":
             time.sleep(30)
             return
@@ -43,7 +65,7 @@ class Hostile(BaseHTTPRequestHandler):
             body = b"busy"
             self.send_response(503)
         else:
-            body = ANSWER + b" " * 200
+            body = answer if mode == "scores" else ANSWER + b" " * 200
             self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -63,7 +85,7 @@ def server():
 
     def start(mode: str):
         srv = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
-        srv.mode = mode
+        srv.mode, srv.auth = mode, []
         srv.daemon_threads = True
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         started.append(srv)
@@ -188,3 +210,17 @@ def test_a_dripping_server_cannot_hold_a_run(capsys, isolated_home, server):
     last = text.strip().splitlines()[-1]
     assert code == 2 and "no complete answer within 1 s" in last, last
     assert time.monotonic() - started < 20
+
+
+def test_an_ordinary_run_keeps_the_key_out_of_every_file(capsys, isolated_home, server):
+    """A whole run that succeeds over HTTP, with its results, report, receipt, history row and
+    log: the key is in none of them (the fixture looks in every file and message too)."""
+    home = isolated_home
+    outputs = ["--out", str(home / "r.json"), "--report", str(home / "p.html"), "--receipt", str(home / "c.json")]
+    srv = server("ok")
+    code, text = _cli(capsys, *QUICK, *_http(_url(srv)), *outputs)
+    assert code == 0, text[-2000:]
+    assert srv.auth and set(srv.auth) == {f"Bearer {KEY}"}  # the key was sent with every request
+    assert "cragru" in json.loads((home / "r.json").read_text())["models"]
+    assert (home / "p.html").stat().st_size > 1000 and (home / "c.json").stat().st_size > 100
+    assert_no_canary(text, written_text(home))

@@ -7,7 +7,7 @@ A module that talks to an HTTP LLM server makes :func:`watch` an autouse fixture
     def _canary(tmp_path, monkeypatch, capsys, caplog):
         yield from canary.watch(tmp_path, monkeypatch, capsys, caplog)
 
-Each of its tests then runs with its own home and cache folders under ``tmp_path``, the key
+Each of its tests then runs with its own home, cache and config folders under ``tmp_path``, the key
 ``KEY`` in the variable ``KEY_ENV``, and, after the test, the canary is looked for in every
 file under ``tmp_path`` (history, log, results, receipts, reports, answer cache), in what it
 printed and logged, and in the message of every engine error raised during the test, caught
@@ -43,6 +43,7 @@ def watch(tmp_path: Path, monkeypatch, capsys, caplog) -> Iterator[list[str]]:
 
     monkeypatch.setenv("CRAGRU_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CRAGRU_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CRAGRU_CONFIG_DIR", str(tmp_path / "config"))  # the signing key: every folder it writes
     monkeypatch.setenv(KEY_ENV, KEY)
     monkeypatch.setattr(core.redact, "_registered", set())
     messages: list[str] = []

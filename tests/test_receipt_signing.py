@@ -218,6 +218,8 @@ def test_pdf_text_holds_every_forgotten_id_in_natural_order(run, tmp_path):
     listed = text[text.index("Forgotten users by their dataset ID") :]
     assert listed.index("18") < listed.index("169") < listed.index("José") < listed.index("用户")
     first = reader.pages[0].extract_text().replace("\x00", "")
+    assert "Request users: 4 chosen" in first and "Dataset interactions" in first  # what was asked, on what
+    assert re.search(r"Run [0-9a-f]{12}, \d{4}-\d{2}-\d{2} \d{2}:\d{2}", first)  # and when
     for field in (
         "Sign-off",
         "Reviewer",

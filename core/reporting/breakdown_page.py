@@ -29,6 +29,7 @@ INTRO = (
     "interval in brackets); 0 is retraining. The fairness gap is the largest minus the smallest group change: how "
     "unequally it falls across the groups (groups under {n} users left out); read it against the original model's gap."
 )
+IN_BRACKETS = " (95 % user-bootstrap interval in brackets)"
 MANY = 8
 """An attribute with more groups than this may be cut on the PDF page (never in the HTML)."""
 MOST_LISTED = 8
@@ -43,11 +44,11 @@ def _methods(result) -> list[str]:
     return [m for m in result.models if m != "retrain"]
 
 
-def _triple(triple) -> str:
+def _triple(triple, intervals: bool = True) -> str:
     if triple is None or any(v != v for v in triple):
         return "—"
     value, low, high = triple
-    return f"{value:+.3f} [{low:+.3f}, {high:+.3f}]"
+    return f"{value:+.3f} [{low:+.3f}, {high:+.3f}]" if intervals else f"{value:+.3f}"
 
 
 def _sizes(ab) -> list[int]:
@@ -136,10 +137,10 @@ def _range(ab, method: str, metric: str, groups: list[int]) -> str:
     return f"{min(values):+.3f} to {max(values):+.3f}" if values else "—"
 
 
-def pdf_block(result, name: str, listed: int | None, metric: str = METRIC) -> Block:
+def pdf_block(result, name: str, listed: int | None, metric: str = METRIC, intervals: bool = True) -> Block:
     """Attribute ``name``'s rows: every group when ``listed`` is None or it has at most ``MANY``;
     else the groups the sentences name, the ``listed`` most changed others, one row with the
-    range of the rest, then the fairness gap."""
+    range of the rest, then the fairness gap. Without ``intervals`` each cell is its change alone."""
     ab, methods = result.breakdown.attributes[name], _methods(result)
     sizes, named = _sizes(ab), singled_out(result, name, metric)
     shown = set(range(len(ab.groups)))
@@ -150,7 +151,8 @@ def pdf_block(result, name: str, listed: int | None, metric: str = METRIC) -> Bl
         shown |= set(judged[:listed])
     block = Block(ab.label)
     for g in sorted(shown):
-        cells = (ab.groups[g], f"{sizes[g]:,}", *(_triple(ab.cell("vs_retrain", m, metric, g)) for m in methods))
+        changes = (_triple(ab.cell("vs_retrain", m, metric, g), intervals) for m in methods)
+        cells = (ab.groups[g], f"{sizes[g]:,}", *changes)
         block.rows.append((cells, [False, False, *(g in named.get(m, ()) for m in methods)]))
     others = [g for g in range(len(ab.groups)) if g not in shown]
     if others:
@@ -165,7 +167,8 @@ def pdf_block(result, name: str, listed: int | None, metric: str = METRIC) -> Bl
             f"{ab.label}: listed are {' and '.join(picked) or 'none'}; all {len(ab.groups)} groups are in the HTML"
             f" report and in cragru-run --by {name}."
         )
-    block.rows.append((("fairness gap", "", *(_triple(ab.gaps.get(m, {}).get(metric)) for m in methods)), []))
+    gaps = (_triple(ab.gaps.get(m, {}).get(metric), intervals) for m in methods)
+    block.rows.append((("fairness gap", "", *gaps), []))
     return block
 
 
@@ -252,27 +255,56 @@ def _table(doc, head, blocks, widths) -> None:
     doc.ln(1.5)
 
 
+def _head(doc, result) -> tuple[str, ...]:
+    """The table's headings: each method's label, or its key (as in the evidence table) where a
+    word of a label would not fit a column of its share of the page (no "retrieval-au" / "gmented")."""
+    methods = _methods(result)
+    labels = [result.models[m].label for m in methods]
+    share = (doc.epw - 60) / max(len(methods), 1)
+    if all(_width(doc, word, bold=True) <= share for label in labels for word in label.split()):
+        return ("attribute", "group", "users", *labels)
+    return ("attribute", "group", "users", *(m.replace("_", "_\u200b") for m in methods))
+
+
+def _layouts():
+    """Every group with intervals; then the long attributes cut (fewer and fewer listed); then the
+    same without intervals: the first that fits the page is printed."""
+    for intervals in (True, False):
+        yield intervals, None
+        for listed in range(MOST_LISTED, -1, -1):
+            yield intervals, listed
+
+
 def breakdown_pdf_page(doc, result, metric: str = METRIC) -> None:
     """The report's PDF page (landscape), nothing for a run without a breakdown. ``doc`` is the
     report's document (``add_page``, ``heading``, ``para``, ``table``, ``epw``). Every group is
     listed when the page holds them; else each attribute of more than ``MANY`` groups keeps the
-    groups the sentences name and as many of the most changed (up to ``MOST_LISTED``) as fit."""
+    groups the sentences name and as many of the most changed (up to ``MOST_LISTED``) as fit;
+    where even that overflows (ten methods side by side), each cell is its change alone and a line
+    says where the intervals are."""
     if getattr(result, "breakdown", None) is None:
         return
     bd = result.breakdown
     doc.add_page(orientation="L")
     doc.heading("Who was affected, by user attribute")
-    intro = INTRO.format(m=metric_short(metric), n=bd.min_group)
-    doc.para(intro + " Shaded: a group named below.", size=MIN_PT)
-    for line in _pdf_lines(result, metric):
+    intro = INTRO.format(m=metric_short(metric), n=bd.min_group) + " Shaded: a group named below."
+    lines = _pdf_lines(result, metric)
+    head = _head(doc, result)
+    bare = (
+        f"Intervals left out to fit the page: each cell is its change alone; every cell with its 95 % interval is "
+        f"in the HTML report and in cragru-run --by {','.join(bd.attributes)}."
+    )
+    texts = sum(_lines(doc, doc.epw, t) * LINE + 0.8 for t in [intro, *lines, *bd.notes])
+    texts += 1.5 if bd.notes else 0.0
+    for intervals, listed in _layouts():
+        blocks = [pdf_block(result, name, listed, metric, intervals) for name in bd.attributes]
+        widths = _widths(doc, head, blocks)
+        extra = 0.0 if intervals else (_lines(doc, doc.epw, f"{intro} {bare}") - _lines(doc, doc.epw, intro)) * LINE
+        if _height(doc, head, blocks, widths) + texts + extra <= doc.room():
+            break
+    doc.para(intro if intervals else f"{intro.replace(IN_BRACKETS, '')} {bare}", size=MIN_PT)
+    for line in lines:
         doc.para(line, size=MIN_PT)
-    head = ("attribute", "group", "users", *(result.models[m].label for m in _methods(result)))
-    blocks = [pdf_block(result, name, None, metric) for name in bd.attributes]
-    widths = _widths(doc, head, blocks)
-    notes = sum(_lines(doc, doc.epw, n) * LINE + 0.8 for n in bd.notes) + (1.5 if bd.notes else 0.0)
-    listed = MOST_LISTED
-    while listed >= 0 and _height(doc, head, blocks, widths) + notes > doc.room():
-        blocks, listed = [pdf_block(result, name, listed, metric) for name in bd.attributes], listed - 1
     _table(doc, head, blocks, widths)
     for line in [b.cut for b in blocks if b.cut] + bd.notes:
         doc.para(line, size=MIN_PT)

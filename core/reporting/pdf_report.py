@@ -160,13 +160,48 @@ def _field(doc: ReportDoc, label: str, x: float, y: float, width: float) -> None
 
 
 # -- the sections after page 1 ------------------------------------------------------------------
+EXPLAINED_PAGES = 2.0
+"""Pages the verdicts explained may take with every evidence line; a run whose reasons need more
+(ten methods: six pages) gets one compact block per method, the evidence lines in the HTML report
+and the receipt."""
+COMPACT_NOTE = (
+    "Each answer's evidence lines (the figures it rests on against retraining, and retraining's own spread) "
+    "are in the HTML report under “The verdicts explained” and in the receipt (JSON); the figures with their "
+    "95 % intervals are in the evidence table below."
+)
+
+
+def _badge_indent(doc: ReportDoc) -> float:
+    doc.font(BODY_PT, bold=True)
+    return 9 + max(doc.get_string_width(word) for word in LIGHT_WORDS.values())  # the widest badge, never over
+
+
+def _lines(doc: ReportDoc, text: str, width: float, size: float = BODY_PT, bold: bool = False) -> int:
+    doc.font(size, bold)
+    return len(doc.multi_cell(width, size * 0.47, doc.text_of(text), dry_run=True, output="LINES"))
+
+
+def _explained_height(doc: ReportDoc, found: list[MethodVerdict], indent: float) -> float:
+    """Millimetres the verdicts explained take with every evidence line (as :func:`_explained` lays them out)."""
+    line, total = BODY_PT * 0.47, 0.0
+    for mv in found:
+        total += _lines(doc, f"{mv.label} ({mv.model})", doc.epw, 11, True) * 11 * 0.47 + 1.8
+        for v in mv.answers:
+            total += _lines(doc, v.question, doc.epw - indent, bold=True) * 4.5
+            total += _lines(doc, v.sentence, doc.epw - indent) * line + 0.8
+            total += sum(_lines(doc, f"· {e}", doc.epw - indent - 4) * line + 0.8 for e in v.evidence)
+    return total
+
+
 def _explained(doc: ReportDoc, found: list[MethodVerdict]) -> None:
     if not found:
         return
     doc.add_page()
     doc.heading("The verdicts explained")
-    doc.font(BODY_PT, bold=True)
-    indent = 9 + max(doc.get_string_width(word) for word in LIGHT_WORDS.values())  # the widest badge, never over
+    indent = _badge_indent(doc)
+    if _explained_height(doc, found, indent) > EXPLAINED_PAGES * doc.eph - doc.get_y() + doc.t_margin:
+        _explained_compact(doc, found)
+        return
     for mv in found:
         doc.need(30)
         doc.para(f"{mv.label} ({mv.model})" + (" — measured on a user sample" if mv.sampled else ""), 11, True)
@@ -181,6 +216,31 @@ def _explained(doc: ReportDoc, found: list[MethodVerdict]) -> None:
             for line in v.evidence:
                 doc.para(f"· {line}", indent=indent + 4)
         doc.ln(1)
+
+
+def _explained_compact(doc: ReportDoc, found: list[MethodVerdict]) -> None:
+    """Per method its name, then each answer on one paragraph: the light's shape and word, the
+    question in bold and the sentence, run on under the word (the evidence lines: see COMPACT_NOTE)."""
+    doc.para(COMPACT_NOTE)
+    line = BODY_PT * 0.47
+    for mv in found:
+        doc.need(8 + 3 * 2 * line)
+        doc.para(f"{mv.label} ({mv.model})" + (" — measured on a user sample" if mv.sampled else ""), 10.5, True)
+        for v in mv.answers:
+            doc.need(2 * line + 1)
+            y, margin = doc.get_y(), doc.l_margin
+            marker(
+                doc, LIGHT_MARKS.get(v.light, "diamond"), margin + 2, y + line / 2, _rgb(LIGHT_COLOURS[v.light]), r=1.8
+            )
+            doc.set_left_margin(margin + 5)  # the lines after the first start under the word
+            doc.set_xy(margin + 5, y)
+            doc.font(BODY_PT, bold=True)
+            doc.write(line, doc.text_of(f"{LIGHT_WORDS[v.light]}  {v.question} "))
+            doc.font(BODY_PT)
+            doc.write(line, doc.text_of(v.sentence))
+            doc.set_left_margin(margin)
+            doc.ln(line + 0.8)
+        doc.ln(0.8)
 
 
 def _subjects(doc: ReportDoc, facts: AuditFacts) -> None:

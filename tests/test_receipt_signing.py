@@ -506,3 +506,42 @@ def test_replay_leaves_out_what_a_cache_held_but_not_other_extras(run):
     assert found.ok and found.message.endswith(", nor what a cache held (cache_entries_purged, clusters_from_cache)")
     replayed["models"]["finetune"]["extras"]["clusters"] = 4.0
     assert compare(content, replayed).message == "replayed: clusters of finetune: 4.0 replayed, signed 5.0"
+
+
+METHOD_NAMES = ("cragru", "dual_memory", "e2urec", "neggrad", "receraser", "reverse_bpr", "sisa", "unlearnrec")
+
+
+def test_a_report_of_every_method_fits_in_ten_pages(run, tmp_path):
+    """Ticking every method (10 methods + base, the window's 'Tick: All') printed 20-22 pages: six of
+    reasons, three of evidence, a page holding one erasure row. Here the fixture's fine-tuning is
+    copied under eight more methods' names (real verdicts, figures and intervals, each computed
+    again for its name), so the report has ten methods beside base: <= 10 pages, text >= 9 pt,
+    every method's three answers still in the PDF, the evidence lines said to be in the HTML."""
+    import copy
+    from dataclasses import replace
+
+    from pypdf import PdfReader
+
+    from core.reporting.export import write_report
+
+    _data, result, _facts, _signed = run
+    models = dict(result.models)
+    for name in METHOD_NAMES:
+        twin = copy.deepcopy(models["finetune"])
+        twin.name, twin.label = name, f"{name.replace('_', ' ').title()} (a copy of fine-tuning)"
+        models[name] = twin
+    many = replace(result, models=models)
+    facts = build_audit(many)
+    assert len(facts.verdicts) == 9 and len(facts.evidence[0]) == 1 + 11
+    reader = PdfReader(str(write_report(many, tmp_path / "every.pdf", audit=facts)))
+    assert len(reader.pages) <= 10, len(reader.pages)
+    sizes = set()
+    for page in reader.pages:
+        sizes |= {float(s) for s in re.findall(rb"/F\d+\s+([\d.]+)\s+Tf", page.get_contents().get_data())}
+    assert min(sizes) >= 9.0, sorted(sizes)
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages).replace("\u00a0", " ")
+    for mv in facts.verdicts:
+        assert f"({mv.model})" in text
+        for answer in mv.answers:
+            assert " ".join(answer.sentence.split())[:40] in text, (mv.model, answer.sentence)
+    assert "evidence lines" in text and "in the HTML report" in text

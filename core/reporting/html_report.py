@@ -239,8 +239,8 @@ def html_report(
 {f"<ul>{notes}</ul>" if notes else ""}
 {evidence_section(result)}
 {erasure_section(audit) if audit is not None else ""}
-{breakdown_html(result)}
 {examples_section(audit) if audit is not None else ""}
+{breakdown_html(result)}
 {charts_html(result)}
 {_charts(images or {})}
 {

@@ -127,9 +127,12 @@ class ReportDoc(FPDF):
         if self.room() < height:
             self.add_page()
 
-    def grid(self, rows, widths=None, size: float = BODY_PT, marks=None, align: str = "LEFT", head=True) -> None:
-        """A table, first row as headings (repeated on a new page) unless not ``head``;
-        ``marks[i][j]`` shades a body cell (grey and bold: still visible in grey-scale)."""
+    def grid(
+        self, rows, widths=None, size: float = BODY_PT, marks=None, align: str = "LEFT", head=True, width=None
+    ) -> None:
+        """A table, first row as headings (repeated on a new page) unless not ``head``, as wide as the
+        page unless ``width`` (mm, from the left margin); ``marks[i][j]`` shades a body cell (grey and
+        bold: still visible in grey-scale)."""
         size = max(size, MIN_PT)
         self.font(size)
         self.set_fill_color(255, 255, 255)
@@ -143,6 +146,8 @@ class ReportDoc(FPDF):
             headings_style=FontFace(emphasis="BOLD", fill_color=SHADE),
             padding=GRID_PADDING,
             first_row_as_headings=head,
+            width=width,
+            align="LEFT",
         ) as table:
             for i, row in enumerate(rows):
                 cells = table.row()

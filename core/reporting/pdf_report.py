@@ -12,13 +12,14 @@ is 9 pt or more in black; the fonts cover every ID (:mod:`core.reporting.pdf_doc
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
 from core.reporting.audit import AuditFacts
 from core.reporting.catalogue import SECTION_TITLES, TARGET_SENTENCES, entry_for, families_in, headline_keys
 from core.reporting.natural_order import natural_key
-from core.reporting.pdf_doc import BLACK, BODY_PT, GRID_PADDING, RULE, ReportDoc
+from core.reporting.pdf_doc import BLACK, BODY_PT, GRID_PADDING, MIN_PT, RULE, ReportDoc
 from core.reporting.print_charts import marker
 from core.reporting.verdicts import AMBER, GREEN, GREY, LIGHT_COLOURS, LIGHT_WORDS, RED, MethodVerdict
 
@@ -29,6 +30,8 @@ MAX_PEOPLE = 12
 MAX_EVIDENCE_COLUMNS = 6
 """Models side by side in one evidence table (a figure and its interval on one or two lines);
 more are printed in parts."""
+MIN_LABEL_WIDTH = 36.0
+"""Millimetres the evidence table's measure column keeps when the models take the rest."""
 MAX_EXAMPLES = 3
 """Before/after examples printed at most: the first always, the others where they fit on its page;
 the HTML report shows all."""
@@ -272,7 +275,20 @@ def _listed(values: list[str]) -> str:
     return ", ".join(values[:MAX_IDS]) + more
 
 
-def _evidence(doc: ReportDoc, facts: AuditFacts) -> None:
+def _label(doc: ReportDoc, label: str, width: float, short: dict[str, str]) -> str:
+    """A measure's label, or its short name (the catalogue's) where the label would wrap in ``width`` mm."""
+    doc.font(BODY_PT)
+    fits = doc.get_string_width(doc.text_of(label)) <= width - 2 * GRID_PADDING - 0.6
+    return label if fits or label not in short else short[label]
+
+
+def evidence_shorts(result) -> dict[str, str]:
+    """Each evidence row's label → the catalogue's short name of its measure."""
+    flats = [report.flat() for report in result.models.values()]
+    return {entry_for(k).label: entry_for(k).short for k in headline_keys(flats)}
+
+
+def _evidence(doc: ReportDoc, facts: AuditFacts, short: dict[str, str] | None = None) -> None:
     n = len(facts.evidence[0]) - 1
     doc.add_page(orientation="L" if n > 3 else "P")
     doc.heading("Evidence, with 95 % user-bootstrap intervals")
@@ -280,7 +296,7 @@ def _evidence(doc: ReportDoc, facts: AuditFacts) -> None:
         "Each figure with its interval [low, high]; Δ retrain is the paired difference from the retrained model, "
         "over the same users. The times are in the cost chart."
     )
-    first = (88 if n <= 4 else 70) if doc.w > doc.h else 52  # wide page: a row on one line up to 4 models
+    widest = (88 if n <= 4 else 70) if doc.w > doc.h else 52  # wide page: a row on one line up to 4 models
     timing = {entry_for(k).label for k in ("time_s", "prep_time_s", "speedup_vs_retrain", "speedup_incl_setup")}
     rows = [row for row in facts.evidence if row[0] not in timing]  # the times: in the cost chart
     groups = -(-n // MAX_EVIDENCE_COLUMNS)  # more models than fit: the table in parts, each as wide as the page
@@ -288,14 +304,20 @@ def _evidence(doc: ReportDoc, facts: AuditFacts) -> None:
     for start in range(1, n + 1, per):
         part = [(row[0], *row[start : start + per]) for row in rows]
         part[0] = tuple(_breakable(name) for name in part[0])
-        width = (doc.epw - first) / max(len(part[0]) - 1, 1)
+        models = max(len(part[0]) - 1, 1)
         doc.font(BODY_PT)
+        one_line = max(doc.get_string_width(doc.text_of(c)) for row in part[1:] for c in row[1:]) + 2 * GRID_PADDING
+        first = min(widest, max(MIN_LABEL_WIDTH, doc.epw - models * (one_line + 0.7)))  # figures on one line
+        width = (doc.epw - first) / models
         fits = width - 2 * GRID_PADDING - 0.6
-        part[1:] = [(row[0], *(_interval_below(doc, cell, fits) for cell in row[1:])) for row in part[1:]]
-        doc.grid(part, widths=(first,) + (width,) * (len(part[0]) - 1))
+        part[1:] = [
+            (_label(doc, row[0], first, short or {}), *(_interval_below(doc, cell, fits) for cell in row[1:]))
+            for row in part[1:]
+        ]
+        doc.grid(part, widths=(first,) + (width,) * models)
         doc.ln(2)
     for name, found in facts.erasure_audits.items():
-        doc.need(40)
+        doc.need(32)
         doc.heading("Erasure audit", 12)
         left = (
             "found no trace of the request left"
@@ -306,7 +328,11 @@ def _evidence(doc: ReportDoc, facts: AuditFacts) -> None:
             f"{name}: after deleting, the audit walked the whole retrieval store, every retrieved history, "
             f"cached prompt and cached answer and {left}."
         )
-        doc.grid([("figure", "value")] + [(k, f"{v:g}") for k, v in found.items()], widths=(60, 40))
+        doc.font(BODY_PT, bold=True)  # one row of figures under their names, each column as wide as its cell
+        cells = [(_breakable(k), f"{v:g}") for k, v in found.items()]
+        widths = [max(doc.get_string_width(k), doc.get_string_width(v)) + 2 * GRID_PADDING + 1 for k, v in cells]
+        scale = min(1.0, doc.epw / sum(widths))
+        doc.grid(list(zip(*cells)), widths=tuple(w * scale for w in widths), width=sum(widths) * scale)
 
 
 def _examples(doc: ReportDoc, facts: AuditFacts) -> None:
@@ -361,50 +387,94 @@ def _breakable(name: str) -> str:
 def _provenance(doc: ReportDoc, facts: AuditFacts) -> None:
     doc.need(80)
     doc.heading("Provenance")
-    rows = [("fact", "value"), ("run", facts.run_id), ("dataset", facts.dataset_name)]
+    source = f" (source: {facts.data.source})" if facts.data is not None else ""
+    rows = [("fact", "value"), ("run, dataset", f"{facts.run_id} on {facts.dataset_name}{source}")]
     if facts.data is not None:
-        rows += [("data files SHA-256", facts.data.sha256), ("data source", facts.data.source)]
+        rows.append(("data files SHA-256", facts.data.sha256))
         rows += [(f"file {f.path}", f.sha256) for f in facts.data.files[:MAX_ROWS]]
     if facts.subjects is not None:
         rows.append(("removed interactions SHA-256", facts.subjects.request_sha256))
-    rows += [(f"{k} seed", str(v)) for k, v in facts.seeds.items()]
+    rows.append(("seeds", ", ".join(f"{k} {v}" for k, v in facts.seeds.items())))
     rows.append(("packages", ", ".join(f"{k} {v}" for k, v in facts.versions.items() if v != "not installed")))
-    doc.grid(rows, widths=(50, 130))
+    doc.grid(rows, widths=(50, 130), size=MIN_PT)
     doc.need(30)
     doc.para("Configuration (the receipt holds it whole; verify --replay re-runs it)", 10.5, True)
-    doc.para("; ".join(f"{k} = {v}" for k, v in _flatten(facts.config)))
+    doc.para("; ".join(config_lines(facts.config)) + ".", MIN_PT)
 
 
-def _flatten(value, prefix: str = "") -> list[tuple[str, str]]:
-    if isinstance(value, dict):
-        out = []
-        for key, inner in value.items():
-            out += _flatten(inner, f"{prefix}{key}.")
-        return out
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return [row for i, v in enumerate(value) for row in _flatten(v, f"{prefix}{i}.")]
+def config_lines(config: dict) -> list[str]:
+    """The configuration a line per section and per method, each method's parameters only where they
+    differ from the method's defaults (the receipt and the HTML report hold every one)."""
+    lines = []
+    for key, value in config.items():
+        if key == "methods":
+            continue
+        if isinstance(value, dict):
+            lines.append(f"{key}: " + ", ".join(f"{k} {_short(v)}" for k, v in value.items()))
+    plain = [f"{k} {_short(v)}" for k, v in config.items() if k != "methods" and not isinstance(v, dict)]
+    if plain:
+        lines.append("run: " + ", ".join(plain))
+    plain = []
+    for method in config.get("methods", []):
+        params, defaults = method.get("params", {}), _defaults(method.get("name", ""))
+        changed = {k: v for k, v in params.items() if defaults is None or k not in defaults or defaults[k] != v}
+        if not changed:
+            plain.append(method.get("name", "?"))
+            continue
+        said = ", ".join(f"{k} {_short(v)}" for k, v in changed.items())
+        lines.append(f"{method.get('name', '?')}: {said}" + (" (the others at their defaults)" if defaults else ""))
+    if plain:
+        lines.append(f"{', '.join(plain)}: every parameter at its default")
+    return lines
+
+
+def _defaults(name: str) -> dict | None:
+    from core.methods.registry import get_method
+
+    try:
+        return get_method(name).defaults()
+    except (KeyError, ValueError):
+        return None
+
+
+def _short(value) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
-    return [(prefix.rstrip("."), text if len(text) <= 60 else text[:59] + "…")]
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+_SENTENCE = re.compile(r"(?<=[.?!])\s+(?=[A-Z0-9(])")
 
 
 def _glossary(doc: ReportDoc, result) -> None:
+    """The measures of the evidence table and the charts in two columns, each sentence once: a
+    sentence several measures share (the attacks' reading, the target) is printed at the first."""
     doc.need(60)
     doc.heading("Glossary: what the measures mean")
-    doc.para("The measures of the evidence table and the charts; the HTML report explains every measure.")
-    section = None
+    doc.para(
+        "The measures of the evidence table and the charts; a sentence several measures share is printed at the "
+        "first. The HTML report explains every measure in full."
+    )
     flats = [report.flat() for report in result.models.values()]
     speedups = ("speedup_vs_retrain", "speedup_incl_setup")  # not in the evidence table nor the charts
     shown = [k for k in headline_keys(flats) if k not in speedups]
     shown += [k for k in ("time_s", "prep_time_s") if k not in shown and any(k in f for f in flats)]
-    for entry in families_in(shown):
-        if entry.section != section:
-            section = entry.section
-            doc.need(20)
-            doc.para(SECTION_TITLES[section], 11, True)
-        family = entry.family
-        doc.need(12)
-        doc.para(family.label.format(k=entry.k, group="", key=entry.key), bold=True)
-        doc.para(f"{family.describe(entry.k)} {TARGET_SENTENCES[entry.target]}", indent=4)
+    section, said = None, set()
+    with doc.text_columns(ncols=2, gutter=6, text_align="LEFT", line_height=1.2) as cols:
+        for entry in families_in(shown):
+            if entry.section != section:
+                section = entry.section
+                with cols.paragraph(top_margin=1.2, bottom_margin=0.4) as par:
+                    doc.font(10.5, bold=True)
+                    par.write(doc.text_of(SECTION_TITLES[section]))
+            family = entry.family
+            text = f"{family.describe(entry.k)} {TARGET_SENTENCES[entry.target]}"
+            sentences = [t for t in _SENTENCE.split(text) if t not in said]
+            said |= set(sentences)
+            with cols.paragraph(bottom_margin=0.8) as par:
+                doc.font(MIN_PT, bold=True)
+                par.write(doc.text_of(family.label.format(k=entry.k, group="", key=entry.key) + ": "))
+                doc.font(MIN_PT)
+                par.write(doc.text_of(" ".join(sentences)))
 
 
 def pdf_bytes(
@@ -431,11 +501,11 @@ def pdf_bytes(
     sign_off(doc, key, receipt_fingerprint(receipt) if receipt else None)
     _explained(doc, facts.verdicts)
     _subjects(doc, facts)
-    _evidence(doc, facts)
+    _evidence(doc, facts, evidence_shorts(result))
+    _examples(doc, facts)  # on the evidence's last page where it fits
     from core.reporting.breakdown_page import breakdown_pdf_page  # who was affected, by user attribute
 
     breakdown_pdf_page(doc, result)
-    _examples(doc, facts)
     draw_charts(doc, result)
     _provenance(doc, facts)
     _glossary(doc, result)

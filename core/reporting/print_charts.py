@@ -15,7 +15,7 @@ from core.reporting.numbers import format_seconds, is_finite
 from core.reporting.pdf_doc import BLACK, BODY_PT, MIN_PT, ReportDoc
 
 LABEL_W = 48.0
-ROW_H = 7.5
+ROW_H = 6.5
 GRID = (200, 200, 200)
 MARKERS = ("circle", "square", "triangle", "diamond")
 FILLS = (BLACK, (255, 255, 255), (150, 150, 150), (255, 255, 255))
@@ -127,7 +127,7 @@ def dot_chart(
     ends = [v for p in values for v in (p.value, p.low, p.high) if is_finite(v)] + [r.value for r in refs]
     lo, hi = min(0.0, min(ends)), max(ends) * 1.08 or 1.0
     legend = 6.0 if len(series) > 1 else 0.0
-    row_h = max(ROW_H, 3.4 * len(series) + 1.5)  # each series on its own line inside the row: no overlap
+    row_h = max(ROW_H, 3.4 * len(series) + 1.0)  # each series on its own line inside the row: no overlap
     height = legend + 4.5 * max(len(refs), 1) + len(rows) * row_h + 12
     _caption(doc, title, caption, height)
     x0, width = doc.l_margin + LABEL_W, doc.epw - LABEL_W - 4

@@ -79,12 +79,38 @@ def load_local_llm(
             raise ConfigError(f"{path} is a file but not a .gguf model")
         tokenizer, model, notes = _load_gguf(path, dtype) if path.is_file() else (*_load_folder(path, dtype), ())
         model.to(device).eval()
+        realign(model)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         llm = LocalLLM(model=model, tokenizer=tokenizer, source=str(path), device=device, dtype=dtype, notes=notes)
         if not fresh:
             _CACHE[key] = llm
         return llm
+
+
+ALIGNMENT = 64
+"""Bytes every CPU weight's address is a multiple of (torch's CPU allocator gives 64)."""
+
+
+def realign(model: torch.nn.Module) -> int:
+    """Give every CPU parameter and buffer whose address is not a multiple of :data:`ALIGNMENT`
+    a freshly allocated (aligned) copy of itself; returns how many were copied.
+
+    A safetensors folder is memory-mapped: its tensors sit at the file's offsets (the bundled
+    LLM's converted copy: 8 bytes past a 16-byte boundary, after its header), and MKL's matrix
+    product takes another code path for such a weight, rounding differently (the LM head's
+    answer logits of a batch differ in the last bits). The same model de-quantised from the
+    GGUF or read back from its copy must compute bit-identical answers, or a method that
+    trains on them (E2URec) gives other weights on a cache hit than on a cold run. Values are
+    unchanged; tied weights stay tied (the parameter object keeps its identity).
+    """
+    copied = 0
+    with torch.no_grad():
+        for tensor in [*model.parameters(), *model.buffers()]:
+            if tensor.device.type == "cpu" and tensor.numel() and tensor.data_ptr() % ALIGNMENT:
+                tensor.data = tensor.data.clone(memory_format=torch.contiguous_format)
+                copied += 1
+    return copied
 
 
 def adaptable_copy(llm: LocalLLM) -> LocalLLM:

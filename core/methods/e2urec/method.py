@@ -37,7 +37,11 @@ from core.methods.registry import UnlearnContext, UnlearnOutcome
 from core.model_cache import cache_key, cached_path, load_entry, save_entry
 
 CACHE_KIND = "e2urec"
-CACHE_VERSION = "e2urec-v3"  # v2: adapters trained on core.fit_loop; v3: keyed, checksummed entries
+CACHE_VERSION = "e2urec-v4"
+"""v2: adapters trained on core.fit_loop; v3: keyed, checksummed entries; v4: trained on the LLM's realigned
+weights (core.llm.local.realign: a v3 adapter tuned on the memory-mapped converted copy rounds otherwise),
+from a seeded initialisation (v3's drew from the process's global stream)."""
+ANSWERS_VERSION = "aligned weights"  # answers stored before core.llm.local.realign may round otherwise
 
 
 @dataclass
@@ -189,13 +193,18 @@ def prepare(ctx: UnlearnContext, params: dict) -> E2UPrepared:
     # the process's LLM (CRAGRU's too), with a module tree of its own for the adapters: weights shared
     llm = adaptable_copy(load_local_llm(params["llm_path"] or None, ctx.device))
     load_s = time.perf_counter() - t0
-    identity = model_identity(llm.source, llm.device, llm.dtype, "e2urec answers") if ctx.use_cache else None
+    identity = (
+        model_identity(llm.source, llm.device, llm.dtype, "e2urec answers", ANSWERS_VERSION) if ctx.use_cache else None
+    )
     answers.use_store(store_for(identity))  # a second launch reuses evaluation's answers (keyed by adapter weights)
     for level, note in llm.notes:
         ctx.reporter.log(f"e2urec: {note}", level)
     config = lora_config(params, llm.model.config.num_hidden_layers)
-    with warnings.catch_warnings():
+    # the adapters' random initial weights from the seed, not from whatever the process drew before (loading
+    # the converted LLM draws from the global stream, the GGUF does not): a tuned and a cached one then agree
+    with warnings.catch_warnings(), torch.random.fork_rng(devices=[ctx.device] if ctx.device.type == "cuda" else []):
         warnings.simplefilter("ignore", FutureWarning)
+        torch.manual_seed(int(ctx.seed))
         ctx.reporter.check()
         model = get_peft_model(llm.model, config, adapter_name=REC)
         for name in (AUG, STUDENT) + ((RETRAIN,) if params["reference_retrain"] else ()):

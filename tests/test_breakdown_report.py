@@ -103,7 +103,7 @@ LABELS = {
 }
 
 
-def _ml100k_shaped(hurt_group: str = "writer"):
+def _ml100k_shaped(hurt_group: str = "writer", labels: dict[str, str] = LABELS):
     """A run shaped like ML-100K's (activity 4 groups, age 7, gender 2, occupation 21; base and 4
     methods beside retraining) where NegGrad alone hurts one occupation: every other change is
     small and its interval straddles 0, so no other group is singled out."""
@@ -125,7 +125,7 @@ def _ml100k_shaped(hurt_group: str = "writer"):
     for name, (label, groups) in shapes.items():
         n = len(groups)
         cells = {"value": {}, "vs_retrain": {}, "vs_base": {}}
-        for m in LABELS:
+        for m in labels:
             change = rng.uniform(-0.04, 0.04, n) if m not in ("base", "retrain") else np.zeros(n)
             rows = [[float(v), float(v) - 0.05, float(v) + 0.05] for v in change]
             if m == "neggrad" and hurt_group in groups:
@@ -133,11 +133,11 @@ def _ml100k_shaped(hurt_group: str = "writer"):
             cells["vs_retrain"][m] = {METRIC: rows}
             cells["vs_base"][m] = {METRIC: rows}
             cells["value"][m] = {METRIC: [[0.2 + r[0], 0.15 + r[0], 0.25 + r[0]] for r in rows]}
-        gaps = {m: {METRIC: [0.05, 0.02, 0.09]} for m in LABELS if m != "retrain"}
-        sizes = {m: [40 + 3 * g for g in range(n)] for m in LABELS}
+        gaps = {m: {METRIC: [0.05, 0.02, 0.09]} for m in labels if m != "retrain"}
+        sizes = {m: [40 + 3 * g for g in range(n)] for m in labels}
         attributes[name] = AttributeBreakdown(name, label, list(groups), [], sizes, cells, gaps, list(range(n)))
     breakdown = Breakdown("retain", [], [METRIC], 0, 20, attributes)
-    return SimpleNamespace(models={m: SimpleNamespace(label=t) for m, t in LABELS.items()}, breakdown=breakdown)
+    return SimpleNamespace(models={m: SimpleNamespace(label=t) for m, t in labels.items()}, breakdown=breakdown)
 
 
 def test_the_pdf_page_holds_an_ml100k_shaped_breakdown_on_one_page():
@@ -191,3 +191,50 @@ def test_the_html_keeps_every_group_and_a_short_breakdown_is_not_cut(hand_built_
     for name, ab in planted.breakdown.attributes.items():
         block = pdf_block(planted, name, 0)
         assert not block.cut and [row[0][0] for row in block.rows] == [*ab.groups, "fairness gap"]
+
+
+EVERY_METHOD = {
+    "base": "Base (trained on all data)",
+    "retrain": "Retraining",
+    "cragru": "CRAGRU (retrieval-augmented LLM re-ranking)",
+    "dual_memory": "Dual memory (generative + LoRA side memory)",
+    "e2urec": "E2URec (LLM recommender, LoRA + teachers)",
+    "finetune": "Fine-tune on retained data",
+    "neggrad": "NegGrad (gradient ascent)",
+    "receraser": "RecEraser (balanced shards + attention)",
+    "reverse_bpr": "Reverse BPR (MMRecUn)",
+    "sisa": "SISA (sharded retraining)",
+    "unlearnrec": "UnlearnRec (pre-trained influence encoder)",
+}
+
+
+def test_every_method_side_by_side_keeps_one_page_and_whole_words():
+    """Ten columns (every method ticked) took three landscape pages and split headings mid-word
+    ("retrieval-au" / "gmented"): now one page, the model keys as headings (each word inside its
+    column), each cell its change alone and a line saying where every interval is."""
+    import re
+
+    from pypdf import PdfReader
+
+    from core.reporting.breakdown_page import breakdown_pdf_page
+    from core.reporting.pdf_doc import ReportDoc
+
+    result = _ml100k_shaped(labels=EVERY_METHOD)
+    doc = ReportDoc("t")
+    breakdown_pdf_page(doc, result)
+    assert doc.page_no() == 1
+    text = " ".join(PdfReader(io.BytesIO(bytes(doc.output()))).pages[0].extract_text().split()).replace("\xa0", " ")
+    assert "retrieval-au gmented" not in text and "recommend er" not in text  # no word split over two lines
+    assert "every cell with its 95 % interval is in the HTML report and in cragru-run --by" in text
+    assert "-0.150" in text and "-0.150 [" not in text  # the writer's change, its interval left out
+    from core.reporting.breakdown_page import PAD, _head, _width, _widths, pdf_block
+
+    head = _head(doc, result)
+    assert [h.replace("\u200b", "") for h in head[3:]] == [m for m in EVERY_METHOD if m != "retrain"]
+    blocks = [pdf_block(result, name, 0, intervals=False) for name in result.breakdown.attributes]
+    widths = _widths(doc, head, blocks)
+    for cell, width in zip(head, widths):
+        for word in re.split("[ \u200b]", cell):
+            assert _width(doc, word, bold=True) - 1.0 <= width - 2 * PAD + 0.01, (word, width)
+    few = ReportDoc("t")  # five columns: the labels fit, kept
+    assert _head(few, _ml100k_shaped())[3:] == tuple(t for m, t in LABELS.items() if m != "retrain")

@@ -388,13 +388,16 @@ def _provenance(doc: ReportDoc, facts: AuditFacts) -> None:
     doc.need(80)
     doc.heading("Provenance")
     source = f" (source: {facts.data.source})" if facts.data is not None else ""
-    rows = [("fact", "value"), ("run, dataset", f"{facts.run_id} on {facts.dataset_name}{source}")]
+    seeds = ", ".join(f"{k} {v}" for k, v in facts.seeds.items())
+    rows = [
+        ("fact", "value"),
+        ("run, dataset, seeds", f"{facts.run_id} on {facts.dataset_name}{source}; seeds {seeds}"),
+    ]
     if facts.data is not None:
         rows.append(("data files SHA-256", facts.data.sha256))
         rows += [(f"file {f.path}", f.sha256) for f in facts.data.files[:MAX_ROWS]]
     if facts.subjects is not None:
         rows.append(("removed interactions SHA-256", facts.subjects.request_sha256))
-    rows.append(("seeds", ", ".join(f"{k} {v}" for k, v in facts.seeds.items())))
     rows.append(("packages", ", ".join(f"{k} {v}" for k, v in facts.versions.items() if v != "not installed")))
     doc.grid(rows, widths=(50, 130), size=MIN_PT)
     doc.need(30)
@@ -438,7 +441,7 @@ def _defaults(name: str) -> dict | None:
 
 
 def _short(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) or not value else value
     return text if len(text) <= 60 else text[:59] + "…"
 
 
@@ -450,16 +453,13 @@ def _glossary(doc: ReportDoc, result) -> None:
     sentence several measures share (the attacks' reading, the target) is printed at the first."""
     doc.need(60)
     doc.heading("Glossary: what the measures mean")
-    doc.para(
-        "The measures of the evidence table and the charts; a sentence several measures share is printed at the "
-        "first. The HTML report explains every measure in full."
-    )
+    doc.para("The evidence table's and the charts' measures, a shared sentence once; the HTML report has each in full.")
     flats = [report.flat() for report in result.models.values()]
     speedups = ("speedup_vs_retrain", "speedup_incl_setup")  # not in the evidence table nor the charts
     shown = [k for k in headline_keys(flats) if k not in speedups]
     shown += [k for k in ("time_s", "prep_time_s") if k not in shown and any(k in f for f in flats)]
     section, said = None, set()
-    with doc.text_columns(ncols=2, gutter=6, text_align="LEFT", line_height=1.2) as cols:
+    with doc.text_columns(ncols=2, gutter=6, text_align="LEFT", line_height=1.15) as cols:
         for entry in families_in(shown):
             if entry.section != section:
                 section = entry.section

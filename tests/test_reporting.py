@@ -446,3 +446,25 @@ def test_lights_and_series_are_told_apart_by_shape_not_only_colour():
 
     assert len({LIGHT_MARKS[c] for c in (GREEN, AMBER, RED)}) == 3 and "diamond" not in LIGHT_MARKS.values()
     assert len(set(MARKERS)) == len(MARKERS) and len(set(zip(MARKERS, FILLS))) == len(MARKERS)
+
+
+def test_a_verdict_rows_height_holds_its_method_name():
+    """A row was 9.5 mm whatever its name: a three-line name ran over the next row's ("cragru" over
+    "Dual memory") in the every-method report."""
+    from core.reporting import pdf_report
+    from core.reporting.lights import GREEN, MethodVerdict, Verdict
+    from core.reporting.pdf_doc import ReportDoc
+
+    answer = Verdict("q", GREEN, "s")
+    long = "CRAGRU (retrieval-augmented LLM re-ranking) and a longer name still"
+    found = [MethodVerdict(m, label, answer, answer, answer, True) for m, label in (("cragru", long), ("n", "Short"))]
+    doc = ReportDoc("t")
+    doc.add_page()
+    rects, rect = [], doc.rect
+    doc.rect = lambda x, y, w, h, *a, **k: (rects.append((y, h)), rect(x, y, w, h, *a, **k))[1]
+    pdf_report._verdict_table(doc, found)
+    rows = [(y, h) for y, h in rects if h >= 9.5]  # the rows' frames (the light markers are small)
+    doc.font(pdf_report.BODY_PT)
+    lines = len(doc.multi_cell(51, 4.4, f"{long} (user sample)\ncragru", dry_run=True, output="LINES"))
+    assert lines >= 3 and rows[0][1] >= lines * 4.4
+    assert rows[1][0] >= rows[0][0] + rows[0][1] - 0.01  # the next row starts below the name

@@ -94,8 +94,10 @@ def _verdict_table(doc: ReportDoc, found: list[MethodVerdict]) -> None:
         doc.set_draw_color(*RULE)
         doc.set_xy(x0, y)
         label = f"{mv.label}" + (" (user sample)" if mv.sampled else "")
-        doc.multi_cell(widths[0], 4.4, doc.text_of(f"{label}\n{mv.model}"), border=0, new_x="RIGHT", new_y="TOP")
-        height = max(doc.get_y() - y, 9.5)
+        text = doc.text_of(f"{label}\n{mv.model}")
+        lines = len(doc.multi_cell(widths[0], 4.4, text, dry_run=True, output="LINES"))
+        height = max(lines * 4.4 + 0.8, 9.5)  # the row as tall as its name (a long label takes three lines)
+        doc.multi_cell(widths[0], 4.4, text, align="L", new_x="RIGHT", new_y="TOP")
         x = x0 + widths[0]
         for width, verdict in zip(widths[1:], mv.answers):
             light_badge(doc, verdict.light, x + 1.5, y + 2.2)

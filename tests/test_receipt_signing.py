@@ -411,7 +411,7 @@ def test_a_demo_receipt_verifies_and_replays_bit_identically(isolated_home, tmp_
     argv = ["--data", "demo", *METHODS, "--no-history", "--quiet", "--no-cache", "--references", "0"]
     assert main([*argv, "--receipt", str(receipt), "--report", str(report)]) == 0
     capsys.readouterr()
-    assert len(PdfReader(str(report)).pages) <= 10  # the README's demo report (3 methods, 4 references): 10
+    assert len(PdfReader(str(report)).pages) <= 10  # the README's demo report (3 methods, 4 references): 8
     assert main(["verify", str(receipt), "--data", "demo"]) == 0
     assert "every field as signed, data SHA-256" in capsys.readouterr().out
     assert main(["verify", "--replay", str(receipt), "--data", "demo"]) == 0

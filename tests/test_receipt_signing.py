@@ -252,6 +252,29 @@ def test_pdf_pages_and_font_sizes(run, tmp_path):
     assert any("Lato" in n for n in names) and any("CJK" in n for n in names), names
 
 
+def test_the_pdf_draws_no_secret(run, tmp_path, monkeypatch):
+    """A PDF's text streams are compressed, so the written file cannot be redacted afterwards like a
+    text output: every string is redacted before it is drawn (issue 26 item 4)."""
+    import copy
+
+    from pypdf import PdfReader
+
+    import core.redact as redact_module
+    from core.reporting.export import write_report
+
+    monkeypatch.setattr(redact_module, "_registered", set())
+    key, password = "canary-key-7f3a9c21", "pw-9d8e7c6b5a"
+    redact_module.register_secret(key)
+    _data, result, facts, signed = run
+    result = copy.deepcopy(result)
+    model = next(iter(result.models))
+    result.models[model].label = f"leaky {key} via http://admin:{password}@llm.local/v1"
+    path = write_report(result, tmp_path / "report.pdf", audit=facts, receipt=signed)
+    text = "\n".join(page.extract_text() for page in PdfReader(str(path)).pages).replace("\x00", "")
+    assert "leaky [redacted] via http://[redacted]@llm.local/v1" in text.replace("\n", " ")
+    assert key not in text and password not in text
+
+
 def test_a_character_no_font_has_prints_visibly():
     from core.reporting.pdf_doc import ReportDoc
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from core.redact import redact
 from core.reporting.natural_order import natural_key  # noqa: F401 - the report modules import it from here
 
 BLACK = (0, 0, 0)
@@ -83,8 +84,10 @@ class ReportDoc(FPDF):
 
     # -- text ---------------------------------------------------------------------------------
     def text_of(self, value) -> str:
-        """``value`` as text every character of which prints: ``[U+XXXX]`` where no font has it."""
-        text = str(value)
+        """``value`` as text every character of which prints: ``[U+XXXX]`` where no font has it.
+        Every string the PDF draws comes through here, so credentials are redacted here too: the PDF's
+        text streams are compressed, so a redaction of the written file, as for text outputs, cannot."""
+        text = redact(value)
         if not self.cmaps:
             for bad, good in _LATIN1.items():
                 text = text.replace(bad, good)

@@ -157,7 +157,7 @@ def _write_one(result, args: argparse.Namespace) -> None:
     if args.by:  # who was affected, by user attribute (core/reporting/breakdown_text.py)
         from core.reporting.breakdown_text import breakdown_report
 
-        print("\n" + breakdown_report(result, args.by))
+        print("\n" + breakdown_report(result, args.by, args.by_metric))
     from core.receipt import build_audit, signed_receipt, write_receipt
 
     facts = build_audit(result) if args.report or args.receipt else None
@@ -232,7 +232,8 @@ def _write_seeds(results: list, args: argparse.Namespace) -> None:
         from core.reporting.breakdown_text import breakdown_report
 
         for result in results:
-            print(f"\nsplit seed {result.config['split']['seed']}:\n" + breakdown_report(result, args.by))
+            seed = result.config["split"]["seed"]
+            print(f"\nsplit seed {seed}:\n" + breakdown_report(result, args.by, args.by_metric))
     if args.out:
         out = _save(
             args.out,

@@ -13,6 +13,7 @@ from core.errors import CragruError
 from core.forget_request import SELECTORS, ForgetRequest
 from core.models.base import MODEL_NAMES, ModelConfig, model_config
 from core.references.settings import REFERENCES_PARAM
+from core.safe_text import quoted
 from core.seeds import MAX_SEEDS
 from core.split import SPLIT_MODES, SplitConfig
 
@@ -92,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
         "column, or 'all'): each group's NDCG@10 change against retraining with its 95 %% interval, and "
         "the fairness gap",
     )
+    parser.add_argument(
+        "--by-metric",
+        default="ndcg@10",
+        metavar="METRIC",
+        help="the measure --by splits (default ndcg@10): any utility measure (hit@5, recall@20, mrr@10, ...); "
+        "the top-10 agreement with retraining per group is in the window and the result JSON",
+    )
     parser.add_argument("--out", default=None, help="write the result JSON here")
     parser.add_argument(
         "--report",
@@ -146,6 +154,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         from core.methods.registry import list_methods
 
         names = [spec.name for spec in list_methods() if not spec.has("control")]  # controls: by name
+    _check_by_metric(args)
     params = parse_params(args.param)
     unknown = sorted(set(params) - set(names))
     if unknown:
@@ -181,3 +190,17 @@ def validate_methods(config: ExperimentConfig) -> None:
 
     for choice in config.methods:
         get_method(choice.name).validate(choice.params, demo=config.data.is_demo)
+
+
+def _check_by_metric(args: argparse.Namespace) -> None:
+    """``--by-metric`` names a measure the breakdown holds, refused before any work otherwise."""
+    metric = getattr(args, "by_metric", "ndcg@10")
+    if metric == "ndcg@10" and not getattr(args, "by", None):
+        return
+    if not getattr(args, "by", None):
+        raise CragruError("--by-metric needs --by (the user attributes to split by, e.g. --by age,gender)")
+    from core.evaluation.metrics import metric_names
+
+    known = metric_names()
+    if metric not in known:
+        raise CragruError(f"--by-metric {quoted(metric)}: not a utility measure; one of {', '.join(known)}")

@@ -72,6 +72,23 @@ def test_the_affected_verdict_names_the_group_hurt_alone(hand_built_result):
     assert affected_verdict(_with_breakdown(hand_built_result), "close") == affected_verdict(hand_built_result, "close")
 
 
+def test_cli_by_metric_splits_another_measure_and_refuses_an_unknown_one(hand_built_result, capsys):
+    """``--by-metric hit@10`` tabulates that measure (the planted group loses it too); a name the
+    breakdown does not hold, or the flag without ``--by``, is refused before any work (exit 2)."""
+    from core.cli import main
+
+    text = breakdown_report(_with_breakdown(hand_built_result), "group", "hit@10")
+    assert "group — Hit@10 against retraining" in text and "NDCG@10" not in text
+    assert "far: group: users with group A" in text and "beyond the tolerance" in text
+    for argv, said in (
+        (["--by", "age", "--by-metric", "ndcg@11"], "--by-metric 'ndcg@11': not a utility measure; one of"),
+        (["--by-metric", "hit@10"], "--by-metric needs --by"),
+    ):
+        assert main(["--data", "demo", "--methods", "retrain", *argv]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("cragru-run: error: " + said) and "\n" not in err, err
+
+
 def test_cli_by_with_several_seeds_prints_each_seeds_table(hand_built_result, capsys):
     """``cragru-run --seeds 2 --by group`` prints each seed's breakdown (it printed none)."""
     from argparse import Namespace
@@ -82,7 +99,7 @@ def test_cli_by_with_several_seeds_prints_each_seeds_table(hand_built_result, ca
         replace(_with_breakdown(hand_built_result), run_id=f"r{seed}", config={"split": {"seed": seed}})
         for seed in (4, 5)
     ]
-    _write_seeds(results, Namespace(by="group", out=None, report=None, receipt=None))
+    _write_seeds(results, Namespace(by="group", by_metric=METRIC, out=None, report=None, receipt=None))
     text = capsys.readouterr().out
     assert "split seed 4:" in text and "split seed 5:" in text
     assert text.count("group — NDCG@10 against retraining") == 2

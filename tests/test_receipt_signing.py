@@ -568,3 +568,38 @@ def test_a_report_of_every_method_fits_in_ten_pages(run, tmp_path):
         for answer in mv.answers:
             assert " ".join(answer.sentence.split())[:40] in text, (mv.model, answer.sentence)
     assert "evidence lines" in text and "in the HTML report" in text
+
+
+def test_a_report_of_every_method_and_both_controls_fits_in_twelve_pages(run, tmp_path):
+    """Every method and the two controls a demo giver ticks (ids_only, control_retrain_seed): twelve
+    methods beside base printed 13 pages here (the demo run: 13, a page holding only who was forgotten,
+    the group chart alone on a page). The compact reasons leave room for who was forgotten on their last
+    page and charts of 13 rows are denser (the group chart and the cost chart share a page): <= 12 here
+    (11 for the demo run; issue 24 asks 10, not met yet), text >= 9 pt, every answer still printed."""
+    import copy
+    from dataclasses import replace
+
+    from pypdf import PdfReader
+
+    from core.reporting.export import write_report
+
+    _data, result, _facts, _signed = run
+    models = dict(result.models)
+    for name in METHOD_NAMES + ("ids_only", "control_retrain_seed"):
+        twin = copy.deepcopy(models["finetune"])
+        twin.name, twin.label = name, f"{name.replace('_', ' ').title()} (a copy of fine-tuning)"
+        models[name] = twin
+    many = replace(result, models=models)
+    facts = build_audit(many)
+    assert len(facts.evidence[0]) == 1 + 13
+    reader = PdfReader(str(write_report(many, tmp_path / "every.pdf", audit=facts)))
+    assert len(reader.pages) <= 12, len(reader.pages)
+    sizes = set()
+    for page in reader.pages:
+        sizes |= {float(s) for s in re.findall(rb"/F\d+\s+([\d.]+)\s+Tf", page.get_contents().get_data())}
+    assert min(sizes) >= 9.0, sorted(sizes)
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages).replace("\u00a0", " ")
+    for mv in facts.verdicts:
+        for answer in mv.answers:
+            assert " ".join(answer.sentence.split())[:40] in text, (mv.model, answer.sentence)
+    assert "Who and what was forgotten" in text and "Glossary" in text

@@ -176,6 +176,10 @@ COMPACT_NOTE = (
 )
 
 
+COMPACT_GAP = 0.4
+"""Millimetres between two compact answers (each starts with its light's shape)."""
+
+
 def _badge_indent(doc: ReportDoc) -> float:
     doc.font(BODY_PT, bold=True)
     return 9 + max(doc.get_string_width(word) for word in LIGHT_WORDS.values())  # the widest badge, never over
@@ -244,8 +248,7 @@ def _explained_compact(doc: ReportDoc, found: list[MethodVerdict]) -> None:
             doc.font(BODY_PT)
             doc.write(line, doc.text_of(v.sentence))
             doc.set_left_margin(margin)
-            doc.ln(line + 0.8)
-        doc.ln(0.8)
+            doc.ln(line + COMPACT_GAP)
 
 
 def _subjects(doc: ReportDoc, facts: AuditFacts) -> None:

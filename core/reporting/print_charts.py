@@ -16,6 +16,12 @@ from core.reporting.pdf_doc import BLACK, BODY_PT, MIN_PT, ReportDoc
 
 LABEL_W = 48.0
 ROW_H = 6.5
+DENSE_FROM = 12
+"""Rows from which a chart's rows are DENSE_ROW_H high and its series DENSE_GAP apart, so two charts
+of twelve methods and base (the every-method run with its two controls) share a page with their captions."""
+DENSE_ROW_H = 5.5
+SERIES_GAP = 3.4
+DENSE_GAP = 2.8
 GRID = (200, 200, 200)
 MARKERS = ("circle", "square", "triangle", "diamond")
 FILLS = (BLACK, (255, 255, 255), (150, 150, 150), (255, 255, 255))
@@ -127,7 +133,8 @@ def dot_chart(
     ends = [v for p in values for v in (p.value, p.low, p.high) if is_finite(v)] + [r.value for r in refs]
     lo, hi = min(0.0, min(ends)), max(ends) * 1.08 or 1.0
     legend = 6.0 if len(series) > 1 else 0.0
-    row_h = max(ROW_H, 3.4 * len(series) + 1.0)  # each series on its own line inside the row: no overlap
+    row_h, gap = _row_h(len(rows)), DENSE_GAP if len(rows) >= DENSE_FROM else SERIES_GAP
+    row_h = max(row_h, gap * len(series) + 1.0)  # each series on its own line inside the row: no overlap
     height = legend + 4.5 * max(len(refs), 1) + len(rows) * row_h + 12
     _caption(doc, title, caption, height)
     x0, width = doc.l_margin + LABEL_W, doc.epw - LABEL_W - 4
@@ -137,7 +144,7 @@ def dot_chart(
     bottom = top + len(rows) * row_h
     to_x = _axis(doc, x0, width, top, bottom, lo, hi, fmt, axis_label)
     _references(doc, refs, to_x, top, bottom)
-    offsets = [(i - (len(series) - 1) / 2) * 3.4 for i in range(len(series))]
+    offsets = [(i - (len(series) - 1) / 2) * gap for i in range(len(series))]
     for r, (name, found) in enumerate(rows):
         y = top + (r + 0.5) * row_h
         if r:
@@ -162,6 +169,10 @@ def dot_chart(
     doc.set_y(bottom + 9.5)
 
 
+def _row_h(rows: int) -> float:
+    return ROW_H if rows < DENSE_FROM else DENSE_ROW_H
+
+
 def _legend(doc: ReportDoc, series: list[str], y: float) -> None:
     x = doc.l_margin + LABEL_W
     for s, name in enumerate(series):
@@ -178,32 +189,34 @@ def cost_chart(doc: ReportDoc, rows: list[tuple[str, float, float]], retrain_s: 
     on the bar's own row; retraining's time as a dashed line."""
     if not rows:
         return
-    _caption(doc, COST_TITLE, COST_CAPTION, len(rows) * ROW_H + 16.5)  # 6 above the bars, 9.5 under them
+    row_h = _row_h(len(rows))
+    bar = row_h - 1.5  # a bar in the middle of its row, above the axis
+    _caption(doc, COST_TITLE, COST_CAPTION, len(rows) * row_h + 16.5)  # 6 above the bars, 9.5 under them
     hi = max([s + r for _, s, r in rows] + ([retrain_s] if retrain_s else [])) * 1.25 or 1.0
     x0, width = doc.l_margin + LABEL_W, doc.epw - LABEL_W - 4
     top = doc.get_y() + 6
-    bottom = top + len(rows) * ROW_H
+    bottom = top + len(rows) * row_h
     to_x = _axis(doc, x0, width, top, bottom, 0.0, hi, lambda v: format_seconds(v), "seconds (wall clock)")
     if retrain_s:
         _references(doc, [Reference(retrain_s, f"retraining {format_seconds(retrain_s)}")], to_x, top, bottom)
     for r, (name, setup, request) in enumerate(rows):
-        y = top + r * ROW_H + (ROW_H - 5) / 2  # a 5 mm bar in the middle of its row, above the axis
+        y = top + r * row_h + (row_h - bar) / 2
         doc.font(BODY_PT)
         doc.set_xy(doc.l_margin, y)
-        doc.cell(LABEL_W - 2, 5, doc.text_of(name), align="R")
+        doc.cell(LABEL_W - 2, bar, doc.text_of(name), align="R")
         doc.set_draw_color(*BLACK)
         doc.set_line_width(0.3)
         for start, length, fill in ((0.0, setup, (255, 255, 255)), (setup, request, (140, 140, 140))):
             if length > 0:
                 doc.set_fill_color(*fill)
-                doc.rect(to_x(start), y, max(to_x(start + length) - to_x(start), 0.3), 5, style="DF")
+                doc.rect(to_x(start), y, max(to_x(start + length) - to_x(start), 0.3), bar, style="DF")
         total = doc.text_of(format_seconds(setup + request))
         width, end = doc.get_string_width(total) + 2 * doc.c_margin, to_x(setup + request)
         line = to_x(retrain_s) if retrain_s else None
         crosses = line is not None and end - 3 < line < end + 2 + width  # the label would sit on the dashed line
         doc.set_xy(max(end, line) + 2 if crosses else end + 1.5, y)
         doc.set_fill_color(255, 255, 255)  # white under the label: a grid line never runs through it
-        doc.cell(width, 5, total, fill=True)
+        doc.cell(width, bar, total, fill=True)
     doc.set_y(bottom + 9.5)
 
 

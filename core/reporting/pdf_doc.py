@@ -131,11 +131,19 @@ class ReportDoc(FPDF):
             self.add_page()
 
     def grid(
-        self, rows, widths=None, size: float = BODY_PT, marks=None, align: str = "LEFT", head=True, width=None
+        self,
+        rows,
+        widths=None,
+        size: float = BODY_PT,
+        marks=None,
+        align: str = "LEFT",
+        head=True,
+        width=None,
+        pad_y: float = GRID_PADDING,
     ) -> None:
         """A table, first row as headings (repeated on a new page) unless not ``head``, as wide as the
         page unless ``width`` (mm, from the left margin); ``marks[i][j]`` shades a body cell (grey and
-        bold: still visible in grey-scale)."""
+        bold: still visible in grey-scale); ``pad_y`` the padding above and under a cell's text."""
         size = max(size, MIN_PT)
         self.font(size)
         self.set_fill_color(255, 255, 255)
@@ -147,7 +155,7 @@ class ReportDoc(FPDF):
             text_align=align,
             line_height=size * 0.47,
             headings_style=FontFace(emphasis="BOLD", fill_color=SHADE),
-            padding=GRID_PADDING,
+            padding=(pad_y, GRID_PADDING),
             first_row_as_headings=head,
             width=width,
             align="LEFT",

@@ -32,6 +32,10 @@ MAX_EVIDENCE_COLUMNS = 6
 more are printed in parts."""
 MIN_LABEL_WIDTH = 36.0
 """Millimetres the evidence table's measure column keeps when the models take the rest."""
+DENSE_PAD = 0.5
+"""Millimetres above and under a cell's text (not 0.8) in the evidence and the before/after tables,
+at MIN_PT, when the evidence needs three parts or more (twelve methods and base): with them it
+leaves room for a before/after list on its last page."""
 MAX_EXAMPLES = 3
 """Before/after examples printed at most: the first always, the others where they fit on its page;
 the HTML report shows all."""
@@ -302,6 +306,7 @@ def _evidence(doc: ReportDoc, facts: AuditFacts, short: dict[str, str] | None = 
         "over the same users. The times are in the cost chart."
     )
     widest = (88 if n <= 4 else 70) if doc.w > doc.h else 52  # wide page: a row on one line up to 4 models
+    size, pad = (MIN_PT, DENSE_PAD) if _dense(facts) else (BODY_PT, GRID_PADDING)
     timing = {entry_for(k).label for k in ("time_s", "prep_time_s", "speedup_vs_retrain", "speedup_incl_setup")}
     rows = [row for row in facts.evidence if row[0] not in timing]  # the times: in the cost chart
     groups = -(-n // MAX_EVIDENCE_COLUMNS)  # more models than fit: the table in parts, each as wide as the page
@@ -310,16 +315,16 @@ def _evidence(doc: ReportDoc, facts: AuditFacts, short: dict[str, str] | None = 
         part = [(row[0], *row[start : start + per]) for row in rows]
         part[0] = tuple(_breakable(name) for name in part[0])
         models = max(len(part[0]) - 1, 1)
-        doc.font(BODY_PT)
+        doc.font(size)
         one_line = max(doc.get_string_width(doc.text_of(c)) for row in part[1:] for c in row[1:]) + 2 * GRID_PADDING
         first = min(widest, max(MIN_LABEL_WIDTH, doc.epw - models * (one_line + 0.7)))  # figures on one line
         width = (doc.epw - first) / models
         fits = width - 2 * GRID_PADDING - 0.6
         part[1:] = [
-            (_label(doc, row[0], first, short or {}), *(_interval_below(doc, cell, fits) for cell in row[1:]))
+            (_label(doc, row[0], first, short or {}), *(_interval_below(doc, cell, fits, size) for cell in row[1:]))
             for row in part[1:]
         ]
-        doc.grid(part, widths=(first,) + (width,) * models)
+        doc.grid(part, widths=(first,) + (width,) * models, size=size, pad_y=pad)
         doc.ln(2)
     for name, found in facts.erasure_audits.items():
         doc.need(32)
@@ -348,12 +353,19 @@ def _examples(doc: ReportDoc, facts: AuditFacts) -> None:
     else:
         doc.add_page(orientation="L")
     doc.heading("Before and after: forgotten users' top-10")
+    dense = _dense(facts)  # twelve methods and more: one user's lists, said here
     doc.para(
         "Shaded and bold: an item this user asked to forget. The retrained model may still recommend one because "
         "it is popular with others: that is not a memory of this user."
+        + (
+            " One user's lists here; the other users' are in the HTML report."
+            if dense and len(facts.examples) > 1
+            else ""
+        )
     )
-    row_h = BODY_PT * 0.47 + 2 * GRID_PADDING  # one line a row: every title is cut to its cell
-    for n, ex in enumerate(facts.examples[:MAX_EXAMPLES]):
+    size, pad = (MIN_PT, DENSE_PAD) if dense else (BODY_PT, GRID_PADDING)
+    row_h = size * 0.47 + 2 * pad  # one line a row: every title is cut to its cell
+    for n, ex in enumerate(facts.examples[: 1 if dense else MAX_EXAMPLES]):
         height = 8 + row_h * (len(ex.rows) + 1)
         if n and doc.room() < height:
             if doc.room() > 8:
@@ -362,11 +374,18 @@ def _examples(doc: ReportDoc, facts: AuditFacts) -> None:
         doc.need(height)
         doc.para(f"User {ex.user_id}", 10.5, True)
         width = (doc.epw - 8) / max(len(ex.models), 1)
-        doc.font(BODY_PT, bold=True)  # the widest a title prints (shaded cells are bold)
+        doc.font(size, bold=True)  # the widest a title prints (shaded cells are bold)
         fit = width - 2 * GRID_PADDING - 0.6
-        rows = [("#", *ex.models)] + [(str(r + 1), *(_cut(doc, t, fit) for t in row)) for r, row in enumerate(ex.rows)]
+        rows = [("#", *map(_breakable, ex.models))] + [
+            (str(r + 1), *(_cut(doc, t, fit) for t in row)) for r, row in enumerate(ex.rows)
+        ]
         marks = [(False, *m) for m in ex.removed]
-        doc.grid(rows, widths=(8,) + (width,) * len(ex.models), marks=marks)
+        doc.grid(rows, widths=(8,) + (width,) * len(ex.models), marks=marks, size=size, pad_y=pad)
+
+
+def _dense(facts: AuditFacts) -> bool:
+    # three evidence parts or more (twelve methods and base): see DENSE_PAD
+    return bool(getattr(facts, "evidence", None)) and len(facts.evidence[0]) - 1 > 2 * MAX_EVIDENCE_COLUMNS
 
 
 def _cut(doc: ReportDoc, text: str, width: float) -> str:
@@ -379,8 +398,9 @@ def _cut(doc: ReportDoc, text: str, width: float) -> str:
     return text.rstrip() + "…"
 
 
-def _interval_below(doc: ReportDoc, cell: str, width: float) -> str:
+def _interval_below(doc: ReportDoc, cell: str, width: float, size: float = BODY_PT) -> str:
     """ "0.2963 [0.2481, 0.3392]" on two clean lines (figure, then interval) where one is too narrow."""
+    doc.font(size)
     return cell.replace(" [", "\n[", 1) if doc.get_string_width(cell) > width else cell
 
 

@@ -255,3 +255,28 @@ def test_every_method_side_by_side_keeps_one_page_and_whole_words():
             assert _width(doc, word, bold=True) - 1.0 <= width - 2 * PAD + 0.01, (word, width)
     few = ReportDoc("t")  # five columns: the labels fit, kept
     assert _head(few, _ml100k_shaped())[3:] == tuple(t for m, t in LABELS.items() if m != "retrain")
+
+
+def test_twelve_methods_side_by_side_keep_each_heading_word_whole():
+    """Every method and both controls (13 method columns with base): equal shares were narrower than
+    "unlearnrec", printed "unlearnre" / "c". A column now keeps its heading's longest word, the others
+    share the rest, the table still as wide as the page and on one page."""
+    import re
+
+    from core.reporting.breakdown_page import PAD, _head, _width, _widths, breakdown_pdf_page, pdf_block
+    from core.reporting.pdf_doc import ReportDoc
+
+    labels = dict(EVERY_METHOD, ids_only="Control: IDs only (should fail)")
+    labels["control_retrain_seed"] = "Control: second retraining, another seed (should pass)"
+    result = _ml100k_shaped(labels=labels)
+    doc = ReportDoc("t")
+    breakdown_pdf_page(doc, result)
+    assert doc.page_no() == 1
+    head = _head(doc, result)
+    assert len(head) == 3 + len(labels) - 1
+    blocks = [pdf_block(result, name, 0, intervals=False) for name in result.breakdown.attributes]
+    widths = _widths(doc, head, blocks)
+    assert sum(widths) <= doc.epw + 0.01
+    for cell, width in zip(head, widths):
+        for word in re.split("[ \u200b]", cell):
+            assert _width(doc, word, bold=True) - 1.0 <= width - 2 * PAD + 0.01, (word, width)

@@ -203,8 +203,14 @@ def _widths(doc, head, blocks) -> tuple[float, ...]:
     ]
     first, users, need = min(columns[0], 70.0), columns[1], columns[2:]
     spare = doc.epw - label - first - users - sum(need)
-    if spare < 0:
-        return (label, first, users) + ((doc.epw - label - first - users) / max(len(need), 1),) * len(need)
+    if spare < 0:  # equal shares, but a heading's word whole (no "unlearnre" / "c" with 13 methods)
+        words = [max(_width(doc, w, bold=True) for w in h.split("\u200b")) for h in head[3:]]
+        room, share = doc.epw - label - first - users, 0.0
+        for _ in range(2):  # the columns a word holds wider first, the others share what is left
+            wide = [w for w in words if w > share]
+            share = (room - sum(wide)) / max(len(words) - len(wide), 1) if share else room / max(len(words), 1)
+        cols = tuple(max(w, share) for w in words)
+        return (label, first, users) + (cols if sum(cols) <= room + 0.01 else (room / max(len(words), 1),) * len(words))
     return (label, first, users) + tuple(w + spare / len(need) for w in need)
 
 

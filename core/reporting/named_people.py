@@ -20,3 +20,36 @@ def named_people_lines(result, facts) -> list[str]:
         return lines
     why = [line.strip() for line in named_request_lines(result) if line.strip().startswith("not measured")]
     return [f"per-person test {why[0]}"] if why else []  # said, never a silently missing section
+
+
+MAX_PEOPLE = 12
+"""Named people listed on page one; the rest are counted there and listed in the HTML report."""
+HEADING = "The people named by the request"
+
+
+def _shown(lines: list[str]) -> list[str]:
+    more = len(lines) - MAX_PEOPLE
+    tail = [f"… and {more:,} more named people, each on a line in the HTML report."] if more > 0 else []
+    return [f"• {line}" for line in lines[:MAX_PEOPLE]] + tail
+
+
+def people_pdf(doc, lines: list[str]) -> None:
+    """Page one's section (``doc`` is the report's ReportDoc); nothing when nobody is named."""
+    if lines:
+        doc.heading(HEADING, 12)
+        for line in _shown(lines):
+            doc.para(line)
+
+
+def people_pdf_height(doc, lines: list[str]) -> float:
+    """Millimetres :func:`people_pdf` takes (as ``heading`` and ``para`` lay them out)."""
+    if not lines:
+        return 0.0
+    from core.reporting.pdf_doc import BODY_PT
+
+    doc.font(BODY_PT)
+    count = sum(
+        len(doc.multi_cell(0, BODY_PT * 0.47, doc.text_of(line), dry_run=True, output="LINES"))
+        for line in _shown(lines)
+    )
+    return 1.5 + 12 * 0.5 + 1 + count * BODY_PT * 0.47 + 0.8 * len(_shown(lines))

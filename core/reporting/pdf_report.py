@@ -18,14 +18,15 @@ from pathlib import Path
 
 from core.reporting.audit import AuditFacts
 from core.reporting.catalogue import SECTION_TITLES, TARGET_SENTENCES, entry_for, families_in, headline_keys
+from core.reporting.named_people import named_people_lines, people_pdf, people_pdf_height
 from core.reporting.natural_order import natural_key
 from core.reporting.pdf_doc import BLACK, BODY_PT, GRID_PADDING, MIN_PT, RULE, ReportDoc
 from core.reporting.print_charts import marker
 from core.reporting.verdicts import AMBER, GREEN, GREY, LIGHT_COLOURS, LIGHT_WORDS, RED, MethodVerdict
 
 MAX_IDS = 1000
+SIGN_OFF_MM = 62
 MAX_ROWS = 200
-MAX_PEOPLE = 12
 """Named people listed on page one (the sign-off block stays there); the HTML report lists all."""
 MAX_EVIDENCE_COLUMNS = 6
 """Models side by side in one evidence table (a figure and its interval on one or two lines);
@@ -117,22 +118,9 @@ def _verdict_table(doc: ReportDoc, found: list[MethodVerdict]) -> None:
     )
 
 
-def _people(doc: ReportDoc, result, facts: AuditFacts) -> None:
-    """Per-person lines where the request names people (:mod:`core.reporting.named_people`)."""
-    from core.reporting.named_people import named_people_lines
-
-    lines = named_people_lines(result, facts)
-    if lines:
-        doc.heading("The people named by the request", 12)
-        for line in lines[:MAX_PEOPLE]:
-            doc.para(f"• {line}")
-        if len(lines) > MAX_PEOPLE:
-            doc.para(f"… and {len(lines) - MAX_PEOPLE:,} more named people, each on a line in the HTML report.")
-
-
 def sign_off(doc: ReportDoc, key_fingerprint: str | None, receipt_fingerprint: str | None) -> None:
     """Reviewer, role, decision, date, signature line and the receipt's fingerprint."""
-    doc.need(62)
+    doc.need(SIGN_OFF_MM)
     doc.heading("Sign-off")
     top = doc.get_y()
     doc.set_draw_color(*BLACK)
@@ -206,10 +194,11 @@ def _explained_height(doc: ReportDoc, found: list[MethodVerdict], indent: float)
     return total
 
 
-def _explained(doc: ReportDoc, found: list[MethodVerdict]) -> None:
+def _explained(doc: ReportDoc, found: list[MethodVerdict], new_page: bool = True) -> None:
     if not found:
         return
-    doc.add_page()
+    if new_page:
+        doc.add_page()
     doc.heading("The verdicts explained")
     indent = _badge_indent(doc)
     if _explained_height(doc, found, indent) > EXPLAINED_PAGES * doc.eph - doc.get_y() + doc.t_margin:
@@ -521,10 +510,16 @@ def pdf_bytes(
     doc.cell(0, 9, doc.text_of(title), new_x="LMARGIN", new_y="NEXT")
     _asked(doc, result, facts)
     _verdict_table(doc, facts.verdicts)
-    _people(doc, result, facts)
     key = receipt["signature"]["key_fingerprint"] if receipt and "signature" in receipt else installation_fingerprint()
+    people = named_people_lines(result, facts)
+    first = people_pdf_height(doc, people) + SIGN_OFF_MM <= doc.room()  # both on page one: the people first
+    if first:
+        people_pdf(doc, people)
     sign_off(doc, key, receipt_fingerprint(receipt) if receipt else None)
-    _explained(doc, facts.verdicts)
+    if not first:  # else page one keeps the sign-off and the people open page two, the reasons below them
+        doc.add_page()
+        people_pdf(doc, people)
+    _explained(doc, facts.verdicts, new_page=first)
     _subjects(doc, facts)
     _evidence(doc, facts, evidence_shorts(result))
     _examples(doc, facts)  # on the evidence's last page where it fits

@@ -242,9 +242,7 @@ def test_pdf_pages_and_font_sizes(run, tmp_path):
     path, _signed = _pdf(run, tmp_path)
     reader = PdfReader(str(path))
     assert 3 <= len(reader.pages) <= 10
-    sizes = set()
-    for page in reader.pages:
-        sizes |= {float(s) for s in re.findall(rb"/F\d+\s+([\d.]+)\s+Tf", page.get_contents().get_data())}
+    sizes = _font_sizes(reader)
     assert sizes and min(sizes) >= 9.0, sorted(sizes)
     fonts = {str(font) for page in reader.pages for font in page["/Resources"]["/Font"].values()}
     assert fonts  # embedded fonts (checked by name below)
@@ -534,33 +532,45 @@ def test_replay_leaves_out_what_a_cache_held_but_not_other_extras(run):
 METHOD_NAMES = ("cragru", "dual_memory", "e2urec", "neggrad", "receraser", "reverse_bpr", "sisa", "unlearnrec")
 
 
+def _finetune_twins(run, names):
+    """The fixture run with its fine-tuning copied under each of ``names`` (real verdicts, figures
+    and intervals, computed again for each name), and its audit facts."""
+    import copy
+    from dataclasses import replace
+
+    _data, result, _facts, _signed = run
+    models = dict(result.models)
+    for name in names:
+        twin = copy.deepcopy(models["finetune"])
+        twin.name, twin.label = name, f"{name.replace('_', ' ').title()} (a copy of fine-tuning)"
+        models[name] = twin
+    many = replace(result, models=models)
+    return many, build_audit(many)
+
+
+def _font_sizes(reader) -> set[float]:
+    """Every font size the PDF's pages set (``Tf`` operators)."""
+    sizes = set()
+    for page in reader.pages:
+        sizes |= {float(s) for s in re.findall(rb"/F\d+\s+([\d.]+)\s+Tf", page.get_contents().get_data())}
+    return sizes
+
+
 def test_a_report_of_every_method_fits_in_ten_pages(run, tmp_path):
     """Ticking every method (10 methods + base, the window's 'Tick: All') printed 20-22 pages: six of
     reasons, three of evidence, a page holding one erasure row. Here the fixture's fine-tuning is
     copied under eight more methods' names (real verdicts, figures and intervals, each computed
     again for its name), so the report has ten methods beside base: <= 10 pages, text >= 9 pt,
     every method's three answers still in the PDF, the evidence lines said to be in the HTML."""
-    import copy
-    from dataclasses import replace
-
     from pypdf import PdfReader
 
     from core.reporting.export import write_report
 
-    _data, result, _facts, _signed = run
-    models = dict(result.models)
-    for name in METHOD_NAMES:
-        twin = copy.deepcopy(models["finetune"])
-        twin.name, twin.label = name, f"{name.replace('_', ' ').title()} (a copy of fine-tuning)"
-        models[name] = twin
-    many = replace(result, models=models)
-    facts = build_audit(many)
+    many, facts = _finetune_twins(run, METHOD_NAMES)
     assert len(facts.verdicts) == 9 and len(facts.evidence[0]) == 1 + 11
     reader = PdfReader(str(write_report(many, tmp_path / "every.pdf", audit=facts)))
     assert len(reader.pages) <= 10, len(reader.pages)
-    sizes = set()
-    for page in reader.pages:
-        sizes |= {float(s) for s in re.findall(rb"/F\d+\s+([\d.]+)\s+Tf", page.get_contents().get_data())}
+    sizes = _font_sizes(reader)
     assert min(sizes) >= 9.0, sorted(sizes)
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages).replace("\u00a0", " ")
     for mv in facts.verdicts:
@@ -579,30 +589,18 @@ def test_a_report_of_every_method_and_both_controls_fits_in_ten_pages(run, tmp_p
     13 rows are denser: 10 pages. This fixture also names people: where their lines and the sign-off
     block do not both fit on page 1, the sign-off keeps page 1 and the people follow it (they pushed it
     to page 2, 11 pages). Text >= 9 pt, every answer still printed."""
-    import copy
-    from dataclasses import replace
-
     from pypdf import PdfReader
 
     from core.reporting.export import write_report
 
-    _data, result, _facts, _signed = run
-    models = dict(result.models)
-    for name in METHOD_NAMES + ("ids_only", "control_retrain_seed"):
-        twin = copy.deepcopy(models["finetune"])
-        twin.name, twin.label = name, f"{name.replace('_', ' ').title()} (a copy of fine-tuning)"
-        models[name] = twin
-    many = replace(result, models=models)
-    facts = build_audit(many)
+    many, facts = _finetune_twins(run, METHOD_NAMES + ("ids_only", "control_retrain_seed"))
     assert len(facts.evidence[0]) == 1 + 13
     reader = PdfReader(str(write_report(many, tmp_path / "every.pdf", audit=facts)))
     assert len(reader.pages) <= 10, len(reader.pages)
     first = reader.pages[0].extract_text().replace("\x00", "")
     assert "Sign-off" in first and "Signature" in first, first[-400:]
     assert "The people named by the request" in reader.pages[1].extract_text()
-    sizes = set()
-    for page in reader.pages:
-        sizes |= {float(s) for s in re.findall(rb"/F\d+\s+([\d.]+)\s+Tf", page.get_contents().get_data())}
+    sizes = _font_sizes(reader)
     assert min(sizes) >= 9.0, sorted(sizes)
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages).replace("\u00a0", " ")
     for mv in facts.verdicts:

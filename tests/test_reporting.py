@@ -468,17 +468,3 @@ def test_a_verdict_rows_height_holds_its_method_name():
     lines = len(doc.multi_cell(51, 4.4, f"{long} (user sample)\ncragru", dry_run=True, output="LINES"))
     assert lines >= 3 and rows[0][1] >= lines * 4.4
     assert rows[1][0] >= rows[0][0] + rows[0][1] - 0.01  # the next row starts below the name
-
-
-def test_the_named_people_height_is_what_they_take():
-    """Page one's order (people, then the sign-off, unless both do not fit) rests on this estimate."""
-    from core.reporting.named_people import people_pdf, people_pdf_height
-    from core.reporting.pdf_doc import ReportDoc
-
-    for lines in (["user 18: trained on, p = 0.01; " * 6], [f"user {i}: never trained on" for i in range(20)], []):
-        doc = ReportDoc("t")
-        doc.add_page()
-        top = doc.get_y()
-        height = people_pdf_height(doc, lines)
-        people_pdf(doc, lines)
-        assert abs(height - (doc.get_y() - top)) < 0.05, (height, doc.get_y() - top)

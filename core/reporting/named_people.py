@@ -39,17 +39,3 @@ def people_pdf(doc, lines: list[str]) -> None:
         doc.heading(HEADING, 12)
         for line in _shown(lines):
             doc.para(line)
-
-
-def people_pdf_height(doc, lines: list[str]) -> float:
-    """Millimetres :func:`people_pdf` takes (as ``heading`` and ``para`` lay them out)."""
-    if not lines:
-        return 0.0
-    from core.reporting.pdf_doc import BODY_PT
-
-    doc.font(BODY_PT)
-    count = sum(
-        len(doc.multi_cell(0, BODY_PT * 0.47, doc.text_of(line), dry_run=True, output="LINES"))
-        for line in _shown(lines)
-    )
-    return 1.5 + 12 * 0.5 + 1 + count * BODY_PT * 0.47 + 0.8 * len(_shown(lines))

@@ -18,14 +18,13 @@ from pathlib import Path
 
 from core.reporting.audit import AuditFacts
 from core.reporting.catalogue import SECTION_TITLES, TARGET_SENTENCES, entry_for, families_in, headline_keys
-from core.reporting.named_people import named_people_lines, people_pdf, people_pdf_height
+from core.reporting.named_people import named_people_lines, people_pdf
 from core.reporting.natural_order import natural_key
 from core.reporting.pdf_doc import BLACK, BODY_PT, GRID_PADDING, MIN_PT, RULE, ReportDoc
 from core.reporting.print_charts import marker
 from core.reporting.verdicts import AMBER, GREEN, GREY, LIGHT_COLOURS, LIGHT_WORDS, RED, MethodVerdict
 
 MAX_IDS = 1000
-SIGN_OFF_MM = 62
 MAX_ROWS = 200
 """Named people listed on page one (the sign-off block stays there); the HTML report lists all."""
 MAX_EVIDENCE_COLUMNS = 6
@@ -120,7 +119,7 @@ def _verdict_table(doc: ReportDoc, found: list[MethodVerdict]) -> None:
 
 def sign_off(doc: ReportDoc, key_fingerprint: str | None, receipt_fingerprint: str | None) -> None:
     """Reviewer, role, decision, date, signature line and the receipt's fingerprint."""
-    doc.need(SIGN_OFF_MM)
+    doc.need(62)
     doc.heading("Sign-off")
     top = doc.get_y()
     doc.set_draw_color(*BLACK)
@@ -511,11 +510,14 @@ def pdf_bytes(
     _asked(doc, result, facts)
     _verdict_table(doc, facts.verdicts)
     key = receipt["signature"]["key_fingerprint"] if receipt and "signature" in receipt else installation_fingerprint()
-    people = named_people_lines(result, facts)
-    first = people_pdf_height(doc, people) + SIGN_OFF_MM <= doc.room()  # both on page one: the people first
+    people, fingerprint = named_people_lines(result, facts), receipt_fingerprint(receipt) if receipt else None
+    with doc.offset_rendering() as trial:  # laid out, then rewound: do the people and the sign-off share page one?
+        people_pdf(trial, people)
+        sign_off(trial, key, fingerprint)
+    first = not trial.page_break_triggered
     if first:
         people_pdf(doc, people)
-    sign_off(doc, key, receipt_fingerprint(receipt) if receipt else None)
+    sign_off(doc, key, fingerprint)
     if not first:  # else page one keeps the sign-off and the people open page two, the reasons below them
         doc.add_page()
         people_pdf(doc, people)

@@ -184,19 +184,6 @@ def _described(pids: list[int]) -> list[str]:
     return out
 
 
-SWEEP = """requests = ["users:random:0.05"]
-seeds = [0]
-mia = false
-[data]
-path = "{data}"
-[[models]]
-name = "bpr"
-epochs = 1
-[[methods]]
-name = "retrain"
-"""
-
-
 def _cluster_up(driver: subprocess.Popen, seconds: float) -> tuple[dict[int, str], list[int]]:
     """Wait (at most ``seconds``) until the sweep's local cluster is up — at least 4 Ray
     processes under the driver, its reaper, and the reaper's record holding every one of
@@ -226,7 +213,9 @@ def test_a_killed_sweep_leaves_no_ray_process_after_its_rerun(capsys, isolated_h
     has finished its cell, none of them is left."""
     pytest.importorskip("ray")
     grid = tmp_path / "grid.toml"
-    grid.write_text(SWEEP.format(data=corpus.ratings(tmp_path / "interactions.csv")))  # 480 rows: the cell is quick
+    grid.write_text(
+        corpus.sweep_grid(data=corpus.ratings(tmp_path / "interactions.csv"))
+    )  # 480 rows: the cell is quick
     argv = ["sweep", str(grid), "--out", str(tmp_path / "out"), "--no-history"]
     env = {k: v for k, v in os.environ.items() if k != "CRAGRU_RAY_OWNER"} | {"RAY_USAGE_STATS_ENABLED": "0"}
     log = tmp_path / "driver.err"
@@ -295,7 +284,7 @@ def test_the_rerun_stops_what_a_killed_sweep_left(capsys, isolated_home, tmp_pat
         driver.wait(timeout=10)
         assert _alive(left) == pids  # they outlive their driver
         grid = tmp_path / "grid.toml"
-        grid.write_text(SWEEP.format(data=corpus.ratings(tmp_path / "interactions.csv")))
+        grid.write_text(corpus.sweep_grid(data=corpus.ratings(tmp_path / "interactions.csv")))
         argv = ["sweep", str(grid), "--out", str(tmp_path / "out"), "--no-history", "--executor", "serial"]
         assert main(argv) == 0 and "1 done" in capsys.readouterr().out
         _wait_gone(left, 5)

@@ -15,17 +15,7 @@ from tests.test_hostile_cli import QUICK, assert_one_line_error, run_cli
 
 pytestmark = pytest.mark.timeout(30)
 warm.engine()  # the lazy imports at collection: a test's time is its own work
-GRID = """requests = ["users:random:0.05"]
-seeds = [0]
-mia = false
-[data]
-path = "demo"
-[[models]]
-name = "bpr"
-epochs = 1
-[[methods]]
-name = "retrain"
-"""
+GRID = corpus.sweep_grid()
 
 
 def _sweep(capsys, tmp_path, grid_text: str, *flags) -> tuple[int, str, float]:

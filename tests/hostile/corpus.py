@@ -15,6 +15,21 @@ from pathlib import Path
 import pytest
 
 
+def sweep_grid(data: str = "demo") -> str:
+    """The smallest sweep grid: one request, seed and cell (BPR, one epoch, retraining) on ``data``."""
+    return f"""requests = ["users:random:0.05"]
+seeds = [0]
+mia = false
+[data]
+path = "{data}"
+[[models]]
+name = "bpr"
+epochs = 1
+[[methods]]
+name = "retrain"
+"""
+
+
 def ratings(
     path: Path,
     users: int = 40,
